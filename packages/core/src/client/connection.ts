@@ -1,0 +1,474 @@
+import type { Socket } from "node:net";
+import {
+  ClientProtocolParser,
+  type ClientOpHandler,
+  encodeErr,
+  isValidPublishSubject,
+  isValidSubject,
+  isValidQueueName,
+  type ProtocolError,
+} from "@nats-ts/wire";
+import type { Account } from "../account.js";
+import type { Authenticator } from "../auth.js";
+import type { Logger } from "../logger.js";
+import { DEFAULTS, type ServerOptions } from "../options.js";
+import { formatGoDuration } from "../duration.js";
+import { Subscription, type MessageSink } from "../sublist/subscription.js";
+import { ClosedReason } from "./closed-reason.js";
+import { DEFAULT_CONNECT, parseConnectInfo, type ConnectInfo } from "./connect-info.js";
+import { OutboundQueue } from "./outbound.js";
+
+const PING = "PING\r\n";
+const PONG = "PONG\r\n";
+const OK = "+OK\r\n";
+const CRLF = Buffer.from("\r\n");
+
+/** What a client connection needs from the server that owns it. */
+export interface ClientHost {
+  readonly opts: ServerOptions;
+  readonly log: Logger;
+  readonly authenticator: Authenticator;
+  /** The account an authenticated connection binds to; undefined if it does not exist. */
+  lookupAccount(name: string): Account | undefined;
+  /** Delivers a published message to everything interested in it. */
+  publish(from: ClientConnection, account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void;
+  /** Queues the connection for the end-of-turn flush. */
+  scheduleFlush(c: ClientConnection): void;
+  /** The INFO line this connection is greeted with. */
+  infoLine(c: ClientConnection): string;
+  /** Called once a connection has closed. */
+  onClosed(c: ClientConnection): void;
+  /** Counts a slow consumer (Go's slow_consumers). */
+  countSlowConsumer(c: ClientConnection): void;
+}
+
+/** What is kept of a connection once it has closed (for /connz?state=closed). */
+export interface ConnectionSnapshot {
+  cid: number;
+  kind: "CLIENT";
+  host: string;
+  port: number;
+  start: Date;
+  stop: Date | undefined;
+  reason: ClosedReason | undefined;
+  name: string;
+  lang: string;
+  version: string;
+  account: string | undefined;
+  user: string | undefined;
+  stats: { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
+  subjects: string[];
+  lastActivity: Date;
+}
+
+/**
+ * One client connection: parses what the client sends, applies CONNECT, SUB, UNSUB and PUB, and
+ * queues what the server sends back (one socket write per I/O turn).
+ */
+export class ClientConnection implements ClientOpHandler, MessageSink {
+  readonly kind = "CLIENT" as const;
+  readonly start = new Date();
+  readonly host: string;
+  readonly port: number;
+  connect: ConnectInfo = DEFAULT_CONNECT;
+  account: Account | undefined;
+  user: string | undefined;
+  readonly subs = new Map<string, Subscription>();
+  readonly stats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0 };
+  lastActivity = new Date();
+  closedReason: ClosedReason | undefined;
+  stopTime: Date | undefined;
+  /** True while queued for the end-of-turn flush. */
+  flushQueued = false;
+
+  private readonly parser: ClientProtocolParser;
+  private readonly out = new OutboundQueue();
+  private connectReceived = false;
+  private pingsOut = 0;
+  private authTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private writeDeadlineTimer: NodeJS.Timeout | undefined;
+  private readonly label: string;
+  private subjectsAtClose: string[] = [];
+
+  constructor(
+    readonly cid: number,
+    private readonly socket: Socket,
+    private readonly server: ClientHost,
+  ) {
+    this.host = socket.remoteAddress ?? "";
+    this.port = socket.remotePort ?? 0;
+    this.label = `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port} - cid:${cid}`;
+    const { opts } = server;
+    this.parser = new ClientProtocolParser(this, { maxControlLine: opts.maxControlLine, maxPayload: opts.maxPayload });
+  }
+
+  /** Greets the client and starts reading. */
+  begin(): void {
+    const { socket, server } = this;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.lastActivity = new Date();
+      this.parser.parse(chunk);
+    });
+    socket.on("error", (err) => {
+      this.debug(`Client connection error: ${err.message}`);
+      this.close(ClosedReason.ReadError);
+    });
+    socket.on("close", () => this.close(ClosedReason.ClientClosed));
+    socket.on("drain", () => this.clearWriteDeadline());
+    this.debug("Client connection created");
+    this.queueProto(server.infoLine(this));
+    this.flush();
+    if (server.authenticator.required) {
+      const seconds = server.opts.authorization?.timeout;
+      this.authTimer = setTimeout(() => this.authTimeout(), seconds !== undefined ? seconds * 1000 : DEFAULTS.authTimeout);
+    }
+    if (server.opts.pingInterval > 0) {
+      this.pingTimer = setInterval(() => this.sendPing(), server.opts.pingInterval);
+      this.pingTimer.unref();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  /** Go's connection label, `127.0.0.1:51234 - cid:5`, used in every log line about it. */
+  toString(): string {
+    return this.label;
+  }
+
+  // ---- ClientOpHandler: what the client sends -------------------------------------------
+
+  onConnect(json: string): void {
+    this.traceIn("CONNECT", json);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      return this.protocolViolation("Unknown Protocol Operation", ClosedReason.ParseError);
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      return this.protocolViolation("Unknown Protocol Operation", ClosedReason.ParseError);
+    }
+    const info = parseConnectInfo(raw as Record<string, unknown>);
+    if (info.protocol < 0 || info.protocol > 1) {
+      this.sendErr("invalid client protocol");
+      return this.close(ClosedReason.BadClientProtocolVersion);
+    }
+    if (info.noResponders && !info.headers) {
+      this.sendErr("no responders requires headers support");
+      return this.close(ClosedReason.NoRespondersRequiresHeaders);
+    }
+    this.connect = info;
+    this.connectReceived = true;
+    this.clearAuthTimer();
+    if (this.account === undefined && !this.authenticate(info)) return;
+    if (info.verbose) this.queueProto(OK);
+  }
+
+  onPub(subject: string, reply: string | undefined, payload: Buffer): void {
+    this.inboundMessage(subject, reply, 0, payload, "PUB");
+  }
+
+  onHpub(subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
+    this.inboundMessage(subject, reply, headerSize, msg, "HPUB");
+  }
+
+  onSub(subject: string, queue: string | undefined, sid: string): void {
+    if (this.server.log.traceEnabled) this.traceIn("SUB", queue === undefined ? `${subject} ${sid}` : `${subject} ${queue} ${sid}`);
+    if (!this.ensureAuthenticated()) return;
+    const max = this.server.opts.maxSubscriptions;
+    if (max > 0 && this.subs.size >= max) {
+      this.server.log.error(`${this.label} - maximum subscriptions exceeded`);
+      this.sendErr("maximum subscriptions exceeded");
+      return;
+    }
+    if (!isValidSubject(subject) || (queue !== undefined && !isValidQueueName(queue))) {
+      this.sendErr("Invalid Subject");
+      return;
+    }
+    if (!this.subs.has(sid)) {
+      const sub = new Subscription(this, subject, sid, queue);
+      this.subs.set(sid, sub);
+      this.account!.sublist.insert(sub);
+    }
+    if (this.connect.verbose) this.queueProto(OK);
+  }
+
+  onUnsub(sid: string, max: number | undefined): void {
+    if (this.server.log.traceEnabled) this.traceIn("UNSUB", max === undefined ? sid : `${sid} ${max}`);
+    if (!this.ensureAuthenticated()) return;
+    const sub = this.subs.get(sid);
+    if (sub !== undefined) {
+      if (max !== undefined && max > 0 && sub.delivered < max) sub.max = max;
+      else this.removeSub(sub);
+    }
+    if (this.connect.verbose) this.queueProto(OK);
+  }
+
+  onPing(): void {
+    this.traceIn("PING");
+    if (!this.ensureAuthenticated()) return;
+    this.traceOut("PONG");
+    this.queueProto(PONG);
+  }
+
+  onPong(): void {
+    this.traceIn("PONG");
+    if (!this.ensureAuthenticated()) return;
+    this.pingsOut = 0;
+  }
+
+  onProtocolError(err: ProtocolError): void {
+    const reason =
+      err.kind === "max_payload"
+        ? ClosedReason.MaxPayloadExceeded
+        : err.kind === "max_control_line"
+          ? ClosedReason.MaxControlLineExceeded
+          : ClosedReason.ParseError;
+    if (err.kind === "max_payload") this.server.log.error(`${this.label} - ${err.message}`);
+    this.protocolViolation(err.message, reason);
+  }
+
+  // ---- MessageSink: what the server delivers ---------------------------------------------
+
+  deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    if (this.closedReason !== undefined) return false;
+    const out = this.out;
+    let body = msg;
+    if (headerSize > 0 && this.connect.headers) {
+      out.appendString(
+        reply === undefined
+          ? `HMSG ${subject} ${sub.sid} ${headerSize} ${msg.length}\r\n`
+          : `HMSG ${subject} ${sub.sid} ${reply} ${headerSize} ${msg.length}\r\n`,
+      );
+    } else {
+      // A client that did not announce header support gets the payload alone.
+      if (headerSize > 0) body = msg.subarray(headerSize);
+      out.appendString(
+        reply === undefined
+          ? `MSG ${subject} ${sub.sid} ${body.length}\r\n`
+          : `MSG ${subject} ${sub.sid} ${reply} ${body.length}\r\n`,
+      );
+    }
+    out.append(body);
+    out.append(CRLF);
+    this.stats.outMsgs++;
+    this.stats.outBytes += body.length;
+    if (this.server.log.traceEnabled) this.traceOut(reply === undefined ? `MSG ${subject} ${sub.sid} ${body.length}` : `MSG ${subject} ${sub.sid} ${reply} ${body.length}`);
+    if (out.pending + this.socket.writableLength > this.server.opts.maxPending) {
+      this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+      return false;
+    }
+    this.requestFlush();
+    return true;
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  /** Queues a protocol line (INFO, PING, -ERR ...) for the next flush. */
+  queueProto(line: string): void {
+    if (this.closedReason !== undefined) return;
+    this.out.appendString(line);
+    this.requestFlush();
+  }
+
+  sendErr(text: string): void {
+    this.traceOut(`-ERR '${text}'`);
+    this.queueProto(encodeErr(text));
+  }
+
+  /** Writes everything queued to the socket in one go. */
+  flush(): void {
+    this.flushQueued = false;
+    if (this.out.isEmpty || this.socket.destroyed) return;
+    const chunks = this.out.drain();
+    const { socket } = this;
+    if (chunks.length === 1) {
+      socket.write(chunks[0]);
+    } else {
+      socket.cork();
+      for (const c of chunks) socket.write(c);
+      socket.uncork();
+    }
+    if (socket.writableNeedDrain && this.writeDeadlineTimer === undefined && this.closedReason === undefined) {
+      this.writeDeadlineTimer = setTimeout(() => this.slowConsumer(ClosedReason.SlowConsumerWriteDeadline), this.server.opts.writeDeadline);
+    }
+  }
+
+  /** Closes the connection (idempotent), flushing what was queued first. */
+  close(reason: ClosedReason): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.stopTime = new Date();
+    this.clearAuthTimer();
+    clearInterval(this.pingTimer);
+    this.clearWriteDeadline();
+    this.subjectsAtClose = [...this.subs.values()].map((s) => s.subject);
+    for (const sub of this.subs.values()) this.removeSub(sub);
+    if (!this.out.isEmpty && !this.socket.destroyed) {
+      for (const c of this.out.drain()) this.socket.write(c);
+    }
+    this.socket.end();
+    // A peer that never reads must not keep the socket open forever.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    if (this.account !== undefined) this.account.connections--;
+    this.debug(`Client connection closed: ${reason}`);
+    this.server.onClosed(this);
+  }
+
+  snapshot(): ConnectionSnapshot {
+    return {
+      cid: this.cid,
+      kind: this.kind,
+      host: this.host,
+      port: this.port,
+      start: this.start,
+      stop: this.stopTime,
+      reason: this.closedReason,
+      name: this.connect.name,
+      lang: this.connect.lang,
+      version: this.connect.version,
+      account: this.account?.name,
+      user: this.user,
+      stats: { ...this.stats },
+      subjects: this.subjectsAtClose,
+      lastActivity: this.lastActivity,
+    };
+  }
+
+  /** Removes a subscription from this connection and its account. */
+  removeSub(sub: Subscription): void {
+    sub.closed = true;
+    this.subs.delete(sub.sid);
+    this.account?.sublist.remove(sub);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private inboundMessage(subject: string, reply: string | undefined, headerSize: number, msg: Buffer, op: string): void {
+    if (this.server.log.traceEnabled) {
+      const args = headerSize > 0 ? `${headerSize} ${msg.length}` : `${msg.length}`;
+      this.traceIn(op, reply === undefined ? `${subject} ${args}` : `${subject} ${reply} ${args}`);
+      this.debugPayload(msg);
+    }
+    if (!this.ensureAuthenticated()) return;
+    this.stats.inMsgs++;
+    this.stats.inBytes += msg.length;
+    if (this.connect.pedantic && !isValidPublishSubject(subject)) {
+      this.sendErr("Invalid Publish Subject");
+      return;
+    }
+    this.server.publish(this, this.account!, subject, reply, headerSize, msg);
+    if (this.connect.verbose) this.queueProto(OK);
+  }
+
+  /** Binds to an account; before CONNECT only a no_auth_user setup lets other ops through. */
+  private ensureAuthenticated(): boolean {
+    if (this.account !== undefined) return true;
+    if (this.closedReason !== undefined) return false;
+    if (!this.connectReceived && this.server.authenticator.noAuthUser !== undefined) {
+      this.clearAuthTimer();
+      return this.authenticate(DEFAULT_CONNECT);
+    }
+    if (!this.connectReceived && this.server.authenticator.required) {
+      this.authViolation();
+      return false;
+    }
+    return this.authenticate(this.connect);
+  }
+
+  private authenticate(info: ConnectInfo): boolean {
+    const result = this.server.authenticator.authenticate(info, {});
+    const account = result === undefined ? undefined : this.server.lookupAccount(result.account);
+    if (account === undefined) {
+      this.authViolation(info.user);
+      return false;
+    }
+    this.account = account;
+    this.user = result!.user;
+    account.connections++;
+    return true;
+  }
+
+  private authViolation(user?: string): void {
+    this.server.log.error(user ? `${this.label} - authentication error - User "${user}"` : `${this.label} - authentication error`);
+    this.sendErr("Authorization Violation");
+    this.close(ClosedReason.AuthenticationViolation);
+  }
+
+  private authTimeout(): void {
+    this.authTimer = undefined;
+    if (this.account !== undefined || this.closedReason !== undefined) return;
+    this.debug("Authentication Timeout");
+    this.sendErr("Authentication Timeout");
+    this.close(ClosedReason.AuthenticationTimeout);
+  }
+
+  private clearAuthTimer(): void {
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+  }
+
+  private protocolViolation(text: string, reason: ClosedReason): void {
+    this.sendErr(text);
+    this.close(reason);
+  }
+
+  private sendPing(): void {
+    if (this.closedReason !== undefined) return;
+    if (this.pingsOut + 1 > this.server.opts.pingMax) {
+      this.debug("Stale Client Connection - Closing");
+      this.sendErr("Stale Connection");
+      this.close(ClosedReason.StaleConnection);
+      return;
+    }
+    this.pingsOut++;
+    this.traceOut("PING");
+    this.queueProto(PING);
+  }
+
+  private slowConsumer(reason: ClosedReason): void {
+    if (this.closedReason !== undefined) return;
+    const detail =
+      reason === ClosedReason.SlowConsumerPendingBytes
+        ? `MaxPending of ${this.server.opts.maxPending} Exceeded`
+        : `WriteDeadline of ${formatGoDuration(this.server.opts.writeDeadline)} exceeded`;
+    this.server.log.info(`${this.label} - Slow Consumer Detected: ${detail}`);
+    this.server.countSlowConsumer(this);
+    // What is queued can not be delivered: drop it rather than flush it on close.
+    this.out.drain();
+    this.close(reason);
+    this.socket.destroy();
+  }
+
+  private clearWriteDeadline(): void {
+    if (this.writeDeadlineTimer !== undefined) clearTimeout(this.writeDeadlineTimer);
+    this.writeDeadlineTimer = undefined;
+  }
+
+  private requestFlush(): void {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.server.scheduleFlush(this);
+    }
+  }
+
+  private debug(msg: string): void {
+    if (this.server.log.debugEnabled) this.server.log.debug(`${this.label} - ${msg}`);
+  }
+
+  private traceIn(op: string, arg?: string): void {
+    if (this.server.log.traceEnabled) this.server.log.trace(`${this.label} - <<- [${arg === undefined ? op : `${op} ${arg}`}]`);
+  }
+
+  private traceOut(op: string): void {
+    if (this.server.log.traceEnabled) this.server.log.trace(`${this.label} - ->> [${op}]`);
+  }
+
+  private debugPayload(msg: Buffer): void {
+    this.server.log.trace(`${this.label} - <<- MSG_PAYLOAD: [${JSON.stringify(msg.toString("latin1"))}]`);
+  }
+}

@@ -1,0 +1,22 @@
+export { NatsServer, type NatsServerConfig, type ServerPlugin } from "./server/nats-server.js";
+export {
+  serverOptionsSchema,
+  resolveOptions,
+  OptionsError,
+  DEFAULTS,
+  type ServerOptions,
+  type ServerOptionsInput,
+} from "./options.js";
+export { createLogger, silentLogger, goLogTime, type Logger, type LoggerOptions } from "./logger.js";
+export { optionsAuthenticator, type Authenticator, type AuthResult } from "./auth.js";
+export { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT } from "./account.js";
+export { Sublist, InvalidSubjectError, type SublistResult } from "./sublist/sublist.js";
+export { Subscription, type MessageSink, type ClientKind } from "./sublist/subscription.js";
+export { InternalClient, type InternalMsgHandler } from "./internal-client.js";
+export { ClientConnection, type ConnectionSnapshot } from "./client/connection.js";
+export { ClosedReason } from "./client/closed-reason.js";
+export type { ConnectInfo } from "./client/connect-info.js";
+export { RecentRing } from "./server/recent-ring.js";
+export { listenerUrls, formatUrl } from "./server/listen-urls.js";
+export { formatGoDuration } from "./duration.js";
+export { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "./version.js";

@@ -1,0 +1,293 @@
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createServerKey } from "@nats-io/nkeys";
+import { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT } from "../account.js";
+import { optionsAuthenticator, type Authenticator } from "../auth.js";
+import { ClosedReason } from "../client/closed-reason.js";
+import { ClientConnection, type ClientHost, type ConnectionSnapshot } from "../client/connection.js";
+import { InternalClient } from "../internal-client.js";
+import { createLogger, silentLogger, type Logger } from "../logger.js";
+import { resolveOptions, type ServerOptions, type ServerOptionsInput } from "../options.js";
+import type { ClientKind, MessageSink } from "../sublist/subscription.js";
+import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js";
+import { RecentRing } from "./recent-ring.js";
+import { formatUrl, listenerUrls } from "./listen-urls.js";
+import { routeMessage, type TrafficStats } from "./router.js";
+
+/** A package that plugs into the server (JetStream, monitoring, WebSocket, cluster ...). */
+export interface ServerPlugin {
+  readonly name: string;
+  /** Conf-file blocks this plugin reads from `opts.blocks`, so the server does not warn about them. */
+  readonly blocks?: readonly string[];
+  start(server: NatsServer): Promise<void> | void;
+  stop?(): Promise<void> | void;
+}
+
+export interface NatsServerConfig {
+  /** Where log lines go; defaults to silent for an embedded server. */
+  logger?: Logger;
+  /** Replaces the options-based authentication (token, user/password). */
+  authenticator?: Authenticator;
+  plugins?: ServerPlugin[];
+}
+
+/**
+ * The embeddable NATS server.
+ *
+ * @example
+ * const server = new NatsServer({ port: 0 });
+ * await server.start();
+ * console.log(server.clientURL); // nats://127.0.0.1:40123
+ * await server.shutdown();
+ */
+export class NatsServer implements ClientHost {
+  readonly opts: ServerOptions;
+  readonly log: Logger;
+  readonly id: string;
+  readonly name: string;
+  readonly startTime = new Date();
+  authenticator: Authenticator;
+  readonly stats: TrafficStats & { slowConsumers: number; totalConnections: number } = {
+    inMsgs: 0,
+    inBytes: 0,
+    outMsgs: 0,
+    outBytes: 0,
+    slowConsumers: 0,
+    totalConnections: 0,
+  };
+  /** Recently closed client connections, newest last (for /connz?state=closed). */
+  readonly closedConnections = new RecentRing<ConnectionSnapshot>(10_000);
+  /** Listener URLs by kind ("nats", "monitoring", "websocket" ...), as written to the ports file. */
+  readonly listeners: Record<string, string[]> = {};
+
+  private readonly accounts = new Map<string, Account>();
+  private readonly clients = new Map<number, ClientConnection>();
+  private readonly plugins: ServerPlugin[];
+  private netServer: NetServer | undefined;
+  private boundPort = 0;
+  private nextCid = 1;
+  private flushList: ClientConnection[] = [];
+  private flushScheduled = false;
+  private running = false;
+  private lameDuck = false;
+  private infoPrefix = "";
+  private shutdownPromise: Promise<void> | undefined;
+  private readonly runFlush = () => this.flushAll();
+
+  constructor(options: ServerOptionsInput = {}, config: NatsServerConfig = {}) {
+    this.opts = resolveOptions(options);
+    this.log = config.logger ?? silentLogger;
+    this.authenticator = config.authenticator ?? optionsAuthenticator(this.opts);
+    this.plugins = config.plugins ?? [];
+    this.id = createServerKey().getPublicKey();
+    this.name = this.opts.serverName ?? this.id;
+    this.accounts.set(GLOBAL_ACCOUNT, new Account(GLOBAL_ACCOUNT));
+    this.accounts.set(SYSTEM_ACCOUNT, new Account(SYSTEM_ACCOUNT));
+  }
+
+  /** The client port actually bound (useful when port 0 or -1 asked for a random one). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** A URL clients on this machine can connect to. */
+  get clientURL(): string {
+    const h = this.opts.host;
+    return formatUrl("nats", h === "0.0.0.0" || h === "" ? "127.0.0.1" : h === "::" ? "::1" : h, this.boundPort);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get isLameDuck(): boolean {
+    return this.lameDuck;
+  }
+
+  /** Open client connections. */
+  get connections(): ReadonlyMap<number, ClientConnection> {
+    return this.clients;
+  }
+
+  get globalAccount(): Account {
+    return this.accounts.get(GLOBAL_ACCOUNT)!;
+  }
+
+  get systemAccount(): Account {
+    return this.accounts.get(SYSTEM_ACCOUNT)!;
+  }
+
+  lookupAccount(name: string): Account | undefined {
+    return this.accounts.get(name);
+  }
+
+  /** Adds (or returns the existing) account with this name. */
+  registerAccount(name: string): Account {
+    let acc = this.accounts.get(name);
+    if (acc === undefined) this.accounts.set(name, (acc = new Account(name)));
+    return acc;
+  }
+
+  /** Starts listening for clients, then starts the plugins. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { opts, log } = this;
+    log.info(`Starting nats-server`);
+    log.info(`  Version:  ${GO_COMPAT_VERSION} (nats-ts ${NATS_TS_VERSION})`);
+    log.info(`  Name:     ${this.name}`);
+    log.info(`  ID:       ${this.id}`);
+    this.warnUnclaimedBlocks();
+    const netServer = createNetServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.netServer = netServer;
+    await new Promise<void>((resolve, reject) => {
+      netServer.once("error", reject);
+      netServer.listen({ host: opts.host, port: opts.port === -1 ? 0 : opts.port }, () => {
+        netServer.off("error", reject);
+        resolve();
+      });
+    });
+    netServer.on("error", (err) => log.error(`Error accepting client connection: ${err.message}`));
+    const addr = netServer.address();
+    this.boundPort = typeof addr === "object" && addr !== null ? addr.port : opts.port;
+    this.listeners.nats = listenerUrls("nats", opts.host, this.boundPort);
+    this.infoPrefix = this.buildInfoPrefix();
+    this.running = true;
+    log.info(`Listening for client connections on ${formatUrl("", opts.host, this.boundPort).slice(3)}`);
+    for (const plugin of this.plugins) await plugin.start(this);
+    log.info("Server is ready");
+  }
+
+  /** Stops accepting, closes every connection (flushing what was queued) and stops the plugins. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    return this.shutdownPromise;
+  }
+
+  /**
+   * Lame duck mode: stop accepting clients, tell connected clients (INFO with `"ldm": true`) so
+   * they move elsewhere, then close them gradually over lame_duck_duration and shut down.
+   */
+  async enterLameDuckMode(): Promise<void> {
+    if (this.lameDuck || !this.running) return;
+    this.lameDuck = true;
+    const { opts, log } = this;
+    log.info("Entering lame duck mode, stop accepting new clients");
+    this.closeListener();
+    this.infoPrefix = this.buildInfoPrefix();
+    for (const c of this.clients.values()) c.queueProto(this.infoLine(c));
+    this.flushAll();
+    await sleep(opts.lameDuckGracePeriod);
+    const clients = [...this.clients.values()];
+    const window = Math.max(0, opts.lameDuckDuration - opts.lameDuckGracePeriod);
+    const batches = Math.max(1, Math.min(clients.length, Math.ceil(window / 10)));
+    const perBatch = Math.ceil(clients.length / batches);
+    for (let i = 0; i < clients.length; i += perBatch) {
+      for (const c of clients.slice(i, i + perBatch)) c.close(ClosedReason.ServerShutdown);
+      if (i + perBatch < clients.length) await sleep(window / batches);
+    }
+    await this.shutdown();
+  }
+
+  /** Creates a socketless connection for server-side subscribers and publishers. */
+  createInternalClient(kind: ClientKind, account: Account = this.globalAccount): InternalClient {
+    return new InternalClient(this.nextCid++, kind, account, this);
+  }
+
+  // ---- ClientHost ---------------------------------------------------------------------------
+
+  publish(from: MessageSink | undefined, account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
+    routeMessage(this.stats, from, from instanceof ClientConnection ? from.connect : undefined, account, subject, reply, headerSize, msg);
+  }
+
+  scheduleFlush(c: ClientConnection): void {
+    this.flushList.push(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.runFlush);
+    }
+  }
+
+  infoLine(c: ClientConnection): string {
+    return `${this.infoPrefix},"client_id":${c.cid},"client_ip":${JSON.stringify(c.host)}${this.lameDuck ? ',"ldm":true' : ""}}\r\n`;
+  }
+
+  onClosed(c: ClientConnection): void {
+    this.clients.delete(c.cid);
+    this.closedConnections.add(c.snapshot());
+  }
+
+  countSlowConsumer(): void {
+    this.stats.slowConsumers++;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private accept(socket: Socket): void {
+    if (!this.running || this.lameDuck) {
+      socket.destroy();
+      return;
+    }
+    const c = new ClientConnection(this.nextCid++, socket, this);
+    this.stats.totalConnections++;
+    this.clients.set(c.cid, c);
+    c.begin();
+    if (this.clients.size > this.opts.maxConnections) {
+      this.log.error(`${c} - maximum connections exceeded`);
+      c.sendErr("maximum connections exceeded");
+      c.close(ClosedReason.MaxConnectionsExceeded);
+    }
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    const list = this.flushList;
+    this.flushList = [];
+    for (let i = 0; i < list.length; i++) list[i].flush();
+  }
+
+  /** INFO JSON up to the per-connection fields, in Go's field order. */
+  private buildInfoPrefix(): string {
+    const { opts } = this;
+    const info: Record<string, unknown> = {
+      server_id: this.id,
+      server_name: this.name,
+      version: GO_COMPAT_VERSION,
+      proto: PROTO_VERSION,
+      go: `node${process.version}`,
+      host: opts.host,
+      port: this.boundPort,
+      headers: true,
+    };
+    if (this.authenticator.required) info.auth_required = true;
+    info.max_payload = opts.maxPayload;
+    if (opts.jetstream !== false) info.jetstream = true;
+    info.nats_ts_version = NATS_TS_VERSION;
+    const json = JSON.stringify(info);
+    return `INFO ${json.slice(0, -1)}`;
+  }
+
+  private warnUnclaimedBlocks(): void {
+    const claimed = new Set(this.plugins.flatMap((p) => p.blocks ?? []));
+    for (const block of Object.keys(this.opts.blocks)) {
+      if (!claimed.has(block)) this.log.warn(`The "${block}" block is not supported by this nats-ts build yet: ignored`);
+    }
+  }
+
+  /** Stops accepting. The port is released at once; close()'s callback would wait for every client. */
+  private closeListener(): void {
+    this.netServer?.close();
+    this.netServer = undefined;
+  }
+
+  private async doShutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.closeListener();
+    for (const c of [...this.clients.values()]) c.close(ClosedReason.ServerShutdown);
+    for (const plugin of [...this.plugins].reverse()) await plugin.stop?.();
+    this.log.info("Server Exiting..");
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,90 @@
+import { statusHeaders } from "@nats-ts/wire";
+import type { Account } from "../account.js";
+import type { MessageSink, Subscription } from "../sublist/subscription.js";
+
+const NO_RESPONDERS = statusHeaders(503);
+
+/** Server-wide message counters (Go's in/out msgs and bytes). */
+export interface TrafficStats {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+}
+
+/** Whether a publisher wants its own messages back and 503 replies for requests nobody answers. */
+export interface PublisherFlags {
+  echo: boolean;
+  noResponders: boolean;
+}
+
+const INTERNAL: PublisherFlags = { echo: true, noResponders: false };
+
+/**
+ * Delivers one published message to every plain subscriber and to one member of each queue group
+ * in the account, honouring echo and auto-unsubscribe, and answers a request that reaches nobody
+ * with a 503 status when the publisher asked for it.
+ */
+export function routeMessage(
+  stats: TrafficStats,
+  from: MessageSink | undefined,
+  flags: PublisherFlags = INTERNAL,
+  account: Account,
+  subject: string,
+  reply: string | undefined,
+  headerSize: number,
+  msg: Buffer,
+): void {
+  stats.inMsgs++;
+  stats.inBytes += msg.length;
+  const result = account.sublist.match(subject);
+  const skipSelf = flags.echo ? undefined : from;
+  let delivered = 0;
+  const { psubs, qsubs } = result;
+  for (let i = 0; i < psubs.length; i++) {
+    const sub = psubs[i];
+    if (sub.sink === skipSelf) continue;
+    if (deliverTo(stats, sub, subject, reply, headerSize, msg)) delivered++;
+  }
+  for (let g = 0; g < qsubs.length; g++) {
+    const group = qsubs[g];
+    const n = group.length;
+    const first = (Math.random() * n) | 0;
+    for (let k = 0; k < n; k++) {
+      const sub = group[(first + k) % n];
+      if (sub.sink === skipSelf) continue;
+      if (deliverTo(stats, sub, subject, reply, headerSize, msg)) {
+        delivered++;
+        break;
+      }
+    }
+  }
+  if (delivered === 0 && reply !== undefined && flags.noResponders && from !== undefined) {
+    sendNoResponders(stats, from, account, reply);
+  }
+}
+
+function deliverTo(
+  stats: TrafficStats,
+  sub: Subscription,
+  subject: string,
+  reply: string | undefined,
+  headerSize: number,
+  msg: Buffer,
+): boolean {
+  if (sub.closed) return false;
+  if (!sub.sink.deliver(sub, subject, reply, headerSize, msg)) return false;
+  stats.outMsgs++;
+  stats.outBytes += msg.length;
+  sub.delivered++;
+  if (sub.max > 0 && sub.delivered >= sub.max) sub.sink.removeSub(sub);
+  return true;
+}
+
+/** The publisher's own subscriptions on the reply subject get `NATS/1.0 503`. */
+function sendNoResponders(stats: TrafficStats, from: MessageSink, account: Account, reply: string): void {
+  const { psubs } = account.sublist.match(reply);
+  for (const sub of psubs) {
+    if (sub.sink === from) deliverTo(stats, sub, reply, undefined, NO_RESPONDERS.length, NO_RESPONDERS);
+  }
+}

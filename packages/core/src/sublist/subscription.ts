@@ -1,0 +1,37 @@
+/**
+ * Who receives what a subscription matches. Every kind of connection (client, route, leaf,
+ * gateway, system, JetStream, account) implements this one method, so the sublist and the
+ * delivery loop never care which kind they are talking to.
+ */
+export interface MessageSink {
+  /** Connection kind, as Go names it in /connz and logs (CLIENT, ROUTER, ...). */
+  readonly kind: ClientKind;
+  /** Stable connection id (Go's cid). */
+  readonly cid: number;
+  /**
+   * Deliver one message. `msg` holds the header block followed by the payload; `headerSize` is
+   * 0 when there are no headers. Returns false when the sink could not take it (closed).
+   */
+  deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean;
+  /** Drops one of this sink's subscriptions (auto-unsubscribe reached its max). */
+  removeSub(sub: Subscription): void;
+}
+
+export type ClientKind = "CLIENT" | "ROUTER" | "GATEWAY" | "LEAF" | "SYSTEM" | "JETSTREAM" | "ACCOUNT";
+
+/** One interest registration: what a SUB creates. */
+export class Subscription {
+  /** Messages delivered so far (for auto-unsubscribe). */
+  delivered = 0;
+  /** Auto-unsubscribe after this many deliveries; 0 = no limit. */
+  max = 0;
+  /** Set once the subscription has been removed, so late deliveries are dropped. */
+  closed = false;
+
+  constructor(
+    readonly sink: MessageSink,
+    readonly subject: string,
+    readonly sid: string,
+    readonly queue?: string,
+  ) {}
+}
