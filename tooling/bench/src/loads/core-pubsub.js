@@ -1,0 +1,51 @@
+// Core NATS publish loads: pub-only, pub/sub 1:1 and fan-out 1:N over raw connections.
+import { pubFrame, RawConnection } from "../protocol.js";
+import { runStream } from "../stream.js";
+
+/** @typedef {import("../load-types.js").Load} Load */
+
+/**
+ * A load where one publisher streams `size`-byte messages to `subscribers` subscribers.
+ * msgs/s counts messages the server delivered (published ones when nobody subscribes),
+ * MB/s their payload bytes.
+ * @example
+ * streamLoad({ name: "pub-sub", title: "pub/sub 1:1 128 B", size: 128, subscribers: 1 })
+ * @param {{ name: string, title: string, size: number, subscribers: number }} spec
+ * @returns {Load}
+ */
+export function streamLoad({ name, title, size, subscribers }) {
+  return {
+    name,
+    title,
+    async run(ctx) {
+      const server = await ctx.startServer();
+      const subject = `bench.${name}`;
+      const at = { host: server.host, port: server.port };
+      const subs = [];
+      try {
+        for (let i = 0; i < subscribers; i++) {
+          const sub = await RawConnection.open({ ...at, name: `${name}-sub-${i}` });
+          subs.push(sub);
+          await sub.subscribe(subject, 1);
+        }
+        const pub = await RawConnection.open({ ...at, name: `${name}-pub` });
+        subs.push(pub);
+        const frame = pubFrame(subject, size);
+        await runStream(pub, subs.slice(0, subscribers), frame, ctx.warmupMs);
+        const { published, seconds } = await runStream(pub, subs.slice(0, subscribers), frame, ctx.durationMs);
+        const delivered = published * Math.max(1, subscribers);
+        const msgsPerSec = delivered / seconds;
+        return [
+          { name: "msgs/s", value: msgsPerSec, better: "higher" },
+          { name: "MB/s", value: (msgsPerSec * size) / 1e6, better: "higher" },
+        ];
+      } finally {
+        for (const c of subs) c.close();
+      }
+    },
+  };
+}
+
+export const pubOnly = streamLoad({ name: "pub-only", title: "pub-only 16 B", size: 16, subscribers: 0 });
+export const pubSub = streamLoad({ name: "pub-sub", title: "pub/sub 1:1 128 B", size: 128, subscribers: 1 });
+export const fanOut = streamLoad({ name: "fan-out", title: "fan-out 1:4 128 B", size: 128, subscribers: 4 });

@@ -1,0 +1,4 @@
+import { preset } from "@nats-ts/vitest-preset";
+
+// The bench is plain JavaScript, so are its tests.
+export default preset({ test: { include: ["test/**/*.test.js"] } });
