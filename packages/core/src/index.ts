@@ -20,3 +20,15 @@ export { RecentRing } from "./server/recent-ring.js";
 export { listenerUrls, formatUrl } from "./server/listen-urls.js";
 export { formatGoDuration } from "./duration.js";
 export { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "./version.js";
+export { optionsFromConf, type ConfOptionsResult } from "./conf-options.js";
+export {
+  parseConf,
+  loadConfFile,
+  ConfError,
+  confPosition,
+  parseDuration,
+  parseSize,
+  type ConfMap,
+  type ConfValue,
+  type ConfPosition,
+} from "./conf/index.js";
