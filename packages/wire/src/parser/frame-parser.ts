@@ -279,7 +279,8 @@ export abstract class FrameParser {
    */
   private appendPartialLine(chunk: Buffer, start: number, end: number): boolean {
     const total = this.lineLen + (end - start);
-    const trailingCr = end > start && chunk[end - 1] === CR ? 1 : 0;
+    const last = end > start ? chunk[end - 1] : this.lineLen > 0 ? this.lineBuf![this.lineLen - 1] : 0;
+    const trailingCr = last === CR ? 1 : 0;
     if (total - trailingCr > this.maxControlLine) {
       const joined = Buffer.concat([this.lineBuf?.subarray(0, this.lineLen) ?? Buffer.alloc(0), chunk.subarray(start, end)]);
       this.failMaxControlLine(joined, 0, joined.length - trailingCr);
