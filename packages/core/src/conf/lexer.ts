@@ -135,6 +135,7 @@ export class Lexer {
       let bytes: number[] = [];
       for (const part of this.stringParts) {
         if (typeof part === "string") {
+          if (part === "") continue;
           if (bytes.length > 0) value += decodeBytes(bytes);
           bytes = [];
           value += part;
