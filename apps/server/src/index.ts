@@ -1,0 +1,3 @@
+export { main } from "./main.js";
+export { parseFlags, FlagError, type CommandLine } from "./flags.js";
+export { portsFilePath } from "./ports-file.js";
