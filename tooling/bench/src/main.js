@@ -7,7 +7,8 @@ import { parseArgs } from "node:util";
 import { LOADS } from "./loads/index.js";
 import { configurePinning, pinningEnabled, reexecPinned } from "./pinning.js";
 import { formatJson, formatTable } from "./report.js";
-import { killAllServers, serverKinds, startServer } from "./servers.js";
+import { runLoads } from "./runner.js";
+import { killAllServers, serverKinds } from "./servers.js";
 
 const USAGE = `usage: pnpm bench [options]
   --only <loads>      comma-separated loads: ${LOADS.map((l) => l.name).join(", ")}
@@ -16,6 +17,8 @@ const USAGE = `usage: pnpm bench [options]
   --duration <time>   measured phase per load, e.g. 3s or 500ms (default 3s)
   --warmup <time>     unmeasured warm-up before it (default 1s)
   --connections <n>   connections for the idle-memory load (default 500)
+  --rounds <n>        run every load n times per server, servers alternating, and
+                      report the median of each figure (default 1)
   --json              print JSON instead of the table
   --no-pin            do not pin server and load generator to cores 0 and 1`;
 
@@ -42,6 +45,7 @@ async function main() {
       duration: { type: "string", default: "3s" },
       warmup: { type: "string", default: "1s" },
       connections: { type: "string", default: "500" },
+      rounds: { type: "string", default: "1" },
       json: { type: "boolean", default: false },
       "no-pin": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -81,45 +85,14 @@ async function main() {
   const warmupMs = parseDuration(values.warmup);
   const idleConnections = Number(values.connections);
   if (!Number.isInteger(idleConnections) || idleConnections < 1) throw new Error(`bad --connections ${values.connections}`);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bad --rounds ${values.rounds}`);
 
-  /** @type {import("./report.js").LoadResult[]} */
-  const results = [];
-  for (const load of loads) {
-    /** @type {import("./report.js").LoadResult} */
-    const result = { load: load.name, title: load.title, byServer: {} };
-    results.push(result);
-    // Servers take turns per load, so drift in machine load hits both alike.
-    for (const kind of servers) {
-      /** @type {import("./servers.js").RunningServer[]} */
-      const started = [];
-      const ctx = {
-        kind,
-        durationMs,
-        warmupMs,
-        idleConnections,
-        startServer: async (/** @type {string[] | undefined} */ extraArgs) => {
-          const s = await startServer(kind, extraArgs);
-          started.push(s);
-          return s;
-        },
-      };
-      try {
-        const metrics = await load.run(ctx);
-        result.byServer[kind.name] = metrics;
-        console.error(`${load.name} on ${kind.name}: ${metrics.map((m) => `${m.name} ${m.value.toFixed(1)}`).join(", ")}`);
-      } catch (err) {
-        const message = /** @type {Error} */ (err).message;
-        result.byServer[kind.name] = { error: message };
-        console.error(`${load.name} on ${kind.name} failed: ${message}`);
-      } finally {
-        await Promise.all(started.map((s) => s.stop()));
-      }
-    }
-  }
+  const results = await runLoads({ loads, servers, rounds, durationMs, warmupMs, idleConnections, log: (l) => console.error(l) });
 
   const names = servers.map((s) => s.name);
   if (values.json) {
-    const run = { date: new Date().toISOString(), node: process.version, pinned: pinningEnabled(), durationMs, warmupMs, idleConnections, servers: names };
+    const run = { date: new Date().toISOString(), node: process.version, pinned: pinningEnabled(), rounds, durationMs, warmupMs, idleConnections, servers: names };
     console.log(formatJson(results, run));
   } else {
     console.log(formatTable(results, names));

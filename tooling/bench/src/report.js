@@ -5,7 +5,8 @@
  * @typedef {object} LoadResult
  * @property {string} load   load name
  * @property {string} title
- * @property {Record<string, Metric[] | { error: string }>} byServer
+ * @property {Record<string, Metric[] | { error: string }>} byServer  median over the rounds
+ * @property {Record<string, Metric[][]>} [runs]  every successful round, per server
  */
 
 /**
@@ -63,6 +64,9 @@ export function formatJson(results, run) {
           title: r.title,
           server,
           ...("error" in got ? { error: got.error } : { metrics: Object.fromEntries(got.map((m) => [m.name, m.value])) }),
+          ...(r.runs?.[server] && r.runs[server].length > 1
+            ? { rounds: r.runs[server].map((ms) => Object.fromEntries(ms.map((m) => [m.name, m.value]))) }
+            : {}),
         })),
       ),
     },

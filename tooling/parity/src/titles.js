@@ -155,7 +155,10 @@ class Lexer {
     while (this.pos < src.length && isIdentPart(src[this.pos])) this.pos++;
   }
 
-  /** Advances past the matching `close`, skipping nested brackets, strings and comments. */
+  /**
+   * Advances past the matching `close`, skipping nested brackets, strings and comments.
+   * @param {string} close
+   */
   skipBalanced(close) {
     const { src } = this;
     const stack = [close];
