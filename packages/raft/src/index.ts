@@ -1,0 +1,13 @@
+export * from "./core/types.js";
+export { RaftCore } from "./core/raft.js";
+export type { RaftOptions, RaftStorageState, PeerHealth, ProposalTicket } from "./core/raft.js";
+export { SeededRng } from "./core/rng.js";
+export type { MembershipChange } from "./core/membership.js";
+export { encodeMembershipChange, decodeMembershipChange, quorum } from "./core/membership.js";
+export { Simulation } from "./sim/simulation.js";
+export type { SimulationOptions, SimulationStats, LivenessResult } from "./sim/simulation.js";
+export { runSeed } from "./sim/run-seed.js";
+export type { SeedResult } from "./sim/run-seed.js";
+export { InvariantViolation } from "./sim/invariants.js";
+export { isLinearizable, checkKvHistory, registerModel } from "./sim/linearizability.js";
+export type { Model, Operation, KvOperation, RegisterInput } from "./sim/linearizability.js";
