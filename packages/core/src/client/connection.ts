@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import {
   ClientProtocolParser,
   type ClientOpHandler,
@@ -42,6 +42,14 @@ export interface ClientHost {
   countSlowConsumer(c: ClientConnection): void;
 }
 
+/** Where a connection comes from. Listeners other than TCP (WebSocket, MQTT) describe theirs. */
+export interface ConnectionEndpoint {
+  remoteAddress: string;
+  remotePort: number;
+  /** How the client reached the server: "nats" (TCP), "websocket", ... (Go's client_type). */
+  transport?: string;
+}
+
 /** What is kept of a connection once it has closed (for /connz?state=closed). */
 export interface ConnectionSnapshot {
   cid: number;
@@ -70,6 +78,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   readonly start = new Date();
   readonly host: string;
   readonly port: number;
+  readonly transport: string;
   connect: ConnectInfo = DEFAULT_CONNECT;
   account: Account | undefined;
   user: string | undefined;
@@ -93,11 +102,13 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   constructor(
     readonly cid: number,
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly server: ClientHost,
+    endpoint: ConnectionEndpoint,
   ) {
-    this.host = socket.remoteAddress ?? "";
-    this.port = socket.remotePort ?? 0;
+    this.host = endpoint.remoteAddress;
+    this.port = endpoint.remotePort;
+    this.transport = endpoint.transport ?? "nats";
     this.label = `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port} - cid:${cid}`;
     const { opts } = server;
     this.parser = new ClientProtocolParser(this, { maxControlLine: opts.maxControlLine, maxPayload: opts.maxPayload });
@@ -106,7 +117,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   /** Greets the client and starts reading. */
   begin(): void {
     const { socket, server } = this;
-    socket.setNoDelay(true);
+    (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     socket.on("data", (chunk: Buffer) => {
       this.lastActivity = new Date();
       this.parser.parse(chunk);
@@ -128,6 +139,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       this.pingTimer = setInterval(() => this.sendPing(), server.opts.pingInterval);
       this.pingTimer.unref();
     }
+  }
+
+  /** Bytes queued for this client and not yet written by the kernel (Go's pending_bytes). */
+  get pendingBytes(): number {
+    return this.out.pending + this.socket.writableLength;
   }
 
   get isClosed(): boolean {
@@ -258,7 +274,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.stats.outMsgs++;
     this.stats.outBytes += body.length;
     if (this.server.log.traceEnabled) this.traceOut(reply === undefined ? `MSG ${subject} ${sub.sid} ${body.length}` : `MSG ${subject} ${sub.sid} ${reply} ${body.length}`);
-    if (out.pending + this.socket.writableLength > this.server.opts.maxPending) {
+    if (this.pendingBytes > this.server.opts.maxPending) {
       this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
       return false;
     }

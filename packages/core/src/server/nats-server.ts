@@ -1,9 +1,10 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { createServer as createServerKey } from "@nats-io/nkeys";
 import { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT } from "../account.js";
 import { optionsAuthenticator, type Authenticator } from "../auth.js";
 import { ClosedReason } from "../client/closed-reason.js";
-import { ClientConnection, type ClientHost, type ConnectionSnapshot } from "../client/connection.js";
+import { ClientConnection, type ClientHost, type ConnectionEndpoint, type ConnectionSnapshot } from "../client/connection.js";
 import { InternalClient } from "../internal-client.js";
 import { createLogger, silentLogger, type Logger } from "../logger.js";
 import { resolveOptions, type ServerOptions, type ServerOptionsInput } from "../options.js";
@@ -219,14 +220,17 @@ export class NatsServer implements ClientHost {
     this.stats.slowConsumers++;
   }
 
-  // ---- internals ----------------------------------------------------------------------------
-
-  private accept(socket: Socket): void {
+  /**
+   * Serves a NATS client over any byte stream: how listeners other than the TCP one (WebSocket,
+   * TLS wrappers, tests) hand connections to core. Returns undefined when the server is not
+   * accepting (stopped or in lame duck mode); the stream is destroyed then.
+   */
+  acceptConnection(stream: Duplex, endpoint: ConnectionEndpoint): ClientConnection | undefined {
     if (!this.running || this.lameDuck) {
-      socket.destroy();
-      return;
+      stream.destroy();
+      return undefined;
     }
-    const c = new ClientConnection(this.nextCid++, socket, this);
+    const c = new ClientConnection(this.nextCid++, stream, this, endpoint);
     this.stats.totalConnections++;
     this.clients.set(c.cid, c);
     c.begin();
@@ -235,6 +239,18 @@ export class NatsServer implements ClientHost {
       c.sendErr("maximum connections exceeded");
       c.close(ClosedReason.MaxConnectionsExceeded);
     }
+    return c;
+  }
+
+  /** A plugin started with this server, by name ("jetstream", "monitor" ...). */
+  plugin<T extends ServerPlugin>(name: string): T | undefined {
+    return this.plugins.find((p) => p.name === name) as T | undefined;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private accept(socket: Socket): void {
+    this.acceptConnection(socket, { remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0 });
   }
 
   private flushAll(): void {
@@ -266,6 +282,13 @@ export class NatsServer implements ClientHost {
   }
 
   private warnUnclaimedBlocks(): void {
+    const names = new Set(this.plugins.map((p) => p.name));
+    if (this.opts.jetstream !== false && !names.has("jetstream")) {
+      this.log.warn("JetStream was requested but this nats-ts build does not include it yet: running without JetStream");
+    }
+    if (this.opts.httpPort !== 0 && !names.has("monitor")) {
+      this.log.warn("Monitoring was requested but this nats-ts build does not include it yet: no HTTP port opened");
+    }
     const claimed = new Set(this.plugins.flatMap((p) => p.blocks ?? []));
     for (const block of Object.keys(this.opts.blocks)) {
       if (!claimed.has(block)) this.log.warn(`The "${block}" block is not supported by this nats-ts build yet: ignored`);
