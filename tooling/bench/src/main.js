@@ -16,7 +16,7 @@ const USAGE = `usage: pnpm bench [options]
                       go needs NATS_SERVER_BIN=/path/to/nats-server)
   --duration <time>   measured phase per load, e.g. 3s or 500ms (default 3s)
   --warmup <time>     unmeasured warm-up before it (default 1s)
-  --connections <n>   connections for the idle-memory load (default 500)
+  --connections <n>   connections for the idle-memory load (default 2000)
   --rounds <n>        run every load n times per server, servers alternating, and
                       report the median of each figure (default 1)
   --json              print JSON instead of the table
@@ -44,7 +44,7 @@ async function main() {
       servers: { type: "string" },
       duration: { type: "string", default: "3s" },
       warmup: { type: "string", default: "1s" },
-      connections: { type: "string", default: "500" },
+      connections: { type: "string", default: "2000" },
       rounds: { type: "string", default: "1" },
       json: { type: "boolean", default: false },
       "no-pin": { type: "boolean", default: false },
