@@ -1,4 +1,4 @@
-export { NatsServer, type NatsServerConfig, type ServerPlugin } from "./server/nats-server.js";
+export { NatsServer, type NatsServerConfig, type ServerPlugin, type ServerEvents } from "./server/nats-server.js";
 export {
   serverOptionsSchema,
   resolveOptions,

@@ -38,6 +38,8 @@ export interface ClientHost {
   infoLine(c: ClientConnection): string;
   /** Called once a connection has closed. */
   onClosed(c: ClientConnection): void;
+  /** Called once a connection has authenticated and joined its account. */
+  onAuthenticated(c: ClientConnection): void;
   /** Counts a slow consumer (Go's slow_consumers). */
   countSlowConsumer(c: ClientConnection): void;
 }
@@ -406,6 +408,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.account = account;
     this.user = result!.user;
     account.connections++;
+    this.server.onAuthenticated(this);
     return true;
   }
 

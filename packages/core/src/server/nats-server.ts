@@ -1,4 +1,5 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { createServer as createServerKey } from "@nats-io/nkeys";
 import { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT } from "../account.js";
@@ -13,6 +14,18 @@ import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js
 import { RecentRing } from "./recent-ring.js";
 import { formatUrl, listenerUrls } from "./listen-urls.js";
 import { routeMessage, type TrafficStats } from "./router.js";
+
+/**
+ * What the server announces to plugins (system events, monitoring):
+ * - "clientConnected": a client authenticated and bound to its account;
+ * - "clientClosed": a client connection closed (with its snapshot);
+ * - "authError": a client failed authentication (with its snapshot).
+ */
+export interface ServerEvents {
+  clientConnected: [client: ClientConnection];
+  clientClosed: [snapshot: ConnectionSnapshot];
+  authError: [snapshot: ConnectionSnapshot];
+}
 
 /** A package that plugs into the server (JetStream, monitoring, WebSocket, cluster ...). */
 export interface ServerPlugin {
@@ -59,6 +72,8 @@ export class NatsServer implements ClientHost {
   readonly closedConnections = new RecentRing<ConnectionSnapshot>(10_000);
   /** Listener URLs by kind ("nats", "monitoring", "websocket" ...), as written to the ports file. */
   readonly listeners: Record<string, string[]> = {};
+  /** Connection lifecycle events for plugins; see {@link ServerEvents}. */
+  readonly events = new EventEmitter<ServerEvents>();
 
   private readonly accounts = new Map<string, Account>();
   private readonly clients = new Map<number, ClientConnection>();
@@ -213,7 +228,14 @@ export class NatsServer implements ClientHost {
 
   onClosed(c: ClientConnection): void {
     this.clients.delete(c.cid);
-    this.closedConnections.add(c.snapshot());
+    const snapshot = c.snapshot();
+    this.closedConnections.add(snapshot);
+    if (snapshot.reason === ClosedReason.AuthenticationViolation) this.events.emit("authError", snapshot);
+    this.events.emit("clientClosed", snapshot);
+  }
+
+  onAuthenticated(c: ClientConnection): void {
+    this.events.emit("clientConnected", c);
   }
 
   countSlowConsumer(): void {
