@@ -251,6 +251,12 @@ describe("ClientProtocolParser operations", () => {
     ]);
   });
 
+  test("repeated subjects: a remembered subject is never returned for different bytes", () => {
+    const subjects = ["foo.bar", "foo.bar", "foo.baz", "fo.bar1", "foo.baz", "é.x", "é.y", "x".repeat(70), "x".repeat(69) + "y"];
+    const input = subjects.map((s) => `PUB ${s} 1\r\n.\r\n`).join("");
+    expect(clientOps(Buffer.from(input)).map((op) => op[1])).toEqual(subjects);
+  });
+
   test("a complete payload is a zero-copy view into the chunk", () => {
     let payload: Buffer | undefined;
     const parser = new ClientProtocolParser({ ...noop(), onPub: (_s, _r, p) => (payload = p) });

@@ -59,7 +59,63 @@ export function parseSize(buf: Uint8Array, start: number, end: number): number {
 
 type FastSliceBuffer = Buffer & { utf8Slice(start: number, end: number): string };
 
-/** buf[start, end) as a UTF-8 string, through Node's native slice (skips toString's checks). */
+/**
+ * Tokens up to this length are decoded in JS: for short strings that beats a call into
+ * native code, and V8 still builds them flat (cons strings start at 13 characters).
+ */
+const SHORT_TOKEN = 12;
+
+/** buf[start, end) as a UTF-8 string. */
 export function utf8(buf: Buffer, start: number, end: number): string {
+  if (end - start <= SHORT_TOKEN) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const b = buf[i];
+      if (b >= 0x80) return (buf as FastSliceBuffer).utf8Slice(start, end);
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
   return (buf as FastSliceBuffer).utf8Slice(start, end);
+}
+
+/** Longest token remembered by TokenCache. */
+const CACHE_CAPACITY = 64;
+
+/**
+ * Remembers the last token decoded at one argument position (a publisher's subject, a
+ * subscription's sid) so a repeat costs a byte comparison instead of a new string.
+ */
+export class TokenCache {
+  private bytes: Buffer | null = null;
+  private length = -1;
+  private text = "";
+
+  decode(buf: Buffer, start: number, end: number): string {
+    const len = end - start;
+    if (len === this.length) {
+      const bytes = this.bytes!;
+      let i = 0;
+      while (i < len && bytes[i] === buf[start + i]) i++;
+      if (i === len) return this.text;
+    }
+    const text = utf8(buf, start, end);
+    if (len <= CACHE_CAPACITY) {
+      this.bytes ??= Buffer.allocUnsafe(CACHE_CAPACITY);
+      buf.copy(this.bytes, 0, start, end);
+      this.length = len;
+      this.text = text;
+    }
+    return text;
+  }
+}
+
+/** Short lines are scanned in JS; long ones go to the native search. */
+const JS_SCAN_LIMIT = 96;
+
+/** Index of the first LF in buf[from, end), or -1. */
+export function indexOfLf(buf: Buffer, from: number, end: number): number {
+  const stop = Math.min(end, from + JS_SCAN_LIMIT);
+  for (let i = from; i < stop; i++) if (buf[i] === 0x0a) return i;
+  return stop < end ? buf.indexOf(0x0a, stop) : -1;
 }

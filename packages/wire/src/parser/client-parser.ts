@@ -4,7 +4,7 @@
 import { ERR_MAX_PAYLOAD_LOG, ERR_MAX_PAYLOAD_VIOLATION, ProtocolError, goQuote } from "../errors.js";
 import { FrameParser, type ParserLimits } from "./frame-parser.js";
 import { parseJsonArg } from "./json-arg.js";
-import { MAX_ARGS, parseSize, splitArgs, utf8 } from "./args.js";
+import { MAX_ARGS, TokenCache, parseSize, splitArgs, utf8 } from "./args.js";
 import {
   OP_CONNECT,
   OP_ERR,
@@ -100,6 +100,7 @@ export class ClientProtocolParser extends FrameParser {
   trace = false;
 
   private readonly args = new Int32Array(MAX_ARGS * 2);
+  private readonly subjects = new TokenCache();
   private subject = "";
   private reply: string | undefined = undefined;
   /** Header size of the HPUB in progress, -1 for PUB. */
@@ -185,7 +186,7 @@ export class ClientProtocolParser extends FrameParser {
     const size = parseSize(buf, a[n * 2 - 2], a[n * 2 - 1]);
     if (size < 0) return this.badArgs(`processPub Bad or Missing Size: ${goQuote(buf, start, end)}`);
     if (!this.withinMaxPayload(size)) return;
-    this.subject = utf8(buf, a[0], a[1]);
+    this.subject = this.subjects.decode(buf, a[0], a[1]);
     this.reply = n === 3 ? utf8(buf, a[2], a[3]) : undefined;
     this.headerSize = -1;
     this.expectPayload(size);
@@ -204,7 +205,7 @@ export class ClientProtocolParser extends FrameParser {
       return this.badArgs(`processHeaderPub Header Size larger then TotalSize: ${goQuote(buf, start, end)}`);
     }
     if (!this.withinMaxPayload(size)) return;
-    this.subject = utf8(buf, a[0], a[1]);
+    this.subject = this.subjects.decode(buf, a[0], a[1]);
     this.reply = n === 4 ? utf8(buf, a[2], a[3]) : undefined;
     this.headerSize = headerSize;
     this.expectPayload(size);

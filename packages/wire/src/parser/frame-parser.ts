@@ -16,6 +16,7 @@ import {
   ProtocolError,
   protoSnippet,
 } from "../errors.js";
+import { indexOfLf } from "./args.js";
 import { OpTable, SYNTAX_JSON_ARG, SYNTAX_NO_ARGS } from "./op-table.js";
 
 /** Limits a parser enforces; a negative maxPayload means no limit. */
@@ -143,7 +144,7 @@ export abstract class FrameParser {
           break;
         }
         case ST_ARG: {
-          const nl = chunk.indexOf(LF, i);
+          const nl = indexOfLf(chunk, i, len);
           if (nl < 0) {
             if (!this.appendPartialLine(chunk, this.argStart, len)) return;
             i = len;
@@ -170,7 +171,7 @@ export abstract class FrameParser {
           break;
         }
         case ST_SKIP_LINE: {
-          const nl = chunk.indexOf(LF, i);
+          const nl = indexOfLf(chunk, i, len);
           if (nl < 0) return;
           i = nl + 1;
           this.state = ST_OP_NAME;

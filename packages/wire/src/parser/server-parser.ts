@@ -5,7 +5,7 @@
 import { ERR_MAX_PAYLOAD_LOG, ERR_MAX_PAYLOAD_VIOLATION, ProtocolError, goQuote } from "../errors.js";
 import { FrameParser, type ParserLimits } from "./frame-parser.js";
 import { parseJsonArg } from "./json-arg.js";
-import { MAX_ARGS, parseSize, splitArgs, utf8 } from "./args.js";
+import { MAX_ARGS, TokenCache, parseSize, splitArgs, utf8 } from "./args.js";
 import {
   OP_ERR,
   OP_HMSG,
@@ -68,6 +68,8 @@ const SERVER_OPS = new OpTable([
  */
 export class ServerProtocolParser extends FrameParser {
   private readonly args = new Int32Array(MAX_ARGS * 2);
+  private readonly subjects = new TokenCache();
+  private readonly sids = new TokenCache();
   private subject = "";
   private sid = "";
   private reply: string | undefined = undefined;
@@ -137,8 +139,8 @@ export class ServerProtocolParser extends FrameParser {
       const detail = `${ERR_MAX_PAYLOAD_LOG}: ${size} vs ${this.maxPayload}`;
       return this.fail(new ProtocolError("max_payload", ERR_MAX_PAYLOAD_VIOLATION, true, detail));
     }
-    this.subject = utf8(buf, a[0], a[1]);
-    this.sid = utf8(buf, a[2], a[3]);
+    this.subject = this.subjects.decode(buf, a[0], a[1]);
+    this.sid = this.sids.decode(buf, a[2], a[3]);
     this.reply = n === minArgs + 1 ? utf8(buf, a[4], a[5]) : undefined;
     this.headerSize = headerSize;
     this.expectPayload(size);
