@@ -19,7 +19,6 @@ CREATE TABLE ts_test (
   ts_file TEXT NOT NULL,
   title   TEXT NOT NULL,
   kind    TEXT NOT NULL CHECK (kind IN ('test', 'describe')),
-  line    INTEGER NOT NULL,
   go_file TEXT,
   go_test TEXT
 );
@@ -53,7 +52,7 @@ function fill(db, model) {
   db.exec(SCHEMA);
   const insert = {
     go: db.prepare("INSERT INTO go_tests VALUES (@go_file, @go_test, @line, @kind, @area, @status)"),
-    ts: db.prepare("INSERT INTO ts_test VALUES (@id, @ts_file, @title, @kind, @line, @go_file, @go_test)"),
+    ts: db.prepare("INSERT INTO ts_test VALUES (@id, @ts_file, @title, @kind, @go_file, @go_test)"),
     file: db.prepare("INSERT INTO ts_file VALUES (@path, @tests)"),
     note: db.prepare("INSERT INTO notes VALUES (@go_file, @go_test, @note)"),
   };

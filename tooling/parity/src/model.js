@@ -18,7 +18,6 @@ import { extractTitles } from "./titles.js";
  * @property {string} ts_file
  * @property {string} title
  * @property {"test" | "describe"} kind
- * @property {number} line
  * @property {string | null} go_file  null when the title names no Go test
  * @property {string | null} go_test
  */
@@ -62,7 +61,7 @@ export function buildModel(goTests, notApplicable, testFiles) {
 
   /** @type {string[]} */
   const warnings = [];
-  /** @type {Map<string, string[]>} go key -> "file:line" of the TS tests naming it */
+  /** @type {Map<string, string[]>} go key -> the TS files naming it */
   const portedBy = new Map();
   /** @type {Set<string>} go keys reached through an ambiguous bare name */
   const ambiguousBare = new Set();
@@ -78,12 +77,14 @@ export function buildModel(goTests, notApplicable, testFiles) {
     for (const block of blocks) {
       id++;
       const targets = resolveTitle(block.title, `${path}:${block.line}`);
-      const base = { id, ts_file: path, title: block.title, kind: block.kind, line: block.line };
+      // No line numbers in the database: moving a test must not make it stale.
+      const base = { id, ts_file: path, title: block.title, kind: block.kind };
       if (targets.length === 0) tsTests.push({ ...base, go_file: null, go_test: null });
       for (const t of targets) {
         tsTests.push({ ...base, go_file: t.go_file, go_test: t.go_test });
         const k = key(t.go_file, t.go_test);
-        portedBy.set(k, [...(portedBy.get(k) ?? []), `${path}:${block.line}`]);
+        const files = portedBy.get(k) ?? [];
+        if (!files.includes(path)) portedBy.set(k, [...files, path]);
       }
     }
   }

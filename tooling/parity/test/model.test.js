@@ -31,8 +31,8 @@ describe("buildModel", () => {
     expect(statusOf(m, "server/a_test.go", "TestAlphaOnly")).toBe("mapped");
     expect(statusOf(m, "server/c_test.go", "TestNeverPorted")).toBe("unmapped");
     expect(m.tsTests).toEqual([
-      { id: 1, ts_file: "packages/x/test/x.test.ts", title: "TestAlphaOnly: works", kind: "test", line: 1, go_file: "server/a_test.go", go_test: "TestAlphaOnly" },
-      { id: 2, ts_file: "packages/x/test/x.test.ts", title: "plain", kind: "test", line: 1, go_file: null, go_test: null },
+      { id: 1, ts_file: "packages/x/test/x.test.ts", title: "TestAlphaOnly: works", kind: "test", go_file: "server/a_test.go", go_test: "TestAlphaOnly" },
+      { id: 2, ts_file: "packages/x/test/x.test.ts", title: "plain", kind: "test", go_file: null, go_test: null },
     ]);
     expect(m.tsFiles).toEqual([{ path: "packages/x/test/x.test.ts", tests: 2 }]);
   });

@@ -105,6 +105,12 @@ test("check passes on a current database and fails once a test file changes", ()
   expect(run(true).code).toBe(0);
 });
 
+test("check ignores edits that only move tests", () => {
+  run();
+  put("repo/packages/one/test/a.test.ts", '\n\n// moved\ntest("TestFixtureOne: round trip", () => {});\n\nit("no go name", () => {});\n');
+  expect(run(true).code).toBe(0);
+});
+
 test("check reports a database that is not SQLite as stale", () => {
   run();
   writeFileSync(join(root, "test_parity.db"), "not a database");
