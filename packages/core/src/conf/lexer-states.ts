@@ -18,8 +18,18 @@ const BOOL_WORDS = new Set(["true", "false", "on", "off", "yes", "no"]);
 const DATE_AFTER_YEAR = "00-00T00:00:00Z";
 
 /** Unicode white space as Go's unicode.IsSpace defines it. */
-const isSpace = (r: string): boolean => SPACE.test(r);
-const isDigit = (r: string): boolean => DIGIT.test(r);
+function isSpace(r: string): boolean {
+  const c = r.charCodeAt(0);
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return SPACE.test(r);
+}
+
+/** A Unicode decimal digit, as Go's unicode.IsDigit. */
+function isDigit(r: string): boolean {
+  const c = r.charCodeAt(0);
+  if (c < 0x80) return c >= 0x30 && c <= 0x39;
+  return DIGIT.test(r);
+}
 const isWhitespace = (r: string): boolean => r === " " || r === "\t";
 const isNL = (r: string): boolean => r === "\n" || r === "\r";
 const isKeySeparator = (r: string): boolean => r === "=" || r === ":";

@@ -92,9 +92,11 @@ export class Lexer {
       this.line++;
       this.lineStart = this.pos;
     }
-    const cp = this.input.codePointAt(this.pos) as number;
-    this.width = cp > 0xffff ? 2 : 1;
-    const r = this.input.slice(this.pos, this.pos + this.width);
+    const code = this.input.charCodeAt(this.pos);
+    // A surrogate pair is one rune, as Go's UTF-8 decoding sees it.
+    const pair = code >= 0xd800 && code <= 0xdbff && (this.input.codePointAt(this.pos) as number) > 0xffff;
+    this.width = pair ? 2 : 1;
+    const r = pair ? this.input.slice(this.pos, this.pos + 2) : this.input[this.pos];
     this.pos += this.width;
     return r;
   }

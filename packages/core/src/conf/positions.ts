@@ -5,7 +5,10 @@ export interface ConfPosition {
   column: number;
 }
 
-const positions = new WeakMap<object, Map<string, ConfPosition>>();
+/** Non-enumerable, so parsed maps stay plain data for JSON, spreads and equality checks. */
+const POSITIONS = Symbol("nats-ts.conf.positions");
+
+type Positioned = { [POSITIONS]?: Map<string, ConfPosition> };
 
 /**
  * The position of `key` in a map (or of element `key` in an array) returned by
@@ -16,14 +19,14 @@ const positions = new WeakMap<object, Map<string, ConfPosition>>();
  * confPosition(conf, "port"); // { file: "nats.conf", line: 1, column: 1 }
  */
 export function confPosition(container: object, key: string | number): ConfPosition | undefined {
-  return positions.get(container)?.get(String(key));
+  return (container as Positioned)[POSITIONS]?.get(String(key));
 }
 
 export function recordPosition(container: object, key: string | number, position: ConfPosition): void {
-  let byKey = positions.get(container);
+  let byKey = (container as Positioned)[POSITIONS];
   if (!byKey) {
     byKey = new Map();
-    positions.set(container, byKey);
+    Object.defineProperty(container, POSITIONS, { value: byKey });
   }
   byKey.set(String(key), position);
 }

@@ -217,7 +217,9 @@ describe("confPosition", () => {
 
   test("the position is not an enumerable part of the map", () => {
     expect(JSON.parse(JSON.stringify(conf))).toEqual(conf);
-    expect(Object.getOwnPropertySymbols(conf)).toEqual([]);
+    expect(Object.keys(conf)).toEqual(["port", "cluster"]);
+    expect(Object.getOwnPropertySymbols({ ...conf })).toEqual([]);
+    expect(confPosition({ ...conf }, "port")).toBeUndefined();
   });
 });
 
