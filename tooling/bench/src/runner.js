@@ -1,4 +1,5 @@
 // Runs each load on each server, `rounds` times, and keeps the median of every metric.
+import { performance } from "node:perf_hooks";
 import { startServer } from "./servers.js";
 
 /** @typedef {import("./load-types.js").Metric} Metric */
@@ -33,9 +34,14 @@ export async function runLoads({ loads, servers, rounds, log, ...settings }) {
       for (const kind of servers) {
         const label = `${load.name} on ${kind.name}${rounds > 1 ? ` (round ${round}/${rounds})` : ""}`;
         try {
+          const cpuBefore = process.cpuUsage();
+          const wallBefore = performance.now();
           const metrics = await runOnce(load, kind, settings);
+          // Near 100% would mean the generator, not the server, set the pace.
+          const cpu = process.cpuUsage(cpuBefore);
+          const loadgenCpu = ((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)) * 100;
           (runs[kind.name] ??= []).push(metrics);
-          log(`${label}: ${metrics.map((m) => `${m.name} ${m.value.toFixed(1)}`).join(", ")}`);
+          log(`${label}: ${metrics.map((m) => `${m.name} ${m.value.toFixed(1)}`).join(", ")} (load generator CPU ${loadgenCpu.toFixed(0)}%)`);
         } catch (err) {
           errors[kind.name] = /** @type {Error} */ (err).message;
           log(`${label} failed: ${errors[kind.name]}`);
