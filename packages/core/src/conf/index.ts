@@ -4,7 +4,7 @@ import { type ConfMap, type ConfOptions, Parser, readConfFile } from "./parser.j
 export { ConfError } from "./errors.js";
 export { confDigest } from "./digest.js";
 export type { ConfMap, ConfOptions, ConfValue } from "./parser.js";
-export { type ConfPosition, confPosition } from "./positions.js";
+export { type ConfPosition, confKeyUsedAsVariable, confPosition } from "./positions.js";
 export { parseDuration, parseSize } from "./units.js";
 
 /**

@@ -3,7 +3,13 @@ import { dirname, join, resolve } from "node:path";
 import { ConfError } from "./errors.js";
 import type { Item } from "./lexer.js";
 import { lex } from "./lexer-states.js";
-import { type ConfPosition, confPosition, recordPosition } from "./positions.js";
+import {
+  type ConfPosition,
+  confKeyUsedAsVariable,
+  confPosition,
+  markUsedAsVariable,
+  recordPosition,
+} from "./positions.js";
 
 /** A value in a parsed config: what the Go server's conf package produces, as plain JS. */
 export type ConfValue = string | number | boolean | Date | ConfValue[] | ConfMap;
@@ -162,6 +168,7 @@ export class Parser {
         return;
       case "Float": {
         const value = Number(item.value);
+        if (Number.isNaN(value)) throw this.error(item, `expected float, but got '${item.value}'`);
         if (!Number.isFinite(value)) throw this.error(item, `float '${item.value}' is out of the range`);
         this.setValue(item, value);
         return;
@@ -228,7 +235,10 @@ export class Parser {
     if (name.startsWith(BCRYPT_PREFIX)) return "$" + name;
     for (let i = this.contexts.length - 1; i >= 0; i--) {
       const context = this.contexts[i].value;
-      if (!Array.isArray(context) && Object.hasOwn(context, name)) return context[name];
+      if (!Array.isArray(context) && Object.hasOwn(context, name)) {
+        markUsedAsVariable(context, name);
+        return context[name];
+      }
     }
     const unparsable = (why: string): ConfError =>
       this.error(item, `variable reference for '${name}' on line ${item.line} could not be parsed: ${why}`);
@@ -264,9 +274,11 @@ export class Parser {
       if (err instanceof ConfError) throw failed(err.line === 0 ? err.reason : err.message, err);
       throw err;
     }
+    const target = this.contexts[this.contexts.length - 1].value;
     for (const [name, value] of Object.entries(included)) {
       this.keys.push({ name, position: confPosition(included, name) ?? this.positionOf(item) });
       this.setValue(item, value);
+      if (confKeyUsedAsVariable(included, name)) markUsedAsVariable(target, name);
     }
   }
 }

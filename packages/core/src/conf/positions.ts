@@ -30,3 +30,29 @@ export function recordPosition(container: object, key: string | number, position
   }
   byKey.set(String(key), position);
 }
+
+const USED_AS_VARIABLE = Symbol("nats-ts.conf.used-as-variable");
+
+type Referenced = { [USED_AS_VARIABLE]?: Set<string> };
+
+/**
+ * Whether the value of `key` in a parsed map was referenced as `$key` later in
+ * the config. The Go server does not report such keys as unknown fields: they
+ * are variable definitions.
+ *
+ * @example
+ * const conf = parseConf("PORT = 4222\nport = $PORT");
+ * confKeyUsedAsVariable(conf, "PORT"); // true
+ */
+export function confKeyUsedAsVariable(map: object, key: string): boolean {
+  return (map as Referenced)[USED_AS_VARIABLE]?.has(key) ?? false;
+}
+
+export function markUsedAsVariable(map: object, key: string): void {
+  let keys = (map as Referenced)[USED_AS_VARIABLE];
+  if (!keys) {
+    keys = new Set();
+    Object.defineProperty(map, USED_AS_VARIABLE, { value: keys });
+  }
+  keys.add(key);
+}

@@ -147,6 +147,10 @@ describe("errors carry file, line and column", () => {
     );
   });
 
+  test("a float with non-ASCII digits", () => {
+    expect(failure(() => value("1.\u0662")).reason).toBe("expected float, but got '1.\u0662'");
+  });
+
   test("an unknown size suffix combination is rejected rather than dropped", () => {
     expect(failure(() => value("1kbi")).reason).toBe("expected integer, but got '1kbi'");
   });

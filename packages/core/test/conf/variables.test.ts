@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { ConfError, type ConfMap, loadConfFile, parseConf } from "../../src/conf/index.js";
+import { ConfError, type ConfMap, confKeyUsedAsVariable, loadConfFile, parseConf } from "../../src/conf/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nats-conf-vars-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,5 +133,25 @@ describe("variable scoping", () => {
     writeFileSync(join(sub, "main.conf"), "include vars.conf\njetstream { max_mem = $LIMIT }\n");
     const conf = loadConfFile(join(sub, "main.conf"), { env: {} });
     expect((conf.jetstream as ConfMap).max_mem).toBe(64 * 1024 * 1024);
+  });
+});
+
+describe("keys used as variables", () => {
+  test("are flagged where they are defined, so they are not reported as unknown fields", () => {
+    const conf = parseConf("A = 7890\nB = 1\nm { C = 2, x = $C }\nport = $A", { env: {} });
+    expect(confKeyUsedAsVariable(conf, "A")).toBe(true);
+    expect(confKeyUsedAsVariable(conf, "B")).toBe(false);
+    expect(confKeyUsedAsVariable(conf, "port")).toBe(false);
+    expect(confKeyUsedAsVariable(conf.m as ConfMap, "C")).toBe(true);
+    expect(Object.keys(conf)).toEqual(["A", "B", "m", "port"]);
+  });
+
+  test("the flag follows a key merged in by an include", () => {
+    const sub = join(dir, "used");
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, "vars.conf"), "P = 1\nQ = $P\nR = 2\n");
+    writeFileSync(join(sub, "main.conf"), "include vars.conf\nport = $R\n");
+    const conf = loadConfFile(join(sub, "main.conf"), { env: {} });
+    expect(["P", "Q", "R"].map((k) => confKeyUsedAsVariable(conf, k))).toEqual([true, false, true]);
   });
 });
