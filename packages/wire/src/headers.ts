@@ -180,11 +180,13 @@ function isValidKey(key: string): boolean {
   return true;
 }
 
-function checkKey(key: string): void {
+/** Throws a TypeError for a key that cannot appear on the wire (empty, whitespace, ':'). */
+export function checkKey(key: string): void {
   if (!isValidKey(key)) throw new TypeError(`invalid header key ${JSON.stringify(key)}`);
 }
 
-function checkValue(value: string): void {
+/** Throws a TypeError for a value containing CR or LF. */
+export function checkValue(value: string): void {
   if (value.includes("\r") || value.includes("\n")) throw new TypeError("header values cannot contain \\r or \\n");
 }
 

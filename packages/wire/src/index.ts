@@ -37,6 +37,15 @@ export {
 } from "./encode.js";
 export { MsgHeaders, encodeHeaders, decodeHeaders, statusHeaders } from "./headers.js";
 export {
+  sliceHeader,
+  getHeader,
+  appendHeader,
+  setHeader,
+  removeHeader,
+  removeHeadersWithPrefix,
+  removeHeaderStatus,
+} from "./header-bytes.js";
+export {
   tokenizeSubject,
   numTokens,
   tokenAt,
