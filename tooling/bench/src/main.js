@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench`: raw-protocol load generator comparing nats-ts with the Go nats-server.
 // The servers run pinned to core 0, this process re-executes itself pinned to core 1.
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LOADS } from "./loads/index.js";
@@ -13,7 +13,8 @@ import { killAllServers, serverKinds } from "./servers.js";
 const USAGE = `usage: pnpm bench [options]
   --only <loads>      comma-separated loads: ${LOADS.map((l) => l.name).join(", ")}
   --servers <names>   comma-separated servers: nats-ts, go (default: every one available;
-                      go needs NATS_SERVER_BIN=/path/to/nats-server)
+                      go needs NATS_SERVER_BIN=/path/to/nats-server; nats-ts runs
+                      apps/server/bin/nats-ts-server or NATS_TS_SERVER_BIN)
   --duration <time>   measured phase per load, e.g. 3s or 500ms (default 3s)
   --warmup <time>     unmeasured warm-up before it (default 1s)
   --connections <n>   connections for the idle-memory load (default 2000)
