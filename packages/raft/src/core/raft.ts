@@ -762,7 +762,7 @@ export class RaftCore {
     pr.probeSent = false;
     if (pr.state === "replicate" && pr.inflight.length >= this.maxInflight) pr.inflight.shift();
     if (pr.state === "snapshot") this.sendSnapshotChunk(from, pr);
-    else if (pr.match < this.log.lastIndex()) this.maybeSendAppend(from, pr, false);
+    else if (pr.match < this.log.lastIndex()) this.maybeSendAppend(from, pr, true);
   }
 
   private handleSnapshotResponse(m: SnapshotResponse): void {
