@@ -30,6 +30,7 @@ function isDigit(r: string): boolean {
   if (c < 0x80) return c >= 0x30 && c <= 0x39;
   return DIGIT.test(r);
 }
+
 const isWhitespace = (r: string): boolean => r === " " || r === "\t";
 const isNL = (r: string): boolean => r === "\n" || r === "\r";
 const isKeySeparator = (r: string): boolean => r === "=" || r === ":";

@@ -107,6 +107,22 @@ describe("values are typed as the Go server types them", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  test("CRLF line endings", () => {
+    const text = "port: 4222\r\ncluster {\r\n  routes = [\r\n    nats://a:6222\r\n  ]\r\n}\r\n";
+    expect(parseConf(text, { env: {} })).toEqual({ port: 4222, cluster: { routes: ["nats://a:6222"] } });
+  });
+
+  test("deep nesting parses without recursion", () => {
+    const depth = 20_000;
+    let node = parseConf(`v = ${"[ ".repeat(depth)}1${" ]".repeat(depth)}`, { env: {} }).v;
+    let levels = 0;
+    while (Array.isArray(node)) {
+      node = node[0];
+      levels++;
+    }
+    expect([levels, node]).toEqual([depth, 1]);
+  });
+
   test("a later assignment replaces an earlier one", () => {
     expect(parseConf("a = 1\na = 2", { env: {} })).toEqual({ a: 2 });
   });
