@@ -1,6 +1,7 @@
 /**
- * A config file problem with its location. `line` and `column` are 1-based;
- * both are 0 when the problem is not inside the file (it could not be read).
+ * A config file problem with its location, `<file>:<line>:<column>: <reason>`.
+ * `line` and `column` are 1-based; both are 0 when the problem is not inside
+ * the file (it could not be read), and the message is then just the reason.
  *
  * @example
  * try { parseConf("port: [1", { file: "nats.conf" }); }
@@ -24,7 +25,8 @@ export class ConfError extends Error {
 }
 
 function formatMessage(file: string, line: number, column: number, reason: string): string {
-  if (line === 0) return file ? `${file}: ${reason}` : reason;
+  // Without a position the reason names the file itself, as Go's open errors do.
+  if (line === 0) return reason;
   const where = `${line}:${column}`;
   return file ? `${file}:${where}: ${reason}` : `${where}: ${reason}`;
 }

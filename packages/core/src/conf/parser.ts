@@ -271,7 +271,7 @@ export class Parser {
     try {
       included = new Parser(readConfFile(path), path, this.env, new Set(), [...this.includeChain, absolute]).parse();
     } catch (err) {
-      if (err instanceof ConfError) throw failed(err.line === 0 ? err.reason : err.message, err);
+      if (err instanceof ConfError) throw failed(err.message, err);
       throw err;
     }
     const target = this.contexts[this.contexts.length - 1].value;

@@ -153,8 +153,8 @@ describe("errors carry file, line and column", () => {
   test("a missing file reports Go's open error", () => {
     const missing = join(dir, "missing.conf");
     const err = failure(() => loadConfFile(missing));
-    expect(err.message).toBe(`${missing}: error opening config file: open ${missing}: no such file or directory`);
-    expect([err.line, err.column]).toEqual([0, 0]);
+    expect(err.message).toBe(`error opening config file: open ${missing}: no such file or directory`);
+    expect([err.file, err.line, err.column]).toEqual([missing, 0, 0]);
   });
 
   test("an impossible date", () => {
