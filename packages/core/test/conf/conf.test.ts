@@ -206,6 +206,12 @@ describe("include", () => {
     expect(loadConfFile(main)).toEqual({ a: { users: [{ user: "x" }] }, b: { users: [{ user: "x" }] } });
   });
 
+  test("an absolute include path is still joined to the including file's directory, as in Go", () => {
+    write("absolute/etc/extra.conf", "extra = 1\n");
+    const main = write("absolute/main.conf", "include /etc/extra.conf\n");
+    expect(loadConfFile(main)).toEqual({ extra: 1 });
+  });
+
   test("`include` is a key when not followed by white space", () => {
     expect(parseConf("include: 1", { env: {} })).toEqual({ include: 1 });
   });
