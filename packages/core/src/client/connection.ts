@@ -255,27 +255,32 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
     if (this.closedReason !== undefined) return false;
     const out = this.out;
-    let body = msg;
-    if (headerSize > 0 && this.connect.headers) {
-      out.appendString(
-        reply === undefined
-          ? `HMSG ${subject} ${sub.sid} ${headerSize} ${msg.length}\r\n`
-          : `HMSG ${subject} ${sub.sid} ${reply} ${headerSize} ${msg.length}\r\n`,
-      );
+    // A client that did not announce header support gets the payload alone.
+    const withHeaders = headerSize > 0 && this.connect.headers;
+    const body = headerSize > 0 && !withHeaders ? msg.subarray(headerSize) : msg;
+    const hdr = withHeaders ? headerSize : 0;
+    if (reply === undefined) {
+      const last = sub.lastHead;
+      if (last !== undefined && last.subject === subject && last.size === body.length && last.headerSize === hdr) {
+        out.append(last.bytes);
+      } else {
+        const bytes = Buffer.from(hdr > 0 ? `HMSG ${subject} ${sub.sid} ${hdr} ${body.length}\r\n` : `MSG ${subject} ${sub.sid} ${body.length}\r\n`);
+        sub.lastHead = { subject, headerSize: hdr, size: body.length, bytes };
+        out.append(bytes);
+      }
     } else {
-      // A client that did not announce header support gets the payload alone.
-      if (headerSize > 0) body = msg.subarray(headerSize);
       out.appendString(
-        reply === undefined
-          ? `MSG ${subject} ${sub.sid} ${body.length}\r\n`
-          : `MSG ${subject} ${sub.sid} ${reply} ${body.length}\r\n`,
+        hdr > 0 ? `HMSG ${subject} ${sub.sid} ${reply} ${hdr} ${body.length}\r\n` : `MSG ${subject} ${sub.sid} ${reply} ${body.length}\r\n`,
       );
     }
     out.append(body);
     out.append(CRLF);
     this.stats.outMsgs++;
     this.stats.outBytes += body.length;
-    if (this.server.log.traceEnabled) this.traceOut(reply === undefined ? `MSG ${subject} ${sub.sid} ${body.length}` : `MSG ${subject} ${sub.sid} ${reply} ${body.length}`);
+    if (this.server.log.traceEnabled) {
+      const args = hdr > 0 ? `${hdr} ${body.length}` : `${body.length}`;
+      this.traceOut(`${hdr > 0 ? "HMSG" : "MSG"} ${subject} ${sub.sid}${reply === undefined ? "" : ` ${reply}`} ${args}`);
+    }
     if (this.pendingBytes > this.server.opts.maxPending) {
       this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
       return false;

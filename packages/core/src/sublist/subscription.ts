@@ -27,6 +27,11 @@ export class Subscription {
   max = 0;
   /** Set once the subscription has been removed, so late deliveries are dropped. */
   closed = false;
+  /**
+   * The last MSG/HMSG control line sent for this subscription, reused while the subject and sizes
+   * repeat (the common case for streams of messages): encoding it is the hottest step of delivery.
+   */
+  lastHead: { subject: string; headerSize: number; size: number; bytes: Buffer } | undefined;
 
   constructor(
     readonly sink: MessageSink,
