@@ -139,7 +139,7 @@ afterAll(() => rmSync(includeDir, { recursive: true, force: true }));
 
 const fragment = fc.constantFrom(
   "{", "}", "[", "]", "(", ")\n", "=", ":", ",", ";", " ", "\t", "\n", "\r\n", "#", "//", "/", "'", '"', "\\",
-  "\\x", "\\xZ", "\\x41", "$", "$a", "$2a$", "include ", "include", "1", "-", ".", "1.5", "1k", "2MB", "1kbi",
+  "\\x", "\\xZ", "\\x41", "$", "$a", "$b", "$2a$", "include ", "include", "1", "-", ".", "1.5", "1k", "2MB", "1kbi",
   "2016-05-04T18:53:41Z", "2016-", "127.0.0.1:4222", "true", "a", "key", "\0", "é", "\u{1F600}", "\ud800",
 );
 const garbage = fc.oneof(
