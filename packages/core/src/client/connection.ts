@@ -114,6 +114,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.label = `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port} - cid:${cid}`;
     const { opts } = server;
     this.parser = new ClientProtocolParser(this, { maxControlLine: opts.maxControlLine, maxPayload: opts.maxPayload });
+    this.parser.trace = server.log.traceEnabled;
   }
 
   /** Greets the client and starts reading. */
@@ -159,8 +160,12 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   // ---- ClientOpHandler: what the client sends -------------------------------------------
 
+  /** Go's `-V` trace of each operation as the client sent it. */
+  onTraceIn(op: string, arg: string | undefined): void {
+    this.server.log.trace(`${this.label} - <<- [${arg === undefined ? op : `${op} ${arg}`}]`);
+  }
+
   onConnect(json: string): void {
-    this.traceIn("CONNECT", json);
     let raw: unknown;
     try {
       raw = JSON.parse(json);
@@ -187,15 +192,14 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   }
 
   onPub(subject: string, reply: string | undefined, payload: Buffer): void {
-    this.inboundMessage(subject, reply, 0, payload, "PUB");
+    this.inboundMessage(subject, reply, 0, payload);
   }
 
   onHpub(subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
-    this.inboundMessage(subject, reply, headerSize, msg, "HPUB");
+    this.inboundMessage(subject, reply, headerSize, msg);
   }
 
   onSub(subject: string, queue: string | undefined, sid: string): void {
-    if (this.server.log.traceEnabled) this.traceIn("SUB", queue === undefined ? `${subject} ${sid}` : `${subject} ${queue} ${sid}`);
     if (!this.ensureAuthenticated()) return;
     const max = this.server.opts.maxSubscriptions;
     if (max > 0 && this.subs.size >= max) {
@@ -216,7 +220,6 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   }
 
   onUnsub(sid: string, max: number | undefined): void {
-    if (this.server.log.traceEnabled) this.traceIn("UNSUB", max === undefined ? sid : `${sid} ${max}`);
     if (!this.ensureAuthenticated()) return;
     const sub = this.subs.get(sid);
     if (sub !== undefined) {
@@ -227,14 +230,12 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   }
 
   onPing(): void {
-    this.traceIn("PING");
     if (!this.ensureAuthenticated()) return;
     this.traceOut("PONG");
     this.queueProto(PONG);
   }
 
   onPong(): void {
-    this.traceIn("PONG");
     if (!this.ensureAuthenticated()) return;
     this.pingsOut = 0;
   }
@@ -371,12 +372,8 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private inboundMessage(subject: string, reply: string | undefined, headerSize: number, msg: Buffer, op: string): void {
-    if (this.server.log.traceEnabled) {
-      const args = headerSize > 0 ? `${headerSize} ${msg.length}` : `${msg.length}`;
-      this.traceIn(op, reply === undefined ? `${subject} ${args}` : `${subject} ${reply} ${args}`);
-      this.debugPayload(msg);
-    }
+  private inboundMessage(subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
+    if (this.server.log.traceEnabled) this.tracePayload(msg);
     if (!this.ensureAuthenticated()) return;
     this.stats.inMsgs++;
     this.stats.inBytes += msg.length;
@@ -484,15 +481,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     if (this.server.log.debugEnabled) this.server.log.debug(`${this.label} - ${msg}`);
   }
 
-  private traceIn(op: string, arg?: string): void {
-    if (this.server.log.traceEnabled) this.server.log.trace(`${this.label} - <<- [${arg === undefined ? op : `${op} ${arg}`}]`);
-  }
-
   private traceOut(op: string): void {
     if (this.server.log.traceEnabled) this.server.log.trace(`${this.label} - ->> [${op}]`);
   }
 
-  private debugPayload(msg: Buffer): void {
+  private tracePayload(msg: Buffer): void {
     this.server.log.trace(`${this.label} - <<- MSG_PAYLOAD: [${JSON.stringify(msg.toString("latin1"))}]`);
   }
 }
