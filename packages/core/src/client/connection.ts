@@ -22,6 +22,10 @@ const PING = "PING\r\n";
 const PONG = "PONG\r\n";
 const OK = "+OK\r\n";
 const CRLF = Buffer.from("\r\n");
+/** Go's firstClientPingInterval: the first PING comes early so RTT is known soon. */
+const FIRST_PING_INTERVAL = 2000;
+/** Go's DEFAULT_RTT_MEASUREMENT_INTERVAL. */
+const RTT_MEASUREMENT_INTERVAL = 3600_000;
 
 /** What a client connection needs from the server that owns it. */
 export interface ClientHost {
@@ -89,6 +93,8 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   lastActivity = new Date();
   closedReason: ClosedReason | undefined;
   stopTime: Date | undefined;
+  /** Round-trip time of the last server PING, in milliseconds (0 until measured). */
+  rtt = 0;
   /** True while queued for the end-of-turn flush. */
   flushQueued = false;
 
@@ -96,6 +102,8 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private readonly out = new OutboundQueue();
   private connectReceived = false;
   private pingsOut = 0;
+  private pingSentAt = 0;
+  private rttMeasuredAt = 0;
   private authTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private writeDeadlineTimer: NodeJS.Timeout | undefined;
@@ -138,10 +146,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       const seconds = server.opts.authorization?.timeout;
       this.authTimer = setTimeout(() => this.authTimeout(), seconds !== undefined ? seconds * 1000 : DEFAULTS.authTimeout);
     }
-    if (server.opts.pingInterval > 0) {
-      this.pingTimer = setInterval(() => this.sendPing(), server.opts.pingInterval);
-      this.pingTimer.unref();
-    }
+    if (server.opts.pingInterval > 0) this.armPingTimer(Math.min(server.opts.pingInterval, FIRST_PING_INTERVAL) * (1 + Math.random() / 5));
   }
 
   /** Bytes queued for this client and not yet written by the kernel (Go's pending_bytes). */
@@ -237,6 +242,10 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   onPong(): void {
     if (!this.ensureAuthenticated()) return;
+    if (this.pingsOut > 0 && this.pingSentAt > 0) {
+      this.rtt = performance.now() - this.pingSentAt;
+      this.rttMeasuredAt = Date.now();
+    }
     this.pingsOut = 0;
   }
 
@@ -328,7 +337,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.closedReason = reason;
     this.stopTime = new Date();
     this.clearAuthTimer();
-    clearInterval(this.pingTimer);
+    clearTimeout(this.pingTimer);
     this.clearWriteDeadline();
     this.subjectsAtClose = [...this.subs.values()].map((s) => s.subject);
     for (const sub of this.subs.values()) this.removeSub(sub);
@@ -438,17 +447,30 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.close(reason);
   }
 
-  private sendPing(): void {
+  private armPingTimer(ms: number): void {
+    this.pingTimer = setTimeout(() => this.onPingTimer(), ms);
+    this.pingTimer.unref();
+  }
+
+  /** Go's processPingTimer: skip the PING while the client is visibly alive, unless RTT is due. */
+  private onPingTimer(): void {
     if (this.closedReason !== undefined) return;
-    if (this.pingsOut + 1 > this.server.opts.pingMax) {
-      this.debug("Stale Client Connection - Closing");
-      this.sendErr("Stale Connection");
-      this.close(ClosedReason.StaleConnection);
-      return;
+    const { pingInterval, pingMax } = this.server.opts;
+    const now = Date.now();
+    const rttDue = this.rttMeasuredAt === 0 || now - this.rttMeasuredAt > RTT_MEASUREMENT_INTERVAL;
+    if (rttDue || now - this.lastActivity.getTime() >= pingInterval) {
+      if (this.pingsOut + 1 > pingMax) {
+        this.debug("Stale Client Connection - Closing");
+        this.sendErr("Stale Connection");
+        this.close(ClosedReason.StaleConnection);
+        return;
+      }
+      this.pingsOut++;
+      this.pingSentAt = performance.now();
+      this.traceOut("PING");
+      this.queueProto(PING);
     }
-    this.pingsOut++;
-    this.traceOut("PING");
-    this.queueProto(PING);
+    this.armPingTimer(pingInterval);
   }
 
   private slowConsumer(reason: ClosedReason): void {
