@@ -79,7 +79,7 @@ const CLIENT_OPS = new OpTable([
   [OP_INFO, SYNTAX_JSON_ARG],
   [OP_OK, SYNTAX_NO_ARGS],
   [OP_ERR, SYNTAX_SPACE_THEN_ARGS],
-]);
+], OP_PUB);
 
 /**
  * Incremental, zero-copy parser of the client protocol (server side).

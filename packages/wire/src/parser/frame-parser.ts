@@ -102,9 +102,30 @@ export abstract class FrameParser {
       switch (this.state) {
         case ST_OP_NAME: {
           const b = chunk[i];
-          if (this.node === 0 && this.connectRequired && b !== 0x43 && b !== 0x63) {
-            this.fail(new ProtocolError("auth_violation", ERR_AUTHORIZATION_VIOLATION, true));
-            return;
+          if (this.node === 0) {
+            if (this.connectRequired && b !== 0x43 && b !== 0x63) {
+              this.fail(new ProtocolError("auth_violation", ERR_AUTHORIZATION_VIOLATION, true));
+              return;
+            }
+            // OR 0x20 lower-cases letters (and maps no other byte onto a letter).
+            if (
+              (b | 0x20) === table.fast0 &&
+              i + 4 < len &&
+              (chunk[i + 1] | 0x20) === table.fast1 &&
+              (chunk[i + 2] | 0x20) === table.fast2 &&
+              (chunk[i + 3] === SPACE || chunk[i + 3] === TAB)
+            ) {
+              this.op = table.fastOp;
+              i += 4;
+              const next = chunk[i];
+              if (next === SPACE || next === TAB) {
+                this.state = ST_SKIP_SPACE;
+              } else {
+                this.state = ST_ARG;
+                this.argStart = i;
+              }
+              break;
+            }
           }
           const next = b < FANOUT ? table.next[this.node * FANOUT + b] : 0;
           if (next === 0) {

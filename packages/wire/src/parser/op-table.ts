@@ -33,8 +33,20 @@ export class OpTable {
   readonly opAt: Uint8Array;
   /** Syntax of each operation code. */
   readonly syntax = new Uint8Array(OP_NAMES.length);
+  /**
+   * The direction's most frequent operation (PUB or MSG, three letters followed by a
+   * space), which the parser recognises in one step when it is whole in the chunk.
+   */
+  readonly fastOp: number;
+  readonly fast0: number;
+  readonly fast1: number;
+  readonly fast2: number;
 
-  constructor(ops: ReadonlyArray<readonly [op: number, syntax: number]>) {
+  constructor(ops: ReadonlyArray<readonly [op: number, syntax: number]>, fastOp: number) {
+    const fastName = OP_NAMES[fastOp].toLowerCase();
+    if (fastName.length !== 3) throw new Error(`fast operation must have three letters: ${fastName}`);
+    this.fastOp = fastOp;
+    [this.fast0, this.fast1, this.fast2] = [0, 1, 2].map((k) => fastName.charCodeAt(k));
     const maxNodes = 1 + ops.reduce((n, [op]) => n + OP_NAMES[op].length, 0);
     this.next = new Int16Array(maxNodes * FANOUT);
     this.opAt = new Uint8Array(maxNodes);

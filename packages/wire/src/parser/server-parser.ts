@@ -51,7 +51,7 @@ const SERVER_OPS = new OpTable([
   [OP_PONG, SYNTAX_NO_ARGS],
   [OP_OK, SYNTAX_NO_ARGS],
   [OP_ERR, SYNTAX_SPACE_THEN_ARGS],
-]);
+], OP_MSG);
 
 /**
  * Incremental, zero-copy parser of the server-to-client protocol.
