@@ -78,13 +78,14 @@ describe("ClientProtocolParser errors", () => {
       let { parser, errors } = recordingClientParser({ maxControlLine: 8 });
       parser.parse(pub.subarray(0, 14));
       expect(errors.map((e) => e.message)).toEqual(["maximum control line exceeded"]);
+      expect(errors[0].detail).toBe('maximum control line exceeded: State ARG, max_control_line 8, Buffer len 10 (snip: "foo.bar.b"...)');
       // Now with full protocol (no split) and we should still enforce.
       ({ parser, errors } = recordingClientParser({ maxControlLine: 8 }));
       parser.parse(pub);
       expect(errors.map((e) => e.message)).toEqual(["maximum control line exceeded"]);
       expect(errors[0].kind).toBe("max_control_line");
       expect(errors[0].clientVisible).toBe(true);
-      expect(errors[0].detail).toBe('maximum control line exceeded: max_control_line 8, Buffer len 13 (snip: "foo.bar.baz "...)');
+      expect(errors[0].detail).toBe('maximum control line exceeded: State ARG, max_control_line 8, Buffer len 0 (snip: "foo.bar.baz "...)');
     });
 
     test("counts the arguments only: the operation, leading spaces and CRLF are free", () => {

@@ -174,7 +174,8 @@ export abstract class FrameParser {
           let buf = chunk;
           let start = this.argStart;
           let end = nl;
-          if (this.lineLen > 0) {
+          const assembled = this.lineLen > 0;
+          if (assembled) {
             if (!this.appendPartialLine(chunk, start, nl)) return;
             buf = this.lineBuf!;
             start = 0;
@@ -183,7 +184,7 @@ export abstract class FrameParser {
           }
           if (end > start && buf[end - 1] === CR) end--;
           if (end - start > this.maxControlLine) {
-            this.failMaxControlLine(buf, start, end);
+            this.failMaxControlLine(buf, start, end, assembled ? end - start : 0);
             return;
           }
           i = nl + 1;
@@ -286,11 +287,12 @@ export abstract class FrameParser {
     this.fail(new ProtocolError("unknown_op", ERR_UNKNOWN_PROTOCOL_OPERATION, true, detail));
   }
 
-  private failMaxControlLine(buf: Uint8Array, start: number, end: number): void {
+  /** `bufferLen` is what was held from earlier chunks (Go's "Buffer len", 0 for a whole line). */
+  private failMaxControlLine(buf: Uint8Array, start: number, end: number, bufferLen: number): void {
     const arg = buf.subarray(start, end);
     const detail =
-      `${ERR_MAX_CONTROL_LINE}: max_control_line ${this.maxControlLine}, Buffer len ${end - start} ` +
-      `(snip: ${protoSnippet(0, MAX_CONTROL_LINE_SNIPPET_SIZE, arg)}...)`;
+      `${ERR_MAX_CONTROL_LINE}: State ${STATE_NAMES[this.state]}, max_control_line ${this.maxControlLine}, ` +
+      `Buffer len ${bufferLen} (snip: ${protoSnippet(0, MAX_CONTROL_LINE_SNIPPET_SIZE, arg)}...)`;
     this.fail(new ProtocolError("max_control_line", ERR_MAX_CONTROL_LINE, true, detail));
   }
 
@@ -305,7 +307,7 @@ export abstract class FrameParser {
     const trailingCr = last === CR ? 1 : 0;
     if (total - trailingCr > this.maxControlLine) {
       const joined = Buffer.concat([this.lineBuf?.subarray(0, this.lineLen) ?? Buffer.alloc(0), chunk.subarray(start, end)]);
-      this.failMaxControlLine(joined, 0, joined.length - trailingCr);
+      this.failMaxControlLine(joined, 0, joined.length - trailingCr, joined.length - trailingCr);
       return false;
     }
     if (this.lineBuf === null || this.lineBuf.length < total) {
