@@ -201,6 +201,12 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   }
 
   onHpub(subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
+    if (!this.connect.headers) {
+      // Go closes without an -ERR: the client never said it speaks headers.
+      this.server.log.error(`${this.label} - message headers not supported`);
+      this.close(ClosedReason.ProtocolViolation);
+      return;
+    }
     this.inboundMessage(subject, reply, headerSize, msg);
   }
 
@@ -336,6 +342,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.stopTime = new Date();
+    this.parser.stop();
     this.clearAuthTimer();
     clearTimeout(this.pingTimer);
     this.clearWriteDeadline();

@@ -1,8 +1,5 @@
-import { statusHeaders } from "@nats-ts/wire";
 import type { Account } from "../account.js";
 import type { MessageSink, Subscription } from "../sublist/subscription.js";
-
-const NO_RESPONDERS = statusHeaders(503);
 
 /** Server-wide message counters (Go's in/out msgs and bytes). */
 export interface TrafficStats {
@@ -60,7 +57,7 @@ export function routeMessage(
     }
   }
   if (delivered === 0 && reply !== undefined && flags.noResponders && from !== undefined) {
-    sendNoResponders(stats, from, account, reply);
+    sendNoResponders(stats, from, account, subject, reply);
   }
 }
 
@@ -81,10 +78,10 @@ function deliverTo(
   return true;
 }
 
-/** The publisher's own subscriptions on the reply subject get `NATS/1.0 503`. */
-function sendNoResponders(stats: TrafficStats, from: MessageSink, account: Account, reply: string): void {
-  const { psubs } = account.sublist.match(reply);
-  for (const sub of psubs) {
-    if (sub.sink === from) deliverTo(stats, sub, reply, undefined, NO_RESPONDERS.length, NO_RESPONDERS);
-  }
+/** The publisher's first subscription on the reply subject gets a 503 naming the request subject. */
+function sendNoResponders(stats: TrafficStats, from: MessageSink, account: Account, subject: string, reply: string): void {
+  const sub = account.sublist.match(reply).psubs.find((s) => s.sink === from);
+  if (sub === undefined) return;
+  const status = Buffer.from(`NATS/1.0 503\r\nNats-Subject: ${subject}\r\n\r\n`);
+  deliverTo(stats, sub, reply, undefined, status.length, status);
 }
