@@ -57,4 +57,5 @@ export {
   subjectMatches,
   subjectsCollide,
   subjectIsSubsetMatch,
+  splitSubjectQueue,
 } from "./subjects.js";

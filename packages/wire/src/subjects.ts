@@ -201,6 +201,31 @@ function isSubsetMatchTokenized(tokens: string[], test: string[]): boolean {
   return tokens.length === test.length;
 }
 
+/**
+ * Splits a permission entry of the form "subject" or "subject queue" (Go's
+ * splitSubjectQueue, used for allow/deny lists). Throws on an empty entry, more than two
+ * fields or an invalid subject or queue.
+ * @example splitSubjectQueue("orders.* v1") // { subject: "orders.*", queue: "v1" }
+ */
+export function splitSubjectQueue(entry: string): { subject: string; queue: string | undefined } {
+  const fields: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= entry.length; i++) {
+    const space = i === entry.length || isWhitespace(entry.charCodeAt(i)) || entry.charCodeAt(i) === 0x0b;
+    if (space && start >= 0) {
+      fields.push(entry.slice(start, i));
+      start = -1;
+    } else if (!space && start < 0) {
+      start = i;
+    }
+  }
+  const [subject, queue] = fields;
+  if (fields.length === 0 || fields.length > 2 || !isValidSubject(subject) || (queue !== undefined && !isValidSubject(queue))) {
+    throw new TypeError(`invalid subject-queue ${JSON.stringify(entry)}`);
+  }
+  return { subject, queue };
+}
+
 function wildcardsIn(tokens: string[]): [partial: boolean, full: boolean] {
   let partial = false;
   let full = false;

@@ -9,6 +9,7 @@ import {
   subjectIsSubsetMatch,
   subjectMatches,
   subjectsCollide,
+  splitSubjectQueue,
   tokenAt,
   tokenizeSubject,
 } from "../src/index.js";
@@ -127,6 +128,27 @@ describe("tokens", () => {
     expect(tokenAt("foo.bar.baz.*", 3)).toBe("baz");
     expect(tokenAt("foo.bar.baz.*", 4)).toBe("*");
     expect(tokenAt("foo.bar.baz.*", 5)).toBe("");
+  });
+
+  test("TestSplitSubjectQueue: permission entries of a subject and an optional queue", () => {
+    const cases: Array<[name: string, entry: string, subject?: string, queue?: string]> = [
+      ["single subject", "foo", "foo", undefined],
+      ["subject and queue", "foo bar", "foo", "bar"],
+      ["subject and queue with surrounding spaces", " foo bar ", "foo", "bar"],
+      ["subject and queue with extra spaces in the middle", "foo  bar", "foo", "bar"],
+      ["subject, queue, and extra token", "foo  bar fizz"],
+      ["empty", ""],
+      ["tab only", "\t"],
+      ["newline only", "\n"],
+      ["mixed whitespace", " \t\r\n"],
+    ];
+    for (const [name, entry, subject, queue] of cases) {
+      if (subject === undefined) {
+        expect(() => splitSubjectQueue(entry), name).toThrow(`invalid subject-queue ${JSON.stringify(entry)}`);
+      } else {
+        expect(splitSubjectQueue(entry), name).toEqual({ subject, queue });
+      }
+    }
   });
 
   test("tokenizeSubject and numTokens", () => {
