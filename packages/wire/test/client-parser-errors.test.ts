@@ -143,6 +143,16 @@ describe("ClientProtocolParser errors", () => {
       expect(clientOps("HPUB foo 2 5\r\n", { maxPayload: 4 })).toEqual([["ERROR", "max_payload", "Maximum Payload Violation"]]);
     });
 
+    test("without a limit, a huge announced size costs only the bytes that arrive", () => {
+      const { parser, ops } = recordingClientParser({ maxPayload: -1 });
+      const before = process.memoryUsage().arrayBuffers;
+      parser.parse(Buffer.from("PUB foo 999999999\r\nabc"));
+      for (let i = 0; i < 10; i++) parser.parse(Buffer.alloc(1000, "x"));
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50_000_000);
+      expect(ops).toEqual([]);
+      expect(parser.stopped).toBe(false);
+    });
+
     test("default is Go's 1 MB; a negative limit disables the check", () => {
       expect(clientOps(`PUB foo ${1024 * 1024 + 1}\r\n`)).toEqual([["ERROR", "max_payload", "Maximum Payload Violation"]]);
       const big = "z".repeat(1024 * 1024 + 1);

@@ -63,8 +63,11 @@ export abstract class FrameParser {
   private lineLen = 0;
   /** Size of the message being read (payload bytes, headers included, CRLF excluded). */
   private msgSize = 0;
-  /** A split payload being assembled. */
-  private msgBuf: Buffer | null = null;
+  /**
+   * A split payload being assembled: views of the chunks it arrived in, joined once
+   * complete, so a peer announcing a large message costs only the bytes it really sent.
+   */
+  private msgParts: Buffer[] | null = null;
   private msgLen = 0;
   /** The complete payload, waiting for its trailing CRLF. */
   private msgReady: Buffer | null = null;
@@ -86,13 +89,15 @@ export abstract class FrameParser {
   /** Ignore all further input (for example once the connection is being closed). */
   stop(): void {
     this.state = ST_DEAD;
-    this.lineBuf = this.msgBuf = this.msgReady = null;
+    this.lineBuf = this.msgReady = null;
+    this.msgParts = null;
   }
 
   /**
    * Feeds bytes received from the peer. Frames may be split at any byte. Buffers passed
-   * to the handler may be views into `chunk`; the parser never writes to chunks, so the
-   * views stay valid as long as the caller does not reuse the chunk's memory.
+   * to the handler may be views into `chunk`, and the part of a payload split across
+   * chunks is held as views until the rest arrives; the parser never writes to chunks, so
+   * this is safe as long as the caller does not reuse a chunk's memory (Node sockets don't).
    */
   parse(chunk: Buffer): void {
     const len = chunk.length;
@@ -202,7 +207,7 @@ export abstract class FrameParser {
         }
         case ST_PAYLOAD: {
           const size = this.msgSize;
-          if (this.msgBuf === null) {
+          if (this.msgParts === null) {
             if (len - i >= size) {
               const payload = chunk.subarray(i, i + size);
               i += size;
@@ -220,16 +225,16 @@ export abstract class FrameParser {
               }
               break;
             }
-            this.msgBuf = Buffer.allocUnsafe(size);
+            this.msgParts = [];
             this.msgLen = 0;
           }
           const n = Math.min(size - this.msgLen, len - i);
-          chunk.copy(this.msgBuf, this.msgLen, i, i + n);
+          if (n > 0) this.msgParts.push(chunk.subarray(i, i + n));
           this.msgLen += n;
           i += n;
           if (this.msgLen === size) {
-            this.msgReady = this.msgBuf;
-            this.msgBuf = null;
+            this.msgReady = Buffer.concat(this.msgParts, size);
+            this.msgParts = null;
             this.state = ST_PAYLOAD_CR;
           }
           break;
