@@ -1,0 +1,89 @@
+import { goTime } from "../format.js";
+import type { MonitorContext } from "../context.js";
+import type { AccountUsage } from "../tracker.js";
+import { sublistStats } from "./subsz.js";
+
+/** Options for /accstatz and $SYS.REQ.ACCOUNT.PING.STATZ (Go's AccountStatzOptions). */
+export interface AccountStatzOptions {
+  accounts?: string[];
+  includeUnused?: boolean;
+}
+
+/** Go's AccountStat. */
+export interface AccountStatJson {
+  acc: string;
+  name: string;
+  conns: number;
+  leafnodes: number;
+  total_conns: number;
+  num_subscriptions: number;
+  sent: { msgs: number; bytes: number };
+  received: { msgs: number; bytes: number };
+  slow_consumers: number;
+}
+
+export function accountStat(u: AccountUsage): AccountStatJson {
+  return {
+    acc: u.name,
+    name: u.name,
+    conns: u.conns,
+    leafnodes: 0,
+    total_conns: u.totalConns,
+    num_subscriptions: u.numSubs,
+    // Sent is what the server delivered to the account's clients, received what they published.
+    sent: { msgs: u.traffic.outMsgs, bytes: u.traffic.outBytes },
+    received: { msgs: u.traffic.inMsgs, bytes: u.traffic.inBytes },
+    slow_consumers: u.slowConsumers,
+  };
+}
+
+/** Go's AccountStatz(): per-account connection and traffic counters. */
+export function accstatz(ctx: MonitorContext, opts: AccountStatzOptions = {}) {
+  const names = opts.accounts !== undefined && opts.accounts.length > 0 ? opts.accounts : ctx.tracker.accounts();
+  const list: AccountStatJson[] = [];
+  for (const name of names) {
+    const u = ctx.tracker.usage(name);
+    if (u !== undefined && (opts.includeUnused || u.conns > 0)) list.push(accountStat(u));
+  }
+  return { server_id: ctx.server.id, now: goTime(new Date()), account_statz: list };
+}
+
+/** Go's Accountz(): the account names, or one account's detail. */
+export function accountz(ctx: MonitorContext, account = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    server_id: ctx.server.id,
+    now: goTime(new Date()),
+    system_account: ctx.server.systemAccount.name,
+  };
+  if (account === "") out.accounts = ctx.tracker.accounts();
+  else out.account_detail = accountInfo(ctx, account);
+  return out;
+}
+
+/** Go's AccountInfo for one account; throws Go's text when it does not exist. */
+export function accountInfo(ctx: MonitorContext, name: string): Record<string, unknown> {
+  const acc = ctx.server.lookupAccount(name);
+  const usage = ctx.tracker.usage(name);
+  if (acc === undefined || usage === undefined) throw new Error(`Account ${name} does not exist`);
+  const isSystem = acc === ctx.server.systemAccount;
+  const js = ctx.jetstream;
+  const info: Record<string, unknown> = {
+    account_name: name,
+    update_time: goTime(ctx.tracker.startTime),
+  };
+  if (isSystem) info.is_system = true;
+  Object.assign(info, {
+    expired: false,
+    complete: true,
+    jetstream_enabled: js !== undefined && js.jetStreamAccounts().some((a) => a.name === name),
+    leafnode_connections: 0,
+    client_connections: usage.conns,
+    subscriptions: usage.numSubs,
+    mappings: {},
+    exports: [],
+    imports: [],
+    sublist_stats: sublistStats([acc.sublist]),
+    responses: {},
+  });
+  return info;
+}

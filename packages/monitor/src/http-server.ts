@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { formatUrl, listenerUrls } from "@nats-ts/core";
+import type { MonitorContext } from "./context.js";
+import { accountz, accstatz } from "./endpoints/accounts.js";
+import { gatewayz, leafz, routez } from "./endpoints/cluster.js";
+import { connz } from "./endpoints/connz.js";
+import { expvarz } from "./endpoints/expvarz.js";
+import { healthz } from "./endpoints/healthz.js";
+import { jsz } from "./endpoints/jsz.js";
+import { subsz } from "./endpoints/subsz.js";
+import { varz } from "./endpoints/varz.js";
+import { indentJson } from "./format.js";
+import { connzQuery, healthzQuery, jszQuery, subsQuery, subszQuery } from "./http-options.js";
+import { Query } from "./query.js";
+import { rootPage } from "./root-page.js";
+
+/** A response before it is written. */
+interface Reply {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+type Handler = (q: Query) => Reply;
+
+const json = (value: unknown, status = 200): Reply => ({ status, body: indentJson(value), contentType: "application/json" });
+const text = (body: string, status: number): Reply => ({ status, body, contentType: "text/plain; charset=utf-8" });
+
+/** Extra pages beside Go's endpoints (Prometheus metrics, the dashboard). */
+export interface ExtraPage {
+  path: string;
+  contentType: string;
+  render(): string | Promise<string>;
+}
+
+/**
+ * The monitoring HTTP listener: Go's endpoints under the base path, JSONP `callback=`, Go's
+ * plain-text 400 bodies for bad query values, and Go's 404 for anything else.
+ */
+export class MonitorHttpServer {
+  private http: Server | undefined;
+  private readonly routes = new Map<string, Handler>();
+
+  constructor(
+    private readonly ctx: MonitorContext,
+    private readonly extras: ExtraPage[],
+    prometheus: boolean,
+  ) {
+    const r = this.routes;
+    r.set("/", () => ({ status: 200, body: rootPage(prometheus), contentType: "text/html; charset=utf-8" }));
+    r.set("/varz", () => json(varz(ctx)));
+    r.set("/connz", (q) => json(connz(ctx, connzQuery(q))));
+    r.set("/routez", (q) => (subsQuery(q), json(routez(ctx))));
+    r.set("/gatewayz", () => json(gatewayz(ctx)));
+    r.set("/leafz", (q) => (q.bool("subs"), json(leafz(ctx))));
+    const subszHandler: Handler = (q) => json(subsz(ctx, subszQuery(q)));
+    r.set("/subsz", subszHandler);
+    r.set("/subscriptionsz", subszHandler);
+    r.set("/accountz", (q) => json(accountz(ctx, q.get("acc"))));
+    r.set("/accstatz", (q) => json(accstatz(ctx, { includeUnused: q.bool("unused") })));
+    r.set("/jsz", (q) => json(jsz(ctx, jszQuery(q))));
+    r.set("/healthz", (q) => {
+      const { status_code, ...health } = healthz(ctx, healthzQuery(q));
+      // Go answers /healthz compact, with the status only in the HTTP status line.
+      return { status: status_code, body: JSON.stringify(health), contentType: "application/json" };
+    });
+    r.set("/debug/vars", () => json(expvarz()));
+    r.set("/expvarz", () => json(expvarz()));
+  }
+
+  /** Listens on host:port (-1 or 0 = any free port) and returns the bound port. */
+  async listen(host: string, port: number): Promise<number> {
+    const http = createServer((req, res) => void this.handle(req, res));
+    this.http = http;
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen({ host, port: port < 0 ? 0 : port }, () => {
+        http.off("error", reject);
+        resolve();
+      });
+    });
+    const addr = http.address();
+    const bound = typeof addr === "object" && addr !== null ? addr.port : port;
+    this.ctx.server.listeners.monitoring = listenerUrls("http", host, bound);
+    this.ctx.server.log.info(`Starting http monitor on ${formatUrl("http", host, bound).slice(7)}`);
+    return bound;
+  }
+
+  async close(): Promise<void> {
+    const http = this.http;
+    this.http = undefined;
+    if (http === undefined) return;
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = this.routePath(url.pathname);
+    let reply: Reply;
+    try {
+      reply = await this.reply(path, new Query(url.searchParams));
+    } catch (err) {
+      // Bad query values and Go's option errors both answer 400 with the text alone.
+      reply = text(err instanceof Error ? err.message : String(err), 400);
+    }
+    const callback = url.searchParams.get("callback");
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    if (callback !== null && callback !== "" && reply.status === 200 && reply.contentType === "application/json") {
+      res.writeHead(200, { "Content-Type": "application/javascript" });
+      res.end(`${callback}(${reply.body})`);
+      return;
+    }
+    res.writeHead(reply.status, { "Content-Type": reply.contentType });
+    res.end(reply.body);
+  }
+
+  private async reply(path: string | undefined, q: Query): Promise<Reply> {
+    if (path === undefined) return text("404 page not found\n", 404);
+    const extra = this.extras.find((e) => e.path === path);
+    if (extra !== undefined) {
+      this.ctx.countRequest(path);
+      return { status: 200, body: await extra.render(), contentType: extra.contentType };
+    }
+    const handler = this.routes.get(path);
+    if (handler === undefined) return text("404 page not found\n", 404);
+    this.ctx.countRequest(path);
+    return handler(q);
+  }
+
+  /** The endpoint a request path names once the base path is stripped; undefined when outside it. */
+  private routePath(pathname: string): string | undefined {
+    const base = this.ctx.basePath;
+    if (base === "") return pathname;
+    if (pathname === base || pathname === `${base}/`) return "/";
+    return pathname.startsWith(`${base}/`) ? pathname.slice(base.length) : undefined;
+  }
+}
+
+/** `http_base_path` as Go cleans it: leading slash, no trailing slash, "" for the root. */
+export function normaliseBasePath(raw: unknown): string {
+  if (typeof raw !== "string" || raw === "" || raw === "/") return "";
+  const trimmed = raw.replace(/\/+$/, "");
+  return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}

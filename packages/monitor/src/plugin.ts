@@ -1,0 +1,124 @@
+import type { ClientConnection, ConnectionSnapshot, NatsServer, ServerPlugin } from "@nats-ts/core";
+import { MonitorContext } from "./context.js";
+import { SystemEvents } from "./events/system-events.js";
+import { MonitorHttpServer, normaliseBasePath, type ExtraPage } from "./http-server.js";
+import type { JetStreamStatsProvider } from "./jetstream-provider.js";
+import { UsageTracker } from "./tracker.js";
+
+export interface MonitorOptions {
+  /** Serve Prometheus text at /metrics (off by default, as it is not a Go endpoint). */
+  prometheus?: boolean;
+  /** Serve the live dashboard at /dashboard (on by default). */
+  dashboard?: boolean;
+  /** Publish $SYS events and answer $SYS requests (on by default). */
+  systemEvents?: boolean;
+  /** Longest interval between STATSZ broadcasts in ms (Go: 10 000). */
+  statszInterval?: number;
+  /** Per-account SERVER.CONNS heartbeat interval in ms (Go: 30 000). */
+  accountConnsInterval?: number;
+  /** JetStream statistics; by default the server's "jetstream" plugin when it provides them. */
+  jetstream?: JetStreamStatsProvider;
+}
+
+/**
+ * The "monitor" server plugin: the HTTP monitoring endpoints on `httpHost:httpPort` (when the
+ * port is set) and the system account's events and requests.
+ *
+ * @example
+ * const server = new NatsServer({ port: 4222, httpPort: 8222 }, { plugins: [monitorPlugin()] });
+ * await server.start(); // curl http://127.0.0.1:8222/varz
+ */
+export class MonitorPlugin implements ServerPlugin {
+  readonly name = "monitor";
+  readonly blocks = ["http_base_path"] as const;
+  private ctx: MonitorContext | undefined;
+  private http: MonitorHttpServer | undefined;
+  private events: SystemEvents | undefined;
+  private server: NatsServer | undefined;
+  private readonly onConnected = (c: ClientConnection) => {
+    this.ctx?.tracker.onConnected(c);
+    this.events?.onConnected(c);
+  };
+  private readonly onClosed = (s: ConnectionSnapshot) => {
+    this.ctx?.tracker.onClosed(s);
+    this.events?.onClosed(s);
+  };
+  private readonly onAuthError = (s: ConnectionSnapshot) => this.events?.onAuthError(s);
+
+  constructor(private readonly options: MonitorOptions = {}) {}
+
+  /** Shared state of the endpoints (undefined before start). */
+  get context(): MonitorContext | undefined {
+    return this.ctx;
+  }
+
+  /** The bound monitoring port, 0 when HTTP monitoring is off. */
+  get httpPort(): number {
+    return this.ctx?.httpPort ?? 0;
+  }
+
+  async start(server: NatsServer): Promise<void> {
+    const { options } = this;
+    this.server = server;
+    const ctx = new MonitorContext(server, new UsageTracker(server), normaliseBasePath(server.opts.blocks.http_base_path), options.jetstream);
+    this.ctx = ctx;
+    for (const c of server.connections.values()) if (c.account !== undefined) ctx.tracker.onConnected(c);
+    server.events.on("clientConnected", this.onConnected);
+    server.events.on("clientClosed", this.onClosed);
+    server.events.on("authError", this.onAuthError);
+    if (options.systemEvents !== false) {
+      const events = new SystemEvents(ctx, {
+        statszInterval: options.statszInterval ?? 10_000,
+        accountConnsInterval: options.accountConnsInterval ?? 30_000,
+      });
+      this.events = events;
+      events.start();
+      this.announceShutdown(server, events);
+    }
+    if (server.opts.httpPort !== 0) {
+      const extras: ExtraPage[] = [];
+      this.http = new MonitorHttpServer(ctx, extras, options.prometheus === true);
+      ctx.httpPort = await this.http.listen(server.opts.httpHost ?? server.opts.host, server.opts.httpPort);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const { server } = this;
+    if (server !== undefined) {
+      server.events.off("clientConnected", this.onConnected);
+      server.events.off("clientClosed", this.onClosed);
+      server.events.off("authError", this.onAuthError);
+    }
+    this.events?.stop();
+    this.events = undefined;
+    await this.http?.close();
+    this.http = undefined;
+  }
+
+  /**
+   * Go sends SHUTDOWN and LAMEDUCK before clients are closed. Core stops plugins only after
+   * closing every client, so the events would reach nobody; until core has a hook for the start
+   * of shutdown, wrap the two entry points on this server instance.
+   */
+  private announceShutdown(server: NatsServer, events: SystemEvents): void {
+    const shutdown = server.shutdown.bind(server);
+    const lameDuck = server.enterLameDuckMode.bind(server);
+    let announced = false;
+    server.shutdown = () => {
+      if (!announced && server.isRunning) {
+        announced = true;
+        events.shutdown();
+      }
+      return shutdown();
+    };
+    server.enterLameDuckMode = () => {
+      if (!server.isLameDuck && server.isRunning) events.lameDuck();
+      return lameDuck();
+    };
+  }
+}
+
+/** Creates the monitoring plugin; see {@link MonitorPlugin}. */
+export function monitorPlugin(options: MonitorOptions = {}): MonitorPlugin {
+  return new MonitorPlugin(options);
+}

@@ -1,0 +1,112 @@
+import { ClosedReason, type ClientConnection, type ConnectionSnapshot, type NatsServer } from "@nats-ts/core";
+
+/** Message and byte counters as Go's DataStats carries them. */
+export interface Traffic {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+}
+
+/** What one account has done on this server (Go's AccountStat, before JSON). */
+export interface AccountUsage {
+  name: string;
+  conns: number;
+  totalConns: number;
+  numSubs: number;
+  traffic: Traffic;
+  slowConsumers: number;
+}
+
+const zeroTraffic = (): Traffic => ({ inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 });
+
+/**
+ * Counts what core does not keep: per-account traffic of closed connections, stale connections,
+ * the accounts seen so far, and the transport of each connection (closed snapshots lack it).
+ */
+export class UsageTracker {
+  private readonly accountNames = new Set<string>();
+  private readonly closedTraffic = new Map<string, Traffic>();
+  private readonly slowByAccount = new Map<string, number>();
+  private readonly transports = new Map<number, string>();
+  private readonly closedTransports = new Map<number, string>();
+  staleConnections = 0;
+  readonly startTime = new Date();
+
+  constructor(private readonly server: NatsServer) {
+    this.accountNames.add(server.globalAccount.name);
+    this.accountNames.add(server.systemAccount.name);
+    const declared = server.opts.blocks.accounts;
+    if (declared !== null && typeof declared === "object" && !Array.isArray(declared)) {
+      for (const name of Object.keys(declared)) if (server.lookupAccount(name) !== undefined) this.accountNames.add(name);
+    }
+  }
+
+  onConnected(c: ClientConnection): void {
+    if (c.account !== undefined) this.accountNames.add(c.account.name);
+    this.transports.set(c.cid, c.transport);
+  }
+
+  onClosed(s: ConnectionSnapshot): void {
+    const transport = this.transports.get(s.cid);
+    this.transports.delete(s.cid);
+    if (transport !== undefined && transport !== "nats") {
+      this.closedTransports.set(s.cid, transport);
+      // Bounded like the closed-connection ring it describes.
+      if (this.closedTransports.size > this.server.closedConnections.capacity) {
+        this.closedTransports.delete(this.closedTransports.keys().next().value!);
+      }
+    }
+    if (s.reason === ClosedReason.StaleConnection) this.staleConnections++;
+    if (s.account === undefined) return;
+    let t = this.closedTraffic.get(s.account);
+    if (t === undefined) this.closedTraffic.set(s.account, (t = zeroTraffic()));
+    t.inMsgs += s.stats.inMsgs;
+    t.inBytes += s.stats.inBytes;
+    t.outMsgs += s.stats.outMsgs;
+    t.outBytes += s.stats.outBytes;
+    if (s.reason === ClosedReason.SlowConsumerPendingBytes || s.reason === ClosedReason.SlowConsumerWriteDeadline) {
+      this.slowByAccount.set(s.account, (this.slowByAccount.get(s.account) ?? 0) + 1);
+    }
+  }
+
+  /** How a closed connection reached the server (Go's ConnInfo.type). */
+  closedTransport(cid: number): string {
+    return this.closedTransports.get(cid) ?? "nats";
+  }
+
+  /** Every account this server knows of, global account first. */
+  accounts(): string[] {
+    return [...this.accountNames].filter((n) => this.server.lookupAccount(n) !== undefined);
+  }
+
+  usage(name: string): AccountUsage | undefined {
+    const acc = this.server.lookupAccount(name);
+    if (acc === undefined) return undefined;
+    const traffic = { ...(this.closedTraffic.get(name) ?? zeroTraffic()) };
+    let conns = 0;
+    for (const c of this.server.connections.values()) {
+      if (c.account !== acc) continue;
+      conns++;
+      traffic.inMsgs += c.stats.inMsgs;
+      traffic.inBytes += c.stats.inBytes;
+      traffic.outMsgs += c.stats.outMsgs;
+      traffic.outBytes += c.stats.outBytes;
+    }
+    return { name, conns, totalConns: conns, numSubs: acc.sublist.count, traffic, slowConsumers: this.slowByAccount.get(name) ?? 0 };
+  }
+
+  /** Accounts with at least one client connected (Go's active_accounts). */
+  activeAccounts(): number {
+    const active = new Set<string>();
+    for (const c of this.server.connections.values()) if (c.account !== undefined) active.add(c.account.name);
+    return active.size;
+  }
+
+  /** Subscriptions across every account (Go's varz subscriptions). */
+  totalSubscriptions(): number {
+    let n = 0;
+    for (const name of this.accounts()) n += this.server.lookupAccount(name)!.sublist.count;
+    return n;
+  }
+}
