@@ -9,7 +9,7 @@ import {
   subjectMatches,
   subjectsCollide,
 } from "../src/index.js";
-import { type ClientOp, parseSplit, recordingClientParser, recordingServerParser } from "./recorder.js";
+import { type ClientOp, type ServerOp, parseSplit, recordingClientParser, recordingServerParser } from "./recorder.js";
 
 const RUNS = { numRuns: 300 };
 
@@ -100,6 +100,49 @@ describe("property: parsing", () => {
           const split = recordingClientParser(limits);
           parseSplit(split.parser, stream, cuts);
           expect(split.ops).toEqual(whole.ops);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test("a stream of valid server frames split at random boundaries parses to the generating operations", () => {
+    type ServerFrame = { bytes: Buffer; op: ServerOp };
+    const msgFrame: fc.Arbitrary<ServerFrame> = fc
+      .record({ op: opName("MSG"), s: subject, id: sid, r: fc.option(subject, { nil: undefined }), p: payload, sep, e: eol })
+      .map(({ op, s, id, r, p, sep: a, e }) => ({
+        bytes: Buffer.concat([Buffer.from(`${op}${a}${s}${a}${id}${a}${r ? r + a : ""}${p.length}${e}`), p, Buffer.from("\r\n")]),
+        op: ["MSG", s, id, r, latin1(p)],
+      }));
+    const hmsgFrame: fc.Arbitrary<ServerFrame> = fc
+      .record({ op: opName("HMSG"), s: subject, id: sid, r: fc.option(subject, { nil: undefined }), h: headerBlock, p: payload, e: eol })
+      .map(({ op, s, id, r, h, p, e }) => ({
+        bytes: Buffer.concat([Buffer.from(`${op} ${s} ${id} ${r ? r + " " : ""}${h.length} ${h.length + p.length}${e}`), h, p, Buffer.from("\r\n")]),
+        op: ["HMSG", s, id, r, h.length, latin1(Buffer.concat([h, p]))],
+      }));
+    const otherFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
+      fc.constant({ bytes: Buffer.from("PING\r\n"), op: ["PING"] as ServerOp }),
+      fc.constant({ bytes: Buffer.from("PONG\r\n"), op: ["PONG"] as ServerOp }),
+      fc.constant({ bytes: Buffer.from("+OK\r\n"), op: ["+OK"] as ServerOp }),
+      fc.string({ unit: fc.constantFrom("a", "B", " ", "."), minLength: 1, maxLength: 20 }).map((t) => ({
+        bytes: Buffer.from(`-ERR '${t}'\r\n`),
+        op: ["-ERR", t] as ServerOp,
+      })),
+      fc.dictionary(token, fc.oneof(fc.boolean(), fc.integer())).map((o) => ({
+        bytes: Buffer.from(`INFO ${JSON.stringify(o)}\r\n`),
+        op: ["INFO", JSON.stringify(o)] as ServerOp,
+      })),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(msgFrame, hmsgFrame, otherFrame), { minLength: 1, maxLength: 25 }).chain((fs) => {
+          const stream = Buffer.concat(fs.map((f) => f.bytes));
+          return fc.tuple(fc.constant(fs), fc.constant(stream), cutsFor(stream.length));
+        }),
+        ([fs, stream, cuts]) => {
+          const { parser, ops } = recordingServerParser();
+          parseSplit(parser, stream, cuts);
+          expect(ops).toEqual(fs.map((f) => f.op));
         },
       ),
       RUNS,
