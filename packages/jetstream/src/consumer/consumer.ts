@@ -1,0 +1,904 @@
+import type { Subscription } from "@nats-ts/core";
+import { isStoreError, type Clock, type StoreMsg } from "@nats-ts/storage";
+import { subjectMatches } from "@nats-ts/wire";
+import { AckState } from "./ack-state.js";
+import { ADVISORY, ADVISORY_TYPE, typedEvent } from "./advisories.js";
+import {
+  DEFAULT_EPHEMERAL_INACTIVITY,
+  filtersOf,
+  goDurationString,
+  isDurable,
+  isPush,
+  type ConsumerConfigJson,
+} from "./config.js";
+import type { ConsumerHost } from "../stream/consumer-host.js";
+import { addHeader, deliverAs, hasInterest } from "./outbound.js";
+import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, type WaitingRequest } from "./pull-queue.js";
+import { FlowWindow, RateLimiter } from "./push-flow.js";
+import { parseRfc3339 } from "../util/time.js";
+
+/** What a consumer needs from the manager that owns it. */
+export interface ConsumerEnv {
+  host: ConsumerHost;
+  clock: Clock;
+  /** Stream sequences this consumer no longer needs (interest / workqueue retention). */
+  released(consumer: Consumer, seqs: number[]): void;
+  /** The consumer removed itself (inactivity). */
+  expired(consumer: Consumer): void;
+  /** Its state changed and should be written (durable state). */
+  dirty(consumer: Consumer): void;
+}
+
+const LAST_CONSUMER = "Nats-Last-Consumer";
+const LAST_STREAM = "Nats-Last-Stream";
+const STALLED = "Nats-Consumer-Stalled";
+const MSG_SIZE = "Nats-Msg-Size";
+/** Messages sent per turn of the event loop before yielding to I/O. */
+const PUMP_BUDGET = 512;
+/** How often a push consumer without interest looks for a subscriber again, ms. */
+const INTEREST_POLL_MS = 100;
+
+/**
+ * One consumer at run time: reads the stream through the host's store, delivers to pull
+ * requests or a deliver subject, and applies acknowledgements. The bookkeeping lives in the
+ * pure AckState and PullQueue; this class adds subscriptions, timers and publishing.
+ */
+export class Consumer {
+  readonly acks: AckState;
+  readonly queue: PullQueue | undefined;
+  private flow: FlowWindow | undefined;
+  private rate: RateLimiter | undefined;
+  private filters: string[];
+  private filtered: boolean;
+  /** Cached count of messages still to deliver (Go npc). */
+  private npc = 0;
+  /** Deliver-last-per-subject start: the sequences to send first, then resume after. */
+  private lss: { seqs: number[]; resume: number } | undefined;
+  active = true;
+  private inactiveSince = 0n;
+  closed = false;
+  private pumpScheduled = false;
+  private subs: Subscription[] = [];
+  private pendingTimer: unknown;
+  private pendingTimerAt = 0n;
+  private hbTimer: unknown;
+  private waitTimer: unknown;
+  private deleteTimer: unknown;
+  private pauseTimer: unknown;
+  private pinTimer: unknown;
+  private rateTimer: unknown;
+  private interestTimer: unknown;
+  private sampleFreq = 0;
+  lastDelivered = 0n;
+  lastAcked = 0n;
+  /** `$JS.ACK.<stream>.<consumer>.`, the start of every ack reply subject. */
+  private readonly ackPrefix: string;
+
+  constructor(
+    private readonly env: ConsumerEnv,
+    readonly name: string,
+    public cfg: ConsumerConfigJson,
+    readonly created: bigint,
+  ) {
+    const host = env.host;
+    this.filters = filtersOf(cfg);
+    this.filtered = this.computeFiltered();
+    this.acks = new AckState(this.ackSettings(), 1);
+    if (!isPush(cfg)) this.queue = new PullQueue(cfg.max_waiting ?? 512, cfg.priority_policy ?? "none");
+    this.ackPrefix = `$JS.ACK.${host.streamName}.${name}.`;
+    this.applyRuntimeSettings();
+  }
+
+  get isPush(): boolean {
+    return isPush(this.cfg);
+  }
+
+  get isDurable(): boolean {
+    return isDurable(this.cfg);
+  }
+
+  private get host(): ConsumerHost {
+    return this.env.host;
+  }
+
+  private now(): bigint {
+    return this.env.clock.now();
+  }
+
+  /** Picks the first stream sequence to deliver (Go selectStartingSeqNo). */
+  selectStart(): void {
+    const store = this.host.store;
+    const st = store.fastState();
+    const cfg = this.cfg;
+    let sseq = 1;
+    if (cfg.opt_start_seq) {
+      sseq = cfg.opt_start_seq;
+    } else {
+      switch (cfg.deliver_policy) {
+        case "all":
+          sseq = st.firstSeq;
+          break;
+        case "last":
+          if (this.filters.length === 0) sseq = st.lastSeq;
+          else {
+            sseq = 0;
+            for (const f of this.filters) sseq = Math.max(sseq, store.filteredState(1, f).last);
+          }
+          break;
+        case "last_per_subject": {
+          if ((this.host.config.max_msgs_per_subject ?? 0) === 1) {
+            sseq = st.firstSeq;
+          } else {
+            const seqs = store.multiLastSeqs(this.filters.length ? this.filters : [">"], 0, 0);
+            sseq = seqs.length === 0 ? st.lastSeq : seqs[0];
+            if (seqs.length > 0) this.lss = { seqs, resume: st.lastSeq };
+          }
+          break;
+        }
+        case "by_start_time":
+          sseq = store.getSeqFromTime(parseRfc3339(cfg.opt_start_time!) ?? 0n);
+          break;
+        default:
+          sseq = st.lastSeq + 1;
+      }
+    }
+    if (st.firstSeq === 0 && !cfg.opt_start_seq) sseq = 1;
+    else if (sseq > st.lastSeq && !cfg.opt_start_seq) sseq = st.lastSeq + 1;
+    else if (sseq < st.firstSeq) sseq = st.firstSeq;
+    if (st.msgs === 0 && !cfg.opt_start_seq) sseq = st.lastSeq + 1;
+    this.acks.sseq = sseq;
+    this.acks.dseq = 1;
+    this.acks.adflr = 0;
+    this.acks.asflr = sseq - 1;
+  }
+
+  /** Subscribes for acks and flow control and starts delivering. */
+  start(): void {
+    const c = this.host.client;
+    this.subs.push(c.subscribe(`${this.ackPrefix}>`, (subject, reply, hdr, msg) => this.onAck(subject, reply, hdr, msg)));
+    if (this.isPush) {
+      this.subs.push(c.subscribe(`$JS.FC.${this.host.streamName}.${this.name}.*`, (subject) => this.onFlowControlReply(subject)));
+    }
+    this.npc = this.computeNumPending();
+    this.restartPendingTimer();
+    this.resetHeartbeat();
+    this.updatePauseTimer(false);
+    this.checkInterest();
+    this.armInactivity();
+    this.signal();
+  }
+
+  // ---- configuration ---------------------------------------------------------------------
+
+  private ackSettings() {
+    const cfg = this.cfg;
+    return {
+      ackPolicy: cfg.ack_policy,
+      ackWait: cfg.ack_wait ?? 0,
+      backoff: cfg.backoff ?? [],
+      maxDeliver: Math.max(cfg.max_deliver ?? 0, 0),
+      maxAckPending: cfg.ack_policy === "none" ? 0 : Math.max(cfg.max_ack_pending ?? 0, 0),
+    };
+  }
+
+  private applyRuntimeSettings(): void {
+    const cfg = this.cfg;
+    this.flow = this.isPush && cfg.flow_control ? (this.flow ?? new FlowWindow()) : undefined;
+    this.rate = cfg.rate_limit_bps ? new RateLimiter(cfg.rate_limit_bps, this.now()) : undefined;
+    const sf = cfg.sample_freq ? Number.parseInt(cfg.sample_freq, 10) : 0;
+    this.sampleFreq = Number.isFinite(sf) ? sf : 0;
+    if (!this.isDurable && !(cfg.inactive_threshold && cfg.inactive_threshold > 0)) cfg.inactive_threshold = DEFAULT_EPHEMERAL_INACTIVITY;
+  }
+
+  /** Applies an allowed config update in place (Go updateConfig). */
+  update(next: ConsumerConfigJson): void {
+    const old = this.cfg;
+    this.cfg = next;
+    this.acks.settings = this.ackSettings();
+    this.applyRuntimeSettings();
+    if ((old.deliver_subject ?? "") !== (next.deliver_subject ?? "") && this.acks.pending.size > 0) this.acks.forceExpireAll();
+    const newFilters = filtersOf(next);
+    if (newFilters.join("\u0000") !== this.filters.join("\u0000")) {
+      this.filters = newFilters;
+      this.filtered = this.computeFiltered();
+      this.npc = this.computeNumPending();
+    }
+    if (this.queue) this.queue.policy = next.priority_policy ?? "none";
+    if ((old.ack_wait ?? 0) !== (next.ack_wait ?? 0)) this.restartPendingTimer();
+    if ((old.inactive_threshold ?? 0) !== (next.inactive_threshold ?? 0)) this.armInactivity();
+    if ((old.pause_until ?? "") !== (next.pause_until ?? "")) this.updatePauseTimer(true);
+    this.checkInterest();
+    this.env.dirty(this);
+    this.signal();
+  }
+
+  private computeFiltered(): boolean {
+    if (this.filters.length === 0) return false;
+    const subjects = this.host.config.subjects ?? [];
+    if (subjects.length !== this.filters.length) return true;
+    const set = new Set(this.filters);
+    return !subjects.every((s) => set.has(s));
+  }
+
+  /** Does this consumer see messages on `subject`? */
+  matches(subject: string): boolean {
+    if (this.filters.length === 0) return true;
+    for (const f of this.filters) if (subjectMatches(f, subject)) return true;
+    return false;
+  }
+
+  // ---- state ----------------------------------------------------------------------------
+
+  get paused(): boolean {
+    return this.pauseUntilNs() > this.now();
+  }
+
+  pauseUntilNs(): bigint {
+    return this.cfg.pause_until ? (parseRfc3339(this.cfg.pause_until) ?? 0n) : 0n;
+  }
+
+  /** Exact count of messages not yet delivered (Go numPending). */
+  computeNumPending(): number {
+    const store = this.host.store;
+    const start = this.lss ? this.lss.resume + 1 : this.acks.sseq;
+    let total = this.lss ? this.lss.seqs.length : 0;
+    try {
+      if (this.filters.length === 0) total += store.numPending(start, ">", false).total;
+      else for (const f of this.filters) total += store.numPending(start, f, false).total;
+    } catch {
+      // a closed store reports nothing pending
+    }
+    return total;
+  }
+
+  numPending(): number {
+    this.npc = this.computeNumPending();
+    return this.npc;
+  }
+
+  /** A message was stored in the stream. */
+  onStored(_seq: number, subject: string): void {
+    if (this.closed || !this.matches(subject)) return;
+    this.npc++;
+    this.signal();
+  }
+
+  /** Interest retention: does this consumer still need message `sseq` on `subject`? */
+  needsAck(sseq: number, subject: () => string): boolean {
+    if (this.filtered && !this.matches(subject())) return false;
+    return this.acks.needsAck(sseq);
+  }
+
+  // ---- delivery -------------------------------------------------------------------------
+
+  /** Schedules a delivery pass. */
+  signal(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.closed) return;
+    let budget = PUMP_BUDGET;
+    let more = false;
+    while (budget-- > 0) {
+      more = this.deliverOne();
+      if (!more) break;
+    }
+    if (more) this.signal();
+    else if (this.queue) this.checkWaiting(false);
+    this.flushPull();
+  }
+
+  /** Sends one message if possible; false when delivery must wait. */
+  private deliverOne(): boolean {
+    if (this.paused) return false;
+    if (this.isPush) {
+      if (!this.active || this.flow?.stalled) return false;
+    } else if (this.queue!.length === 0) {
+      return false;
+    }
+    const next = this.nextMessage();
+    if (next === undefined) {
+      if (this.queue && !this.acks.atMaxAckPending) this.checkWaiting(true);
+      return false;
+    }
+    const { sm, dc } = next;
+    const now = this.now();
+    const ackReply = `${this.ackPrefix}${dc}.${sm.seq}.${this.acks.dseq}.${sm.ts}.${Math.max(this.npc - (dc === 1 ? 1 : 0), 0)}`;
+    let hdr: Uint8Array = sm.hdr;
+    let payload: Uint8Array = sm.msg;
+    if (this.cfg.headers_only) {
+      hdr = addHeader(hdr, MSG_SIZE, String(payload.length));
+      payload = Buffer.alloc(0);
+    }
+    let size = sm.subject.length + ackReply.length + hdr.length + payload.length;
+    let dsubj: string;
+    let wr: WaitingRequest | undefined;
+    if (this.isPush) {
+      dsubj = this.cfg.deliver_subject!;
+    } else {
+      const q = this.queue!;
+      wr = q.next(size, {
+        now,
+        numPending: this.npc,
+        numAckPending: this.acks.numAckPending,
+        hasInterest: (r) => hasInterest(this.host.client, r),
+      });
+      this.afterPick();
+      if (!wr) {
+        this.putBack(sm.seq, dc);
+        return false;
+      }
+      dsubj = wr.reply;
+      if (this.cfg.priority_policy === "pinned_client") {
+        hdr = addHeader(hdr, PIN_ID, q.pinId);
+        size = sm.subject.length + ackReply.length + hdr.length + payload.length;
+      }
+      if (wr.n > 0 && wr.hb > 0) wr.hbt = now + BigInt(wr.hb);
+    }
+    if (this.rate) {
+      const delay = this.rate.reserve(size, now);
+      if (delay > 0) {
+        this.putBack(sm.seq, dc, wr);
+        this.rateTimer ??= this.env.clock.setTimer(() => {
+          this.rateTimer = undefined;
+          this.signal();
+        }, delay);
+        return false;
+      }
+    }
+    this.send(dsubj, sm, dc, ackReply, hdr, payload, size, now);
+    if (wr && wr.n <= 0 && wr.b > 0) {
+      this.publishStatus(dsubj, `NATS/1.0 409 Batch Completed\r\nNats-Pending-Messages: ${wr.n}\r\nNats-Pending-Bytes: ${wr.b}\r\n\r\n`);
+    }
+    return true;
+  }
+
+  private send(dsubj: string, sm: StoreMsg, dc: number, ackReply: string, hdr: Uint8Array, payload: Uint8Array, size: number, now: bigint): void {
+    const acks = this.acks;
+    acks.recordDelivery(sm.seq, now);
+    if (dc === 1 && this.npc > 0) this.npc--;
+    this.lastDelivered = now;
+    if (this.queue) this.queue.last = now;
+    const body = hdr.length === 0 ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : Buffer.concat([hdr, payload]);
+    const delivered = deliverAs(this.host.client, dsubj, sm.subject, ackReply, hdr.length, body);
+    if (this.cfg.ack_policy !== "none") {
+      if (!delivered && this.isPush) {
+        this.active = false;
+        this.inactiveSince = now;
+        acks.undoRedelivery(sm.seq, true);
+        this.armInterestPoll();
+      }
+      this.ensurePendingTimer(acks.deadlineFor(sm.seq));
+    } else if (this.host.config.retention && this.host.config.retention !== "limits") {
+      this.env.released(this, [sm.seq]);
+    }
+    if (this.flow && this.flow.delivered(size)) this.sendFlowControl();
+    this.resetHeartbeat();
+    this.env.dirty(this);
+  }
+
+  /** Un-takes a message that could not be sent now. */
+  private putBack(seq: number, dc: number, wr?: WaitingRequest): void {
+    if (wr) {
+      wr.n++;
+      wr.d--;
+      if (!this.queue!.list().includes(wr)) this.queue!.add(wr);
+    }
+    if (dc === 1 && seq === this.acks.sseq - 1) {
+      this.acks.sseq--;
+    } else if (!this.acks.onRedeliveryQueue(seq)) {
+      this.acks.undoRedelivery(seq, true);
+    }
+  }
+
+  /** Next message to send: redeliveries first, then new ones (Go getNextMsg). */
+  private nextMessage(): { sm: StoreMsg; dc: number } | undefined {
+    const acks = this.acks;
+    const store = this.host.store;
+    while (acks.hasRedeliveries()) {
+      const r = acks.nextRedelivery();
+      this.flushAckEvents();
+      if (!r) break;
+      try {
+        return { sm: store.loadMsg(r.sseq), dc: r.dc };
+      } catch {
+        // gone from the stream meanwhile: drop it like Go's implicit TERM
+        acks.forget(r.sseq);
+      }
+    }
+    if (acks.atMaxAckPending) return undefined;
+    if (this.lss) {
+      const seq = this.lss.seqs.shift()!;
+      if (this.lss.seqs.length === 0) {
+        acks.sseq = this.lss.resume;
+        this.lss = undefined;
+      } else {
+        acks.sseq = seq;
+      }
+      acks.sseq++;
+      try {
+        return { sm: store.loadMsg(seq), dc: 1 };
+      } catch {
+        return this.nextMessage();
+      }
+    }
+    try {
+      const res =
+        this.filters.length === 0
+          ? store.loadNextMsg(">", true, acks.sseq)
+          : this.filters.length === 1
+            ? store.loadNextMsg(this.filters[0], true, acks.sseq)
+            : store.loadNextMsgMulti(this.filters, acks.sseq);
+      if (res.seq >= acks.sseq) acks.sseq = res.seq + 1;
+      return { sm: res.msg, dc: 1 };
+    } catch (e) {
+      if (isStoreError(e, "StoreEOF") && e.skip !== undefined && e.skip >= acks.sseq) acks.sseq = e.skip + 1;
+      return undefined;
+    }
+  }
+
+  private sendFlowControl(): void {
+    const rnd = Math.floor(Math.random() * 36 ** 4)
+      .toString(36)
+      .padStart(4, "0");
+    const fcid = this.flow!.begin(`$JS.FC.${this.host.streamName}.${this.name}.${rnd}`);
+    this.host.client.publish(this.cfg.deliver_subject!, Buffer.alloc(0), fcid, Buffer.from("NATS/1.0 100 FlowControl Request\r\n\r\n"));
+  }
+
+  private onFlowControlReply(subject: string): void {
+    if (this.flow?.answered(subject)) this.signal();
+  }
+
+  private heartbeatHeader(): string {
+    let h = `NATS/1.0 100 Idle Heartbeat\r\n${LAST_CONSUMER}: ${this.acks.dseq - 1}\r\n${LAST_STREAM}: ${this.acks.sseq - 1}\r\n`;
+    if (this.flow && this.flow.fcid) h += `${STALLED}: ${this.flow.fcid}\r\n`;
+    return `${h}\r\n`;
+  }
+
+  private resetHeartbeat(): void {
+    const hb = this.cfg.idle_heartbeat ?? 0;
+    if (!this.isPush || hb <= 0 || this.closed) return;
+    if (this.hbTimer !== undefined) this.env.clock.clearTimer(this.hbTimer);
+    this.hbTimer = this.env.clock.setTimer(() => {
+      this.hbTimer = undefined;
+      if (this.closed) return;
+      if (this.active) this.host.client.publish(this.cfg.deliver_subject!, Buffer.alloc(0), undefined, Buffer.from(this.heartbeatHeader()));
+      this.resetHeartbeat();
+    }, hb / 1e6);
+  }
+
+  // ---- pull requests --------------------------------------------------------------------
+
+  /** A MSG.NEXT request (or +NXT) asking for messages on `reply`. */
+  handleNext(reply: string, payload: string): void {
+    if (this.closed) return;
+    const q = this.queue;
+    const sendErr = (code: number, text: string) => this.publishStatus(reply, plainStatus(code, text));
+    if (!q) return sendErr(409, "Consumer is push based");
+    const now = this.now();
+    const req = parsePullRequest(payload, now);
+    if ("error" in req) return sendErr(400, `Bad Request - ${req.error}`);
+    const cfg = this.cfg;
+    if (cfg.max_batch && req.batch > cfg.max_batch) return sendErr(409, `Exceeded MaxRequestBatch of ${cfg.max_batch}`);
+    if (req.expires !== 0n && cfg.max_expires && req.expires > now + BigInt(cfg.max_expires)) {
+      return sendErr(409, `Exceeded MaxRequestExpires of ${goDurationString(cfg.max_expires)}`);
+    }
+    if (req.maxBytes > 0 && cfg.max_bytes && req.maxBytes > cfg.max_bytes) return sendErr(409, `Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}`);
+    const policy = cfg.priority_policy ?? "none";
+    const g = req.group;
+    if (g && Object.keys(g).length > 0) {
+      if ((g.min_pending || g.min_ack_pending) && policy !== "overflow") return sendErr(400, "Bad Request - Not a Overflow Priority consumer");
+      if (g.id && policy !== "pinned_client") return sendErr(400, "Bad Request - Not a Pinned Client Priority consumer");
+      if ((g.priority ?? 0) < 0 || (g.priority ?? 0) > 9) return sendErr(400, "Bad Request - Priority must be between 0 and 9");
+    }
+    if (policy !== "none") {
+      if (!g?.group) return sendErr(400, "Bad Request - Priority Group missing");
+      if (!(cfg.priority_groups ?? []).includes(g.group)) return sendErr(400, "Bad Request - Invalid Priority Group");
+      if (q.pinId !== "") {
+        if (g.id === q.pinId) this.armPinTimer();
+        else if (g.id) return sendErr(423, "Nats-Pin-Id mismatch");
+      }
+    }
+    if (q.isFull) this.checkWaiting(false);
+    if (req.noWait) {
+      const pending = this.numPending() + (this.acks.hasRedeliveries() ? 1 : 0);
+      if (pending === 0 && req.expires === 0n) {
+        q.last = now;
+        return sendErr(404, "No Messages");
+      }
+      if (pending > 0) {
+        const { batchPending } = q.processWaiting(now, false, (r) => hasInterest(this.host.client, r), (r) => this.sendPullHeartbeat(r));
+        this.flushPull();
+        if (pending < batchPending) {
+          q.last = now;
+          return sendErr(408, "Requests Pending");
+        }
+      }
+    }
+    const wr: WaitingRequest = {
+      reply,
+      n: req.batch,
+      d: 0,
+      b: req.maxBytes,
+      expires: req.expires,
+      received: now,
+      hb: req.heartbeat,
+      hbt: req.heartbeat > 0 ? now + BigInt(req.heartbeat) : 0n,
+      noWait: req.noWait,
+      group: g && Object.keys(g).length > 0 ? g : undefined,
+    };
+    q.last = now;
+    if (!q.add(wr)) {
+      if (req.heartbeat === 0) sendErr(409, "Exceeded MaxWaiting");
+      return;
+    }
+    this.signal();
+  }
+
+  private sendPullHeartbeat(reply: string): void {
+    this.publishStatus(reply, `NATS/1.0 100 Idle Heartbeat\r\n${LAST_CONSUMER}: ${this.acks.dseq - 1}\r\n${LAST_STREAM}: ${this.acks.sseq - 1}\r\n\r\n`);
+  }
+
+  /** Expires requests, sends heartbeats and arms the timer for the next due one. */
+  private checkWaiting(eos: boolean): void {
+    const q = this.queue!;
+    const now = this.now();
+    const { nextDue } = q.processWaiting(now, eos, (r) => hasInterest(this.host.client, r), (r) => this.sendPullHeartbeat(r));
+    this.flushPull();
+    if (this.waitTimer !== undefined) {
+      this.env.clock.clearTimer(this.waitTimer);
+      this.waitTimer = undefined;
+    }
+    if (nextDue !== 0n) {
+      const ms = Math.max(1, Math.ceil(Number(nextDue - now) / 1e6) + 1);
+      this.waitTimer = this.env.clock.setTimer(() => {
+        this.waitTimer = undefined;
+        if (this.closed) return;
+        this.checkWaiting(true);
+        this.signal();
+      }, ms);
+    }
+  }
+
+  private afterPick(): void {
+    const q = this.queue!;
+    if (q.newPin) {
+      q.newPin = false;
+      this.advisory(`${ADVISORY.pinned}.${this.host.streamName}.${this.name}`, {
+        ...typedEvent(ADVISORY_TYPE.pinned, this.now()),
+        account: this.host.accountName,
+        stream: this.host.streamName,
+        consumer: this.name,
+        domain: this.host.domain || undefined,
+        group: this.cfg.priority_groups?.[0] ?? "",
+        pinned_id: q.pinId,
+      });
+      this.armPinTimer();
+    }
+  }
+
+  private armPinTimer(): void {
+    if (this.pinTimer !== undefined) this.env.clock.clearTimer(this.pinTimer);
+    const ttl = this.cfg.priority_timeout ?? 0;
+    if (ttl <= 0) return;
+    this.pinTimer = this.env.clock.setTimer(() => {
+      this.pinTimer = undefined;
+      if (!this.closed) this.unpin("timeout");
+    }, ttl / 1e6);
+  }
+
+  /** Drops the current pin (UNPIN request or pin timeout). */
+  unpin(reason: string): void {
+    const q = this.queue;
+    if (!q || q.pinId === "") return;
+    q.unpin();
+    if (this.pinTimer !== undefined) this.env.clock.clearTimer(this.pinTimer);
+    this.pinTimer = undefined;
+    this.advisory(`${ADVISORY.unpinned}.${this.host.streamName}.${this.name}`, {
+      ...typedEvent(ADVISORY_TYPE.unpinned, this.now()),
+      account: this.host.accountName,
+      stream: this.host.streamName,
+      consumer: this.name,
+      domain: this.host.domain || undefined,
+      group: this.cfg.priority_groups?.[0] ?? "",
+      reason,
+    });
+    this.signal();
+  }
+
+  private flushPull(): void {
+    const out = this.queue?.out;
+    if (!out || out.length === 0) return;
+    for (const s of out.splice(0)) this.publishStatus(s.subject, s.header);
+  }
+
+  private publishStatus(subject: string, header: string): void {
+    this.host.client.publish(subject, Buffer.alloc(0), undefined, Buffer.from(header));
+  }
+
+  // ---- acknowledgements -----------------------------------------------------------------
+
+  private onAck(subject: string, reply: string | undefined, hdrSize: number, msg: Buffer): void {
+    if (this.closed) return;
+    const info = parseAckReply(subject);
+    if (!info) return;
+    const { sseq, dseq, dc } = info;
+    const body = msg.subarray(hdrSize).toString("latin1");
+    const now = this.now();
+    let replyToAck = true;
+    if (body === "" || body === "+ACK" || body === "+OK") {
+      replyToAck = this.applyAck(sseq, dseq, dc, true);
+    } else if (body.startsWith("+NXT")) {
+      this.applyAck(sseq, dseq, dc, true);
+      if (reply) this.handleNext(reply, body.slice(4));
+      replyToAck = false;
+    } else if (body.startsWith("-NAK")) {
+      this.applyNak(sseq, dseq, dc, body.slice(4).trim(), now);
+    } else if (body === "+WPI") {
+      if (this.acks.progress(sseq, now)) this.env.dirty(this);
+    } else if (body.startsWith("+TERM")) {
+      replyToAck = this.applyAck(sseq, dseq, dc, false);
+      this.advisory(`${ADVISORY.terminated}.${this.host.streamName}.${this.name}`, {
+        ...typedEvent(ADVISORY_TYPE.terminated, now),
+        stream: this.host.streamName,
+        consumer: this.name,
+        consumer_seq: dseq,
+        stream_seq: sseq,
+        deliveries: dc,
+        reason: body.slice(5).trim() || undefined,
+        domain: this.host.domain || undefined,
+      });
+    }
+    if (reply && replyToAck && sseq > 0) this.host.client.publish(reply, Buffer.alloc(0));
+  }
+
+  private applyAck(sseq: number, dseq: number, dc: number, sample: boolean): boolean {
+    const acks = this.acks;
+    if (this.cfg.ack_policy === "none") return false;
+    if (sseq >= acks.sseq) return false;
+    const wasBlocked = acks.atMaxAckPending;
+    const p = acks.pending.get(sseq);
+    if (sample && p && this.sampleFreq > 0 && Math.random() * 100 < this.sampleFreq) {
+      const now = this.now();
+      this.advisory(`${ADVISORY.ackMetric}.${this.host.streamName}.${this.name}`, {
+        ...typedEvent(ADVISORY_TYPE.ackMetric, now),
+        stream: this.host.streamName,
+        consumer: this.name,
+        consumer_seq: p.dseq,
+        stream_seq: sseq,
+        ack_time: Number(now - p.ts),
+        deliveries: dc,
+        domain: this.host.domain || undefined,
+      });
+    }
+    const released = acks.ack(sseq, dseq);
+    if (released.length > 0) {
+      this.lastAcked = this.now();
+      if (this.host.config.retention && this.host.config.retention !== "limits") this.env.released(this, released);
+    }
+    this.env.dirty(this);
+    if (wasBlocked && !acks.atMaxAckPending) this.signal();
+    return true;
+  }
+
+  private applyNak(sseq: number, dseq: number, dc: number, arg: string, now: bigint): void {
+    if (!this.acks.pending.has(sseq) || dseq <= this.acks.adflr || dseq >= this.acks.dseq) return;
+    this.advisory(`${ADVISORY.naked}.${this.host.streamName}.${this.name}`, {
+      ...typedEvent(ADVISORY_TYPE.nak, now),
+      stream: this.host.streamName,
+      consumer: this.name,
+      consumer_seq: dseq,
+      stream_seq: sseq,
+      deliveries: dc,
+      domain: this.host.domain || undefined,
+    });
+    let delay: number | undefined;
+    if (arg.length > 0) {
+      try {
+        delay = arg[0] === "{" ? Number((JSON.parse(arg) as { delay?: number }).delay ?? 0) : parseGoDuration(arg);
+        if (!Number.isFinite(delay)) delay = undefined;
+      } catch {
+        delay = undefined;
+      }
+    }
+    this.acks.nak(sseq, dseq, now, delay);
+    if (delay !== undefined) this.restartPendingTimer(10);
+    this.env.dirty(this);
+    this.signal();
+  }
+
+  private ensurePendingTimer(deadlineNs: number): void {
+    const at = this.now() + BigInt(Math.ceil(deadlineNs));
+    if (this.pendingTimer !== undefined && this.pendingTimerAt <= at) return;
+    this.armPendingTimer(deadlineNs);
+  }
+
+  private restartPendingTimer(delayMs?: number): void {
+    if (this.acks.pending.size === 0 || this.cfg.ack_policy === "none") return;
+    this.armPendingTimer(delayMs !== undefined ? delayMs * 1e6 : this.acks.deadlineFor(0));
+  }
+
+  private armPendingTimer(ns: number): void {
+    if (this.pendingTimer !== undefined) this.env.clock.clearTimer(this.pendingTimer);
+    this.pendingTimerAt = this.now() + BigInt(Math.ceil(ns));
+    this.pendingTimer = this.env.clock.setTimer(() => this.onPendingTimer(), ns / 1e6);
+  }
+
+  private onPendingTimer(): void {
+    this.pendingTimer = undefined;
+    if (this.closed) return;
+    const first = this.host.store.fastState().firstSeq;
+    const { expired, nextCheckNs } = this.acks.checkPending(this.now(), first);
+    this.flushAckEvents();
+    if (nextCheckNs !== undefined) this.armPendingTimer(nextCheckNs);
+    if (expired.length > 0) this.signal();
+    this.env.dirty(this);
+  }
+
+  private flushAckEvents(): void {
+    const events = this.acks.events;
+    if (events.length === 0) return;
+    for (const e of events.splice(0)) {
+      this.advisory(`${ADVISORY.maxDeliveries}.${this.host.streamName}.${this.name}`, {
+        ...typedEvent(ADVISORY_TYPE.maxDeliver, this.now()),
+        stream: this.host.streamName,
+        consumer: this.name,
+        stream_seq: e.sseq,
+        deliveries: e.deliveries,
+        domain: this.host.domain || undefined,
+      });
+    }
+    if (this.acks.atMaxAckPending === false) this.signal();
+  }
+
+  // ---- interest, inactivity, pause --------------------------------------------------------
+
+  /** Re-checks whether a push consumer's deliver subject has a subscriber. */
+  checkInterest(): void {
+    if (!this.isPush || this.closed) return;
+    const interested = hasInterest(this.host.client, this.cfg.deliver_subject!);
+    if (interested && !this.active) {
+      this.active = true;
+      this.signal();
+    } else if (!interested && this.active) {
+      this.active = false;
+      this.inactiveSince = this.now();
+    }
+    if (!interested) this.armInterestPoll();
+  }
+
+  private armInterestPoll(): void {
+    if (this.interestTimer !== undefined || this.closed) return;
+    this.interestTimer = this.env.clock.setTimer(() => {
+      this.interestTimer = undefined;
+      this.checkInterest();
+    }, INTEREST_POLL_MS);
+  }
+
+  private inactivityThresholdNs(): number {
+    return this.cfg.inactive_threshold ?? 0;
+  }
+
+  private armInactivity(): void {
+    if (this.deleteTimer !== undefined) this.env.clock.clearTimer(this.deleteTimer);
+    this.deleteTimer = undefined;
+    const th = this.inactivityThresholdNs();
+    if (th <= 0 || this.closed) return;
+    if (this.queue && this.queue.last === 0n) this.queue.last = this.now();
+    if (!this.active && this.inactiveSince === 0n) this.inactiveSince = this.now();
+    this.deleteTimer = this.env.clock.setTimer(() => this.checkInactive(), th / 1e6);
+  }
+
+  private checkInactive(): void {
+    this.deleteTimer = undefined;
+    if (this.closed) return;
+    const th = BigInt(this.inactivityThresholdNs());
+    const now = this.now();
+    let idleSince: bigint | undefined;
+    if (this.isPush) {
+      this.checkInterest();
+      if (!this.active) idleSince = this.inactiveSince;
+    } else {
+      this.checkWaiting(false);
+      if (this.queue!.length === 0) idleSince = this.queue!.last;
+    }
+    if (idleSince !== undefined && now - idleSince >= th) {
+      this.env.expired(this);
+      return;
+    }
+    const wait = idleSince === undefined ? th : th - (now - idleSince);
+    this.deleteTimer = this.env.clock.setTimer(() => this.checkInactive(), Number(wait) / 1e6 + 1);
+  }
+
+  private updatePauseTimer(announce: boolean): void {
+    if (this.pauseTimer !== undefined) this.env.clock.clearTimer(this.pauseTimer);
+    this.pauseTimer = undefined;
+    const until = this.pauseUntilNs();
+    const now = this.now();
+    if (announce) this.sendPauseAdvisory();
+    if (until > now) {
+      this.pauseTimer = this.env.clock.setTimer(() => {
+        this.pauseTimer = undefined;
+        if (this.closed) return;
+        this.sendPauseAdvisory();
+        this.signal();
+      }, Number(until - now) / 1e6);
+    } else {
+      this.signal();
+    }
+  }
+
+  sendPauseAdvisory(): void {
+    const paused = this.paused;
+    this.advisory(`${ADVISORY.pause}.${this.host.streamName}.${this.name}`, {
+      ...typedEvent(ADVISORY_TYPE.pause, this.now()),
+      stream: this.host.streamName,
+      consumer: this.name,
+      paused,
+      pause_until: paused ? this.cfg.pause_until : undefined,
+      domain: this.host.domain || undefined,
+    });
+  }
+
+  /** Publishes an advisory when someone listens (JSON built only then). */
+  advisory(subject: string, body: object): void {
+    const c = this.host.client;
+    if (!hasInterest(c, subject)) return;
+    c.publish(subject, Buffer.from(JSON.stringify(body)));
+  }
+
+  // ---- shutdown -------------------------------------------------------------------------
+
+  /** Stops timers and subscriptions; pull requests waiting get `409 <reason>`. */
+  stop(reason?: string): void {
+    if (this.closed) return;
+    if (reason && this.queue) {
+      this.queue.endAll((wr) => pendingStatus(409, reason, wr.n, wr.b));
+      this.flushPull();
+    }
+    this.closed = true;
+    const clock = this.env.clock;
+    for (const t of [this.pendingTimer, this.hbTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.pinTimer, this.rateTimer, this.interestTimer]) {
+      if (t !== undefined) clock.clearTimer(t);
+    }
+    for (const s of this.subs) this.host.client.removeSub(s);
+    this.subs = [];
+  }
+}
+
+/** Reads `$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>` (or the 11+ token v2 form). */
+export function parseAckReply(subject: string): { dc: number; sseq: number; dseq: number; ts: bigint; pending: number } | undefined {
+  const t = subject.split(".");
+  if ((t.length !== 9 && t.length < 11) || t[0] !== "$JS" || t[1] !== "ACK") return undefined;
+  const off = t.length >= 11 ? 4 : 2;
+  const num = (s: string) => (/^\d+$/.test(s) ? Number(s) : -1);
+  const dc = num(t[off + 2]);
+  const sseq = num(t[off + 3]);
+  const dseq = num(t[off + 4]);
+  if (dc < 0 || sseq < 0 || dseq < 0) return undefined;
+  return { dc, sseq, dseq, ts: /^\d+$/.test(t[off + 5]) ? BigInt(t[off + 5]) : 0n, pending: num(t[off + 6]) };
+}
+
+const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Go's time.ParseDuration ("1.5s", "2m30s"); throws on bad input. */
+export function parseGoDuration(s: string): number {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let pos = 0;
+  const neg = s.startsWith("-");
+  const body = neg || s.startsWith("+") ? s.slice(1) : s;
+  if (body === "0") return 0;
+  while ((m = re.exec(body)) !== null) {
+    total += Number(m[1]) * GO_UNITS[m[2]];
+    pos = re.lastIndex;
+  }
+  if (pos !== body.length || body.length === 0) throw new Error(`time: invalid duration ${JSON.stringify(s)}`);
+  return neg ? -total : total;
+}
+
