@@ -1,0 +1,212 @@
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { SYSTEM_ACCOUNT, type Account, type NatsServer, type ServerPlugin } from "@nats-ts/core";
+import { JsAccount, type JetStreamHost } from "./account/js-account.js";
+import { accountLimitsFrom, type AccountLimits } from "./account/limits.js";
+import { ApiRouter } from "./api/router.js";
+import { resolveJetStreamSettings, type JetStreamSettings } from "./plugin-config.js";
+import type { ConsumerManagerFactory } from "./stream/consumer-host.js";
+import { JS_API_LEVEL } from "./stream/metadata.js";
+import { fileStoreAvailable, type SyncSettings } from "./stream/store-factory.js";
+import { friendlyBytes, nowNs, rfc3339Nano } from "./util/time.js";
+
+export interface JetStreamPluginOptions {
+  /** Builds each stream's consumer manager (defaults to the consumer package's). */
+  consumerFactory?: ConsumerManagerFactory;
+  /** JetStream limits per account name; accounts not listed are unlimited. */
+  accountLimits?: Record<string, Partial<AccountLimits> & Record<string, unknown>>;
+}
+
+const ADVISORY_PREFIX = "$JS.EVENT.ADVISORY";
+
+/** A NUID-like unique id for advisories. */
+function eventId(): string {
+  return randomBytes(16).toString("base64url").slice(0, 22);
+}
+
+/**
+ * The JetStream server plugin: reads the `jetstream {}` block, recovers every stream from
+ * the store directory and answers the `$JS.API` of each account.
+ *
+ * @example
+ * const server = new NatsServer({ port: 0, jetstream: { store_dir: "/tmp/js" } }, { plugins: [jetstreamPlugin()] });
+ * await server.start();
+ */
+export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
+  readonly name = "jetstream";
+  readonly blocks = ["jetstream"] as const;
+  private server: NatsServer | undefined;
+  private settings: JetStreamSettings | undefined;
+  private readonly accounts = new Map<string, { jsa: JsAccount; router: ApiRouter }>();
+
+  constructor(private readonly options: JetStreamPluginOptions = {}) {}
+
+  get enabled(): boolean {
+    return this.settings !== undefined;
+  }
+
+  get storeDir(): string {
+    return this.need().storeDir;
+  }
+  get maxMemory(): number {
+    return this.need().maxMemory;
+  }
+  get maxStore(): number {
+    return this.need().maxStore;
+  }
+  get domain(): string | undefined {
+    return this.need().domain;
+  }
+  get sync(): SyncSettings {
+    return this.need().sync;
+  }
+  get duplicatesLimit(): number {
+    return this.need().duplicatesLimit;
+  }
+  get maxPending(): number {
+    return this.server!.opts.maxPending;
+  }
+  get log() {
+    return this.server!.log;
+  }
+  get consumerFactory(): ConsumerManagerFactory | undefined {
+    return this.options.consumerFactory;
+  }
+
+  private need(): JetStreamSettings {
+    if (this.settings === undefined) throw new Error("JetStream is not enabled");
+    return this.settings;
+  }
+
+  async start(server: NatsServer): Promise<void> {
+    if (server.opts.jetstream === false) return;
+    this.server = server;
+    const started = Date.now();
+    const log = server.log;
+    log.info("Starting JetStream");
+    const settings = resolveJetStreamSettings(server.opts.jetstream);
+    this.settings = settings;
+    if (settings.tempStoreDir) log.warn("Temporary storage directory used, data could be lost on system reboot");
+    await mkdir(settings.storeDir, { recursive: true });
+    for (const line of [
+      "    _ ___ _____ ___ _____ ___ ___   _   __  __",
+      " _ | | __|_   _/ __|_   _| _ \\ __| /_\\ |  \\/  |",
+      "| || | _|  | | \\__ \\ | | |   / _| / _ \\| |\\/| |",
+      " \\__/|___| |_| |___/ |_| |_|_\\___/_/ \\_\\_|  |_|",
+      "",
+      "         https://docs.nats.io/jetstream",
+      "",
+      "---------------- JETSTREAM ----------------",
+      `  Max Memory:      ${friendlyBytes(settings.maxMemory)}`,
+      `  Max Storage:     ${friendlyBytes(settings.maxStore)}`,
+      `  Store Directory: "${settings.storeDir}"`,
+      ...(settings.domain ? [`  Domain:          ${settings.domain}`] : []),
+      `  Sync:            ${settings.sync.mode === "always" ? "always (fsync before PubAck)" : `every ${settings.sync.intervalNs / 1e9}s`}`,
+      `  API Level:       ${JS_API_LEVEL}`,
+      "-------------------------------------------",
+    ]) {
+      log.info(line);
+    }
+    if (!fileStoreAvailable()) log.warn("FileStore is not available in this build: file streams are kept in memory");
+    await this.enableAccount(server.globalAccount);
+    log.info(`Took ${Date.now() - started}ms to start JetStream`);
+  }
+
+  /** Enables JetStream for an account and recovers its streams. */
+  async enableAccount(account: Account): Promise<JsAccount> {
+    const existing = this.accounts.get(account.name);
+    if (existing !== undefined) return existing.jsa;
+    if (account.name === SYSTEM_ACCOUNT) throw new Error("JetStream can not be enabled for the system account");
+    const server = this.server!;
+    const limits = accountLimitsFrom(this.options.accountLimits?.[account.name]);
+    const jsa = new JsAccount(account, server.createInternalClient("JETSTREAM", account), limits, this);
+    const router = new ApiRouter(jsa, { serverName: server.name, audit: (a, subject, request, response) => this.audit(a, subject, request, response) });
+    this.accounts.set(account.name, { jsa, router });
+    await jsa.recover();
+    router.start();
+    return jsa;
+  }
+
+  /** The JetStream state of an account, if enabled. */
+  account(name: string): JsAccount | undefined {
+    return this.accounts.get(name)?.jsa;
+  }
+
+  totalUsage(): { memory: number; storage: number } {
+    let memory = 0;
+    let storage = 0;
+    for (const { jsa } of this.accounts.values()) {
+      const u = jsa.usage();
+      memory += u.memory;
+      storage += u.storage;
+    }
+    return { memory, storage };
+  }
+
+  totalReserved(): { memory: number; storage: number } {
+    let memory = 0;
+    let storage = 0;
+    for (const { jsa } of this.accounts.values()) {
+      const r = jsa.reserved();
+      memory += r.memory;
+      storage += r.storage;
+    }
+    return { memory, storage };
+  }
+
+  streamAdvisory(accountName: string, stream: string, action: "create" | "delete" | "modify"): void {
+    const jsa = this.accounts.get(accountName)?.jsa;
+    if (jsa === undefined) return;
+    const kind = action === "create" ? "CREATED" : action === "delete" ? "DELETED" : "UPDATED";
+    const body: Record<string, unknown> = {
+      type: "io.nats.jetstream.advisory.v1.stream_action",
+      id: eventId(),
+      timestamp: rfc3339Nano(nowNs()),
+      stream,
+      action,
+    };
+    if (this.settings?.domain) body.domain = this.settings.domain;
+    this.publishAdvisory(jsa, `${ADVISORY_PREFIX}.STREAM.${kind}.${stream}`, body);
+  }
+
+  private audit(jsa: JsAccount, subject: string, request: string, response: string): void {
+    const body: Record<string, unknown> = {
+      type: "io.nats.jetstream.advisory.v1.api_audit",
+      id: eventId(),
+      timestamp: rfc3339Nano(nowNs()),
+      server: this.server!.name,
+      client: { acc: jsa.name, server: this.server!.name },
+      subject,
+      request,
+      response,
+    };
+    if (this.settings?.domain) body.domain = this.settings.domain;
+    this.publishAdvisory(jsa, `${ADVISORY_PREFIX}.API`, body);
+  }
+
+  private publishAdvisory(jsa: JsAccount, subject: string, body: Record<string, unknown>): void {
+    if (!jsa.account.sublist.hasInterest(subject)) return;
+    jsa.client.publish(subject, Buffer.from(JSON.stringify(body)));
+  }
+
+  async stop(): Promise<void> {
+    for (const { jsa, router } of this.accounts.values()) {
+      router.stop();
+      await jsa.stop();
+      jsa.client.close();
+    }
+    this.accounts.clear();
+    if (this.settings !== undefined) this.server?.log.info("JetStream Shutdown");
+    this.settings = undefined;
+  }
+}
+
+/**
+ * Creates the JetStream plugin for a NatsServer.
+ *
+ * @example
+ * new NatsServer({ jetstream: { store_dir: "./data" } }, { plugins: [jetstreamPlugin()] });
+ */
+export function jetstreamPlugin(options?: JetStreamPluginOptions): JetStreamPlugin {
+  return new JetStreamPlugin(options);
+}

@@ -1,0 +1,376 @@
+import type { InternalClient, Logger, Subscription } from "@nats-ts/core";
+import { isStoreError, type StoreMsg, type StreamStore } from "@nats-ts/storage";
+import { appendHeader, getHeader, isValidPublishSubject, removeHeader } from "@nats-ts/wire";
+import { ApiError, apiErrors, type JsErrorEntry } from "../errors/index.js";
+import { nowNs, rfc3339Nano } from "../util/time.js";
+import type { StreamConfigJson } from "./config.js";
+import type { ConsumerHost, ConsumerManagerFactory, ConsumerManagerLike } from "./consumer-host.js";
+import { DedupeWindow } from "./dedupe.js";
+import { DirectGet } from "./direct-get.js";
+import * as H from "./headers.js";
+import { storeConfigOf } from "./store-factory.js";
+import { SubjectTransform } from "./subject-transform.js";
+
+/** What a stream needs from its account and server. */
+export interface StreamContext {
+  client: InternalClient;
+  accountName: string;
+  domain?: string;
+  log: Logger;
+  /** Directory of the stream's consumers' state (file streams only). */
+  consumerDir?: string;
+  consumerFactory?: ConsumerManagerFactory;
+  /** Byte budget of one direct get batch when the request sets none (the server's max_pending). */
+  maxPending: number;
+  /** True when storing `bytes` more would exceed the account's storage limit for this type. */
+  wouldExceedAccountLimits(storage: "file" | "memory", bytes: number): boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const MAX_HEADER_SIZE = 0xffff;
+
+/**
+ * A stream: its config, its store, the subscription that feeds it, de-duplication and the
+ * publish checks of Go's processJetStreamMsg. Consumers attach through the ConsumerHost side.
+ */
+export class Stream implements ConsumerHost {
+  readonly client: InternalClient;
+  readonly accountName: string;
+  readonly domain?: string;
+  consumers: ConsumerManagerLike | undefined;
+  private cfg: StreamConfigJson;
+  private readonly subs: Subscription[] = [];
+  private readonly storedListeners = new Set<(seq: number, subject: string) => void>();
+  private readonly purgeListeners = new Set<() => void>();
+  private readonly dedupe: DedupeWindow;
+  private inputTransform: SubjectTransform | undefined;
+  private republishTransform: SubjectTransform | undefined;
+  private pubAckPrefix = "";
+  private lastMsgId = "";
+  private closed = false;
+
+  constructor(
+    config: StreamConfigJson,
+    readonly store: StreamStore,
+    readonly created: bigint,
+    private readonly ctx: StreamContext,
+  ) {
+    this.cfg = config;
+    this.client = ctx.client;
+    this.accountName = ctx.accountName;
+    this.domain = ctx.domain;
+    this.dedupe = new DedupeWindow(BigInt(config.duplicate_window ?? 0));
+    this.applyConfig(config);
+    if (ctx.consumerFactory !== undefined) {
+      this.consumers = ctx.consumerFactory(this, { storeDir: ctx.consumerDir });
+    }
+  }
+
+  get streamName(): string {
+    return this.cfg.name;
+  }
+
+  get config(): StreamConfigJson {
+    return this.cfg;
+  }
+
+  onStored(listener: (seq: number, subject: string) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  /** Called after a purge (API or rollup-all) removed messages; consumers may need to move on. */
+  onPurged(listener: () => void): () => void {
+    this.purgeListeners.add(listener);
+    return () => this.purgeListeners.delete(listener);
+  }
+
+  /** Starts taking messages published on the stream's subjects, and direct gets when allowed. */
+  start(): void {
+    for (const subject of this.cfg.subjects ?? []) {
+      this.subs.push(this.client.subscribe(subject, (subj, reply, hsize, msg) => this.inbound(subj, reply, hsize, msg)));
+    }
+    if (this.cfg.allow_direct) {
+      const dg = new DirectGet(() => this.cfg.name, this.store, this.client, this.ctx.maxPending);
+      const prefix = `$JS.API.DIRECT.GET.${this.cfg.name}`;
+      this.subs.push(this.client.subscribe(prefix, (_s, reply, hsize, msg) => dg.request(reply, msg.subarray(0, hsize), msg.subarray(hsize))));
+      this.subs.push(
+        this.client.subscribe(`${prefix}.>`, (subj, reply, hsize, msg) => dg.lastBySubject(subj, reply, msg.subarray(0, hsize), msg.subarray(hsize))),
+      );
+    }
+  }
+
+  private stopSubs(): void {
+    for (const sub of this.subs) this.client.removeSub(sub);
+    this.subs.length = 0;
+  }
+
+  /** Applies an updated config (already validated) to the running stream and its store. */
+  update(config: StreamConfigJson): void {
+    const resubscribe = JSON.stringify(config.subjects) !== JSON.stringify(this.cfg.subjects) || config.allow_direct !== this.cfg.allow_direct;
+    this.applyConfig(config);
+    this.store.updateConfig(storeConfigOf(config));
+    if (resubscribe && !this.closed) {
+      this.stopSubs();
+      this.start();
+    }
+  }
+
+  private applyConfig(config: StreamConfigJson): void {
+    this.cfg = config;
+    this.dedupe.setWindow(config.duplicate_window ?? 0);
+    this.inputTransform = config.subject_transform ? SubjectTransform.create(config.subject_transform.src, config.subject_transform.dest) : undefined;
+    this.republishTransform = config.republish ? SubjectTransform.create(config.republish.src, config.republish.dest) : undefined;
+    const domain = this.domain !== undefined && this.domain !== "" ? `,"domain":${JSON.stringify(this.domain)}` : "";
+    this.pubAckPrefix = `{"stream":${JSON.stringify(config.name)}${domain},"seq":`;
+  }
+
+  /** Rebuilds the duplicate window from messages stored within it (after recovery). */
+  rebuildDedupe(): void {
+    const window = BigInt(this.cfg.duplicate_window ?? 0);
+    if (window <= 0n) return;
+    const now = nowNs();
+    let seq = this.store.getSeqFromTime(now - window);
+    const last = this.store.fastState().lastSeq;
+    for (; seq > 0 && seq <= last; seq++) {
+      let sm: StoreMsg;
+      try {
+        sm = this.store.loadMsg(seq);
+      } catch {
+        continue;
+      }
+      if (sm.hdr.length === 0) continue;
+      const id = getHeader(sm.hdr, H.JS_MSG_ID);
+      if (id !== undefined && id !== "") {
+        this.dedupe.remember(id, sm.seq, sm.ts);
+        this.lastMsgId = id;
+      }
+    }
+  }
+
+  // ---- publish path ---------------------------------------------------------------------------
+
+  private inbound(subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
+    if (this.closed) return;
+    // The buffer may be a view into a connection's read buffer: copy what outlives this call.
+    const copy = Buffer.from(msg);
+    const hdr = headerSize > 0 ? copy.subarray(0, headerSize) : EMPTY;
+    const payload = copy.subarray(headerSize);
+    this.processMessage(subject, reply, hdr, payload);
+  }
+
+  private respondError(reply: string | undefined, entry: JsErrorEntry, replacements?: Record<string, string | number>): void {
+    if (reply === undefined || reply === "" || this.cfg.no_ack) return;
+    const err = new ApiError(entry, replacements).toJSON();
+    this.client.publish(reply, Buffer.from(JSON.stringify({ error: err, stream: this.cfg.name, seq: 0 })));
+  }
+
+  private respondAck(reply: string | undefined, seq: number, duplicate = false): void {
+    if (reply === undefined || reply === "" || this.cfg.no_ack) return;
+    this.client.publish(reply, Buffer.from(`${this.pubAckPrefix}${seq}${duplicate ? ',"duplicate": true}' : "}"}`));
+  }
+
+  /** Go's processJetStreamMsg for a standalone server. */
+  processMessage(subject: string, reply: string | undefined, hdrIn: Buffer, payload: Buffer): void {
+    const cfg = this.cfg;
+    if (this.inputTransform !== undefined) subject = this.inputTransform.match(subject) ?? subject;
+    if (cfg.sealed) return this.respondError(reply, apiErrors.JSStreamSealedErr);
+    let hdr = hdrIn;
+    let msgId = "";
+    let rollup = "";
+    if (hdr.length > 0) {
+      hdr = removeHeader(hdr, H.CLIENT_INFO_HDR) ?? EMPTY;
+    }
+    if (hdr.length > 0) {
+      if (getHeader(hdr, H.JS_MSG_INCR) !== undefined) {
+        return this.respondError(reply, cfg.allow_msg_counter ? apiErrors.JSMessageIncrInvalidErr : apiErrors.JSMessageIncrDisabledErr);
+      }
+      const expectedStream = getHeader(hdr, H.JS_EXPECTED_STREAM);
+      if (expectedStream !== undefined && expectedStream !== "" && expectedStream !== cfg.name) {
+        return this.respondError(reply, apiErrors.JSStreamNotMatchErr);
+      }
+      const ttlHeader = getHeader(hdr, H.JS_MSG_TTL);
+      if (ttlHeader !== undefined && !cfg.allow_msg_ttl && ttlValue(ttlHeader) !== 0) {
+        return this.respondError(reply, apiErrors.JSMessageTTLDisabledErr);
+      }
+      const lastSubjSeq = H.uintHeader(hdr, H.JS_EXPECTED_LAST_SUBJ_SEQ);
+      const lastSubjSeqSubject = getHeader(hdr, H.JS_EXPECTED_LAST_SUBJ_SEQ_SUBJ);
+      if (lastSubjSeq !== undefined) {
+        const seqSubject = lastSubjSeqSubject !== undefined && lastSubjSeqSubject !== "" ? lastSubjSeqSubject : subject;
+        let found = 0;
+        try {
+          found = this.store.loadLastMsg(seqSubject).seq;
+        } catch {
+          found = 0;
+        }
+        if (found !== lastSubjSeq) return this.respondError(reply, apiErrors.JSStreamWrongLastSequenceErrF, { seq: found });
+      } else if (lastSubjSeqSubject !== undefined && lastSubjSeqSubject !== "") {
+        return this.respondError(reply, apiErrors.JSStreamExpectedLastSeqPerSubjectInvalid);
+      }
+      const lastSeq = H.uintHeader(hdr, H.JS_EXPECTED_LAST_SEQ);
+      if (lastSeq !== undefined) {
+        const current = this.store.fastState().lastSeq;
+        if (lastSeq !== current) return this.respondError(reply, apiErrors.JSStreamWrongLastSequenceErrF, { seq: current });
+      }
+      if (getHeader(hdr, H.JS_STREAM_SOURCE) !== undefined) {
+        return this.respondError(reply, apiErrors.JSMessageSourceHdrNotAllowedErr);
+      }
+      msgId = getHeader(hdr, H.JS_MSG_ID) ?? "";
+      if (msgId !== "" && cfg.mirror === undefined) {
+        const dup = this.dedupe.check(msgId, nowNs());
+        if (dup > 0) return this.respondAck(reply, dup, true);
+      }
+      const expectedLastId = getHeader(hdr, H.JS_EXPECTED_LAST_MSG_ID);
+      if (expectedLastId !== undefined && expectedLastId !== "" && expectedLastId !== this.lastMsgId) {
+        return this.respondError(reply, apiErrors.JSStreamWrongLastMsgIDErrF, { id: this.lastMsgId });
+      }
+      rollup = getHeader(hdr, H.JS_MSG_ROLLUP) ?? "";
+      if (rollup !== "") {
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) {
+          return this.respondError(reply, apiErrors.JSStreamRollupFailedF, { err: "rollup not permitted" });
+        }
+        if (rollup !== "sub" && rollup !== "all") {
+          return this.respondError(reply, apiErrors.JSStreamRollupFailedF, { err: `rollup value invalid: ${JSON.stringify(rollup)}` });
+        }
+      }
+    }
+    const maxMsgSize = cfg.max_msg_size ?? -1;
+    if (maxMsgSize >= 0 && (hdr.length > maxMsgSize || payload.length > maxMsgSize - hdr.length)) {
+      return this.respondError(reply, apiErrors.JSStreamMessageExceedsMaximumErr);
+    }
+    if (hdr.length > MAX_HEADER_SIZE) return this.respondError(reply, apiErrors.JSStreamHeaderExceedsMaximumErr);
+
+    if (cfg.retention === "interest" && (this.consumers === undefined || this.consumers.count === 0)) {
+      const seq = this.store.skipMsg(0);
+      this.lastMsgId = msgId;
+      if (msgId !== "") this.dedupe.remember(msgId, seq, nowNs());
+      return this.respondAck(reply, seq);
+    }
+    if (this.ctx.wouldExceedAccountLimits(cfg.storage, subject.length + hdr.length + payload.length)) {
+      return this.respondError(reply, apiErrors.JSAccountResourcesExceededErr);
+    }
+    let ttl = 0;
+    const ttlHeader = hdr.length > 0 ? getHeader(hdr, H.JS_MSG_TTL) : undefined;
+    if (ttlHeader !== undefined) {
+      try {
+        ttl = H.parseMessageTtl(ttlHeader);
+      } catch {
+        return this.respondError(reply, apiErrors.JSMessageTTLInvalidErr);
+      }
+      const markerTtl = Math.floor((cfg.subject_delete_marker_ttl ?? 0) / 1e9);
+      if (ttl > 0 && markerTtl > 0 && cfg.max_msgs_per_subject !== 1 && ttl < markerTtl) {
+        ttl = markerTtl;
+        hdr = appendHeader(removeHeader(hdr, H.JS_MSG_TTL), H.JS_MSG_TTL, String(ttl));
+      }
+    }
+    this.store_(subject, reply, hdr, payload, ttl, msgId, rollup);
+  }
+
+  private store_(subject: string, reply: string | undefined, hdr: Buffer, payload: Buffer, ttl: number, msgId: string, rollup: string): void {
+    const republish = this.republishTransform?.match(subject);
+    const republishTo = republish !== undefined && isValidPublishSubject(republish) ? republish : undefined;
+    let subjectLastSeq = 0;
+    if (republishTo !== undefined) {
+      try {
+        subjectLastSeq = this.store.loadLastMsg(subject).seq;
+      } catch {
+        subjectLastSeq = 0;
+      }
+    }
+    const before = this.store.fastState().lastSeq;
+    const pending = this.store.storeMsg(subject, hdr.length > 0 ? hdr : null, payload, ttl);
+    const seq = this.store.fastState().lastSeq;
+    if (seq === before) {
+      // Rejected synchronously (limits, discard new, closed store): report the store's reason.
+      pending.catch((err: unknown) => this.storeFailed(reply, err));
+      return;
+    }
+    this.lastMsgId = msgId;
+    if (msgId !== "") this.dedupe.remember(msgId, seq, nowNs());
+    if (rollup === "sub") this.store.purgeEx(subject, 0, 1);
+    else if (rollup === "all") {
+      this.store.purgeEx("", 0, 1);
+      this.notifyPurged();
+    }
+    pending.then(
+      ({ ts }) => {
+        if (republishTo !== undefined) this.republish(republishTo, subject, hdr, payload, seq, ts, subjectLastSeq);
+        this.respondAck(reply, seq);
+        for (const l of this.storedListeners) l(seq, subject);
+      },
+      (err: unknown) => this.storeFailed(reply, err),
+    );
+  }
+
+  private storeFailed(reply: string | undefined, err: unknown): void {
+    if (isStoreError(err, "StoreClosed")) return;
+    if (!isStoreError(err) || !["MaxMsgs", "MaxBytes", "MaxMsgsPerSubject", "MsgTooLarge"].includes(err.code)) {
+      this.ctx.log.error(`JetStream failed to store a msg on stream '${this.accountName} > ${this.cfg.name}': ${String(err)}`);
+      return;
+    }
+    this.respondError(reply, apiErrors.JSStreamStoreFailedF, { err: err.message });
+  }
+
+  private republish(dest: string, subject: string, hdr: Buffer, payload: Buffer, seq: number, ts: bigint, lastSeq: number): void {
+    const headersOnly = this.cfg.republish?.headers_only === true;
+    let h: Buffer = hdr.length > 0 ? Buffer.from(hdr) : Buffer.from("NATS/1.0\r\n\r\n");
+    h = appendHeader(h, "Nats-Stream", this.cfg.name);
+    h = appendHeader(h, "Nats-Subject", subject);
+    h = appendHeader(h, "Nats-Sequence", String(seq));
+    h = appendHeader(h, "Nats-Time-Stamp", rfc3339Nano(ts));
+    h = appendHeader(h, "Nats-Last-Sequence", String(lastSeq));
+    if (headersOnly) h = appendHeader(h, "Nats-Msg-Size", String(payload.length));
+    this.client.publish(dest, headersOnly ? EMPTY : payload, undefined, h);
+  }
+
+  private notifyPurged(): void {
+    for (const l of this.purgeListeners) l();
+  }
+
+  // ---- operations used by the API -----------------------------------------------------------
+
+  /** Purges messages (Go's mset.purge); returns how many were removed. */
+  purge(req: { filter?: string; seq?: number; keep?: number }): number {
+    const purged = req.filter || req.seq || req.keep ? this.store.purgeEx(req.filter ?? "", req.seq ?? 0, req.keep ?? 0) : this.store.purge();
+    if (!req.filter && !req.seq && !req.keep) this.lastMsgId = "";
+    this.notifyPurged();
+    return purged;
+  }
+
+  /** Removes one message; false when there was no such message. */
+  deleteMsg(seq: number, erase: boolean): boolean {
+    try {
+      return erase ? this.store.eraseMsg(seq) : this.store.removeMsg(seq);
+    } catch (e) {
+      if (isStoreError(e, "MsgNotFound") || isStoreError(e, "StoreEOF")) return false;
+      throw e;
+    }
+  }
+
+  /** Stops taking messages and closes the store and consumers, keeping data on disk. */
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopSubs();
+    await this.consumers?.stop();
+    await this.store.stop();
+  }
+
+  /** Stops and removes everything the stream stored. */
+  async delete(): Promise<void> {
+    this.closed = true;
+    this.stopSubs();
+    await this.consumers?.delete();
+    await this.store.delete();
+  }
+}
+
+function ttlValue(header: string): number {
+  try {
+    return H.parseMessageTtl(header);
+  } catch {
+    return 1;
+  }
+}
+
+export { ApiError };

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NatsServer } from "@nats-ts/core";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamManager, type JetStreamClient } from "@nats-io/jetstream";
+import { jetstreamPlugin, type JetStreamPluginOptions } from "../src/index.js";
+
+export interface JsTestServer {
+  server: NatsServer;
+  storeDir: string;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  js: JetStreamClient;
+  /** Stops the server (keeping the store dir) and starts a new one on the same dir. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a NatsServer with JetStream on 127.0.0.1:0 and connects the real clients to it. */
+export async function startJs(opts: { jetstream?: Record<string, unknown>; plugin?: JetStreamPluginOptions; storeDir?: string } = {}): Promise<JsTestServer> {
+  const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), "nats-ts-js-"));
+  const make = async (): Promise<{ server: NatsServer; nc: NatsConnection }> => {
+    const server = new NatsServer(
+      { host: "127.0.0.1", port: 0, jetstream: { store_dir: storeDir, ...(opts.jetstream ?? {}) } },
+      { plugins: [jetstreamPlugin(opts.plugin)] },
+    );
+    await server.start();
+    const nc = await connect({ servers: server.clientURL, reconnect: false });
+    return { server, nc };
+  };
+  let { server, nc } = await make();
+  const t: JsTestServer = {
+    server,
+    storeDir,
+    nc,
+    jsm: await jetstreamManager(nc),
+    js: jetstream(nc),
+    async restart() {
+      await t.nc.close();
+      await t.server.shutdown();
+      ({ server, nc } = await make());
+      t.server = server;
+      t.nc = nc;
+      t.jsm = await jetstreamManager(nc);
+      t.js = jetstream(nc);
+    },
+    async stop() {
+      await t.nc.close().catch(() => undefined);
+      await t.server.shutdown();
+      if (opts.storeDir === undefined) rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
+
+/** Sends a raw JetStream API request and returns the parsed JSON response. */
+export async function apiRequest(nc: NatsConnection, subject: string, body?: unknown): Promise<Record<string, any>> {
+  const payload = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
+  const msg = await nc.request(subject, payload, { timeout: 2000 });
+  return JSON.parse(msg.string()) as Record<string, any>;
+}
