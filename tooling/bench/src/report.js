@@ -94,7 +94,7 @@ function metricNames(r, servers) {
  * @param {number} value
  */
 function formatValue(metric, value) {
-  if (metric.endsWith("/s") && !metric.startsWith("MB")) {
+  if (/\/(CPU-)?s$/.test(metric) && !metric.startsWith("MB")) {
     if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
     if (value >= 1e4) return `${(value / 1e3).toFixed(1)}k`;
     return value.toFixed(0);

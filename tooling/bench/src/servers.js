@@ -1,5 +1,5 @@
 // Starting and stopping the servers under test, pinned to the server core.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import { pinnedCommand } from "./pinning.js";
  * @property {number} port
  * @property {number} pid
  * @property {() => number} rssKB    resident memory from /proc/<pid>/status
+ * @property {() => number} cpuSeconds  user + system CPU time used so far, from /proc/<pid>/stat
  * @property {() => string} output   what the server printed so far
  * @property {() => Promise<void>} stop
  */
@@ -107,6 +108,7 @@ export async function startServer(kind, extraArgs = []) {
     port,
     pid,
     rssKB: () => readRssKB(pid),
+    cpuSeconds: () => readCpuSeconds(pid),
     output: () => output,
     stop: async () => {
       if (exitCode !== null) return;
@@ -150,4 +152,24 @@ export function readRssKB(pid) {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(match[1]);
+}
+
+const CLOCK_TICKS_PER_SECOND = clockTicks();
+
+function clockTicks() {
+  const out = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+  const ticks = Number(out.stdout?.trim());
+  return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+}
+
+/**
+ * @param {number} pid
+ * @returns {number}
+ */
+export function readCpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which sits in parentheses and may contain spaces:
+  // state is field 3, utime field 14, stime field 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }

@@ -32,12 +32,16 @@ export function streamLoad({ name, title, size, subscribers }) {
         subs.push(pub);
         const frame = pubFrame(subject, size);
         await runStream(pub, subs.slice(0, subscribers), frame, ctx.warmupMs);
+        const cpuBefore = server.cpuSeconds();
         const { published, seconds } = await runStream(pub, subs.slice(0, subscribers), frame, ctx.durationMs);
+        const cpu = server.cpuSeconds() - cpuBefore;
         const delivered = published * Math.max(1, subscribers);
         const msgsPerSec = delivered / seconds;
         return [
           { name: "msgs/s", value: msgsPerSec, better: "higher" },
           { name: "MB/s", value: (msgsPerSec * size) / 1e6, better: "higher" },
+          { name: "msgs/CPU-s", value: delivered / cpu, better: "higher" },
+          { name: "server CPU %", value: (cpu / seconds) * 100, better: "lower" },
         ];
       } finally {
         for (const c of subs) c.close();

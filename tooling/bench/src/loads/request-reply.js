@@ -28,11 +28,15 @@ export const requestReply = {
       const request = pubFrame("bench.req", PAYLOAD, "bench.reply");
 
       await roundTrips(requester, request, ctx.warmupMs);
+      const cpuBefore = server.cpuSeconds();
       const { latenciesUs, seconds } = await roundTrips(requester, request, ctx.durationMs);
+      const cpu = server.cpuSeconds() - cpuBefore;
       latenciesUs.sort();
       const pct = (/** @type {number} */ p) => latenciesUs[Math.min(latenciesUs.length - 1, Math.floor(p * latenciesUs.length))];
       return [
         { name: "round trips/s", value: latenciesUs.length / seconds, better: "higher" },
+        { name: "round trips/CPU-s", value: latenciesUs.length / cpu, better: "higher" },
+        { name: "server CPU %", value: (cpu / seconds) * 100, better: "lower" },
         { name: "p50 us", value: pct(0.5), better: "lower" },
         { name: "p99 us", value: pct(0.99), better: "lower" },
       ];
