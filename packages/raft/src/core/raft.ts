@@ -366,7 +366,13 @@ export class RaftCore {
         if (m.type === "append") this.handleAppend(m);
         else if (m.type === "heartbeat") {
           this.commitTo(Math.min(m.commit, this.log.lastIndex()));
-          this.send({ type: "heartbeatResp", term: this._term, from: this.id, to: m.from });
+          if (this._recovering) {
+            // The leader may believe we still hold entries we lost: make it probe our log.
+            const last = this.log.lastIndex();
+            this.send({ type: "appendResp", term: this._term, from: this.id, to: m.from, index: last + 1, reject: true, hint: last });
+          } else {
+            this.send({ type: "heartbeatResp", term: this._term, from: this.id, to: m.from });
+          }
         } else this.handleSnapshotChunk(m);
         return;
       case "appendResp":
@@ -735,6 +741,10 @@ export class RaftCore {
       } else if (pr.maybeDecrTo(m.index, m.hint)) {
         if (pr.state === "replicate") pr.becomeProbe();
         this.maybeSendAppend(m.from, pr, true);
+      } else if (pr.state === "probe") {
+        // A recovering follower answers heartbeats this way: treat it as one, or a lost probe stalls us.
+        pr.probeSent = false;
+        this.maybeSendAppend(m.from, pr, true);
       }
       return;
     }
@@ -839,7 +849,6 @@ export class RaftCore {
     }
     this.incoming = null;
     this.installSnapshot({ meta: m.meta, data: concat(inc.chunks, inc.received) });
-    if (this._recovering && this.log.lastIndex() >= m.meta.index) this._recovering = false;
     this.send({ type: "appendResp", term: this._term, from: this.id, to: m.from, index: this.log.lastIndex(), reject: false, hint: 0 });
   }
 

@@ -1,0 +1,357 @@
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import type { Entry, HardState, Snapshot } from "../core/types.js";
+import { CodecError, Reader, Writer, readEntry, readSnapshotMeta, writeEntry, writeSnapshotMeta } from "./codec.js";
+
+/** What a WAL directory held when it was opened. */
+export interface WalState {
+  hardState: HardState | null;
+  snapshot: Snapshot | null;
+  entries: Entry[];
+  /** Set when a corrupt or truncated tail was found and cut off. */
+  corruption: { offset: number; reason: string } | null;
+}
+
+export interface WalOptions {
+  /** fsync every write (default true). Turning it off gives up durability on power loss. */
+  fsync?: boolean;
+}
+
+const LOG_FILE = "log";
+const HARD_STATE_FILE = "hardstate";
+const SNAPSHOT_FILE = "snapshot";
+const RECORD_HEADER = 8;
+const SLOT_SIZE = 4096;
+const SNAPSHOT_MAGIC = 0x52534e50;
+
+/**
+ * Durable storage of one RAFT node, in one directory:
+ * - `log`: append-only entry records, each `[length u32][crc32 u32][entry]`. An entry whose
+ *   index is not beyond the previous one replaces the tail from that index.
+ * - `hardstate`: two checksummed slots written alternately, so a torn write never loses
+ *   both the old and the new term/vote.
+ * - `snapshot`: the latest state machine snapshot, checksummed, replaced by atomic rename.
+ *
+ * Opening scans the log and cuts off a corrupt or truncated tail at the last good record.
+ *
+ * @example
+ * const wal = await Wal.open("/var/lib/raft/node-a");
+ * const state = wal.state; // hardState, snapshot, entries, corruption
+ * await wal.save({ entries: [e], hardState: hs });
+ */
+export class Wal {
+  private hardStateSeq = 0;
+  private constructor(
+    private readonly dir: string,
+    private log: FileHandle,
+    private readonly hardStateFile: FileHandle,
+    private readonly fsync: boolean,
+    readonly state: WalState,
+    private logSize: number,
+    private lastIndex: number,
+    /** Byte offset of each entry record in the log file, by index. */
+    private offsets: Map<number, number>,
+  ) {}
+
+  static async open(dir: string, opts: WalOptions = {}): Promise<Wal> {
+    await mkdir(dir, { recursive: true });
+    const fsync = opts.fsync ?? true;
+    await rm(join(dir, `${SNAPSHOT_FILE}.tmp`), { force: true });
+    await rm(join(dir, `${LOG_FILE}.tmp`), { force: true });
+    const snap = await readSnapshotFile(join(dir, SNAPSHOT_FILE));
+    // An unreadable snapshot is useless; the leader will send a fresh one.
+    if (snap.corruption) await rm(join(dir, SNAPSHOT_FILE), { force: true });
+    const hs = await readHardState(join(dir, HARD_STATE_FILE));
+    const scanned = await scanLog(join(dir, LOG_FILE));
+    let corruption = scanned.corruption ?? snap.corruption ?? (hs.corrupt ? { offset: 0, reason: "hard state unreadable" } : null);
+    const snapIndex = snap.snapshot?.meta.index ?? 0;
+    let entries = scanned.entries.filter((e) => e.index > snapIndex);
+    let rewrite = false;
+    if (entries.length > 0 && entries[0].index !== snapIndex + 1) {
+      corruption ??= { offset: 0, reason: `log starts at ${entries[0].index}, not after snapshot ${snapIndex}` };
+      entries = [];
+      rewrite = true;
+    }
+    const log = await open(join(dir, LOG_FILE), "a+");
+    if (scanned.corruption) {
+      await log.truncate(scanned.goodBytes);
+      if (fsync) await log.sync();
+    }
+    const hsPath = join(dir, HARD_STATE_FILE);
+    const hardStateFile = await open(hsPath, (await exists(hsPath)) ? "r+" : "w+");
+    const last = entries.length > 0 ? entries[entries.length - 1].index : snapIndex;
+    const state: WalState = { hardState: hs.state, snapshot: snap.snapshot, entries, corruption };
+    const wal = new Wal(dir, log, hardStateFile, fsync, state, scanned.goodBytes, last, scanned.offsets);
+    wal.hardStateSeq = hs.seq;
+    if (rewrite) await wal.rewriteLogAfter(Number.MAX_SAFE_INTEGER);
+    if (corruption) {
+      // Acknowledged entries may be gone: refuse to vote or lead until caught up.
+      const base = hs.state ?? { term: 0, vote: null, commit: 0, recovering: false };
+      state.hardState = { ...base, recovering: true };
+      await wal.writeHardState(state.hardState);
+    }
+    return wal;
+  }
+
+  /** Persists one ready's durable parts (snapshot, entries, hard state), fsynced. */
+  async save(rd: { snapshot?: Snapshot | null; entries: readonly Entry[]; hardState?: HardState | null }): Promise<void> {
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    if (rd.entries.length > 0) await this.appendEntries(rd.entries);
+    if (rd.hardState) await this.writeHardState(rd.hardState);
+  }
+
+  /** Stores a snapshot and drops the log entries it covers. */
+  async saveSnapshot(snap: Snapshot): Promise<void> {
+    await this.writeSnapshotFile(snap);
+    await this.rewriteLogAfter(snap.meta.index);
+  }
+
+  async close(): Promise<void> {
+    await this.log.close();
+    await this.hardStateFile.close();
+  }
+
+  private async installSnapshot(snap: Snapshot): Promise<void> {
+    await this.writeSnapshotFile(snap);
+    // A snapshot from the leader replaces the whole log.
+    await this.rewriteLogAfter(Number.MAX_SAFE_INTEGER);
+    this.lastIndex = snap.meta.index;
+  }
+
+  private async appendEntries(entries: readonly Entry[]): Promise<void> {
+    const first = entries[0].index;
+    if (first <= this.lastIndex) {
+      // Conflicting tail: cut it off so a restart never sees the replaced entries.
+      const at = this.offsets.get(first);
+      if (at !== undefined) {
+        await this.log.truncate(at);
+        this.logSize = at;
+        for (let i = first; i <= this.lastIndex; i++) this.offsets.delete(i);
+      }
+    }
+    const w = new Writer(entries.reduce((n, e) => n + e.data.length + 32, 0));
+    for (const e of entries) {
+      this.offsets.set(e.index, this.logSize + w.finish().length);
+      writeRecord(w, e);
+    }
+    const buf = w.finish();
+    await this.log.write(buf, 0, buf.length, this.logSize);
+    if (this.fsync) await this.log.datasync();
+    this.logSize += buf.length;
+    this.lastIndex = entries[entries.length - 1].index;
+  }
+
+  private async writeHardState(hs: HardState): Promise<void> {
+    this.hardStateSeq++;
+    const body = new Writer(64)
+      .u48(this.hardStateSeq)
+      .u48(hs.term)
+      .str(hs.vote ?? "")
+      .u8(hs.vote === null ? 0 : 1)
+      .u48(hs.commit)
+      .u8(hs.recovering ? 1 : 0)
+      .finish();
+    const slot = Buffer.alloc(SLOT_SIZE);
+    slot.writeUInt32LE(body.length, 0);
+    slot.writeUInt32LE(crc32(body), 4);
+    body.copy(slot, 8);
+    await this.hardStateFile.write(slot, 0, SLOT_SIZE, (this.hardStateSeq % 2) * SLOT_SIZE);
+    if (this.fsync) await this.hardStateFile.datasync();
+  }
+
+  private async writeSnapshotFile(snap: Snapshot): Promise<void> {
+    const w = new Writer(snap.data.length + 128);
+    writeSnapshotMeta(w, snap.meta);
+    w.bytes(snap.data);
+    const body = w.finish();
+    const header = Buffer.alloc(12);
+    header.writeUInt32LE(SNAPSHOT_MAGIC, 0);
+    header.writeUInt32LE(body.length, 4);
+    header.writeUInt32LE(crc32(body), 8);
+    const tmp = join(this.dir, `${SNAPSHOT_FILE}.tmp`);
+    const fh = await open(tmp, "w");
+    try {
+      await fh.writev([header, body]);
+      if (this.fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, SNAPSHOT_FILE));
+    await this.syncDir();
+  }
+
+  /** Rewrites the log keeping only entries after `index`, via a temporary file and rename. */
+  private async rewriteLogAfter(index: number): Promise<void> {
+    const path = join(this.dir, LOG_FILE);
+    const kept = (await scanLog(path)).entries.filter((e) => e.index > index);
+    const w = new Writer(1024);
+    const offsets = new Map<number, number>();
+    for (const e of kept) {
+      offsets.set(e.index, w.finish().length);
+      writeRecord(w, e);
+    }
+    const buf = w.finish();
+    const tmp = join(this.dir, `${LOG_FILE}.tmp`);
+    const fh = await open(tmp, "w");
+    try {
+      await fh.write(buf, 0, buf.length, 0);
+      if (this.fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await this.log.close();
+    await rename(tmp, path);
+    await this.syncDir();
+    this.log = await open(path, "a+");
+    this.logSize = buf.length;
+    this.offsets = offsets;
+  }
+
+  private async syncDir(): Promise<void> {
+    if (!this.fsync) return;
+    const d = await open(this.dir, "r");
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  }
+}
+
+function writeRecord(w: Writer, e: Entry): void {
+  const body = new Writer(e.data.length + 24);
+  writeEntry(body, e);
+  const b = body.finish();
+  w.u32(b.length).u32(crc32(b));
+  w.bytesRaw(b);
+}
+
+interface ScanResult {
+  entries: Entry[];
+  offsets: Map<number, number>;
+  goodBytes: number;
+  corruption: { offset: number; reason: string } | null;
+}
+
+async function scanLog(path: string): Promise<ScanResult> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { entries: [], offsets: new Map(), goodBytes: 0, corruption: null };
+    throw err;
+  }
+  const entries: Entry[] = [];
+  const offsets = new Map<number, number>();
+  let pos = 0;
+  let corruption: ScanResult["corruption"] = null;
+  while (pos < buf.length) {
+    if (buf.length - pos < RECORD_HEADER) {
+      corruption = { offset: pos, reason: "truncated record header" };
+      break;
+    }
+    const len = buf.readUInt32LE(pos);
+    const sum = buf.readUInt32LE(pos + 4);
+    if (len > buf.length - pos - RECORD_HEADER) {
+      corruption = { offset: pos, reason: "truncated record" };
+      break;
+    }
+    const body = buf.subarray(pos + RECORD_HEADER, pos + RECORD_HEADER + len);
+    if (crc32(body) !== sum) {
+      corruption = { offset: pos, reason: "checksum mismatch" };
+      break;
+    }
+    let e: Entry;
+    try {
+      const r = new Reader(body);
+      e = readEntry(r);
+      r.end();
+      e = { ...e, data: Buffer.from(e.data) };
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      corruption = { offset: pos, reason: `bad record: ${err.message}` };
+      break;
+    }
+    const expected = entries.length > 0 ? entries[entries.length - 1].index + 1 : undefined;
+    if (expected !== undefined && e.index > expected) {
+      corruption = { offset: pos, reason: `gap in log at ${expected}` };
+      break;
+    }
+    if (expected !== undefined && e.index < expected) {
+      while (entries.length > 0 && entries[entries.length - 1].index >= e.index) offsets.delete(entries.pop()!.index);
+    }
+    entries.push(e);
+    offsets.set(e.index, pos);
+    pos += RECORD_HEADER + len;
+  }
+  return { entries, offsets, goodBytes: pos, corruption };
+}
+
+async function readHardState(path: string): Promise<{ state: HardState | null; seq: number; corrupt: boolean }> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { state: null, seq: 0, corrupt: false };
+    throw err;
+  }
+  let best: { state: HardState; seq: number } | null = null;
+  let written = 0;
+  for (let slot = 0; slot * SLOT_SIZE < buf.length; slot++) {
+    const s = buf.subarray(slot * SLOT_SIZE, (slot + 1) * SLOT_SIZE);
+    if (s.length < 8 || s.every((b) => b === 0)) continue;
+    written++;
+    const len = s.readUInt32LE(0);
+    if (len > s.length - 8) continue;
+    const body = s.subarray(8, 8 + len);
+    if (crc32(body) !== s.readUInt32LE(4)) continue;
+    try {
+      const r = new Reader(body);
+      const seq = r.u48();
+      const term = r.u48();
+      const voteName = r.str();
+      const hasVote = r.bool();
+      const commit = r.u48();
+      const recovering = r.bool();
+      if (!best || seq > best.seq) best = { seq, state: { term, vote: hasVote ? voteName : null, commit, recovering } };
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+    }
+  }
+  return { state: best?.state ?? null, seq: best?.seq ?? 0, corrupt: written > 0 && best === null };
+}
+
+async function readSnapshotFile(path: string): Promise<{ snapshot: Snapshot | null; corruption: WalState["corruption"] }> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { snapshot: null, corruption: null };
+    throw err;
+  }
+  const bad = (reason: string): { snapshot: null; corruption: WalState["corruption"] } => ({ snapshot: null, corruption: { offset: 0, reason } });
+  if (buf.length < 12 || buf.readUInt32LE(0) !== SNAPSHOT_MAGIC) return bad("snapshot header unreadable");
+  const len = buf.readUInt32LE(4);
+  const body = buf.subarray(12, 12 + len);
+  if (body.length !== len || crc32(body) !== buf.readUInt32LE(8)) return bad("snapshot checksum mismatch");
+  try {
+    const r = new Reader(body);
+    const meta = readSnapshotMeta(r);
+    const data = Buffer.from(r.bytes());
+    r.end();
+    return { snapshot: { meta, data }, corruption: null };
+  } catch (err) {
+    if (err instanceof CodecError) return bad(`snapshot unreadable: ${err.message}`);
+    throw err;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
