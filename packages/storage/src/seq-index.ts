@@ -1,0 +1,132 @@
+// Per-sequence metadata for every live message, in typed-array chunks of CHUNK sequences:
+// timestamp (8 bytes), subject id (4) and accounted size (4). A chunk with no live message
+// left is dropped, so long deleted ranges cost nothing; a missing chunk reads as "all deleted".
+
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+const NONE = -1;
+
+class SeqChunk {
+  readonly ts = new BigInt64Array(CHUNK);
+  readonly subj = new Int32Array(CHUNK).fill(NONE);
+  readonly size = new Uint32Array(CHUNK);
+  live = 0;
+}
+
+export class SeqIndex {
+  private chunks = new Map<number, SeqChunk>();
+
+  set(seq: number, subjectId: number, ts: bigint, size: number): void {
+    const k = Math.floor(seq / CHUNK);
+    let c = this.chunks.get(k);
+    if (!c) {
+      c = new SeqChunk();
+      this.chunks.set(k, c);
+    }
+    const i = seq & MASK;
+    if (c.subj[i] === NONE) c.live++;
+    c.subj[i] = subjectId;
+    c.ts[i] = ts;
+    c.size[i] = size;
+  }
+
+  /** Subject id of the live message at seq, or -1. */
+  subjectId(seq: number): number {
+    const c = this.chunks.get(Math.floor(seq / CHUNK));
+    return c ? c.subj[seq & MASK] : NONE;
+  }
+
+  has(seq: number): boolean {
+    return this.subjectId(seq) !== NONE;
+  }
+
+  ts(seq: number): bigint {
+    const c = this.chunks.get(Math.floor(seq / CHUNK));
+    return c ? c.ts[seq & MASK] : 0n;
+  }
+
+  size(seq: number): number {
+    const c = this.chunks.get(Math.floor(seq / CHUNK));
+    return c ? c.size[seq & MASK] : 0;
+  }
+
+  /** Marks seq deleted; returns false when it was not live. */
+  clear(seq: number): boolean {
+    const k = Math.floor(seq / CHUNK);
+    const c = this.chunks.get(k);
+    if (!c) return false;
+    const i = seq & MASK;
+    if (c.subj[i] === NONE) return false;
+    c.subj[i] = NONE;
+    if (--c.live === 0) this.chunks.delete(k);
+    return true;
+  }
+
+  clearAll(): void {
+    this.chunks.clear();
+  }
+
+  /** First live sequence in [from, to], or -1. */
+  nextLive(from: number, to: number): number {
+    let seq = from;
+    while (seq <= to) {
+      const k = Math.floor(seq / CHUNK);
+      const c = this.chunks.get(k);
+      const chunkEnd = Math.min(to, k * CHUNK + MASK);
+      if (c) {
+        const subj = c.subj;
+        for (let s = seq; s <= chunkEnd; s++) if (subj[s & MASK] !== NONE) return s;
+      }
+      seq = chunkEnd + 1;
+    }
+    return NONE;
+  }
+
+  /** Last live sequence in [from, to] walking down from `to`, or -1. */
+  prevLive(to: number, from: number): number {
+    let seq = to;
+    while (seq >= from) {
+      const k = Math.floor(seq / CHUNK);
+      const c = this.chunks.get(k);
+      const chunkStart = Math.max(from, k * CHUNK);
+      if (c) {
+        const subj = c.subj;
+        for (let s = seq; s >= chunkStart; s--) if (subj[s & MASK] !== NONE) return s;
+      }
+      seq = chunkStart - 1;
+    }
+    return NONE;
+  }
+
+  /** Number of live messages in [from, to]; whole chunks use their live counts. */
+  countLive(from: number, to: number): number {
+    let n = 0;
+    let seq = from;
+    while (seq <= to) {
+      const k = Math.floor(seq / CHUNK);
+      const c = this.chunks.get(k);
+      const chunkStart = k * CHUNK;
+      const chunkEnd = Math.min(to, chunkStart + MASK);
+      if (c) {
+        if (seq === chunkStart && chunkEnd === chunkStart + MASK) n += c.live;
+        else for (let s = seq; s <= chunkEnd; s++) if (c.subj[s & MASK] !== NONE) n++;
+      }
+      seq = chunkEnd + 1;
+    }
+    return n;
+  }
+
+  /** Calls fn for every deleted sequence in [from, to]. */
+  forEachDeleted(from: number, to: number, fn: (seq: number) => void): void {
+    for (let seq = from; seq <= to; seq++) {
+      const c = this.chunks.get(Math.floor(seq / CHUNK));
+      if (!c || c.subj[seq & MASK] === NONE) fn(seq);
+    }
+  }
+
+  /** Bytes held by the index, for memory accounting. */
+  memoryBytes(): number {
+    return this.chunks.size * CHUNK * 16;
+  }
+}

@@ -1,0 +1,416 @@
+import { systemClock, type Clock } from "./clock.js";
+import { storeError, StoreError } from "./errors.js";
+import { SeqIndex } from "./seq-index.js";
+import { SubjectIndex, type SubjectEntry } from "./subject-index.js";
+import { isValidLiteralSubject } from "./subject.js";
+import { TtlSchedule } from "./ttl-schedule.js";
+import type {
+  StorageType,
+  StorageUpdateHandler,
+  StoreMsg,
+  StoreOptions,
+  StreamStoreConfig,
+} from "./types.js";
+
+const EMPTY = new Uint8Array(0);
+const NS_PER_MS = 1_000_000n;
+
+/** Message body as a backend returns it. */
+export interface Body {
+  hdr: Uint8Array;
+  msg: Uint8Array;
+}
+
+function limit(v: number | undefined): number {
+  return v !== undefined && v > 0 ? v : 0;
+}
+
+/**
+ * Shared bookkeeping of both stores: sequence range, per-sequence index, per-subject index,
+ * limits, max_age and TTL expiry. Backends only persist and fetch bodies, through the
+ * abstract hooks below. Query methods live in StoreQueries (a subclass) to keep files small.
+ */
+export abstract class StoreCore {
+  protected cfg: StreamStoreConfig;
+  protected readonly clock: Clock;
+  protected readonly index = new SeqIndex();
+  protected readonly subjects = new SubjectIndex();
+  protected msgs = 0;
+  protected bytes = 0;
+  protected firstSeq = 0;
+  protected lastSeq = 0;
+  protected firstTime = 0n;
+  protected lastTime = 0n;
+  protected closed = false;
+  private updateCb?: StorageUpdateHandler;
+  private readonly ttls = new TtlSchedule();
+  private expiryTimer: unknown;
+  private expiryAt = 0n;
+
+  protected constructor(cfg: StreamStoreConfig, opts: StoreOptions = {}) {
+    this.cfg = { ...cfg };
+    this.clock = opts.clock ?? systemClock;
+    this.applyFirstSeq();
+  }
+
+  /** A store that never held a message starts at first_seq (Go's FirstSeq). */
+  protected applyFirstSeq(): void {
+    const first = this.cfg.first_seq ?? 0;
+    if (first > 1 && this.lastSeq === 0) {
+      this.firstSeq = first;
+      this.lastSeq = first - 1;
+    }
+  }
+
+  abstract type(): StorageType;
+  /** Accounted size of one message, as Go computes it for this store type. */
+  protected abstract msgSize(subjectLen: number, hdrLen: number, msgLen: number): number;
+  protected abstract persistMsg(seq: number, subject: SubjectEntry, hdr: Uint8Array, msg: Uint8Array, ts: bigint, ttl: number): void;
+  protected abstract readBody(seq: number): Body;
+  /** Called for every sequence leaving the store, whatever the cause. */
+  protected abstract released(seq: number): void;
+  /** A single interior removal must be made persistent (tombstone or overwrite). */
+  protected abstract persistRemove(seq: number, secure: boolean): void;
+  /** Every sequence below `seq` is gone. */
+  protected abstract persistFloor(seq: number): void;
+  protected abstract persistSkip(seq: number, num: number): void;
+  protected abstract persistTruncate(seq: number): void;
+  /** Resolves when everything persisted so far is durable under the store's sync policy. */
+  protected abstract durable(): Promise<void>;
+
+  // ---- writes --------------------------------------------------------------------------
+
+  /**
+   * Stores a message at the next sequence with the current time.
+   * @example const { seq, ts } = await store.storeMsg("orders.new", null, Buffer.from("hi"));
+   */
+  async storeMsg(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null, ttl = 0): Promise<{ seq: number; ts: bigint }> {
+    const seq = this.lastSeq + 1;
+    const ts = this.clock.now();
+    this.storeInternal(subject, hdr ?? EMPTY, msg ?? EMPTY, seq, ts, ttl, true);
+    await this.durable();
+    return { seq, ts };
+  }
+
+  /** Stores a message with an expected sequence (0 = next) and a given timestamp (replication). */
+  async storeRawMsg(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null, seq: number, ts: bigint, ttl = 0, discardNewCheck = false): Promise<void> {
+    this.storeInternal(subject, hdr ?? EMPTY, msg ?? EMPTY, seq, ts, ttl, discardNewCheck);
+    await this.durable();
+  }
+
+  protected checkOpen(): void {
+    if (this.closed) throw storeError("StoreClosed");
+  }
+
+  private storeInternal(subject: string, hdr: Uint8Array, msg: Uint8Array, seq: number, ts: bigint, ttl: number, discardNewCheck: boolean): void {
+    this.checkOpen();
+    if (!isValidLiteralSubject(subject)) throw storeError("BadSubject");
+    const maxMsgSize = limit(this.cfg.max_msg_size);
+    const rawLen = subject.length + hdr.length + msg.length;
+    if ((maxMsgSize > 0 && rawLen > maxMsgSize) || rawLen > 0x3fff_ffff) throw storeError("MsgTooLarge");
+    const size = this.msgSize(Buffer.byteLength(subject), hdr.length, msg.length);
+    const existing = this.subjects.get(subject);
+    const maxPer = limit(this.cfg.max_msgs_per_subject);
+    const atSubjectLimit = maxPer > 0 && existing !== undefined && existing.seqs.count >= maxPer;
+
+    if (discardNewCheck && this.cfg.discard === "new") {
+      if (atSubjectLimit && this.cfg.discard_new_per_subject) throw storeError("MaxMsgsPerSubject");
+      const maxMsgs = limit(this.cfg.max_msgs);
+      if (maxMsgs > 0 && this.msgs >= maxMsgs && !atSubjectLimit) throw storeError("MaxMsgs");
+      const maxBytes = limit(this.cfg.max_bytes);
+      if (maxBytes > 0 && this.bytes + size > maxBytes) {
+        if (!atSubjectLimit || this.index.size(existing!.seqs.first) < size) throw storeError("MaxBytes");
+      }
+    }
+    if (seq !== this.lastSeq + 1) {
+      if (seq > 0) throw storeError("SequenceMismatch");
+      seq = this.lastSeq + 1;
+    }
+
+    const entry = existing ?? this.subjects.intern(subject);
+    try {
+      this.persistMsg(seq, entry, hdr, msg, ts, ttl);
+    } catch (e) {
+      this.subjects.dropIfEmpty(entry);
+      throw e;
+    }
+    this.index.set(seq, entry.id, ts, size);
+    entry.seqs.push(seq);
+    if (this.msgs === 0) {
+      this.firstSeq = seq;
+      this.firstTime = ts;
+    }
+    this.msgs++;
+    this.bytes += size;
+    this.lastSeq = seq;
+    this.lastTime = ts;
+
+    if (maxPer > 0 && entry.seqs.count > maxPer) this.enforcePerSubjectLimit(entry, maxPer);
+    this.enforceMsgAndByteLimits();
+    if (ttl > 0 && this.cfg.allow_msg_ttl) {
+      this.ttls.add(ts + BigInt(ttl) * 1_000_000_000n, seq);
+    }
+    this.updateCb?.(1, size, seq, subject);
+    this.scheduleExpiry();
+  }
+
+  /** Re-inserts a message found during recovery (no limits, no callbacks, no persistence). */
+  protected recoverMsg(seq: number, subject: string, ts: bigint, ttl: number, size: number): void {
+    const entry = this.subjects.intern(subject);
+    this.index.set(seq, entry.id, ts, size);
+    entry.seqs.push(seq);
+    this.msgs++;
+    this.bytes += size;
+    if (ttl > 0 && this.cfg.allow_msg_ttl) this.ttls.add(ts + BigInt(ttl) * 1_000_000_000n, seq);
+  }
+
+  private enforcePerSubjectLimit(entry: SubjectEntry, maxPer: number): void {
+    while (entry.seqs.count > maxPer) this.removeInternal(entry.seqs.first, false, true);
+  }
+
+  private enforceMsgAndByteLimits(): void {
+    const maxMsgs = limit(this.cfg.max_msgs);
+    const maxBytes = limit(this.cfg.max_bytes);
+    while (maxMsgs > 0 && this.msgs > maxMsgs) this.removeInternal(this.firstSeq, false, true);
+    while (maxBytes > 0 && this.bytes > maxBytes && this.msgs > 0) this.removeInternal(this.firstSeq, false, true);
+  }
+
+  /** Uses the next sequence without storing a message. */
+  skipMsg(seq: number): number {
+    this.checkOpen();
+    if (seq !== this.lastSeq + 1) {
+      if (seq > 0) throw storeError("SequenceMismatch");
+      seq = this.lastSeq + 1;
+    }
+    this.advanceForSkip(seq, 1);
+    return seq;
+  }
+
+  /** Uses `num` sequences starting at `seq` without storing messages. */
+  skipMsgs(seq: number, num: number): void {
+    this.checkOpen();
+    if (seq !== this.lastSeq + 1) {
+      if (seq > 0) throw storeError("SequenceMismatch");
+      seq = this.lastSeq + 1;
+    }
+    if (num <= 0) return;
+    this.advanceForSkip(seq, num);
+  }
+
+  private advanceForSkip(seq: number, num: number): void {
+    this.persistSkip(seq, num);
+    this.lastSeq = seq + num - 1;
+    if (this.lastTime === 0n) this.lastTime = this.clock.now();
+    if (this.msgs === 0) {
+      this.firstSeq = this.lastSeq + 1;
+      this.firstTime = 0n;
+    }
+  }
+
+  async flushAllPending(): Promise<void> {
+    await this.durable();
+  }
+
+  /** Removes a message; false when it did not exist. */
+  removeMsg(seq: number): boolean {
+    this.checkOpen();
+    return this.removeInternal(seq, false, true);
+  }
+
+  /** Removes a message and overwrites its bytes where they are stored. */
+  eraseMsg(seq: number): boolean {
+    this.checkOpen();
+    return this.removeInternal(seq, true, true);
+  }
+
+  protected removeInternal(seq: number, secure: boolean, notify: boolean): boolean {
+    const id = this.index.subjectId(seq);
+    if (id < 0) return false;
+    const size = this.index.size(seq);
+    const subject = this.subjects.byIdOf(id).subject;
+    const wasFirst = seq === this.firstSeq;
+    if (secure || !wasFirst) this.persistRemove(seq, secure);
+    this.index.clear(seq);
+    this.subjects.remove(id, seq);
+    this.released(seq);
+    this.msgs--;
+    this.bytes = Math.max(0, this.bytes - size);
+    if (wasFirst) {
+      this.advanceFirst(seq + 1);
+      if (!secure) this.persistFloor(this.firstSeq);
+    }
+    if (notify) this.updateCb?.(-1, -size, seq, subject);
+    return true;
+  }
+
+  private advanceFirst(from: number): void {
+    const next = this.msgs > 0 ? this.index.nextLive(from, this.lastSeq) : -1;
+    if (next < 0) {
+      this.firstSeq = this.lastSeq + 1;
+      this.firstTime = 0n;
+    } else {
+      this.firstSeq = next;
+      this.firstTime = this.index.ts(next);
+    }
+  }
+
+  /** Removes every message. Returns how many were removed. */
+  purge(): number {
+    this.checkOpen();
+    return this.compactTo(this.lastSeq + 1, true);
+  }
+
+  /** Removes every message below `seq`; past the end, the next message will get `seq`. */
+  compact(seq: number): number {
+    this.checkOpen();
+    if (seq === 0) return this.purge();
+    return this.compactTo(seq, false);
+  }
+
+  private compactTo(seq: number, isPurge: boolean): number {
+    if (!isPurge && this.firstSeq > seq) return 0;
+    let purged = 0;
+    let bytes = 0;
+    const upTo = Math.min(seq - 1, this.lastSeq);
+    for (let s = this.index.nextLive(this.firstSeq, upTo); s >= 0; s = this.index.nextLive(s + 1, upTo)) {
+      bytes += this.index.size(s);
+      this.subjects.remove(this.index.subjectId(s), s);
+      this.index.clear(s);
+      this.released(s);
+      purged++;
+    }
+    this.msgs -= purged;
+    this.bytes = Math.max(0, this.bytes - bytes);
+    if (seq > this.lastSeq) {
+      this.lastSeq = seq - 1;
+      this.msgs = 0;
+      this.bytes = 0;
+    }
+    this.advanceFirst(seq);
+    this.persistFloor(seq);
+    if (this.msgs === 0) this.ttls.clear();
+    if (purged > 0) this.updateCb?.(-purged, -bytes, 0, "");
+    return purged;
+  }
+
+  /** Removes every message above `seq`; seq 0 resets the store completely. */
+  truncate(seq: number): void {
+    this.checkOpen();
+    if (seq > this.lastSeq) return;
+    const lastTime = seq > 0 && this.index.has(seq) ? this.index.ts(seq) : this.lastTime;
+    let purged = 0;
+    let bytes = 0;
+    const from = Math.max(seq + 1, this.firstSeq);
+    for (let s = this.index.nextLive(from, this.lastSeq); s >= 0; s = this.index.nextLive(s + 1, this.lastSeq)) {
+      bytes += this.index.size(s);
+      this.subjects.remove(this.index.subjectId(s), s);
+      this.index.clear(s);
+      this.released(s);
+      purged++;
+    }
+    this.persistTruncate(seq);
+    this.ttls.retain((s) => s <= seq);
+    this.msgs -= purged;
+    this.bytes = Math.max(0, this.bytes - bytes);
+    this.lastSeq = seq;
+    this.lastTime = seq === 0 ? this.clock.now() : lastTime;
+    if (seq === 0) {
+      this.firstSeq = 0;
+      this.firstTime = 0n;
+    } else if (this.msgs === 0) {
+      this.firstSeq = seq + 1;
+      this.firstTime = 0n;
+    }
+    if (purged > 0) this.updateCb?.(-purged, -bytes, 0, "");
+  }
+
+  // ---- expiry ----------------------------------------------------------------------------
+
+  /** Arms the single expiry timer for the nearest max_age or TTL deadline. */
+  protected scheduleExpiry(): void {
+    if (this.closed) return;
+    const maxAge = limit(this.cfg.max_age);
+    let next: bigint | undefined;
+    if (maxAge > 0 && this.msgs > 0) next = this.firstTime + BigInt(maxAge);
+    const ttlNext = this.ttls.peek();
+    if (ttlNext !== undefined && (next === undefined || ttlNext < next)) next = ttlNext;
+    if (next === undefined) {
+      this.cancelExpiry();
+      return;
+    }
+    if (this.expiryTimer !== undefined && this.expiryAt <= next) return;
+    this.cancelExpiry();
+    this.expiryAt = next;
+    const delayMs = Number((next - this.clock.now()) / NS_PER_MS) + 1;
+    this.expiryTimer = this.clock.setTimer(() => {
+      this.expiryTimer = undefined;
+      this.expireMsgs();
+    }, delayMs);
+  }
+
+  private cancelExpiry(): void {
+    if (this.expiryTimer !== undefined) this.clock.clearTimer(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  /** Removes messages past max_age or their TTL (Go's expireMsgs). */
+  protected expireMsgs(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    const maxAge = limit(this.cfg.max_age);
+    if (maxAge > 0) {
+      const cutoff = now - BigInt(maxAge);
+      while (this.msgs > 0 && this.firstTime <= cutoff) this.removeInternal(this.firstSeq, false, true);
+    }
+    for (const seq of this.ttls.popDue(now)) this.removeInternal(seq, false, true);
+    this.scheduleExpiry();
+  }
+
+  // ---- config and lifecycle ---------------------------------------------------------------
+
+  /** Applies new limits, enforcing them at once. */
+  updateConfig(cfg: StreamStoreConfig): void {
+    this.checkOpen();
+    this.cfg = { ...this.cfg, ...cfg };
+    const maxPer = limit(this.cfg.max_msgs_per_subject);
+    if (maxPer > 0) for (const e of [...this.subjects.all()]) this.enforcePerSubjectLimit(e, maxPer);
+    this.enforceMsgAndByteLimits();
+    this.cancelExpiry();
+    this.expireMsgs();
+  }
+
+  protected notifyUpdate(msgs: number, bytes: number, seq: number, subject: string): void {
+    this.updateCb?.(msgs, bytes, seq, subject);
+  }
+
+  registerStorageUpdates(cb: StorageUpdateHandler | undefined): void {
+    this.updateCb = cb;
+  }
+
+  protected stopTimers(): void {
+    this.cancelExpiry();
+  }
+
+  protected resetCoreState(): void {
+    this.index.clearAll();
+    this.subjects.clear();
+    this.ttls.clear();
+    this.msgs = 0;
+    this.bytes = 0;
+    this.firstSeq = 0;
+    this.lastSeq = 0;
+    this.firstTime = 0n;
+    this.lastTime = 0n;
+  }
+
+  // ---- reads used by queries ---------------------------------------------------------------
+
+  protected loadLive(seq: number): StoreMsg {
+    const id = this.index.subjectId(seq);
+    if (id < 0) {
+      throw new StoreError(seq <= this.lastSeq ? "MsgNotFound" : "StoreEOF");
+    }
+    const body = this.readBody(seq);
+    return { subject: this.subjects.byIdOf(id).subject, hdr: body.hdr, msg: body.msg, seq, ts: this.index.ts(seq) };
+  }
+}

@@ -1,0 +1,641 @@
+// One behavioural suite that both stores must pass. Tests ported from Go carry the Go name
+// of the variant that exists for the store under test (TestMemStore* / TestFileStore*), or
+// the shared TestStore* name for tests Go runs against both stores.
+import { afterEach, describe, expect, test } from "vitest";
+import { ManualClock, StoreError, type StoreOptions, type StreamStore, type StreamStoreConfig } from "../src/index.js";
+
+export interface StoreHarness {
+  kind: "MemStore" | "FileStore";
+  open(cfg?: StreamStoreConfig, opts?: StoreOptions): Promise<StreamStore>;
+  msgSize(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null): number;
+}
+
+const enc = (s: string) => Buffer.from(s);
+
+/** Small deterministic PRNG so failures replay. */
+export function prng(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}
+
+function expectStoreError(fn: () => unknown, code: string): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(StoreError);
+  expect((err as StoreError).code).toBe(code);
+}
+
+async function expectRejects(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(StoreError);
+  expect((err as StoreError).code).toBe(code);
+}
+
+export function storeConformance(h: StoreHarness): void {
+  const stores: StreamStore[] = [];
+  const open = async (cfg: StreamStoreConfig = {}, opts: StoreOptions = {}) => {
+    const s = await h.open(cfg, opts);
+    stores.push(s);
+    return s;
+  };
+  // Go test name for this store, or a neutral title when only the other store has it.
+  const go = (mem: string | null, file: string | null) => (h.kind === "MemStore" ? mem : file) ?? `${h.kind}`;
+
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.stop().catch(() => undefined);
+  });
+
+  describe(`${h.kind} conformance`, () => {
+    test(`${go("TestMemStoreBasics", "TestFileStoreBasics")}: store, state and load round trip`, async () => {
+      const s = await open();
+      const before = BigInt(Date.now()) * 1_000_000n;
+      const { seq, ts } = await s.storeMsg("foo", null, enc("Hello World"));
+      expect(seq).toBe(1);
+      expect(ts >= before - 1_000_000n && ts < before + 5_000_000_000n).toBe(true);
+      const st = s.state();
+      expect(st.msgs).toBe(1);
+      expect(st.bytes).toBe(h.msgSize("foo", null, enc("Hello World")));
+      const m = s.loadMsg(1);
+      expect(m.subject).toBe("foo");
+      expect(Buffer.from(m.msg).toString()).toBe("Hello World");
+      expect(m.ts).toBe(ts);
+    });
+
+    test(`${go("TestMemStoreMsgHeaders", "TestFileStoreMsgHeaders")}: headers kept apart from payload, erasable`, async () => {
+      const s = await open();
+      await s.storeMsg("foo", enc("name:derek"), enc("Hello World"));
+      const m = s.loadMsg(1);
+      expect(Buffer.from(m.hdr).toString()).toBe("name:derek");
+      expect(Buffer.from(m.msg).toString()).toBe("Hello World");
+      expect(s.state().bytes).toBe(h.msgSize("foo", enc("name:derek"), enc("Hello World")));
+      expect(s.eraseMsg(1)).toBe(true);
+      expectStoreError(() => s.loadMsg(1), "MsgNotFound");
+    });
+
+    test(`${go("TestMemStoreMsgLimit", "TestFileStoreMsgLimit")}: max_msgs discards oldest`, async () => {
+      const s = await open({ max_msgs: 10 });
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      expect(s.state().msgs).toBe(10);
+      await s.storeMsg("foo", null, enc("Hello World"));
+      const st = s.state();
+      expect(st.msgs).toBe(10);
+      expect(st.lastSeq).toBe(11);
+      expect(st.firstSeq).toBe(2);
+      expectStoreError(() => s.loadMsg(1), "MsgNotFound");
+    });
+
+    test(`${go("TestMemStoreBytesLimit", "TestFileStoreBytesLimit")}: max_bytes discards oldest`, async () => {
+      const msg = Buffer.alloc(512);
+      const size = h.msgSize("foo", null, msg);
+      const s = await open({ max_bytes: size * 1024 });
+      for (let i = 0; i < 1024; i++) await s.storeMsg("foo", null, msg);
+      expect(s.state().bytes).toBe(size * 1024);
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, msg);
+      const st = s.state();
+      expect(st.msgs).toBe(1024);
+      expect(st.bytes).toBe(size * 1024);
+      expect(st.firstSeq).toBe(11);
+      expect(st.lastSeq).toBe(1034);
+    });
+
+    test(`${go("TestMemStoreBytesLimitWithDiscardNew", "TestFileStoreBytesLimitWithDiscardNew")}: discard new rejects with ErrMaxBytes`, async () => {
+      const msg = Buffer.alloc(7);
+      const size = h.msgSize("tiny", null, msg);
+      const s = await open({ max_bytes: size * 3 + 1, discard: "new" });
+      for (let i = 0; i < 10; i++) {
+        if (i < 3) await s.storeMsg("tiny", null, msg);
+        else await expectRejects(s.storeMsg("tiny", null, msg), "MaxBytes");
+      }
+      expect(s.state().msgs).toBe(3);
+      expect(s.state().bytes).toBe(size * 3);
+    });
+
+    test("TestStoreDiscardNew: max_msgs, max_bytes and per-subject limits with discard new", async () => {
+      const s = await open({ max_msgs: 2, discard: "new" });
+      await s.storeMsg("a", null, null);
+      await s.storeMsg("b", null, null);
+      await expectRejects(s.storeMsg("c", null, null), "MaxMsgs");
+      const p = await open({ max_msgs_per_subject: 1, discard: "new", discard_new_per_subject: true });
+      await p.storeMsg("a", null, null);
+      await expectRejects(p.storeMsg("a", null, null), "MaxMsgsPerSubject");
+      await p.storeMsg("b", null, null);
+      // Without discard_new_per_subject the per-subject limit replaces instead of rejecting.
+      const r = await open({ max_msgs: 1, max_msgs_per_subject: 1, discard: "new" });
+      await r.storeMsg("a", null, enc("1"));
+      await r.storeMsg("a", null, enc("2"));
+      expect(Buffer.from(r.loadLastMsg("a").msg).toString()).toBe("2");
+      expect(r.state().msgs).toBe(1);
+    });
+
+    test(`${go("TestMemStoreAgeLimit", "TestFileStoreAgeLimit")}: max_age expires messages and re-arms`, async () => {
+      const clock = new ManualClock();
+      const s = await open({ max_age: 10_000_000 }, { clock });
+      for (let i = 0; i < 100; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      expect(s.state().msgs).toBe(100);
+      clock.advance(20_000_000n);
+      expect(s.state().msgs).toBe(0);
+      expect(s.state().bytes).toBe(0);
+      for (let i = 0; i < 100; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      expect(s.state().msgs).toBe(100);
+      clock.advance(5_000_000n);
+      expect(s.state().msgs).toBe(100);
+      clock.advance(6_000_000n);
+      expect(s.state().msgs).toBe(0);
+    });
+
+    test(`${go("TestMemStoreTimeStamps", "TestFileStoreTimeStamps")}: timestamps strictly increase`, async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      let last = 0n;
+      for (let seq = 1; seq <= 10; seq++) {
+        const ts = s.loadMsg(seq).ts;
+        expect(ts > last).toBe(true);
+        last = ts;
+      }
+    });
+
+    test(`${go("TestMemStorePurge", "TestFileStorePurge")}: purge removes all and keeps sequence`, async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      expect(s.purge()).toBe(10);
+      const st = s.state();
+      expect(st.msgs).toBe(0);
+      expect(st.bytes).toBe(0);
+      expect(st.firstSeq).toBe(11);
+      expect(st.lastSeq).toBe(10);
+      expect((await s.storeMsg("foo", null, null)).seq).toBe(11);
+    });
+
+    test(`${go("TestMemStoreCompact", "TestFileStoreCompact")}: compact below seq, and past the end`, async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      expect(s.compact(6)).toBe(5);
+      expect(s.state().msgs).toBe(5);
+      expect(s.state().firstSeq).toBe(6);
+      expect(s.compact(100)).toBe(5);
+      expect(s.state().firstSeq).toBe(100);
+      expect(s.state().lastSeq).toBe(99);
+      expect((await s.storeMsg("foo", null, null)).seq).toBe(100);
+    });
+
+    test(`${go("TestMemStoreEraseMsg", "TestFileStoreEraseMsg")}: erase removes the message`, async () => {
+      const s = await open();
+      await s.storeMsg("foo", null, enc("Hello World"));
+      await s.storeMsg("foo", null, enc("Hello World 2"));
+      expect(Buffer.from(s.loadMsg(1).msg).toString()).toBe("Hello World");
+      expect(s.eraseMsg(1)).toBe(true);
+      expect(s.eraseMsg(1)).toBe(false);
+      expectStoreError(() => s.loadMsg(1), "MsgNotFound");
+      expect(Buffer.from(s.loadMsg(2).msg).toString()).toBe("Hello World 2");
+    });
+
+    test(`${go("TestMemStoreStreamStateDeleted", "TestFileStoreStreamStateDeleted")}: deleted list tracks interior deletes`, async () => {
+      const s = await open();
+      for (let i = 1; i <= 10; i++) await s.storeMsg("foo", null, enc(`[${i}] Hello World!`));
+      expect(s.state().deleted).toBeUndefined();
+      const expected: number[] = [];
+      for (let seq = 2; seq < 10; seq += 2) {
+        s.removeMsg(seq);
+        expected.push(seq);
+      }
+      expect(s.state().deleted).toEqual(expected);
+      s.removeMsg(1);
+      s.removeMsg(3);
+      expect(s.state().deleted).toEqual(expected.slice(2));
+      expect(s.state().firstSeq).toBe(5);
+      s.purge();
+      expect(s.state().deleted).toBeUndefined();
+    });
+
+    test(`${go("TestMemStoreStreamTruncate", "TestFileStoreStreamTruncate")}: truncate with interior deletes`, async () => {
+      const s = await open();
+      for (let i = 1; i < 50; i++) await s.storeMsg("foo", null, enc("ok"));
+      for (let i = 50; i <= 100; i++) await s.storeMsg("bar", null, enc("ok"));
+      s.truncate(50);
+      expect(s.state().msgs).toBe(50);
+      for (const seq of [10, 20, 30, 40]) s.removeMsg(seq);
+      s.truncate(25);
+      const st = s.state();
+      expect(st.msgs).toBe(23);
+      expect(st.numSubjects).toBe(1);
+      expect(st.deleted).toEqual([10, 20]);
+      expect(st.lastSeq).toBe(25);
+    });
+
+    test(`${go("TestMemStoreStreamTruncateReset", "TestFileStoreStreamTruncateResetMultiBlock")}: truncate(0) resets everything`, async () => {
+      const s = await open();
+      for (let i = 0; i < 1000; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      s.truncate(0);
+      let st = s.state();
+      expect([st.msgs, st.bytes, st.firstSeq, st.lastSeq, st.numSubjects, st.numDeleted]).toEqual([0, 0, 0, 0, 0, 0]);
+      for (let i = 0; i < 1000; i++) await s.storeMsg("foo", null, enc("Hello World"));
+      st = s.state();
+      expect([st.msgs, st.firstSeq, st.lastSeq, st.numSubjects, st.numDeleted]).toEqual([1000, 1, 1000, 1, 0]);
+      expect(st.bytes).toBe(1000 * h.msgSize("foo", null, enc("Hello World")));
+    });
+
+    test(`${go("TestMemStorePurgeExWithSubject", "TestFileStorePurgeExWithSubject")}: purgeEx by subject`, async () => {
+      const s = await open();
+      for (let i = 0; i < 100; i++) await s.storeMsg("foo", null, null);
+      await s.storeMsg("bar", null, null);
+      expect(s.purgeEx("foo", 0, 0)).toBe(100);
+      expect(s.state().msgs).toBe(1);
+      expect(s.state().firstSeq).toBe(101);
+    });
+
+    test(`${go("TestMemStorePurgeExWithDeletedMsgs", null)}: purgeEx up to a deleted sequence`, async () => {
+      const s = await open();
+      for (let i = 1; i <= 10; i++) await s.storeMsg("foo", null, enc("abc"));
+      s.removeMsg(2);
+      s.removeMsg(9);
+      expect(s.purgeEx("", 9, 0)).toBe(7);
+      const st = s.fastState();
+      expect([st.firstSeq, st.lastSeq, st.msgs]).toEqual([10, 10, 1]);
+    });
+
+    test("TestStorePurgeExKeepWithInteriorDeletes: keep counts live messages only", async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, null);
+      s.removeMsg(5);
+      s.removeMsg(8);
+      expect(s.purgeEx("foo", 0, 3)).toBe(5);
+      expect(s.subjectsState("foo").get("foo")).toEqual({ msgs: 3, first: 7, last: 10 });
+    });
+
+    test("TestStorePurgeExZero / TestStorePurgeExSequenceOne: edge sequences", async () => {
+      const s = await open();
+      for (let i = 0; i < 5; i++) await s.storeMsg("foo", null, null);
+      expect(s.purgeEx("foo", 1, 0)).toBe(0);
+      expect(s.state().msgs).toBe(5);
+      expect(s.purgeEx("", 0, 0)).toBe(5);
+      expect(s.state().firstSeq).toBe(6);
+    });
+
+    test(`${go("TestMemStoreUpdateMaxMsgsPerSubject", "TestFileStoreUpdateMaxMsgsPerSubject")}: raising and lowering the per-subject limit`, async () => {
+      const s = await open({ max_msgs_per_subject: 10 });
+      s.updateConfig({ max_msgs_per_subject: 50 });
+      for (let i = 0; i < 22; i++) await s.storeMsg("foo", null, null);
+      expect(s.subjectsState("foo").get("foo")!.msgs).toBe(22);
+      s.updateConfig({ max_msgs_per_subject: 10 });
+      expect(s.subjectsState("foo").get("foo")).toEqual({ msgs: 10, first: 13, last: 22 });
+    });
+
+    test(`${go("TestMemStoreStreamCompactMultiBlockSubjectInfo", "TestFileStoreStreamCompactMultiBlockSubjectInfo")}: compact drops subjects`, async () => {
+      const s = await open();
+      for (let i = 0; i < 1000; i++) await s.storeMsg(`foo.${i}`, null, enc("Hello World"));
+      expect(s.compact(501)).toBe(500);
+      expect(s.state().numSubjects).toBe(500);
+    });
+
+    test(`${go("TestMemStoreSubjectsTotals", "TestFileStoreSubjectsTotals")}: totals by literal and wildcard`, async () => {
+      const s = await open();
+      const fmap = new Map<number, number>();
+      const bmap = new Map<number, number>();
+      const rnd = prng(7);
+      for (let i = 0; i < 10_000; i++) {
+        const [ft, m] = rnd(2) === 0 ? ["foo", fmap] as const : ["bar", bmap] as const;
+        const dt = rnd(100);
+        m.set(dt, (m.get(dt) ?? 0) + 1);
+        await s.storeMsg(`${ft}.${dt}`, null, enc("Hello World"));
+      }
+      for (const [dt, total] of fmap) expect(s.subjectsTotals(`foo.${dt}`).get(`foo.${dt}`)).toBe(total);
+      const sum = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+      expect(s.subjectsTotals("foo.*").size).toBe(fmap.size);
+      expect(sum(s.subjectsTotals("foo.*"))).toBe(sum(fmap));
+      expect(sum(s.subjectsTotals("bar.*"))).toBe(sum(bmap));
+      expect(s.subjectsTotals("*.*").size).toBe(fmap.size + bmap.size);
+    });
+
+    test(`${go("TestMemStoreNumPending", null)}: numPending against a brute-force count`, async () => {
+      const s = await open();
+      const subjects = ["foo.foo", "foo.bar", "foo.baz", "foo.zzz", "bar.foo", "bar.bar", "bar.baz", "bar.zzz"];
+      const rnd = prng(3);
+      for (let i = 0; i < 2000; i++) await s.storeMsg(subjects[rnd(subjects.length)], null, enc("x"));
+      for (let i = 0; i < 300; i++) s.removeMsg(1 + rnd(2000));
+      const brute = (sseq: number, filter: string, lastPer: boolean) => {
+        const last = new Map<string, number>();
+        let n = 0;
+        for (let seq = sseq; seq <= 2000; seq++) {
+          let subj: string;
+          try {
+            subj = s.subjectForSeq(seq);
+          } catch {
+            continue;
+          }
+          const re = new RegExp(`^${filter.replace(/\./g, "\\.").replace(/\*/g, "[^.]+").replace(/>/g, ".+")}$`);
+          if (!re.test(subj)) continue;
+          n++;
+          last.set(subj, seq);
+        }
+        return lastPer ? last.size : n;
+      };
+      for (const filter of ["foo.*", "bar.>", "foo.bar", "*.baz", ">"]) {
+        for (const sseq of [1, 500, 1500, 1999]) {
+          for (const lastPer of [false, true]) {
+            expect(s.numPending(sseq, filter, lastPer).total, `${filter} ${sseq} ${lastPer}`).toBe(brute(sseq, filter, lastPer));
+          }
+          const fs = s.filteredState(sseq, filter);
+          expect(fs.msgs).toBe(brute(sseq, filter, false));
+        }
+      }
+      expect(s.numPending(1, ">", false).validThrough).toBe(2000);
+    });
+
+    test(`${go("TestMemStoreInitialFirstSeq", "TestFileStoreInitialFirstSeq")}: first_seq starts a new store`, async () => {
+      const s = await open({ first_seq: 1000 });
+      expect((await s.storeMsg("A", null, enc("OK"))).seq).toBe(1000);
+      expect((await s.storeMsg("B", null, enc("OK"))).seq).toBe(1001);
+      const st = s.fastState();
+      expect([st.msgs, st.firstSeq, st.lastSeq]).toEqual([2, 1000, 1001]);
+    });
+
+    test(`${go("TestMemStoreDeleteBlocks", "TestFileStoreDeleteBlocks")}: random deletes are counted exactly`, async () => {
+      const s = await open();
+      for (let i = 0; i < 10_000; i++) await s.storeMsg("A", null, enc("OK"));
+      const del = new Set<number>();
+      const rnd = prng(11);
+      while (del.size < 5000) del.add(1 + rnd(10_000));
+      for (const seq of del) s.removeMsg(seq);
+      const st = s.state();
+      expect(st.msgs).toBe(5000);
+      expect(st.numDeleted).toBe(st.lastSeq - st.firstSeq + 1 - 5000);
+      expect(st.deleted!.length).toBe(st.numDeleted);
+    });
+
+    test(`${go("TestMemStoreGetSeqFromTimeWithLastDeleted", null)}: getSeqFromTime with trailing deletes`, async () => {
+      const clock = new ManualClock();
+      const s = await open({}, { clock });
+      let mark = 0n;
+      for (let i = 1; i <= 1000; i++) {
+        clock.advance(1000n);
+        await s.storeMsg("A", null, enc("OK"));
+        if (i === 500) {
+          clock.advance(100_000_000n);
+          mark = clock.now();
+        }
+      }
+      for (let seq = 900; seq <= 1000; seq++) s.removeMsg(seq);
+      expect(s.getSeqFromTime(mark)).toBe(501);
+      expect(s.getSeqFromTime(0n)).toBe(1);
+      expect(s.getSeqFromTime(clock.now() + 1n)).toBe(1001);
+    });
+
+    test("TestStoreGetSeqFromTimeWithInteriorDeletesGap: binary search skips deleted runs", async () => {
+      const clock = new ManualClock();
+      const s = await open({}, { clock });
+      const ts: bigint[] = [0n];
+      for (let i = 1; i <= 100; i++) {
+        clock.advance(1000n);
+        ts.push((await s.storeMsg("A", null, null)).ts);
+      }
+      for (let seq = 20; seq <= 70; seq++) s.removeMsg(seq);
+      expect(s.getSeqFromTime(ts[30])).toBe(71);
+      expect(s.getSeqFromTime(ts[19])).toBe(19);
+      expect(s.getSeqFromTime(ts[19] + 1n)).toBe(71);
+      expect(s.getSeqFromTime(ts[85])).toBe(85);
+    });
+
+    test(`${go("TestMemStoreSkipMsgs", "TestFileStoreSkipMsgs")}: skipMsgs on empty and non-empty stores`, async () => {
+      const s = await open();
+      expectStoreError(() => s.skipMsgs(10, 100), "SequenceMismatch");
+      s.skipMsgs(1, 100);
+      expect([s.state().firstSeq, s.state().lastSeq]).toEqual([101, 100]);
+      s.skipMsgs(101, 100_000);
+      expect([s.state().firstSeq, s.state().lastSeq]).toEqual([100_101, 100_100]);
+      const t = await open();
+      await t.storeMsg("foo", null, null);
+      t.skipMsgs(2, 10);
+      const st = t.state();
+      expect([st.firstSeq, st.lastSeq, st.msgs, st.numDeleted, st.deleted!.length]).toEqual([1, 11, 1, 10, 10]);
+      const fast = t.fastState();
+      expect([fast.firstSeq, fast.lastSeq, fast.msgs, fast.numDeleted]).toEqual([1, 11, 1, 10]);
+    });
+
+    test(`${go(null, "TestFileStoreSkipMsg")}: skipMsg advances the sequence`, async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) expect(s.skipMsg(0)).toBe(i + 1);
+      expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 11, lastSeq: 10 });
+      expect((await s.storeMsg("zzz", null, enc("Hello"))).seq).toBe(11);
+      expect(s.skipMsg(12)).toBe(12);
+      expectStoreError(() => s.skipMsg(99), "SequenceMismatch");
+      await s.storeMsg("zzz", null, enc("World"));
+      expect(s.state()).toMatchObject({ msgs: 2, firstSeq: 11, lastSeq: 13, numDeleted: 1 });
+      expectStoreError(() => s.loadMsg(12), "MsgNotFound");
+      expectStoreError(() => s.loadMsg(14), "StoreEOF");
+    });
+
+    test(`${go("TestMemStoreMultiLastSeqs", "TestFileStoreMultiLastSeqs")}: last sequences per filter`, async () => {
+      const s = await open();
+      for (let i = 0; i < 33; i++) for (const t of ["foo", "bar", "baz"]) await s.storeMsg(`foo.${t}`, null, enc("abc"));
+      for (let i = 0; i < 33; i++) for (const t of ["foo", "bar", "baz"]) await s.storeMsg(`bar.${t}`, null, enc("abc"));
+      expect(s.multiLastSeqs(["foo.*"], 3, -1)).toEqual([1, 2, 3]);
+      expect(s.multiLastSeqs(["foo.*"], 0, -1)).toEqual([97, 98, 99]);
+      expect(s.multiLastSeqs(["bar.*"], 0, -1)).toEqual([196, 197, 198]);
+      expect(s.multiLastSeqs(["bar.*"], 99, -1)).toEqual([]);
+      expect(s.multiLastSeqs(["foo.foo", "foo.bar", "foo.baz"], 3, -1)).toEqual([1, 2, 3]);
+      expect(s.multiLastSeqs(["foo.foo"], 3, -1)).toEqual([1]);
+      expect(s.multiLastSeqs(["foo.*", "foo.bar"], 3, -1)).toEqual([1, 2, 3]);
+      expect(s.multiLastSeqs(["bar.>", "bar.bar", "bar.baz"], 0, -1)).toEqual([196, 197, 198]);
+      expect(s.multiLastSeqs([">"], 0, -1)).toEqual([97, 98, 99, 196, 197, 198]);
+      expect(s.multiLastSeqs([">"], 99, -1)).toEqual([97, 98, 99]);
+    });
+
+    test(`${go("TestMemStoreMultiLastSeqsMaxAllowed", "TestFileStoreMultiLastSeqsMaxAllowed")}: too many results`, async () => {
+      const s = await open();
+      for (let i = 1; i <= 100; i++) await s.storeMsg(`foo.${i}`, null, enc("abc"));
+      expectStoreError(() => s.multiLastSeqs(["foo.*"], 0, 10), "TooManyResults");
+    });
+
+    test(`${go("TestMemStoreDeleteAllFirstSequenceCheck", null)}: all deleted means first = last + 1`, async () => {
+      const s = await open();
+      for (let i = 1; i <= 10; i++) await s.storeMsg("foo", null, enc("abc"));
+      for (let seq = 10; seq >= 1; seq--) s.removeMsg(seq);
+      const st = s.fastState();
+      expect([st.firstSeq, st.lastSeq, st.msgs]).toEqual([11, 10, 0]);
+    });
+
+    test(`${go("TestMemStoreAllLastSeqs", "TestFileStoreAllLastSeqs")}: allLastSeqs sorted`, async () => {
+      const s = await open();
+      const subjs = ["foo.foo", "foo.bar", "foo.baz", "bar.foo", "bar.bar", "bar.baz"];
+      const rnd = prng(5);
+      for (let i = 0; i < 1000; i++) await s.storeMsg(subjs[rnd(6)], null, null);
+      const expected = subjs.map((x) => s.loadLastMsg(x).seq).sort((a, b) => a - b);
+      expect(s.allLastSeqs()).toEqual(expected);
+    });
+
+    test(`${go("TestMemStoreSubjectForSeq", "TestFileStoreSubjectForSeq")}: subject lookup by sequence`, async () => {
+      const s = await open();
+      await s.storeMsg("foo.bar", null, null);
+      expectStoreError(() => s.subjectForSeq(0), "MsgNotFound");
+      expect(s.subjectForSeq(1)).toBe("foo.bar");
+      expectStoreError(() => s.subjectForSeq(2), "MsgNotFound");
+    });
+
+    test(`${go("TestMemStoreMessageTTL", "TestFileStoreMessageTTL")}: per-message TTL expires messages`, async () => {
+      const clock = new ManualClock();
+      const s = await open({ allow_msg_ttl: true }, { clock });
+      for (let i = 1; i <= 10; i++) await s.storeMsg("test", null, null, 1);
+      expect(s.state()).toMatchObject({ msgs: 10, firstSeq: 1, lastSeq: 10 });
+      clock.advance(2_000_000_000n);
+      expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 11, lastSeq: 10 });
+    });
+
+    test("TestStoreUpdateConfigTTLState: TTLs are ignored unless allowed", async () => {
+      const clock = new ManualClock();
+      const s = await open({}, { clock });
+      await s.storeMsg("test", null, null, 1);
+      clock.advance(2_000_000_000n);
+      expect(s.state().msgs).toBe(1);
+    });
+
+    test(`${go("TestMemStoreNextWildcardMatch", null)}: loadNextMsg with wildcard and literal filters`, async () => {
+      const s = await open();
+      const seqs = new Map<string, number[]>();
+      for (let i = 1; i <= 300; i++) {
+        const subj = `foo.${i % 7}.${i % 3 === 0 ? "x" : "y"}`;
+        await s.storeMsg(subj, null, null);
+        seqs.set(subj, [...(seqs.get(subj) ?? []), i]);
+      }
+      const r = s.loadNextMsg("foo.*.x", true, 1);
+      expect(r.seq).toBe(3);
+      expect(r.msg.subject).toBe("foo.3.x");
+      expect(s.loadNextMsg("foo.*.x", true, 4).seq).toBe(6);
+      expect(s.loadNextMsg("foo.2.y", false, 3).seq).toBe(seqs.get("foo.2.y")!.find((x) => x >= 3));
+      expect(s.loadNextMsg(">", true, 0).seq).toBe(1);
+      expect(s.loadNextMsg("", false, 150).seq).toBe(150);
+      let err: StoreError | undefined;
+      try {
+        s.loadNextMsg("nope.>", true, 1);
+      } catch (e) {
+        err = e as StoreError;
+      }
+      expect(err?.code).toBe("StoreEOF");
+      expect(err?.skip).toBe(300);
+      expectStoreError(() => s.loadNextMsg("foo.>", true, 301), "StoreEOF");
+    });
+
+    test("TestStoreLoadNextMsgWildcardStartBeforeFirstMatch: start before any match", async () => {
+      const s = await open();
+      for (let i = 0; i < 100; i++) await s.storeMsg("bar", null, null);
+      await s.storeMsg("foo.1", null, null);
+      expect(s.loadNextMsg("foo.*", true, 1).seq).toBe(101);
+    });
+
+    test("TestStoreMsgLoadNextMsgMulti: any of several filters", async () => {
+      const s = await open();
+      for (let i = 0; i < 1000; i++) await s.storeMsg(`foo.${i}`, null, enc("ok"));
+      for (let i = 0; i < 1000; i++) await s.storeMsg(`bar.${i}`, null, enc("ok"));
+      expect(s.loadNextMsgMulti(["foo.7", "bar.2"], 1).seq).toBe(8);
+      expect(s.loadNextMsgMulti(["foo.7", "bar.2"], 9).seq).toBe(1003);
+      expect(s.loadNextMsgMulti(["baz.*", "bar.99"], 1).seq).toBeGreaterThan(0);
+      expectStoreError(() => s.loadNextMsgMulti(["foo.7"], 9), "StoreEOF");
+    });
+
+    test("TestStoreMsgLoadPrevMsg: backwards by filter", async () => {
+      const s = await open();
+      for (let i = 1; i <= 100; i++) await s.storeMsg(i % 2 ? "odd" : "even", null, null);
+      expect(s.loadPrevMsg("odd", false, 100).seq).toBe(99);
+      expect(s.loadPrevMsg("even", false, 100).seq).toBe(100);
+      expect(s.loadPrevMsg(">", true, 1000).seq).toBe(100);
+      expect(s.loadPrevMsg("*", true, 50).seq).toBe(50);
+      s.removeMsg(99);
+      expect(s.loadPrevMsg("odd", false, 100).seq).toBe(97);
+      expectStoreError(() => s.loadPrevMsg("even", false, 1), "StoreEOF");
+    });
+
+    test("TestStoreSubjectStateConsistency: per-subject first/last follow removals", async () => {
+      const s = await open();
+      for (let i = 0; i < 3; i++) await s.storeMsg("foo", null, null);
+      await s.storeMsg("bar", null, null);
+      expect(s.subjectsState("foo").get("foo")).toEqual({ msgs: 3, first: 1, last: 3 });
+      s.removeMsg(1);
+      expect(s.subjectsState("foo").get("foo")).toEqual({ msgs: 2, first: 2, last: 3 });
+      s.removeMsg(3);
+      expect(s.subjectsState("foo").get("foo")).toEqual({ msgs: 1, first: 2, last: 2 });
+      expect(s.loadLastMsg("foo").seq).toBe(2);
+      s.removeMsg(2);
+      expect(s.subjectsState("foo").size).toBe(0);
+      expectStoreError(() => s.loadLastMsg("foo"), "MsgNotFound");
+      expect(s.loadLastMsg("*").seq).toBe(4);
+    });
+
+    test("TestStoreMaxMsgsPerUpdateBug: lowering max_msgs_per_subject trims every subject", async () => {
+      const s = await open();
+      for (let i = 0; i < 5; i++) for (const x of ["a", "b"]) await s.storeMsg(x, null, null);
+      s.updateConfig({ max_msgs_per_subject: 1 });
+      expect(s.state().msgs).toBe(2);
+      expect(s.loadLastMsg("a").seq).toBe(9);
+      expect(s.loadLastMsg("b").seq).toBe(10);
+    });
+
+    test("TestStoreCompactCleansUpDmap / TestStoreTruncateCleansUpDmap: no stale deletes", async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, null);
+      s.removeMsg(3);
+      s.removeMsg(8);
+      s.compact(5);
+      expect(s.state()).toMatchObject({ firstSeq: 5, msgs: 5, numDeleted: 1, deleted: [8] });
+      s.truncate(7);
+      expect(s.state()).toMatchObject({ firstSeq: 5, lastSeq: 7, msgs: 3, numDeleted: 0 });
+      expect(s.state().deleted).toBeUndefined();
+    });
+
+    test("TestStoreStreamInteriorDeleteAccounting: removing first and interior", async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, enc("x"));
+      s.removeMsg(5);
+      s.removeMsg(1);
+      const st = s.fastState();
+      expect([st.firstSeq, st.msgs, st.numDeleted, st.bytes]).toEqual([2, 8, 1, 8 * h.msgSize("foo", null, enc("x"))]);
+    });
+
+    test("storage update callback reports deltas", async () => {
+      const s = await open({ max_msgs: 2 });
+      const events: [number, number, number, string][] = [];
+      s.registerStorageUpdates((m, b, seq, subj) => events.push([m, b, seq, subj]));
+      const sz = h.msgSize("foo", null, enc("x"));
+      await s.storeMsg("foo", null, enc("x"));
+      await s.storeMsg("foo", null, enc("x"));
+      await s.storeMsg("foo", null, enc("x"));
+      s.purge();
+      // As in Go, the limit's removal is reported before the store that caused it.
+      expect(events).toEqual([[1, sz, 1, "foo"], [1, sz, 2, "foo"], [-1, -sz, 1, "foo"], [1, sz, 3, "foo"], [-2, -2 * sz, 0, ""]]);
+    });
+
+    test("storeRawMsg checks the expected sequence and keeps the given timestamp", async () => {
+      const s = await open();
+      await s.storeRawMsg("foo", null, enc("a"), 1, 42n);
+      await expectRejects(s.storeRawMsg("foo", null, enc("b"), 5, 43n), "SequenceMismatch");
+      await s.storeRawMsg("foo", null, enc("c"), 0, 44n);
+      expect(s.loadMsg(1).ts).toBe(42n);
+      expect(s.loadMsg(2).ts).toBe(44n);
+    });
+
+    test("bad input gives typed errors and leaves the store intact", async () => {
+      const s = await open({ max_msg_size: 10 });
+      await s.storeMsg("ok", null, enc("1"));
+      for (const bad of ["", "foo..bar", "foo.*", "foo.>", "a b", ".foo", "foo."]) {
+        await expectRejects(s.storeMsg(bad, null, null), "BadSubject");
+      }
+      await expectRejects(s.storeMsg("ok", null, Buffer.alloc(20)), "MsgTooLarge");
+      expectStoreError(() => s.numPending(1, "foo..", false), "BadSubject");
+      expect(s.removeMsg(999)).toBe(false);
+      expect(s.state()).toMatchObject({ msgs: 1, lastSeq: 1 });
+      await s.stop();
+      await expectRejects(s.storeMsg("ok", null, null), "StoreClosed");
+      expectStoreError(() => s.loadMsg(1), "StoreClosed");
+      expectStoreError(() => s.removeMsg(1), "StoreClosed");
+    });
+  });
+}
