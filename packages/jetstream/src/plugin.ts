@@ -4,6 +4,7 @@ import { SYSTEM_ACCOUNT, type Account, type NatsServer, type ServerPlugin } from
 import { JsAccount, type JetStreamHost } from "./account/js-account.js";
 import { accountLimitsFrom, type AccountLimits } from "./account/limits.js";
 import { ApiRouter } from "./api/router.js";
+import { ConsumerManager } from "./consumer/index.js";
 import { resolveJetStreamSettings, type JetStreamSettings } from "./plugin-config.js";
 import type { ConsumerManagerFactory } from "./stream/consumer-host.js";
 import { JS_API_LEVEL } from "./stream/metadata.js";
@@ -69,9 +70,16 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
   get log() {
     return this.server!.log;
   }
-  get consumerFactory(): ConsumerManagerFactory | undefined {
-    return this.options.consumerFactory;
+  get consumerFactory(): ConsumerManagerFactory {
+    return this.options.consumerFactory ?? this.defaultConsumerFactory;
   }
+
+  private readonly defaultConsumerFactory: ConsumerManagerFactory = (host, opts) =>
+    new ConsumerManager(host, {
+      storeDir: opts.storeDir,
+      limits: opts.maxAckPending !== undefined && opts.maxAckPending > 0 ? { maxAckPending: opts.maxAckPending } : undefined,
+      warn: (msg) => this.server?.log.warn(msg),
+    });
 
   private need(): JetStreamSettings {
     if (this.settings === undefined) throw new Error("JetStream is not enabled");

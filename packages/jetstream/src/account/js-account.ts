@@ -218,6 +218,7 @@ export class JsAccount {
       consumerDir: cfg.storage === "file" ? join(streamDir, "obs") : undefined,
       consumerFactory: this.host.consumerFactory,
       maxPending: this.host.maxPending,
+      maxAckPending: this.limits.max_ack_pending,
       wouldExceedAccountLimits: (storage, bytes) => this.wouldExceedLimits(storage, bytes),
     });
   }

@@ -1,4 +1,4 @@
-import { isValidSubject, isValidPublishSubject, subjectsCollide, subjectIsSubsetMatch } from "@nats-ts/wire";
+import { isValidSubject, subjectsCollide, subjectIsSubsetMatch } from "@nats-ts/wire";
 import { ApiError, apiErrors } from "../errors/index.js";
 import { checkFields, type FieldKind } from "../util/json-decode.js";
 import { SubjectTransform } from "./subject-transform.js";
@@ -377,6 +377,3 @@ export function checkStreamUpdate(old: StreamConfigJson, update: Partial<StreamC
   }
   return cfg;
 }
-
-/** Whether a publish subject is valid for a republish/transform result. */
-export { isValidPublishSubject };

@@ -31,4 +31,4 @@ export interface ConsumerManagerLike {
 }
 
 /** Creates the consumer manager of a stream; `storeDir` is where its consumers persist state. */
-export type ConsumerManagerFactory = (host: ConsumerHost, opts: { storeDir?: string }) => ConsumerManagerLike;
+export type ConsumerManagerFactory = (host: ConsumerHost, opts: { storeDir?: string; maxAckPending?: number }) => ConsumerManagerLike;

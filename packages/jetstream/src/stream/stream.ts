@@ -20,6 +20,8 @@ export interface StreamContext {
   /** Directory of the stream's consumers' state (file streams only). */
   consumerDir?: string;
   consumerFactory?: ConsumerManagerFactory;
+  /** The account's max_ack_pending limit (-1 = none). */
+  maxAckPending?: number;
   /** Byte budget of one direct get batch when the request sets none (the server's max_pending). */
   maxPending: number;
   /** True when storing `bytes` more would exceed the account's storage limit for this type. */
@@ -62,7 +64,7 @@ export class Stream implements ConsumerHost {
     this.dedupe = new DedupeWindow(BigInt(config.duplicate_window ?? 0));
     this.applyConfig(config);
     if (ctx.consumerFactory !== undefined) {
-      this.consumers = ctx.consumerFactory(this, { storeDir: ctx.consumerDir });
+      this.consumers = ctx.consumerFactory(this, { storeDir: ctx.consumerDir, maxAckPending: ctx.maxAckPending });
     }
   }
 
@@ -291,6 +293,12 @@ export class Stream implements ConsumerHost {
     else if (rollup === "all") {
       this.store.purgeEx("", 0, 1);
       this.notifyPurged();
+    }
+    if (this.cfg.retention === "interest" && this.consumers?.interestDone?.(seq)) {
+      // No consumer wants it: Go skips such messages; the sequence stays used.
+      this.store.removeMsg(seq);
+      pending.then(() => this.respondAck(reply, seq), (err: unknown) => this.storeFailed(reply, err));
+      return;
     }
     pending.then(
       ({ ts }) => {
