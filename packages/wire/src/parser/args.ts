@@ -68,13 +68,15 @@ const SHORT_TOKEN = 12;
 /** buf[start, end) as a UTF-8 string. */
 export function utf8(buf: Buffer, start: number, end: number): string {
   if (end - start <= SHORT_TOKEN) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const b = buf[i];
-      if (b >= 0x80) return (buf as FastSliceBuffer).utf8Slice(start, end);
-      s += String.fromCharCode(b);
+    let bits = 0;
+    for (let i = start; i < end; i++) bits |= buf[i];
+    if (bits < 0x80) {
+      let s = "";
+      let i = start;
+      for (; i + 4 <= end; i += 4) s += String.fromCharCode(buf[i], buf[i + 1], buf[i + 2], buf[i + 3]);
+      for (; i < end; i++) s += String.fromCharCode(buf[i]);
+      return s;
     }
-    return s;
   }
   return (buf as FastSliceBuffer).utf8Slice(start, end);
 }
