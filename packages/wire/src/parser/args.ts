@@ -119,5 +119,7 @@ const JS_SCAN_LIMIT = 96;
 export function indexOfLf(buf: Buffer, from: number, end: number): number {
   const stop = Math.min(end, from + JS_SCAN_LIMIT);
   for (let i = from; i < stop; i++) if (buf[i] === 0x0a) return i;
-  return stop < end ? buf.indexOf(0x0a, stop) : -1;
+  if (stop === end) return -1;
+  const nl = buf.indexOf(0x0a, stop);
+  return nl < end ? nl : -1;
 }
