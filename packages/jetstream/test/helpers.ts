@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NatsServer } from "@nats-ts/core";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager, type JetStreamClient } from "@nats-io/jetstream";
-import { jetstreamPlugin, type JetStreamPluginOptions } from "../src/index.js";
+import { jetstreamPlugin, type JetStreamPlugin, type JetStreamPluginOptions } from "../src/index.js";
 
 export interface JsTestServer {
   server: NatsServer;
@@ -58,5 +58,22 @@ export async function startJs(opts: { jetstream?: Record<string, unknown>; plugi
 export async function apiRequest(nc: NatsConnection, subject: string, body?: unknown): Promise<Record<string, any>> {
   const payload = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
   const msg = await nc.request(subject, payload, { timeout: 2000 });
+  return JSON.parse(msg.string()) as Record<string, any>;
+}
+
+/** The server-side stream object, for checks the client API cannot make. */
+export function serverStream(t: JsTestServer, name: string, account = "$G") {
+  const plugin = t.server.plugin<JetStreamPlugin>("jetstream");
+  return plugin?.account(account)?.lookup(name);
+}
+
+/** Publishes with optional headers via a request and returns the parsed PubAck (or error) JSON. */
+export async function rawPublish(nc: NatsConnection, subject: string, data: string | Uint8Array, hdrs?: Record<string, string>): Promise<Record<string, any>> {
+  let h: MsgHdrs | undefined;
+  if (hdrs !== undefined) {
+    h = headers();
+    for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+  }
+  const msg = await nc.request(subject, data, { timeout: 2000, headers: h });
   return JSON.parse(msg.string()) as Record<string, any>;
 }

@@ -50,6 +50,7 @@ export class Stream implements ConsumerHost {
   private pubAckPrefix = "";
   private lastMsgId = "";
   private closed = false;
+  private dedupeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     config: StreamConfigJson,
@@ -112,6 +113,12 @@ export class Stream implements ConsumerHost {
     const resubscribe = JSON.stringify(config.subjects) !== JSON.stringify(this.cfg.subjects) || config.allow_direct !== this.cfg.allow_direct;
     this.applyConfig(config);
     this.store.updateConfig(storeConfigOf(config));
+    this.dedupe.prune(nowNs());
+    if (this.dedupeTimer !== undefined) {
+      clearTimeout(this.dedupeTimer);
+      this.dedupeTimer = undefined;
+      this.scheduleDedupePrune();
+    }
     if (resubscribe && !this.closed) {
       this.stopSubs();
       this.start();
@@ -125,6 +132,28 @@ export class Stream implements ConsumerHost {
     this.republishTransform = config.republish ? SubjectTransform.create(config.republish.src, config.republish.dest) : undefined;
     const domain = this.domain !== undefined && this.domain !== "" ? `,"domain":${JSON.stringify(this.domain)}` : "";
     this.pubAckPrefix = `{"stream":${JSON.stringify(config.name)}${domain},"seq":`;
+  }
+
+  /** Message ids currently remembered for de-duplication. */
+  get numMsgIds(): number {
+    return this.dedupe.size;
+  }
+
+  private rememberMsgId(id: string, seq: number): void {
+    this.dedupe.remember(id, seq, nowNs());
+    this.scheduleDedupePrune();
+  }
+
+  /** Forgets expired ids even when no new ones arrive (Go's purgeMsgIds timer). */
+  private scheduleDedupePrune(): void {
+    if (this.dedupeTimer !== undefined || this.closed) return;
+    const ms = Math.max(Math.ceil((this.cfg.duplicate_window ?? 0) / 1e6), 10);
+    this.dedupeTimer = setTimeout(() => {
+      this.dedupeTimer = undefined;
+      this.dedupe.prune(nowNs());
+      if (this.dedupe.size > 0) this.scheduleDedupePrune();
+    }, ms);
+    this.dedupeTimer.unref();
   }
 
   /** Rebuilds the duplicate window from messages stored within it (after recovery). */
@@ -146,6 +175,7 @@ export class Stream implements ConsumerHost {
       if (id !== undefined && id !== "") {
         this.dedupe.remember(id, sm.seq, sm.ts);
         this.lastMsgId = id;
+        this.scheduleDedupePrune();
       }
     }
   }
@@ -245,7 +275,7 @@ export class Stream implements ConsumerHost {
     if (cfg.retention === "interest" && (this.consumers === undefined || this.consumers.count === 0)) {
       const seq = this.store.skipMsg(0);
       this.lastMsgId = msgId;
-      if (msgId !== "") this.dedupe.remember(msgId, seq, nowNs());
+      if (msgId !== "") this.rememberMsgId(msgId, seq);
       return this.respondAck(reply, seq);
     }
     if (this.ctx.wouldExceedAccountLimits(cfg.storage, subject.length + hdr.length + payload.length)) {
@@ -288,11 +318,10 @@ export class Stream implements ConsumerHost {
       return;
     }
     this.lastMsgId = msgId;
-    if (msgId !== "") this.dedupe.remember(msgId, seq, nowNs());
+    if (msgId !== "") this.rememberMsgId(msgId, seq);
     if (rollup === "sub") this.store.purgeEx(subject, 0, 1);
     else if (rollup === "all") {
-      this.store.purgeEx("", 0, 1);
-      this.notifyPurged();
+      this.purge({ keep: 1 });
     }
     if (this.cfg.retention === "interest" && this.consumers?.interestDone?.(seq)) {
       // No consumer wants it: Go skips such messages; the sequence stays used.
@@ -339,7 +368,15 @@ export class Stream implements ConsumerHost {
 
   /** Purges messages (Go's mset.purge); returns how many were removed. */
   purge(req: { filter?: string; seq?: number; keep?: number }): number {
-    const purged = req.filter || req.seq || req.keep ? this.store.purgeEx(req.filter ?? "", req.seq ?? 0, req.keep ?? 0) : this.store.purge();
+    const all = !req.filter || req.filter === ">";
+    let purged: number;
+    if (all && !req.seq && req.keep) {
+      // Keep the last N messages of the whole stream (Go's PurgeEx for an empty filter); the
+      // store's purgeEx would keep N per subject here.
+      const st = this.store.fastState();
+      purged = req.keep >= st.msgs ? 0 : this.store.compact(st.lastSeq - req.keep + 1);
+    } else if (req.filter || req.seq || req.keep) purged = this.store.purgeEx(req.filter ?? "", req.seq ?? 0, req.keep ?? 0);
+    else purged = this.store.purge();
     if (!req.filter && !req.seq && !req.keep) this.lastMsgId = "";
     this.notifyPurged();
     return purged;
@@ -359,6 +396,7 @@ export class Stream implements ConsumerHost {
   async stop(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.dedupeTimer !== undefined) clearTimeout(this.dedupeTimer);
     this.stopSubs();
     await this.consumers?.stop();
     await this.store.stop();
@@ -367,6 +405,7 @@ export class Stream implements ConsumerHost {
   /** Stops and removes everything the stream stored. */
   async delete(): Promise<void> {
     this.closed = true;
+    if (this.dedupeTimer !== undefined) clearTimeout(this.dedupeTimer);
     this.stopSubs();
     await this.consumers?.delete();
     await this.store.delete();

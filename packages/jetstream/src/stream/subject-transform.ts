@@ -4,7 +4,7 @@ type DestPart = { literal: string } | { wildcard: number } | { rest: true };
 
 /**
  * A subject mapping from `src` (may hold wildcards) to `dest`, where `dest` refers to the
- * source's wildcards with `{{wildcard(N)}}`, `$N`, positional `*`, or a trailing `>`
+ * source's wildcards with `{{wildcard(N)}}` or `$N`, and a trailing `>` for the source's `>`
  * (Go's SubjectTransform, the subset streams use).
  *
  * @example
@@ -26,21 +26,19 @@ export class SubjectTransform {
     const srcTokens = source.split(".");
     const wildcardCount = srcTokens.filter((t) => t === "*").length;
     const srcHasRest = srcTokens[srcTokens.length - 1] === ">";
+    const destTokens = dest.split(".");
+    // Go: a valid destination has no '*' and has a '>' exactly when the source has one.
+    if (!isValidSubject(dest) || destTokens.includes("*") || srcHasRest !== (destTokens[destTokens.length - 1] === ">")) {
+      throw new Error("invalid subject");
+    }
     const parts: DestPart[] = [];
-    let positional = 0;
-    const tokens = dest.split(".");
+    const tokens = destTokens;
     for (let i = 0; i < tokens.length; i++) {
       const tok = tokens[i];
       if (tok === "") throw new Error("invalid mapping destination: empty token");
       if (tok === ">") {
         if (i !== tokens.length - 1 || !srcHasRest) throw new Error("invalid mapping destination: wildcard mismatch");
         parts.push({ rest: true });
-        continue;
-      }
-      if (tok === "*") {
-        positional++;
-        if (positional > wildcardCount) throw new Error("invalid mapping destination: wildcard mismatch");
-        parts.push({ wildcard: positional });
         continue;
       }
       const fn = /^\{\{\s*wildcard\s*\(\s*(\d+)\s*\)\s*\}\}$/i.exec(tok) ?? /^\$(\d+)$/.exec(tok);
