@@ -1,8 +1,10 @@
 import type { ClientConnection, ConnectionSnapshot, NatsServer, ServerPlugin } from "@nats-ts/core";
 import { MonitorContext } from "./context.js";
+import { DASHBOARD_HTML } from "./dashboard.js";
 import { SystemEvents } from "./events/system-events.js";
 import { MonitorHttpServer, normaliseBasePath, type ExtraPage } from "./http-server.js";
 import type { JetStreamStatsProvider } from "./jetstream-provider.js";
+import { prometheusMetrics } from "./prometheus.js";
 import { UsageTracker } from "./tracker.js";
 
 export interface MonitorOptions {
@@ -77,6 +79,10 @@ export class MonitorPlugin implements ServerPlugin {
     }
     if (server.opts.httpPort !== 0) {
       const extras: ExtraPage[] = [];
+      if (options.dashboard !== false) extras.push({ path: "/dashboard", contentType: "text/html; charset=utf-8", render: () => DASHBOARD_HTML });
+      if (options.prometheus === true) {
+        extras.push({ path: "/metrics", contentType: "text/plain; version=0.0.4; charset=utf-8", render: () => prometheusMetrics(ctx) });
+      }
       this.http = new MonitorHttpServer(ctx, extras, options.prometheus === true);
       ctx.httpPort = await this.http.listen(server.opts.httpHost ?? server.opts.host, server.opts.httpPort);
     }
