@@ -216,7 +216,8 @@ export class ConsumerManager {
       consumerName = tokens[5];
       if (tokens.length > 6) filtered = tokens.slice(6).join(".");
     }
-    if (body.stream_name !== stream) throw jsError("JSStreamMismatchErr");
+    const subjectStream = op === "DURABLE.CREATE" ? tokens[5] : tokens[4];
+    if (body.stream_name !== subjectStream) throw jsError("JSStreamMismatchErr");
     if (consumerName !== "" && /[\\/]/.test(consumerName)) throw jsError("JSConsumerNameContainsPathSeparatorsErr");
     const cfg = parseConsumerConfig(cfgRaw);
     if (kind === "durable") {

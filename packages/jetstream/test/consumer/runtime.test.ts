@@ -201,14 +201,21 @@ describe("consumer API through a real client", () => {
     const adv = collect(h, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.d", 1, 3000);
     await h.nc.flush();
     const c = await jetstream(h.nc).consumers.get("S", "d");
-    const first = await c.next({ expires: 1000 });
-    expect(first?.info.deliveryCount).toBe(1);
+    // fetch without heartbeats: the consumer's timers run on the manual clock
+    const one = async () => {
+      const out: any[] = [];
+      for await (const m of await c.fetch({ max_messages: 1, expires: 1000 })) out.push(m);
+      return out[0];
+    };
+    expect((await one())?.info.deliveryCount).toBe(1);
     clock.advance(1_100_000_000n);
-    const second = await c.next({ expires: 1000 });
-    expect(second?.info.deliveryCount).toBe(2);
+    expect((await one())?.info.deliveryCount).toBe(2);
     clock.advance(1_100_000_000n);
-    const none = await c.next({ expires: 200 });
-    expect(none).toBeNull();
+    // a no_wait request makes the consumer look at the redelivery queue: nothing left to send
+    const reply = collect(h, "_INBOX.last", 1);
+    await h.nc.flush();
+    h.nc.publish("$JS.API.CONSUMER.MSG.NEXT.S.d", JSON.stringify({ batch: 1, no_wait: true }), { reply: "_INBOX.last" });
+    expect((await reply)[0].headers?.code).toBe(404);
     const [a] = await adv;
     expect(a.json<any>()).toMatchObject({ type: "io.nats.jetstream.advisory.v1.max_deliver", stream: "S", consumer: "d", stream_seq: 1, deliveries: 2 });
     const info = await m.consumers.info("S", "d");
