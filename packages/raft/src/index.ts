@@ -1,6 +1,6 @@
 export * from "./core/types.js";
 export { RaftCore } from "./core/raft.js";
-export type { RaftOptions, RaftStorageState, PeerHealth, ProposalTicket } from "./core/raft.js";
+export type { RaftOptions, RaftStorageState, PeerHealth, ProposalTicket } from "./core/options.js";
 export { SeededRng } from "./core/rng.js";
 export type { MembershipChange } from "./core/membership.js";
 export { encodeMembershipChange, decodeMembershipChange, quorum } from "./core/membership.js";

@@ -1,3 +1,6 @@
+import type { PeerHealth } from "./options.js";
+import type { NodeId } from "./types.js";
+
 /**
  * How the leader replicates to one peer (etcd's Progress): `probe` sends one append at a
  * time until it finds where the logs match, `replicate` streams optimistically up to an
@@ -88,4 +91,17 @@ export class Progress {
         return true;
     }
   }
+}
+
+/** How the leader reports one peer: current means heard from lately and fully committed. */
+export function peerHealth(id: NodeId, pr: Progress, voter: boolean, now: number, commit: number, electionTicks: number): PeerHealth {
+  return {
+    id,
+    voter,
+    match: pr.match,
+    next: pr.next,
+    state: pr.state,
+    lastContactTicks: now - pr.lastContact,
+    current: pr.match >= commit && now - pr.lastContact <= electionTicks,
+  };
 }

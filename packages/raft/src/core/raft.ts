@@ -1,15 +1,17 @@
 import { RaftLog } from "./log.js";
 import {
-  applyMembershipChange,
   cloneMembership,
   decodeMembershipChange,
-  emptyMembership,
   encodeMembershipChange,
   isNoopChange,
   quorum,
   type MembershipChange,
 } from "./membership.js";
-import { Progress, type ProgressState } from "./progress.js";
+import { replicationLimits, type PeerHealth, type ProposalTicket, type RaftOptions, type RaftStorageState, type ReplicationLimits } from "./options.js";
+import { MembershipLog } from "./membership-log.js";
+import { Progress, peerHealth } from "./progress.js";
+import { SnapshotAssembler } from "./snapshot-assembler.js";
+import { tallyVotes, type VoteOutcome } from "./votes.js";
 import type {
   AppendRequest,
   AppendResponse,
@@ -23,60 +25,10 @@ import type {
   Role,
   Snapshot,
   SnapshotChunk,
-  SnapshotMeta,
   SnapshotResponse,
   VoteRequest,
   VoteResponse,
 } from "./types.js";
-
-/** Static settings of one RAFT node. Times are in ticks. */
-export interface RaftOptions {
-  id: NodeId;
-  rng: Rng;
-  /** A follower campaigns after a random timeout in [electionTicks, 2*electionTicks). */
-  electionTicks?: number;
-  heartbeatTicks?: number;
-  /** Batching limits for one append message. */
-  maxEntriesPerMessage?: number;
-  maxBytesPerMessage?: number;
-  /** Appends in flight per follower before the leader waits for acknowledgements. */
-  maxInflight?: number;
-  snapshotChunkBytes?: number;
-}
-
-/** What the node recovered from durable storage (all empty for a brand new node). */
-export interface RaftStorageState {
-  hardState?: HardState;
-  snapshot?: Snapshot | null;
-  entries?: Entry[];
-  /** Membership of a brand new group; ignored when storage is not empty. */
-  bootstrap?: Membership;
-}
-
-/** Replication status of one peer, as the leader sees it. */
-export interface PeerHealth {
-  id: NodeId;
-  voter: boolean;
-  match: number;
-  next: number;
-  state: ProgressState;
-  /** Ticks since the leader last heard from this peer. */
-  lastContactTicks: number;
-  /** Heard from recently and has every committed entry. */
-  current: boolean;
-}
-
-/** Result of an accepted proposal: it is committed when this index applies with this term. */
-export interface ProposalTicket {
-  index: number;
-  term: number;
-}
-
-interface IncomingSnapshot {
-  meta: SnapshotMeta;
-  received: number;
-  chunks: Uint8Array[];
-}
 
 interface HandedOut {
   stableIndex: number;
@@ -103,10 +55,7 @@ export class RaftCore {
   private readonly rng: Rng;
   private readonly electionTicks: number;
   private readonly heartbeatTicks: number;
-  private readonly maxEntries: number;
-  private readonly maxBytes: number;
-  private readonly maxInflight: number;
-  private readonly chunkBytes: number;
+  private readonly limits: ReplicationLimits;
 
   private _term = 0;
   private _vote: NodeId | null = null;
@@ -115,10 +64,7 @@ export class RaftCore {
   private _commit = 0;
   private _applied = 0;
   private _recovering = false;
-  private _membership: Membership = emptyMembership();
-  /** Committed membership changes after the snapshot point, for snapshot metadata. */
-  private membershipHistory: { index: number; membership: Membership }[] = [];
-  private snapshotMembership: Membership = emptyMembership();
+  private readonly conf = new MembershipLog();
   private snapshotData: Uint8Array = EMPTY;
 
   private now = 0;
@@ -133,7 +79,7 @@ export class RaftCore {
   /** Send new entries to followers at the next ready(); `true` also sends empty appends. */
   private needBroadcast = false;
   private needCommitBroadcast = false;
-  private incoming: IncomingSnapshot | null = null;
+  private readonly incoming = new SnapshotAssembler();
   private pendingInstall: Snapshot | null = null;
 
   private msgs: Message[] = [];
@@ -147,18 +93,14 @@ export class RaftCore {
     this.rng = opts.rng;
     this.electionTicks = opts.electionTicks ?? 10;
     this.heartbeatTicks = opts.heartbeatTicks ?? 1;
-    this.maxEntries = opts.maxEntriesPerMessage ?? 256;
-    this.maxBytes = opts.maxBytesPerMessage ?? 1 << 20;
-    this.maxInflight = opts.maxInflight ?? 64;
-    this.chunkBytes = opts.snapshotChunkBytes ?? 256 * 1024;
+    this.limits = replicationLimits(opts);
 
     const hs = storage.hardState;
     const snap = storage.snapshot ?? null;
     const entries = storage.entries ?? [];
     if (snap) {
       this.log.restore(snap.meta.index, snap.meta.term);
-      this.snapshotMembership = cloneMembership(snap.meta.membership);
-      this._membership = cloneMembership(snap.meta.membership);
+      this.conf.reset(snap.meta.membership);
       this.snapshotData = snap.data;
       this._applied = snap.meta.index;
     }
@@ -214,7 +156,7 @@ export class RaftCore {
     return this._recovering;
   }
   get membership(): Membership {
-    return this._membership;
+    return this.conf.current;
   }
   isLeader(): boolean {
     return this._role === "leader";
@@ -234,12 +176,7 @@ export class RaftCore {
 
   /** Membership as of committed index `index` (must not be below the snapshot point). */
   membershipAt(index: number): Membership {
-    let m = this.snapshotMembership;
-    for (const h of this.membershipHistory) {
-      if (h.index > index) break;
-      m = h.membership;
-    }
-    return m;
+    return this.conf.at(index);
   }
 
   // ---- inputs ----
@@ -267,7 +204,7 @@ export class RaftCore {
    */
   proposeMembershipChange(change: MembershipChange): boolean {
     if (this._role !== "leader" || this.transferee !== null || change.op === "bootstrap") return false;
-    if (isNoopChange(this._membership, change)) return true;
+    if (isNoopChange(this.conf.current, change)) return true;
     this.requestedChanges.push(change);
     this.maybeProposeMembershipChange();
     return true;
@@ -275,7 +212,7 @@ export class RaftCore {
 
   /** Starts a leadership transfer to `target`; false when not possible. */
   transferLeadership(target: NodeId): boolean {
-    if (this._role !== "leader" || target === this.id || !this._membership.voters.includes(target)) return false;
+    if (this._role !== "leader" || target === this.id || !this.conf.current.voters.includes(target)) return false;
     const pr = this.progress.get(target);
     if (!pr) return false;
     this.transferee = target;
@@ -290,7 +227,7 @@ export class RaftCore {
     if (this._role !== "leader") return false;
     let best: NodeId | null = null;
     let bestMatch = -1;
-    for (const v of this._membership.voters) {
+    for (const v of this.conf.current.voters) {
       const pr = this.progress.get(v);
       if (v === this.id || !pr || !pr.recentActive) continue;
       if (pr.match > bestMatch) {
@@ -320,8 +257,7 @@ export class RaftCore {
     if (term === undefined) throw new Error(`snapshot index ${index} not in log`);
     const membership = cloneMembership(this.membershipAt(index));
     this.log.compact(index, term);
-    this.snapshotMembership = membership;
-    this.membershipHistory = this.membershipHistory.filter((h) => h.index > index);
+    this.conf.compact(index);
     this.snapshotData = data;
     return { meta: { index, term, membership }, data };
   }
@@ -451,19 +387,8 @@ export class RaftCore {
   /** Replication status of every peer (leader only; empty otherwise). */
   health(): PeerHealth[] {
     if (this._role !== "leader") return [];
-    const out: PeerHealth[] = [];
-    for (const [id, pr] of this.progress) {
-      out.push({
-        id,
-        voter: this._membership.voters.includes(id),
-        match: pr.match,
-        next: pr.next,
-        state: pr.state,
-        lastContactTicks: this.now - pr.lastContact,
-        current: pr.match >= this._commit && this.now - pr.lastContact <= this.electionTicks,
-      });
-    }
-    return out;
+    const voters = this.conf.current.voters;
+    return [...this.progress].map(([id, pr]) => peerHealth(id, pr, voters.includes(id), this.now, this._commit, this.electionTicks));
   }
 
   // ---- elections ----
@@ -473,7 +398,7 @@ export class RaftCore {
   }
 
   private promotable(): boolean {
-    return this._membership.voters.includes(this.id) && !this._recovering;
+    return this.conf.current.voters.includes(this.id) && !this._recovering;
   }
 
   private resetRandomizedTimeout(): void {
@@ -526,7 +451,7 @@ export class RaftCore {
       else this.becomeLeader();
       return;
     }
-    for (const v of this._membership.voters) {
+    for (const v of this.conf.current.voters) {
       if (v === this.id) continue;
       this.send({
         type: "vote",
@@ -541,19 +466,9 @@ export class RaftCore {
     }
   }
 
-  private recordVote(from: NodeId, granted: boolean): "won" | "lost" | "pending" {
+  private recordVote(from: NodeId, granted: boolean): VoteOutcome {
     if (!this.votes.has(from)) this.votes.set(from, granted);
-    let yes = 0;
-    let no = 0;
-    for (const v of this._membership.voters) {
-      const g = this.votes.get(v);
-      if (g === true) yes++;
-      else if (g === false) no++;
-    }
-    const q = quorum(this._membership.voters);
-    if (yes >= q) return "won";
-    if (no >= q) return "lost";
-    return "pending";
+    return tallyVotes(this.votes, this.conf.current.voters);
   }
 
   private handleVote(m: VoteRequest): void {
@@ -604,7 +519,7 @@ export class RaftCore {
   // ---- leader ----
 
   private members(): NodeId[] {
-    return [...this._membership.voters, ...this._membership.observers];
+    return [...this.conf.current.voters, ...this.conf.current.observers];
   }
 
   private tickLeader(): void {
@@ -629,7 +544,7 @@ export class RaftCore {
   /** Check-quorum: did a majority of voters answer during the last election timeout? */
   private quorumActive(): boolean {
     let active = 0;
-    for (const v of this._membership.voters) {
+    for (const v of this.conf.current.voters) {
       if (v === this.id) active++;
       else {
         const pr = this.progress.get(v);
@@ -637,7 +552,7 @@ export class RaftCore {
       }
     }
     for (const pr of this.progress.values()) pr.recentActive = false;
-    return active >= quorum(this._membership.voters);
+    return active >= quorum(this.conf.current.voters);
   }
 
   private appendLocal(type: Entry["type"], data: Uint8Array): { index: number; term: number } {
@@ -652,7 +567,7 @@ export class RaftCore {
     if (this.pendingConfIndex > this._commit) return;
     while (this.requestedChanges.length > 0) {
       const change = this.requestedChanges[0];
-      if (isNoopChange(this._membership, change)) {
+      if (isNoopChange(this.conf.current, change)) {
         this.requestedChanges.shift();
         continue;
       }
@@ -671,7 +586,7 @@ export class RaftCore {
   }
 
   private maybeSendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
-    if (pr.isPaused(this.maxInflight)) return false;
+    if (pr.isPaused(this.limits.maxInflight)) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === undefined) {
@@ -679,7 +594,7 @@ export class RaftCore {
       return false;
     }
     const last = this.log.lastIndex();
-    const entries = this.log.slice(pr.next, last, this.maxBytes, this.maxEntries);
+    const entries = this.log.slice(pr.next, last, this.limits.maxBytes, this.limits.maxEntries);
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send({
       type: "append",
@@ -705,7 +620,7 @@ export class RaftCore {
   private sendSnapshotChunk(to: NodeId, pr: Progress): void {
     if (pr.state !== "snapshot" || pr.pendingSnapshot !== this.log.snapIndex) pr.becomeSnapshot(this.log.snapIndex);
     const data = this.snapshotData;
-    const chunk = data.subarray(pr.snapshotOffset, pr.snapshotOffset + this.chunkBytes);
+    const chunk = data.subarray(pr.snapshotOffset, pr.snapshotOffset + this.limits.chunkBytes);
     this.send({
       type: "snapshot",
       term: this._term,
@@ -714,7 +629,7 @@ export class RaftCore {
       meta: {
         index: this.log.snapIndex,
         term: this.log.snapTerm,
-        membership: cloneMembership(this.snapshotMembership),
+        membership: cloneMembership(this.conf.compacted),
       },
       offset: pr.snapshotOffset,
       total: data.length,
@@ -748,7 +663,7 @@ export class RaftCore {
       }
       return;
     }
-    const wasPaused = pr.isPaused(this.maxInflight);
+    const wasPaused = pr.isPaused(this.limits.maxInflight);
     if (!pr.maybeUpdate(m.index)) return;
     if (pr.state === "probe") pr.becomeReplicate();
     else if (pr.state === "snapshot" && pr.match >= pr.pendingSnapshot) {
@@ -770,7 +685,7 @@ export class RaftCore {
     if (!pr) return;
     this.touch(pr);
     pr.probeSent = false;
-    if (pr.state === "replicate" && pr.inflight.length >= this.maxInflight) pr.inflight.shift();
+    if (pr.state === "replicate" && pr.inflight.length >= this.limits.maxInflight) pr.inflight.shift();
     if (pr.state === "snapshot") this.sendSnapshotChunk(from, pr);
     else if (pr.match < this.log.lastIndex()) this.maybeSendAppend(from, pr, true);
   }
@@ -790,12 +705,12 @@ export class RaftCore {
 
   /** Commits the highest index stored on a quorum, if it belongs to the current term. */
   private maybeCommit(): boolean {
-    const matches = this._membership.voters.map((v) =>
+    const matches = this.conf.current.voters.map((v) =>
       v === this.id ? this.stableIndex : (this.progress.get(v)?.match ?? 0),
     );
     if (matches.length === 0) return false;
     matches.sort((a, b) => b - a);
-    const candidate = matches[quorum(this._membership.voters) - 1];
+    const candidate = matches[quorum(this.conf.current.voters) - 1];
     if (candidate > this._commit && this.log.term(candidate) === this._term) {
       this.commitTo(candidate);
       return true;
@@ -828,28 +743,18 @@ export class RaftCore {
   }
 
   private handleSnapshotChunk(m: SnapshotChunk): void {
-    const ack = (offset: number, reject: boolean): void =>
-      this.send({ type: "snapshotResp", term: this._term, from: this.id, to: m.from, index: m.meta.index, offset, reject });
     if (m.meta.index <= this._commit) {
-      this.incoming = null;
+      this.incoming.reset();
       this.send({ type: "appendResp", term: this._term, from: this.id, to: m.from, index: this._commit, reject: false, hint: 0 });
       return;
     }
-    if (m.offset === 0) this.incoming = { meta: m.meta, received: 0, chunks: [] };
-    const inc = this.incoming;
-    if (!inc || inc.meta.index !== m.meta.index || inc.meta.term !== m.meta.term || m.offset !== inc.received) {
-      ack(inc && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term ? inc.received : 0, false);
-      return;
+    const result = this.incoming.accept(m);
+    if (result.done) {
+      this.installSnapshot(result.done);
+      this.send({ type: "appendResp", term: this._term, from: this.id, to: m.from, index: this.log.lastIndex(), reject: false, hint: 0 });
+    } else {
+      this.send({ type: "snapshotResp", term: this._term, from: this.id, to: m.from, index: m.meta.index, offset: result.next, reject: false });
     }
-    inc.chunks.push(m.data);
-    inc.received += m.data.length;
-    if (!m.done) {
-      ack(inc.received, false);
-      return;
-    }
-    this.incoming = null;
-    this.installSnapshot({ meta: m.meta, data: concat(inc.chunks, inc.received) });
-    this.send({ type: "appendResp", term: this._term, from: this.id, to: m.from, index: this.log.lastIndex(), reject: false, hint: 0 });
   }
 
   private installSnapshot(snap: Snapshot): void {
@@ -862,9 +767,7 @@ export class RaftCore {
     this.log.restore(index, term);
     this.stableIndex = index;
     this._commit = index;
-    this.snapshotMembership = cloneMembership(membership);
-    this._membership = cloneMembership(membership);
-    this.membershipHistory = [];
+    this.conf.reset(membership);
     this.snapshotData = snap.data;
     this.pendingInstall = snap;
   }
@@ -878,16 +781,14 @@ export class RaftCore {
     for (const e of this.log.slice(from, index)) {
       if (e.type !== "conf") continue;
       const change = decodeMembershipChange(e.data);
-      const next = applyMembershipChange(this._membership, change);
-      this._membership = next;
-      this.membershipHistory.push({ index: e.index, membership: next });
+      this.conf.commit(e.index, change);
       this.onMembershipCommitted(change);
     }
     if (this._role === "leader") this.maybeProposeMembershipChange();
   }
 
   private onMembershipCommitted(change: MembershipChange): void {
-    this.requestedChanges = this.requestedChanges.filter((c) => !isNoopChange(this._membership, c));
+    this.requestedChanges = this.requestedChanges.filter((c) => !isNoopChange(this.conf.current, c));
     if (this._role !== "leader") return;
     const members = new Set(this.members());
     for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
@@ -907,15 +808,4 @@ export class RaftCore {
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit && a.recovering === b.recovering;
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { isNoopChange, type MembershipChange } from "../core/membership.js";
-import { RaftCore, type PeerHealth, type ProposalTicket, type RaftOptions } from "../core/raft.js";
+import type { PeerHealth, ProposalTicket, RaftOptions } from "../core/options.js";
+import { RaftCore } from "../core/raft.js";
 import { SeededRng } from "../core/rng.js";
 import type { Entry, Membership, NodeId, Rng, Role } from "../core/types.js";
 import type { Transport } from "./transport.js";

@@ -1,4 +1,5 @@
-import { RaftCore, type RaftOptions } from "../core/raft.js";
+import type { RaftOptions } from "../core/options.js";
+import { RaftCore } from "../core/raft.js";
 import { SeededRng } from "../core/rng.js";
 import type { Entry, HardState, Membership, NodeId, Ready, Snapshot } from "../core/types.js";
 import { KvStore } from "./kv.js";

@@ -1,4 +1,5 @@
-import { RaftCore, type RaftOptions } from "../../src/core/raft.js";
+import type { RaftOptions } from "../../src/core/options.js";
+import { RaftCore } from "../../src/core/raft.js";
 import { SeededRng } from "../../src/core/rng.js";
 import type { Entry, HardState, Membership, Message, NodeId, Snapshot } from "../../src/core/types.js";
 
