@@ -44,6 +44,7 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
 const FANOUT = 128;
+const KEEP_LINE_BUFFER = 1024;
 
 export abstract class FrameParser {
   /** Longest control line argument accepted, in bytes. */
@@ -195,6 +196,8 @@ export abstract class FrameParser {
           i = nl + 1;
           this.state = ST_OP_NAME;
           this.onControlLine(this.op, buf, start, end);
+          // Keep a small buffer for the next split line; let a big one go (idle connections stay light).
+          if (assembled && buf.length > KEEP_LINE_BUFFER) this.lineBuf = null;
           break;
         }
         case ST_SKIP_LINE: {
