@@ -135,11 +135,11 @@ describe("publish path", () => {
     expect((await apiRequest(t.nc, "$JS.API.STREAM.MSG.DELETE.SEAL", { seq: 1 })).error).toEqual(err(500, 10057, "message delete not permitted"));
     expect((await apiRequest(t.nc, "$JS.API.STREAM.PURGE.SEAL")).error).toEqual(err(500, 10110, "stream purge not permitted"));
     await expect(t.jsm.streams.update("SEAL", { deny_delete: false })).rejects.toThrow("stream configuration update can not cancel deny message deletes");
-    const sealed = await t.jsm.streams.update("SEAL", { sealed: true });
+    const sealed = await t.jsm.streams.update("SEAL", { sealed: true } as Record<string, unknown>);
     expect(sealed.config.sealed).toBe(true);
     expect(sealed.config.discard).toBe("new");
     expect((await rawPublish(t.nc, "seal", "2")).error).toEqual(err(400, 10109, "invalid operation on sealed stream"));
-    await expect(t.jsm.streams.update("SEAL", { sealed: false })).rejects.toThrow("stream configuration update can not unseal a sealed stream");
+    await expect(t.jsm.streams.update("SEAL", { sealed: false } as Record<string, unknown>)).rejects.toThrow("stream configuration update can not unseal a sealed stream");
     const create = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.SEALNEW", { name: "SEALNEW", sealed: true });
     expect(create.error).toEqual(err(500, 10052, "stream configuration for create can not be sealed"));
   });
