@@ -1,0 +1,37 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+let dir: string;
+let cli: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "raft-cli-"));
+  cli = join(dir, "sim.mjs");
+  await build({ entryPoints: [join(import.meta.dirname, "../src/sim/cli.ts")], bundle: true, platform: "node", format: "esm", outfile: cli, logLevel: "warning" });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]): string => execFileSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+
+describe("sim CLI", () => {
+  test("reports seeds, steps, faults and invariant checks", () => {
+    const out = run("--seeds", "3", "--steps", "3000");
+    expect(out).toMatch(/seeds run: +3 \(1\.\.3\)/);
+    expect(out).toMatch(/steps: +\d+/);
+    expect(out).toMatch(/faults injected: +\d+/);
+    expect(out).toMatch(/invariant checks: +[1-9]\d*/);
+    expect(out).toMatch(/result: +OK/);
+  });
+
+  test("the same seed prints the same run", () => {
+    const strip = (s: string): string => s.replace(/OK in .*/, "");
+    expect(strip(run("--seed", "77", "--steps", "4000"))).toBe(strip(run("--seed", "77", "--steps", "4000")));
+  });
+
+  test("bad arguments exit non-zero with a message", () => {
+    expect(() => execFileSync(process.execPath, [cli, "--steps", "x"], { stdio: "pipe" })).toThrow(/--steps must be/);
+  });
+});
