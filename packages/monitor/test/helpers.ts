@@ -79,3 +79,11 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Go's tests poll each endpoint twice ("mode" 0: HTTP, 1: the server function). This returns both
+ * answers so a test checks the same expectations on each.
+ */
+export async function bothModes<T>(h: Harness, path: string, direct: () => T): Promise<T[]> {
+  return [(await h.json(path)) as T, JSON.parse(JSON.stringify(direct())) as T];
+}
