@@ -182,7 +182,7 @@ describe("stream API", () => {
     await t.js.publish("get.b", "b1");
     await t.js.publish("get.a", "a2");
     expect((await t.jsm.streams.getMessage("GET", { last_by_subj: "get.a" }))?.string()).toBe("a2");
-    expect((await t.jsm.streams.getMessage("GET", { next_by_subj: "get.b", seq: 1 }))?.seq).toBe(2);
+    expect((await t.jsm.streams.getMessage("GET", { next_by_subj: "get.b", seq: 1 } as Record<string, unknown> as { seq: number }))?.seq).toBe(2);
     const raw = await apiRequest(t.nc, "$JS.API.STREAM.MSG.GET.GET", { seq: 1 });
     expect(raw.type).toBe(T("stream_msg_get_response"));
     expect(raw.message).toMatchObject({ subject: "get.a", seq: 1, data: Buffer.from("a1").toString("base64") });
