@@ -1,4 +1,6 @@
-import { ConfError, confPosition, parseDuration, type ConfMap, type ConfValue } from "./conf/index.js";
+import { parseDuration, type ConfMap, type ConfValue } from "./conf/index.js";
+import { accountsFromConf, authorizationFromConf, mappingsFromConf, tlsFromConf } from "./conf-auth.js";
+import { asString, blockReader, describe, failAt, isMap, type BlockReader } from "./conf-values.js";
 import type { ServerOptionsInput } from "./options.js";
 
 /**
@@ -6,10 +8,6 @@ import type { ServerOptionsInput } from "./options.js";
  * under `options.blocks` as parsed; the server warns about any block no plugin reads.
  */
 const PLUGIN_BLOCKS = new Set([
-  "accounts",
-  "system_account",
-  "system",
-  "tls",
   "cluster",
   "gateway",
   "leafnodes",
@@ -17,7 +15,6 @@ const PLUGIN_BLOCKS = new Set([
   "websocket",
   "ws",
   "mqtt",
-  "mappings",
   "operator",
   "operators",
   "resolver",
@@ -33,7 +30,7 @@ const PLUGIN_BLOCKS = new Set([
 /** The result of reading a conf file into options: the options, plus what was ignored. */
 export interface ConfOptionsResult {
   options: ServerOptionsInput;
-  /** Unknown top-level keys, each as `file:line:col: unknown field "x"`. */
+  /** Unknown keys (keys only used as variables excepted), each as `file:line:col: unknown field "x"`. */
   warnings: string[];
 }
 
@@ -42,6 +39,9 @@ type Setter = (value: ConfValue, ctx: FieldContext) => void;
 interface FieldContext {
   opts: Record<string, unknown>;
   key: string;
+  /** The map the key is in, for errors located inside nested blocks. */
+  container: ConfMap;
+  reader: BlockReader;
   fail(reason: string): never;
 }
 
@@ -117,32 +117,25 @@ const FIELDS: Record<string, Setter> = {
   ports_file_dir: str("portsFileDir"),
   no_auth_user: str("noAuthUser"),
   authorization: (v, ctx) => {
-    if (!isMap(v)) return ctx.fail(`expected a map for "authorization", got ${describe(v)}`);
-    const auth: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(v)) {
-      const sub = { ...ctx, key: k, fail: (reason: string): never => failAt(v, k, reason) };
-      switch (k.toLowerCase()) {
-        case "token":
-          auth.token = stringValue(val, sub);
-          break;
-        case "user":
-        case "username":
-          auth.user = stringValue(val, sub);
-          break;
-        case "pass":
-        case "password":
-          auth.password = stringValue(val, sub);
-          break;
-        case "timeout":
-          if (typeof val !== "number") sub.fail(`expected a number of seconds for "timeout", got ${describe(val)}`);
-          auth.timeout = val;
-          break;
-        default:
-          // users, permissions, nkeys, callouts: richer authorization kept for the accounts layer.
-          addBlock(ctx.opts, "authorization", v);
-      }
-    }
-    ctx.opts.authorization = auth;
+    ctx.opts.authorization = authorizationFromConf(ctx.container, ctx.key, v, ctx.reader);
+  },
+  accounts: (v, ctx) => {
+    ctx.opts.accounts = accountsFromConf(ctx.container, ctx.key, v, ctx.reader);
+  },
+  system_account: (v, ctx) => {
+    ctx.opts.systemAccount = asString(ctx.container, ctx.key, v);
+  },
+  system: (v, ctx) => {
+    ctx.opts.systemAccount = asString(ctx.container, ctx.key, v);
+  },
+  mappings: (v, ctx) => {
+    ctx.opts.mappings = mappingsFromConf(ctx.container, ctx.key, v, ctx.reader);
+  },
+  maps: (v, ctx) => {
+    ctx.opts.mappings = mappingsFromConf(ctx.container, ctx.key, v, ctx.reader);
+  },
+  tls: (v, ctx) => {
+    ctx.opts.tls = tlsFromConf(ctx.container, ctx.key, v, ctx.reader);
   },
   jetstream: (v, ctx) => {
     if (typeof v === "boolean") ctx.opts.jetstream = v ? {} : false;
@@ -158,26 +151,6 @@ function addBlock(opts: Record<string, unknown>, name: string, value: ConfValue)
   blocks[name] = value;
 }
 
-function stringValue(v: ConfValue, ctx: FieldContext): string {
-  if (typeof v !== "string") ctx.fail(`interface conversion: expected a string for "${ctx.key}", got ${describe(v)}`);
-  return v as string;
-}
-
-function isMap(v: ConfValue): v is ConfMap {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function describe(v: ConfValue): string {
-  if (Array.isArray(v)) return "an array";
-  if (isMap(v)) return "a map";
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-
-function failAt(container: object, key: string, reason: string): never {
-  const pos = confPosition(container, key);
-  throw new ConfError(pos?.file ?? "", pos?.line ?? 0, pos?.column ?? 0, reason);
-}
-
 /**
  * Turns a parsed conf file into server options (Go's processConfigFileLine). Keys are matched
  * case-insensitively like Go's; wrong types throw {@link ConfError} with file, line and column.
@@ -189,17 +162,17 @@ function failAt(container: object, key: string, reason: string): never {
 export function optionsFromConf(conf: ConfMap): ConfOptionsResult {
   const opts: FieldContext["opts"] = {};
   const warnings: string[] = [];
+  const reader = blockReader(warnings);
   for (const [key, value] of Object.entries(conf)) {
     const lower = key.toLowerCase();
     const setter = FIELDS[lower];
-    const ctx: FieldContext = { opts, key, fail: (reason) => failAt(conf, key, reason) };
+    const ctx: FieldContext = { opts, key, container: conf, reader, fail: (reason) => failAt(conf, key, reason) };
     if (setter !== undefined) {
       setter(value, ctx);
     } else if (PLUGIN_BLOCKS.has(lower)) {
       addBlock(opts, lower, value);
     } else {
-      const pos = confPosition(conf, key);
-      warnings.push(`${pos ? `${pos.file}:${pos.line}:${pos.column}: ` : ""}unknown field "${key}"`);
+      reader.unknown(conf, key);
     }
   }
   return { options: opts as ServerOptionsInput, warnings };

@@ -8,8 +8,24 @@ export {
   type ServerOptionsInput,
 } from "./options.js";
 export { createLogger, silentLogger, goLogTime, type Logger, type LoggerOptions } from "./logger.js";
-export { optionsAuthenticator, type Authenticator, type AuthResult } from "./auth.js";
-export { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT } from "./account.js";
+export { configAuthenticator, type Authenticator, type AuthResult, type AuthContext } from "./auth.js";
+export { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT, type AccountLimitValues } from "./account.js";
+export { ClientPermissions } from "./auth/permissions.js";
+export { SubjectTransform, MappingError, isSubsetMatch } from "./accounts/subject-transform.js";
+export { SubjectMappings, type MappingDestination } from "./accounts/mappings.js";
+export { planAuth, type AuthPlan, type AccountPlan, type UserEntry } from "./accounts/plan.js";
+export { ReloadError } from "./server/reload.js";
+export type {
+  AccountConfig,
+  AccountLimits,
+  ExportConfig,
+  ImportConfig,
+  MappingsConfig,
+  Permissions,
+  SubjectPermission,
+  TlsOptions,
+  UserConfig,
+} from "./auth-options.js";
 export { Sublist, InvalidSubjectError, type SublistResult } from "./sublist/sublist.js";
 export { Subscription, type MessageSink, type ClientKind } from "./sublist/subscription.js";
 export { InternalClient, type InternalMsgHandler } from "./internal-client.js";

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { planAuth } from "./accounts/plan.js";
+import { accountSchema, authorizationSchema, mappingsSchema, tlsSchema } from "./auth-options.js";
 
 /** Go's defaults (server/const.go). Durations are milliseconds. */
 export const DEFAULTS = {
@@ -18,16 +20,6 @@ export const DEFAULTS = {
 
 const port = z.number().int().min(-1).max(65535);
 const duration = z.number().nonnegative();
-
-const authorizationSchema = z
-  .object({
-    token: z.string().optional(),
-    user: z.string().optional(),
-    password: z.string().optional(),
-    /** Seconds to wait for CONNECT, like Go's `authorization { timeout }`. */
-    timeout: z.number().positive().optional(),
-  })
-  .strict();
 
 /**
  * Everything NatsServer accepts. Field names follow the Go server's options in camelCase;
@@ -55,7 +47,16 @@ export const serverOptionsSchema = z
     lameDuckDuration: duration.default(DEFAULTS.lameDuckDuration),
     lameDuckGracePeriod: duration.default(DEFAULTS.lameDuckGracePeriod),
     authorization: authorizationSchema.optional(),
+    /** The user a client that sends no credentials becomes (must be a configured user). */
     noAuthUser: z.string().optional(),
+    /** Accounts by name; without any, every client is in the global account `$G`. */
+    accounts: z.record(z.string(), accountSchema).default({}),
+    /** Name of the system account (Go default `$SYS`). */
+    systemAccount: z.string().default("$SYS"),
+    /** Server-wide subject mappings, applied in the global account. */
+    mappings: mappingsSchema.default({}),
+    /** TLS for client connections. */
+    tls: tlsSchema.optional(),
     debug: z.boolean().default(false),
     trace: z.boolean().default(false),
     logtime: z.boolean().default(true),
@@ -97,5 +98,7 @@ export function resolveOptions(input: ServerOptionsInput = {}): ServerOptions {
   if (opts.authorization?.token !== undefined && opts.authorization.user !== undefined) {
     throw new OptionsError(["can not have a token and a user/password at the same time"]);
   }
+  const { problems } = planAuth(opts);
+  if (problems.length > 0) throw new OptionsError(problems);
   return opts;
 }

@@ -8,8 +8,10 @@ import {
   isValidQueueName,
   type ProtocolError,
 } from "@nats-ts/wire";
+import { randomBytes } from "node:crypto";
 import type { Account } from "../account.js";
-import type { Authenticator } from "../auth.js";
+import type { AuthContext, Authenticator, AuthResult } from "../auth.js";
+import type { ClientPermissions } from "../auth/permissions.js";
 import type { Logger } from "../logger.js";
 import { DEFAULTS, type ServerOptions } from "../options.js";
 import { formatGoDuration } from "../duration.js";
@@ -44,6 +46,8 @@ export interface ClientHost {
   onClosed(c: ClientConnection): void;
   /** Called once a connection has authenticated and joined its account. */
   onAuthenticated(c: ClientConnection): void;
+  /** The compiled form of a user's permissions (shared by that user's connections). */
+  compilePermissions(result: AuthResult): ClientPermissions | undefined;
   /** Counts a slow consumer (Go's slow_consumers). */
   countSlowConsumer(c: ClientConnection): void;
 }
@@ -54,7 +58,16 @@ export interface ConnectionEndpoint {
   remotePort: number;
   /** How the client reached the server: "nats" (TCP), "websocket", ... (Go's client_type). */
   transport?: string;
+  /** The certificate a TLS client presented (DER), for verify_and_map. */
+  certificate?: Buffer;
+  /** The INFO line was already written (TLS after INFO): begin() must not greet again. */
+  greeted?: boolean;
+  /** The nonce that INFO carried, when it was already written. */
+  nonce?: string;
 }
+
+/** Go's connection types, by transport, for users' allowed_connection_types. */
+const CONNECTION_TYPES: Record<string, string> = { nats: "STANDARD", websocket: "WEBSOCKET", mqtt: "MQTT" };
 
 /** What is kept of a connection once it has closed (for /connz?state=closed). */
 export interface ConnectionSnapshot {
@@ -85,6 +98,10 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   readonly host: string;
   readonly port: number;
   readonly transport: string;
+  /** The INFO nonce nkey users sign; undefined when no nkeys are configured. */
+  readonly nonce: string | undefined;
+  /** Publish/subscribe permissions of the authenticated user; undefined = everything allowed. */
+  perms: ClientPermissions | undefined;
   connect: ConnectInfo = DEFAULT_CONNECT;
   account: Account | undefined;
   user: string | undefined;
@@ -109,6 +126,10 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private writeDeadlineTimer: NodeJS.Timeout | undefined;
   private readonly label: string;
   private subjectsAtClose: string[] = [];
+  private readonly certificate: Buffer | undefined;
+  private readonly greeted: boolean;
+  /** Reply subjects this client may answer (allow_responses): subject -> [responses sent, time]. */
+  private replies: Map<string, { n: number; t: number }> | undefined;
 
   constructor(
     readonly cid: number,
@@ -119,6 +140,9 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.host = endpoint.remoteAddress;
     this.port = endpoint.remotePort;
     this.transport = endpoint.transport ?? "nats";
+    this.certificate = endpoint.certificate;
+    this.greeted = endpoint.greeted === true;
+    this.nonce = this.greeted ? endpoint.nonce : server.authenticator.needsNonce ? randomBytes(11).toString("base64url") : undefined;
     this.label = `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port} - cid:${cid}`;
     const { opts } = server;
     this.parser = new ClientProtocolParser(this, { maxControlLine: opts.maxControlLine, maxPayload: opts.maxPayload });
@@ -140,8 +164,10 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     socket.on("close", () => this.close(ClosedReason.ClientClosed));
     socket.on("drain", () => this.clearWriteDeadline());
     this.debug("Client connection created");
-    this.queueProto(server.infoLine(this));
-    this.flush();
+    if (!this.greeted) {
+      this.queueProto(server.infoLine(this));
+      this.flush();
+    }
     if (server.authenticator.required) {
       const seconds = server.opts.authorization?.timeout;
       this.authTimer = setTimeout(() => this.authTimeout(), seconds !== undefined ? seconds * 1000 : DEFAULTS.authTimeout);
@@ -212,7 +238,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   onSub(subject: string, queue: string | undefined, sid: string): void {
     if (!this.ensureAuthenticated()) return;
-    const max = this.server.opts.maxSubscriptions;
+    if (this.perms !== undefined && !this.perms.canSubscribe(subject, queue)) {
+      this.subPermissionViolation(subject, queue);
+      return;
+    }
+    const max = this.maxSubscriptions();
     if (max > 0 && this.subs.size >= max) {
       this.server.log.error(`${this.label} - maximum subscriptions exceeded`);
       this.sendErr("maximum subscriptions exceeded");
@@ -224,6 +254,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     }
     if (!this.subs.has(sid)) {
       const sub = new Subscription(this, subject, sid, queue);
+      sub.denyFiltered = this.perms?.needsDeliveryFilter(subject, queue) === true;
       this.subs.set(sid, sub);
       this.account!.sublist.insert(sub);
     }
@@ -270,6 +301,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
     if (this.closedReason !== undefined) return false;
+    const perms = this.perms;
+    if (perms !== undefined) {
+      if (sub.denyFiltered && perms.deniesDelivery(subject)) return false;
+      if (reply !== undefined && perms.responses !== undefined) this.allowReply(reply);
+    }
     const out = this.out;
     // A client that did not announce header support gets the payload alone.
     const withHeaders = headerSize > 0 && this.connect.headers;
@@ -397,6 +433,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       this.sendErr("Invalid Publish Subject");
       return;
     }
+    if (this.perms !== undefined && !this.canPublish(subject)) {
+      this.sendErr(`Permissions Violation for Publish to ${JSON.stringify(subject)}`);
+      this.server.log.error(`${this.label} - Publish Violation - Subject ${JSON.stringify(subject)}`);
+      return;
+    }
     this.server.publish(this, this.account!, subject, reply, headerSize, msg);
     if (this.connect.verbose) this.queueProto(OK);
   }
@@ -416,18 +457,112 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     return this.authenticate(this.connect);
   }
 
+  private authContext(): AuthContext {
+    return { nonce: this.nonce, certificate: this.certificate, connectionType: CONNECTION_TYPES[this.transport] ?? this.transport.toUpperCase() };
+  }
+
   private authenticate(info: ConnectInfo): boolean {
-    const result = this.server.authenticator.authenticate(info, {});
+    const result = this.server.authenticator.authenticate(info, this.authContext());
     const account = result === undefined ? undefined : this.server.lookupAccount(result.account);
     if (account === undefined) {
       this.authViolation(info.user);
       return false;
     }
+    const maxConns = account.limits.maxConnections;
+    if (maxConns > 0 && account.connections >= maxConns) {
+      this.sendErr("maximum account active connections exceeded");
+      this.server.log.error(`${this.label} - maximum account active connections exceeded`);
+      this.close(ClosedReason.MaxAccountConnectionsExceeded);
+      return false;
+    }
     this.account = account;
     this.user = result!.user;
+    this.perms = this.server.compilePermissions(result!);
+    this.applyLimits();
     account.connections++;
     this.server.onAuthenticated(this);
     return true;
+  }
+
+  /**
+   * Checks the connection again after a configuration reload (Go's reload of authorization):
+   * a client whose credentials no longer pass, or that now belongs to another account, is closed
+   * with "Authorization Violation"; otherwise it keeps its subscriptions under its new
+   * permissions, losing (with an -ERR each) those they no longer allow.
+   */
+  recheckAuthorization(): void {
+    if (this.account === undefined || this.closedReason !== undefined) return;
+    const info = this.connectReceived ? this.connect : DEFAULT_CONNECT;
+    const result = this.server.authenticator.authenticate(info, this.authContext());
+    if (result === undefined || this.server.lookupAccount(result.account) !== this.account) {
+      this.authViolation(info.user);
+      return;
+    }
+    this.user = result.user;
+    this.perms = this.server.compilePermissions(result);
+    this.replies = undefined;
+    this.applyLimits();
+    for (const sub of [...this.subs.values()]) {
+      if (this.perms !== undefined && !this.perms.canSubscribe(sub.subject, sub.queue)) {
+        this.removeSub(sub);
+        const q = sub.queue === undefined ? "" : ` using queue ${JSON.stringify(sub.queue)}`;
+        this.sendErr(`Permissions Violation for Subscription to ${JSON.stringify(sub.subject)}${q} (sid ${JSON.stringify(sub.sid)})`);
+      } else {
+        sub.denyFiltered = this.perms?.needsDeliveryFilter(sub.subject, sub.queue) === true;
+      }
+    }
+  }
+
+  /** The parser's limits from the server's options and the account's limits (the smaller wins). */
+  applyLimits(): void {
+    const { opts } = this.server;
+    this.parser.maxControlLine = opts.maxControlLine;
+    const accountMax = this.account?.limits.maxPayload ?? 0;
+    this.parser.maxPayload = accountMax > 0 ? Math.min(accountMax, opts.maxPayload) : opts.maxPayload;
+  }
+
+  private maxSubscriptions(): number {
+    const server = this.server.opts.maxSubscriptions;
+    const account = this.account?.limits.maxSubscriptions ?? 0;
+    return server > 0 && account > 0 ? Math.min(server, account) : Math.max(server, account);
+  }
+
+  /** Publish permission, including replies this client was asked to answer (allow_responses). */
+  private canPublish(subject: string): boolean {
+    const perms = this.perms!;
+    if (perms.canPublish(subject)) return true;
+    const rp = perms.responses;
+    const entry = rp === undefined ? undefined : this.replies?.get(subject);
+    if (entry === undefined) return false;
+    entry.n++;
+    if ((rp!.maxMsgs > 0 && entry.n > rp!.maxMsgs) || (rp!.expires > 0 && Date.now() - entry.t > rp!.expires)) {
+      this.replies!.delete(subject);
+      return false;
+    }
+    return true;
+  }
+
+  private allowReply(reply: string): void {
+    const replies = (this.replies ??= new Map());
+    if (!replies.has(reply)) replies.set(reply, { n: 0, t: Date.now() });
+    // Go prunes the reply map once it grows; expired entries can go.
+    if (replies.size > 1024) this.pruneReplies();
+  }
+
+  private pruneReplies(): void {
+    const rp = this.perms?.responses;
+    const now = Date.now();
+    for (const [k, v] of this.replies!) {
+      if (rp === undefined || (rp.expires > 0 && now - v.t > rp.expires) || (rp.maxMsgs > 0 && v.n >= rp.maxMsgs)) this.replies!.delete(k);
+    }
+  }
+
+  private subPermissionViolation(subject: string, queue: string | undefined): void {
+    const q = queue === undefined ? "" : ` using queue ${JSON.stringify(queue)}`;
+    this.sendErr(`Permissions Violation for Subscription to ${JSON.stringify(subject)}${q}`);
+    this.server.log.error(
+      `${this.label} - Subscription Violation - Subject ${JSON.stringify(subject)}${queue === undefined ? "" : `, Queue: ${JSON.stringify(queue)}`}`,
+    );
   }
 
   private authViolation(user?: string): void {

@@ -1,9 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { createServer as createServerKey } from "@nats-io/nkeys";
 import { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT } from "../account.js";
-import { optionsAuthenticator, type Authenticator } from "../auth.js";
+import { configAuthenticator, type Authenticator, type AuthResult } from "../auth.js";
+import type { Permissions } from "../auth-options.js";
+import { ClientPermissions } from "../auth/permissions.js";
+import { planAuth, type AuthPlan } from "../accounts/plan.js";
 import { ClosedReason } from "../client/closed-reason.js";
 import { ClientConnection, type ClientHost, type ConnectionEndpoint, type ConnectionSnapshot } from "../client/connection.js";
 import { InternalClient } from "../internal-client.js";
@@ -14,6 +18,8 @@ import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js
 import { RecentRing } from "./recent-ring.js";
 import { formatUrl, listenerUrls } from "./listen-urls.js";
 import { routeMessage, type TrafficStats } from "./router.js";
+import { loadClientTls, serveTls, type ClientTls } from "./tls.js";
+import { checkReloadable, describeChanges } from "./reload.js";
 
 /**
  * What the server announces to plugins (system events, monitoring):
@@ -39,7 +45,7 @@ export interface ServerPlugin {
 export interface NatsServerConfig {
   /** Where log lines go; defaults to silent for an embedded server. */
   logger?: Logger;
-  /** Replaces the options-based authentication (token, user/password). */
+  /** Replaces the options-based authentication (users, nkeys, tokens, accounts). */
   authenticator?: Authenticator;
   plugins?: ServerPlugin[];
 }
@@ -54,8 +60,9 @@ export interface NatsServerConfig {
  * await server.shutdown();
  */
 export class NatsServer implements ClientHost {
-  readonly opts: ServerOptions;
-  readonly log: Logger;
+  private options: ServerOptions;
+  /** Where log lines go; replaced on reload when logging options change. */
+  log: Logger;
   readonly id: string;
   readonly name: string;
   readonly startTime = new Date();
@@ -78,6 +85,9 @@ export class NatsServer implements ClientHost {
   private readonly accounts = new Map<string, Account>();
   private readonly clients = new Map<number, ClientConnection>();
   private readonly plugins: ServerPlugin[];
+  private readonly customAuthenticator: boolean;
+  private readonly compiledPermissions = new WeakMap<Permissions, ClientPermissions>();
+  private clientTls: ClientTls | undefined;
   private netServer: NetServer | undefined;
   private boundPort = 0;
   private nextCid = 1;
@@ -90,14 +100,23 @@ export class NatsServer implements ClientHost {
   private readonly runFlush = () => this.flushAll();
 
   constructor(options: ServerOptionsInput = {}, config: NatsServerConfig = {}) {
-    this.opts = resolveOptions(options);
+    this.options = resolveOptions(options);
     this.log = config.logger ?? silentLogger;
-    this.authenticator = config.authenticator ?? optionsAuthenticator(this.opts);
+    this.customAuthenticator = config.authenticator !== undefined;
+    const { plan } = planAuth(this.options);
+    this.authenticator = config.authenticator ?? configAuthenticator(this.options, plan);
     this.plugins = config.plugins ?? [];
     this.id = createServerKey().getPublicKey();
-    this.name = this.opts.serverName ?? this.id;
+    this.name = this.options.serverName ?? this.id;
     this.accounts.set(GLOBAL_ACCOUNT, new Account(GLOBAL_ACCOUNT));
     this.accounts.set(SYSTEM_ACCOUNT, new Account(SYSTEM_ACCOUNT));
+    this.applyAccounts(plan);
+    if (this.options.tls !== undefined) this.clientTls = loadClientTls(this.options.tls);
+  }
+
+  /** The options in force (replaced as a whole by {@link reload}). */
+  get opts(): ServerOptions {
+    return this.options;
   }
 
   /** The client port actually bound (useful when port 0 or -1 asked for a random one). */
@@ -129,7 +148,12 @@ export class NatsServer implements ClientHost {
   }
 
   get systemAccount(): Account {
-    return this.accounts.get(SYSTEM_ACCOUNT)!;
+    return this.accounts.get(this.options.systemAccount) ?? this.accounts.get(SYSTEM_ACCOUNT)!;
+  }
+
+  /** Every account's name: the global and system accounts and the configured ones. */
+  accountNames(): string[] {
+    return [...this.accounts.keys()];
   }
 
   lookupAccount(name: string): Account | undefined {
@@ -168,6 +192,7 @@ export class NatsServer implements ClientHost {
     this.infoPrefix = this.buildInfoPrefix();
     this.running = true;
     log.info(`Listening for client connections on ${formatUrl("", opts.host, this.boundPort).slice(3)}`);
+    if (this.clientTls !== undefined) log.info("TLS required for client connections");
     for (const plugin of this.plugins) await plugin.start(this);
     log.info("Server is ready");
   }
@@ -214,6 +239,19 @@ export class NatsServer implements ClientHost {
     routeMessage(this.stats, from, from instanceof ClientConnection ? from.connect : undefined, account, subject, reply, headerSize, msg);
   }
 
+  /** Routes a message that crossed accounts (imports, service responses); says how many it reached. */
+  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): number {
+    return routeMessage(this.stats, undefined, undefined, account, subject, reply, headerSize, msg);
+  }
+
+  compilePermissions(result: AuthResult): ClientPermissions | undefined {
+    const p = result.permissions;
+    if (p === undefined) return undefined;
+    let compiled = this.compiledPermissions.get(p);
+    if (compiled === undefined) this.compiledPermissions.set(p, (compiled = new ClientPermissions(p)));
+    return compiled;
+  }
+
   scheduleFlush(c: ClientConnection): void {
     this.flushList.push(c);
     if (!this.flushScheduled) {
@@ -223,7 +261,7 @@ export class NatsServer implements ClientHost {
   }
 
   infoLine(c: ClientConnection): string {
-    return `${this.infoPrefix},"client_id":${c.cid},"client_ip":${JSON.stringify(c.host)}${this.lameDuck ? ',"ldm":true' : ""}}\r\n`;
+    return this.infoFor(c.cid, c.host, c.nonce);
   }
 
   onClosed(c: ClientConnection): void {
@@ -248,11 +286,64 @@ export class NatsServer implements ClientHost {
    * accepting (stopped or in lame duck mode); the stream is destroyed then.
    */
   acceptConnection(stream: Duplex, endpoint: ConnectionEndpoint): ClientConnection | undefined {
+    return this.serve(stream, endpoint, this.nextCid++);
+  }
+
+  /**
+   * Re-applies configuration at runtime (Go's config reload): logging, authorization, users,
+   * permissions, accounts, mappings, limits and TLS certificates for new connections. Options Go
+   * can not change at runtime (the listen port, the server name ...) make it throw and leave the
+   * running configuration as it was; so do invalid options. Connected clients are checked again:
+   * those whose credentials no longer pass are closed with "Authorization Violation".
+   * Returns the option names that changed.
+   */
+  reload(input: ServerOptionsInput, logger?: Logger): string[] {
+    const next = resolveOptions(input);
+    checkReloadable(this.options, next);
+    const { plan } = planAuth(next);
+    const tls = next.tls === undefined ? undefined : loadClientTls(next.tls);
+    const changed = describeChanges(this.options, next);
+    this.options = next;
+    if (logger !== undefined) this.log = logger;
+    this.clientTls = tls;
+    if (!this.customAuthenticator) this.authenticator = configAuthenticator(next, plan);
+    this.applyAccounts(plan);
+    this.infoPrefix = this.running ? this.buildInfoPrefix() : this.infoPrefix;
+    for (const c of [...this.clients.values()]) {
+      c.applyLimits();
+      c.recheckAuthorization();
+    }
+    for (const name of changed) this.log.info(`Reloaded: ${name}`);
+    this.log.info("Reloaded server configuration");
+    return changed;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /** Creates, reconfigures and removes accounts to match the plan, then wires imports. */
+  private applyAccounts(plan: AuthPlan): void {
+    for (const [name, acc] of this.accounts) {
+      if (!plan.accounts.has(name) && name !== GLOBAL_ACCOUNT && name !== SYSTEM_ACCOUNT) {
+        acc.close();
+        this.accounts.delete(name);
+      }
+    }
+    for (const p of plan.accounts.values()) this.registerAccount(p.name).configure(p);
+    const lookup = (name: string) => this.accounts.get(name);
+    for (const acc of this.accounts.values()) acc.wireImports(lookup, this);
+  }
+
+  private infoFor(cid: number, host: string, nonce: string | undefined): string {
+    const n = nonce === undefined ? "" : `,"nonce":"${nonce}"`;
+    return `${this.infoPrefix},"client_id":${cid},"client_ip":${JSON.stringify(host)}${n}${this.lameDuck ? ',"ldm":true' : ""}}\r\n`;
+  }
+
+  private serve(stream: Duplex, endpoint: ConnectionEndpoint, cid: number): ClientConnection | undefined {
     if (!this.running || this.lameDuck) {
       stream.destroy();
       return undefined;
     }
-    const c = new ClientConnection(this.nextCid++, stream, this, endpoint);
+    const c = new ClientConnection(cid, stream, this, endpoint);
     this.stats.totalConnections++;
     this.clients.set(c.cid, c);
     c.begin();
@@ -269,10 +360,30 @@ export class NatsServer implements ClientHost {
     return this.plugins.find((p) => p.name === name) as T | undefined;
   }
 
-  // ---- internals ----------------------------------------------------------------------------
-
+  /**
+   * A new TCP client. With TLS, Go sends INFO in the clear and then expects the handshake, unless
+   * handshake_first asks for TLS before anything else.
+   */
   private accept(socket: Socket): void {
-    this.acceptConnection(socket, { remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0 });
+    const endpoint: ConnectionEndpoint = { remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0 };
+    const tls = this.clientTls;
+    if (tls === undefined) {
+      this.serve(socket, endpoint, this.nextCid++);
+      return;
+    }
+    const cid = this.nextCid++;
+    let nonce: string | undefined;
+    if (!tls.options.handshakeFirst) {
+      nonce = this.authenticator.needsNonce ? randomBytes(11).toString("base64url") : undefined;
+      socket.write(this.infoFor(cid, endpoint.remoteAddress, nonce));
+    }
+    socket.on("error", () => {});
+    serveTls(
+      socket,
+      tls,
+      (secure, certificate) => this.serve(secure, { ...endpoint, certificate, greeted: !tls.options.handshakeFirst, nonce }, cid),
+      (message) => this.log.error(`${endpoint.remoteAddress}:${endpoint.remotePort} - cid:${cid} - TLS handshake error: ${message}`),
+    );
   }
 
   private flushAll(): void {
@@ -296,6 +407,10 @@ export class NatsServer implements ClientHost {
       headers: true,
     };
     if (this.authenticator.required) info.auth_required = true;
+    if (this.clientTls !== undefined) {
+      info.tls_required = true;
+      if (this.clientTls.verifyClients) info.tls_verify = true;
+    }
     info.max_payload = opts.maxPayload;
     if (opts.jetstream !== false) info.jetstream = true;
     info.nats_ts_version = NATS_TS_VERSION;
@@ -329,6 +444,7 @@ export class NatsServer implements ClientHost {
     this.closeListener();
     for (const c of [...this.clients.values()]) c.close(ClosedReason.ServerShutdown);
     for (const plugin of [...this.plugins].reverse()) await plugin.stop?.();
+    for (const acc of this.accounts.values()) acc.close();
     this.log.info("Server Exiting..");
   }
 }

@@ -19,8 +19,9 @@ const INTERNAL: PublisherFlags = { echo: true, noResponders: false };
 
 /**
  * Delivers one published message to every plain subscriber and to one member of each queue group
- * in the account, honouring echo and auto-unsubscribe, and answers a request that reaches nobody
- * with a 503 status when the publisher asked for it.
+ * in the account (after the account's subject mappings), honouring echo and auto-unsubscribe, and
+ * answers a request that reaches nobody with a 503 status when the publisher asked for it.
+ * Returns how many subscriptions the message reached.
  */
 export function routeMessage(
   stats: TrafficStats,
@@ -31,9 +32,10 @@ export function routeMessage(
   reply: string | undefined,
   headerSize: number,
   msg: Buffer,
-): void {
+): number {
   stats.inMsgs++;
   stats.inBytes += msg.length;
+  if (account.mappings !== undefined) subject = account.mappings.map(subject);
   const result = account.sublist.match(subject);
   const skipSelf = flags.echo ? undefined : from;
   let delivered = 0;
@@ -59,6 +61,7 @@ export function routeMessage(
   if (delivered === 0 && reply !== undefined && flags.noResponders && from !== undefined) {
     sendNoResponders(stats, from, account, subject, reply);
   }
+  return delivered;
 }
 
 function deliverTo(

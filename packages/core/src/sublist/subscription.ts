@@ -27,6 +27,8 @@ export class Subscription {
   max = 0;
   /** Set once the subscription has been removed, so late deliveries are dropped. */
   closed = false;
+  /** The subscriber's deny list overlaps this (wildcard or queue) subscription: filter at delivery. */
+  denyFiltered = false;
   /**
    * The last MSG/HMSG control line sent for this subscription, reused while the subject and sizes
    * repeat (the common case for streams of messages): encoding it is the hottest step of delivery.

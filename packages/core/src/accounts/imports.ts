@@ -1,0 +1,149 @@
+import { randomBytes } from "node:crypto";
+import type { Account } from "../account.js";
+import { Subscription, type MessageSink } from "../sublist/subscription.js";
+import type { ServiceExport, ServiceImport, StreamImport } from "./plan.js";
+
+/** Routes a message inside one account and says how many subscriptions it reached. */
+export interface AccountRouter {
+  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): number;
+}
+
+/** Go's service reply prefix: responders answer on `_R_.<account prefix>.<id>`. */
+const REPLY_PREFIX = "_R_.";
+const SWEEP_INTERVAL = 1000;
+
+/**
+ * Sits in the exporting account's sublist on the exported stream and re-publishes each message in
+ * the importing account, under the import's subject.
+ */
+export class StreamImportSink implements MessageSink {
+  readonly kind = "ACCOUNT" as const;
+  readonly cid = 0;
+
+  constructor(
+    private readonly router: AccountRouter,
+    private readonly importer: Account,
+    private readonly imp: StreamImport,
+  ) {}
+
+  deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    const target = this.imp.transform === undefined ? subject : this.imp.transform.transform(subject);
+    this.router.route(this.importer, target, reply, headerSize, msg);
+    return true;
+  }
+
+  removeSub(): void {}
+}
+
+/**
+ * Sits in the importing account's sublist on the import subject and forwards requests to the
+ * exporting account, replacing the reply subject with one the exporter's responses come back on.
+ */
+export class ServiceImportSink implements MessageSink {
+  readonly kind = "ACCOUNT" as const;
+  readonly cid = 0;
+
+  constructor(
+    private readonly router: AccountRouter,
+    private readonly importer: Account,
+    private readonly exporter: Account,
+    private readonly imp: ServiceImport,
+  ) {}
+
+  deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    const target = this.imp.transform === undefined ? subject : this.imp.transform.transform(subject);
+    const responses = this.exporter.responseRouter(this.router);
+    const mapped = reply === undefined ? undefined : responses.track(this.importer, reply, this.imp.export);
+    const reached = this.router.route(this.exporter, target, mapped, headerSize, msg);
+    // Nobody answered: drop the reply mapping so the importer's no-responders logic applies.
+    if (reached === 0 && mapped !== undefined) responses.forget(mapped);
+    return reached > 0;
+  }
+
+  removeSub(): void {}
+}
+
+interface PendingResponse {
+  account: Account;
+  reply: string;
+  singleton: boolean;
+  expires: number;
+}
+
+/**
+ * The exporter's side of service imports (Go's response service imports): maps each generated
+ * `_R_` reply back to the requester's account and reply subject until the response is done.
+ */
+export class ResponseRouter implements MessageSink {
+  readonly kind = "ACCOUNT" as const;
+  readonly cid = 0;
+  private readonly prefix = `${REPLY_PREFIX}${randomBytes(6).toString("base64url")}.`;
+  private readonly pending = new Map<string, PendingResponse>();
+  private readonly sub: Subscription;
+  private next = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly account: Account,
+    private readonly router: AccountRouter,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sub = new Subscription(this, `${this.prefix}>`, "_R_");
+    account.sublist.insert(this.sub);
+  }
+
+  /** Number of responses still expected. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  track(account: Account, reply: string, exp: ServiceExport): string {
+    const subject = `${this.prefix}${(this.next++).toString(36)}`;
+    this.pending.set(subject, {
+      account,
+      reply,
+      singleton: exp.responseType === "singleton",
+      expires: this.now() + exp.responseThreshold,
+    });
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL);
+      this.sweeper.unref();
+    }
+    return subject;
+  }
+
+  forget(subject: string): void {
+    this.pending.delete(subject);
+  }
+
+  deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    const p = this.pending.get(subject);
+    if (p === undefined) return false;
+    if (p.expires <= this.now()) {
+      this.pending.delete(subject);
+      return false;
+    }
+    if (p.singleton) this.pending.delete(subject);
+    this.router.route(p.account, p.reply, reply, headerSize, msg);
+    return true;
+  }
+
+  removeSub(): void {}
+
+  /** Drops expired mappings; stops sweeping once nothing is pending. */
+  sweep(): void {
+    const now = this.now();
+    for (const [k, p] of this.pending) if (p.expires <= now) this.pending.delete(k);
+    if (this.pending.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  close(): void {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.pending.clear();
+    this.account.sublist.remove(this.sub);
+  }
+}

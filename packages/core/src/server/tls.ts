@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import type { Socket } from "node:net";
+import { createSecureContext, TLSSocket, type SecureContext } from "node:tls";
+import type { TlsOptions } from "../auth-options.js";
+
+/** What the accept path needs to serve TLS clients; rebuilt on reload so new clients get new certs. */
+export interface ClientTls {
+  readonly options: TlsOptions;
+  readonly context: SecureContext;
+  /** Ask clients for a certificate and refuse those without a valid one (verify / verify_and_map). */
+  readonly verifyClients: boolean;
+}
+
+/** Go's TLS version names (tls { min_version }) to Node's. */
+const VERSIONS: Record<string, "TLSv1.2" | "TLSv1.3"> = { "1.2": "TLSv1.2", "1.3": "TLSv1.3" };
+
+/** Loads certificates and keys; throws with Go's words when a file can not be read. */
+export function loadClientTls(options: TlsOptions): ClientTls {
+  const read = (what: string, file: string | undefined, inline: string | undefined): string | undefined => {
+    if (inline !== undefined) return inline;
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Error(`error parsing X509 ${what}: ${(e as Error).message}`);
+    }
+  };
+  const cert = read("certificate/key pair", options.certFile, options.cert);
+  const key = read("certificate/key pair", options.keyFile, options.key);
+  if (cert === undefined || key === undefined) throw new Error("missing 'cert_file' or 'key_file' in TLS configuration");
+  const ca = read("certificate authorities", options.caFile, options.ca);
+  const minVersion = options.minVersion === undefined ? "TLSv1.2" : VERSIONS[options.minVersion.replace(/^TLS\s*/i, "")];
+  if (minVersion === undefined) throw new Error(`unknown version: ${options.minVersion}`);
+  const context = createSecureContext({ cert, key, ca, minVersion, ciphers: options.ciphers?.join(":") });
+  return { options, context, verifyClients: options.verify || options.verifyAndMap };
+}
+
+/**
+ * Runs the server side of a TLS handshake over an accepted socket (after INFO, or first with
+ * handshake_first). Calls `onSecure` with the encrypted stream and the client's certificate, or
+ * `onError` when the handshake fails or takes longer than the TLS timeout.
+ */
+export function serveTls(
+  socket: Socket,
+  tls: ClientTls,
+  onSecure: (stream: TLSSocket, certificate: Buffer | undefined) => void,
+  onError: (message: string) => void,
+): void {
+  const secure = new TLSSocket(socket, {
+    isServer: true,
+    secureContext: tls.context,
+    requestCert: tls.verifyClients,
+    rejectUnauthorized: tls.verifyClients,
+  });
+  let done = false;
+  const fail = (message: string) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    onError(message);
+    secure.destroy();
+    socket.destroy();
+  };
+  const timer = setTimeout(() => fail("TLS handshake timeout"), tls.options.timeout * 1000);
+  timer.unref();
+  secure.once("error", (err) => fail(err.message));
+  secure.once("close", () => fail("connection closed during TLS handshake"));
+  secure.once("secure", () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    secure.removeAllListeners("error");
+    secure.removeAllListeners("close");
+    const peer = secure.getPeerCertificate(false);
+    onSecure(secure, peer !== null && peer.raw !== undefined && peer.raw.length > 0 ? peer.raw : undefined);
+  });
+}
