@@ -278,7 +278,7 @@ export class Stream implements ConsumerHost {
       if (msgId !== "") this.rememberMsgId(msgId, seq);
       return this.respondAck(reply, seq);
     }
-    if (this.ctx.wouldExceedAccountLimits(cfg.storage, subject.length + hdr.length + payload.length)) {
+    if (this.ctx.wouldExceedAccountLimits(cfg.storage, accountedSize(this.store, subject, hdr, payload))) {
       return this.respondError(reply, apiErrors.JSAccountResourcesExceededErr);
     }
     let ttl = 0;
@@ -410,6 +410,12 @@ export class Stream implements ConsumerHost {
     await this.consumers?.delete();
     await this.store.delete();
   }
+}
+
+/** The bytes a message will count for in its store (Go's fileStoreMsgSize / memStoreMsgSize). */
+function accountedSize(store: StreamStore, subject: string, hdr: Buffer, payload: Buffer): number {
+  const raw = Buffer.byteLength(subject) + hdr.length + payload.length;
+  return store.type() === "file" ? raw + 30 : raw + 16;
 }
 
 function ttlValue(header: string): number {
