@@ -117,6 +117,17 @@ describe("ClientProtocolParser errors", () => {
       expect(clientOps(`PING ${long}\r\n`, { maxControlLine: 16 })).toEqual([["PING"]]);
     });
 
+    test("a long line in one chunk fails as soon as the limit is passed, newline or not", () => {
+      const long = `PUB ${"s".repeat(100)} 1\r\nx\r\n`;
+      expect(clientOps(long, { maxControlLine: 16 })).toEqual([["ERROR", "max_control_line", "maximum control line exceeded"]]);
+      expect(clientOps(`PUB ${"s".repeat(100)}`, { maxControlLine: 16 })).toEqual([["ERROR", "max_control_line", "maximum control line exceeded"]]);
+      // Exactly at the limit with its CR, the newline arriving later.
+      const { parser, ops } = recordingClientParser({ maxControlLine: 16 });
+      parser.parse(Buffer.from(`PUB ${"s".repeat(14)} 0\r`));
+      parser.parse(Buffer.from("\n\r\n"));
+      expect(ops).toEqual([["PUB", "s".repeat(14), undefined, ""]]);
+    });
+
     test("a line without newline never grows past the limit, however it is fed", () => {
       const { parser, errors } = recordingClientParser();
       const junk = Buffer.alloc(1024, "a");

@@ -4,7 +4,7 @@
 import { ERR_MAX_PAYLOAD_LOG, ERR_MAX_PAYLOAD_VIOLATION, ProtocolError, goQuote } from "../errors.js";
 import { FrameParser, type ParserLimits } from "./frame-parser.js";
 import { parseJsonArg } from "./json-arg.js";
-import { MAX_ARGS, TokenCache, parseSize, splitArgs, utf8 } from "./args.js";
+import { TokenCache, parseSize, splitArgs, utf8 } from "./args.js";
 import {
   OP_CONNECT,
   OP_ERR,
@@ -99,7 +99,6 @@ export class ClientProtocolParser extends FrameParser {
   /** Report each operation to `handler.onTraceIn` (Go's `-V` trace). */
   trace = false;
 
-  private readonly args = new Int32Array(MAX_ARGS * 2);
   private readonly subjects = new TokenCache();
   private subject = "";
   private reply: string | undefined = undefined;
@@ -125,13 +124,13 @@ export class ClientProtocolParser extends FrameParser {
     this.connectRequired = on;
   }
 
-  protected onControlLine(op: number, buf: Buffer, start: number, end: number): void {
+  protected onControlLine(op: number, buf: Buffer, start: number, end: number, argCount: number): void {
     if (this.trace && op !== OP_INFO && op !== OP_ERR) this.handler.onTraceIn?.(OP_NAMES[op], utf8(buf, start, end));
     switch (op) {
       case OP_PUB:
-        return this.pub(buf, start, end);
+        return this.pub(buf, start, end, argCount);
       case OP_HPUB:
-        return this.hpub(buf, start, end);
+        return this.hpub(buf, start, end, argCount);
       case OP_SUB:
         return this.sub(buf, start, end);
       case OP_UNSUB:
@@ -179,9 +178,9 @@ export class ClientProtocolParser extends FrameParser {
     this.handler.onProtocolError(err);
   }
 
-  private pub(buf: Buffer, start: number, end: number): void {
+  private pub(buf: Buffer, start: number, end: number, argCount: number): void {
     const a = this.args;
-    const n = splitArgs(buf, start, end, a, false);
+    const n = argCount >= 0 ? argCount : splitArgs(buf, start, end, a, false);
     if (n !== 2 && n !== 3) return this.badArgs(`processPub Parse Error: ${goQuote(buf, start, end)}`);
     const size = parseSize(buf, a[n * 2 - 2], a[n * 2 - 1]);
     if (size < 0) return this.badArgs(`processPub Bad or Missing Size: ${goQuote(buf, start, end)}`);
@@ -192,9 +191,9 @@ export class ClientProtocolParser extends FrameParser {
     this.expectPayload(size);
   }
 
-  private hpub(buf: Buffer, start: number, end: number): void {
+  private hpub(buf: Buffer, start: number, end: number, argCount: number): void {
     const a = this.args;
-    const n = splitArgs(buf, start, end, a, false);
+    const n = argCount >= 0 ? argCount : splitArgs(buf, start, end, a, false);
     if (n !== 3 && n !== 4) return this.badArgs(`processHeaderPub Parse Error: ${goQuote(buf, start, end)}`);
     const headerSize = parseSize(buf, a[n * 2 - 4], a[n * 2 - 3]);
     const size = parseSize(buf, a[n * 2 - 2], a[n * 2 - 1]);
@@ -211,6 +210,7 @@ export class ClientProtocolParser extends FrameParser {
     this.expectPayload(size);
   }
 
+  /** Go splits SUB and UNSUB arguments on CR too, so they are split here again. */
   private sub(buf: Buffer, start: number, end: number): void {
     const a = this.args;
     const n = splitArgs(buf, start, end, a, true);

@@ -16,7 +16,7 @@ import {
   ProtocolError,
   protoSnippet,
 } from "../errors.js";
-import { indexOfLf } from "./args.js";
+import { MAX_ARGS, indexOfLf } from "./args.js";
 import { OpTable, SYNTAX_JSON_ARG, SYNTAX_NO_ARGS } from "./op-table.js";
 
 /** Limits a parser enforces; a negative maxPayload means no limit. */
@@ -51,6 +51,12 @@ export abstract class FrameParser {
   maxControlLine: number;
   /** Largest PUB/HPUB (or MSG/HMSG) size accepted, in bytes; negative for no limit. */
   maxPayload: number;
+
+  /**
+   * Argument boundaries (start/end pairs) of the control line being handed to
+   * onControlLine, when its argCount is not -1.
+   */
+  protected readonly args = new Int32Array(MAX_ARGS * 2);
 
   /** Set while the peer must send CONNECT before anything else (auth required). */
   protected connectRequired = false;
@@ -171,33 +177,83 @@ export abstract class FrameParser {
           break;
         }
         case ST_ARG: {
+          if (this.lineLen === 0) {
+            // The line starts in this chunk: find its end and split its arguments in one pass.
+            const start = this.argStart;
+            const args = this.args;
+            const limit = Math.min(len, start + this.maxControlLine + 2);
+            let count = 0;
+            let tokenStart = -1;
+            let j = i;
+            for (; j < limit; j++) {
+              const b = chunk[j];
+              if (b > SPACE) {
+                if (tokenStart < 0) tokenStart = j;
+              } else if (b === LF) {
+                break;
+              } else if (b === SPACE || b === TAB) {
+                if (tokenStart >= 0) {
+                  if (count < MAX_ARGS) {
+                    args[count * 2] = tokenStart;
+                    args[count * 2 + 1] = j;
+                  }
+                  count++;
+                  tokenStart = -1;
+                }
+              } else if (tokenStart < 0) {
+                tokenStart = j; // other control bytes (CR included) belong to arguments, as in Go
+              }
+            }
+            if (j === len) {
+              if (!this.appendPartialLine(chunk, start, len)) return;
+              i = len;
+              break;
+            }
+            if (j === limit) {
+              // No newline within max_control_line + CRLF: too long, whatever follows.
+              const nl = indexOfLf(chunk, j, len);
+              const end = nl < 0 ? len : nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+              this.failMaxControlLine(chunk, start, end, nl < 0 ? end - start : 0);
+              return;
+            }
+            let end = j;
+            if (end > start && chunk[end - 1] === CR) end--;
+            if (end - start > this.maxControlLine) {
+              this.failMaxControlLine(chunk, start, end, 0);
+              return;
+            }
+            if (tokenStart >= 0 && end > tokenStart) {
+              if (count < MAX_ARGS) {
+                args[count * 2] = tokenStart;
+                args[count * 2 + 1] = end;
+              }
+              count++;
+            }
+            i = j + 1;
+            this.state = ST_OP_NAME;
+            this.onControlLine(this.op, chunk, start, end, count);
+            break;
+          }
+          // The rest of a line begun in an earlier chunk.
           const nl = indexOfLf(chunk, i, len);
+          if (!this.appendPartialLine(chunk, 0, nl < 0 ? len : nl)) return;
           if (nl < 0) {
-            if (!this.appendPartialLine(chunk, this.argStart, len)) return;
             i = len;
             break;
           }
-          let buf = chunk;
-          let start = this.argStart;
-          let end = nl;
-          const assembled = this.lineLen > 0;
-          if (assembled) {
-            if (!this.appendPartialLine(chunk, start, nl)) return;
-            buf = this.lineBuf!;
-            start = 0;
-            end = this.lineLen;
-            this.lineLen = 0;
-          }
-          if (end > start && buf[end - 1] === CR) end--;
-          if (end - start > this.maxControlLine) {
-            this.failMaxControlLine(buf, start, end, assembled ? end - start : 0);
+          const buf = this.lineBuf!;
+          let end = this.lineLen;
+          this.lineLen = 0;
+          if (end > 0 && buf[end - 1] === CR) end--;
+          if (end > this.maxControlLine) {
+            this.failMaxControlLine(buf, 0, end, end);
             return;
           }
           i = nl + 1;
           this.state = ST_OP_NAME;
-          this.onControlLine(this.op, buf, start, end);
+          this.onControlLine(this.op, buf, 0, end, -1);
           // Keep a small buffer for the next split line; let a big one go (idle connections stay light).
-          if (assembled && buf.length > KEEP_LINE_BUFFER) this.lineBuf = null;
+          if (buf.length > KEEP_LINE_BUFFER) this.lineBuf = null;
           break;
         }
         case ST_SKIP_LINE: {
@@ -282,8 +338,12 @@ export abstract class FrameParser {
     this.onError(err);
   }
 
-  /** The arguments of `op` are buf[start, end): leading spaces and the trailing CR removed. */
-  protected abstract onControlLine(op: number, buf: Buffer, start: number, end: number): void;
+  /**
+   * The arguments of `op` are buf[start, end): leading spaces and the trailing CR removed.
+   * When argCount is not -1 they are already split on spaces and tabs into `args`
+   * (argCount may exceed MAX_ARGS: extra arguments are counted, not stored).
+   */
+  protected abstract onControlLine(op: number, buf: Buffer, start: number, end: number, argCount: number): void;
   /** PING, PONG or +OK completed. */
   protected abstract onNoArgOp(op: number): void;
   /** The payload announced by the last onControlLine's expectPayload. */

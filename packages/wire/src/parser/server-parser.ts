@@ -5,7 +5,7 @@
 import { ERR_MAX_PAYLOAD_LOG, ERR_MAX_PAYLOAD_VIOLATION, ProtocolError, goQuote } from "../errors.js";
 import { FrameParser, type ParserLimits } from "./frame-parser.js";
 import { parseJsonArg } from "./json-arg.js";
-import { MAX_ARGS, TokenCache, parseSize, splitArgs, utf8 } from "./args.js";
+import { TokenCache, parseSize, splitArgs, utf8 } from "./args.js";
 import {
   OP_ERR,
   OP_HMSG,
@@ -67,7 +67,6 @@ const SERVER_OPS = new OpTable([
  * ```
  */
 export class ServerProtocolParser extends FrameParser {
-  private readonly args = new Int32Array(MAX_ARGS * 2);
   private readonly subjects = new TokenCache();
   private readonly sids = new TokenCache();
   private subject = "";
@@ -82,12 +81,12 @@ export class ServerProtocolParser extends FrameParser {
     super(SERVER_OPS, limits, DEFAULT_SERVER_PARSER_LIMITS);
   }
 
-  protected onControlLine(op: number, buf: Buffer, start: number, end: number): void {
+  protected onControlLine(op: number, buf: Buffer, start: number, end: number, argCount: number): void {
     switch (op) {
       case OP_MSG:
-        return this.msg(buf, start, end, false);
+        return this.msg(buf, start, end, argCount, false);
       case OP_HMSG:
-        return this.msg(buf, start, end, true);
+        return this.msg(buf, start, end, argCount, true);
       case OP_INFO: {
         const json = parseJsonArg(buf, start, end, "INFO");
         if (typeof json === "string") this.handler.onInfo(json);
@@ -119,9 +118,9 @@ export class ServerProtocolParser extends FrameParser {
   }
 
   /** MSG subject sid [reply] size, HMSG subject sid [reply] hdr_size total_size. */
-  private msg(buf: Buffer, start: number, end: number, withHeaders: boolean): void {
+  private msg(buf: Buffer, start: number, end: number, argCount: number, withHeaders: boolean): void {
     const a = this.args;
-    const n = splitArgs(buf, start, end, a, false);
+    const n = argCount >= 0 ? argCount : splitArgs(buf, start, end, a, false);
     const fn = withHeaders ? "processHeaderMsgArgs" : "processMsgArgs";
     const minArgs = withHeaders ? 4 : 3;
     if (n !== minArgs && n !== minArgs + 1) return this.badArgs(`${fn} Parse Error: ${goQuote(buf, start, end)}`);
