@@ -124,7 +124,7 @@ export function usersFromConf(container: object, key: string, v: ConfValue, r: B
           asBool(u, k, val);
           break;
         default:
-          r.unknown(u, k);
+          r.unknownInBlock(u, k);
       }
     }
     if (out.nkey === undefined && out.user === undefined) r.fail(v, i, "User entry requires a user");
@@ -163,7 +163,7 @@ export function authorizationFromConf(container: object, key: string, v: ConfVal
         out.defaultPermissions = permissionsFromConf(m, k, val, r);
         break;
       default:
-        r.unknown(m, k);
+        r.unknownInBlock(m, k);
     }
   }
   return out;
@@ -223,7 +223,7 @@ function accountSubject(container: object, key: string, v: ConfValue, what: "Str
     const lk = k.toLowerCase();
     if (lk === "account") out.account = asString(v, k, val);
     else if (lk === "subject") out.subject = asString(v, k, val);
-    else r.unknown(v, k);
+    else r.unknownInBlock(v, k);
   }
   if (!out.account || !out.subject) r.fail(container, key, "Expect an account name and a subject");
   return out;
@@ -273,7 +273,7 @@ function exportFromConf(container: object, i: number, v: ConfValue, r: BlockRead
         // Service latency tracking, operator-mode token positions and tracing: accepted, not used yet.
         break;
       default:
-        r.unknown(v, k);
+        r.unknownInBlock(v, k);
     }
   }
   if (out.stream !== undefined && responseKey !== undefined) r.fail(v, responseKey, "Detected response directive on non-service");
@@ -305,7 +305,7 @@ function importFromConf(container: object, i: number, v: ConfValue, r: BlockRead
       case "allow_trace":
         break;
       default:
-        r.unknown(v, k);
+        r.unknownInBlock(v, k);
     }
   }
   if (out.stream !== undefined && out.prefix !== undefined && out.to !== undefined) {
@@ -396,7 +396,7 @@ export function accountsFromConf(container: object, key: string, v: ConfValue, r
         case "trace_dest":
           break;
         default:
-          r.unknown(val, k);
+          r.unknownInBlock(val, k);
       }
     }
     out[name] = acc;
@@ -448,7 +448,7 @@ export function tlsFromConf(container: object, key: string, v: ConfValue, r: Blo
       case "ocsp_peer":
         break;
       default:
-        r.unknown(m, k);
+        r.unknownInBlock(m, k);
     }
   }
   return out;

@@ -1,11 +1,13 @@
 import { ConfError, confKeyUsedAsVariable, confPosition, parseDuration, type ConfMap, type ConfValue } from "./conf/index.js";
 
-/** Reading one conf block: fails at a key's position, collects warnings for unknown keys. */
+/** Reading conf blocks: fails at a key's position; unknown keys warn at the top level, fail inside blocks. */
 export interface BlockReader {
   /** Throws a ConfError located at `key` inside `container`. */
   fail(container: object, key: string | number, reason: string): never;
-  /** Reports a key nobody reads (Go's unknown field), unless it only defines a variable. */
+  /** A top-level key nobody reads: a warning (Go's unknown field), unless it only defines a variable. */
   unknown(container: ConfMap, key: string): void;
+  /** A key nobody reads inside a block: an error, as in Go, unless it only defines a variable. */
+  unknownInBlock(container: ConfMap, key: string): void;
 }
 
 export function isMap(v: ConfValue): v is ConfMap {
@@ -32,6 +34,9 @@ export function blockReader(warnings: string[]): BlockReader {
       if (confKeyUsedAsVariable(container, key)) return;
       const pos = confPosition(container, key);
       warnings.push(`${pos ? `${pos.file}:${pos.line}:${pos.column}: ` : ""}unknown field "${key}"`);
+    },
+    unknownInBlock(container, key) {
+      if (!confKeyUsedAsVariable(container, key)) failAt(container, key, `unknown field "${key}"`);
     },
   };
 }

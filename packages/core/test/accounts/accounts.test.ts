@@ -1,0 +1,273 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterEach, describe, expect, test } from "vitest";
+import type { NatsServer } from "../../src/index.js";
+import { confOptions, startFromConf } from "../conf-server.js";
+import { connectTo } from "../helpers.js";
+
+const enc = new TextEncoder();
+const servers: NatsServer[] = [];
+const conns: NatsConnection[] = [];
+
+afterEach(async () => {
+  for (const nc of conns.splice(0)) await nc.close().catch(() => {});
+  for (const s of servers.splice(0)) await s.shutdown();
+});
+
+async function start(conf: string): Promise<NatsServer> {
+  const s = await startFromConf(conf);
+  servers.push(s);
+  return s;
+}
+
+async function login(server: NatsServer, user: string, pass = user): Promise<NatsConnection> {
+  const nc = await connectTo(server, { user, pass });
+  conns.push(nc);
+  return nc;
+}
+
+/** Messages received on a subscription within a short window after a flush round trip. */
+async function collect(nc: NatsConnection, subject: string, act: () => Promise<void>): Promise<string[]> {
+  const got: string[] = [];
+  const sub = nc.subscribe(subject, { callback: (_e, m) => got.push(`${m.subject}:${m.string()}`) });
+  await nc.flush();
+  await act();
+  await new Promise((r) => setTimeout(r, 50));
+  await nc.flush();
+  sub.unsubscribe();
+  return got;
+}
+
+describe("accounts", () => {
+  test("TestAccountIsolation: two accounts never see each other's messages", async () => {
+    const s = await start(`accounts { A { users [{user: a, password: a}] }, B { users [{user: b, password: b}] } }`);
+    const a = await login(s, "a");
+    const b = await login(s, "b");
+    const seenByB = await collect(b, "foo", async () => {
+      a.publish("foo", enc.encode("from-a"));
+      await a.flush();
+    });
+    expect(seenByB).toEqual([]);
+    const seenByA = await collect(a, "foo", async () => {
+      a.publish("foo", enc.encode("own"));
+      await a.flush();
+    });
+    expect(seenByA).toEqual(["foo:own"]);
+  });
+
+  test("TestAccountGlobalDefault: without accounts every client is in $G", async () => {
+    const s = await start(`port: -1`);
+    const nc = await connectTo(s);
+    conns.push(nc);
+    expect([...s.connections.values()][0].account?.name).toBe("$G");
+  });
+
+  test("TestCrossAccountRequestReply: a service import answers requests across accounts", async () => {
+    const s = await start(`
+      accounts {
+        SVC { users [{user: svc, password: svc}], exports [{service: "req.*"}] }
+        APP { users [{user: app, password: app}], imports [{service: {account: SVC, subject: "req.*"}, to: "ask.*"}] }
+      }`);
+    const svc = await login(s, "svc");
+    svc.subscribe("req.*", { callback: (_e, m) => m.respond(enc.encode(`answer to ${m.subject} ${m.string()}`)) });
+    await svc.flush();
+    const app = await login(s, "app");
+    const r = await app.request("ask.time", enc.encode("please"), { timeout: 2000 });
+    expect(r.string()).toBe("answer to req.time please");
+    // The exporter's own subjects stay private: APP can not reach req.* directly.
+    await expect(app.request("req.time", enc.encode("x"), { timeout: 500 })).rejects.toThrow(/no responders|timeout/i);
+  });
+
+  test("TestCrossAccountServiceResponseTypes: a streamed response delivers every message, a singleton only the first", async () => {
+    const s = await start(`
+      accounts {
+        SVC { users [{user: svc, password: svc}], exports [{service: "one"}, {service: "many", response_type: stream}] }
+        APP { users [{user: app, password: app}], imports [{service: {account: SVC, subject: one}}, {service: {account: SVC, subject: many}}] }
+      }`);
+    const svc = await login(s, "svc");
+    for (const subj of ["one", "many"]) {
+      svc.subscribe(subj, {
+        callback: (_e, m) => {
+          for (let i = 0; i < 3; i++) svc.publish(m.reply!, enc.encode(`${subj}-${i}`));
+        },
+      });
+    }
+    await svc.flush();
+    const app = await login(s, "app");
+    for (const [subj, expected] of [["one", ["one-0"]], ["many", ["many-0", "many-1", "many-2"]]] as const) {
+      const got = await collect(app, `inbox.${subj}`, async () => {
+        app.publish(subj, enc.encode("go"), { reply: `inbox.${subj}` });
+        await app.flush();
+        await svc.flush();
+      });
+      expect(got.map((g) => g.split(":")[1])).toEqual(expected);
+    }
+  });
+
+  test("a stream import with a prefix delivers the exporter's messages under the prefix", async () => {
+    const s = await start(`
+      accounts {
+        PUB { users [{user: pub, password: pub}], exports [{stream: "events.>"}] }
+        SUB { users [{user: sub, password: sub}], imports [{stream: {account: PUB, subject: "events.>"}, prefix: "pub"}] }
+      }`);
+    const pub = await login(s, "pub");
+    const sub = await login(s, "sub");
+    const got = await collect(sub, "pub.events.>", async () => {
+      pub.publish("events.order.created", enc.encode("1"));
+      pub.publish("other.thing", enc.encode("2"));
+      await pub.flush();
+    });
+    expect(got).toEqual(["pub.events.order.created:1"]);
+  });
+
+  test("TestPrefixWildcardMapping / TestNoPrefixWildcardMapping: stream imports with `to` remap wildcard subjects", async () => {
+    const s = await start(`
+      accounts {
+        PUB { users [{user: pub, password: pub}], exports [{stream: "orders.*"}] }
+        SUB { users [{user: sub, password: sub}], imports [{stream: {account: PUB, subject: "orders.*"}, to: "mine.*.orders"}] }
+      }`);
+    const pub = await login(s, "pub");
+    const sub = await login(s, "sub");
+    const got = await collect(sub, "mine.>", async () => {
+      pub.publish("orders.eu", enc.encode("x"));
+      await pub.flush();
+    });
+    expect(got).toEqual(["mine.eu.orders:x"]);
+  });
+
+  test("a restricted export can only be imported by the accounts it names", () => {
+    const conf = (importer: string) => `
+      accounts {
+        E { exports [{stream: "s.>", accounts: [OK]}, {service: "q", accounts: [OK]}] }
+        OK { imports [{stream: {account: E, subject: "s.>"}}] }
+        NO { imports [{${importer}: {account: E, subject: ${importer === "stream" ? '"s.>"' : "q"}}}] }
+      }`;
+    expect(() => confOptions(conf("stream"))).toThrow(/Error adding stream import "s.>": stream import not authorized/);
+    expect(() => confOptions(conf("service"))).toThrow(/Error adding service import "q": service import not authorized/);
+  });
+
+  test("TestImportExportConfigFailures: unknown accounts, own-account imports and unknown keywords are refused", () => {
+    expect(() => confOptions(`accounts { nats.io { imports = [{stream: {account: "synadia", subject:"foo"}}] } }`)).toThrow(
+      /"synadia" account not defined for stream import/,
+    );
+    expect(() => confOptions(`accounts { nats.io { imports = [{service: {account: "nats.io", subject:"foo.*"}}] } }`)).toThrow(
+      /service import not authorized/,
+    );
+    expect(() => confOptions(`accounts { nats.io { exports = [{service: "foo.*", wat:true}] } }`)).toThrow(/unknown field "wat"/);
+    expect(() => confOptions(`accounts { nats.io { imports = [{stream: {account: nats.io, subject: "foo.*"}, wat:true}] } }`)).toThrow(
+      /unknown field "wat"/,
+    );
+    expect(() => confOptions(`accounts { nats.io { exports = [{service: {account: nats.io, subject:"foo.*"}}] } }`)).toThrow(
+      /Expected service name to be string/,
+    );
+  });
+
+  test("TestAccountImportCycle-style: imports that route messages back to their source are refused at load", () => {
+    expect(() =>
+      confOptions(`
+        accounts {
+          A { exports [{stream: "x.>"}], imports [{stream: {account: B, subject: "x.>"}}] }
+          B { exports [{stream: "x.>"}], imports [{stream: {account: A, subject: "x.>"}}] }
+        }`),
+    ).toThrow(/import forms a cycle/);
+    expect(() =>
+      confOptions(`
+        accounts {
+          A { exports [{service: "q.>"}], imports [{service: {account: B, subject: "q.>"}}] }
+          B { exports [{service: "q.>"}], imports [{service: {account: A, subject: "q.>"}}] }
+        }`),
+    ).toThrow(/import forms a cycle/);
+    // Disjoint subjects in both directions are fine.
+    expect(() =>
+      confOptions(`
+        accounts {
+          A { exports [{service: "a.>"}], imports [{service: {account: B, subject: "b.>"}}] }
+          B { exports [{service: "b.>"}], imports [{service: {account: A, subject: "a.>"}}] }
+        }`),
+    ).not.toThrow();
+  });
+
+  test("TestAccountLimitsServerConfig: max_connections per account refuses the connection past the limit", async () => {
+    const s = await start(`
+      max_connections: 10
+      accounts { MAXC { users = [{user: derek, password: foo}], limits { max_connections: 5, max_subs: 10, max_payload: 32k, max_leafnodes: 1 } } }`);
+    expect(s.lookupAccount("MAXC")?.limits).toEqual({ maxConnections: 5, maxSubscriptions: 10, maxPayload: 32_000 });
+    for (let i = 0; i < 5; i++) await login(s, "derek", "foo");
+    await expect(connectTo(s, { user: "derek", pass: "foo" })).rejects.toThrow(/maximum account active connections exceeded/);
+  });
+
+  test("account max_subscriptions and max_payload apply to each of its clients", async () => {
+    const s = await start(`accounts { L { users = [{user: l, password: l}], limits { max_subs: 2, max_payload: 100 } } }`);
+    const nc = await login(s, "l");
+    const errors: string[] = [];
+    (async () => {
+      for await (const st of nc.status()) if (st.type === "error") errors.push(String(st.error));
+    })().catch(() => {});
+    nc.subscribe("a");
+    nc.subscribe("b");
+    nc.subscribe("c");
+    await nc.flush().catch(() => {});
+    await new Promise((r) => setTimeout(r, 50));
+    expect(errors.join()).toMatch(/maximum subscriptions exceeded/);
+    const [c] = [...s.connections.values()];
+    expect(c.subs.size).toBe(2);
+  });
+});
+
+describe("subject mappings", () => {
+  test("TestAccountBasicRouteMapping / TestAccountWildcardRouteMapping: literal and wildcard mappings", async () => {
+    const s = await start(`
+      mappings { "foo": "bar", "orders.*.*": "shard.{{wildcard(2)}}.$1" }`);
+    const nc = await connectTo(s);
+    conns.push(nc);
+    const got = await collect(nc, ">", async () => {
+      nc.publish("foo", enc.encode("1"));
+      nc.publish("orders.acme.new", enc.encode("2"));
+      await nc.flush();
+    });
+    expect(got.sort()).toEqual(["bar:1", "shard.new.acme:2"]);
+  });
+
+  test("TestAccountRouteMappingsConfiguration: per-account mappings apply only in that account", async () => {
+    const s = await start(`
+      accounts {
+        A { users [{user: a, password: a}], mappings { "in": "out" } }
+        B { users [{user: b, password: b}] }
+      }`);
+    const a = await login(s, "a");
+    const b = await login(s, "b");
+    expect(await collect(a, ">", async () => void a.publish("in", enc.encode("x")))).toEqual(["out:x"]);
+    expect(await collect(b, ">", async () => void b.publish("in", enc.encode("x")))).toEqual(["in:x"]);
+  });
+
+  test("a weighted mapping splits 10 000 messages within ±3% of its weights; the rest stays on the subject", async () => {
+    const s = await start(`
+      mappings {
+        "work": [ { destination: "work.a", weight: 50% }, { destination: "work.b", weight: 30% } ]
+      }`);
+    const nc = await connectTo(s);
+    conns.push(nc);
+    const counts: Record<string, number> = {};
+    const total = 10_000;
+    let seen = 0;
+    const done = new Promise<void>((resolve) => {
+      nc.subscribe("work.>", { callback: (_e, m) => ((counts[m.subject] = (counts[m.subject] ?? 0) + 1), ++seen === total && resolve()) });
+      nc.subscribe("work", { callback: (_e, m) => ((counts[m.subject] = (counts[m.subject] ?? 0) + 1), ++seen === total && resolve()) });
+    });
+    await nc.flush();
+    for (let i = 0; i < total; i++) nc.publish("work", enc.encode(String(i)));
+    await done;
+    expect(Math.abs(counts["work.a"] / total - 0.5)).toBeLessThanOrEqual(0.03);
+    expect(Math.abs(counts["work.b"] / total - 0.3)).toBeLessThanOrEqual(0.03);
+    expect(Math.abs(counts["work"] / total - 0.2)).toBeLessThanOrEqual(0.03);
+  });
+
+  test("invalid mappings are refused with Go's words", () => {
+    expect(() => confOptions(`mappings { "foo.*": "bar.{{wildcard(2)}}" }`)).toThrow(
+      /Error adding mapping for "foo.\*" to "bar.{{wildcard\(2\)}}" : invalid mapping destination: wildcard index out of range/,
+    );
+    expect(() => confOptions(`mappings { "foo": [{destination: a, weight: 60}, {destination: b, weight: 50}] }`)).toThrow(
+      /total weight needs to be <= 100/,
+    );
+    expect(() => confOptions(`mappings { "foo": [{destination: a}] }`)).toThrow(/Missing weight for mapping destination "a"/);
+  });
+});
