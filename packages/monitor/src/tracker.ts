@@ -22,10 +22,9 @@ const zeroTraffic = (): Traffic => ({ inMsgs: 0, inBytes: 0, outMsgs: 0, outByte
 
 /**
  * Counts what core does not keep: per-account traffic of closed connections, stale connections,
- * the accounts seen so far, and the transport of each connection (closed snapshots lack it).
+ * and the transport of each connection (closed snapshots lack it).
  */
 export class UsageTracker {
-  private readonly accountNames = new Set<string>();
   private readonly closedTraffic = new Map<string, Traffic>();
   private readonly slowByAccount = new Map<string, number>();
   private readonly transports = new Map<number, string>();
@@ -33,17 +32,9 @@ export class UsageTracker {
   staleConnections = 0;
   readonly startTime = new Date();
 
-  constructor(private readonly server: NatsServer) {
-    this.accountNames.add(server.globalAccount.name);
-    this.accountNames.add(server.systemAccount.name);
-    const declared = server.opts.blocks.accounts;
-    if (declared !== null && typeof declared === "object" && !Array.isArray(declared)) {
-      for (const name of Object.keys(declared)) if (server.lookupAccount(name) !== undefined) this.accountNames.add(name);
-    }
-  }
+  constructor(private readonly server: NatsServer) {}
 
   onConnected(c: ClientConnection): void {
-    if (c.account !== undefined) this.accountNames.add(c.account.name);
     this.transports.set(c.cid, c.transport);
   }
 
@@ -77,7 +68,7 @@ export class UsageTracker {
 
   /** Every account this server knows of, global account first. */
   accounts(): string[] {
-    return [...this.accountNames].filter((n) => this.server.lookupAccount(n) !== undefined);
+    return this.server.accountNames();
   }
 
   usage(name: string): AccountUsage | undefined {

@@ -1,3 +1,4 @@
+import type { Account } from "@nats-ts/core";
 import { goTime } from "../format.js";
 import type { MonitorContext } from "../context.js";
 import type { AccountUsage } from "../tracker.js";
@@ -79,11 +80,33 @@ export function accountInfo(ctx: MonitorContext, name: string): Record<string, u
     leafnode_connections: 0,
     client_connections: usage.conns,
     subscriptions: usage.numSubs,
+    // Core's SubjectMappings does not list its entries yet.
     mappings: {},
-    exports: [],
-    imports: [],
+    exports: exportsOf(acc),
+    imports: importsOf(acc),
     sublist_stats: sublistStats([acc.sublist]),
     responses: {},
   });
   return info;
+}
+
+/** Go's ExtExport list: service exports then stream exports. */
+function exportsOf(acc: Account): Record<string, unknown>[] {
+  const plan = acc.plan;
+  if (plan === undefined) return [];
+  const approved = (accounts: ReadonlySet<string> | undefined) => (accounts === undefined ? [] : [...accounts]);
+  return [
+    ...plan.serviceExports.map((e) => ({ subject: e.subject, type: "service", response_type: e.responseType, approved_accounts: approved(e.accounts) })),
+    ...plan.streamExports.map((e) => ({ subject: e.subject, type: "stream", approved_accounts: approved(e.accounts) })),
+  ];
+}
+
+/** Go's ExtImport list: stream imports then service imports. */
+function importsOf(acc: Account): Record<string, unknown>[] {
+  const plan = acc.plan;
+  if (plan === undefined) return [];
+  return [
+    ...plan.streamImports.map((i) => ({ subject: i.subject, account: i.from, local_subject: i.localSubject, type: "stream", invalid: false, share: false, tracking: false })),
+    ...plan.serviceImports.map((i) => ({ subject: i.subject, account: i.from, to: i.to, local_subject: i.to, type: "service", invalid: false, share: false, tracking: false })),
+  ];
 }

@@ -306,6 +306,8 @@ export class SystemEvents {
 
   private send(subject: string, build: (server: ServerInfoJson) => unknown, client = this.sys): void {
     if (client === undefined || this.stopped) return;
+    // An event nobody listens to is not built (replies always have a listener: the requester).
+    if (!client.account.sublist.hasInterest(subject)) return;
     client.publish(subject, Buffer.from(JSON.stringify(build(this.stamp.next()))));
   }
 }
