@@ -11,7 +11,8 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { recordingClientParser } from "./recorder.js";
+import { MsgHeaders, decodeHeaders, encodeConnect, encodeHeaders, encodeHpub, encodePub, encodeSub } from "../src/index.js";
+import { recordingClientParser, recordingServerParser } from "./recorder.js";
 
 const LIMITS = { maxControlLine: 64, maxPayload: 1024 };
 
@@ -116,6 +117,46 @@ describe.skipIf(!goServer)("Go nats-server oracle (runs when nats-server is on P
   afterAll(() => {
     proc?.kill();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("what Go sends a client (INFO, MSG, HMSG, no-responders status, PONG) parses as expected", async () => {
+    const { parser, ops } = recordingServerParser();
+    const headers = encodeHeaders(new MsgHeaders().append("X-Tag", "a").append("X-Tag", "b"));
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("data", (chunk) => parser.parse(chunk));
+    const request = Buffer.concat([
+      // Short enough for the 64-byte max_control_line this server runs with.
+      Buffer.from(encodeConnect({ verbose: false, headers: true, no_responders: true })),
+      Buffer.from(encodeSub("foo.*", undefined, "1")),
+      Buffer.from(encodeSub("_INBOX.me", undefined, "2")),
+      encodePub("foo.bar", "reply.to", Buffer.from("hello")),
+      encodeHpub("foo.baz", undefined, headers, Buffer.from("hi")),
+      encodePub("nobody.home", "_INBOX.me", Buffer.alloc(0)),
+      Buffer.from("PING\r\n"),
+    ]);
+    socket.write(request);
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (ops.some((op) => op[0] === "PONG" || op[0] === "-ERR")) done();
+      }, 10);
+      const done = (): void => {
+        clearInterval(check);
+        resolve();
+      };
+      socket.on("close", done);
+    });
+    socket.destroy();
+    expect(ops[0][0]).toBe("INFO");
+    expect(JSON.parse(ops[0][1] as string)).toMatchObject({ headers: true, max_payload: LIMITS.maxPayload });
+    expect(ops.slice(1)).toEqual([
+      ["MSG", "foo.bar", "1", "reply.to", "hello"],
+      ["HMSG", "foo.baz", "1", undefined, headers.length, headers.toString("latin1") + "hi"],
+      ["HMSG", "_INBOX.me", "2", undefined, expect.any(Number), expect.any(String)],
+      ["PONG"],
+    ]);
+    const [, , , , headerSize, msg] = ops[3] as [string, string, string, undefined, number, string];
+    const status = decodeHeaders(Buffer.from(msg, "latin1").subarray(0, headerSize));
+    expect(status.status).toBe(503);
   });
 
   test("same -ERR text and same close decision for valid and malformed inputs", async () => {
