@@ -490,13 +490,13 @@ export class Consumer {
     if (req.maxBytes > 0 && cfg.max_bytes && req.maxBytes > cfg.max_bytes) return sendErr(409, `Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}`);
     const policy = cfg.priority_policy ?? "none";
     const g = req.group;
-    if (g && Object.keys(g).length > 0) {
+    if (g) {
       if ((g.min_pending || g.min_ack_pending) && policy !== "overflow") return sendErr(400, "Bad Request - Not a Overflow Priority consumer");
       if (g.id && policy !== "pinned_client") return sendErr(400, "Bad Request - Not a Pinned Client Priority consumer");
       if ((g.priority ?? 0) < 0 || (g.priority ?? 0) > 9) return sendErr(400, "Bad Request - Priority must be between 0 and 9");
     }
-    if (policy !== "none") {
-      if (!g?.group) return sendErr(400, "Bad Request - Priority Group missing");
+    if (g && policy !== "none") {
+      if (!g.group) return sendErr(400, "Bad Request - Priority Group missing");
       if (!(cfg.priority_groups ?? []).includes(g.group)) return sendErr(400, "Bad Request - Invalid Priority Group");
       if (q.pinId !== "") {
         if (g.id === q.pinId) this.armPinTimer();

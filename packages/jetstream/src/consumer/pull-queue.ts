@@ -18,6 +18,7 @@ export interface PullRequest {
   expires: bigint;
   /** Idle heartbeat interval, ns; 0 = none. */
   heartbeat: number;
+  /** Set for JSON requests (possibly empty), absent for plain batch-number requests. */
   group?: PullGroup;
 }
 
@@ -77,7 +78,13 @@ export function parsePullRequest(payload: string, now: bigint): PullRequest | { 
     const expiresNs = int("expires");
     const heartbeat = int("idle_heartbeat");
     if (heartbeat > 0 && heartbeat * 2 > expiresNs) return { error: "heartbeat value too large" };
-    const group = cr.priority_group && typeof cr.priority_group === "object" ? (cr.priority_group as PullGroup) : {};
+    // Go embeds the priority group fields in the request itself.
+    const group: PullGroup = {};
+    if (typeof cr.group === "string") group.group = cr.group;
+    if (typeof cr.id === "string") group.id = cr.id;
+    if (int("min_pending")) group.min_pending = int("min_pending");
+    if (int("min_ack_pending")) group.min_ack_pending = int("min_ack_pending");
+    if (int("priority")) group.priority = int("priority");
     return {
       batch: int("batch"),
       maxBytes: int("max_bytes"),
@@ -210,10 +217,14 @@ export class PullQueue {
       let assignedPin = false;
       if (needNewPin && this.pinId === "") {
         if (!wr.group?.id) {
-          this.pinId = this.nextPinId();
-          this.pinnedAt = ctx.now;
-          this.newPin = true;
-          assignedPin = true;
+          // The request gets the pin (and keeps it for its remaining messages).
+          if (wr.group?.group) {
+            this.pinId = this.nextPinId();
+            this.pinnedAt = ctx.now;
+            this.newPin = true;
+            wr.group.id = this.pinId;
+            assignedPin = true;
+          }
         } else {
           this.out.push({ subject: wr.reply, header: pendingStatus(423, "Nats-Wrong-Pin-Id", wr.n, wr.b) });
           this.reqs.shift();

@@ -67,12 +67,16 @@ export class RateLimiter {
     this.lastNs = nowNs;
   }
 
-  /** Reserves `bytes`; returns the delay in ms before they may be sent (0 = now). */
+  /** Takes `bytes` when available (returns 0), else returns the ms to wait before asking again. */
   reserve(bytes: number, nowNs: bigint): number {
     const elapsed = Number(nowNs - this.lastNs) / 1e9;
     this.lastNs = nowNs;
     this.tokens = Math.min(Math.max(this.bytesPerSec, bytes), this.tokens + elapsed * this.bytesPerSec);
-    this.tokens -= bytes;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.bytesPerSec) * 1000);
+    if (this.tokens >= bytes) {
+      this.tokens -= bytes;
+      return 0;
+    }
+    // not enough yet: nothing is taken, the caller retries after the returned delay
+    return Math.max(1, Math.ceil(((bytes - this.tokens) / this.bytesPerSec) * 1000));
   }
 }

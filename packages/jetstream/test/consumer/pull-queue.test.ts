@@ -98,13 +98,17 @@ describe("PullQueue", () => {
     expect(q.next(1, ctx())!.reply).toBe("a");
     expect(q.pinId).toBe("PIN1");
     expect(q.newPin).toBe(true);
-    // b has no pin id: it is cycled, a (now also without id) too -> nothing served
-    expect(q.next(1, ctx())).toBeUndefined();
+    // a now carries the pin and keeps being served; b (no pin id) waits
+    expect(q.next(1, ctx())!.reply).toBe("a");
+    expect(q.list().map((r) => r.reply)).toEqual(["b", "a"]);
     q.add(req("c", { group: { group: "g", id: "PIN1" } }));
+    expect(q.next(1, ctx())!.reply).toBe("a");
     expect(q.next(1, ctx())!.reply).toBe("c");
-    q.add(req("d", { group: { group: "g", id: "OLD" } }));
-    q.next(1, ctx());
-    expect(q.out.some((o) => o.subject === "d" && o.header.startsWith("NATS/1.0 423 Nats-Wrong-Pin-Id"))).toBe(true);
+    const q2 = new PullQueue(10, "pinned_client");
+    q2.pinId = "PIN1";
+    q2.add(req("d", { group: { group: "g", id: "OLD" } }));
+    expect(q2.next(1, ctx())).toBeUndefined();
+    expect(q2.out).toEqual([{ subject: "d", header: "NATS/1.0 423 Nats-Wrong-Pin-Id\r\nNats-Pending-Messages: 1\r\nNats-Pending-Bytes: 0\r\n\r\n" }]);
   });
 
   test("overflow: requests with min_pending wait until the backlog is large enough", () => {
@@ -139,6 +143,7 @@ describe("push flow control and rate limit", () => {
     const rl = new RateLimiter(8000, T0); // 1000 bytes per second
     expect(rl.reserve(1000, T0)).toBe(0);
     expect(rl.reserve(500, T0)).toBe(500);
-    expect(rl.reserve(100, T0 + 2_000_000_000n)).toBe(0);
+    expect(rl.reserve(500, T0 + 250_000_000n)).toBe(250);
+    expect(rl.reserve(500, T0 + 500_000_000n)).toBe(0);
   });
 });
