@@ -5,11 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** The part of esbuild's API used here. */
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<unknown>;
+}
+
 /** esbuild, found through vitest -> vite (no extra dependency for one test fixture). */
-async function loadEsbuild(): Promise<typeof import("esbuild")> {
+async function loadEsbuild(): Promise<Esbuild> {
   const fromVitest = createRequire(createRequire(import.meta.url).resolve("vitest/package.json"));
   const fromVite = createRequire(fromVitest.resolve("vite/package.json"));
-  return (await import(fromVite.resolve("esbuild"))) as typeof import("esbuild");
+  return (await import(fromVite.resolve("esbuild"))) as Esbuild;
 }
 
 let bundled: string | undefined;
