@@ -322,8 +322,6 @@ export abstract class FrameParser {
           return; // ST_DEAD
       }
     }
-    // A line continued in the next chunk starts at that chunk's first byte.
-    this.argStart = 0;
   }
 
   /** Called by a subclass from onControlLine: the next `size` bytes plus CRLF are the message. */
