@@ -51,7 +51,9 @@ export class ProtocolError extends Error {
    * @param message the text Go sends as `-ERR '<message>'` when `clientVisible`, otherwise
    *   the text Go logs before closing the connection
    * @param clientVisible whether Go sends `-ERR '<message>'` to the peer
-   * @param detail Go-style log line with context (state, limits, a snippet of the input)
+   * @param detail Go-style log line with context (state, limits, a snippet of the input);
+   *   for unknown_op it reads `parser ERROR, state=..., i=...: proto='...'`, which Go logs
+   *   prefixed with the connection kind (`Client parser ERROR, ...`)
    */
   constructor(
     readonly kind: ProtocolErrorKind,
