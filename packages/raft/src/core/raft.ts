@@ -34,10 +34,11 @@ interface HandedOut {
   stableIndex: number;
   stableTerm: number;
   applied: number;
-  snapshot: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
+/** Only a leader sends these; they carry its term and log, never a vote or an acknowledgement. */
+const LEADER_MESSAGE_TYPES = new Set<Message["type"]>(["append", "heartbeat", "snapshot", "timeoutNow"]);
 
 /**
  * The RAFT consensus algorithm as a pure, deterministic state machine (etcd raft style).
@@ -347,7 +348,8 @@ export class RaftCore {
       this.needCommitBroadcast = false;
     }
     const hs = this.hardState();
-    const hardState = sameHardState(hs, this.lastHardState) ? null : hs;
+    const durable = this.lastHardState;
+    const hardState = sameHardState(hs, durable) ? null : hs;
     this.lastHardState = hs;
     const snapshot = this.pendingInstall;
     this.pendingInstall = null;
@@ -365,11 +367,15 @@ export class RaftCore {
       stableIndex: lastIndex,
       stableTerm: this.log.lastTerm(),
       applied,
-      snapshot: snapshot !== null,
     };
-    const messages = this.msgs;
+    const messages: Message[] = [];
+    const leaderMessages: Message[] = [];
+    const termDurable = hardState === null || (hardState.term === durable.term && hardState.vote === durable.vote);
+    for (const m of this.msgs) {
+      (termDurable && m.term === durable.term && LEADER_MESSAGE_TYPES.has(m.type) ? leaderMessages : messages).push(m);
+    }
     this.msgs = [];
-    return { hardState, entries, snapshot, messages, committed };
+    return { hardState, entries, snapshot, messages, leaderMessages, committed };
   }
 
   /** Confirms the last `ready()` was persisted, sent and applied. */

@@ -139,13 +139,19 @@ export type Role = "follower" | "precandidate" | "candidate" | "leader";
  * Work the host must do, in this order: persist `snapshot`, `entries` (replacing any
  * stored entries at or after `entries[0].index`) and `hardState`, fsync; then send
  * `messages`; then apply `committed` (after restoring `snapshot` into the state machine);
- * then call `advance()`.
+ * then call `advance()`. `leaderMessages` may be sent at once, before persisting.
  */
 export interface Ready {
   hardState: HardState | null;
   entries: Entry[];
   snapshot: Snapshot | null;
+  /** Messages that must wait until this ready is durable (votes, acknowledgements). */
   messages: Message[];
+  /**
+   * Leader replication messages whose term is already durable. They do not depend on this
+   * ready, so the leader writes its log in parallel with replicating it (RAFT thesis 10.2.1).
+   */
+  leaderMessages: Message[];
   committed: Entry[];
 }
 

@@ -71,7 +71,8 @@ interface Waiter<T> {
 
 /**
  * A running RAFT node: the pure core driven by real timers, a transport and a durable WAL.
- * Term, vote and entries are fsynced before any message that depends on them is sent.
+ * Term, vote and entries are fsynced before any message that depends on them is sent; the
+ * leader replicates new entries while it writes them.
  *
  * @example
  * const node = await RaftNode.start({
@@ -241,6 +242,7 @@ export class RaftNode {
     try {
       while (!this.stopped && this.core.hasReady()) {
         const rd = this.core.ready();
+        for (const m of rd.leaderMessages) this.opts.transport.send(m);
         await this.wal.save(rd);
         for (const m of rd.messages) this.opts.transport.send(m);
         if (rd.snapshot) {

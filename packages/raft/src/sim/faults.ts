@@ -62,9 +62,15 @@ export class FaultInjector {
       const maxDown = Math.floor((ids.length - 1) / 2);
       const up = ids.filter((id) => sim.nodes.get(id)!.alive);
       if (down.length >= maxDown || up.length === 0) return this.restartOne(down);
-      const victim = rng.chance(0.5) && sim.leader() ? sim.leader()!.id : rng.pick(up);
+      // Favour the nastiest moments: a leader, or a node with an unsynced vote or log write.
+      const unsynced = up.filter((id) => sim.nodes.get(id)!.pending !== null);
+      const leader = sim.leader();
+      const victim =
+        unsynced.length > 0 && rng.chance(0.5) ? rng.pick(unsynced) : leader && rng.chance(0.5) ? leader.id : rng.pick(up);
       sim.crashNode(victim);
       sim.countFault("crash", victim);
+      // A quick reboot can meet the same election again, with whatever it failed to sync.
+      if (rng.chance(0.4)) sim.scheduleRestart(victim, 1 + rng.int(30));
     } else if (roll < 60) {
       this.restartOne(down);
     } else if (roll < 64) {

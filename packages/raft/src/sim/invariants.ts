@@ -1,6 +1,6 @@
 import type { RaftCore } from "../core/raft.js";
 import { decodeMembershipChange, applyMembershipChange, cloneMembership } from "../core/membership.js";
-import type { Entry, HardState, Membership, NodeId, Snapshot } from "../core/types.js";
+import type { Entry, HardState, Membership, Message, NodeId, Snapshot } from "../core/types.js";
 
 /** A broken safety property, with the node it was seen on. */
 export class InvariantViolation extends Error {
@@ -75,6 +75,21 @@ export class InvariantChecker {
       }
     }
     this.durable.set(id, hs);
+  }
+
+  /**
+   * Durability before send: a granted vote and an append acknowledgement may only leave a
+   * node once the vote and the acknowledged entries are on its disk.
+   */
+  messageSent(id: NodeId, m: Message, disk: { hardState: HardState | null; snapshot: Snapshot | null; entries: readonly Entry[] }): void {
+    if (m.type === "voteResp" && m.granted && !m.pre) {
+      const hs = disk.hardState;
+      this.check(hs !== null && hs.term === m.term && hs.vote === m.to, "durability before send", `${id} granted a vote to ${m.to} in term ${m.term} before persisting it`);
+    } else if (m.type === "appendResp" && !m.reject && m.index > 0) {
+      const snapIndex = disk.snapshot?.meta.index ?? 0;
+      const last = disk.entries.length > 0 ? disk.entries[disk.entries.length - 1].index : snapIndex;
+      this.check(m.index <= last, "durability before send", `${id} acknowledged index ${m.index} with only ${last} on disk`);
+    }
   }
 
   /** Log matching: same (index, term) anywhere means the same entry after the same prefix. */

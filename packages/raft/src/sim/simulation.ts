@@ -33,6 +33,7 @@ type SimEvent =
   | { kind: "disk"; node: NodeId; incarnation: number }
   | { kind: "client"; client: number }
   | { kind: "clientTimeout"; client: number; seq: number }
+  | { kind: "restart"; node: NodeId; incarnation: number }
   | { kind: "fault" };
 
 interface PendingOp {
@@ -208,6 +209,11 @@ export class Simulation {
     }
   }
 
+  /** Restarts a crashed node after `delayMs`, unless something else restarted it first. */
+  scheduleRestart(id: NodeId, delayMs: number): void {
+    this.queue.push(this.now + delayMs, { kind: "restart", node: id, incarnation: this.nodes.get(id)!.incarnation });
+  }
+
   restartNode(id: NodeId): void {
     const node = this.nodes.get(id)!;
     if (node.alive) return;
@@ -313,6 +319,12 @@ export class Simulation {
         if (c.pending && c.seq === ev.seq) this.abandon(c);
         return;
       }
+      case "restart":
+        if (this.nodes.get(ev.node)!.incarnation === ev.incarnation) {
+          this.restartNode(ev.node);
+          this.record(`${ev.node} restarted`);
+        }
+        return;
       case "fault":
         if (this.faultInjector?.active) {
           this.faultInjector.inject();
@@ -327,6 +339,7 @@ export class Simulation {
     const core = node.core;
     if (!core || node.pending || !core.hasReady()) return;
     node.pending = core.ready();
+    for (const m of node.pending.leaderMessages) this.sendMessage(node, m);
     const durable = node.pending.entries.length > 0 || node.pending.hardState !== null || node.pending.snapshot !== null;
     const latency = durable ? node.diskMinMs + this.rng.int(node.diskMaxMs - node.diskMinMs + 1) : 0;
     this.queue.push(this.now + latency, { kind: "disk", node: node.id, incarnation: node.incarnation });
@@ -345,7 +358,7 @@ export class Simulation {
       this.invariants.snapshotInstalled(id, rd.snapshot);
       this.record(`${id} installed snapshot ${rd.snapshot.meta.index}@${rd.snapshot.meta.term}`);
     }
-    for (const m of rd.messages) this.sendMessage(m);
+    for (const m of rd.messages) this.sendMessage(node, m);
     for (const e of rd.committed) this.applyEntry(node, e);
     core.advance();
     node.pending = null;
@@ -353,7 +366,8 @@ export class Simulation {
     this.pump(node);
   }
 
-  private sendMessage(m: Message): void {
+  private sendMessage(from: SimNode, m: Message): void {
+    this.invariants.messageSent(from.id, m, from.disk);
     this.stats.messagesSent++;
     for (const at of this.network.schedule(m, this.now)) this.queue.push(at, { kind: "deliver", msg: m });
   }

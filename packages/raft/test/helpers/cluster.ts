@@ -60,7 +60,7 @@ export class TestNode {
       if (e.type === "normal") this.total += Number(dec.decode(e.data));
     }
     this.core.advance();
-    return rd.messages;
+    return [...rd.leaderMessages, ...rd.messages];
   }
 
   snapshot(): Snapshot | null {
