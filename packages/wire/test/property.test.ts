@@ -11,7 +11,7 @@ import {
 } from "../src/index.js";
 import { type ClientOp, type ServerOp, parseSplit, recordingClientParser, recordingServerParser } from "./recorder.js";
 
-const RUNS = { numRuns: 300 };
+const RUNS = { numRuns: 200 };
 
 // ---- generators of valid frames, each paired with the operation it must parse to ----
 
