@@ -7,6 +7,7 @@ import type { StreamConfigJson } from "./config.js";
 import type { ConsumerHost, ConsumerManagerFactory, ConsumerManagerLike } from "./consumer-host.js";
 import { DedupeWindow } from "./dedupe.js";
 import { DirectGet } from "./direct-get.js";
+import { deleteMarkerHeaders, deliberateStore, ExpiryWatch } from "./delete-markers.js";
 import * as H from "./headers.js";
 import { storeConfigOf } from "./store-factory.js";
 import { SubjectTransform } from "./subject-transform.js";
@@ -39,7 +40,10 @@ export class Stream implements ConsumerHost {
   readonly client: InternalClient;
   readonly accountName: string;
   readonly domain?: string;
+  /** The store as consumers use it (their removals never leave delete markers). */
+  readonly store: StreamStore;
   consumers: ConsumerManagerLike | undefined;
+  private readonly expiry: ExpiryWatch;
   private cfg: StreamConfigJson;
   private readonly subs: Subscription[] = [];
   private readonly storedListeners = new Set<(seq: number, subject: string) => void>();
@@ -54,7 +58,7 @@ export class Stream implements ConsumerHost {
 
   constructor(
     config: StreamConfigJson,
-    readonly store: StreamStore,
+    private readonly raw: StreamStore,
     readonly created: bigint,
     private readonly ctx: StreamContext,
   ) {
@@ -63,6 +67,9 @@ export class Stream implements ConsumerHost {
     this.accountName = ctx.accountName;
     this.domain = ctx.domain;
     this.dedupe = new DedupeWindow(BigInt(config.duplicate_window ?? 0));
+    this.expiry = new ExpiryWatch((subject) => setImmediate(() => this.leaveDeleteMarker(subject)));
+    this.store = deliberateStore(raw, this.expiry);
+    raw.registerStorageUpdates((msgs, _bytes, seq, subject) => this.expiry.update(raw, msgs, seq, subject));
     this.applyConfig(config);
     if (ctx.consumerFactory !== undefined) {
       this.consumers = ctx.consumerFactory(this, { storeDir: ctx.consumerDir, maxAckPending: ctx.maxAckPending });
@@ -112,7 +119,7 @@ export class Stream implements ConsumerHost {
   update(config: StreamConfigJson): void {
     const resubscribe = JSON.stringify(config.subjects) !== JSON.stringify(this.cfg.subjects) || config.allow_direct !== this.cfg.allow_direct;
     this.applyConfig(config);
-    this.store.updateConfig(storeConfigOf(config));
+    this.expiry.deliberate(() => this.raw.updateConfig(storeConfigOf(config)));
     this.dedupe.prune(nowNs());
     if (this.dedupeTimer !== undefined) {
       clearTimeout(this.dedupeTimer);
@@ -132,6 +139,13 @@ export class Stream implements ConsumerHost {
     this.republishTransform = config.republish ? SubjectTransform.create(config.republish.src, config.republish.dest) : undefined;
     const domain = this.domain !== undefined && this.domain !== "" ? `,"domain":${JSON.stringify(this.domain)}` : "";
     this.pubAckPrefix = `{"stream":${JSON.stringify(config.name)}${domain},"seq":`;
+  }
+
+  /** Go's subject delete marker: expiry took the last message of `subject`. */
+  private leaveDeleteMarker(subject: string): void {
+    const ttl = this.cfg.subject_delete_marker_ttl ?? 0;
+    if (this.closed || ttl <= 0 || (this.raw.subjectsTotals(subject).get(subject) ?? 0) > 0) return;
+    this.processMessage(subject, undefined, deleteMarkerHeaders(ttl), EMPTY);
   }
 
   /** Message ids currently remembered for de-duplication. */
@@ -158,6 +172,7 @@ export class Stream implements ConsumerHost {
 
   /** Rebuilds the duplicate window from messages stored within it (after recovery). */
   rebuildDedupe(): void {
+    if ((this.cfg.subject_delete_marker_ttl ?? 0) > 0) this.expiry.rebuild(this.raw);
     const window = BigInt(this.cfg.duplicate_window ?? 0);
     if (window <= 0n) return;
     const now = nowNs();
@@ -241,7 +256,7 @@ export class Stream implements ConsumerHost {
       }
       const lastSeq = H.uintHeader(hdr, H.JS_EXPECTED_LAST_SEQ);
       if (lastSeq !== undefined) {
-        const current = this.store.fastState().lastSeq;
+        const current = this.raw.fastState().lastSeq;
         if (lastSeq !== current) return this.respondError(reply, apiErrors.JSStreamWrongLastSequenceErrF, { seq: current });
       }
       if (getHeader(hdr, H.JS_STREAM_SOURCE) !== undefined) {
@@ -309,15 +324,17 @@ export class Stream implements ConsumerHost {
         subjectLastSeq = 0;
       }
     }
-    const before = this.store.fastState().lastSeq;
-    const pending = this.store.storeMsg(subject, hdr.length > 0 ? hdr : null, payload, ttl);
-    const seq = this.store.fastState().lastSeq;
+    const before = this.raw.fastState().lastSeq;
+    // Limits may drop older messages inside storeMsg: deliberate removals, not expiries.
+    const pending = this.expiry.deliberate(() => this.raw.storeMsg(subject, hdr.length > 0 ? hdr : null, payload, ttl));
+    const seq = this.raw.fastState().lastSeq;
     if (seq === before) {
       // Rejected synchronously (limits, discard new, closed store): report the store's reason.
       pending.catch((err: unknown) => this.storeFailed(reply, err));
       return;
     }
     this.lastMsgId = msgId;
+    this.expiry.noteStored(seq, hdr);
     if (msgId !== "") this.rememberMsgId(msgId, seq);
     if (rollup === "sub") this.store.purgeEx(subject, 0, 1);
     else if (rollup === "all") {
