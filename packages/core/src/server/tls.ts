@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { createSecureContext, TLSSocket, type SecureContext } from "node:tls";
+import { X509Certificate } from "node:crypto";
+import { createSecureContext, TLSSocket, type DetailedPeerCertificate, type SecureContext } from "node:tls";
 import type { TlsOptions } from "../auth-options.js";
 
 /** What the accept path needs to serve TLS clients; rebuilt on reload so new clients get new certs. */
@@ -9,6 +10,40 @@ export interface ClientTls {
   readonly context: SecureContext;
   /** Ask clients for a certificate and refuse those without a valid one (verify / verify_and_map). */
   readonly verifyClients: boolean;
+  /** The authorities client certificates must chain to. */
+  readonly authorities: X509Certificate[];
+}
+
+function parseCertificates(pem: string | undefined): X509Certificate[] {
+  if (pem === undefined) return [];
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => new X509Certificate(b));
+}
+
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+}
+
+function currentlyValid(cert: X509Certificate): boolean {
+  const now = Date.now();
+  return Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
+/**
+ * Whether the client's certificate chains to a trusted authority. A TLSSocket made outside a
+ * tls.Server completes the handshake with any certificate and leaves this check to its owner.
+ */
+function peerTrusted(secure: TLSSocket, authorities: X509Certificate[]): boolean {
+  let peer: DetailedPeerCertificate | undefined = secure.getPeerCertificate(true);
+  for (let depth = 0; peer?.raw !== undefined && depth < 10; depth++) {
+    const cert = new X509Certificate(peer.raw);
+    if (!currentlyValid(cert)) return false;
+    if (authorities.some((ca) => issuedBy(cert, ca))) return true;
+    const next: DetailedPeerCertificate | undefined = peer.issuerCertificate;
+    if (next === undefined || next === peer || next.raw === undefined || !issuedBy(cert, new X509Certificate(next.raw))) return false;
+    peer = next;
+  }
+  return false;
 }
 
 /** Go's TLS version names (tls { min_version }) to Node's. */
@@ -32,7 +67,7 @@ export function loadClientTls(options: TlsOptions): ClientTls {
   const minVersion = options.minVersion === undefined ? "TLSv1.2" : VERSIONS[options.minVersion.replace(/^TLS\s*/i, "")];
   if (minVersion === undefined) throw new Error(`unknown version: ${options.minVersion}`);
   const context = createSecureContext({ cert, key, ca, minVersion, ciphers: options.ciphers?.join(":") });
-  return { options, context, verifyClients: options.verify || options.verifyAndMap };
+  return { options, context, verifyClients: options.verify || options.verifyAndMap, authorities: parseCertificates(ca) };
 }
 
 /**
@@ -67,6 +102,7 @@ export function serveTls(
   secure.once("close", () => fail("connection closed during TLS handshake"));
   secure.once("secure", () => {
     if (done) return;
+    if (tls.verifyClients && !peerTrusted(secure, tls.authorities)) return fail("client certificate not trusted");
     done = true;
     clearTimeout(timer);
     secure.removeAllListeners("error");

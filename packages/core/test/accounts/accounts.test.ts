@@ -28,7 +28,11 @@ async function login(server: NatsServer, user: string, pass = user): Promise<Nat
 /** Messages received on a subscription within a short window after a flush round trip. */
 async function collect(nc: NatsConnection, subject: string, act: () => Promise<void>): Promise<string[]> {
   const got: string[] = [];
-  const sub = nc.subscribe(subject, { callback: (_e, m) => got.push(`${m.subject}:${m.string()}`) });
+  const sub = nc.subscribe(subject, {
+    callback: (_e, m) => {
+      got.push(`${m.subject}:${m.string()}`);
+    },
+  });
   await nc.flush();
   await act();
   await new Promise((r) => setTimeout(r, 50));
@@ -68,7 +72,11 @@ describe("accounts", () => {
         APP { users [{user: app, password: app}], imports [{service: {account: SVC, subject: "req.*"}, to: "ask.*"}] }
       }`);
     const svc = await login(s, "svc");
-    svc.subscribe("req.*", { callback: (_e, m) => m.respond(enc.encode(`answer to ${m.subject} ${m.string()}`)) });
+    svc.subscribe("req.*", {
+      callback: (_e, m) => {
+        m.respond(enc.encode(`answer to ${m.subject} ${m.string()}`));
+      },
+    });
     await svc.flush();
     const app = await login(s, "app");
     const r = await app.request("ask.time", enc.encode("please"), { timeout: 2000 });
@@ -250,8 +258,12 @@ describe("subject mappings", () => {
     const total = 10_000;
     let seen = 0;
     const done = new Promise<void>((resolve) => {
-      nc.subscribe("work.>", { callback: (_e, m) => ((counts[m.subject] = (counts[m.subject] ?? 0) + 1), ++seen === total && resolve()) });
-      nc.subscribe("work", { callback: (_e, m) => ((counts[m.subject] = (counts[m.subject] ?? 0) + 1), ++seen === total && resolve()) });
+      const count = (subject: string) => {
+        counts[subject] = (counts[subject] ?? 0) + 1;
+        if (++seen === total) resolve();
+      };
+      nc.subscribe("work.>", { callback: (_e, m) => count(m.subject) });
+      nc.subscribe("work", { callback: (_e, m) => count(m.subject) });
     });
     await nc.flush();
     for (let i = 0; i < total; i++) nc.publish("work", enc.encode(String(i)));

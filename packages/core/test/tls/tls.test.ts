@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startServer } from "../helpers.js";
+import { connect } from "@nats-io/transport-node";
+import { RawClient } from "../raw-client.js";
+import { makePki, type TestPki } from "./certs.js";
+import { NatsServer, optionsFromConf, parseConf } from "../../src/index.js";
+
+let pki: TestPki;
+beforeAll(() => {
+  pki = makePki();
+});
+afterAll(() => pki.cleanup());
+
+const enc = new TextEncoder();
+
+function tlsOpts(extra: Record<string, unknown> = {}) {
+  return { certFile: pki.serverCert, keyFile: pki.serverKey, caFile: pki.caFile, ...extra };
+}
+
+async function roundTrip(url: string, tls: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> {
+  const nc = await connect({ servers: url, reconnect: false, tls, ...extra });
+  const sub = nc.subscribe("t", { max: 1 });
+  nc.publish("t", enc.encode("secure"));
+  for await (const m of sub) expect(m.string()).toBe("secure");
+  await nc.close();
+}
+
+/**
+ * With TLS 1.3 the client may finish its side of the handshake before the server rejects its
+ * certificate, so a refusal shows either as a failed connect or as a connection closed at once.
+ */
+async function expectRefused(url: string, tls: Record<string, unknown>): Promise<void> {
+  let nc;
+  try {
+    nc = await connect({ servers: url, reconnect: false, tls });
+  } catch {
+    return;
+  }
+  const err = await Promise.race([nc.closed(), new Promise((r) => setTimeout(() => r("still open"), 2000))]);
+  expect(err).not.toBe("still open");
+  expect(err).toBeInstanceOf(Error);
+}
+
+describe("client TLS", () => {
+  test("INFO announces tls_required in the clear, then the client upgrades", async () => {
+    const server = await startServer({ tls: tlsOpts() });
+    try {
+      const raw = await RawClient.open(server.port);
+      await raw.waitFor(/INFO .*\r\n/);
+      expect(raw.received).toContain('"tls_required":true');
+      raw.close();
+      await roundTrip(server.clientURL, { caFile: pki.caFile });
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test("mutual TLS (verify): a trusted client certificate connects; none, or an untrusted one, is refused", async () => {
+    const server = await startServer({ tls: tlsOpts({ verify: true }) });
+    try {
+      await roundTrip(server.clientURL, { caFile: pki.caFile, certFile: pki.clientCert, keyFile: pki.clientKey });
+      await expectRefused(server.clientURL, { caFile: pki.caFile });
+      await expectRefused(server.clientURL, { caFile: pki.caFile, certFile: pki.strangerCert, keyFile: pki.strangerKey });
+      expect(server.stats.totalConnections).toBe(1);
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test("verify_and_map: the certificate's email (or subject) names the user and its account", async () => {
+    const { options } = optionsFromConf(
+      parseConf(`
+        tls { cert_file: "${pki.serverCert}", key_file: "${pki.serverKey}", ca_file: "${pki.caFile}", verify_and_map: true }
+        accounts { A { users [ { user: "alice@example.com" } ] } }`),
+    );
+    const server = new NatsServer({ ...options, host: "127.0.0.1", port: 0 });
+    await server.start();
+    try {
+      const nc = await connect({ servers: server.clientURL, reconnect: false, tls: { caFile: pki.caFile, certFile: pki.clientCert, keyFile: pki.clientKey } });
+      expect([...server.connections.values()][0].account?.name).toBe("A");
+      expect([...server.connections.values()][0].user).toBe("alice@example.com");
+      await nc.close();
+    } finally {
+      await server.shutdown();
+    }
+    const bySubject = new NatsServer({
+      host: "127.0.0.1",
+      port: 0,
+      tls: tlsOpts({ verifyAndMap: true }),
+      authorization: { users: [{ user: "CN=alice,OU=NATS,O=Synadia" }] },
+    });
+    await bySubject.start();
+    try {
+      await roundTrip(bySubject.clientURL, { caFile: pki.caFile, certFile: pki.clientCert, keyFile: pki.clientKey });
+    } finally {
+      await bySubject.shutdown();
+    }
+  });
+
+  test("handshake_first: TLS starts before INFO when both sides ask for it", async () => {
+    const server = await startServer({ tls: tlsOpts({ handshakeFirst: true }) });
+    try {
+      await roundTrip(server.clientURL, { caFile: pki.caFile, handshakeFirst: true });
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test("a client that never completes the handshake is dropped after the TLS timeout", async () => {
+    const server = await startServer({ tls: tlsOpts({ timeout: 0.2 }) });
+    try {
+      const raw = await RawClient.open(server.port);
+      await raw.waitFor("INFO");
+      raw.send("CONNECT {}\r\n");
+      await raw.waitClosed(3000);
+      expect(server.connections.size).toBe(0);
+    } finally {
+      await server.shutdown();
+    }
+  });
+});
