@@ -20,3 +20,6 @@ export type { Clock } from "./clock.js";
 export { MemStore } from "./memstore.js";
 export { isValidLiteralSubject, isValidFilter, subjectMatches } from "./subject.js";
 export type * from "./types.js";
+export { FileStore, fileStoreMsgSize } from "./file/filestore.js";
+export type { FileStoreOptions } from "./file/filestore.js";
+export type { FsOps } from "./file/fs-ops.js";

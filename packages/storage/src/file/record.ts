@@ -1,0 +1,105 @@
+import { checksum64 } from "./checksum.js";
+
+// On-disk record, little-endian:
+//   0 u32 record length (header + body + checksum)   4 u8 kind   5 u8 flags   6 u16 subject length
+//   8 u32 header length   12 u32 payload length   16 u32 seq low   20 u32 seq high
+//  24 i64 timestamp ns (skip records: count)   32 i32 ttl seconds
+//  36 body: subject | headers | payload (possibly compressed, then encrypted)
+//  end-8 u64 xxhash64 of everything before it.
+export const HEADER_LEN = 36;
+export const CHECKSUM_LEN = 8;
+export const EMPTY_RECORD_LEN = HEADER_LEN + CHECKSUM_LEN;
+export const MAX_RECORD_LEN = 0x7fff_ffff;
+
+export const enum RecordKind {
+  Msg = 1,
+  /** Removal of one message stored earlier. */
+  Tombstone = 2,
+  /** Sequences consumed without a message; count in the timestamp field (0 = marks last seq). */
+  Skip = 3,
+  /** Every sequence below `seq` is removed (purge, compact, limits from the front). */
+  Floor = 4,
+  /** A message overwritten by eraseMsg; carries no data. */
+  Erased = 5,
+}
+
+export const FLAG_COMPRESSED = 1;
+export const FLAG_ENCRYPTED = 2;
+
+export interface RecordHeader {
+  len: number;
+  kind: RecordKind;
+  flags: number;
+  subjLen: number;
+  hdrLen: number;
+  msgLen: number;
+  seq: number;
+  ts: bigint;
+  ttl: number;
+}
+
+export function writeHeader(buf: Buffer, off: number, h: RecordHeader): void {
+  buf.writeUInt32LE(h.len, off);
+  buf[off + 4] = h.kind;
+  buf[off + 5] = h.flags;
+  buf.writeUInt16LE(h.subjLen, off + 6);
+  buf.writeUInt32LE(h.hdrLen, off + 8);
+  buf.writeUInt32LE(h.msgLen, off + 12);
+  buf.writeUInt32LE(h.seq % 0x1_0000_0000, off + 16);
+  buf.writeUInt32LE(Math.floor(h.seq / 0x1_0000_0000), off + 20);
+  buf.writeBigInt64LE(h.ts, off + 24);
+  buf.writeInt32LE(h.ttl, off + 32);
+}
+
+export function readSeq(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 16) + buf.readUInt32LE(off + 20) * 0x1_0000_0000;
+}
+
+export function readHeader(buf: Buffer, off: number): RecordHeader {
+  return {
+    len: buf.readUInt32LE(off),
+    kind: buf[off + 4] as RecordKind,
+    flags: buf[off + 5],
+    subjLen: buf.readUInt16LE(off + 6),
+    hdrLen: buf.readUInt32LE(off + 8),
+    msgLen: buf.readUInt32LE(off + 12),
+    seq: readSeq(buf, off),
+    ts: buf.readBigInt64LE(off + 24),
+    ttl: buf.readInt32LE(off + 32),
+  };
+}
+
+/** Writes the checksum of [off, off+len-8) at its end. */
+export function sealRecord(buf: Buffer, off: number, len: number): void {
+  buf.writeBigUInt64LE(checksum64(buf.subarray(off, off + len - CHECKSUM_LEN)), off + len - CHECKSUM_LEN);
+}
+
+/**
+ * True when a complete, undamaged record starts at `off`: plausible header and matching
+ * checksum. Never trusts a length that points past the buffer.
+ */
+export function recordIsValid(buf: Buffer, off: number, end: number): boolean {
+  if (end - off < EMPTY_RECORD_LEN) return false;
+  const len = buf.readUInt32LE(off);
+  const kind = buf[off + 4];
+  const flags = buf[off + 5];
+  if (len < EMPTY_RECORD_LEN || len > end - off || kind < RecordKind.Msg || kind > RecordKind.Erased || flags > 3) return false;
+  // Structural checks first: during resynchronisation after damage they reject almost every
+  // offset before paying for a checksum.
+  const plain = EMPTY_RECORD_LEN + buf.readUInt16LE(off + 6) + buf.readUInt32LE(off + 8) + buf.readUInt32LE(off + 12);
+  if (kind === RecordKind.Msg || kind === RecordKind.Erased) {
+    if (flags === 0 ? len !== plain : len > plain + 64) return false;
+  } else if (len !== EMPTY_RECORD_LEN) {
+    return false;
+  }
+  const stored = buf.readBigUInt64LE(off + len - CHECKSUM_LEN);
+  return stored === checksum64(buf.subarray(off, off + len - CHECKSUM_LEN));
+}
+
+/** A record without body (tombstone, skip, floor). */
+export function encodeMarker(kind: RecordKind, seq: number, tsOrCount: bigint = 0n): Buffer {
+  const buf = Buffer.allocUnsafe(EMPTY_RECORD_LEN);
+  writeHeader(buf, 0, { len: EMPTY_RECORD_LEN, kind, flags: 0, subjLen: 0, hdrLen: 0, msgLen: 0, seq, ts: tsOrCount, ttl: 0 });
+  sealRecord(buf, 0, EMPTY_RECORD_LEN);
+  return buf;
+}
