@@ -35,8 +35,11 @@ const STALLED = "Nats-Consumer-Stalled";
 const MSG_SIZE = "Nats-Msg-Size";
 /** Messages sent per turn of the event loop before yielding to I/O. */
 const PUMP_BUDGET = 512;
-/** How often a push consumer without interest looks for a subscriber again, ms. */
-const INTEREST_POLL_MS = 100;
+/**
+ * A push consumer without a subscriber looks again after 1 ms, doubling up to this many ms:
+ * clients subscribe right after creating the consumer, and core has no interest notifications.
+ */
+const INTEREST_POLL_MAX_MS = 100;
 
 /**
  * One consumer at run time: reads the stream through the host's store, delivers to pull
@@ -69,6 +72,7 @@ export class Consumer {
   private rateTimer: unknown;
   private interestTimer: unknown;
   private sampleFreq = 0;
+  private interestPollMs = 1;
   lastDelivered = 0n;
   lastAcked = 0n;
   /** `$JS.ACK.<stream>.<consumer>.`, the start of every ack reply subject. */
@@ -369,6 +373,7 @@ export class Consumer {
       if (!delivered && this.isPush) {
         this.active = false;
         this.inactiveSince = now;
+        this.interestPollMs = 1;
         acks.undoRedelivery(sm.seq, true);
         this.armInterestPoll();
       }
@@ -763,6 +768,7 @@ export class Consumer {
     const interested = hasInterest(this.host.client, this.cfg.deliver_subject!);
     if (interested && !this.active) {
       this.active = true;
+      this.interestPollMs = 1;
       this.signal();
     } else if (!interested && this.active) {
       this.active = false;
@@ -773,10 +779,12 @@ export class Consumer {
 
   private armInterestPoll(): void {
     if (this.interestTimer !== undefined || this.closed) return;
+    const ms = this.interestPollMs;
+    this.interestPollMs = Math.min(ms * 2, INTEREST_POLL_MAX_MS);
     this.interestTimer = this.env.clock.setTimer(() => {
       this.interestTimer = undefined;
       this.checkInterest();
-    }, INTEREST_POLL_MS);
+    }, ms);
   }
 
   private inactivityThresholdNs(): number {
