@@ -1,0 +1,60 @@
+// A minimal in-process NATS server for the bench's own tests: INFO, CONNECT, PING/PONG,
+// SUB and PUB with fan-out to literal subjects. Enough protocol to drive the generator.
+import { createServer } from "node:net";
+
+/**
+ * @typedef {object} FakeServer
+ * @property {number} port
+ * @property {() => void} dropClients  closes every client connection
+ * @property {() => Promise<void>} close
+ */
+
+/** @returns {Promise<FakeServer>} */
+export async function startFakeServer() {
+  /** @type {Map<string, { socket: import("node:net").Socket, sid: string }[]>} */
+  const subs = new Map();
+  /** @type {Set<import("node:net").Socket>} */
+  const sockets = new Set();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    socket.write('INFO {"server_id":"fake","max_payload":1048576}\r\n');
+    let buffered = Buffer.alloc(0);
+    socket.on("data", (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const lf = buffered.indexOf(10);
+        if (lf < 0) return;
+        const [op, ...args] = buffered.subarray(0, lf - 1).toString().split(" ");
+        if (op === "PUB") {
+          const size = Number(args[args.length - 1]);
+          if (buffered.length < lf + 1 + size + 2) return;
+          const payload = buffered.subarray(lf + 1, lf + 1 + size);
+          const reply = args.length === 3 ? ` ${args[1]}` : "";
+          for (const sub of subs.get(args[0]) ?? []) {
+            sub.socket.write(Buffer.concat([Buffer.from(`MSG ${args[0]} ${sub.sid}${reply} ${size}\r\n`), payload, Buffer.from("\r\n")]));
+          }
+          buffered = buffered.subarray(lf + 1 + size + 2);
+          continue;
+        }
+        buffered = buffered.subarray(lf + 1);
+        if (op === "PING") socket.write("PONG\r\n");
+        else if (op === "SUB") subs.set(args[0], [...(subs.get(args[0]) ?? []), { socket, sid: args[1] }]);
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : 0,
+    dropClients: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
