@@ -201,11 +201,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     try {
       raw = JSON.parse(json);
     } catch {
-      return this.protocolViolation("Unknown Protocol Operation", ClosedReason.ParseError);
+      return this.badConnect(json);
     }
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-      return this.protocolViolation("Unknown Protocol Operation", ClosedReason.ParseError);
-    }
+    // Go accepts `CONNECT null` as an empty CONNECT.
+    if (raw === null) raw = {};
+    if (typeof raw !== "object" || Array.isArray(raw)) return this.badConnect(json);
     const info = parseConnectInfo(raw as Record<string, unknown>);
     if (info.protocol < 0 || info.protocol > 1) {
       this.sendErr("invalid client protocol");
@@ -287,14 +287,17 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   }
 
   onProtocolError(err: ProtocolError): void {
+    if (err.kind === "auth_violation") return this.authViolation();
     const reason =
       err.kind === "max_payload"
         ? ClosedReason.MaxPayloadExceeded
         : err.kind === "max_control_line"
           ? ClosedReason.MaxControlLineExceeded
-          : ClosedReason.ParseError;
-    if (err.kind === "max_payload") this.server.log.error(`${this.label} - ${err.message}`);
-    this.protocolViolation(err.message, reason);
+          : ClosedReason.ProtocolViolation;
+    // Go logs the detail; only some errors are also sent to the client.
+    this.server.log.error(`${this.label} - ${err.detail}`);
+    if (err.clientVisible) this.sendErr(err.message);
+    this.close(reason);
   }
 
   // ---- MessageSink: what the server delivers ---------------------------------------------
@@ -584,9 +587,10 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.authTimer = undefined;
   }
 
-  private protocolViolation(text: string, reason: ClosedReason): void {
-    this.sendErr(text);
-    this.close(reason);
+  /** CONNECT with JSON Go cannot decode: logged, not answered, and the connection closed. */
+  private badConnect(json: string): void {
+    this.server.log.error(`${this.label} - processConnect Parse Error: ${JSON.stringify(json.slice(0, 128))}`);
+    this.close(ClosedReason.ProtocolViolation);
   }
 
   private armPingTimer(ms: number): void {

@@ -108,6 +108,15 @@ describe("test/proto_test.go", () => {
     await c.waitFor("+OK\r\n");
   });
 
+  test("a CONNECT whose JSON cannot be read is closed without an -ERR, as Go does", async () => {
+    const s = await server();
+    const c = await rawConn(s);
+    c.received = "";
+    c.send("CONNECT {not json}\r\n");
+    await c.waitClosed();
+    expect(c.received).toBe("");
+  });
+
   test("TestDuplicateProtoSub: the same sid twice is one subscription", async () => {
     const s = await server();
     const c = await conn(s);
