@@ -27,7 +27,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   table { width: 100%; border-collapse: collapse; font-size: 13px; }
   th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e5e7eb; }
   th { color: var(--muted); font-weight: 600; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   .empty { color: var(--muted); font-size: 13px; }
 </style>
 </head>

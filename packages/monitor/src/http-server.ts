@@ -44,10 +44,10 @@ export class MonitorHttpServer {
   constructor(
     private readonly ctx: MonitorContext,
     private readonly extras: ExtraPage[],
-    prometheus: boolean,
   ) {
     const r = this.routes;
-    r.set("/", () => ({ status: 200, body: rootPage(prometheus), contentType: "text/html; charset=utf-8" }));
+    const listed = { dashboard: extras.some((e) => e.path === "/dashboard"), prometheus: extras.some((e) => e.path === "/metrics") };
+    r.set("/", () => ({ status: 200, body: rootPage(listed), contentType: "text/html; charset=utf-8" }));
     r.set("/varz", () => json(varz(ctx)));
     r.set("/connz", (q) => json(connz(ctx, connzQuery(q))));
     r.set("/routez", (q) => (subsQuery(q), json(routez(ctx))));

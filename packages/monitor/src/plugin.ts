@@ -83,7 +83,7 @@ export class MonitorPlugin implements ServerPlugin {
       if (options.prometheus === true) {
         extras.push({ path: "/metrics", contentType: "text/plain; version=0.0.4; charset=utf-8", render: () => prometheusMetrics(ctx) });
       }
-      this.http = new MonitorHttpServer(ctx, extras, options.prometheus === true);
+      this.http = new MonitorHttpServer(ctx, extras);
       ctx.httpPort = await this.http.listen(server.opts.httpHost ?? server.opts.host, server.opts.httpPort);
     }
   }

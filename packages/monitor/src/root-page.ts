@@ -13,12 +13,13 @@ const LINKS: [label: string, path: string][] = [
   ["Gateways", "/gatewayz"],
   ["Health Probe", "/healthz"],
   ["Expvar", "/debug/vars"],
-  ["Dashboard", "/dashboard"],
 ];
 
 /** The HTML index page at the base path (Go's HandleRoot); links are relative so any base path works. */
-export function rootPage(prometheus: boolean): string {
-  const links = prometheus ? [...LINKS, ["Prometheus Metrics", "/metrics"] as [string, string]] : LINKS;
+export function rootPage(extras: { dashboard: boolean; prometheus: boolean }): string {
+  const links: [string, string][] = [...LINKS];
+  if (extras.dashboard) links.push(["Dashboard", "/dashboard"]);
+  if (extras.prometheus) links.push(["Prometheus Metrics", "/metrics"]);
   const items = links
     .map(([label, path], i) => `  <a href=".${path}"${i === links.length - 1 ? ' class="last"' : ""}>${label}<span class="endpoint"> ${path}</span></a>`)
     .join("\n");

@@ -21,7 +21,10 @@ async function withSystemClient(opts: ServerOptionsInput = {}, monitor: MonitorO
 /** Collects what arrives on `subject` (parsed JSON). */
 function collect(nc: NatsConnection, subject: string, queue?: string): { subject: string; data: any }[] {
   const got: { subject: string; data: any }[] = [];
-  nc.subscribe(subject, { queue, callback: (_e: unknown, m: Msg) => got.push({ subject: m.subject, data: m.json() }) });
+  nc.subscribe(subject, { queue, callback: (_e: unknown, m: Msg) => {
+      got.push({ subject: m.subject, data: m.json() });
+    },
+  });
   return got;
 }
 

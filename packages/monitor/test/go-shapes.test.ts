@@ -214,3 +214,34 @@ describe("$SYS events match Go's JSON shapes", () => {
     expect(shapeDiff(goEvent(/\.STATSZ$/), await ourEvent(/^\$SYS\.SERVER\.[A-Z0-9]+\.STATSZ$/), { extra })).toEqual([]);
   });
 });
+
+describe("a plain server (no accounts, no JetStream) matches Go's plain shapes", () => {
+  let plain: Harness;
+  beforeAll(async () => {
+    plain = await startMonitored();
+    const nc = await plain.client({ name: "plain" });
+    nc.subscribe("a.b");
+    await nc.flush();
+  });
+  afterAll(async () => {
+    await plain.close();
+  });
+  const cases: [fixtureName: string, path: string, allow?: { missing?: string[]; extra?: string[] }][] = [
+    ["plain-varz", "/varz", { extra: VARZ_NEWER }],
+    ["plain-jsz", "/jsz", { extra: ["total"] }],
+    ["plain-jsz-accounts", "/jsz?accounts=1", { extra: ["total"] }],
+    ["plain-healthz-js-enabled", "/healthz?js-enabled-only=true"],
+    ["plain-accountz", "/accountz"],
+    ["plain-accountz-g", "/accountz?acc=$G", { extra: prefixed("account_detail.", ["mappings", "exports", "responses"]) }],
+    ["plain-connz-auth", "/connz?auth=1&subs=1"],
+    ["plain-accstatz", "/accstatz", { extra: ACCSTAT_NEWER }],
+  ];
+  for (const [name, path, allow] of cases) {
+    test(`${path} has the keys and types of Go's ${name}`, async () => {
+      const go = fixture(name);
+      const ours = await plain.get(path);
+      expect(ours.status).toBe(go.status);
+      expect(shapeDiff(go.body, ours.body, allow)).toEqual([]);
+    });
+  }
+});
