@@ -2,6 +2,9 @@
 // SUB and PUB with fan-out to literal subjects. Enough protocol to drive the generator.
 import { createServer } from "node:net";
 
+const CRLF = Buffer.from("\r\n");
+const PONG = Buffer.from("PONG\r\n");
+
 /**
  * @typedef {object} FakeServer
  * @property {number} port
@@ -23,25 +26,36 @@ export async function startFakeServer() {
     let buffered = Buffer.alloc(0);
     socket.on("data", (chunk) => {
       buffered = Buffer.concat([buffered, chunk]);
+      // Output is gathered per receiving socket and written once per chunk read.
+      /** @type {Map<import("node:net").Socket, Buffer[]>} */
+      const out = new Map();
+      const send = (/** @type {import("node:net").Socket} */ to, /** @type {Buffer} */ b) => {
+        const list = out.get(to);
+        if (list) list.push(b);
+        else out.set(to, [b]);
+      };
       for (;;) {
         const lf = buffered.indexOf(10);
-        if (lf < 0) return;
+        if (lf < 0) break;
         const [op, ...args] = buffered.subarray(0, lf - 1).toString().split(" ");
         if (op === "PUB") {
           const size = Number(args[args.length - 1]);
-          if (buffered.length < lf + 1 + size + 2) return;
+          if (buffered.length < lf + 1 + size + 2) break;
           const payload = buffered.subarray(lf + 1, lf + 1 + size);
           const reply = args.length === 3 ? ` ${args[1]}` : "";
           for (const sub of subs.get(args[0]) ?? []) {
-            sub.socket.write(Buffer.concat([Buffer.from(`MSG ${args[0]} ${sub.sid}${reply} ${size}\r\n`), payload, Buffer.from("\r\n")]));
+            send(sub.socket, Buffer.from(`MSG ${args[0]} ${sub.sid}${reply} ${size}\r\n`));
+            send(sub.socket, payload);
+            send(sub.socket, CRLF);
           }
           buffered = buffered.subarray(lf + 1 + size + 2);
           continue;
         }
         buffered = buffered.subarray(lf + 1);
-        if (op === "PING") socket.write("PONG\r\n");
+        if (op === "PING") send(socket, PONG);
         else if (op === "SUB") subs.set(args[0], [...(subs.get(args[0]) ?? []), { socket, sid: args[1] }]);
       }
+      for (const [to, list] of out) to.write(Buffer.concat(list));
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
