@@ -308,7 +308,6 @@ export abstract class StoreCore {
       this.released(s);
       purged++;
     }
-    this.persistTruncate(seq);
     this.ttls.retain((s) => s <= seq);
     this.msgs -= purged;
     this.bytes = Math.max(0, this.bytes - bytes);
@@ -321,6 +320,7 @@ export abstract class StoreCore {
       this.firstSeq = seq + 1;
       this.firstTime = 0n;
     }
+    this.persistTruncate(seq);
     if (purged > 0) this.updateCb?.(-purged, -bytes, 0, "");
   }
 

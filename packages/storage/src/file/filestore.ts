@@ -19,6 +19,7 @@ import {
   readHeader,
   readSeq,
   RecordKind,
+  skipEnd,
   recordIsValid,
   sealRecord,
   writeHeader,
@@ -185,6 +186,7 @@ export class FileStore extends StoreQueries {
     let maxSeq = 0;
     let lastMsgSeq = 0;
     let lastTs = 0n;
+    let lastTsSeq = 0;
     for (const [i, id] of ids.entries()) {
       const path = join(this.msgsDir, blockFileName(id));
       const isLast = i === ids.length - 1;
@@ -205,7 +207,10 @@ export class FileStore extends StoreQueries {
             b.addMsg(seq, off, len);
             this.recoverMsg(seq, subject, h.ts, h.ttl, fileStoreMsgSize(Buffer.byteLength(subject), h.hdrLen, h.msgLen));
             lastMsgSeq = seq;
-            lastTs = h.ts;
+            if (seq >= lastTsSeq) {
+              lastTsSeq = seq;
+              lastTs = h.ts;
+            }
             break;
           }
           case RecordKind.Tombstone:
@@ -213,8 +218,12 @@ export class FileStore extends StoreQueries {
             b.tombs.push(seq);
             break;
           case RecordKind.Skip: {
-            const count = Number(image.readBigInt64LE(off + 24));
-            const end = count > 0 ? seq + count - 1 : seq;
+            const end = skipEnd(image, off);
+            const ts = image.readBigInt64LE(off + 24);
+            if (ts !== 0n && end >= lastTsSeq) {
+              lastTsSeq = end;
+              lastTs = ts;
+            }
             if (end > maxSeq) maxSeq = end;
             if (end > b.maxSeq) b.maxSeq = end;
             return;
@@ -401,10 +410,12 @@ export class FileStore extends StoreQueries {
     return { block: b, off };
   }
 
-  private appendMarker(kind: RecordKind, seq: number, tsOrCount = 0n): void {
-    const { block } = this.append(encodeMarker(kind, seq, tsOrCount), EMPTY_RECORD_LEN);
+  private appendMarker(kind: RecordKind, seq: number, count = 0): void {
+    const rec = encodeMarker(kind, seq, count, kind === RecordKind.Skip ? this.lastTime : 0n);
+    const { block } = this.append(rec, EMPTY_RECORD_LEN);
     if (kind === RecordKind.Tombstone) block.tombs.push(seq);
-    if (kind !== RecordKind.Tombstone && seq > block.maxSeq) block.maxSeq = kind === RecordKind.Skip && tsOrCount > 0n ? seq + Number(tsOrCount) - 1 : seq;
+    const top = kind === RecordKind.Skip ? skipEnd(rec, 0) : kind === RecordKind.Floor ? seq - 1 : seq;
+    if (top > block.maxSeq) block.maxSeq = top;
     this.commit.kick();
   }
 
@@ -539,7 +550,7 @@ export class FileStore extends StoreQueries {
   }
 
   protected persistSkip(seq: number, num: number): void {
-    this.appendMarker(RecordKind.Skip, seq, BigInt(num));
+    this.appendMarker(RecordKind.Skip, seq, num);
   }
 
   protected persistTruncate(seq: number): void {
@@ -650,7 +661,7 @@ export class FileStore extends StoreQueries {
   /** Re-states first and last sequence in the write block before older blocks change. */
   private anchor(): void {
     if (this.firstSeq > 1) this.appendMarker(RecordKind.Floor, this.msgs > 0 ? this.firstSeq : this.lastSeq + 1);
-    if (this.wb.maxSeq < this.lastSeq) this.appendMarker(RecordKind.Skip, this.lastSeq, 0n);
+    this.appendMarker(RecordKind.Skip, this.lastSeq, 0);
   }
 
   /**
@@ -699,10 +710,10 @@ export class FileStore extends StoreQueries {
       if (kind === RecordKind.Tombstone) {
         if (!this.tombstoneMatters(b, seq)) return;
         tombs.push(seq);
+        maxSeq = Math.max(maxSeq, seq);
       } else if (kind === RecordKind.Skip) {
-        const count = Number(img.readBigInt64LE(off + 24));
-        const end = count > 0 ? seq + count - 1 : seq;
-        if (end > clipTo) rec = encodeMarker(RecordKind.Skip, seq, BigInt(clipTo - seq + 1));
+        const end = skipEnd(img, off);
+        if (end > clipTo) rec = encodeMarker(RecordKind.Skip, seq, clipTo - seq + 1, img.readBigInt64LE(off + 24));
         maxSeq = Math.max(maxSeq, Math.min(end, clipTo));
       } else if (kind === RecordKind.Msg) {
         moved.push([seq, size]);
@@ -781,7 +792,7 @@ export class FileStore extends StoreQueries {
       this.wb = last;
     }
     for (const t of carry) this.appendMarker(RecordKind.Tombstone, t);
-    this.appendMarker(RecordKind.Skip, seq, 0n);
+    this.appendMarker(RecordKind.Skip, seq, 0);
     this.writeBlock(this.wb);
     this.fs.fsyncSync(this.wb.fd);
     syncDir(this.msgsDir);

@@ -3,7 +3,9 @@ import { checksum64 } from "./checksum.js";
 // On-disk record, little-endian:
 //   0 u32 record length (header + body + checksum)   4 u8 kind   5 u8 flags   6 u16 subject length
 //   8 u32 header length   12 u32 payload length   16 u32 seq low   20 u32 seq high
-//  24 i64 timestamp ns (skip records: count)   32 i32 ttl seconds
+//  24 i64 timestamp ns   32 i32 ttl seconds
+//  Skip records carry their count in bytes 8..16 (u64) and the stream's last time in the
+//  timestamp field.
 //  36 body: subject | headers | payload (possibly compressed, then encrypted)
 //  end-8 u64 xxhash64 of everything before it.
 export const HEADER_LEN = 36;
@@ -15,7 +17,7 @@ export const enum RecordKind {
   Msg = 1,
   /** Removal of one message stored earlier. */
   Tombstone = 2,
-  /** Sequences consumed without a message; count in the timestamp field (0 = marks last seq). */
+  /** Sequences consumed without a message; a count of 0 only re-states the last sequence. */
   Skip = 3,
   /** Every sequence below `seq` is removed (purge, compact, limits from the front). */
   Floor = 4,
@@ -97,9 +99,22 @@ export function recordIsValid(buf: Buffer, off: number, end: number): boolean {
 }
 
 /** A record without body (tombstone, skip, floor). */
-export function encodeMarker(kind: RecordKind, seq: number, tsOrCount: bigint = 0n): Buffer {
+export function encodeMarker(kind: RecordKind, seq: number, count = 0, ts = 0n): Buffer {
   const buf = Buffer.allocUnsafe(EMPTY_RECORD_LEN);
-  writeHeader(buf, 0, { len: EMPTY_RECORD_LEN, kind, flags: 0, subjLen: 0, hdrLen: 0, msgLen: 0, seq, ts: tsOrCount, ttl: 0 });
+  writeHeader(buf, 0, { len: EMPTY_RECORD_LEN, kind, flags: 0, subjLen: 0, hdrLen: 0, msgLen: 0, seq, ts, ttl: 0 });
+  buf.writeUInt32LE(count % 0x1_0000_0000, 8);
+  buf.writeUInt32LE(Math.floor(count / 0x1_0000_0000), 12);
   sealRecord(buf, 0, EMPTY_RECORD_LEN);
   return buf;
+}
+
+/** Count of a skip record. */
+export function readSkipCount(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 8) + buf.readUInt32LE(off + 12) * 0x1_0000_0000;
+}
+
+/** Last sequence a skip record accounts for. */
+export function skipEnd(buf: Buffer, off: number): number {
+  const count = readSkipCount(buf, off);
+  return count > 0 ? readSeq(buf, off) + count - 1 : readSeq(buf, off);
 }

@@ -1,0 +1,310 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { FileStore, fileStoreMsgSize, ManualClock, StoreError, type FileStoreConfig, type FileStoreOptions } from "../src/index.js";
+import { tempDir } from "./helpers.js";
+
+const enc = (s: string) => Buffer.from(s);
+const open: FileStore[] = [];
+
+async function openStore(cfg: FileStoreConfig, opts?: FileStoreOptions): Promise<FileStore> {
+  const s = await FileStore.open(cfg, opts);
+  open.push(s);
+  return s;
+}
+
+async function reopen(s: FileStore, cfg: FileStoreConfig, opts?: FileStoreOptions): Promise<FileStore> {
+  await s.stop();
+  return openStore(cfg, opts);
+}
+
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.stop();
+});
+
+/** Go's testFileStoreAllPermutations: every cipher with and without compression. */
+const permutations: [string, Partial<FileStoreConfig>][] = [
+  ["plain", {}],
+  ["s2", { compression: "s2" }],
+  ["aes", { cipher: { algorithm: "aes-256-gcm", key: "s3cr3t" } }],
+  ["aes-s2", { cipher: { algorithm: "aes-256-gcm", key: "s3cr3t" }, compression: "s2" }],
+  ["chacha", { cipher: { algorithm: "chacha20-poly1305", key: "s3cr3t" } }],
+  ["chacha-s2", { cipher: { algorithm: "chacha20-poly1305", key: "s3cr3t" }, compression: "s2" }],
+];
+
+const blockFiles = (dir: string) => readdirSync(join(dir, "msgs")).filter((f) => f.endsWith(".blk"));
+const allBlockBytes = (dir: string) => Buffer.concat(blockFiles(dir).map((f) => readFileSync(join(dir, "msgs", f))));
+
+describe.each(permutations)("FileStore (%s)", (_name, extra) => {
+  const cfgFor = (more: Partial<FileStoreConfig> = {}): FileStoreConfig => ({ dir: tempDir(), sync: "interval", ...extra, ...more });
+
+  test("TestFileStoreBasicWriteMsgsAndRestore: messages survive a restart", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    for (let i = 1; i <= 100; i++) expect((await fs.storeMsg("foo", null, enc(`[${String(i).padStart(8, "0")}] Hello World!`))).seq).toBe(i);
+    const size = 100 * fileStoreMsgSize(3, 0, enc("[00000022] Hello World!").length);
+    expect(fs.state().bytes).toBe(size);
+    await fs.stop();
+    await expect(fs.storeMsg("foo", null, enc("no work"))).rejects.toThrow(StoreError);
+    fs = await openStore(cfg);
+    expect(fs.state()).toMatchObject({ msgs: 100, bytes: size });
+    for (let i = 101; i <= 200; i++) expect((await fs.storeMsg("foo", null, enc(`[${String(i).padStart(8, "0")}] Hello World!`))).seq).toBe(i);
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toMatchObject({ msgs: 200, bytes: 2 * size });
+    expect(Buffer.from(fs.loadMsg(150).msg).toString()).toBe("[00000150] Hello World!");
+    // Purge and make sure the sequence survives.
+    fs.purge();
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toMatchObject({ msgs: 0, bytes: 0, firstSeq: 201, lastSeq: 200 });
+    expect((await fs.storeMsg("foo", null, null)).seq).toBe(201);
+  });
+
+  test("TestFileStoreRemovePartialRecovery: removed front half stays removed", async () => {
+    const cfg = cfgFor({ block_size: 1024 });
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 100; i++) await fs.storeMsg("foo", null, enc("Hello World"));
+    for (let i = 1; i <= 50; i++) fs.removeMsg(i);
+    const before = fs.state();
+    expect(before.msgs).toBe(50);
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+  });
+
+  test("TestFileStoreRemoveOutOfOrderRecovery: interior removals recovered from tombstones", async () => {
+    const cfg = cfgFor({ block_size: 1024 });
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 100; i++) await fs.storeMsg("foo", null, enc("Hello World"));
+    for (let i = 2; i <= 100; i += 2) expect(fs.removeMsg(i)).toBe(true);
+    const before = fs.state();
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+    for (let i = 1; i <= 100; i++) {
+      if (i % 2 === 0) expect(() => fs.loadMsg(i)).toThrow(StoreError);
+      else expect(Buffer.from(fs.loadMsg(i).msg).toString()).toBe("Hello World");
+    }
+  });
+
+  test("TestFileStoreAndRetrieveMultiBlock: reads across many blocks after restart", async () => {
+    const cfg = cfgFor({ block_size: 256 });
+    let fs = await openStore(cfg);
+    for (let i = 1; i <= 20; i++) await fs.storeMsg("zzz", null, enc(`[${i}] Hello World!`));
+    expect(blockFiles(cfg.dir).length).toBeGreaterThanOrEqual(5);
+    fs = await reopen(fs, cfg);
+    for (let i = 1; i <= 20; i++) expect(Buffer.from(fs.loadMsg(i).msg).toString()).toBe(`[${i}] Hello World!`);
+  });
+
+  test("TestFileStoreEraseMsg: erased bytes are gone from disk", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo", null, enc("SECRET-PAYLOAD-1"));
+    await fs.storeMsg("foo", null, enc("keep-me"));
+    await fs.flushAllPending();
+    expect(fs.eraseMsg(1)).toBe(true);
+    await fs.flushAllPending();
+    expect(allBlockBytes(cfg.dir).includes(enc("SECRET-PAYLOAD-1"))).toBe(false);
+    fs = await reopen(fs, cfg);
+    expect(() => fs.loadMsg(1)).toThrow(StoreError);
+    expect(Buffer.from(fs.loadMsg(2).msg).toString()).toBe("keep-me");
+    expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 2 });
+  });
+
+  test("TestFileStoreStreamTruncate: truncation is durable", async () => {
+    const cfg = cfgFor({ block_size: 512 });
+    let fs = await openStore(cfg);
+    for (let i = 1; i <= 100; i++) await fs.storeMsg(i < 50 ? "foo" : "bar", null, enc("ok"));
+    for (const seq of [10, 20, 30, 40]) fs.removeMsg(seq);
+    fs.truncate(25);
+    const before = fs.state();
+    expect(before).toMatchObject({ msgs: 23, lastSeq: 25, deleted: [10, 20] });
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+    expect((await fs.storeMsg("baz", null, enc("next"))).seq).toBe(26);
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toMatchObject({ msgs: 24, lastSeq: 26 });
+    expect(fs.subjectsTotals(">")).toEqual(new Map([["foo", 23], ["baz", 1]]));
+  });
+});
+
+describe("FileStore", () => {
+  const cfgFor = (more: Partial<FileStoreConfig> = {}): FileStoreConfig => ({ dir: tempDir(), sync: "interval", ...more });
+
+  test("TestFileStoreReloadAndLoseLastSequence: skipped sequences survive restarts", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 22; i++) fs.skipMsg(0);
+    for (let i = 0; i < 5; i++) {
+      fs = await reopen(fs, cfg);
+      expect(fs.fastState()).toMatchObject({ firstSeq: 23, lastSeq: 22 });
+    }
+  });
+
+  test("TestFileStoreReloadAndLoseLastSequenceWithSkipMsgs: skipMsgs survives restarts", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo.A", null, null);
+    fs.skipMsgs(2, 21);
+    for (let i = 0; i < 3; i++) {
+      fs = await reopen(fs, cfg);
+      expect(fs.fastState()).toMatchObject({ msgs: 1, firstSeq: 1, lastSeq: 22 });
+    }
+    expect((await fs.storeMsg("foo.B", null, null)).seq).toBe(23);
+  });
+
+  test("TestFileStoreCompactLastPlusOne: compact past the end empties the store", async () => {
+    const cfg = cfgFor({ block_size: 8192 });
+    let fs = await openStore(cfg);
+    const msg = Buffer.alloc(1000);
+    await Promise.all(Array.from({ length: 1000 }, () => fs.storeMsg("foo", null, msg)));
+    expect(fs.state().msgs).toBe(1000);
+    expect(fs.compact(1001)).toBe(1000);
+    expect(fs.state().msgs).toBe(0);
+    await fs.storeMsg("foo", null, msg);
+    expect(fs.state().msgs).toBe(1);
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 1001, lastSeq: 1001 });
+  });
+
+  test("TestFileStoreRecoverWithEmptyMessageBlock: a block of only tombstones recovers", async () => {
+    const rec = 36 + 3 + 8;
+    const cfg = cfgFor({ block_size: rec * 4 });
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 4; i++) await fs.storeMsg("foo", null, null);
+    expect(blockFiles(cfg.dir).length).toBe(1);
+    // Removing from the front is recorded as a floor marker in a new block.
+    expect(fs.removeMsg(2)).toBe(true);
+    expect(fs.removeMsg(1)).toBe(true);
+    await fs.flushAllPending();
+    expect(blockFiles(cfg.dir).length).toBe(2);
+    const before = fs.state();
+    expect(before).toMatchObject({ msgs: 2, firstSeq: 3, lastSeq: 4 });
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+  });
+
+  test("TestFileStoreExpireMsgsOnStart: max_age applies to recovered messages", async () => {
+    const clock = new ManualClock();
+    const cfg = cfgFor({ max_age: 1e9 });
+    let fs = await openStore(cfg, { clock });
+    for (let i = 0; i < 10; i++) await fs.storeMsg("foo", null, enc("x"));
+    clock.advance(500_000_000n);
+    for (let i = 0; i < 10; i++) await fs.storeMsg("bar", null, enc("x"));
+    await fs.stop();
+    clock.advance(600_000_000n);
+    fs = await openStore(cfg, { clock });
+    expect(fs.state()).toMatchObject({ msgs: 10, firstSeq: 11, numSubjects: 1 });
+    clock.advance(500_000_000n);
+    expect(fs.state()).toMatchObject({ msgs: 0, firstSeq: 21, lastSeq: 20 });
+    fs = await reopen(fs, cfg, { clock });
+    expect(fs.state()).toMatchObject({ msgs: 0, firstSeq: 21, lastSeq: 20 });
+  });
+
+  test("TestFileStoreMessageTTLRestart: TTL schedule rebuilt on recovery", async () => {
+    const clock = new ManualClock();
+    const cfg = cfgFor({ allow_msg_ttl: true });
+    let fs = await openStore(cfg, { clock });
+    for (let i = 0; i < 5; i++) await fs.storeMsg("ttl", null, null, 2);
+    for (let i = 0; i < 5; i++) await fs.storeMsg("keep", null, null);
+    fs = await reopen(fs, cfg, { clock });
+    expect(fs.state().msgs).toBe(10);
+    clock.advance(1_500_000_000n);
+    expect(fs.state().msgs).toBe(10);
+    clock.advance(1_000_000_000n);
+    expect(fs.state()).toMatchObject({ msgs: 5, firstSeq: 6 });
+    fs = await reopen(fs, cfg, { clock });
+    expect(fs.state()).toMatchObject({ msgs: 5, firstSeq: 6 });
+  });
+
+  test("TestFileStoreSparseCompaction: sparse blocks are rewritten and space reclaimed", async () => {
+    const cfg = cfgFor({ block_size: 4096 });
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 1000; i++) await fs.storeMsg(`kv.${i % 10}`, null, Buffer.alloc(64, i));
+    const before = fs.utilization().total;
+    for (let seq = 1; seq <= 1000; seq++) if (seq % 10 !== 0) fs.removeMsg(seq);
+    await fs.flushAllPending();
+    const after = fs.utilization().total;
+    expect(after).toBeLessThan(before / 3);
+    const state = fs.state();
+    expect(state.msgs).toBe(100);
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(state);
+    for (let seq = 10; seq <= 1000; seq += 10) expect(fs.loadMsg(seq).msg[0]).toBe((seq - 1) & 0xff);
+  });
+
+  test("TestFileStoreMaxMsgsPerSubject: per-subject limit holds across restart", async () => {
+    const cfg = cfgFor({ block_size: 1024, max_msgs_per_subject: 2 });
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 100; i++) await fs.storeMsg(`kv.${i % 5}`, null, enc(String(i)));
+    expect(fs.state().msgs).toBe(10);
+    fs = await reopen(fs, cfg);
+    expect(fs.state().msgs).toBe(10);
+    expect(Buffer.from(fs.loadLastMsg("kv.3").msg).toString()).toBe("98");
+    expect(fs.filteredState(1, "kv.3")).toEqual({ msgs: 2, first: 94, last: 99 });
+  });
+
+  test("TestFileStoreEncrypted: ciphertext on disk, key checked on open", async () => {
+    const dir = tempDir();
+    const cfg: FileStoreConfig = { dir, sync: "interval", cipher: { algorithm: "chacha20-poly1305", key: "right" } };
+    let fs = await openStore(cfg);
+    await fs.storeMsg("secret.subject", enc("H: secret-header"), enc("plaintext-payload"));
+    fs = await reopen(fs, cfg);
+    await fs.stop();
+    const bytes = allBlockBytes(dir);
+    for (const s of ["secret.subject", "secret-header", "plaintext-payload"]) expect(bytes.includes(enc(s))).toBe(false);
+    await expect(FileStore.open({ ...cfg, cipher: { algorithm: "chacha20-poly1305", key: "wrong" } })).rejects.toMatchObject({ code: "BadKey" });
+    await expect(FileStore.open({ dir, sync: "interval" })).rejects.toMatchObject({ code: "NoEncryptionKey" });
+    fs = await openStore(cfg);
+    expect(Buffer.from(fs.loadMsg(1).msg).toString()).toBe("plaintext-payload");
+  });
+
+  test("compression and encryption can be switched on an existing store", async () => {
+    const dir = tempDir();
+    let fs = await openStore({ dir, sync: "interval" });
+    await fs.storeMsg("a", null, Buffer.alloc(500, 97));
+    const withBoth: FileStoreConfig = { dir, sync: "interval", compression: "s2", cipher: { algorithm: "aes-256-gcm", key: "k" } };
+    fs = await reopen(fs, withBoth);
+    await fs.storeMsg("b", null, Buffer.alloc(500, 98));
+    fs = await reopen(fs, { dir, sync: "interval", compression: "none", cipher: withBoth.cipher });
+    await fs.storeMsg("c", null, Buffer.alloc(500, 99));
+    fs = await reopen(fs, withBoth);
+    expect([1, 2, 3].map((s) => fs.loadMsg(s).msg[499])).toEqual([97, 98, 99]);
+    expect(fs.loadMsg(2).msg.length).toBe(500);
+    // Compressed: 500 equal bytes take far less than 500 on disk.
+    expect(fs.utilization().total).toBeLessThan(3 * 500);
+  });
+
+  test("sync always: concurrent writers share fsyncs (group commit)", async () => {
+    let syncs = 0;
+    const { defaultFsOps } = await import("../src/file/fs-ops.js");
+    const fsOps = { ...defaultFsOps, fdatasync: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => { syncs++; defaultFsOps.fdatasync(fd, cb); } };
+    const fs = await openStore({ dir: tempDir(), sync: "always" }, { fs: fsOps });
+    const acks = await Promise.all(Array.from({ length: 256 }, (_, i) => fs.storeMsg(`w.${i}`, null, enc("x"))));
+    expect(acks.map((a) => a.seq)).toEqual(Array.from({ length: 256 }, (_, i) => i + 1));
+    expect(syncs).toBeGreaterThan(0);
+    expect(syncs).toBeLessThanOrEqual(4);
+    // A lone writer still gets its own fsync before the ack.
+    const before = syncs;
+    await fs.storeMsg("solo", null, enc("y"));
+    expect(syncs).toBeGreaterThan(before);
+  });
+
+  test("TestFileStoreSyncIntervals: interval mode fsyncs in the background", async () => {
+    let syncs = 0;
+    const { defaultFsOps } = await import("../src/file/fs-ops.js");
+    const fsOps = { ...defaultFsOps, fsyncSync: (fd: number) => { syncs++; defaultFsOps.fsyncSync(fd); }, fdatasync: () => { throw new Error("no fdatasync in interval mode"); } };
+    const fs = await openStore({ dir: tempDir(), sync: "interval", sync_interval: 20e6 }, { fs: fsOps });
+    await fs.storeMsg("foo", null, enc("x"));
+    expect(syncs).toBe(0);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(syncs).toBeGreaterThan(0);
+  });
+
+  test("reads from sealed blocks are verified and cached after repeated use", async () => {
+    const cfg = cfgFor({ block_size: 2048 });
+    let fs = await openStore(cfg);
+    for (let i = 1; i <= 300; i++) await fs.storeMsg(`s.${i % 3}`, null, enc(`m${i}`));
+    fs = await reopen(fs, cfg);
+    for (let round = 0; round < 3; round++) for (let i = 1; i <= 300; i++) expect(Buffer.from(fs.loadMsg(i).msg).toString()).toBe(`m${i}`);
+    expect(fs.loadNextMsg("s.2", false, 100).seq).toBe(101);
+    expect(fs.loadLastMsg("s.1").seq).toBe(298);
+  });
+});
