@@ -32,6 +32,20 @@ describe("write-ahead log", () => {
     await again.close();
   });
 
+  test("a commit-only change costs no sync: a crash forgets it, a clean close keeps it", async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir);
+    await wal.save({ entries: [e(1, 1), e(2, 1)], hardState: hs(1, "a", 1) });
+    await wal.save({ entries: [], hardState: hs(1, "a", 2) });
+    const crashed = await Wal.open(dir);
+    expect(crashed.state.hardState).toEqual(hs(1, "a", 1));
+    await crashed.close();
+    await wal.close();
+    const clean = await Wal.open(dir);
+    expect(clean.state.hardState).toEqual(hs(1, "a", 2));
+    await clean.close();
+  });
+
   test("TestNRGTruncateOnStartup: a torn last record is cut off on open and the node marks itself recovering", async () => {
     const dir = await tempDir();
     const wal = await Wal.open(dir);

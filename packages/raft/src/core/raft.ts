@@ -103,7 +103,9 @@ export class RaftCore {
       this.log.restore(snap.meta.index, snap.meta.term);
       this.conf.reset(snap.meta.membership);
       this.snapshotData = snap.data;
+      // A snapshot only ever covers committed entries, whatever the stored commit says.
       this._applied = snap.meta.index;
+      this._commit = snap.meta.index;
     }
     const usable = entries.filter((e) => e.index > this.log.snapIndex);
     if (usable.length > 0 && usable[0].index !== this.log.lastIndex() + 1) {

@@ -141,6 +141,8 @@ export class RaftNode {
     const ticket = this.core.propose(data);
     if (!ticket) return Promise.reject(new NotLeaderError(this.core.leader === this.opts.id ? null : this.core.leader));
     this.kick();
+    // An older proposal at this index lost its place when the log was rewritten.
+    this.proposals.get(ticket.index)?.reject(new ProposalDroppedError(`entry ${ticket.index} was replaced by term ${ticket.term}`));
     return new Promise((resolve, reject) => this.proposals.set(ticket.index, { term: ticket.term, resolve, reject }));
   }
 

@@ -42,6 +42,8 @@ const SNAPSHOT_MAGIC = 0x52534e50;
  */
 export class Wal {
   private hardStateSeq = 0;
+  private writtenHardState: HardState | null = null;
+  private unwrittenCommit: HardState | null = null;
   private constructor(
     private readonly dir: string,
     private log: FileHandle,
@@ -84,6 +86,7 @@ export class Wal {
     const state: WalState = { hardState: hs.state, snapshot: snap.snapshot, entries, corruption };
     const wal = new Wal(dir, log, hardStateFile, fsync, state, scanned.goodBytes, last, scanned.offsets);
     wal.hardStateSeq = hs.seq;
+    wal.writtenHardState = hs.state;
     if (rewrite) await wal.rewriteLogAfter(Number.MAX_SAFE_INTEGER);
     if (corruption) {
       // Acknowledged entries may be gone: refuse to vote or lead until caught up.
@@ -94,11 +97,21 @@ export class Wal {
     return wal;
   }
 
-  /** Persists one ready's durable parts (snapshot, entries, hard state), fsynced. */
+  /**
+   * Persists one ready's durable parts (snapshot, entries, hard state), fsynced. A hard
+   * state that only moves the commit index is kept until the next term/vote change or
+   * `close()`: commit is relearned from the leader, so it does not cost an fsync per write.
+   */
   async save(rd: { snapshot?: Snapshot | null; entries: readonly Entry[]; hardState?: HardState | null }): Promise<void> {
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0) await this.appendEntries(rd.entries);
-    if (rd.hardState) await this.writeHardState(rd.hardState);
+    if (!rd.hardState) return;
+    const prev = this.writtenHardState;
+    if (prev && prev.term === rd.hardState.term && prev.vote === rd.hardState.vote && prev.recovering === rd.hardState.recovering) {
+      this.unwrittenCommit = rd.hardState;
+    } else {
+      await this.writeHardState(rd.hardState);
+    }
   }
 
   /** Stores a snapshot and drops the log entries it covers. */
@@ -107,7 +120,9 @@ export class Wal {
     await this.rewriteLogAfter(snap.meta.index);
   }
 
+  /** Writes the latest commit index, then closes the files. */
   async close(): Promise<void> {
+    if (this.unwrittenCommit) await this.writeHardState(this.unwrittenCommit);
     await this.log.close();
     await this.hardStateFile.close();
   }
@@ -143,6 +158,8 @@ export class Wal {
   }
 
   private async writeHardState(hs: HardState): Promise<void> {
+    this.writtenHardState = hs;
+    this.unwrittenCommit = null;
     this.hardStateSeq++;
     const body = new Writer(64)
       .u48(this.hardStateSeq)

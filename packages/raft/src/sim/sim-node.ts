@@ -75,7 +75,10 @@ export class SimNode {
       const first = rd.entries[0].index;
       this.disk.entries = this.disk.entries.filter((e) => e.index < first).concat(rd.entries);
     }
-    if (rd.hardState) this.disk.hardState = rd.hardState;
+    const prev = this.disk.hardState;
+    const hs = rd.hardState;
+    // Like the real WAL: a commit-only change is not synced, so a crash forgets it.
+    if (hs && !(prev && prev.term === hs.term && prev.vote === hs.vote && prev.recovering === hs.recovering)) this.disk.hardState = hs;
   }
 
   /** Drops the last `count` log records, as a restart that finds a torn tail would. */
