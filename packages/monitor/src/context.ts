@@ -9,6 +9,8 @@ export class MonitorContext {
   readonly httpReqStats: Record<string, number> = {};
   /** The monitoring port actually bound (0 when HTTP is off). */
   httpPort = 0;
+  /** The HTTPS monitoring port actually bound (0 when HTTPS is off). */
+  httpsPort = 0;
   private cpuSample = { at: process.hrtime.bigint(), usage: process.cpuUsage(), percent: 0 };
 
   constructor(

@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { TlsOptions } from "@nats-ts/core";
 import { formatUrl, listenerUrls } from "@nats-ts/core";
 import type { MonitorContext } from "./context.js";
 import { accountz, accstatz } from "./endpoints/accounts.js";
@@ -68,9 +71,13 @@ export class MonitorHttpServer {
     r.set("/expvarz", () => json(expvarz()));
   }
 
-  /** Listens on host:port (-1 or 0 = any free port) and returns the bound port. */
-  async listen(host: string, port: number): Promise<number> {
-    const http = createServer((req, res) => void this.handle(req, res));
+  /**
+   * Listens on host:port (-1 or 0 = any free port) and returns the bound port; with `tls`, serves
+   * HTTPS with the server's certificate (Go's https_port).
+   */
+  async listen(host: string, port: number, tls?: TlsOptions): Promise<number> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const http = tls === undefined ? createServer(handler) : createHttpsServer(httpsOptions(tls), handler);
     this.http = http;
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
@@ -81,8 +88,9 @@ export class MonitorHttpServer {
     });
     const addr = http.address();
     const bound = typeof addr === "object" && addr !== null ? addr.port : port;
-    this.ctx.server.listeners.monitoring = listenerUrls("http", host, bound);
-    this.ctx.server.log.info(`Starting http monitor on ${formatUrl("http", host, bound).slice(7)}`);
+    const scheme = tls === undefined ? "http" : "https";
+    this.ctx.server.listeners.monitoring = listenerUrls(scheme, host, bound);
+    this.ctx.server.log.info(`Starting ${scheme} monitor on ${formatUrl(scheme, host, bound).slice(scheme.length + 3)}`);
     return bound;
   }
 
@@ -142,4 +150,12 @@ export function normaliseBasePath(raw: unknown): string {
   if (typeof raw !== "string" || raw === "" || raw === "/") return "";
   const trimmed = raw.replace(/\/+$/, "");
   return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}
+
+/** The certificate and key of the server's `tls` block, read like core reads them for clients. */
+function httpsOptions(tls: TlsOptions): { cert: string; key: string } {
+  const cert = tls.cert ?? (tls.certFile !== undefined ? readFileSync(tls.certFile, "utf8") : undefined);
+  const key = tls.key ?? (tls.keyFile !== undefined ? readFileSync(tls.keyFile, "utf8") : undefined);
+  if (cert === undefined || key === undefined) throw new Error("TLS cert and key required for HTTPS");
+  return { cert, key };
 }

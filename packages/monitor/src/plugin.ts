@@ -23,8 +23,8 @@ export interface MonitorOptions {
 }
 
 /**
- * The "monitor" server plugin: the HTTP monitoring endpoints on `httpHost:httpPort` (when the
- * port is set) and the system account's events and requests.
+ * The "monitor" server plugin: the monitoring endpoints on `httpHost:httpPort`, or over HTTPS on
+ * `https_port` with the server's `tls` certificate, and the system account's events and requests.
  *
  * @example
  * const server = new NatsServer({ port: 4222, httpPort: 8222 }, { plugins: [monitorPlugin()] });
@@ -32,7 +32,7 @@ export interface MonitorOptions {
  */
 export class MonitorPlugin implements ServerPlugin {
   readonly name = "monitor";
-  readonly blocks = ["http_base_path"] as const;
+  readonly blocks = ["http_base_path", "https_port"] as const;
   private ctx: MonitorContext | undefined;
   private http: MonitorHttpServer | undefined;
   private events: SystemEvents | undefined;
@@ -59,8 +59,18 @@ export class MonitorPlugin implements ServerPlugin {
     return this.ctx?.httpPort ?? 0;
   }
 
+  /** The bound HTTPS monitoring port, 0 when HTTPS monitoring is off. */
+  get httpsPort(): number {
+    return this.ctx?.httpsPort ?? 0;
+  }
+
   async start(server: NatsServer): Promise<void> {
     const { options } = this;
+    const httpsPort = typeof server.opts.blocks.https_port === "number" ? server.opts.blocks.https_port : 0;
+    if (server.opts.httpPort !== 0 && httpsPort !== 0) {
+      throw new Error(`can't specify both HTTP (${server.opts.httpPort}) and HTTPs (${httpsPort}) ports`);
+    }
+    if (httpsPort !== 0 && server.opts.tls === undefined) throw new Error("TLS cert and key required for HTTPS");
     this.server = server;
     const ctx = new MonitorContext(server, new UsageTracker(server), normaliseBasePath(server.opts.blocks.http_base_path), options.jetstream);
     this.ctx = ctx;
@@ -77,14 +87,19 @@ export class MonitorPlugin implements ServerPlugin {
       events.start();
       this.announceShutdown(server, events);
     }
-    if (server.opts.httpPort !== 0) {
+    if (server.opts.httpPort !== 0 || httpsPort !== 0) {
       const extras: ExtraPage[] = [];
       if (options.dashboard !== false) extras.push({ path: "/dashboard", contentType: "text/html; charset=utf-8", render: () => DASHBOARD_HTML });
       if (options.prometheus === true) {
         extras.push({ path: "/metrics", contentType: "text/plain; version=0.0.4; charset=utf-8", render: () => prometheusMetrics(ctx) });
       }
       this.http = new MonitorHttpServer(ctx, extras);
-      ctx.httpPort = await this.http.listen(server.opts.httpHost ?? server.opts.host, server.opts.httpPort);
+      const host = server.opts.httpHost ?? server.opts.host;
+      if (httpsPort !== 0) {
+        ctx.httpsPort = await this.http.listen(host, httpsPort, server.opts.tls);
+      } else {
+        ctx.httpPort = await this.http.listen(host, server.opts.httpPort);
+      }
     }
   }
 

@@ -60,7 +60,7 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     http_host: opts.httpHost ?? opts.host,
     http_port: ctx.httpPort,
     http_base_path: ctx.basePath,
-    https_port: 0,
+    https_port: ctx.httpsPort,
     auth_timeout: opts.authorization?.timeout ?? DEFAULT_AUTH_TIMEOUT_SECONDS,
     max_control_line: opts.maxControlLine,
     max_payload: opts.maxPayload,

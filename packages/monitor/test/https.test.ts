@@ -1,0 +1,57 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { get } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { NatsServer } from "@nats-ts/core";
+import { monitorPlugin } from "../src/index.js";
+
+let dir: string;
+let cert: string;
+let key: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "monitor-tls-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: "ignore" });
+  cert = readFileSync(join(dir, "cert.pem"), "utf8");
+  key = readFileSync(join(dir, "key.pem"), "utf8");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function httpsJson(port: number, path: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    get({ host: "127.0.0.1", port, path, ca: cert }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve(JSON.parse(body)));
+    }).on("error", reject);
+  });
+}
+
+test("https_port serves the endpoints over TLS with the server's certificate", async () => {
+  const monitor = monitorPlugin();
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, tls: { cert, key }, blocks: { https_port: -1 } }, { plugins: [monitor] });
+  await server.start();
+  try {
+    expect(monitor.httpsPort).toBeGreaterThan(0);
+    const varz = await httpsJson(monitor.httpsPort, "/varz");
+    expect(varz.https_port).toBe(monitor.httpsPort);
+    expect(varz.http_port).toBe(0);
+    expect(server.listeners.monitoring).toEqual([`https://127.0.0.1:${monitor.httpsPort}`]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+test("http and https ports together are refused like Go", async () => {
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: 8222, tls: { cert, key }, blocks: { https_port: 8223 } }, { plugins: [monitorPlugin()] });
+  await expect(server.start()).rejects.toThrow("can't specify both HTTP (8222) and HTTPs (8223) ports");
+  await server.shutdown();
+});
+
+test("https without a certificate is refused like Go", async () => {
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, blocks: { https_port: -1 } }, { plugins: [monitorPlugin()] });
+  await expect(server.start()).rejects.toThrow("TLS cert and key required for HTTPS");
+  await server.shutdown();
+});
