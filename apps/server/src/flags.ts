@@ -12,6 +12,8 @@ export interface CommandLine {
   signal?: string;
   jetstream?: boolean;
   storeDir?: string;
+  /** TLS flags (--tls, --tlscert, --tlskey, --tlscacert, --tlsverify); they override the conf's tls block. */
+  tls?: { enabled?: boolean; certFile?: string; keyFile?: string; caFile?: string; verify?: boolean };
 }
 
 /** A bad flag or value: printed with the usage hint, exit code 1. */
@@ -66,12 +68,21 @@ const FLAGS: Flag[] = [
   { names: ["user"], apply: (cl, v) => (auth(cl).user = v) },
   { names: ["pass"], apply: (cl, v) => (auth(cl).password = v) },
   { names: ["auth"], apply: (cl, v) => (auth(cl).token = v) },
+  { names: ["tls"], bool: true, apply: (cl, v, f) => (tls(cl).enabled = boolValue(v, f)) },
+  { names: ["tlscert"], apply: (cl, v) => (tls(cl).certFile = v) },
+  { names: ["tlskey"], apply: (cl, v) => (tls(cl).keyFile = v) },
+  { names: ["tlscacert"], apply: (cl, v) => (tls(cl).caFile = v) },
+  { names: ["tlsverify"], bool: true, apply: (cl, v, f) => (tls(cl).verify = boolValue(v, f)) },
   { names: ["h", "help"], bool: true, apply: (cl, v, f) => (cl.help = boolValue(v, f)) },
   { names: ["v", "version"], bool: true, apply: (cl, v, f) => (cl.version = boolValue(v, f)) },
 ];
 
 function auth(cl: CommandLine): { user?: string; password?: string; token?: string } {
   return (cl.options.authorization ??= {}) as { user?: string; password?: string; token?: string };
+}
+
+function tls(cl: CommandLine): NonNullable<CommandLine["tls"]> {
+  return (cl.tls ??= {});
 }
 
 const BY_NAME = new Map(FLAGS.flatMap((f) => f.names.map((n) => [n, f] as const)));
@@ -135,6 +146,13 @@ Authorization Options:
         --user <user>                User required for connections
         --pass <password>            Password required for connections
         --auth <token>               Authorization token required for connections
+
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
 
 Common Options:
     -h, --help                       Show this message

@@ -1,20 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import {
-  ConfError,
-  createLogger,
-  GO_COMPAT_VERSION,
-  loadConfFile,
-  NATS_TS_VERSION,
-  NatsServer,
-  OptionsError,
-  optionsFromConf,
-  resolveOptions,
-  type ServerOptionsInput,
-} from "@nats-ts/core";
+import { ConfError, GO_COMPAT_VERSION, NATS_TS_VERSION, NatsServer, OptionsError, resolveOptions } from "@nats-ts/core";
 import { FlagError, parseFlags, USAGE, type CommandLine } from "./flags.js";
+import { buildOptions, loggerFor, reloadFromCommandLine } from "./options.js";
 import { portsFilePath, removeFileQuietly, writePortsFile } from "./ports-file.js";
-import { serverPlugins } from "./plugins.js";
 import { sendSignalCommand } from "./signals.js";
 
 const EXE = "nats-ts-server";
@@ -29,26 +18,6 @@ class Exit extends Error {
   }
 }
 
-/** Config file options with the command line's on top (flags win, as in Go). */
-function buildOptions(cl: CommandLine): { options: ServerOptionsInput; warnings: string[] } {
-  let options: Record<string, unknown> = {};
-  let warnings: string[] = [];
-  if (cl.configFile !== undefined) {
-    ({ options, warnings } = optionsFromConf(loadConfFile(cl.configFile)) as { options: Record<string, unknown>; warnings: string[] });
-  }
-  const merged: Record<string, unknown> = { ...options, ...cl.options };
-  if (cl.options.authorization !== undefined) {
-    merged.authorization = { ...((options.authorization as object) ?? {}), ...cl.options.authorization };
-  }
-  if (cl.jetstream === true || cl.storeDir !== undefined) {
-    const js = typeof options.jetstream === "object" && options.jetstream !== null ? options.jetstream : {};
-    merged.jetstream = cl.jetstream === false ? false : { ...js, ...(cl.storeDir !== undefined ? { store_dir: cl.storeDir } : {}) };
-  } else if (cl.jetstream === false) {
-    merged.jetstream = false;
-  }
-  return { options: merged as ServerOptionsInput, warnings };
-}
-
 /** Writes the pid and ports files and returns a function that removes the ports file. */
 function writeRunFiles(server: NatsServer): () => void {
   const { pidFile, portsFileDir } = server.opts;
@@ -59,7 +28,7 @@ function writeRunFiles(server: NatsServer): () => void {
   return () => removeFileQuietly(path);
 }
 
-function installSignalHandlers(server: NatsServer, cleanup: () => void): void {
+function installSignalHandlers(server: NatsServer, cl: CommandLine, cleanup: () => void): void {
   const stop = (signal: string) => {
     server.log.info(`Trapped "${signal}" signal`);
     void server.shutdown().then(() => {
@@ -71,7 +40,7 @@ function installSignalHandlers(server: NatsServer, cleanup: () => void): void {
   process.on("SIGTERM", () => stop("terminated"));
   process.on("SIGHUP", () => {
     server.log.info(`Trapped "hangup" signal`);
-    server.log.warn("Configuration reload is not supported by this nats-ts build yet: keeping the running configuration");
+    reloadFromCommandLine(server, cl);
   });
   process.on("SIGUSR2", () => {
     void server.enterLameDuckMode().then(() => {
@@ -99,14 +68,16 @@ async function run(argv: readonly string[]): Promise<void> {
   const resolved = resolveOptions(options);
   if (cl.checkConfig) {
     if (warnings.length > 0) throw new Exit(1, warnings.map((w) => `${EXE}: ${w}`).join("\n"));
+    // Building the server (not starting it) also loads the TLS certificates.
+    new NatsServer(resolved);
     throw new Exit(0, `${EXE}: configuration file ${cl.configFile ?? "(none)"} is valid`);
   }
-  const logger = createLogger({ debug: resolved.debug, trace: resolved.trace, logtime: resolved.logtime, file: resolved.logFile });
+  const logger = loggerFor(resolved);
   for (const w of warnings) logger.warn(w);
-  const server = new NatsServer(resolved, { logger, plugins: serverPlugins() });
+  const server = new NatsServer(resolved, { logger });
   await server.start();
   const cleanup = writeRunFiles(server);
-  installSignalHandlers(server, cleanup);
+  installSignalHandlers(server, cl, cleanup);
 }
 
 /**
