@@ -73,6 +73,8 @@ export class Consumer {
   private interestTimer: unknown;
   private sampleFreq = 0;
   private interestPollMs = 1;
+  /** When the last message or heartbeat went to a push consumer's deliver subject. */
+  private lastSent = 0n;
   lastDelivered = 0n;
   lastAcked = 0n;
   /** `$JS.ACK.<stream>.<consumer>.`, the start of every ack reply subject. */
@@ -464,16 +466,28 @@ export class Consumer {
     return `${h}\r\n`;
   }
 
+  /**
+   * Idle heartbeats go out when nothing was sent for idle_heartbeat. Deliveries only stamp
+   * `lastSent`; the one timer re-arms itself for the remaining time instead of being reset per
+   * message.
+   */
   private resetHeartbeat(): void {
+    this.lastSent = this.now();
+    if (this.hbTimer === undefined) this.armHeartbeat(this.cfg.idle_heartbeat ?? 0);
+  }
+
+  private armHeartbeat(ns: number): void {
     const hb = this.cfg.idle_heartbeat ?? 0;
     if (!this.isPush || hb <= 0 || this.closed) return;
-    if (this.hbTimer !== undefined) this.env.clock.clearTimer(this.hbTimer);
     this.hbTimer = this.env.clock.setTimer(() => {
       this.hbTimer = undefined;
       if (this.closed) return;
+      const idle = Number(this.now() - this.lastSent);
+      if (idle < hb) return this.armHeartbeat(hb - idle);
       if (this.active) this.host.client.publish(this.cfg.deliver_subject!, Buffer.alloc(0), undefined, Buffer.from(this.heartbeatHeader()));
-      this.resetHeartbeat();
-    }, hb / 1e6);
+      this.lastSent = this.now();
+      this.armHeartbeat(hb);
+    }, ns / 1e6);
   }
 
   // ---- pull requests --------------------------------------------------------------------
@@ -879,16 +893,39 @@ export class Consumer {
 }
 
 /** Reads `$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>` (or the 11+ token v2 form). */
-export function parseAckReply(subject: string): { dc: number; sseq: number; dseq: number; ts: bigint; pending: number } | undefined {
-  const t = subject.split(".");
-  if ((t.length !== 9 && t.length < 11) || t[0] !== "$JS" || t[1] !== "ACK") return undefined;
-  const off = t.length >= 11 ? 4 : 2;
-  const num = (s: string) => (/^\d+$/.test(s) ? Number(s) : -1);
-  const dc = num(t[off + 2]);
-  const sseq = num(t[off + 3]);
-  const dseq = num(t[off + 4]);
+export function parseAckReply(subject: string): { dc: number; sseq: number; dseq: number; pending: number } | undefined {
+  if (!subject.startsWith("$JS.ACK.")) return undefined;
+  // The five numbers are the last tokens: <dc>.<sseq>.<dseq>.<ts>.<pending> (v1: 9 tokens, v2: 11+).
+  let tokens = 1;
+  for (let i = 0; i < subject.length; i++) if (subject.charCodeAt(i) === 46) tokens++;
+  if (tokens !== 9 && tokens < 11) return undefined;
+  const nums = [0, 0, 0, 0, 0];
+  let end = subject.length;
+  for (let k = 4; k >= 0; k--) {
+    const dot = subject.lastIndexOf(".", end - 1);
+    nums[k] = digits(subject, dot + 1, end);
+    end = dot;
+  }
+  if (tokens >= 11) {
+    // v2 may carry extra tokens after the five numbers: take them from their fixed place instead
+    const t = subject.split(".");
+    for (let k = 0; k < 5; k++) nums[k] = digits(t[6 + k], 0, t[6 + k].length);
+  }
+  const [dc, sseq, dseq, , pending] = nums;
   if (dc < 0 || sseq < 0 || dseq < 0) return undefined;
-  return { dc, sseq, dseq, ts: /^\d+$/.test(t[off + 5]) ? BigInt(t[off + 5]) : 0n, pending: num(t[off + 6]) };
+  return { dc, sseq, dseq, pending };
+}
+
+/** Decimal value of s[from, to), or -1 when empty or not all digits. */
+function digits(s: string, from: number, to: number): number {
+  if (to <= from) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };

@@ -47,7 +47,7 @@ const TYPE = {
 const NAMES_LIMIT = 1024;
 const LIST_LIMIT = 256;
 /** How long state changes may wait before being written, ms. */
-const PERSIST_DELAY_MS = 20;
+const PERSIST_DELAY_MS = 100;
 
 /**
  * All consumers of one stream: answers the consumer part of the `$JS.API`, feeds consumers
