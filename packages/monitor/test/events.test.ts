@@ -121,6 +121,20 @@ describe("system account events", () => {
     expect(events.every((e) => e.data.conns === 1)).toBe(true);
   });
 
+  test("TestSystemAccountConnectionUpdatesStopAfterNoLocal / TestConnectionUpdatesTimerProperlySet: heartbeat stops at zero connections", async () => {
+    const sys = await withSystemClient({}, { accountConnsInterval: 40 });
+    const events = collect(sys, "$SYS.ACCOUNT.APP.SERVER.CONNS");
+    await sys.flush();
+    const nc = await h.client({ user: "app", pass: "app" });
+    await eventually(() => events.length >= 2);
+    await nc.close();
+    await eventually(() => events.some((e) => e.data.conns === 0));
+    const settled = events.length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events.length).toBe(settled);
+    expect(events[events.length - 1].data.conns).toBe(0);
+  });
+
   test("shutdown event reaches system subscribers before their connection closes", async () => {
     const sys = await withSystemClient();
     const events = collect(sys, "$SYS.SERVER.*.SHUTDOWN");
@@ -338,6 +352,25 @@ describe("$SYS requests", () => {
     expect(viaServerPing.data.connections.map((c: any) => c.name)).toEqual(["app-self"]);
     const statz = await request(app, "$SYS.REQ.ACCOUNT.PING.STATZ");
     expect(statz.data.account_statz.map((a: any) => a.acc)).toEqual(["APP"]);
+  });
+
+  test("TestServerEventsLDMKick: LDM tells one client to move, KICK disconnects it", async () => {
+    const sys = await withSystemClient();
+    const nc = await h.client({ user: "app", pass: "app", name: "TEST EVENTS LDM+KICK", reconnect: false });
+    const cid = nc.info!.client_id;
+    const statuses: string[] = [];
+    void (async () => {
+      for await (const s of nc.status()) statuses.push(s.type);
+    })();
+    const ldm = await request(sys, `$SYS.REQ.SERVER.${h.server.id}.LDM`, { cid });
+    expect(ldm.error).toBeUndefined();
+    await eventually(() => statuses.includes("ldm"));
+    const kick = await request(sys, `$SYS.REQ.SERVER.${h.server.id}.KICK`, { cid });
+    expect(kick.error).toBeUndefined();
+    await nc.closed();
+    await eventually(() => h.server.closedConnections.list().some((c) => c.cid === cid && c.reason === "Kicked"));
+    const missing = await request(sys, `$SYS.REQ.SERVER.${h.server.id}.KICK`, { cid: 9999 });
+    expect(missing.error).toEqual({ code: 500, description: "no such client or leafnode id" });
   });
 
   test("requests are not answered once system events are turned off", async () => {

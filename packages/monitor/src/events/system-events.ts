@@ -1,4 +1,4 @@
-import type { Account, ClientConnection, ConnectionSnapshot, InternalClient } from "@nats-ts/core";
+import { ClosedReason, type Account, type ClientConnection, type ConnectionSnapshot, type InternalClient } from "@nats-ts/core";
 import type { MonitorContext } from "../context.js";
 import { accountStat } from "../endpoints/accounts.js";
 import { SkipRequest } from "../endpoints/jsz.js";
@@ -26,6 +26,7 @@ export interface SystemEventsOptions {
 
 /** Go's minimum spacing of STATSZ broadcasts, ms. */
 const STATSZ_RATE_LIMIT = 1000;
+const CID_FIELD: FieldSpec[] = [{ json: "cid", type: "uint" }];
 const FIRST_STATSZ = 250;
 
 /**
@@ -76,6 +77,8 @@ export class SystemEvents {
         this.later(() => this.answer(sys, reply, msg.subarray(hs), endpoint.struct, endpoint.fields, (b) => endpoint.run(this.ctx, account, b)));
       });
     }
+    sys.subscribe(`$SYS.REQ.SERVER.${id}.KICK`, this.requestHandler(sys, { struct: "KickClientReq", fields: CID_FIELD, run: (_ctx, b) => this.kick(b) }));
+    sys.subscribe(`$SYS.REQ.SERVER.${id}.LDM`, this.requestHandler(sys, { struct: "LDMClientReq", fields: CID_FIELD, run: (_ctx, b) => this.lameDuckClient(b) }));
     sys.subscribe("$SYS.REQ.ACCOUNT.*.CONNS", (subject, reply) => this.later(() => this.connsRequest(subject.split(".")[3], reply)));
     sys.subscribe("$SYS.REQ.ACCOUNT.PING.STATZ", this.requestHandler(sys, ACCOUNT_PING_STATZ));
     for (const name of this.ctx.tracker.accounts()) this.wireAccount(name);
@@ -186,6 +189,26 @@ export class SystemEvents {
     if (reply === undefined) return;
     const { server } = this.ctx;
     this.send(reply, () => ({ name: server.name, host: server.opts.host, id: server.id }));
+  }
+
+  /** Go's DisconnectClientByID: closes one client with reason "Kicked". */
+  private kick(body: Record<string, unknown>): undefined {
+    const client = this.ctx.server.connections.get(Number(body.cid ?? 0));
+    if (client === undefined) throw new Error("no such client or leafnode id");
+    client.close(ClosedReason.Kicked);
+    return undefined;
+  }
+
+  /** Go's LDMClientByID: tells one client (INFO with "ldm": true) to move to another server. */
+  private lameDuckClient(body: Record<string, unknown>): undefined {
+    const client = this.ctx.server.connections.get(Number(body.cid ?? 0));
+    if (client === undefined) throw new Error("no such client id");
+    if (client.connect.protocol < 1) {
+      throw new Error("client does not support Lame Duck Mode or is not ready to receive the notification");
+    }
+    const info = this.ctx.server.infoLine(client);
+    client.queueProto(info.includes('"ldm":true') ? info : info.replace(/}\r\n$/, ',"ldm":true}\r\n'));
+    return undefined;
   }
 
   /** Go's connsRequest: answers with the account's connection counts when it has local clients. */
