@@ -340,7 +340,7 @@ function checkRepublish(cfg: StreamConfigJson, pedantic: boolean): void {
     throw invalid("stream configuration for republish destination forms a cycle");
   }
   try {
-    if (!isValidSubject(rp.dest ?? "")) throw new Error("bad dest");
+    if (typeof rp.dest !== "string") throw new Error("bad dest");
     SubjectTransform.create(rp.src, rp.dest);
   } catch {
     throw invalid(`stream configuration for republish with transform from '${rp.src}' to '${rp.dest}' not valid`);

@@ -28,7 +28,9 @@ export class SubjectTransform {
     const srcHasRest = srcTokens[srcTokens.length - 1] === ">";
     const destTokens = dest.split(".");
     // Go: a valid destination has no '*' and has a '>' exactly when the source has one.
-    if (!isValidSubject(dest) || destTokens.includes("*") || srcHasRest !== (destTokens[destTokens.length - 1] === ">")) {
+    // Go checks tokens only (no whitespace rule): a bad mapped subject is caught when publishing.
+    const tokensOk = destTokens.every((t, i) => t !== "" && (t !== ">" || i === destTokens.length - 1));
+    if (!tokensOk || destTokens.includes("*") || srcHasRest !== (destTokens[destTokens.length - 1] === ">")) {
       throw new Error("invalid subject");
     }
     const parts: DestPart[] = [];
