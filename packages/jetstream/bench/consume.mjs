@@ -5,6 +5,7 @@
 //   pnpm --filter @nats-ts/server... build
 //   NATS_SERVER_BIN=/usr/bin/nats-server node packages/jetstream/bench/consume.mjs
 //   COUNT=200000 node packages/jetstream/bench/consume.mjs      (smaller run)
+//   ONLY=pull (or push) runs one of the two consumers
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -17,6 +18,7 @@ const COUNT = Number(process.env.COUNT ?? 1_000_000);
 const SIZE = Number(process.env.SIZE ?? 128);
 const BATCH = 500;
 const WINDOW = 1000;
+const ONLY = process.env.ONLY ?? "";
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 process.on("SIGINT", () => {
@@ -40,14 +42,23 @@ async function pullFetch(js, jsm) {
   await jsm.consumers.add("BENCH", { durable_name: "pull", ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
   const c = await js.consumers.get("BENCH", "pull");
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   let n = 0;
+  let firstMsgWait = 0;
   while (n < COUNT) {
+    const t0 = performance.now();
+    let first = true;
     const iter = await c.fetch({ max_messages: BATCH, expires: 5000 });
     for await (const m of iter) {
+      if (first) {
+        firstMsgWait += performance.now() - t0;
+        first = false;
+      }
       m.ack();
       n++;
     }
   }
+  if (process.env.DEBUG) console.log("client cpu ms", process.cpuUsage(cpu0), "first-message wait ms", firstMsgWait.toFixed(0));
   return elapsedRate(start, n);
 }
 
@@ -89,8 +100,9 @@ async function runOne(kind) {
     const t0 = performance.now();
     await fill(js);
     const fillSecs = (performance.now() - t0) / 1000;
-    const pull = await pullFetch(js, jsm);
-    const pushed = await push(js, jsm, nc);
+    const none = { n: 0, secs: 0, rate: 0 };
+    const pull = ONLY === "push" ? none : await pullFetch(js, jsm);
+    const pushed = ONLY === "pull" ? none : await push(js, jsm, nc);
     return { name: kind.name, fillRate: COUNT / fillSecs, pull, push: pushed, rssMB: server.rssKB() / 1024 };
   } finally {
     await nc.close().catch(() => undefined);

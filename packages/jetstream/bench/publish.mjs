@@ -11,10 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NatsServer } from "@nats-ts/core";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { jetstreamPlugin } from "../dist/index.js";
 
 const SYNC_MSGS = Number(process.env.SYNC_MSGS ?? 2000);
 const ASYNC_MSGS = Number(process.env.ASYNC_MSGS ?? 50_000);
@@ -54,14 +52,22 @@ async function run(url) {
   return { sync, async };
 }
 
+/** nats-ts runs in its own process, like the Go server, so the client does not share its event loop. */
 async function natsTs(sync) {
   const dir = mkdtempSync(join(tmpdir(), "bench-js-"));
-  const server = new NatsServer({ host: "127.0.0.1", port: 0, jetstream: { store_dir: dir, sync_interval: sync } }, { plugins: [jetstreamPlugin()] });
-  await server.start();
+  const child = spawn(process.execPath, [new URL("./server-child.mjs", import.meta.url).pathname, dir, sync], { stdio: ["ignore", "pipe", "inherit"] });
   try {
-    return await run(server.clientURL);
+    const port = await new Promise((resolve, reject) => {
+      let buf = "";
+      child.stdout.on("data", (d) => {
+        buf += d;
+        if (buf.includes("\n")) resolve(JSON.parse(buf.slice(0, buf.indexOf("\n"))).port);
+      });
+      child.once("exit", (code) => reject(new Error(`nats-ts exited with ${code}`)));
+    });
+    return await run(`127.0.0.1:${port}`);
   } finally {
-    await server.shutdown();
+    child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
