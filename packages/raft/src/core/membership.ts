@@ -17,12 +17,28 @@ export function encodeMembershipChange(change: MembershipChange): Uint8Array {
   return encoder.encode(JSON.stringify(change));
 }
 
-export function decodeMembershipChange(data: Uint8Array): MembershipChange {
-  const parsed = JSON.parse(decoder.decode(data)) as MembershipChange;
-  if (!parsed || typeof parsed !== "object" || typeof parsed.op !== "string") {
-    throw new Error("malformed membership change");
+/** Decodes a `conf` entry; null for anything malformed (every node ignores it alike). */
+export function decodeMembershipChange(data: Uint8Array): MembershipChange | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(data));
+  } catch {
+    return null;
   }
-  return parsed;
+  if (!parsed || typeof parsed !== "object") return null;
+  const c = parsed as Record<string, unknown>;
+  if ((c.op === "addVoter" || c.op === "addObserver" || c.op === "remove") && typeof c.peer === "string" && c.peer !== "") {
+    return { op: c.op, peer: c.peer };
+  }
+  if (c.op === "bootstrap" && isMembership(c.membership)) return { op: "bootstrap", membership: c.membership };
+  return null;
+}
+
+function isMembership(m: unknown): m is Membership {
+  if (!m || typeof m !== "object") return false;
+  const { voters, observers } = m as Record<string, unknown>;
+  const names = (x: unknown): boolean => Array.isArray(x) && x.every((v) => typeof v === "string");
+  return names(voters) && names(observers);
 }
 
 export function emptyMembership(): Membership {

@@ -11,6 +11,7 @@ import { replicationLimits, type PeerHealth, type ProposalTicket, type RaftOptio
 import { MembershipLog } from "./membership-log.js";
 import { Progress, peerHealth } from "./progress.js";
 import { SnapshotAssembler } from "./snapshot-assembler.js";
+import { isWellFormed } from "./validate.js";
 import { tallyVotes, type VoteOutcome } from "./votes.js";
 import type {
   AppendRequest,
@@ -267,7 +268,7 @@ export class RaftCore {
 
   /** Processes one message from a peer. Unknown or stale messages are dropped. */
   step(m: Message): void {
-    if (m.to !== this.id) return;
+    if (m.to !== this.id || !isWellFormed(m)) return;
     if (m.term > this._term) {
       if (m.type === "vote" && !m.force && this.inLease()) return;
       const keepTerm = (m.type === "vote" && m.pre) || (m.type === "voteResp" && m.pre && m.granted);
@@ -789,6 +790,7 @@ export class RaftCore {
     for (const e of this.log.slice(from, index)) {
       if (e.type !== "conf") continue;
       const change = decodeMembershipChange(e.data);
+      if (!change) continue;
       this.conf.commit(e.index, change);
       this.onMembershipCommitted(change);
     }

@@ -112,7 +112,13 @@ export class RaftNode {
     this.snapshotIndex = st.snapshot?.meta.index ?? 0;
     opts.transport.onMessage((m) => {
       if (this.stopped) return;
-      this.core.step(m);
+      try {
+        this.core.step(m);
+      } catch (err) {
+        // The core refused to continue (a peer contradicted committed state): stop safely.
+        this.fail(err);
+        return;
+      }
       this.kick();
     });
     this.timer = setInterval(() => {
@@ -128,6 +134,11 @@ export class RaftNode {
     const node = new RaftNode(opts, wal);
     node.kick();
     return node;
+  }
+
+  /** The error that stopped this node (a failed WAL write, or a peer contradicting committed state). */
+  get error(): Error | null {
+    return this.failure;
   }
 
   /** Why the WAL was cut on open (corrupt or truncated tail), if it was. */
@@ -259,11 +270,15 @@ export class RaftNode {
       }
     } catch (err) {
       // A failed write leaves durability unknown: stop rather than risk unsafe messages.
-      this.failure = err instanceof Error ? err : new Error(String(err));
-      this.stopped = true;
-      clearInterval(this.timer);
-      this.rejectAll(this.failure);
+      this.fail(err);
     }
+  }
+
+  private fail(err: unknown): void {
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.rejectAll(this.failure);
   }
 
   private async apply(e: Entry): Promise<void> {

@@ -159,6 +159,8 @@ export class InvariantChecker {
 
   private membershipCommitted(e: Entry): void {
     const change = decodeMembershipChange(e.data);
+    this.check(change !== null, "membership safety", `malformed membership change committed at ${e.index}`);
+    if (!change) return;
     const prev = this.latestMembershipBefore(e.index);
     const next = applyMembershipChange(prev ?? { voters: [], observers: [] }, change);
     if (prev && change.op !== "bootstrap") {
