@@ -63,8 +63,17 @@ export class ApiRouter {
   ) {}
 
   start(): void {
+    // With a domain, `$JS.<domain>.API.>` reaches the same API (Go maps it onto `$JS.API.>`).
+    const domainPrefix = this.jsa.domain ? `$JS.${this.jsa.domain}.API` : undefined;
     for (const route of [...STREAM_ROUTES, ...consumerRoutes]) {
       this.subs.push(this.jsa.client.subscribe(route.subject, (subject, reply, hsize, msg) => this.dispatch(route, subject, reply, hsize, msg)));
+      if (domainPrefix === undefined) continue;
+      const mapped = domainPrefix + route.subject.slice("$JS.API".length);
+      this.subs.push(
+        this.jsa.client.subscribe(mapped, (subject, reply, hsize, msg) =>
+          this.dispatch(route, "$JS.API" + subject.slice(domainPrefix.length), reply, hsize, msg),
+        ),
+      );
     }
   }
 

@@ -1,3 +1,10 @@
+// Agreed shape with the consumer side (src/consumer), with these additions to the brief's sketch:
+// - handleApi's `request` is the raw request payload (Buffer, headers stripped); the manager
+//   decodes it (MSG.NEXT bodies may be a bare number).
+// - `store` is the stream's store seen through a wrapper: removals made through it (interest /
+//   workqueue acks) never leave subject delete markers.
+// - Stream also offers `onPurged(listener)` (not part of ConsumerHost) for purges and rollups.
+// - The factory receives `maxAckPending` (the account's max_ack_pending limit, -1 = none).
 import type { InternalClient } from "@nats-ts/core";
 import type { StreamStore } from "@nats-ts/storage";
 import type { StreamConfigJson } from "./config.js";

@@ -63,8 +63,8 @@ export class DirectGet {
     this.serve(req, reply);
   }
 
-  /** `$JS.API.DIRECT.GET.<stream>.<subject>`: the last message on that subject. */
-  lastBySubject(subject: string, reply: string | undefined, hdr: Buffer, payload: Buffer): void {
+  /** `$JS.API.DIRECT.GET.<stream>.<subject>`: the last message on `key` (the subject part). */
+  lastBySubject(key: string, reply: string | undefined, hdr: Buffer, payload: Buffer): void {
     if (reply === undefined || reply === "") return;
     if (hdr.length > 0 && this.tooNew(hdr)) return this.status(reply, 412, "Required Api Level");
     let req: MsgGetRequest | undefined = this.decode(EMPTY);
@@ -72,7 +72,6 @@ export class DirectGet {
       req = this.decode(payload);
       if (req === undefined) return this.status(reply, 408, "Malformed Request");
     }
-    const key = subject.split(".").slice(5).join(".");
     if (key === "" || req === undefined) return this.status(reply, 408, "Bad Request");
     if (
       req.last_by_subj !== "" ||

@@ -102,11 +102,16 @@ export class Stream implements ConsumerHost {
     }
     if (this.cfg.allow_direct) {
       const dg = new DirectGet(() => this.cfg.name, this.store, this.client, this.ctx.maxPending);
-      const prefix = `$JS.API.DIRECT.GET.${this.cfg.name}`;
-      this.subs.push(this.client.subscribe(prefix, (_s, reply, hsize, msg) => dg.request(reply, msg.subarray(0, hsize), msg.subarray(hsize))));
-      this.subs.push(
-        this.client.subscribe(`${prefix}.>`, (subj, reply, hsize, msg) => dg.lastBySubject(subj, reply, msg.subarray(0, hsize), msg.subarray(hsize))),
-      );
+      const apis = this.domain ? ["$JS.API", `$JS.${this.domain}.API`] : ["$JS.API"];
+      for (const api of apis) {
+        const prefix = `${api}.DIRECT.GET.${this.cfg.name}`;
+        this.subs.push(this.client.subscribe(prefix, (_s, reply, hsize, msg) => dg.request(reply, msg.subarray(0, hsize), msg.subarray(hsize))));
+        this.subs.push(
+          this.client.subscribe(`${prefix}.>`, (subj, reply, hsize, msg) =>
+            dg.lastBySubject(subj.slice(prefix.length + 1), reply, msg.subarray(0, hsize), msg.subarray(hsize)),
+          ),
+        );
+      }
     }
   }
 

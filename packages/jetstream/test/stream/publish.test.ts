@@ -150,6 +150,12 @@ describe("publish path", () => {
       await d.jsm.streams.add({ name: "D", subjects: ["d"] });
       expect(await rawPublish(d.nc, "d", "x")).toEqual({ stream: "D", domain: "HUB", seq: 1 });
       expect((await d.jsm.getAccountInfo()).domain).toBe("HUB");
+      // Clients naming the domain reach the same API.
+      const { jetstreamManager } = await import("@nats-io/jetstream");
+      const viaDomain = await jetstreamManager(d.nc, { domain: "HUB" });
+      expect((await viaDomain.streams.info("D")).state.messages).toBe(1);
+      await viaDomain.streams.update("D", { allow_direct: true });
+      expect((await viaDomain.direct.getMessage("D", { seq: 1 }))?.string()).toBe("x");
     } finally {
       await d.stop();
     }
