@@ -11,10 +11,10 @@ export const subjectPermissionSchema = z
 /** Go's `allow_responses`: a client may publish to reply subjects of requests it received. */
 export const responsePermissionSchema = z
   .object({
-    /** Responses allowed per request (Go default 1). */
-    maxMsgs: z.number().int().nonnegative().default(1),
-    /** How long after the request a response is allowed, in ms (Go default 2 minutes; 0 = forever). */
-    expires: z.number().nonnegative().default(2 * 60_000),
+    /** Responses allowed per request (Go default 1; not above 0 = no limit). */
+    maxMsgs: z.number().int().default(1),
+    /** How long after the request a response is allowed, in ms (Go default 2 minutes; not above 0 = forever). */
+    expires: z.number().default(2 * 60_000),
   })
   .strict();
 
@@ -43,8 +43,8 @@ export const authorizationSchema = z
     token: z.string().optional(),
     user: z.string().optional(),
     password: z.string().optional(),
-    /** Seconds to wait for CONNECT, like Go's `authorization { timeout }`. */
-    timeout: z.number().positive().optional(),
+    /** Seconds to wait for CONNECT, like Go's `authorization { timeout }` (0 = Go's default of 2). */
+    timeout: z.number().nonnegative().optional(),
     /** Users of the global account (or of the account given in `accounts`). */
     users: z.array(userSchema).optional(),
     /** Permissions of users that have none of their own (Go's default_permissions). */

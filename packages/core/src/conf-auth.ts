@@ -1,4 +1,4 @@
-import { confKeyUsedAsVariable, type ConfMap, type ConfValue } from "./conf/index.js";
+import { confKeyUsedAsVariable, parseDuration, type ConfMap, type ConfValue } from "./conf/index.js";
 import {
   asBool,
   asInt,
@@ -53,7 +53,12 @@ function allowResponses(m: ConfMap, key: string, v: ConfValue, r: BlockReader): 
       case "expiration":
       case "ttl": {
         if (typeof val !== "string") r.fail(v, k, "error parsing expires, not a duration string");
-        const ms = asSecondsOrDuration(v, k, val);
+        let ms: number;
+        try {
+          ms = parseDuration(val);
+        } catch (e) {
+          r.fail(v, k, `error parsing expires: ${(e as Error).message}`);
+        }
         if (ms !== 0) out.expires = ms;
         break;
       }

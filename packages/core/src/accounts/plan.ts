@@ -131,7 +131,9 @@ export function planAuth(opts: ServerOptions): { plan: AuthPlan; problems: strin
     if (auth.token !== undefined) problems.push("Can not have a token and a users array");
   }
   const addUsers = (users: readonly UserConfig[] | undefined, account: string, defaults: Permissions | undefined) => {
+    checkPermissionSubjects(defaults, problems);
     for (const u of users ?? []) {
+      checkPermissionSubjects(u.permissions, problems);
       const entry: UserEntry = {
         user: u.user,
         password: u.password,
@@ -213,6 +215,24 @@ export function planAuth(opts: ServerOptions): { plan: AuthPlan; problems: strin
     else problems.push(`no_auth_user: "${opts.noAuthUser}" not present as user or nkey in authorization block or account configuration`);
   }
   return { plan, problems };
+}
+
+/** Go's checkPermSubjectArray: valid subjects; subscribe entries may name a queue after a space. */
+function checkPermissionSubjects(p: Permissions | undefined, problems: string[]): void {
+  if (p === undefined) return;
+  const check = (subjects: readonly string[] | undefined, allowQueue: boolean) => {
+    for (const s of subjects ?? []) {
+      if (isValidSubject(s)) continue;
+      const parts = s.trim().split(/\s+/);
+      if (!allowQueue || parts.length !== 2) problems.push(`subject "${s}" is not a valid subject`);
+      else if (!isValidSubject(parts[0])) problems.push(`subject "${parts[0]}" is not a valid subject`);
+      else if (!isValidSubject(parts[1])) problems.push(`queue "${parts[1]}" is not a valid queue`);
+    }
+  };
+  check(p.publish?.allow, false);
+  check(p.publish?.deny, false);
+  check(p.subscribe?.allow, true);
+  check(p.subscribe?.deny, true);
 }
 
 function exportAllows(e: StreamExport, importer: string, subject: string): boolean {

@@ -170,7 +170,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     }
     if (server.authenticator.required) {
       const seconds = server.opts.authorization?.timeout;
-      this.authTimer = setTimeout(() => this.authTimeout(), seconds !== undefined ? seconds * 1000 : DEFAULTS.authTimeout);
+      this.authTimer = setTimeout(() => this.authTimeout(), seconds !== undefined && seconds > 0 ? seconds * 1000 : DEFAULTS.authTimeout);
     }
     if (server.opts.pingInterval > 0) this.armPingTimer(Math.min(server.opts.pingInterval, FIRST_PING_INTERVAL) * (1 + Math.random() / 5));
   }
