@@ -1,36 +1,12 @@
 // Ports of the Go server's client and server tests (server/client_test.go, server/server_test.go)
 // that check behaviour visible on the wire.
-import { afterEach, describe, expect, test } from "vitest";
-import { ClosedReason, NatsServer, type ServerOptionsInput } from "../../src/index.js";
-import { connectTo, startServer } from "../helpers.js";
-import { RawClient } from "../raw-client.js";
-import { expectMsgs, flushed, setupConn } from "./proto-helpers.js";
+import { describe, expect, test } from "vitest";
+import { ClosedReason, NatsServer } from "../../src/index.js";
+import { connectTo } from "../helpers.js";
+import type { RawClient } from "../raw-client.js";
+import { expectMsgs, flushed, protoFixture } from "./proto-helpers.js";
 
-const servers: NatsServer[] = [];
-const clients: RawClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.shutdown();
-});
-
-async function server(opts: ServerOptionsInput = {}): Promise<NatsServer> {
-  const s = await startServer(opts);
-  servers.push(s);
-  return s;
-}
-
-async function raw(s: NatsServer): Promise<RawClient> {
-  const c = await RawClient.open(s.port);
-  clients.push(c);
-  await c.waitFor(/^INFO .*\r\n/);
-  return c;
-}
-
-async function conn(s: NatsServer, connect?: string): Promise<RawClient> {
-  const c = await setupConn(s.port, connect);
-  clients.push(c);
-  return c;
-}
+const { server, conn, raw } = protoFixture();
 
 function info(c: RawClient): Record<string, unknown> {
   return JSON.parse(c.received.slice(5, c.received.indexOf("\r\n")));

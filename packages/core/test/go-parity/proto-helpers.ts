@@ -1,3 +1,6 @@
+import { afterEach } from "vitest";
+import type { NatsServer, ServerOptionsInput } from "../../src/index.js";
+import { startServer } from "../helpers.js";
 import { RawClient } from "../raw-client.js";
 
 export interface ParsedMsg {
@@ -49,3 +52,34 @@ export async function flushed(c: RawClient): Promise<void> {
 }
 
 export const ERR_RE = /-ERR\s+([^\r\n]*)\r\n/;
+
+/**
+ * Servers and raw connections for one test file, all stopped after each test.
+ * `raw` waits for INFO only; `conn` also completes CONNECT/PING/PONG (Go's setupConn).
+ */
+export function protoFixture() {
+  const servers: NatsServer[] = [];
+  const clients: RawClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of servers.splice(0)) await s.shutdown();
+  });
+  return {
+    async server(opts: ServerOptionsInput = {}): Promise<NatsServer> {
+      const s = await startServer(opts);
+      servers.push(s);
+      return s;
+    },
+    async raw(s: NatsServer): Promise<RawClient> {
+      const c = await RawClient.open(s.port);
+      clients.push(c);
+      await c.waitFor(/^INFO .*\r\n/);
+      return c;
+    },
+    async conn(s: NatsServer, connect?: string): Promise<RawClient> {
+      const c = await setupConn(s.port, connect);
+      clients.push(c);
+      return c;
+    },
+  };
+}

@@ -1,36 +1,9 @@
 // Ports of the Go server's raw-protocol tests (test/proto_test.go, verbose_test.go,
 // pedantic_test.go, ping_test.go, maxpayload_test.go, auth_test.go).
-import { afterEach, describe, expect, test } from "vitest";
-import type { NatsServer, ServerOptionsInput } from "../../src/index.js";
-import { startServer } from "../helpers.js";
-import { RawClient } from "../raw-client.js";
-import { ERR_RE, expectMsgs, flushed, setupConn } from "./proto-helpers.js";
+import { describe, expect, test } from "vitest";
+import { ERR_RE, expectMsgs, flushed, protoFixture } from "./proto-helpers.js";
 
-const servers: NatsServer[] = [];
-const clients: RawClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.shutdown();
-});
-
-async function server(opts: ServerOptionsInput = {}): Promise<NatsServer> {
-  const s = await startServer(opts);
-  servers.push(s);
-  return s;
-}
-
-async function conn(s: NatsServer, connect?: string): Promise<RawClient> {
-  const c = await setupConn(s.port, connect);
-  clients.push(c);
-  return c;
-}
-
-async function rawConn(s: NatsServer): Promise<RawClient> {
-  const c = await RawClient.open(s.port);
-  clients.push(c);
-  await c.waitFor(/^INFO .*\r\n/);
-  return c;
-}
+const { server, conn, raw: rawConn } = protoFixture();
 
 describe("test/proto_test.go", () => {
   test("TestProtoBasics: PING, a message to one sub, a message to a wildcard sub too", async () => {
