@@ -5,7 +5,7 @@ import { TestCluster } from "./helpers/cluster.js";
 
 const ids = ["a", "b", "c"];
 const id = fc.constantFrom(...ids, "zz");
-const small = fc.integer({ min: 0, max: 12 });
+const small = fc.integer({ min: 0, max: 4 });
 const entries = fc.array(
   fc.record({ index: small, term: small, type: fc.constantFrom<Entry["type"]>("normal", "noop", "conf"), data: fc.uint8Array({ maxLength: 8 }) }),
   { maxLength: 4 },
