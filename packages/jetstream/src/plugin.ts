@@ -8,7 +8,7 @@ import { ConsumerManager } from "./consumer/index.js";
 import { resolveJetStreamSettings, type JetStreamSettings } from "./plugin-config.js";
 import type { ConsumerManagerFactory } from "./stream/consumer-host.js";
 import { JS_API_LEVEL } from "./stream/metadata.js";
-import { fileStoreAvailable, type SyncSettings } from "./stream/store-factory.js";
+import type { SyncSettings } from "./stream/store-factory.js";
 import { friendlyBytes, nowNs, rfc3339Nano } from "./util/time.js";
 
 export interface JetStreamPluginOptions {
@@ -115,7 +115,6 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
     ]) {
       log.info(line);
     }
-    if (!fileStoreAvailable()) log.warn("FileStore is not available in this build: file streams are kept in memory");
     await this.enableAccount(server.globalAccount);
     log.info(`Took ${Date.now() - started}ms to start JetStream`);
   }

@@ -1,5 +1,4 @@
-import * as storage from "@nats-ts/storage";
-import type { StreamStore, StreamStoreConfig } from "@nats-ts/storage";
+import { FileStore, MemStore, type StoreOptions, type StreamStore, type StreamStoreConfig } from "@nats-ts/storage";
 import type { StreamConfigJson } from "./config.js";
 
 /** How file-backed streams make writes durable (the `sync_interval` of the jetstream block). */
@@ -24,22 +23,10 @@ export function storeConfigOf(cfg: StreamConfigJson): StreamStoreConfig {
   };
 }
 
-type FileStoreOpener = { open(cfg: Record<string, unknown>, opts?: storage.StoreOptions): Promise<StreamStore> };
-
-/** FileStore is exported by @nats-ts/storage once it lands; until then file streams fall back to memory. */
-function fileStoreClass(): FileStoreOpener | undefined {
-  return (storage as unknown as { FileStore?: FileStoreOpener }).FileStore;
-}
-
-export function fileStoreAvailable(): boolean {
-  return fileStoreClass() !== undefined;
-}
-
-/** Opens (or recovers) the store of a stream. */
-export async function openStreamStore(cfg: StreamConfigJson, dir: string, sync: SyncSettings, opts: storage.StoreOptions = {}): Promise<StreamStore> {
-  const fileStore = fileStoreClass();
-  if (cfg.storage === "memory" || fileStore === undefined) return new storage.MemStore(storeConfigOf(cfg), opts);
-  return fileStore.open(
+/** Opens (or recovers) the store of a stream: a FileStore in `dir`, or a MemStore. */
+export async function openStreamStore(cfg: StreamConfigJson, dir: string, sync: SyncSettings, opts: StoreOptions = {}): Promise<StreamStore> {
+  if (cfg.storage === "memory") return new MemStore(storeConfigOf(cfg), opts);
+  return FileStore.open(
     {
       ...storeConfigOf(cfg),
       dir,
