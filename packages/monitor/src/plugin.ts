@@ -37,6 +37,7 @@ export class MonitorPlugin implements ServerPlugin {
   private http: MonitorHttpServer | undefined;
   private events: SystemEvents | undefined;
   private server: NatsServer | undefined;
+  private restoreShutdown: (() => void) | undefined;
   private readonly onConnected = (c: ClientConnection) => {
     this.ctx?.tracker.onConnected(c);
     this.events?.onConnected(c);
@@ -112,6 +113,8 @@ export class MonitorPlugin implements ServerPlugin {
     }
     this.events?.stop();
     this.events = undefined;
+    this.restoreShutdown?.();
+    this.restoreShutdown = undefined;
     await this.http?.close();
     this.http = undefined;
   }
@@ -124,6 +127,10 @@ export class MonitorPlugin implements ServerPlugin {
   private announceShutdown(server: NatsServer, events: SystemEvents): void {
     const shutdown = server.shutdown.bind(server);
     const lameDuck = server.enterLameDuckMode.bind(server);
+    this.restoreShutdown = () => {
+      server.shutdown = shutdown;
+      server.enterLameDuckMode = lameDuck;
+    };
     let announced = false;
     server.shutdown = () => {
       if (!announced && server.isRunning) {

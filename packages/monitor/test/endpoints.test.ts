@@ -282,7 +282,12 @@ describe("other pages", () => {
     expect(await h.json("/routez")).toMatchObject({ num_routes: 0, routes: [] });
     expect(await h.json("/gatewayz")).toMatchObject({ outbound_gateways: {}, inbound_gateways: {} });
     expect(await h.json("/leafz")).toMatchObject({ leafnodes: 0, leafs: [] });
-    expect((await h.get("/routez?subs=bad")).status).toBe(400);
+  });
+
+  test("TestMonitorRoutezWithBadParams: a bad subs value answers 400", async () => {
+    h = await startMonitored();
+    const r = await h.get("/routez?subs=xxx");
+    expect([r.status, r.text]).toEqual([400, `Error decoding boolean for 'subs': strconv.ParseBool: parsing "xxx": invalid syntax`]);
   });
 
   test("/debug/vars answers Go's expvar keys", async () => {
