@@ -72,6 +72,8 @@ export interface AuthPlan {
 }
 
 const DEFAULT_RESPONSE_THRESHOLD = 2 * 60_000;
+/** Go's (jwt) connection types a user may be limited to. */
+const CONNECTION_TYPES = new Set(["STANDARD", "WEBSOCKET", "LEAFNODE", "LEAFNODE_WS", "MQTT", "MQTT_WS", "IN_PROCESS"]);
 
 /** Turns `a.*.b.>` into `a.$1.b.>`, the destination that keeps a wildcard subject as it is. */
 function wildcardsToPlaceholders(subject: string): string {
@@ -134,6 +136,8 @@ export function planAuth(opts: ServerOptions): { plan: AuthPlan; problems: strin
     checkPermissionSubjects(defaults, problems);
     for (const u of users ?? []) {
       checkPermissionSubjects(u.permissions, problems);
+      const unknownTypes = (u.allowedConnectionTypes ?? []).map((t) => t.toUpperCase()).filter((t) => !CONNECTION_TYPES.has(t));
+      if (unknownTypes.length > 0) problems.push(`invalid connection types [${unknownTypes.map((t) => JSON.stringify(t)).join(" ")}]`);
       const entry: UserEntry = {
         user: u.user,
         password: u.password,

@@ -120,3 +120,62 @@ describe("authorization options are checked like Go's", () => {
     });
   }
 });
+
+describe("Go auth_test ports", () => {
+  test("TestNoAuthUser: credentials pick their account; no credentials pick the no_auth_user's", () =>
+    withServer(
+      {
+        accounts: { FOO: { users: [{ user: "foo", password: "pwd1" }] }, BAR: { users: [{ user: "bar", password: "pwd2" }] } },
+        noAuthUser: "foo",
+      },
+      async (server) => {
+        const cases: [string, Parameters<typeof connectTo>[1], string | undefined][] = [
+          ["valid user/pwd", { user: "bar", pass: "pwd2" }, "BAR"],
+          ["invalid pwd", { user: "bar", pass: "wrong" }, undefined],
+          ["some token", { token: "sometoken" }, undefined],
+          ["user with empty password", { user: "bar", pass: "" }, undefined],
+          ["no user", {}, "FOO"],
+        ];
+        for (const [name, opts, account] of cases) {
+          if (account === undefined) {
+            await expect(connectTo(server, opts), name).rejects.toThrow(/Authorization Violation/);
+            continue;
+          }
+          const nc = await connectTo(server, opts);
+          expect([...server.connections.values()].map((c) => c.account?.name), name).toEqual([account]);
+          await nc.close();
+          while (server.connections.size > 0) await new Promise((r) => setTimeout(r, 5));
+        }
+      },
+    ));
+
+  test("TestNoAuthUserNkey: an nkey user can be the no_auth_user", async () => {
+    const kp = createUser();
+    await withServer({ accounts: { FOO: { users: [{ nkey: kp.getPublicKey() }] } }, noAuthUser: kp.getPublicKey() }, async (server) => {
+      const nc = await connectTo(server);
+      expect([...server.connections.values()][0].account?.name).toBe("FOO");
+      await nc.close();
+    });
+  });
+
+  test("TestNoAuthUserNoConnectProto: a PUB without CONNECT binds to the no_auth_user; silence still times out", () =>
+    withServer({ accounts: { A: { users: [{ user: "foo", password: "pwd" }] } }, authorization: { timeout: 0.3 }, noAuthUser: "foo" }, async (server) => {
+      const first = await RawClient.open(server.port);
+      first.send("PUB foo 2\r\nok\r\n");
+      await new Promise((r) => setTimeout(r, 450));
+      expect(first.closed).toBe(false);
+      expect([...server.connections.values()][0].account?.name).toBe("A");
+      first.close();
+      const silent = await RawClient.open(server.port);
+      await silent.waitFor("-ERR 'Authentication Timeout'");
+      await silent.waitClosed();
+    }));
+
+  test("TestUserUnknownAllowedConnectionType: unknown connection types are refused, known ones in any case", async () => {
+    const { resolveOptions } = await import("../../src/index.js");
+    expect(() => resolveOptions({ authorization: { users: [{ user: "user", password: "pwd", allowedConnectionTypes: ["STANDARD", "someNewType"] }] } })).toThrow(
+      /invalid connection types \["SOMENEWTYPE"\]/,
+    );
+    expect(() => resolveOptions({ authorization: { users: [{ user: "user", password: "pwd", allowedConnectionTypes: ["websocket"] }] } })).not.toThrow();
+  });
+});
