@@ -1,0 +1,296 @@
+import { hostAndPort } from "./origin.js";
+import { ConfError, confPosition, parseDuration, type ConfMap, type ConfValue } from "@nats-ts/core";
+
+/** TLS for the WebSocket listener (the `tls {}` block inside `websocket {}`). */
+export interface WebsocketTlsOptions {
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+  /** Inline PEM alternatives to the files (for embedding apps). */
+  cert?: string;
+  key?: string;
+  ca?: string;
+  /** Ask clients for a certificate and refuse those without one signed by the CA. */
+  verify?: boolean;
+  /** Seconds allowed for the TLS handshake. */
+  timeout?: number;
+  minVersion?: string;
+}
+
+/**
+ * The `websocket {}` block (Go's WebsocketOpts), in camelCase. Durations are milliseconds.
+ * The listener is off while `port` is 0, as in Go.
+ */
+export interface WebsocketOptions {
+  host?: string;
+  /** 0 = off, -1 = a random free port. */
+  port?: number;
+  /** host:port to advertise to clients in the cluster. */
+  advertise?: string;
+  /** Run without TLS (Go refuses to start without TLS unless this is set). */
+  noTls?: boolean;
+  tls?: WebsocketTlsOptions;
+  /** The Origin header must match the request's Host. */
+  sameOrigin?: boolean;
+  /** Only these origins (`http[s]://host[:port]`) may connect; empty = any. */
+  allowedOrigins?: string[];
+  /** Negotiate permessage-deflate with clients that offer it. */
+  compression?: boolean;
+  /** Time allowed from TCP accept to a completed upgrade (TLS handshake included); 0 = none. */
+  handshakeTimeout?: number;
+  /** Cookie whose value becomes CONNECT's `jwt` when the client sends none. */
+  jwtCookie?: string;
+  /** Cookie whose value becomes CONNECT's `user` when the client sends none. */
+  userCookie?: string;
+  /** Cookie whose value becomes CONNECT's `pass` when the client sends none. */
+  passCookie?: string;
+  /** Cookie whose value becomes CONNECT's `auth_token` when the client sends none. */
+  tokenCookie?: string;
+  /** WebSocket-only no_auth_user (Go's auth override). */
+  noAuthUser?: string;
+  /** WebSocket-only credentials (Go's auth override). */
+  authorization?: { user?: string; password?: string; token?: string; timeout?: number };
+  /** Extra headers for the upgrade response (e.g. Strict-Transport-Security). */
+  headers?: Record<string, string>;
+  /** WebSocket-only ping interval (ms). */
+  pingInterval?: number;
+}
+
+function fail(container: object, key: string, reason: string): never {
+  const pos = confPosition(container, key);
+  throw new ConfError(pos?.file ?? "", pos?.line ?? 0, pos?.column ?? 0, reason);
+}
+
+function isMap(v: ConfValue): v is ConfMap {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function typeName(v: ConfValue): string {
+  if (Array.isArray(v)) return "[]interface {}";
+  if (isMap(v)) return "map[string]interface {}";
+  if (typeof v === "number") return Number.isInteger(v) ? "int64" : "float64";
+  return typeof v;
+}
+
+const str = (m: ConfMap, k: string, v: ConfValue): string =>
+  typeof v === "string" ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not string`);
+const bool = (m: ConfMap, k: string, v: ConfValue): boolean =>
+  typeof v === "boolean" ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not bool`);
+const int = (m: ConfMap, k: string, v: ConfValue): number =>
+  typeof v === "number" && Number.isInteger(v) ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not int64`);
+
+/** A Go duration string or a number of seconds, as milliseconds. */
+function duration(m: ConfMap, k: string, v: ConfValue, what: string): number {
+  if (typeof v === "number") return v * 1000;
+  if (typeof v !== "string") fail(m, k, `error parsing ${what}: unsupported type ${typeName(v)}`);
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    fail(m, k, (e as Error).message);
+  }
+}
+
+function tlsFromConf(m: ConfMap): WebsocketTlsOptions {
+  const out: WebsocketTlsOptions = {};
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "cert_file":
+        out.certFile = str(m, k, v);
+        break;
+      case "key_file":
+        out.keyFile = str(m, k, v);
+        break;
+      case "ca_file":
+        out.caFile = str(m, k, v);
+        break;
+      case "verify":
+        out.verify = bool(m, k, v);
+        break;
+      case "timeout":
+        out.timeout = duration(m, k, v, "tls timeout") / 1000;
+        break;
+      case "min_version":
+        out.minVersion = str(m, k, v);
+        break;
+      case "cipher_suites":
+      case "curve_preferences":
+      case "insecure":
+      case "pinned_certs":
+        break;
+      default:
+        fail(m, k, `error parsing tls config, unknown field [${k}]`);
+    }
+  }
+  return out;
+}
+
+function authFromConf(m: ConfMap): NonNullable<WebsocketOptions["authorization"]> {
+  const out: NonNullable<WebsocketOptions["authorization"]> = {};
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "user":
+      case "username":
+        out.user = str(m, k, v);
+        break;
+      case "pass":
+      case "password":
+        out.password = str(m, k, v);
+        break;
+      case "token":
+        out.token = str(m, k, v);
+        break;
+      case "timeout":
+        out.timeout = typeof v === "number" ? v : duration(m, k, v, "auth timeout") / 1000;
+        break;
+      default:
+        fail(m, k, `unknown field "${k}"`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads a `websocket {}` (or `ws {}`) conf block as parsed by core's conf parser, with Go's keys
+ * and aliases (parseWebsocket in opts.go). Unknown keys fail at their position, as in Go.
+ *
+ * @example
+ * websocketOptionsFromConf({ port: -1, no_tls: true, compression: true });
+ * // { port: -1, noTls: true, compression: true }
+ */
+export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
+  if (!isMap(block as ConfValue)) throw new Error(`Expected websocket to be a map, got ${typeName(block as ConfValue)}`);
+  const m = block as ConfMap;
+  const out: WebsocketOptions = {};
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "listen": {
+        const s = typeof v === "number" ? `:${v}` : str(m, k, v);
+        const i = s.lastIndexOf(":");
+        if (i < 0) fail(m, k, `could not parse address string "${s}"`);
+        out.host = s.slice(0, i).replace(/^\[|\]$/g, "") || undefined;
+        out.port = Number.parseInt(s.slice(i + 1), 10);
+        if (!Number.isInteger(out.port)) fail(m, k, `could not parse port "${s.slice(i + 1)}"`);
+        break;
+      }
+      case "port":
+        out.port = int(m, k, v);
+        break;
+      case "host":
+      case "net":
+        out.host = str(m, k, v);
+        break;
+      case "advertise":
+        out.advertise = str(m, k, v);
+        break;
+      case "no_tls":
+        out.noTls = bool(m, k, v);
+        break;
+      case "tls":
+        if (!isMap(v)) fail(m, k, `Expected tls to be a map/struct, got ${typeName(v)}`);
+        out.tls = tlsFromConf(v);
+        break;
+      case "same_origin":
+        out.sameOrigin = bool(m, k, v);
+        break;
+      case "allowed_origins":
+      case "allowed_origin":
+      case "allow_origins":
+      case "allow_origin":
+      case "origins":
+      case "origin":
+        out.allowedOrigins = typeof v === "string" ? [v] : Array.isArray(v) ? v.map((x) => str(m, k, x)) : fail(m, k, `error parsing allowed origins: unsupported type ${typeName(v)}`);
+        break;
+      case "handshake_timeout":
+        out.handshakeTimeout = duration(m, k, v, "handshake timeout");
+        break;
+      case "compress":
+      case "compression":
+        out.compression = bool(m, k, v);
+        break;
+      case "authorization":
+      case "authentication":
+        if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
+        out.authorization = authFromConf(v);
+        break;
+      case "jwt_cookie":
+        out.jwtCookie = str(m, k, v);
+        break;
+      case "user_cookie":
+        out.userCookie = str(m, k, v);
+        break;
+      case "pass_cookie":
+        out.passCookie = str(m, k, v);
+        break;
+      case "token_cookie":
+        out.tokenCookie = str(m, k, v);
+        break;
+      case "no_auth_user":
+        out.noAuthUser = str(m, k, v);
+        break;
+      case "headers": {
+        if (!isMap(v)) fail(m, k, `error parsing headers: unsupported type ${typeName(v)}`);
+        out.headers = {};
+        for (const [hk, hv] of Object.entries(v)) {
+          if (typeof hv !== "string") fail(v, hk, `error parsing header key ${hk}: unsupported type ${typeName(hv)}`);
+          out.headers[hk] = hv;
+        }
+        break;
+      }
+      case "ping_interval":
+        out.pingInterval = duration(m, k, v, "ping_interval");
+        break;
+      default:
+        fail(m, k, `unknown field "${k}"`);
+    }
+  }
+  return out;
+}
+
+/** What the server knows that WebSocket option validation depends on. */
+export interface ValidationContext {
+  /** Users and nkeys configured for plain clients (names and public keys). */
+  users: ReadonlySet<string>;
+  /** Whether trusted operators or keys are configured. */
+  trustedOperators: boolean;
+}
+
+const FORBIDDEN_HEADERS = new Set(["host", "content-length", "connection", "upgrade", "nats-no-masking"]);
+
+/**
+ * Go's validateWebsocketOptions: the errors a misconfigured `websocket {}` block fails start with.
+ * Returns undefined when the options are usable.
+ */
+export function validateWebsocketOptions(o: WebsocketOptions, ctx: ValidationContext): string | undefined {
+  if (!o.port) return undefined;
+  if (o.tls === undefined && o.noTls !== true) return "websocket requires TLS configuration";
+  for (const ao of o.allowedOrigins ?? []) {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):(\/\/([^/?#]*))?/.exec(ao);
+    if (m === null) return `unable to parse allowed origin: parse "${ao}": invalid URI for request`;
+    const scheme = m[1].toLowerCase();
+    if (scheme !== "http" && scheme !== "https") {
+      return `unable to parse allowed origin "${ao}": allowed origins must be absolute URLs with http or https scheme`;
+    }
+    if (!m[3]) return `unable to parse allowed origin "${ao}": host is required`;
+    const hp = hostAndPort(scheme === "https", m[3]);
+    if ("error" in hp) return `unable to parse allowed origin: ${hp.error}`;
+  }
+  if (o.noAuthUser !== undefined && o.noAuthUser !== "") {
+    if (ctx.users.size === 0) return `no_auth_user: "${o.noAuthUser}" present, but users/nkeys are not defined`;
+    if (!ctx.users.has(o.noAuthUser)) {
+      return `no_auth_user: "${o.noAuthUser}" not present as user or nkey in authorization block or account configuration`;
+    }
+  }
+  if (ctx.users.size > 0) {
+    if (o.authorization?.user) return "websocket authentication username not compatible with presence of users/nkeys";
+    if (o.authorization?.token) return "websocket authentication token not compatible with presence of users/nkeys";
+  }
+  if (o.jwtCookie && !ctx.trustedOperators) {
+    return `trusted operators or trusted keys configuration is required for JWT authentication via cookie "${o.jwtCookie}"`;
+  }
+  for (const key of Object.keys(o.headers ?? {})) {
+    const k = key.toLowerCase();
+    if (FORBIDDEN_HEADERS.has(k)) return `websocket: invalid header "${key}" not allowed`;
+    if (k.startsWith("sec-websocket-")) return `websocket: invalid header "${key}", "Sec-WebSocket-" prefix not allowed`;
+  }
+  return undefined;
+}
