@@ -35,3 +35,29 @@ describe("sim CLI", () => {
     expect(() => execFileSync(process.execPath, [cli, "--steps", "x"], { stdio: "pipe" })).toThrow(/--steps must be/);
   });
 });
+
+describe("sim failure reporting", () => {
+  test("a core that acknowledges before persisting is caught, with seed, replay command and trace", async () => {
+    const { vi } = await import("vitest");
+    const { RaftCore } = await import("../src/core/raft.js");
+    const { runSimCli } = await import("../src/sim/cli-main.js");
+    const original = RaftCore.prototype.ready;
+    // Inject the classic bug: send vote grants without waiting for the fsync.
+    const spy = vi.spyOn(RaftCore.prototype, "ready").mockImplementation(function (this: InstanceType<typeof RaftCore>) {
+      const rd = original.call(this);
+      const early = rd.messages.filter((m) => m.type === "voteResp");
+      return { ...rd, messages: rd.messages.filter((m) => m.type !== "voteResp"), leaderMessages: [...rd.leaderMessages, ...early] };
+    });
+    try {
+      const lines: string[] = [];
+      const code = runSimCli(["--seeds", "5", "--steps", "5000"], (l) => lines.push(l));
+      const out = lines.join("\n");
+      expect(code).toBe(1);
+      expect(out).toMatch(/FAILED seed 1 after \d+ steps: durability before send/);
+      expect(out).toMatch(/replay: pnpm --filter @nats-ts\/raft sim --seed 1 --steps 5000/);
+      expect(out).toMatch(/step: .* voteResp/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

@@ -9,7 +9,7 @@ export interface SeedResult {
   livenessTicksToLeader: number;
   livenessTicksToCommit: number;
   /** Set on failure: which property broke and the events that led there. */
-  failure?: { invariant: string; message: string; trace: string[] };
+  failure?: { invariant: string; message: string; stack: string; trace: string[] };
 }
 
 /**
@@ -34,14 +34,15 @@ export function runSeed(seed: number, steps: number, options: Partial<Simulation
     return { seed, ok: true, stats: sim.stats, livenessTicksToLeader, livenessTicksToCommit };
   } catch (err) {
     const invariant = err instanceof InvariantViolation ? err.invariant : "crash";
-    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const message = err instanceof Error ? err.message : String(err);
+    const stack = err instanceof Error ? (err.stack ?? message) : message;
     return {
       seed,
       ok: false,
       stats: sim.stats,
       livenessTicksToLeader,
       livenessTicksToCommit,
-      failure: { invariant, message, trace: sim.recentTrace() },
+      failure: { invariant, message, stack, trace: sim.recentTrace() },
     };
   }
 }

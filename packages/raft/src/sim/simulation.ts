@@ -36,6 +36,36 @@ type SimEvent =
   | { kind: "restart"; node: NodeId; incarnation: number }
   | { kind: "fault" };
 
+const RECENT_EVENTS = 25;
+
+function describeEvent(ev: SimEvent): string {
+  switch (ev.kind) {
+    case "deliver": {
+      const m = ev.msg;
+      const detail =
+        m.type === "append"
+          ? ` prev ${m.prevIndex}@${m.prevTerm} +${m.entries.length} commit ${m.commit}`
+          : m.type === "appendResp"
+            ? ` index ${m.index}${m.reject ? ` reject hint ${m.hint}` : ""}`
+            : m.type === "vote"
+              ? `${m.pre ? " pre" : ""} last ${m.lastIndex}@${m.lastTerm}`
+              : m.type === "voteResp"
+                ? `${m.pre ? " pre" : ""} ${m.granted ? "granted" : "rejected"}`
+                : "";
+      return `${m.from} -> ${m.to} ${m.type} t${m.term}${detail}`;
+    }
+    case "tick":
+    case "disk":
+    case "restart":
+      return `${ev.kind} ${ev.node}`;
+    case "client":
+    case "clientTimeout":
+      return `${ev.kind} c${ev.client}`;
+    case "fault":
+      return "fault";
+  }
+}
+
 interface PendingOp {
   op: KvOp;
   node: NodeId;
@@ -113,6 +143,7 @@ export class Simulation {
   private readonly keys: string[];
   private readonly snapshotEvery: number;
   private readonly trace: string[] = [];
+  private readonly recentEvents: { at: number; event: SimEvent }[] = [];
   private readonly traceLimit: number;
   private readonly faultInjector: FaultInjector | null;
   private lastLeader = new Map<NodeId, number>();
@@ -168,6 +199,8 @@ export class Simulation {
     const ev = this.queue.pop();
     if (!ev) return false;
     this.now = ev.at;
+    this.recentEvents.push({ at: ev.at, event: ev.value });
+    if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
     this.stats.steps++;
     this.stats.virtualMs = this.now;
     this.handle(ev.value);
@@ -189,9 +222,10 @@ export class Simulation {
     if (this.trace.length > this.traceLimit) this.trace.shift();
   }
 
-  /** The most recent events, oldest first. */
+  /** Notable events (faults, elections, installs), then the last raw steps; oldest first. */
   recentTrace(): string[] {
-    return [...this.trace];
+    const steps = this.recentEvents.map(({ at, event }) => `${String(at).padStart(7)}ms   step: ${describeEvent(event)}`);
+    return [...this.trace, `--- last ${steps.length} steps ---`, ...steps];
   }
 
   countFault(kind: FaultKind, detail: string): void {
