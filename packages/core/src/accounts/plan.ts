@@ -297,8 +297,9 @@ function planServiceImport(
   const local = to !== undefined && to !== "" ? to : src.subject;
   const fail = (reason: string): void => void problems.push(`Error adding service import "${src.subject}": ${reason}`);
   if (!isValidSubject(src.subject) || !isValidSubject(local)) return fail("invalid subject");
-  if (importer.serviceImports.some((s) => s.to === local && s.from === src.account)) {
-    return void problems.push(`Duplicate service import subject "${local}", previously used in import for account "${src.account}", subject "${src.subject}"`);
+  const dup = importer.serviceImports.find((s) => s.to === local && s.from === src.account);
+  if (dup !== undefined) {
+    return void problems.push(`Duplicate service import subject "${local}", previously used in import for account "${src.account}", subject "${dup.subject}"`);
   }
   const exp = exporter.serviceExports.find((e) => exportAllows(e, importer.name, src.subject));
   if (exp === undefined) return fail("service import not authorized");

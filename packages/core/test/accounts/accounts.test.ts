@@ -221,6 +221,88 @@ describe("accounts", () => {
   });
 });
 
+describe("Go accounts_test ports", () => {
+  test("TestAccountServiceImportNoResponders: a request through a service import nobody serves gets no responders", async () => {
+    const s = await start(`
+      accounts {
+        accExp { users: [{user: accExp, password: accExp}], exports: [{service: "foo"}] }
+        accImp { users: [{user: accImp, password: accImp}], imports: [{service: {account: accExp, subject: "foo"}}] }
+      }`);
+    const nc = await login(s, "accImp");
+    await expect(nc.request("foo", enc.encode("request"), { timeout: 250 })).rejects.toThrow(/no responders/i);
+  });
+
+  test("TestMultipleStreamImportsWithSameSubjectDifferentPrefix: one subscriber gets both exporters' streams", async () => {
+    const s = await start(`
+      accounts {
+        foo { users [{user: foo, password: foo}], exports [{stream: test}] }
+        bar { users [{user: bar, password: bar}], exports [{stream: test}] }
+        import { users [{user: imp, password: imp}], imports [{stream: {account: foo, subject: test}, prefix: foo}, {stream: {account: bar, subject: test}, prefix: bar}] }
+      }`);
+    const imp = await login(s, "imp", "imp");
+    const foo = await login(s, "foo");
+    const bar = await login(s, "bar");
+    const got = await collect(imp, "*.test", async () => {
+      bar.publish("test", enc.encode("hello-bar"));
+      await bar.flush();
+      foo.publish("test", enc.encode("hello-foo"));
+      await foo.flush();
+    });
+    expect(got.sort()).toEqual(["bar.test:hello-bar", "foo.test:hello-foo"]);
+  });
+
+  test("TestAccountDuplicateServiceImportSubject: the same local subject twice from one exporter is refused", () => {
+    const conf = (second: string) => `
+      accounts {
+        foo { exports [{service: remote1}, {service: remote2}] }
+        baz { exports [{service: remote1}] }
+        bar { imports [{service: {account: foo, subject: remote1}, to: foo}, ${second}] }
+      }`;
+    expect(() => confOptions(conf(`{service: {account: foo, subject: remote2}, to: foo}`))).toThrow(
+      /Duplicate service import subject "foo", previously used in import for account "foo", subject "remote1"/,
+    );
+    expect(() => confOptions(conf(`{service: {account: baz, subject: remote1}, to: foo}`))).not.toThrow();
+  });
+
+  test("TestAccountMapsUsers / TestMultiAccountsIsolation: users land in their accounts, which stay isolated", async () => {
+    const s = await start(`
+      accounts {
+        synadia { users [{user: derek, password: foo}, {user: ivan, password: bar}] }
+        nats { users [{user: alice, password: baz}] }
+      }`);
+    const derek = await login(s, "derek", "foo");
+    const ivan = await login(s, "ivan", "bar");
+    const alice = await login(s, "alice", "baz");
+    const byUser = new Map([...s.connections.values()].map((c) => [c.user, c.account?.name]));
+    expect(Object.fromEntries(byUser)).toEqual({ derek: "synadia", ivan: "synadia", alice: "nats" });
+    const seenByIvan = await collect(ivan, "foo", async () => {
+      derek.publish("foo", enc.encode("same account"));
+      alice.publish("foo", enc.encode("other account"));
+      await derek.flush();
+      await alice.flush();
+    });
+    expect(seenByIvan).toEqual(["foo:same account"]);
+  });
+
+  test("TestServiceImportWithWildcards: a wildcard service import routes each request to the exporter", async () => {
+    const s = await start(`
+      accounts {
+        foo { users [{user: foo, password: foo}], exports [{service: "test.*"}] }
+        bar { users [{user: bar, password: bar}], imports [{service: {account: foo, subject: "test.*"}}] }
+      }`);
+    const foo = await login(s, "foo");
+    foo.subscribe("test.*", {
+      callback: (_e, m) => {
+        m.respond(enc.encode(`got ${m.subject}`));
+      },
+    });
+    await foo.flush();
+    const bar = await login(s, "bar");
+    expect((await bar.request("test.22", enc.encode("x"), { timeout: 1000 })).string()).toBe("got test.22");
+    expect((await bar.request("test.33", enc.encode("x"), { timeout: 1000 })).string()).toBe("got test.33");
+  });
+});
+
 describe("subject mappings", () => {
   test("TestAccountBasicRouteMapping / TestAccountWildcardRouteMapping: literal and wildcard mappings", async () => {
     const s = await start(`
