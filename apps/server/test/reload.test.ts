@@ -29,7 +29,8 @@ async function launch(args: string[]): Promise<{ proc: ChildProcess; url: string
   proc.stderr!.on("data", (d) => (err += d));
   const portsFile = join(dir, `nats-ts-server_${proc.pid}.ports`);
   const deadline = Date.now() + 10_000;
-  while (!existsSync(portsFile)) {
+  // The file may exist a moment before its content is written.
+  while (!existsSync(portsFile) || readFileSync(portsFile, "utf8") === "") {
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`no ports file; stderr: ${err}`);
     await new Promise((r) => setTimeout(r, 25));
   }
