@@ -198,9 +198,9 @@ export abstract class StoreCore {
   }
 
   private advanceForSkip(seq: number, num: number): void {
-    this.persistSkip(seq, num);
     this.lastSeq = seq + num - 1;
     if (this.lastTime === 0n) this.lastTime = this.clock.now();
+    this.persistSkip(seq, num);
     if (this.msgs === 0) {
       this.firstSeq = this.lastSeq + 1;
       this.firstTime = 0n;

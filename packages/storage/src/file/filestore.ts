@@ -190,7 +190,7 @@ export class FileStore extends StoreQueries {
     for (const [i, id] of ids.entries()) {
       const path = join(this.msgsDir, blockFileName(id));
       const isLast = i === ids.length - 1;
-      const b = new Block(id, path, this.fs.openSync(path, isLast ? "r+" : "r"));
+      const b = new Block(id, path, this.fs.openSync(path, "r+"));
       const image = readFileSync(path);
       const { validEnd, damaged } = scanRecords(image, (off, len) => {
         const kind = image[off + 4] as RecordKind;
@@ -233,6 +233,10 @@ export class FileStore extends StoreQueries {
             if (seq - 1 > maxSeq) maxSeq = seq - 1;
             return;
           case RecordKind.Erased:
+            if (seq >= lastTsSeq) {
+              lastTsSeq = seq;
+              lastTs = image.readBigInt64LE(off + 24);
+            }
             break;
         }
         if (seq > maxSeq) maxSeq = seq;
@@ -259,7 +263,7 @@ export class FileStore extends StoreQueries {
       this.firstTime = this.index.ts(first);
     } else {
       this.firstSeq = this.lastSeq + 1;
-      if (this.lastSeq === 0) {
+      if (this.lastSeq === 0 && floor === 0) {
         this.firstSeq = 0;
         this.applyFirstSeq();
       }
@@ -530,7 +534,8 @@ export class FileStore extends StoreQueries {
     const off = b.offsetOf(seq);
     const len = b.lenOf(seq);
     const erased = Buffer.allocUnsafe(len);
-    writeHeader(erased, 0, { len, kind: RecordKind.Erased, flags: 0, subjLen: 0, hdrLen: 0, msgLen: len - EMPTY_RECORD_LEN, seq, ts: 0n, ttl: 0 });
+    // The timestamp stays so the stream's last time survives a restart.
+    writeHeader(erased, 0, { len, kind: RecordKind.Erased, flags: 0, subjLen: 0, hdrLen: 0, msgLen: len - EMPTY_RECORD_LEN, seq, ts: this.index.ts(seq), ttl: 0 });
     // Random filler: nothing of the message survives in place.
     randomFillSync(erased.subarray(HEADER_LEN, len - CHECKSUM_LEN));
     sealRecord(erased, 0, len);
@@ -768,6 +773,9 @@ export class FileStore extends StoreQueries {
       this.afterCommit();
       return;
     }
+    // A floor above the new end would hide sequences that get reused.
+    this.pendingFloor = Math.min(this.pendingFloor, seq + 1);
+    this.writtenFloor = Math.min(this.writtenFloor, this.pendingFloor);
     const carry: number[] = [];
     for (const b of [...this.blocks]) {
       if (b.maxSeq <= seq) continue;
