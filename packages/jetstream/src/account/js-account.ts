@@ -5,6 +5,7 @@ import { subjectsCollide } from "@nats-ts/wire";
 import { ApiError, apiErrors } from "../errors/index.js";
 import { checkStreamConfig, checkStreamUpdate, type StreamConfigContext, type StreamConfigJson } from "../stream/config.js";
 import type { ConsumerManagerFactory } from "../stream/consumer-host.js";
+import type { SnapshotMsg } from "../stream/snapshot-codec.js";
 import { openStreamStore, type SyncSettings } from "../stream/store-factory.js";
 import { Stream } from "../stream/stream.js";
 import { nowNs } from "../util/time.js";
@@ -181,6 +182,36 @@ export class JsAccount {
     stream.start();
     this.host.streamAdvisory(this.name, cfg.name, "create");
     return { stream, created: true };
+  }
+
+  /** Creates a stream from a snapshot's messages (Go's RestoreStream). */
+  async restoreStream(input: Partial<StreamConfigJson>, msgs: SnapshotMsg[], lastSeq: number): Promise<Stream> {
+    const cfg = checkStreamConfig(input, this.configContext(), false);
+    if (this.streams.has(cfg.name)) throw new ApiError(apiErrors.JSStreamNameExistRestoreFailedErr);
+    this.checkLimits(cfg, true);
+    if (this.subjectsOverlap(cfg.subjects ?? [])) throw new ApiError(apiErrors.JSStreamSubjectOverlapErr);
+    const created = nowNs();
+    const stream = await this.openStream(cfg, created);
+    try {
+      const store = stream.store;
+      for (const m of msgs) {
+        const next = store.fastState().lastSeq + 1;
+        if (m.seq > next) store.skipMsgs(next, m.seq - next);
+        await store.storeRawMsg(m.subject, m.hdr.length > 0 ? m.hdr : null, m.msg, m.seq, m.ts);
+      }
+      const last = store.fastState().lastSeq;
+      if (lastSeq > last) store.skipMsgs(last + 1, lastSeq - last);
+      await store.flushAllPending();
+    } catch (e) {
+      await stream.delete();
+      throw e;
+    }
+    await this.writeMeta(cfg, created);
+    stream.rebuildDedupe();
+    this.streams.set(cfg.name, stream);
+    stream.start();
+    this.host.streamAdvisory(this.name, cfg.name, "create");
+    return stream;
   }
 
   async updateStream(name: string, input: Partial<StreamConfigJson>, pedantic: boolean): Promise<Stream> {

@@ -7,6 +7,7 @@ import { JS_API_LEVEL } from "../stream/metadata.js";
 import { accountInfo } from "./account-api.js";
 import { consumerRoutes } from "./consumer-routes.js";
 import { msgDelete, msgGet } from "./msg-api.js";
+import { streamRestore, streamSnapshot } from "./snapshot-api.js";
 import {
   leaderStepDown,
   streamCreate,
@@ -41,6 +42,8 @@ const STREAM_ROUTES: ApiRoute[] = [
   { subject: "$JS.API.STREAM.MSG.GET.*", type: ResponseType.msgGet, handler: msgGet },
   { subject: "$JS.API.STREAM.MSG.DELETE.*", type: ResponseType.msgDelete, handler: msgDelete },
   { subject: "$JS.API.STREAM.LEADER.STEPDOWN.*", type: ResponseType.streamLeaderStepDown, handler: leaderStepDown },
+  { subject: "$JS.API.STREAM.SNAPSHOT.*", type: ResponseType.streamSnapshot, handler: streamSnapshot },
+  { subject: "$JS.API.STREAM.RESTORE.*", type: ResponseType.streamRestore, handler: streamRestore },
 ];
 
 /** Hooks the router calls for each answered request. */
