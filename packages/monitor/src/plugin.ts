@@ -32,7 +32,7 @@ export interface MonitorOptions {
  */
 export class MonitorPlugin implements ServerPlugin {
   readonly name = "monitor";
-  readonly blocks = ["http_base_path", "https_port"] as const;
+  readonly blocks = ["http_base_path", "https_port", "server_metadata"] as const;
   private ctx: MonitorContext | undefined;
   private http: MonitorHttpServer | undefined;
   private events: SystemEvents | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { goUptime, jsz, subsz, varz } from "../src/index.js";
+import { goUptime, healthz, jsz, subsz, varz } from "../src/index.js";
 import { FakeJetStream } from "./fake-jetstream.js";
 import { accountsAuthenticator, bothModes, eventually, startMonitored, type Harness } from "./helpers.js";
 
@@ -71,6 +71,58 @@ describe("/varz", () => {
       subsz(ctx);
     }
     expect(varz(ctx).http_req_stats).toEqual({});
+  });
+
+  test("TestMonitorVarzMetadata: server_metadata is reported", async () => {
+    h = await startMonitored({ blocks: { server_metadata: { key1: "value1", key2: "value2" } } });
+    expect(varz(h.monitor.context!).metadata).toEqual({ key1: "value1", key2: "value2" });
+  });
+
+  test("TestMonitorWebsocket: the websocket block's settings", async () => {
+    const websocket = {
+      host: "127.0.0.1",
+      port: 8080,
+      advertise: "somehost:8080",
+      no_auth_user: "someuser",
+      jwt_cookie: "somecookiename",
+      authorization: { timeout: 2 },
+      no_tls: true,
+      tls: { verify_and_map: true },
+      same_origin: true,
+      allowed_origins: ["https://origin1", "https://origin2"],
+      compression: true,
+      handshake_timeout: "4s",
+    };
+    h = await startMonitored({ blocks: { websocket } });
+    for (const v of await bothModes<any>(h, "/varz", () => varz(h.monitor.context!))) {
+      expect(v.websocket).toEqual({
+        host: "127.0.0.1",
+        port: 8080,
+        advertise: "somehost:8080",
+        no_auth_user: "someuser",
+        jwt_cookie: "somecookiename",
+        handshake_timeout: 4_000_000_000,
+        auth_timeout: 2,
+        no_tls: true,
+        tls_map: true,
+        same_origin: true,
+        allowed_origins: ["https://origin1", "https://origin2"],
+        compression: true,
+      });
+    }
+  });
+
+  test("TestMonitorMQTT: the mqtt block's settings, with the bound port when the listener reports one", async () => {
+    h = await startMonitored({ blocks: { mqtt: { listen: "127.0.0.1:-1", no_auth_user: "someuser", js_domain: "js", ack_wait: "10s", max_ack_pending: 123 } } });
+    h.server.listeners.mqtt = ["mqtt://127.0.0.1:18833"];
+    expect(varz(h.monitor.context!).mqtt).toEqual({
+      host: "127.0.0.1",
+      port: 18833,
+      no_auth_user: "someuser",
+      js_domain: "js",
+      ack_wait: 10_000_000_000,
+      max_ack_pending: 123,
+    });
   });
 
   test("JSONP: callback= wraps any JSON endpoint", async () => {
@@ -220,6 +272,12 @@ describe("/jsz and /healthz", () => {
     const varzJs = (await h.json("/varz")).jetstream;
     expect(varzJs.config.max_memory).toBe(1 << 30);
     expect(varzJs.stats.api.total).toBe(2);
+  });
+
+  test("TestServerHealthz: the health function answers ok with 200", async () => {
+    h = await startMonitored();
+    expect(healthz(h.monitor.context!)).toEqual({ status: "ok", status_code: 200 });
+    expect(healthz(h.monitor.context!, {})).toEqual({ status: "ok", status_code: 200 });
   });
 
   test("TestMonitorHealthzStatusOK: ok with 200", async () => {

@@ -2,6 +2,7 @@ import { GO_COMPAT_VERSION, PROTO_VERSION } from "@nats-ts/core";
 import { goNanos, goTime, goUptime } from "../format.js";
 import type { MonitorContext } from "../context.js";
 import type { JetStreamConfigJson, JetStreamStatsJson } from "../jetstream-provider.js";
+import { metadataVarz, mqttVarz, websocketVarz } from "./listener-blocks.js";
 
 /** Go's JetStreamVarz: empty when JetStream is off. */
 export interface JetStreamVarzJson {
@@ -68,8 +69,8 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     cluster: {},
     gateway: {},
     leaf: {},
-    mqtt: {},
-    websocket: {},
+    mqtt: mqttVarz(server),
+    websocket: websocketVarz(server),
     jetstream: jetStreamVarz(ctx),
     tls_timeout: DEFAULT_TLS_TIMEOUT_SECONDS,
     write_deadline: goNanos(opts.writeDeadline),
@@ -103,6 +104,8 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     config_digest: "",
   });
   if (opts.serverTags.length > 0) v.tags = [...opts.serverTags];
+  const metadata = metadataVarz(server);
+  if (metadata !== undefined) v.metadata = metadata;
   v.system_account = server.systemAccount.name;
   v.slow_consumer_stats = slowConsumerStats;
   v.stale_connection_stats = staleStats;
