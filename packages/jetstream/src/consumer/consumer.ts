@@ -13,7 +13,7 @@ import {
 } from "./config.js";
 import type { ConsumerHost } from "../stream/consumer-host.js";
 import { addHeader, deliverAs, hasInterest } from "./outbound.js";
-import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, type WaitingRequest } from "./pull-queue.js";
+import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, type PickContext, type WaitingRequest } from "./pull-queue.js";
 import { FlowWindow, RateLimiter } from "./push-flow.js";
 import { parseRfc3339 } from "../util/time.js";
 
@@ -287,10 +287,23 @@ export class Consumer {
   private pump(): void {
     this.pumpScheduled = false;
     if (this.closed) return;
+    const now = this.now();
+    if (this.pauseUntilNs() > now) {
+      // paused: waiting pull requests still expire and get their heartbeats
+      if (this.queue) this.checkWaiting(false);
+      return;
+    }
+    // One time stamp and one pick context serve the whole pass.
+    const pick: PickContext = {
+      now,
+      numPending: 0,
+      numAckPending: 0,
+      hasInterest: (r) => hasInterest(this.host.client, r),
+    };
     let budget = PUMP_BUDGET;
     let more = false;
     while (budget-- > 0) {
-      more = this.deliverOne();
+      more = this.deliverOne(pick);
       if (!more) break;
     }
     if (more) this.signal();
@@ -299,8 +312,7 @@ export class Consumer {
   }
 
   /** Sends one message if possible; false when delivery must wait. */
-  private deliverOne(): boolean {
-    if (this.paused) return false;
+  private deliverOne(pick: PickContext): boolean {
     if (this.isPush) {
       if (!this.active || this.flow?.stalled) return false;
     } else if (this.queue!.length === 0) {
@@ -312,7 +324,7 @@ export class Consumer {
       return false;
     }
     const { sm, dc } = next;
-    const now = this.now();
+    const now = pick.now;
     const ackReply = `${this.ackPrefix}${dc}.${sm.seq}.${this.acks.dseq}.${sm.ts}.${Math.max(this.npc - (dc === 1 ? 1 : 0), 0)}`;
     let hdr: Uint8Array = sm.hdr;
     let payload: Uint8Array = sm.msg;
@@ -327,12 +339,9 @@ export class Consumer {
       dsubj = this.cfg.deliver_subject!;
     } else {
       const q = this.queue!;
-      wr = q.next(size, {
-        now,
-        numPending: this.npc,
-        numAckPending: this.acks.numAckPending,
-        hasInterest: (r) => hasInterest(this.host.client, r),
-      });
+      pick.numPending = this.npc;
+      pick.numAckPending = this.acks.numAckPending;
+      wr = q.next(size, pick);
       this.afterPick();
       if (!wr) {
         this.putBack(sm.seq, dc);
@@ -379,12 +388,12 @@ export class Consumer {
         acks.undoRedelivery(sm.seq, true);
         this.armInterestPoll();
       }
-      this.ensurePendingTimer(acks.deadlineFor(sm.seq));
+      this.ensurePendingTimer(acks.deadlineFor(sm.seq), now);
     } else if (this.host.config.retention && this.host.config.retention !== "limits") {
       this.env.released(this, [sm.seq]);
     }
     if (this.flow && this.flow.delivered(size)) this.sendFlowControl();
-    this.resetHeartbeat();
+    this.resetHeartbeat(now);
     this.env.dirty(this);
   }
 
@@ -471,8 +480,9 @@ export class Consumer {
    * `lastSent`; the one timer re-arms itself for the remaining time instead of being reset per
    * message.
    */
-  private resetHeartbeat(): void {
-    this.lastSent = this.now();
+  private resetHeartbeat(now = this.now()): void {
+    if (!this.isPush || !this.cfg.idle_heartbeat) return;
+    this.lastSent = now;
     if (this.hbTimer === undefined) this.armHeartbeat(this.cfg.idle_heartbeat ?? 0);
   }
 
@@ -730,10 +740,17 @@ export class Consumer {
     this.signal();
   }
 
-  private ensurePendingTimer(deadlineNs: number): void {
-    const at = this.now() + BigInt(Math.ceil(deadlineNs));
+  private ensurePendingTimer(deadlineNs: number, now: bigint): void {
+    // Deadlines only grow with time unless backoff shortens them: the armed timer usually holds.
+    if (this.pendingTimer !== undefined && this.settingsFixedDeadline) return;
+    const at = now + BigInt(Math.ceil(deadlineNs));
     if (this.pendingTimer !== undefined && this.pendingTimerAt <= at) return;
     this.armPendingTimer(deadlineNs);
+  }
+
+  /** True when every message waits the same ack_wait (no backoff), so earlier timers always fire first. */
+  private get settingsFixedDeadline(): boolean {
+    return this.acks.settings.backoff.length === 0;
   }
 
   private restartPendingTimer(delayMs?: number): void {

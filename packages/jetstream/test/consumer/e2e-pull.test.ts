@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { AckPolicy, DeliverPolicy, RetentionPolicy, type JsMsg } from "@nats-io/jetstream";
-import { fileStoreAvailable } from "../../src/stream/store-factory.js";
 import { startJs, type JsTestServer } from "../helpers.js";
-
-/** Restart tests need messages to survive a restart, which only file storage gives. */
-const restartable = fileStoreAvailable();
 
 let t: JsTestServer | undefined;
 afterEach(async () => {
@@ -159,7 +155,7 @@ describe("pull consumers end to end", () => {
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
-  test.skipIf(!restartable)("ordered consumer continues after a server restart", async () => {
+  test("ordered consumer continues after a server restart", async () => {
     t = await startJs();
     await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
     await publishN(t, "s.a", 50);
@@ -172,7 +168,7 @@ describe("pull consumers end to end", () => {
     expect(after).toEqual([51, 52, 53, 54, 55]);
   });
 
-  test.skipIf(!restartable)("TestJetStreamConsumerDurableReconnect: a durable resumes after a restart with its pending acks", async () => {
+  test("TestJetStreamConsumerDurableReconnect: a durable resumes after a restart with its pending acks", async () => {
     t = await startJs();
     await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
     await publishN(t, "s.a", 10);
