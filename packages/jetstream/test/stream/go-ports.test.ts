@@ -86,8 +86,8 @@ describe("ported jetstream_test.go stream tests", () => {
     await js.publish("one", "payload");
     await nc.flush();
     await sleep(250);
-    expect(hijack.getProcessed()).toBe(0);
-    expect(uno.getProcessed()).toBe(0);
+    expect(hijack.getReceived()).toBe(0);
+    expect(uno.getReceived()).toBe(0);
     hijack.unsubscribe();
     uno.unsubscribe();
   });
