@@ -167,6 +167,11 @@ export function authorizationFromConf(container: object, key: string, v: ConfVal
       case "permissions":
         out.defaultPermissions = permissionsFromConf(m, k, val, r);
         break;
+      case "auth_callout":
+      case "auth_hook":
+        // Ignoring it would let every client in: refuse the config instead.
+        r.fail(m, k, "'auth_callout' is not supported by nats-ts yet");
+        break;
       default:
         r.unknownInBlock(m, k);
     }

@@ -169,7 +169,7 @@ describe("accounts", () => {
     );
   });
 
-  test("TestAccountImportCycle-style: imports that route messages back to their source are refused at load", () => {
+  test("imports that route messages back to their source are refused at load", () => {
     expect(() =>
       confOptions(`
         accounts {

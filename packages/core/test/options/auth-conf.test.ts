@@ -77,7 +77,7 @@ describe("real-world config files to options", () => {
     });
   });
 
-  test("TestTLSConfigFile-style: a tls block with mutual TLS", () => {
+  test("a tls block with mutual TLS", () => {
     const o = parsed(`
       tls {
         cert_file: "./certs/server.pem"

@@ -106,6 +106,27 @@ describe("client TLS", () => {
     }
   });
 
+  test("TestConfigReloadEnableTLS / TestConfigReloadDisableTLS: reload turns TLS on and off for new connections", async () => {
+    const server = await startServer({});
+    try {
+      const plain = await connect({ servers: server.clientURL, reconnect: false });
+      server.reload({ host: "127.0.0.1", port: 0, tls: tlsOpts() });
+      await roundTrip(server.clientURL, { caFile: pki.caFile });
+      expect(plain.isClosed()).toBe(false);
+      await plain.close();
+      server.reload({ host: "127.0.0.1", port: 0 });
+      const again = await connect({ servers: server.clientURL, reconnect: false });
+      expect(again.info?.tls_required).toBeUndefined();
+      await again.close();
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test("a TLS block whose files can not be read fails at start with the file named", () => {
+    expect(() => new NatsServer({ tls: { certFile: `${pki.dir}/missing.pem`, keyFile: pki.serverKey } })).toThrow(/missing\.pem/);
+  });
+
   test("a client that never completes the handshake is dropped after the TLS timeout", async () => {
     const server = await startServer({ tls: tlsOpts({ timeout: 0.2 }) });
     try {
