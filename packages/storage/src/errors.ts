@@ -23,6 +23,9 @@ export const StoreErrorText = {
   CorruptState: "corrupt state file",
   BadConfig: "invalid store configuration",
   Io: "storage I/O error",
+  BadAckFloorConsumer: "bad ack floor for consumer",
+  BadAckFloorStream: "bad ack floor for stream",
+  BadPendingEntry: "bad pending entry, sequence out of range",
 } as const;
 
 export type StoreErrorCode = keyof typeof StoreErrorText;

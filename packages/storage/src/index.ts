@@ -23,3 +23,5 @@ export type * from "./types.js";
 export { FileStore, fileStoreMsgSize } from "./file/filestore.js";
 export type { FileStoreOptions } from "./file/filestore.js";
 export type { FsOps } from "./file/fs-ops.js";
+export { MemConsumerStore, FileConsumerStore } from "./consumer/consumer-store.js";
+export { encodeConsumerState, decodeConsumerState } from "./consumer/state-codec.js";

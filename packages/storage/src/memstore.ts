@@ -2,7 +2,8 @@ import { randomFillSync } from "node:crypto";
 import type { Body } from "./store-core.js";
 import { StoreQueries } from "./store-queries.js";
 import type { SubjectEntry } from "./subject-index.js";
-import type { StorageType, StoreOptions, StreamStoreConfig } from "./types.js";
+import { MemConsumerStore } from "./consumer/consumer-store.js";
+import type { ConsumerStore, ConsumerStoreConfig, StorageType, StoreOptions, StreamStoreConfig } from "./types.js";
 
 /**
  * In-memory StreamStore (Go's memStore): same semantics as FileStore, nothing persisted.
@@ -59,11 +60,19 @@ export class MemStore extends StoreQueries {
     return Promise.resolve();
   }
 
+  consumerStore(_name: string, cfg: ConsumerStoreConfig): ConsumerStore {
+    this.checkOpen();
+    const c = new MemConsumerStore(cfg, this.clock, (x) => this.consumers.delete(x));
+    this.consumers.add(c);
+    return c;
+  }
+
   utilization(): { total: number; reported: number } {
     return { total: this.bytes, reported: this.bytes };
   }
 
   async stop(): Promise<void> {
+    for (const c of [...this.consumers]) await c.stop();
     this.closed = true;
     this.stopTimers();
   }

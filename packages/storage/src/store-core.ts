@@ -5,6 +5,7 @@ import { SubjectIndex, type SubjectEntry } from "./subject-index.js";
 import { isValidLiteralSubject } from "./subject.js";
 import { TtlSchedule } from "./ttl-schedule.js";
 import type {
+  ConsumerStore,
   StorageType,
   StorageUpdateHandler,
   StoreMsg,
@@ -42,6 +43,8 @@ export abstract class StoreCore {
   protected firstTime = 0n;
   protected lastTime = 0n;
   protected closed = false;
+  /** Consumer stores opened through this stream store and not yet stopped. */
+  protected readonly consumers = new Set<ConsumerStore>();
   private updateCb?: StorageUpdateHandler;
   private readonly ttls = new TtlSchedule();
   private expiryTimer: unknown;

@@ -285,6 +285,6 @@ export abstract class StoreQueries extends StoreCore {
   }
 
   protected consumerCount(): number {
-    return 0;
+    return this.consumers.size;
   }
 }

@@ -169,6 +169,8 @@ export interface StreamStore {
   delete(): Promise<void>;
   stop(): Promise<void>;
   utilization(): { total: number; reported: number };
+  /** Opens (or recovers) the state store of consumer `name` of this stream. */
+  consumerStore(name: string, cfg: ConsumerStoreConfig): ConsumerStore;
 }
 
 /** Go's SequencePair. */
@@ -196,6 +198,8 @@ export type AckPolicy = "none" | "all" | "explicit";
 
 export interface ConsumerStoreConfig {
   ack_policy: AckPolicy;
+  /** Deliveries after which a message stops being pending (0 = unlimited). */
+  max_deliver?: number;
   [key: string]: unknown;
 }
 

@@ -5,7 +5,8 @@ import { StoreError, storeError } from "../errors.js";
 import type { Body } from "../store-core.js";
 import { StoreQueries } from "../store-queries.js";
 import type { SubjectEntry } from "../subject-index.js";
-import type { FileStoreConfig, StorageType, StoreOptions, StoreWarning, StreamState } from "../types.js";
+import { FileConsumerStore } from "../consumer/consumer-store.js";
+import type { ConsumerStore, ConsumerStoreConfig, FileStoreConfig, StorageType, StoreOptions, StoreWarning, StreamState } from "../types.js";
 import { Block, blockFileName } from "./block.js";
 import { AAD_END, AAD_START, BodyCodec, newSalt } from "./body-codec.js";
 import { initChecksum } from "./checksum.js";
@@ -821,6 +822,15 @@ export class FileStore extends StoreQueries {
     return { total, reported: this.bytes };
   }
 
+  /** Opens or recovers consumer `name`, persisted under `<dir>/obs/<name>`. */
+  consumerStore(name: string, cfg: ConsumerStoreConfig): ConsumerStore {
+    this.checkOpen();
+    if (!/^[^/\\.][^/\\]*$/.test(name)) throw storeError("BadConfig", `invalid consumer name ${JSON.stringify(name)}`);
+    const c = new FileConsumerStore(join(this.dir, "obs", name), cfg, this.clock, (x) => this.consumers.delete(x), this.fs);
+    this.consumers.add(c);
+    return c;
+  }
+
   /** Bytes of index memory beyond block buffers: per-sequence and per-block indexes. */
   indexMemory(): number {
     let n = this.index.memoryBytes();
@@ -831,6 +841,7 @@ export class FileStore extends StoreQueries {
   /** Flushes, fsyncs and closes every file. The store cannot be used afterwards. */
   async stop(): Promise<void> {
     if (this.closed) return;
+    for (const c of [...this.consumers]) await c.stop();
     await this.commit.idle();
     this.closed = true;
     this.commit.close();
