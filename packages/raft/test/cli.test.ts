@@ -56,6 +56,13 @@ describe("sim failure reporting", () => {
       expect(out).toMatch(/FAILED seed 1 after \d+ steps: durability before send/);
       expect(out).toMatch(/replay: pnpm --filter @nats-ts\/raft sim --seed 1 --steps 5000/);
       expect(out).toMatch(/step: .* voteResp/);
+      // The shrunk run replays with fewer faults and still fails the same way.
+      const minimal = /--skip-faults ([\d,]+)/.exec(out);
+      if (minimal) {
+        const again: string[] = [];
+        expect(runSimCli(["--seed", "1", "--steps", "5000", "--skip-faults", minimal[1]], (l) => again.push(l))).toBe(1);
+        expect(again.join("\n")).toMatch(/durability before send/);
+      }
     } finally {
       spy.mockRestore();
     }

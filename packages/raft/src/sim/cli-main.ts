@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { runSeed, type SeedResult } from "./run-seed.js";
+import { minimizeFailure, runSeed, type SeedResult } from "./run-seed.js";
 
 /**
  * `sim --seeds N --steps M [--seed S] [--start K]`: runs seeded simulations and prints what
@@ -17,14 +17,16 @@ export function runSimCli(args: string[], print: (line: string) => void): number
       steps: { type: "string", default: "20000" },
       seed: { type: "string" },
       start: { type: "string", default: "1" },
+      "skip-faults": { type: "string", default: "" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    print("usage: sim --seeds N --steps M [--seed S] [--start K]");
+    print("usage: sim --seeds N --steps M [--seed S] [--start K] [--skip-faults 3,7]");
     return 0;
   }
   const steps = positiveInt(values.steps!, "steps");
+  const skipFaults = values["skip-faults"]!.split(",").filter((x) => x !== "").map((x) => positiveInt(x, "skip-faults"));
   const seeds: number[] = [];
   if (values.seed !== undefined) seeds.push(nonNegativeInt(values.seed, "seed"));
   else {
@@ -38,7 +40,7 @@ export function runSimCli(args: string[], print: (line: string) => void): number
   const totals = { steps: 0, checks: 0, acked: 0, unknown: 0, linearized: 0, elections: 0, maxLeader: 0, maxCommit: 0 };
   print(`raft simulation: ${seeds.length} seed(s) x ${steps} steps`);
   for (const seed of seeds) {
-    const r = runSeed(seed, steps);
+    const r = runSeed(seed, steps, { skipFaults });
     totals.steps += r.stats.steps;
     totals.checks += r.stats.invariantChecks;
     totals.acked += r.stats.opsAcknowledged;
@@ -49,7 +51,7 @@ export function runSimCli(args: string[], print: (line: string) => void): number
     totals.maxCommit = Math.max(totals.maxCommit, r.livenessTicksToCommit);
     for (const [k, v] of Object.entries(r.stats.faults)) faults.set(k, (faults.get(k) ?? 0) + (v ?? 0));
     if (!r.ok) {
-      printFailure(r, steps, print);
+      printFailure(r, steps, skipFaults, print);
       return 1;
     }
   }
@@ -68,12 +70,20 @@ export function runSimCli(args: string[], print: (line: string) => void): number
   return 0;
 }
 
-function printFailure(r: SeedResult, steps: number, print: (line: string) => void): void {
+function printFailure(r: SeedResult, steps: number, skipped: number[], print: (line: string) => void): void {
   const f = r.failure!;
+  const skipArg = skipped.length > 0 ? ` --skip-faults ${skipped.join(",")}` : "";
   print(`FAILED seed ${r.seed} after ${r.stats.steps} steps: ${f.message}`);
-  print(`replay: pnpm --filter @nats-ts/raft sim --seed ${r.seed} --steps ${steps}`);
-  print(`event trace (last ${f.trace.length} events):`);
-  for (const line of f.trace) print(`  ${line}`);
+  print(`replay: pnpm --filter @nats-ts/raft sim --seed ${r.seed} --steps ${steps}${skipArg}`);
+  const min = minimizeFailure(r, steps, skipped);
+  const kept = r.faultsApplied.length - (min.skipFaults.length - skipped.length);
+  if (min.skipFaults.length > skipped.length) {
+    print(`minimized: ${kept} of ${r.faultsApplied.length} faults still fail with "${min.result.failure!.message}"`);
+    print(`replay minimal: pnpm --filter @nats-ts/raft sim --seed ${r.seed} --steps ${steps} --skip-faults ${min.skipFaults.join(",")}`);
+  }
+  const trace = min.result.failure!.trace;
+  print(`event trace (${trace.length} lines):`);
+  for (const line of trace) print(`  ${line}`);
   if (f.invariant === "crash") print(f.stack);
 }
 

@@ -1,3 +1,4 @@
+import { SeededRng } from "../core/rng.js";
 import type { NodeId } from "../core/types.js";
 import { RELIABLE } from "./network.js";
 import type { Simulation } from "./simulation.js";
@@ -20,26 +21,52 @@ export type FaultKind =
  * Picks and applies random faults to a simulation. Only one node (chosen per seed) ever
  * suffers WAL corruption, and at most a minority is down at once so the run keeps making
  * progress between faults.
+ *
+ * Fault number n draws its timing and parameters from its own PRNG seeded by (seed, n), so
+ * skipping some faults (to minimize a failing run) leaves the others' schedule intact.
  */
 export class FaultInjector {
   active = true;
+  /** Numbers of the faults actually applied, in order. */
+  readonly applied: number[] = [];
   private readonly corruptionVictim: NodeId;
+  private count = 0;
+  /** Number of the fault being applied (for trace lines). */
+  current = 0;
+  private rng: SeededRng;
 
-  constructor(private readonly sim: Simulation) {
-    this.corruptionVictim = sim.rng.pick(sim.founders);
+  constructor(
+    private readonly sim: Simulation,
+    private readonly seed: number,
+    private readonly skip: ReadonlySet<number>,
+  ) {
+    this.rng = new SeededRng(faultSeed(seed, 0));
+    this.corruptionVictim = this.rng.pick(sim.founders);
   }
 
   stop(): void {
     this.active = false;
   }
 
-  nextDelay(): number {
-    return 50 + this.sim.rng.int(400);
+  /** Runs the next fault (unless skipped) and returns the delay until the one after. */
+  next(): number {
+    const n = ++this.count;
+    this.current = n;
+    this.rng = new SeededRng(faultSeed(this.seed, n));
+    const delay = 50 + this.rng.int(400);
+    if (!this.skip.has(n)) this.inject(n);
+    return delay;
   }
 
-  inject(): void {
+  private inject(n: number): void {
+    const before = this.sim.faultCount;
+    this.apply();
+    if (this.sim.faultCount > before) this.applied.push(n);
+  }
+
+  private apply(): void {
     const { sim } = this;
-    const rng = sim.rng;
+    const rng = this.rng;
     const ids = sim.allIds;
     const down = ids.filter((id) => !sim.nodes.get(id)!.alive);
     const roll = rng.int(100);
@@ -114,7 +141,7 @@ export class FaultInjector {
 
   private restartOne(down: NodeId[]): void {
     if (down.length === 0) return;
-    const id = this.sim.rng.pick(down);
+    const id = this.rng.pick(down);
     this.sim.restartNode(id);
     this.sim.countFault("restart", id);
   }
@@ -124,7 +151,7 @@ export class FaultInjector {
     const leader = sim.leader();
     if (!leader) return;
     const m = leader.membership;
-    const rng = sim.rng;
+    const rng = this.rng;
     const outsiders = sim.allIds.filter((id) => !m.voters.includes(id));
     const choice = rng.int(3);
     let change: Parameters<Simulation["proposeMembership"]>[0];
@@ -139,4 +166,8 @@ export class FaultInjector {
     } else return;
     if (sim.proposeMembership(change)) sim.countFault("membership-change", `${change.op} ${change.peer}`);
   }
+}
+
+function faultSeed(seed: number, n: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(n, 0x85ebca6b)) >>> 0;
 }

@@ -25,6 +25,8 @@ export interface SimulationOptions {
   snapshotEvery?: number;
   /** Trace lines kept for a failure report. */
   traceLimit?: number;
+  /** Fault numbers not to inject (used to minimize a failing run). */
+  skipFaults?: readonly number[];
 }
 
 type SimEvent =
@@ -124,6 +126,8 @@ export class Simulation {
   readonly spares: NodeId[];
   readonly tickMs: number;
   now = 0;
+  /** Faults applied so far. */
+  faultCount = 0;
   readonly stats: SimulationStats = {
     steps: 0,
     virtualMs: 0,
@@ -170,8 +174,8 @@ export class Simulation {
       this.clients.push({ id: c, seq: 0, leaderGuess: this.founders[c % voters], pending: null });
       this.queue.push(5 + c, { kind: "client", client: c });
     }
-    this.faultInjector = options.faults === false ? null : new FaultInjector(this);
-    if (this.faultInjector) this.queue.push(this.faultInjector.nextDelay(), { kind: "fault" });
+    this.faultInjector = options.faults === false ? null : new FaultInjector(this, options.seed, new Set(options.skipFaults ?? []));
+    if (this.faultInjector) this.queue.push(0, { kind: "fault" });
   }
 
   get allIds(): NodeId[] {
@@ -230,7 +234,13 @@ export class Simulation {
 
   countFault(kind: FaultKind, detail: string): void {
     this.stats.faults[kind] = (this.stats.faults[kind] ?? 0) + 1;
-    this.record(`FAULT ${kind} ${detail}`);
+    this.faultCount++;
+    this.record(`FAULT #${this.faultInjector?.current ?? 0} ${kind} ${detail}`);
+  }
+
+  /** Numbers of the faults injected so far. */
+  get appliedFaults(): readonly number[] {
+    return this.faultInjector?.applied ?? [];
   }
 
   crashNode(id: NodeId): void {
@@ -360,10 +370,7 @@ export class Simulation {
         }
         return;
       case "fault":
-        if (this.faultInjector?.active) {
-          this.faultInjector.inject();
-          this.queue.push(this.now + this.faultInjector.nextDelay(), { kind: "fault" });
-        }
+        if (this.faultInjector?.active) this.queue.push(this.now + this.faultInjector.next(), { kind: "fault" });
         return;
     }
   }
