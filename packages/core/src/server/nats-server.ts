@@ -313,6 +313,14 @@ export class NatsServer implements ClientHost {
       c.applyLimits();
       c.recheckAuthorization();
     }
+    // Go closes the newest connections when max_connections drops below the current count.
+    const excess = this.clients.size - next.maxConnections;
+    if (excess > 0) {
+      for (const c of [...this.clients.values()].sort((a, b) => b.cid - a.cid).slice(0, excess)) {
+        c.sendErr("maximum connections exceeded");
+        c.close(ClosedReason.MaxConnectionsExceeded);
+      }
+    }
     for (const name of changed) this.log.info(`Reloaded: ${name}`);
     this.log.info("Reloaded server configuration");
     return changed;

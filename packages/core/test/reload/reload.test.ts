@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, test } from "vitest";
 import { ClosedReason, createLogger, NatsServer, ReloadError, optionsFromConf, parseConf } from "../../src/index.js";
 import { connectTo } from "../helpers.js";
+import { RawClient } from "../raw-client.js";
 
 const enc = new TextEncoder();
 const servers: NatsServer[] = [];
@@ -242,6 +243,37 @@ describe("live reload", () => {
     await req();
     reload(s, tmpl(`, {service: "q3.>", response_type: Singleton}`, `, {service: {account: CP, subject: "q3.>"}}`));
     await req();
+  });
+
+  test("TestConfigReloadMaxConnections: lowering max_connections closes the newest clients and refuses new ones", async () => {
+    const s = await start(``);
+    const nc1 = await client(s);
+    const nc2 = await client(s);
+    reload(s, `max_connections: 1`);
+    await until(() => nc2.isClosed());
+    expect(nc1.isClosed()).toBe(false);
+    expect(s.connections.size).toBe(1);
+    await expect(connectTo(s)).rejects.toThrow(/maximum connections exceeded/);
+  });
+
+  test("TestConfigReloadMaxControlLineWithClients: a connected client gets the new max_control_line", async () => {
+    const s = await start(``);
+    const raw = await RawClient.open(s.port);
+    raw.send("CONNECT {}\r\nPING\r\n");
+    await raw.waitFor("PONG");
+    reload(s, `max_control_line: 222`);
+    raw.send(`SUB ${"x".repeat(300)} 1\r\n`);
+    await raw.waitFor("-ERR 'maximum control line exceeded");
+    raw.close();
+  });
+
+  test("TestConfigReloadIgnoreCustomAuth: a custom authenticator survives a reload", async () => {
+    const custom = { required: false, authenticate: () => ({ account: "$G" }) };
+    const s = new NatsServer({ host: "127.0.0.1", port: 0 }, { authenticator: custom });
+    await s.start();
+    servers.push(s);
+    s.reload({ host: "127.0.0.1", port: 0, authorization: { token: "x" } });
+    expect(s.authenticator).toBe(custom);
   });
 
   test("reload logs what changed and Go's closing line", async () => {
