@@ -108,7 +108,7 @@ export class WebSocketListener {
     });
     this.http.on("clientError", (_err, socket: Duplex) => socket.destroy());
     this.http.on("tlsClientError", (err: Error, socket: TLSSocket) => {
-      options.onError(`${socket.remoteAddress}:${socket.remotePort} - websocket TLS handshake error: ${err.message}`);
+      options.onError(`websocket: http: TLS handshake error from ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`);
     });
   }
 
@@ -154,6 +154,8 @@ export class WebSocketListener {
     const key = peerKey(socket);
     const timer = setTimeout(() => {
       this.handshakeTimers.delete(key);
+      const from = `${socket.remoteAddress}:${socket.remotePort}`;
+      this.options.onError(this.secure ? `websocket: http: TLS handshake error from ${from}: i/o timeout` : `websocket: ${from} - websocket handshake error: i/o timeout`);
       socket.destroy();
     }, ms);
     timer.unref();

@@ -93,9 +93,12 @@ export class WebSocketStream extends Duplex {
     if (socket.readyState === socket.OPEN) {
       const status = this.options.closeStatus?.() ?? { code: 1001, reason: "" };
       socket.close(status.code, closeReason(status.reason));
+      // Give the close frame a moment to leave; an unanswered handshake must not hold the connection.
+      setTimeout(() => socket.terminate(), 1000).unref();
+    } else if (socket.readyState === socket.CLOSING) {
+      // The close frame went out when the stream ended; like Go, do not wait for the peer's answer.
+      socket.terminate();
     }
-    // An unanswered close handshake must not keep the TCP connection around.
-    if (socket.readyState !== socket.CLOSED) setTimeout(() => socket.terminate(), 1000).unref();
     callback(error);
   }
 

@@ -50,7 +50,7 @@ function errorHeaders(body: string): Record<string, string> {
 /** Answers a refused request that arrived as a plain HTTP request. */
 export function respondError(res: ServerResponse, status: number): void {
   const body = `${STATUS_CODES[status] ?? "Error"}\n`;
-  res.writeHead(status, errorHeaders(body));
+  res.writeHead(status, { ...errorHeaders(body), Connection: "close" });
   res.end(body);
 }
 

@@ -1,4 +1,4 @@
-import { NatsServer, type ServerOptionsInput } from "@nats-ts/core";
+import { createLogger, NatsServer, type Logger, type ServerOptionsInput } from "@nats-ts/core";
 import { wsconnect, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { WebSocket } from "ws";
@@ -17,9 +17,9 @@ export interface WsServer {
 }
 
 /** A server on loopback with a plain (no TLS) WebSocket listener on a random port. */
-export async function startWsServer(ws: WebsocketOptions = {}, opts: ServerOptionsInput = {}): Promise<WsServer> {
+export async function startWsServer(ws: WebsocketOptions = {}, opts: ServerOptionsInput = {}, logger?: Logger): Promise<WsServer> {
   const plugin = websocketPlugin({ host: "127.0.0.1", port: -1, noTls: true, ...ws });
-  const server = new NatsServer({ host: "127.0.0.1", port: 0, ...opts }, { plugins: [plugin] });
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, ...opts }, { plugins: [plugin], logger });
   await server.start();
   return { server, plugin, url: plugin.url!, port: plugin.port, stop: () => server.shutdown() };
 }
@@ -40,4 +40,19 @@ export function wsConnectWithHeaders(s: WsServer, headers: Record<string, string
 
 export function tcpConnect(s: WsServer, opts: ConnectionOptions = {}): Promise<NatsConnection> {
   return connect({ servers: s.server.clientURL, reconnect: false, ...opts });
+}
+
+/** A debug logger whose lines (without timestamps) collect in `lines`. */
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ debug: true, logtime: false, write: (l) => lines.push(l) }) };
+}
+
+/** Waits until `cond` holds (polling), or fails after `ms`. */
+export async function eventually(cond: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
