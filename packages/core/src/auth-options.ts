@@ -54,12 +54,16 @@ export const authorizationSchema = z
 
 const accountSubjectSchema = z.object({ account: z.string(), subject: z.string() }).strict();
 
+/** Go's account_token_position: this token of the subject must be the importing account's name. */
+const accountTokenPosition = z.number().int().positive().optional();
+
 export const exportSchema = z.union([
-  z.object({ stream: z.string(), accounts: z.array(z.string()).optional() }).strict(),
+  z.object({ stream: z.string(), accounts: z.array(z.string()).optional(), accountTokenPosition }).strict(),
   z
     .object({
       service: z.string(),
       accounts: z.array(z.string()).optional(),
+      accountTokenPosition,
       responseType: z.enum(["singleton", "stream", "chunked"]).optional(),
       /** How long a streamed/chunked response may keep flowing, in ms (Go default 2 minutes). */
       responseThreshold: z.number().positive().optional(),

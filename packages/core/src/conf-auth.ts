@@ -277,10 +277,12 @@ function exportFromConf(container: object, i: number, v: ConfValue, r: BlockRead
       case "accounts":
         out.accounts = asStringArray(v, k, val);
         break;
-      case "latency":
       case "account_token_position":
+        out.accountTokenPosition = asInt(v, k, val);
+        break;
+      case "latency":
       case "allow_trace":
-        // Service latency tracking, operator-mode token positions and tracing: accepted, not used yet.
+        // Service latency tracking and message tracing: accepted, not used yet.
         break;
       default:
         r.unknownInBlock(v, k);

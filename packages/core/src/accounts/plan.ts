@@ -19,6 +19,8 @@ export interface StreamExport {
   subject: string;
   /** Accounts allowed to import; undefined = public. */
   accounts?: ReadonlySet<string>;
+  /** 1-based token of the imported subject that must equal the importer's name. */
+  accountTokenPosition?: number;
 }
 
 export type ResponseType = "singleton" | "stream" | "chunked";
@@ -183,13 +185,14 @@ export function planAuth(opts: ServerOptions): { plan: AuthPlan; problems: strin
       }
       if ("stream" in e) {
         if (!isValidSubject(e.stream)) problems.push(`Error adding stream export "${e.stream}": invalid subject`);
-        else p.streamExports.push({ subject: e.stream, accounts });
+        else p.streamExports.push({ subject: e.stream, accounts, accountTokenPosition: e.accountTokenPosition });
       } else if (!isValidSubject(e.service)) {
         problems.push(`Error adding service export "${e.service}": invalid subject`);
       } else {
         p.serviceExports.push({
           subject: e.service,
           accounts,
+          accountTokenPosition: e.accountTokenPosition,
           responseType: e.responseType ?? "singleton",
           responseThreshold: e.responseThreshold ?? DEFAULT_RESPONSE_THRESHOLD,
         });
@@ -240,7 +243,9 @@ function checkPermissionSubjects(p: Permissions | undefined, problems: string[])
 }
 
 function exportAllows(e: StreamExport, importer: string, subject: string): boolean {
-  return isSubsetMatch(subject, e.subject) && (e.accounts === undefined || e.accounts.has(importer));
+  if (!isSubsetMatch(subject, e.subject)) return false;
+  if (e.accountTokenPosition !== undefined && subject.split(".")[e.accountTokenPosition - 1] !== importer) return false;
+  return e.accounts === undefined || e.accounts.has(importer);
 }
 
 function planStreamImport(

@@ -160,6 +160,27 @@ describe("Go opts_test ports", () => {
     expect(() => resp("max: 10", "ttl: xyz")).toThrow(/error parsing expires/);
   });
 
+  test("TestAccountSimpleConfig: a list of account names; duplicates are refused", () => {
+    expect(Object.keys(parsed(`accounts = [foo, bar]`).accounts)).toEqual(["foo", "bar"]);
+    expect(() => parsed(`accounts = [foo, foo]`)).toThrow(/Duplicate Account Entry: foo/);
+  });
+
+  test("TestAccountParseConfigDuplicateUsers: a user name may appear in one account only", () => {
+    expect(() =>
+      parsed(`accounts { synadia { users = [ {user: alice, password: foo}, {user: bob, password: bar} ] }, nats.io { users = [ {user: alice, password: bar} ] } }`),
+    ).toThrow(/Duplicate user "alice" detected/);
+  });
+
+  test("TestParseExport (account_token_position): an import must name the importing account at that token", () => {
+    const conf = (subject: string) => `
+      accounts {
+        accE { exports [{ service foo.*, account_token_position 2 }] }
+        accI1 { imports [{ service { account accE, subject ${subject} }, to foo }] }
+      }`;
+    expect(parsed(conf("foo.accI1")).accounts.accE.exports).toEqual([{ service: "foo.*", accountTokenPosition: 2 }]);
+    expect(() => parsed(conf("foo.accI2"))).toThrow(/Error adding service import "foo.accI2": service import not authorized/);
+  });
+
   test("TestAuthorizationAndAccountsMisconfigurations", () => {
     const nkey = "UC6NLCN7AS34YOJVCYD4PJ3QB7QGLYG5B5IMBT25VW5K4TNUJODM7BOX";
     const cases: [string, string][] = [
