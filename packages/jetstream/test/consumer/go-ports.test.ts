@@ -1,0 +1,246 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { AckPolicy } from "@nats-io/jetstream";
+import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { apiRequest, startJs, type JsTestServer } from "../helpers.js";
+
+let t: JsTestServer | undefined;
+afterEach(async () => {
+  await t?.stop();
+  t = undefined;
+});
+
+const NEXT = (stream: string, consumer: string) => `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`;
+
+/** Subscribes to a fresh inbox and returns a function that waits for its next message. */
+async function inbox(nc: NatsConnection): Promise<{ subject: string; next(ms?: number): Promise<Msg> }> {
+  const subject = createInbox();
+  const sub = nc.subscribe(subject);
+  const iter = sub[Symbol.asyncIterator]();
+  await nc.flush();
+  return {
+    subject,
+    next: (ms = 2000) =>
+      Promise.race([
+        iter.next().then((r) => r.value as Msg),
+        new Promise<Msg>((_, reject) => setTimeout(() => reject(new Error("timed out waiting for a message")), ms)),
+      ]),
+  };
+}
+
+describe("Go consumer tests, ported", () => {
+  test("TestJetStreamConsumerPullTimeoutHeaders: 408 carries what is left of batch and bytes", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo.>"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "dlc", ack_policy: AckPolicy.Explicit });
+    for (const [s, d] of [["foo.foo", "foo"], ["foo.bar", "bar"], ["foo.else", "baz"]]) await t.js.publish(s, d);
+    const box = await inbox(t.nc);
+    const maxBytes = 1024;
+    const batch = 50;
+    t.nc.publish(NEXT("TEST", "dlc"), JSON.stringify({ batch, expires: 100_000_000, max_bytes: maxBytes }), { reply: box.subject });
+    let received = 0;
+    let bytes = 0;
+    for (;;) {
+      const m = await box.next(1000);
+      if (m.data.length === 0 && m.headers) {
+        expect(m.headers.code).toBe(408);
+        expect(m.headers.description).toBe("Request Timeout");
+        expect(m.headers.get("Nats-Pending-Messages")).toBe(String(batch - received));
+        expect(m.headers.get("Nats-Pending-Bytes")).toBe(String(maxBytes - bytes));
+        break;
+      }
+      received++;
+      bytes += m.data.length + (m.reply?.length ?? 0) + m.subject.length;
+    }
+    expect(received).toBe(3);
+  });
+
+  test("TestJetStreamConsumerPullBatchCompleted: a byte-limited request without batch ends with 409 Batch Completed", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    for (let i = 0; i < 10; i++) await t.js.publish("foo", new Uint8Array(128));
+    await t.jsm.consumers.add("TEST", { durable_name: "dur", ack_policy: AckPolicy.Explicit });
+    const box = await inbox(t.nc);
+    t.nc.publish(NEXT("TEST", "dur"), JSON.stringify({ batch: 0, max_bytes: 1024, expires: 250_000_000 }), { reply: box.subject });
+    const first = await box.next();
+    expect(first.data.length).toBe(128);
+    const status = await box.next();
+    expect(status.headers?.code).toBe(409);
+    expect(status.headers?.description).toBe("Batch Completed");
+  });
+
+  test("TestJetStreamConsumerPullMaxWaiting: max_waiting can not be updated", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["test.*"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "dur", ack_policy: AckPolicy.Explicit, max_waiting: 10 });
+    await expect(t.jsm.consumers.update("TEST", "dur", { max_waiting: 1 } as never)).rejects.toThrow(/can not be updated/);
+  });
+
+  test("TestJetStreamConsumerPullMaxWaitingOfOne: a second waiting request gets 409 Exceeded MaxWaiting", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["TEST.A"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "dur", max_waiting: 1, ack_policy: AckPolicy.Explicit });
+    const timeout = await t.nc.request(NEXT("TEST", "dur"), JSON.stringify({ batch: 1, expires: 250_000_000 }), { timeout: 3000 });
+    expect(timeout.headers?.code).toBe(408);
+    const parked = await inbox(t.nc);
+    t.nc.publish(NEXT("TEST", "dur"), JSON.stringify({ batch: 1 }), { reply: parked.subject });
+    const full = await t.nc.request(NEXT("TEST", "dur"), JSON.stringify({ batch: 1, expires: 250_000_000 }), { timeout: 1000 });
+    expect(full.headers?.code).toBe(409);
+    expect(full.headers?.description).toBe("Exceeded MaxWaiting");
+  });
+
+  test("TestJetStreamConsumerPullRequestMaximums: batch, expires and bytes above the consumer's maximums get 409", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["TEST"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "dlc", max_batch: 10, max_bytes: 10_000, max_expires: 1_000_000_000, ack_policy: AckPolicy.Explicit });
+    for (const req of [
+      { batch: 11, expires: 100_000_000 },
+      { batch: 1, expires: 600_000_000_000 },
+      { batch: 10, max_bytes: 20_000, expires: 600_000_000_000 },
+    ]) {
+      const r = await t.nc.request(NEXT("TEST", "dlc"), JSON.stringify(req), { timeout: 1000 });
+      expect(r.headers?.code).toBe(409);
+    }
+  });
+
+  test("TestJetStreamConsumerActionsViaAPI: update needs an existing consumer, create refuses a different config", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["one"], max_age: 90_000_000_000 });
+    const durable = "$JS.API.CONSUMER.DURABLE.CREATE.TEST.hello";
+    const upd = await apiRequest(t.nc, durable, { stream_name: "TEST", action: "update", config: { durable_name: "hello" } });
+    expect(upd.error?.err_code).toBe(10149);
+    const created = await apiRequest(t.nc, durable, { stream_name: "TEST", action: "create", config: { durable_name: "hello" } });
+    expect(created.error).toBeUndefined();
+    const changed = await apiRequest(t.nc, durable, { stream_name: "TEST", action: "create", config: { durable_name: "hello", filter_subject: "one" } });
+    expect(changed.error?.err_code).toBe(10148);
+    const eph = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.TEST", { stream_name: "TEST", action: "create", config: { name: "ephemeral", filter_subject: "one" } });
+    expect(eph.error).toBeUndefined();
+    expect(eph.name).toBe("ephemeral");
+  });
+
+  test("TestJetStreamConsumerAckAck: every ack kind sent as a request gets a reply", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "ACK-ACK", subjects: ["ACK-ACK"] });
+    await t.jsm.consumers.add("ACK-ACK", { durable_name: "worker", ack_policy: AckPolicy.Explicit });
+    for (let i = 0; i < 4; i++) await t.js.publish("ACK-ACK", "Hello World!");
+    // Deliveries keep the stream subject (Go delivers on the inbox but presents the original
+    // subject), so the next message is read from a plain inbox subscription.
+    const box = await inbox(t.nc);
+    for (const kind of ["+ACK", "-NAK", "+WPI", "+TERM"]) {
+      t.nc.publish(NEXT("ACK-ACK", "worker"), "", { reply: box.subject });
+      const m = await box.next(1000);
+      expect(m.subject).toBe("ACK-ACK");
+      expect(m.reply).toMatch(/^\$JS\.ACK\.ACK-ACK\.worker\./);
+      const reply = await t.nc.request(m.reply!, kind, { timeout: 1000 });
+      expect(reply.data.length).toBe(0);
+    }
+  });
+
+  test("TestJetStreamConsumerWithNameAndDurable: name and durable must match", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "foo", subjects: ["foo"] });
+    await t.jsm.consumers.add("foo", { deliver_subject: "to", durable_name: "consumer", name: "consumer", ack_policy: AckPolicy.None });
+    const r = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.foo.name", {
+      stream_name: "foo",
+      config: { deliver_subject: "to", durable_name: "durable", name: "name", ack_policy: "none" },
+    });
+    expect(r.error?.description).toBe("consumer name in subject does not match durable name in request");
+    const r2 = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.foo", {
+      stream_name: "foo",
+      config: { deliver_subject: "to", name: "name", ack_policy: "none", durable_name: undefined },
+    });
+    expect(r2.error).toBeUndefined();
+  });
+
+  test("TestJetStreamConsumerAndStreamMetadata: user metadata is kept and server keys are added", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "foo", subjects: ["foo"] });
+    const ci = await t.jsm.consumers.add("foo", { durable_name: "m", ack_policy: AckPolicy.Explicit, metadata: { foo: "bar", baz: "quux" } });
+    expect(ci.config.metadata).toMatchObject({ foo: "bar", baz: "quux", "_nats.req.level": "0" });
+    expect(ci.config.metadata?.["_nats.ver"]).toBeTruthy();
+  });
+
+  test("TestJetStreamConsumerDelete: delete sends the DELETED advisory and the consumer is gone", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s"] });
+    const created = t.nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.CREATED.S.*", { max: 1 });
+    const deleted = t.nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.DELETED.S.*", { max: 1 });
+    await t.nc.flush();
+    await t.jsm.consumers.add("S", { durable_name: "d", ack_policy: AckPolicy.Explicit });
+    for await (const m of created) expect(m.json()).toMatchObject({ type: "io.nats.jetstream.advisory.v1.consumer_action", stream: "S", consumer: "d", action: "create" });
+    expect(await t.jsm.consumers.delete("S", "d")).toBe(true);
+    for await (const m of deleted) expect(m.json()).toMatchObject({ stream: "S", consumer: "d", action: "delete" });
+    const r = await apiRequest(t.nc, "$JS.API.CONSUMER.DELETE.S.d");
+    expect(r.error).toEqual({ code: 404, err_code: 10014, description: "consumer not found" });
+  });
+
+  test("TestJetStreamConsumerPullNoAck: ack none consumers move the floor as they deliver", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s"] });
+    for (let i = 0; i < 5; i++) await t.js.publish("s", "x");
+    await t.jsm.consumers.add("S", { durable_name: "n", ack_policy: AckPolicy.None });
+    const c = await t.js.consumers.get("S", "n");
+    let n = 0;
+    for await (const _m of await c.fetch({ max_messages: 5, expires: 1000 })) n++;
+    expect(n).toBe(5);
+    const info = await t.jsm.consumers.info("S", "n");
+    expect(info.ack_floor).toMatchObject({ consumer_seq: 5, stream_seq: 5 });
+    expect(info.num_ack_pending).toBe(0);
+  });
+
+  test("TestJetStreamConsumerNakThenAckFloorMove: a nak then ack moves the floor past the message", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s"] });
+    for (let i = 0; i < 11; i++) await t.js.publish("s", "x");
+    await t.jsm.consumers.add("S", { durable_name: "d", ack_policy: AckPolicy.Explicit });
+    const c = await t.js.consumers.get("S", "d");
+    const msgs = [];
+    for await (const m of await c.fetch({ max_messages: 11, expires: 1000 })) msgs.push(m);
+    for (const m of msgs.slice(0, 10)) m.ack();
+    msgs[10].nak();
+    await t.nc.flush();
+    const again = await c.next({ expires: 1000 });
+    expect(again?.seq).toBe(11);
+    expect(again?.info.deliveryCount).toBe(2);
+    await again!.ackAck();
+    const info = await t.jsm.consumers.info("S", "d");
+    expect(info.ack_floor).toMatchObject({ consumer_seq: 12, stream_seq: 11 });
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+  });
+
+  test("TestJetStreamConsumerPendingCountWithRedeliveries: num_pending does not count redeliveries", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s"] });
+    for (let i = 0; i < 3; i++) await t.js.publish("s", "x");
+    await t.jsm.consumers.add("S", { durable_name: "d", ack_policy: AckPolicy.Explicit, ack_wait: 100_000_000 });
+    const c = await t.js.consumers.get("S", "d");
+    const first = await c.next({ expires: 1000 });
+    expect(first?.info.pending).toBe(2);
+    await new Promise((r) => setTimeout(r, 150));
+    const redelivered = await c.next({ expires: 1000 });
+    expect(redelivered?.seq).toBe(1);
+    expect((await t.jsm.consumers.info("S", "d")).num_pending).toBe(2);
+  });
+
+  test("TestJetStreamConsumerMultipleFiltersLastPerSubject: last per subject over several filters", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["one", "two", "three"] });
+    for (const s of ["one", "two", "one", "two", "three"]) await t.js.publish(s, s);
+    await t.jsm.consumers.add("S", { name: "lps", deliver_policy: "last_per_subject" as never, filter_subjects: ["one", "two"], ack_policy: AckPolicy.None });
+    const c = await t.js.consumers.get("S", "lps");
+    const seqs: number[] = [];
+    for await (const m of await c.fetch({ max_messages: 2, expires: 1000 })) seqs.push(m.seq);
+    expect(seqs).toEqual([3, 4]);
+  });
+
+  test("TestJetStreamConsumerUpdateFilterSubject: updating the filter changes what is pending", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s.*"] });
+    for (const s of ["s.a", "s.b", "s.b"]) await t.js.publish(s, "x");
+    await t.jsm.consumers.add("S", { durable_name: "d", ack_policy: AckPolicy.Explicit, filter_subject: "s.a" });
+    expect((await t.jsm.consumers.info("S", "d")).num_pending).toBe(1);
+    const ci = await t.jsm.consumers.update("S", "d", { filter_subject: "s.b" });
+    expect(ci.config.filter_subject).toBe("s.b");
+    expect(ci.num_pending).toBe(2);
+  });
+});
