@@ -262,6 +262,30 @@ describe("/connz sorting", () => {
     }
   });
 
+  test("TestMonitorConnzSortedByPending: the connection with the most queued bytes first", async () => {
+    h = await startMonitored();
+    await subscribeAndPublish("reader");
+    // A client that subscribes and never reads: what it is sent piles up once the kernel buffers are full.
+    const sock = rawConnect(h.server.port, "127.0.0.1");
+    await new Promise((r) => sock.once("connect", r));
+    sock.pause();
+    sock.write('CONNECT {"name":"stuck"}\r\nSUB stuck 1\r\nPING\r\n');
+    try {
+      await eventually(() => h.server.globalAccount.sublist.hasInterest("stuck"));
+      const pub = await h.client({ name: "publisher" });
+      const chunk = new Uint8Array(64 * 1024);
+      for (let i = 0; i < 128; i++) pub.publish("stuck", chunk);
+      await pub.flush();
+      await eventually(() => [...h.server.connections.values()].some((c) => c.pendingBytes > 0));
+      for (const c of await poll("/connz?sort=pending", { sort: "pending" })) {
+        expect(c.connections[0].name).toBe("stuck");
+        expect(c.connections[0].pending_bytes).toBeGreaterThan(0);
+      }
+    } finally {
+      sock.destroy();
+    }
+  });
+
   test("TestMonitorConnzSortedBySubs: most subscriptions first", async () => {
     h = await startMonitored();
     await subscribeAndPublish("one");
