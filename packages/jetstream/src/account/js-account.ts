@@ -124,15 +124,18 @@ export class JsAccount {
     return n;
   }
 
-  /** Go's jsa.wouldExceedLimits plus the server's limitsExceeded, for one publish. */
-  wouldExceedLimits(storage: "file" | "memory", bytes: number): boolean {
-    const used = this.usage();
-    const accountMax = storage === "memory" ? this.limits.max_memory : this.limits.max_storage;
-    const accountUsed = storage === "memory" ? used.memory : used.storage;
-    if (accountMax >= 0 && accountUsed + bytes > accountMax) return true;
+  /**
+   * Go's js.limitsExceeded (the server's storage is used up: "server") and
+   * jsa.wouldExceedLimits (this message would pass the account's limit: "account").
+   */
+  wouldExceedLimits(storage: "file" | "memory", bytes: number): "server" | "account" | undefined {
     const total = this.host.totalUsage();
     const serverMax = storage === "memory" ? this.host.maxMemory : this.host.maxStore;
-    return serverMax > 0 && (storage === "memory" ? total.memory : total.storage) > serverMax;
+    if (serverMax > 0 && (storage === "memory" ? total.memory : total.storage) > serverMax) return "server";
+    const accountMax = storage === "memory" ? this.limits.max_memory : this.limits.max_storage;
+    if (accountMax < 0) return undefined;
+    const used = this.usage();
+    return (storage === "memory" ? used.memory : used.storage) + bytes > accountMax ? "account" : undefined;
   }
 
   /** Go's checkAllLimits for a new or updated stream config. */

@@ -19,8 +19,25 @@ function forward(op: string, streamToken: number) {
       }
       throw new ApiError(apiErrors.JSConsumerNotFoundErr);
     }
+    if (op === "CREATE" || op === "DURABLE.CREATE") checkAccountConsumerLimit(req, consumers.names());
     return consumers.handleApi(op, req.tokens, req.payload, reply) as Promise<Record<string, unknown> | undefined>;
   };
+}
+
+/** The account's max_consumers (Go checks it when a consumer is added, not on updates). */
+function checkAccountConsumerLimit(req: ApiRequest, existing: string[]): void {
+  const max = req.jsa.limits.max_consumers;
+  if (max <= 0 || req.jsa.consumerCount() < max) return;
+  let name: string | undefined = req.tokens[3] === "DURABLE" ? req.tokens[6] : req.tokens[5];
+  if (name === undefined) {
+    try {
+      const cfg = (JSON.parse(req.payload.toString()) as { config?: { name?: string; durable_name?: string } }).config;
+      name = cfg?.name ?? cfg?.durable_name;
+    } catch {
+      return; // the consumer manager answers the bad JSON
+    }
+  }
+  if (name === undefined || !existing.includes(name)) throw new ApiError(apiErrors.JSMaximumConsumersLimitErr);
 }
 
 export const consumerRoutes: ApiRoute[] = [

@@ -25,8 +25,8 @@ export interface StreamContext {
   maxAckPending?: number;
   /** Byte budget of one direct get batch when the request sets none (the server's max_pending). */
   maxPending: number;
-  /** True when storing `bytes` more would exceed the account's storage limit for this type. */
-  wouldExceedAccountLimits(storage: "file" | "memory", bytes: number): boolean;
+  /** Whether storing `bytes` more is refused: server storage used up, or the account's limit. */
+  wouldExceedAccountLimits(storage: "file" | "memory", bytes: number): "server" | "account" | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -298,8 +298,9 @@ export class Stream implements ConsumerHost {
       if (msgId !== "") this.rememberMsgId(msgId, seq);
       return this.respondAck(reply, seq);
     }
-    if (this.ctx.wouldExceedAccountLimits(cfg.storage, accountedSize(this.store, subject, hdr, payload))) {
-      return this.respondError(reply, apiErrors.JSAccountResourcesExceededErr);
+    const exceeded = this.ctx.wouldExceedAccountLimits(cfg.storage, accountedSize(this.raw, subject, hdr, payload));
+    if (exceeded !== undefined) {
+      return this.respondError(reply, exceeded === "server" ? apiErrors.JSInsufficientResourcesErr : apiErrors.JSAccountResourcesExceededErr);
     }
     let ttl = 0;
     const ttlHeader = hdr.length > 0 ? getHeader(hdr, H.JS_MSG_TTL) : undefined;

@@ -284,8 +284,8 @@ describe("stream API", () => {
 });
 
 describe("account limits", () => {
-  test("TestJetStreamSystemLimits: max_streams, storage and max_bytes_required", async () => {
-    const t = await startJs({ plugin: { accountLimits: { $G: { max_streams: 2, max_storage: 1000, max_bytes_required: false } } } });
+  test("account limits: max_streams, max_storage and max_consumers", async () => {
+    const t = await startJs({ plugin: { accountLimits: { $G: { max_streams: 2, max_storage: 1000, max_consumers: 1, max_bytes_required: false } } } });
     try {
       await t.jsm.streams.add({ name: "L1", subjects: ["l1"] });
       const big = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.L2", { name: "L2", subjects: ["l2"], max_bytes: 5000 });
@@ -302,7 +302,25 @@ describe("account limits", () => {
       expect(failed).toEqual(err(400, 10002, "resource limits exceeded for account"));
       const info = await t.jsm.getAccountInfo();
       expect(info.limits.max_streams).toBe(2);
+      expect(info.limits.max_consumers).toBe(1);
+      await t.jsm.consumers.add("L2", { durable_name: "c1" });
+      await t.jsm.consumers.add("L2", { durable_name: "c1" });
+      await expect(t.jsm.consumers.add("L2", { durable_name: "c2" })).rejects.toThrow("maximum consumers limit reached");
       expect(info.storage).toBeLessThanOrEqual(1000);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test("server storage used up: publishes get insufficient resources, creates past it are refused", async () => {
+    const t = await startJs({ jetstream: { max_file_store: 2000 } });
+    try {
+      await t.jsm.streams.add({ name: "SRV", subjects: ["srv"] });
+      let failed: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && failed === undefined; i++) failed = (await rawPublish(t.nc, "srv", "0123456789012345678901234567890123456789")).error;
+      expect(failed).toEqual(err(503, 10023, "insufficient resources"));
+      const big = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.SRV2", { name: "SRV2", subjects: ["srv2"], max_bytes: 5000 });
+      expect(big.error).toEqual(err(500, 10047, "insufficient storage resources available"));
     } finally {
       await t.stop();
     }
