@@ -150,7 +150,7 @@ export class SystemEvents {
     try {
       body = decodeBody(raw, struct, fields);
     } catch (err) {
-      this.send(reply, (server) => ({ server, error: { code: 400, description: (err as RequestBodyError).message } }), client);
+      this.reply(reply, (server) => ({ server, error: { code: 400, description: (err as RequestBodyError).message } }), client);
       return;
     }
     if (this.filtered(body)) return;
@@ -159,10 +159,10 @@ export class SystemEvents {
       data = run(body);
     } catch (err) {
       if (err instanceof SkipRequest) return;
-      this.send(reply, (server) => ({ server, error: { code: 500, description: (err as Error).message } }), client);
+      this.reply(reply, (server) => ({ server, error: { code: 500, description: (err as Error).message } }), client);
       return;
     }
-    this.send(reply, (server) => ({ server, data }), client);
+    this.reply(reply, (server) => ({ server, data }), client);
   }
 
   private statszRequest(reply: string | undefined, raw: Buffer): void {
@@ -171,7 +171,7 @@ export class SystemEvents {
       try {
         body = decodeBody(raw, "StatszEventOptions", []);
       } catch (err) {
-        if (reply !== undefined) this.send(reply, (server) => ({ server, error: { code: 400, description: (err as Error).message } }));
+        if (reply !== undefined) this.reply(reply, (server) => ({ server, error: { code: 400, description: (err as Error).message } }));
         return;
       }
       if (this.filtered(body)) return;
@@ -182,13 +182,13 @@ export class SystemEvents {
       this.broadcastStatsz();
       return;
     }
-    this.send(reply, (server) => ({ server, statsz: serverStats(this.ctx) }));
+    this.reply(reply, (server) => ({ server, statsz: serverStats(this.ctx) }));
   }
 
   private idzRequest(reply: string | undefined): void {
     if (reply === undefined) return;
     const { server } = this.ctx;
-    this.send(reply, () => ({ name: server.name, host: server.opts.host, id: server.id }));
+    this.reply(reply, () => ({ name: server.name, host: server.opts.host, id: server.id }));
   }
 
   /** Go's DisconnectClientByID: closes one client with reason "Kicked". */
@@ -215,7 +215,7 @@ export class SystemEvents {
   private connsRequest(accountName: string, reply: string | undefined): void {
     const account = this.ctx.server.lookupAccount(accountName);
     if (account === undefined || reply === undefined || account.connections === 0) return;
-    this.sendAccountConns(account, [reply]);
+    this.sendAccountConns(account, [reply], true);
   }
 
   /** Go's filterRequest: true when the request's server filter excludes this server. */
@@ -270,7 +270,7 @@ export class SystemEvents {
     }
   }
 
-  private sendAccountConns(account: Account, subjects: string[]): void {
+  private sendAccountConns(account: Account, subjects: string[], isReply = false): void {
     const id = eventId();
     const timestamp = goTime(new Date());
     this.later(() => {
@@ -278,7 +278,9 @@ export class SystemEvents {
       if (usage === undefined) return;
       const stat = accountStat(usage);
       for (const subject of subjects) {
-        this.send(subject, (server) => ({ type: ACCOUNT_CONNS_TYPE, id, timestamp, server, ...stat }));
+        const build = (server: ServerInfoJson) => ({ type: ACCOUNT_CONNS_TYPE, id, timestamp, server, ...stat });
+        if (isReply) this.reply(subject, build);
+        else this.send(subject, build);
       }
     });
   }
@@ -327,10 +329,15 @@ export class SystemEvents {
     }
   }
 
+  /** Publishes an event, unless nobody listens (then it is not even built). */
   private send(subject: string, build: (server: ServerInfoJson) => unknown, client = this.sys): void {
+    if (client === undefined || !client.account.sublist.hasInterest(subject)) return;
+    this.reply(subject, build, client);
+  }
+
+  /** Publishes an answer to a request (its reply subject may be routed beyond this account's sublist). */
+  private reply(subject: string, build: (server: ServerInfoJson) => unknown, client = this.sys): void {
     if (client === undefined || this.stopped) return;
-    // An event nobody listens to is not built (replies always have a listener: the requester).
-    if (!client.account.sublist.hasInterest(subject)) return;
     client.publish(subject, Buffer.from(JSON.stringify(build(this.stamp.next()))));
   }
 }
