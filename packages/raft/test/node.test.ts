@@ -133,6 +133,24 @@ describe("RaftNode over the in-memory transport", () => {
     await expect(n.node.propose(num(1))).rejects.toBeInstanceOf(NodeStoppedError);
   });
 
+  test("TestNRGDoesntRequestVoteOnWriteError: a node whose WAL write fails stops instead of campaigning", async () => {
+    const net = new MemoryNetwork();
+    const { nodes } = await memoryCluster(["a", "b", "c"], net);
+    const leader = await waitForLeader(nodes);
+    const victim = nodes.find((n) => n !== leader)!;
+    // Pull the disk out from under the follower: its next write fails.
+    await (victim.node as unknown as { wal: { close(): Promise<void> } }).wal.close();
+    await leader.node.propose(num(1)).catch(() => undefined);
+    await waitFor(() => victim.node.error !== null, 5000, "write failure");
+    expect(victim.node.isLeader()).toBe(false);
+    const term = victim.node.term();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(victim.node.term()).toBe(term);
+    await expect(victim.node.propose(num(1))).rejects.toBe(victim.node.error);
+    // The other two carry on.
+    await leader.node.propose(num(2));
+  });
+
   test("onLeaderChange reports elections", async () => {
     const net = new MemoryNetwork();
     const seen: (string | null)[] = [];

@@ -87,6 +87,7 @@ export class RaftNode {
   private readonly timer: NodeJS.Timeout;
   private loop: Promise<void> | null = null;
   private stopped = false;
+  private closing: Promise<void> | null = null;
   private failure: Error | null = null;
   private readonly proposals = new Map<number, Waiter<ProposalTicket> & { term: number }>();
   private membershipWaiters: (Waiter<void> & { change: MembershipChange })[] = [];
@@ -221,13 +222,22 @@ export class RaftNode {
   }
 
   /** Stops timers, finishes the write in progress, closes the WAL and transport. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  stop(): Promise<void> {
+    this.closing ??= this.close();
+    return this.closing;
+  }
+
+  private async close(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.loop;
     await this.opts.transport.close();
-    await this.wal.close();
+    try {
+      await this.wal.close();
+    } catch (err) {
+      // After a failed write the files may be unusable; that failure is already reported.
+      if (!this.failure) throw err;
+    }
     this.rejectAll(this.failure ?? new NodeStoppedError());
   }
 

@@ -44,6 +44,7 @@ export class Wal {
   private hardStateSeq = 0;
   private writtenHardState: HardState | null = null;
   private unwrittenCommit: HardState | null = null;
+  private closed = false;
   private constructor(
     private readonly dir: string,
     private log: FileHandle,
@@ -122,6 +123,8 @@ export class Wal {
 
   /** Writes the latest commit index, then closes the files. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (this.unwrittenCommit) await this.writeHardState(this.unwrittenCommit);
     await this.log.close();
     await this.hardStateFile.close();

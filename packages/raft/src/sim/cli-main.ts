@@ -62,7 +62,7 @@ export function runSimCli(args: string[], print: (line: string) => void): number
   print(`seeds run:        ${seeds.length} (${first}..${last})`);
   print(`steps:            ${totals.steps}`);
   print(`faults injected:  ${faultTotal} (${faultList})`);
-  print(`invariant checks: ${totals.checks} (election safety, log matching, leader completeness, state machine safety, acknowledged proposals kept, membership safety)`);
+  print(`invariant checks: ${totals.checks} (election safety, log matching, leader completeness, state machine safety, acknowledged proposals kept, membership safety, durability before send)`);
   print(`elections:        ${totals.elections}`);
   print(`client ops:       ${totals.acked} acknowledged, ${totals.unknown} with unknown outcome; ${totals.linearized} checked linearizable`);
   print(`liveness:         after healing, leader within ${totals.maxLeader} ticks, commit within ${totals.maxCommit} ticks (worst seed)`);
