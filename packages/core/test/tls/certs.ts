@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export interface TestPki {
+export interface ThrowawayPki {
   dir: string;
   caFile: string;
   serverCert: string;
@@ -28,7 +28,7 @@ function issue(dir: string, name: string, subject: string, ca: string, ext: stri
 }
 
 /** A throwaway CA with server and client certificates, made with the openssl CLI at test time. */
-export function makePki(): TestPki {
+export function makePki(): ThrowawayPki {
   const dir = mkdtempSync(join(tmpdir(), "nats-ts-tls-"));
   for (const ca of ["ca", "other-ca"]) {
     openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${ca}-key.pem`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=${ca}`);

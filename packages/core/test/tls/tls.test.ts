@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startServer } from "../helpers.js";
 import { connect } from "@nats-io/transport-node";
 import { RawClient } from "../raw-client.js";
-import { makePki, type TestPki } from "./certs.js";
+import { makePki, type ThrowawayPki } from "./certs.js";
 import { NatsServer, optionsFromConf, parseConf } from "../../src/index.js";
 
-let pki: TestPki;
+let pki: ThrowawayPki;
 beforeAll(() => {
   pki = makePki();
 });
