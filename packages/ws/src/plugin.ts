@@ -153,6 +153,10 @@ export class WebsocketPlugin implements ServerPlugin {
       closeStatus: () => closeStatusFor(client?.closedReason),
       inbound: creds === undefined ? undefined : new ConnectCredentialsPatch(creds),
     });
+    ws.on("error", (err: Error & { code?: string }) => {
+      const what = err.code?.startsWith("Z_") ? `corrupt compressed data: ${err.message}` : err.message;
+      server.log.error(`${client ?? `${info.remoteAddress}:${info.remotePort}`} - websocket error: ${what}`);
+    });
     client = server.acceptConnection(stream, {
       remoteAddress: info.remoteAddress,
       remotePort: info.remotePort,

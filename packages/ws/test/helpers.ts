@@ -20,7 +20,12 @@ export interface WsServer {
 export async function startWsServer(ws: WebsocketOptions = {}, opts: ServerOptionsInput = {}, logger?: Logger): Promise<WsServer> {
   const plugin = websocketPlugin({ host: "127.0.0.1", port: -1, noTls: true, ...ws });
   const server = new NatsServer({ host: "127.0.0.1", port: 0, ...opts }, { plugins: [plugin], logger });
-  await server.start();
+  try {
+    await server.start();
+  } catch (e) {
+    await server.shutdown();
+    throw e;
+  }
   return { server, plugin, url: plugin.url!, port: plugin.port, stop: () => server.shutdown() };
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
+import { constants as zlibConstants, deflateRawSync, inflateRawSync } from "node:zlib";
 
 /** A frame the server sent. */
 export interface Frame {
@@ -7,6 +8,7 @@ export interface Frame {
   rsv1: boolean;
   opcode: number;
   payload: Buffer;
+  raw: Buffer;
 }
 
 /** Encodes one client frame; `mask: false` makes the unmasked frames RFC 6455 forbids clients to send. */
@@ -123,7 +125,10 @@ export class RawWsClient {
     const b0 = this.buf[0];
     const b1 = this.buf[1] & 0x7f;
     const off = b1 < 126 ? 2 : b1 === 126 ? 4 : 10;
-    const f = { fin: (b0 & 0x80) !== 0, rsv1: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, payload: Buffer.from(this.buf.subarray(off, n)) };
+    const rsv1 = (b0 & 0x40) !== 0;
+    const body = Buffer.from(this.buf.subarray(off, n));
+    // Compressed messages are read inflated; `raw` keeps the bytes as sent.
+    const f = { fin: (b0 & 0x80) !== 0, rsv1, opcode: b0 & 0x0f, payload: rsv1 ? inflate(body) : body, raw: body };
     this.buf = this.buf.subarray(n);
     return f;
   }
@@ -171,4 +176,15 @@ export class RawWsClient {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** permessage-deflate payload for `data` (RFC 7692 7.2.1: sync flush, without the 00 00 ff ff tail). */
+export function deflate(data: Buffer | string): Buffer {
+  const out = deflateRawSync(Buffer.isBuffer(data) ? data : Buffer.from(data), { finishFlush: zlibConstants.Z_SYNC_FLUSH, level: 1 });
+  return out.subarray(0, out.length - 4);
+}
+
+/** Inflates a compressed message the server sent. */
+export function inflate(payload: Buffer): Buffer {
+  return inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
 }
