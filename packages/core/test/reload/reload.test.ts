@@ -276,6 +276,79 @@ describe("live reload", () => {
     expect(s.authenticator).toBe(custom);
   });
 
+  test("TestConfigReloadRevokesQueueSubscriptionWithQueueScopedDeny: a queue-scoped deny revokes that queue subscription", async () => {
+    const conf = (deny: string) => `authorization { users: [ { user: attacker, password: pass, permissions: { subscribe: { allow: [">"]${deny === "" ? "" : `, ${deny}`} } } } ] }`;
+    const s = await start(conf(""));
+    const nc = await client(s, { user: "attacker", pass: "pass" });
+    const errors = errorsOf(nc);
+    let received = 0;
+    nc.subscribe("admin.secret", {
+      queue: "workers",
+      callback: (err) => {
+        if (err === null) received++;
+      },
+    });
+    await nc.flush();
+    reload(s, conf(`deny: ["admin.secret workers"]`));
+    await until(() => errors.some((e) => /permissions violation for subscription to "admin.secret" using queue "workers"/i.test(e)));
+    nc.publish("admin.secret", enc.encode("blocked"));
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBe(0);
+  });
+
+  test("TestConfigReloadAccountStreamsImportExport: stream exports, imports and subscribe permissions change together", async () => {
+    const tmpl = (exp: string, deny: string, imp: string, prefix: string) => `
+      accounts {
+        synadia {
+          users [{user: derek, password: foo}]
+          exports = [ {stream: "private.>", accounts: [nats.io]}, {stream: ${exp}} ]
+        }
+        nats.io {
+          users [ {user: ivan, password: bar, permissions: {subscribe: {deny: ${deny}}}} ]
+          imports = [ {stream: {account: "synadia", subject: ${imp}}}, {stream: {account: "synadia", subject: "private.natsio.*"}, prefix: ${prefix}} ]
+        }
+      }`;
+    const s = await start(tmpl(`"foo.*"`, `"xxx"`, `"foo.*"`, `"ivan"`));
+    const derek = await client(s, { user: "derek", pass: "foo" });
+    const ivan = await client(s, { user: "ivan", pass: "bar" });
+    const errors = errorsOf(ivan);
+    const got = new Map<string, number>();
+    for (const subj of ["foo.bar", "foo.baz", "foo.bat", "ivan.private.natsio.*"]) {
+      ivan.subscribe(subj, {
+        callback: (err) => {
+          if (err === null) got.set(subj, (got.get(subj) ?? 0) + 1);
+        },
+      });
+    }
+    await ivan.flush();
+    const deliveredTo = async (pub: string, sub: string): Promise<boolean> => {
+      const before = got.get(sub) ?? 0;
+      derek.publish(pub, enc.encode("hello"));
+      await derek.flush();
+      await ivan.flush();
+      await new Promise((r) => setTimeout(r, 20));
+      return (got.get(sub) ?? 0) > before;
+    };
+    expect(await deliveredTo("foo.bar", "foo.bar")).toBe(true);
+    expect(await deliveredTo("foo.baz", "foo.baz")).toBe(true);
+    expect(await deliveredTo("foo.bat", "foo.bat")).toBe(true);
+    expect(await deliveredTo("private.natsio.foo", "ivan.private.natsio.*")).toBe(true);
+
+    reload(s, tmpl(`"foo.*"`, `"foo.bat"`, `"foo.baz"`, `"yyyy"`));
+    expect(await deliveredTo("foo.bar", "foo.bar")).toBe(false);
+    expect(await deliveredTo("foo.baz", "foo.baz")).toBe(true);
+    expect(await deliveredTo("foo.bat", "foo.bat")).toBe(false);
+    expect(await deliveredTo("private.natsio.foo", "ivan.private.natsio.*")).toBe(false);
+    await until(() => errors.some((e) => /permissions violation/i.test(e)));
+
+    reload(s, tmpl(`"xxx"`, `"foo.bat"`, `"xxx"`, `"ivan"`));
+    expect(await deliveredTo("foo.bar", "foo.bar")).toBe(false);
+    expect(await deliveredTo("foo.baz", "foo.baz")).toBe(false);
+    expect(await deliveredTo("foo.bat", "foo.bat")).toBe(false);
+    expect(await deliveredTo("private.natsio.foo", "ivan.private.natsio.*")).toBe(true);
+  });
+
   test("reload logs what changed and Go's closing line", async () => {
     const lines: string[] = [];
     const s = await start(`debug: false`, lines);
