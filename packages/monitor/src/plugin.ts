@@ -20,6 +20,11 @@ export interface MonitorOptions {
   accountConnsInterval?: number;
   /** JetStream statistics; by default the server's "jetstream" plugin when it provides them. */
   jetstream?: JetStreamStatsProvider;
+  /**
+   * Reloads the configuration from its source (the conf file), for `$SYS.REQ.SERVER.<id>.RELOAD`.
+   * Without it the request answers with an error.
+   */
+  reload?: () => void | Promise<void>;
 }
 
 /**
@@ -83,6 +88,7 @@ export class MonitorPlugin implements ServerPlugin {
       const events = new SystemEvents(ctx, {
         statszInterval: options.statszInterval ?? 10_000,
         accountConnsInterval: options.accountConnsInterval ?? 30_000,
+        reload: options.reload,
       });
       this.events = events;
       events.start();

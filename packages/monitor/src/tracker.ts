@@ -31,6 +31,8 @@ export class UsageTracker {
   private readonly closedTransports = new Map<number, string>();
   staleConnections = 0;
   readonly startTime = new Date();
+  /** When the configuration was last loaded (Go's config_load_time). */
+  configLoadTime = new Date();
 
   constructor(private readonly server: NatsServer) {}
 

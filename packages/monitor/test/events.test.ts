@@ -372,6 +372,24 @@ describe("$SYS requests", () => {
     expect(missing.error).toEqual({ code: 500, description: "no such client or leafnode id" });
   });
 
+  test("TestServerEventsReload: RELOAD runs the configured reload and answers, or reports why not", async () => {
+    let reloads = 0;
+    const sys = await withSystemClient({}, { reload: () => void reloads++ });
+    const before = (await request(sys, "$SYS.REQ.SERVER.PING.VARZ")).data.config_load_time;
+    await new Promise((r) => setTimeout(r, 5));
+    const ok = await request(sys, `$SYS.REQ.SERVER.${h.server.id}.RELOAD`);
+    expect(ok.error).toBeUndefined();
+    expect(ok.server.id).toBe(h.server.id);
+    expect(reloads).toBe(1);
+    const after = (await request(sys, "$SYS.REQ.SERVER.PING.VARZ")).data.config_load_time;
+    expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
+    await h.close();
+
+    const plain = await withSystemClient();
+    const refused = await request(plain, `$SYS.REQ.SERVER.${h.server.id}.RELOAD`);
+    expect(refused.error).toEqual({ code: 500, description: "can only reload config when a file is provided using -c or --config" });
+  });
+
   test("requests are not answered once system events are turned off", async () => {
     h = await startMonitored({}, { systemEvents: false }, { authenticator: accountsAuthenticator });
     const sys = await h.client({ user: "sys", pass: "sys" });

@@ -100,7 +100,7 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     stalled_clients: 0,
     subscriptions: tracker.totalSubscriptions(),
     http_req_stats: { ...ctx.httpReqStats },
-    config_load_time: goTime(tracker.startTime),
+    config_load_time: goTime(tracker.configLoadTime),
     config_digest: "",
   });
   if (opts.serverTags.length > 0) v.tags = [...opts.serverTags];

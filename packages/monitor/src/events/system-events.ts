@@ -22,6 +22,8 @@ export interface SystemEventsOptions {
   statszInterval: number;
   /** Interval of the per-account SERVER.CONNS heartbeat while it has connections, ms (Go: 30s). */
   accountConnsInterval: number;
+  /** Reloads the configuration from its source (Go's Reload). */
+  reload?: () => void | Promise<void>;
 }
 
 /** Go's minimum spacing of STATSZ broadcasts, ms. */
@@ -79,6 +81,7 @@ export class SystemEvents {
     }
     sys.subscribe(`$SYS.REQ.SERVER.${id}.KICK`, this.requestHandler(sys, { struct: "KickClientReq", fields: CID_FIELD, run: (_ctx, b) => this.kick(b) }));
     sys.subscribe(`$SYS.REQ.SERVER.${id}.LDM`, this.requestHandler(sys, { struct: "LDMClientReq", fields: CID_FIELD, run: (_ctx, b) => this.lameDuckClient(b) }));
+    sys.subscribe(`$SYS.REQ.SERVER.${id}.RELOAD`, (_s, reply, hs, msg) => this.later(() => void this.reloadRequest(reply, msg.subarray(hs))));
     sys.subscribe("$SYS.REQ.ACCOUNT.*.CONNS", (subject, reply) => this.later(() => this.connsRequest(subject.split(".")[3], reply)));
     sys.subscribe("$SYS.REQ.ACCOUNT.PING.STATZ", this.requestHandler(sys, ACCOUNT_PING_STATZ));
     for (const name of this.ctx.tracker.accounts()) this.wireAccount(name);
@@ -189,6 +192,28 @@ export class SystemEvents {
     if (reply === undefined) return;
     const { server } = this.ctx;
     this.reply(reply, () => ({ name: server.name, host: server.opts.host, id: server.id }));
+  }
+
+  /** Go's reloadConfig: reloads, then answers `{server}` or the error. */
+  private async reloadRequest(reply: string | undefined, raw: Buffer): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      body = decodeBody(raw, "EventFilterOptions", []);
+    } catch (err) {
+      if (reply !== undefined) this.reply(reply, (server) => ({ server, error: { code: 400, description: (err as Error).message } }));
+      return;
+    }
+    if (this.filtered(body)) return;
+    let error: string | undefined;
+    try {
+      if (this.opts.reload === undefined) throw new Error("can only reload config when a file is provided using -c or --config");
+      await this.opts.reload();
+      this.ctx.tracker.configLoadTime = new Date();
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    if (reply === undefined) return;
+    this.reply(reply, (server) => (error === undefined ? { server } : { server, error: { code: 500, description: error } }));
   }
 
   /** Go's DisconnectClientByID: closes one client with reason "Kicked". */
