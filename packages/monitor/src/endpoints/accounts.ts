@@ -38,7 +38,12 @@ export function accountStat(u: AccountUsage): AccountStatJson {
   };
 }
 
-/** Go's AccountStatz(): per-account connection and traffic counters. */
+/**
+ * Go's AccountStatz(): per-account connection and traffic counters.
+ *
+ * @example
+ * const { account_statz } = accstatz(monitor.context!, { accounts: ["APP"], includeUnused: true });
+ */
 export function accstatz(ctx: MonitorContext, opts: AccountStatzOptions = {}) {
   const names = opts.accounts !== undefined && opts.accounts.length > 0 ? opts.accounts : ctx.tracker.accounts();
   const list: AccountStatJson[] = [];

@@ -90,7 +90,12 @@ interface Row {
   pending: number;
 }
 
-/** Go's Connz(): lists connections with filters, sorting and paging. Throws Go's error texts. */
+/**
+ * Go's Connz(): lists connections with filters, sorting and paging. Throws Go's error texts.
+ *
+ * @example
+ * const busiest = connz(monitor.context!, { sort: "msgs_from", limit: 5, subscriptions: true });
+ */
 export function connz(ctx: MonitorContext, opts: ConnzOptions = {}): ConnzJson {
   const sort = (opts.sort === undefined || opts.sort === "" ? "cid" : opts.sort) as ConnzSort;
   if (!CONNZ_SORTS.includes(sort)) throw new Error(`invalid sorting option: ${opts.sort}`);

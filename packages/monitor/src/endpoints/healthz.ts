@@ -28,7 +28,12 @@ export interface HealthStatusJson {
   errors?: HealthzErrorJson[];
 }
 
-/** Go's healthz(): "ok", or why not, with the HTTP status Go would answer with. */
+/**
+ * Go's healthz(): "ok", or why not, with the HTTP status Go would answer with.
+ *
+ * @example
+ * if (healthz(monitor.context!, { jsEnabledOnly: true }).status_code !== 200) alert();
+ */
 export function healthz(ctx: MonitorContext, opts: HealthzOptions = {}): HealthStatusJson & { status_code: number } {
   const health: HealthStatusJson = { status: "ok" };
   let code = 0;

@@ -34,7 +34,12 @@ const ZERO_STATS: JetStreamStatsJson = {
   api: { total: 0, errors: 0 },
 };
 
-/** Go's Jsz(): JetStream totals, optionally per account with streams and consumers. */
+/**
+ * Go's Jsz(): JetStream totals, optionally per account with streams and consumers.
+ *
+ * @example
+ * const detail = jsz(monitor.context!, { consumers: true, config: true });
+ */
 export function jsz(ctx: MonitorContext, input: JszOptions = {}): Record<string, unknown> {
   const opts: JszOptions = { ...input };
   opts.offset = Math.max(0, opts.offset ?? 0);

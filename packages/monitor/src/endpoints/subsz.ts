@@ -54,7 +54,12 @@ export function sublistStats(lists: Sublist[]): SublistStatsJson {
   };
 }
 
-/** Go's Subsz(): sublist statistics, optionally with the subscriptions (paged, filtered). */
+/**
+ * Go's Subsz(): sublist statistics, optionally with the subscriptions (paged, filtered).
+ *
+ * @example
+ * const matching = subsz(monitor.context!, { subscriptions: true, test: "orders.new" });
+ */
 export function subsz(ctx: MonitorContext, opts: SubszOptions = {}): Record<string, unknown> {
   const offset = Math.max(0, opts.offset ?? 0);
   const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : DEFAULT_LIST_SIZE;

@@ -34,7 +34,12 @@ export function jetStreamVarz(ctx: MonitorContext, storeDir = true): JetStreamVa
   return { config, stats: js.jetStreamStats() };
 }
 
-/** Go's Varz(): the server's configuration and counters. */
+/**
+ * Go's Varz(): the server's configuration and counters.
+ *
+ * @example
+ * const { connections, in_msgs } = varz(monitor.context!);
+ */
 export function varz(ctx: MonitorContext): Record<string, unknown> {
   const { server, tracker } = ctx;
   const { opts, stats } = server;
