@@ -3,6 +3,8 @@ import { afterEach, describe, expect, test } from "vitest";
 import { ClosedReason, createLogger, NatsServer, ReloadError, optionsFromConf, parseConf } from "../../src/index.js";
 import { connectTo } from "../helpers.js";
 import { RawClient } from "../raw-client.js";
+import { createUser } from "@nats-io/nkeys";
+import { nkeyAuthenticator } from "@nats-io/transport-node";
 
 const enc = new TextEncoder();
 const servers: NatsServer[] = [];
@@ -347,6 +349,41 @@ describe("live reload", () => {
     expect(await deliveredTo("foo.baz", "foo.baz")).toBe(false);
     expect(await deliveredTo("foo.bat", "foo.bat")).toBe(false);
     expect(await deliveredTo("private.natsio.foo", "ivan.private.natsio.*")).toBe(true);
+  });
+
+  test("TestConfigReloadEnableUsersAuthentication / TestConfigReloadDisableUsersAuthentication / TestConfigReloadDisableTokenAuthentication", async () => {
+    const s = await start(``);
+    const anon = await client(s);
+    reload(s, `authorization { users [{user: alice, password: foo}, {user: bob, password: bar}] }`);
+    await until(() => anon.isClosed());
+    const alice = await client(s, { user: "alice", pass: "foo" });
+    const errors = errorsOf(alice);
+    reload(s, ``);
+    await client(s);
+    reload(s, `authorization { token: T0pS3cr3t }`);
+    await until(() => alice.isClosed());
+    const withToken = await client(s, { token: "T0pS3cr3t" });
+    reload(s, ``);
+    await client(s);
+    expect(withToken.isClosed()).toBe(false);
+    expect(errors.filter((e) => e.startsWith("error:") && !/Authorization Violation/.test(e))).toEqual([]);
+  });
+
+  test("TestConfigReloadAccountNKeyUsers: nkey users move between accounts and the global account; removed accounts go", async () => {
+    const derek = createUser();
+    const ivan = createUser();
+    const s = await start(`accounts { synadia { users = [ {nkey: ${derek.getPublicKey()}} ] }, nats.io { users = [ {nkey: ${ivan.getPublicKey()}} ] } }`);
+    const d = await client(s, { authenticator: nkeyAuthenticator(derek.getSeed()) });
+    const i = await client(s, { authenticator: nkeyAuthenticator(ivan.getSeed()) });
+    expect(new Set([...s.connections.values()].map((c) => c.account?.name))).toEqual(new Set(["synadia", "nats.io"]));
+    reload(s, `authorization { users = [ {nkey: ${ivan.getPublicKey()}} ] }\naccounts { nats.io { users = [ {nkey: ${derek.getPublicKey()}} ] } }`);
+    expect(s.lookupAccount("synadia")).toBeUndefined();
+    // Both connections are bound to an account their key no longer belongs to.
+    await until(() => d.isClosed() && i.isClosed());
+    await client(s, { authenticator: nkeyAuthenticator(derek.getSeed()) });
+    await client(s, { authenticator: nkeyAuthenticator(ivan.getSeed()) });
+    const byAccount = [...s.connections.values()].filter((c) => !c.isClosed).map((c) => c.account?.name).sort();
+    expect(byAccount).toEqual(["$G", "nats.io"]);
   });
 
   test("reload logs what changed and Go's closing line", async () => {
