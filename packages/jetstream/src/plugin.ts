@@ -67,6 +67,9 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
   get maxPending(): number {
     return this.server!.opts.maxPending;
   }
+  get maxPayload(): number {
+    return this.server!.opts.maxPayload;
+  }
   get log() {
     return this.server!.log;
   }

@@ -22,6 +22,7 @@ export interface JetStreamHost {
   readonly log: Logger;
   readonly consumerFactory?: ConsumerManagerFactory;
   readonly maxPending: number;
+  readonly maxPayload: number;
   /** Bytes used by every account, by storage type. */
   totalUsage(): { memory: number; storage: number };
   /** Bytes reserved (max_bytes of streams) by every account, by storage type. */
@@ -252,6 +253,7 @@ export class JsAccount {
       consumerDir: cfg.storage === "file" ? join(streamDir, "obs") : undefined,
       consumerFactory: this.host.consumerFactory,
       maxPending: this.host.maxPending,
+      maxPayload: this.host.maxPayload,
       maxAckPending: this.limits.max_ack_pending,
       wouldExceedAccountLimits: (storage, bytes) => this.wouldExceedLimits(storage, bytes),
     });

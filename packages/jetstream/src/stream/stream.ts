@@ -7,6 +7,7 @@ import type { StreamConfigJson } from "./config.js";
 import type { ConsumerHost, ConsumerManagerFactory, ConsumerManagerLike } from "./consumer-host.js";
 import { DedupeWindow } from "./dedupe.js";
 import { DirectGet } from "./direct-get.js";
+import { applyIncrement, checkIncrement } from "./counter.js";
 import { deleteMarkerHeaders, deliberateStore, ExpiryWatch } from "./delete-markers.js";
 import * as H from "./headers.js";
 import { storeConfigOf } from "./store-factory.js";
@@ -23,6 +24,8 @@ export interface StreamContext {
   consumerFactory?: ConsumerManagerFactory;
   /** The account's max_ack_pending limit (-1 = none). */
   maxAckPending?: number;
+  /** The server's max_payload (a counter's new body must fit). */
+  maxPayload: number;
   /** Byte budget of one direct get batch when the request sets none (the server's max_pending). */
   maxPending: number;
   /** Whether storing `bytes` more is refused: server storage used up, or the account's limit. */
@@ -217,9 +220,10 @@ export class Stream implements ConsumerHost {
     this.client.publish(reply, Buffer.from(JSON.stringify({ error: err, stream: this.cfg.name, seq: 0 })));
   }
 
-  private respondAck(reply: string | undefined, seq: number, duplicate = false): void {
+  private respondAck(reply: string | undefined, seq: number, duplicate = false, counterValue?: string): void {
     if (reply === undefined || reply === "" || this.cfg.no_ack) return;
-    this.client.publish(reply, Buffer.from(`${this.pubAckPrefix}${seq}${duplicate ? ',"duplicate": true}' : "}"}`));
+    const tail = duplicate ? ',"duplicate": true}' : counterValue !== undefined ? `,"val":${JSON.stringify(counterValue)}}` : "}";
+    this.client.publish(reply, Buffer.from(`${this.pubAckPrefix}${seq}${tail}`));
   }
 
   /** Go's processJetStreamMsg for a standalone server. */
@@ -233,10 +237,9 @@ export class Stream implements ConsumerHost {
     if (hdr.length > 0) {
       hdr = removeHeader(hdr, H.CLIENT_INFO_HDR) ?? EMPTY;
     }
+    const incr = checkIncrement(hdr, payload, cfg.allow_msg_counter === true);
+    if (typeof incr === "object") return this.respondError(reply, incr);
     if (hdr.length > 0) {
-      if (getHeader(hdr, H.JS_MSG_INCR) !== undefined) {
-        return this.respondError(reply, cfg.allow_msg_counter ? apiErrors.JSMessageIncrInvalidErr : apiErrors.JSMessageIncrDisabledErr);
-      }
       const expectedStream = getHeader(hdr, H.JS_EXPECTED_STREAM);
       if (expectedStream !== undefined && expectedStream !== "" && expectedStream !== cfg.name) {
         return this.respondError(reply, apiErrors.JSStreamNotMatchErr);
@@ -286,6 +289,15 @@ export class Stream implements ConsumerHost {
         }
       }
     }
+    let counterValue: string | undefined;
+    if (cfg.allow_msg_counter) {
+      if (incr === undefined) return this.respondError(reply, apiErrors.JSMessageIncrMissingErr);
+      const applied = applyIncrement(this.raw, subject, incr);
+      if ("errCode" in applied) return this.respondError(reply, applied);
+      payload = applied.body;
+      counterValue = applied.value;
+      if (hdr.length + payload.length > this.ctx.maxPayload) return this.respondError(reply, apiErrors.JSStreamMessageExceedsMaximumErr);
+    }
     const maxMsgSize = cfg.max_msg_size ?? -1;
     if (maxMsgSize >= 0 && (hdr.length > maxMsgSize || payload.length > maxMsgSize - hdr.length)) {
       return this.respondError(reply, apiErrors.JSStreamMessageExceedsMaximumErr);
@@ -316,10 +328,10 @@ export class Stream implements ConsumerHost {
         hdr = appendHeader(removeHeader(hdr, H.JS_MSG_TTL), H.JS_MSG_TTL, String(ttl));
       }
     }
-    this.store_(subject, reply, hdr, payload, ttl, msgId, rollup);
+    this.store_(subject, reply, hdr, payload, ttl, msgId, rollup, counterValue);
   }
 
-  private store_(subject: string, reply: string | undefined, hdr: Buffer, payload: Buffer, ttl: number, msgId: string, rollup: string): void {
+  private store_(subject: string, reply: string | undefined, hdr: Buffer, payload: Buffer, ttl: number, msgId: string, rollup: string, counterValue?: string): void {
     const republish = this.republishTransform?.match(subject);
     const republishTo = republish !== undefined && isValidPublishSubject(republish) ? republish : undefined;
     let subjectLastSeq = 0;
@@ -355,7 +367,7 @@ export class Stream implements ConsumerHost {
     pending.then(
       ({ ts }) => {
         if (republishTo !== undefined) this.republish(republishTo, subject, hdr, payload, seq, ts, subjectLastSeq);
-        this.respondAck(reply, seq);
+        this.respondAck(reply, seq, false, counterValue);
         for (const l of this.storedListeners) l(seq, subject);
       },
       (err: unknown) => this.storeFailed(reply, err),
