@@ -11,6 +11,9 @@ import { OriginChecker } from "./origin.js";
 import { WebSocketStream } from "./stream.js";
 import type { UpgradeRejection } from "./upgrade.js";
 
+/** Go's wsFrameSizeForBrowsers: browsers cope better with messages of at most 4 KiB. */
+const BROWSER_MESSAGE_SIZE = 4096;
+
 /** Compressed messages are buffered whole: Go allows 8 max_payloads per message, at most 64 MB. */
 function maxMessageSize(maxPayload: number): number {
   return Math.min(maxPayload * 8, 64 * 1024 * 1024);
@@ -149,8 +152,10 @@ export class WebsocketPlugin implements ServerPlugin {
     const server = this.server!;
     let client: ClientConnection | undefined;
     const creds = cookieCredentials(info.request, this.options);
+    const browser = info.request.headers["user-agent"]?.startsWith("Mozilla/") === true;
     const stream = new WebSocketStream(ws, {
       closeStatus: () => closeStatusFor(client?.closedReason),
+      maxOutboundMessage: browser ? BROWSER_MESSAGE_SIZE : undefined,
       inbound: creds === undefined ? undefined : new ConnectCredentialsPatch(creds),
     });
     ws.on("error", (err: Error & { code?: string }) => {

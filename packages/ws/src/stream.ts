@@ -13,6 +13,11 @@ export interface WebSocketStreamOptions {
    * the stream can say why it is closing. Defaults to 1000 (normal closure).
    */
   closeStatus?: () => CloseStatus;
+  /**
+   * Largest message to send; a bigger write goes out as several messages. Go sends browsers
+   * messages of at most 4096 bytes, which they handle better.
+   */
+  maxOutboundMessage?: number;
   /** Rewrites inbound bytes until it says it is done (e.g. to patch a protocol's first line). */
   inbound?: InboundPatch;
 }
@@ -106,6 +111,12 @@ export class WebSocketStream extends Duplex {
     if (this.socket.readyState !== this.socket.OPEN) {
       callback();
       return;
+    }
+    const max = this.options.maxOutboundMessage ?? 0;
+    if (max > 0 && data.length > max) {
+      const last = data.length - ((data.length - 1) % max) - 1;
+      for (let i = 0; i < last; i += max) this.socket.send(data.subarray(i, i + max), { binary: true });
+      data = data.subarray(last);
     }
     this.socket.send(data, { binary: true }, (err) => callback(err ?? null));
   }

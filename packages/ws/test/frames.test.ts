@@ -190,6 +190,31 @@ describe("frames", () => {
     expect(await c.waitClosed()).toBe(true);
   });
 
+  test("TestWSWebrowserClient: a browser gets big deliveries in messages of at most 4096 bytes", async () => {
+    s = await startWsServer();
+    const c = await RawWsClient.open(s.port, { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0" });
+    clients.push(c);
+    await c.readUntil("\r\n");
+    c.send("SUB foo 1\r\nPING\r\n");
+    expect(await c.readUntil("PONG")).toContain("PONG");
+    const nc = await tcpConnect(s);
+    conns.push(nc);
+    const psize = 204813;
+    nc.publish("foo", new Uint8Array(psize));
+    const rsize = psize + `MSG foo 1 ${psize}\r\n\r\n`.length;
+    let total = 0;
+    let frames = 0;
+    while (total < rsize) {
+      const f = await c.next();
+      expect(f?.opcode).toBe(BINARY);
+      expect(f!.payload.length).toBeLessThanOrEqual(4096);
+      total += f!.payload.length;
+      frames++;
+    }
+    expect(total).toBe(rsize);
+    expect(frames).toBe(Math.ceil(rsize / 4096));
+  });
+
   test("max payload exceeded closes with 1009", async () => {
     s = await startWsServer({}, { maxPayload: 16 });
     const c = await open();
