@@ -91,7 +91,7 @@ describe.skipIf(!haveChromium)(`a real browser (headless Chromium; skipped when 
     const big = "z".repeat(200_000);
     const result = await tab.evaluate(
       async ({ url, big }) => {
-        const { wsconnect, headers } = (window as unknown as { nats: { wsconnect: Function; headers: Function } }).nats;
+        const { wsconnect, headers } = (globalThis as unknown as { nats: { wsconnect: Function; headers: Function } }).nats;
         const nc = await wsconnect({ servers: url, name: "chromium" });
         // Echo what the TCP side sends, with a header saying where it went.
         nc.subscribe("browser.in", {
@@ -103,8 +103,8 @@ describe.skipIf(!haveChromium)(`a real browser (headless Chromium; skipped when 
         });
         await nc.flush();
         const reply = await nc.request("svc.upper", "hello from the browser", { timeout: 5000 });
-        const ua = navigator.userAgent;
-        (window as unknown as { nc: unknown }).nc = nc;
+        const ua = (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent;
+        (globalThis as unknown as { nc: unknown }).nc = nc;
         return { reply: reply.string(), ua };
       },
       { url: s.url, big },
@@ -124,7 +124,7 @@ describe.skipIf(!haveChromium)(`a real browser (headless Chromium; skipped when 
     const conn = [...s.server.connections.values()].find((c) => c.connect.name === "chromium");
     expect(conn?.transport).toBe("websocket");
     expect(conn?.connect.lang).toBe("nats.ws");
-    await tab.evaluate(async () => (window as unknown as { nc: { close(): Promise<void> } }).nc.close());
+    await tab.evaluate(async () => (globalThis as unknown as { nc: { close(): Promise<void> } }).nc.close());
     await tab.close();
   });
 
@@ -135,7 +135,7 @@ describe.skipIf(!haveChromium)(`a real browser (headless Chromium; skipped when 
       await tab.goto(pageOrigin);
       const outcome = await tab.evaluate(async (url) => {
         try {
-          const nc = await (window as unknown as { nats: { wsconnect: Function } }).nats.wsconnect({ servers: url, reconnect: false });
+          const nc = await (globalThis as unknown as { nats: { wsconnect: Function } }).nats.wsconnect({ servers: url, reconnect: false });
           await nc.close();
           return "connected";
         } catch (e) {
