@@ -82,7 +82,7 @@ describe.skipIf(!haveChromium)(`a real browser (headless Chromium; skipped when 
 
   test("a page exchanges messages, requests and headers with a TCP client", async () => {
     // The TCP side: a service the browser calls, and a subscriber for what the browser echoes.
-    tcp.subscribe("svc.upper", { callback: (_e, m) => m.respond(m.string().toUpperCase()) });
+    tcp.subscribe("svc.upper", { callback: (_e, m) => void m.respond(m.string().toUpperCase()) });
     const echoed = tcp.subscribe("browser.out", { max: 2 });
     await tcp.flush();
 
