@@ -1,17 +1,10 @@
+import type { ConsumerState } from "@nats-ts/storage";
 import type { AckPolicy } from "./config.js";
 
 /** A delivered, unacknowledged message: its first consumer sequence and last delivery time (ns). */
 export interface PendingAck {
   dseq: number;
   ts: bigint;
-}
-
-/** The persisted shape of a consumer's delivery state (Go's ConsumerState). */
-export interface AckSnapshot {
-  delivered: { consumer: number; stream: number };
-  ackFloor: { consumer: number; stream: number };
-  pending: [sseq: number, dseq: number, ts: string][];
-  redelivered: [sseq: number, count: number][];
 }
 
 export interface AckSettings {
@@ -306,27 +299,52 @@ export class AckState {
     return need || this.rdc.has(sseq);
   }
 
-  snapshot(): AckSnapshot {
+  /** The delivery state in the storage package's shape (Go's ConsumerState). */
+  snapshot(): ConsumerState {
+    const pending = new Map<number, { sequence: number; timestamp: bigint }>();
+    for (const [sseq, p] of this.pending) pending.set(sseq, { sequence: p.dseq, timestamp: p.ts });
     return {
       delivered: { consumer: this.dseq - 1, stream: this.sseq - 1 },
       ackFloor: { consumer: this.adflr, stream: this.asflr },
-      pending: [...this.pending].map(([s, p]) => [s, p.dseq, p.ts.toString()]),
-      redelivered: [...this.rdc],
+      pending,
+      redelivered: new Map(this.rdc),
     };
   }
 
   /** Restores a snapshot; pending messages will be redelivered once their ack wait runs out. */
-  restore(s: AckSnapshot): void {
+  restore(s: ConsumerState): void {
     this.dseq = s.delivered.consumer + 1;
     this.sseq = s.delivered.stream + 1;
     this.adflr = s.ackFloor.consumer;
     this.asflr = s.ackFloor.stream;
     this.pending.clear();
-    for (const [sseq, dseq, ts] of s.pending) this.pending.set(sseq, { dseq, ts: BigInt(ts) });
+    for (const [sseq, p] of s.pending) this.pending.set(sseq, { dseq: p.sequence, ts: p.timestamp });
     this.rdc.clear();
     for (const [sseq, n] of s.redelivered) this.rdc.set(sseq, n);
     this.rdq = [];
     this.rdqSet.clear();
+  }
+
+  /**
+   * The stream dropped everything below `firstSeq` (purge, compaction): move past it and
+   * forget pending messages that are gone (Go's consumer purge). `exists` tells whether a
+   * pending message above the floor is still in the stream.
+   */
+  purgedBelow(firstSeq: number, exists: (seq: number) => boolean): void {
+    if (this.sseq < firstSeq) this.sseq = firstSeq;
+    if (this.asflr < firstSeq - 1) this.asflr = firstSeq - 1;
+    for (const [seq, p] of this.pending) {
+      if (seq > this.asflr && exists(seq)) continue;
+      if (p.dseq > this.adflr) this.adflr = p.dseq;
+      this.pending.delete(seq);
+      this.rdc.delete(seq);
+      this.removeFromRedeliveryQueue(seq);
+    }
+    if (this.adflr > this.dseq - 1) this.dseq = this.adflr + 1;
+    if (this.pending.size === 0) {
+      this.adflr = this.dseq - 1;
+      this.asflr = this.sseq - 1;
+    }
   }
 
   private hasMaxDeliveries(seq: number): boolean {

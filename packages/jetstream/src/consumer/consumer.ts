@@ -269,6 +269,15 @@ export class Consumer {
     this.signal();
   }
 
+  /** The stream dropped messages below `firstSeq` (or some above it: `exists` says which remain). */
+  purged(firstSeq: number, exists: (seq: number) => boolean): void {
+    if (this.lss && firstSeq > this.lss.resume) this.lss = undefined;
+    this.acks.purgedBelow(firstSeq, exists);
+    this.npc = this.computeNumPending();
+    this.env.dirty(this);
+    this.signal();
+  }
+
   /** Interest retention: does this consumer still need message `sseq` on `subject`? */
   needsAck(sseq: number, subject: () => string): boolean {
     if (this.filtered && !this.matches(subject())) return false;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { systemClock, type Clock } from "@nats-ts/storage";
+import { systemClock, type Clock, type ConsumerStore } from "@nats-ts/storage";
 import { subjectsCollide } from "@nats-ts/wire";
 import { ADVISORY, ADVISORY_TYPE, typedEvent } from "./advisories.js";
 import {
@@ -19,7 +19,7 @@ import { asCreateError, jsError } from "./errors.js";
 import type { ConsumerHost } from "../stream/consumer-host.js";
 import { consumerInfo } from "./info.js";
 import { hasInterest } from "./outbound.js";
-import { ConsumerStateFiles } from "./state-file.js";
+import { ConsumerFiles } from "./state-file.js";
 import { rfc3339Nano, parseRfc3339 } from "../util/time.js";
 
 export interface ConsumerManagerOptions {
@@ -60,7 +60,9 @@ const PERSIST_DELAY_MS = 100;
 export class ConsumerManager {
   private readonly consumers = new Map<string, Consumer>();
   private readonly clock: Clock;
-  private readonly files: ConsumerStateFiles | undefined;
+  private readonly files: ConsumerFiles | undefined;
+  /** The state store of each consumer kept on disk. */
+  private readonly stores = new Map<Consumer, ConsumerStore>();
   private readonly dirtySet = new Set<Consumer>();
   private persistTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribeStored: () => void;
@@ -72,7 +74,7 @@ export class ConsumerManager {
     private readonly opts: ConsumerManagerOptions = {},
   ) {
     this.clock = opts.clock ?? systemClock;
-    this.files = opts.storeDir ? new ConsumerStateFiles(opts.storeDir) : undefined;
+    this.files = opts.storeDir ? new ConsumerFiles(opts.storeDir, this.clock) : undefined;
     this.env = {
       host,
       clock: this.clock,
@@ -81,9 +83,16 @@ export class ConsumerManager {
       dirty: (c) => this.markDirty(c),
     };
     this.recover();
-    this.unsubscribeStored = host.onStored((seq, subject) => {
+    const unStored = host.onStored((seq, subject) => {
       for (const c of this.consumers.values()) c.onStored(seq, subject);
     });
+    // The stream announces purges and rollups beside the ConsumerHost interface.
+    const purgeSource = host as unknown as { onPurged?: (l: () => void) => () => void };
+    const unPurged = purgeSource.onPurged?.(() => this.purged());
+    this.unsubscribeStored = () => {
+      unStored();
+      unPurged?.();
+    };
   }
 
   get count(): number {
@@ -186,6 +195,23 @@ export class ConsumerManager {
     this.flushPersist();
     for (const c of this.consumers.values()) c.stop("Leadership Change");
     this.consumers.clear();
+    await Promise.all([...this.stores.values()].map((s) => s.stop()));
+    this.stores.clear();
+  }
+
+  /** Messages were purged from the stream: every consumer moves past them. */
+  private purged(): void {
+    const store = this.host.store;
+    const first = store.fastState().firstSeq;
+    const exists = (seq: number) => {
+      try {
+        store.loadMsg(seq);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const c of this.consumers.values()) c.purged(first, exists);
   }
 
   /** Deletes every consumer and its state (the stream is being deleted). */
@@ -263,6 +289,7 @@ export class ConsumerManager {
       if (err) throw err;
       if (!cfg.durable_name && !cfg.inactive_threshold) cfg.inactive_threshold = existing.cfg.inactive_threshold;
       existing.update(cfg);
+      this.configChanged(existing);
       return existing;
     }
     if (action === "update") throw jsError("JSConsumerDoesNotExist");
@@ -289,6 +316,7 @@ export class ConsumerManager {
     const c = new Consumer(this.env, finalName, cfg, this.clock.now());
     c.selectStart();
     this.consumers.set(finalName, c);
+    this.openStore(c);
     c.start();
     this.markDirty(c);
     this.actionAdvisory(c, "create");
@@ -317,6 +345,7 @@ export class ConsumerManager {
     else delete next.pause_until;
     setStaticMetadata(next);
     c.update(next);
+    this.configChanged(c);
     const now = this.clock.now();
     const paused = untilNs > now;
     const resp: Record<string, unknown> = { type: TYPE.pause, paused, pause_until: next.pause_until ?? rfc3339Nano(0n) };
@@ -337,7 +366,10 @@ export class ConsumerManager {
     this.consumers.delete(c.name);
     this.dirtySet.delete(c);
     c.stop("Consumer Deleted");
-    this.files?.remove(c.name);
+    const store = this.stores.get(c);
+    this.stores.delete(c);
+    if (store) await store.delete();
+    else this.files?.remove(c.name);
     if (advisory) this.actionAdvisory(c, "delete");
     // Messages only this consumer held back may go now.
     const retention = this.host.config.retention;
@@ -399,38 +431,50 @@ export class ConsumerManager {
   private recover(): void {
     if (!this.files) return;
     const warn = this.opts.warn ?? (() => undefined);
-    for (const stored of this.files.readAll((name, err) => warn(`consumer ${this.host.streamName} > ${name}: unreadable state: ${String(err)}`))) {
+    const found = this.files.readAll((name, err) => warn(`consumer ${this.host.streamName} > ${name}: state not readable, consumer removed: ${String(err)}`));
+    for (const { meta, store } of found) {
       try {
-        const c = new Consumer(this.env, stored.name, stored.config, BigInt(stored.created));
-        if (stored.state) c.acks.restore(stored.state);
+        const c = new Consumer(this.env, meta.name, meta.config, BigInt(meta.created));
+        if (store.hasState()) c.acks.restore(store.state());
         else c.selectStart();
         const last = this.host.store.fastState().lastSeq;
         if (c.acks.sseq > last + 1) c.acks.sseq = last + 1;
         this.consumers.set(c.name, c);
+        this.stores.set(c, store);
         c.start();
       } catch (e) {
-        warn(`consumer ${this.host.streamName} > ${stored.name}: not recovered: ${String(e)}`);
+        warn(`consumer ${this.host.streamName} > ${meta.name}: not recovered: ${String(e)}`);
       }
     }
   }
 
-  private markDirty(c: Consumer): void {
+  /** Durable state goes to disk unless the stream or the consumer lives in memory. */
+  private openStore(c: Consumer): void {
     if (!this.files || c.cfg.mem_storage) return;
+    this.stores.set(c, this.files.open({ name: c.name, created: c.created.toString(), config: c.cfg }));
+  }
+
+  private markDirty(c: Consumer): void {
+    if (!this.stores.has(c)) return;
     this.dirtySet.add(c);
     if (this.persistTimer) return;
     this.persistTimer = setTimeout(() => this.flushPersist(), PERSIST_DELAY_MS);
     this.persistTimer.unref();
   }
 
+  /** Config changed: rewrite the consumer's meta file. */
+  private configChanged(c: Consumer): void {
+    if (this.stores.has(c)) this.files!.writeMeta({ name: c.name, created: c.created.toString(), config: c.cfg });
+  }
+
   private flushPersist(): void {
     if (this.persistTimer) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
-    const files = this.files;
-    if (!files) return;
     for (const c of this.dirtySet) {
-      if (this.consumers.get(c.name) !== c) continue;
+      const store = this.stores.get(c);
+      if (!store || this.consumers.get(c.name) !== c) continue;
       try {
-        files.write({ name: c.name, created: c.created.toString(), config: c.cfg, state: c.acks.snapshot() });
+        store.forceUpdate(c.acks.snapshot());
       } catch (e) {
         (this.opts.warn ?? (() => undefined))(`consumer ${this.host.streamName} > ${c.name}: state not written: ${String(e)}`);
       }

@@ -144,7 +144,7 @@ describe("AckState", () => {
     a.checkPending(T0 + sec(1), 1);
     a.nextRedelivery();
     const b = explicit({ ackWait: 1 * S });
-    b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+    b.restore(a.snapshot());
     expect(b.snapshot()).toEqual(a.snapshot());
     expect(b.sseq).toBe(4);
     expect(b.dseq).toBe(4);

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { AckPolicy } from "@nats-io/jetstream";
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { apiRequest, startJs, type JsTestServer } from "../helpers.js";
@@ -242,5 +244,54 @@ describe("Go consumer tests, ported", () => {
     const ci = await t.jsm.consumers.update("S", "d", { filter_subject: "s.b" });
     expect(ci.config.filter_subject).toBe("s.b");
     expect(ci.num_pending).toBe(2);
+  });
+
+  test("TestJetStreamConsumerPurge: purges move consumers past the removed messages", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["test.>"] });
+    await t.js.publish("test.1", "hello");
+    await t.js.publish("test.2", "hello");
+    await t.jsm.consumers.add("TEST", { durable_name: "consumer", ack_policy: AckPolicy.Explicit, filter_subject: "test.>" });
+    await t.jsm.streams.purge("TEST", { filter: "test.2" });
+    expect((await t.jsm.consumers.info("TEST", "consumer")).num_pending).toBe(1);
+    const c = await t.js.consumers.get("TEST", "consumer");
+    expect((await c.next({ expires: 1000 }))?.subject).toBe("test.1");
+
+    await t.jsm.streams.add({ name: "OTHER", subjects: ["other.>"] });
+    await t.js.publish("other.1", "hello");
+    await t.js.publish("other.2", "hello");
+    await t.jsm.consumers.add("OTHER", { durable_name: "other_consumer", ack_policy: AckPolicy.Explicit });
+    const oc = await t.js.consumers.get("OTHER", "other_consumer");
+    const pendingBefore = await oc.next({ expires: 1000 });
+    expect(pendingBefore?.seq).toBe(1);
+    await t.jsm.streams.purge("OTHER");
+    const info = await t.jsm.consumers.info("OTHER", "other_consumer");
+    expect(info.num_pending).toBe(0);
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.ack_floor.stream_seq).toBe(2);
+    expect(await oc.next({ expires: 1000 })).toBeNull();
+  });
+
+  test("TestJetStreamConsumerWithCorruptStateIsDeleted: a consumer whose state is garbage is dropped on restart", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "DURABLE", ack_policy: AckPolicy.Explicit });
+    const names = async () => {
+      const out: string[] = [];
+      for await (const n of t!.jsm.consumers.list("TEST")) out.push(n.name);
+      return out;
+    };
+    expect(await names()).toEqual(["DURABLE"]);
+    await new Promise((r) => setTimeout(r, 150));
+    const stateFile = join(t.storeDir, "jetstream", "$G", "streams", "TEST", "obs", "DURABLE", "o.dat");
+    const size = readFileSync(stateFile).length;
+    expect(size).toBeGreaterThan(0);
+    // stop the server, overwrite the state with zeros, start again on the same store
+    await t.nc.close();
+    await t.server.shutdown();
+    writeFileSync(stateFile, Buffer.alloc(size));
+    await t.restart();
+    expect(await names()).toEqual([]);
+    await expect(t.jsm.consumers.info("TEST", "DURABLE")).rejects.toThrow(/consumer not found/);
   });
 });

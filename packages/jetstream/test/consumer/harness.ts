@@ -1,5 +1,6 @@
 import { NatsServer, type InternalClient } from "@nats-ts/core";
-import { MemStore, type Clock, type StreamStore } from "@nats-ts/storage";
+import { join } from "node:path";
+import { FileStore, MemStore, type Clock, type StreamStore } from "@nats-ts/storage";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ConsumerManager } from "../../src/consumer/index.js";
 import type { ConsumerHost } from "../../src/stream/consumer-host.js";
@@ -32,7 +33,11 @@ export async function startHarness(cfg: Partial<StreamConfigJson> & { name: stri
   const server = new NatsServer({ host: "127.0.0.1", port: 0 });
   await server.start();
   const client = server.createInternalClient("JETSTREAM");
-  const store = new MemStore({ name: cfg.name }, opts.clock ? { clock: opts.clock } : {});
+  const storeOpts = opts.clock ? { clock: opts.clock } : {};
+  // With a state dir the stream is file backed too, as a durable stream would be.
+  const store: StreamStore = opts.storeDir
+    ? await FileStore.open({ name: cfg.name, dir: join(opts.storeDir, "msgs") }, storeOpts)
+    : new MemStore({ name: cfg.name }, storeOpts);
   const listeners = new Set<(seq: number, subject: string) => void>();
   const config = { subjects: [`${cfg.name}.>`], retention: "limits", num_replicas: 1, max_consumers: -1, ...cfg } as StreamConfigJson;
   const host: ConsumerHost = {
@@ -46,7 +51,8 @@ export async function startHarness(cfg: Partial<StreamConfigJson> & { name: stri
     client,
     accountName: "$G",
   };
-  let manager = new ConsumerManager(host, { storeDir: opts.storeDir, clock: opts.clock });
+  const obs = opts.storeDir ? join(opts.storeDir, "obs") : undefined;
+  let manager = new ConsumerManager(host, { storeDir: obs, clock: opts.clock });
 
   const stored = async (subject: string, hdr: Uint8Array | null, data: Uint8Array): Promise<number> => {
     const { seq } = await store.storeMsg(subject, hdr, data);
@@ -87,10 +93,11 @@ export async function startHarness(cfg: Partial<StreamConfigJson> & { name: stri
     store1: (subject, data = "") => stored(subject, null, Buffer.from(data)),
     async restart() {
       await manager.stop();
-      manager = new ConsumerManager(host, { storeDir: opts.storeDir, clock: opts.clock });
+      manager = new ConsumerManager(host, { storeDir: obs, clock: opts.clock });
     },
     async close() {
       await manager.stop();
+      await store.stop();
       await nc.close();
       await server.shutdown();
     },
