@@ -18,5 +18,5 @@ export { MemoryNetwork } from "./runtime/transport.js";
 export { TcpTransport } from "./runtime/tcp-transport.js";
 export type { TcpTransportOptions, PeerAddress } from "./runtime/tcp-transport.js";
 export { Wal } from "./runtime/wal.js";
-export type { WalState, WalOptions } from "./runtime/wal.js";
+export type { WalState, WalOptions, WalDamage } from "./runtime/wal.js";
 export { encodeMessage, decodeMessage, CodecError } from "./runtime/codec.js";

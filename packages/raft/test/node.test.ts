@@ -1,4 +1,4 @@
-import { readFile, stat, truncate, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { NotLeaderError, NodeStoppedError } from "../src/runtime/node.js";
@@ -67,7 +67,7 @@ describe("RaftNode over the in-memory transport", () => {
     expect(back.node.health().recovering).toBe(false);
   });
 
-  test("a corrupt WAL tail is cut off on restart; the node recovers from the leader before voting", async () => {
+  test("mid-log WAL corruption is cut off on restart; the node recovers from the leader before voting", async () => {
     const net = new MemoryNetwork();
     const { nodes } = await memoryCluster(["a", "b", "c"], net, { snapshotEvery: 0 });
     const leader = await waitForLeader(nodes);
@@ -78,17 +78,17 @@ describe("RaftNode over the in-memory transport", () => {
     running = running.filter((r) => r !== victim);
     const log = join(victim.dir, "log");
     const buf = await readFile(log);
-    buf[buf.length - 5] ^= 0x40;
+    buf[Math.floor(buf.length / 2)] ^= 0x40;
     await writeFile(log, buf);
     const back = await startNode(victim.id, victim.dir, net.transport(victim.id));
     running.push(back);
-    expect(back.node.walCorruption?.reason).toMatch(/checksum/);
+    expect(back.node.walCorruption?.tornWrite).toBe(false);
     expect(back.node.health().recovering).toBe(true);
     await leader.node.propose(num(5));
     await waitFor(() => back.sm.total === 25 && !back.node.health().recovering, 10_000, "recovery");
   });
 
-  test("TestNRGTruncateOnStartup: a truncated log restarts cleanly and catches up", async () => {
+  test("TestNRGTruncateOnStartup: a half-written last record is cut off and the node rejoins without recovery", async () => {
     const net = new MemoryNetwork();
     const { nodes } = await memoryCluster(["a", "b", "c"], net, { snapshotEvery: 0 });
     const leader = await waitForLeader(nodes);
@@ -97,12 +97,16 @@ describe("RaftNode over the in-memory transport", () => {
     await waitFor(() => victim.sm.total === 20);
     await victim.node.stop();
     running = running.filter((r) => r !== victim);
-    const size = (await stat(join(victim.dir, "log"))).size;
-    await truncate(join(victim.dir, "log"), size - 2);
+    // A crash in the middle of the next write: the header promises more than was written.
+    const torn = Buffer.alloc(12);
+    torn.writeUInt32LE(200, 0);
+    await writeFile(join(victim.dir, "log"), Buffer.concat([await readFile(join(victim.dir, "log")), torn]));
+    for (let i = 1; i <= 5; i++) await leader.node.propose(num(1));
     const back = await startNode(victim.id, victim.dir, net.transport(victim.id));
     running.push(back);
-    expect(back.node.walCorruption?.reason).toMatch(/truncated/);
-    await waitFor(() => back.sm.total === 20 && !back.node.health().recovering, 10_000, "catch up");
+    expect(back.node.walCorruption).toMatchObject({ reason: "truncated record", tornWrite: true });
+    expect(back.node.health().recovering).toBe(false);
+    await waitFor(() => back.sm.total === 25, 10_000, "catch up");
   });
 
   test("membership changes, stepdown and leadership transfer through the node API", async () => {

@@ -46,7 +46,7 @@ describe("write-ahead log", () => {
     await clean.close();
   });
 
-  test("TestNRGTruncateOnStartup: a torn last record is cut off on open and the node marks itself recovering", async () => {
+  test("TestNRGTruncateOnStartup: a torn last record is cut off on open; nothing acknowledged was lost", async () => {
     const dir = await tempDir();
     const wal = await Wal.open(dir);
     await wal.save({ entries: [e(1, 1), e(2, 1)], hardState: hs(1, "a", 2) });
@@ -54,20 +54,47 @@ describe("write-ahead log", () => {
     const size = (await stat(join(dir, "log"))).size;
     await truncate(join(dir, "log"), size - 3);
     const again = await Wal.open(dir);
-    expect(again.state.corruption?.reason).toMatch(/truncated/);
+    expect(again.state.corruption).toMatchObject({ reason: "truncated record", tornWrite: true });
     expect(again.state.entries.map((x) => x.index)).toEqual([1]);
-    expect(again.state.hardState).toEqual({ term: 1, vote: "a", commit: 2, recovering: true });
+    // A write interrupted before its fsync was never acknowledged: no recovery mode.
+    expect(again.state.hardState).toEqual({ term: 1, vote: "a", commit: 2, recovering: false });
     // New writes continue cleanly after the cut.
     await again.save({ entries: [e(2, 3, "new")] });
     await again.close();
     const third = await Wal.open(dir);
     expect(third.state.corruption).toBeNull();
     expect(third.state.entries.map(text)).toEqual(["e1", "new"]);
-    expect(third.state.hardState?.recovering).toBe(true);
     await third.close();
   });
 
-  test("a flipped bit in a record fails its checksum: that record and everything after are dropped", async () => {
+  test("a zero-filled tail (file grown, data never written) counts as a torn write", async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir);
+    await wal.save({ entries: [e(1, 1), e(2, 1)] });
+    await wal.close();
+    const buf = await readFile(join(dir, "log"));
+    await writeFile(join(dir, "log"), Buffer.concat([buf, Buffer.alloc(4096)]));
+    const again = await Wal.open(dir);
+    expect(again.state.corruption?.tornWrite).toBe(true);
+    expect(again.state.entries.map((x) => x.index)).toEqual([1, 2]);
+    expect(again.state.hardState?.recovering ?? false).toBe(false);
+    await again.close();
+  });
+
+  test("without fsync even a torn tail puts the node in recovery", async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { fsync: false });
+    await wal.save({ entries: [e(1, 1), e(2, 1)], hardState: hs(1, null, 0) });
+    await wal.close();
+    const size = (await stat(join(dir, "log"))).size;
+    await truncate(join(dir, "log"), size - 1);
+    const again = await Wal.open(dir, { fsync: false });
+    expect(again.state.corruption?.tornWrite).toBe(true);
+    expect(again.state.hardState?.recovering).toBe(true);
+    await again.close();
+  });
+
+  test("a flipped bit mid-log fails its checksum: that record and everything after are dropped", async () => {
     const dir = await tempDir();
     const wal = await Wal.open(dir);
     await wal.save({ entries: [e(1, 1), e(2, 1), e(3, 1)] });
@@ -77,8 +104,10 @@ describe("write-ahead log", () => {
     buf[recordSize + 12] ^= 0x10;
     await writeFile(join(dir, "log"), buf);
     const again = await Wal.open(dir);
-    expect(again.state.corruption?.reason).toMatch(/checksum/);
+    expect(again.state.corruption).toMatchObject({ reason: "checksum mismatch", tornWrite: false });
     expect(again.state.entries.map((x) => x.index)).toEqual([1]);
+    // Intact records after the damage: acknowledged entries were lost, recover before voting.
+    expect(again.state.hardState?.recovering).toBe(true);
     await again.close();
     expect((await stat(join(dir, "log"))).size).toBe(recordSize);
   });

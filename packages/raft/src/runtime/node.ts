@@ -5,7 +5,7 @@ import { RaftCore } from "../core/raft.js";
 import { SeededRng } from "../core/rng.js";
 import type { Entry, Membership, NodeId, Rng, Role } from "../core/types.js";
 import type { Transport } from "./transport.js";
-import { Wal } from "./wal.js";
+import { Wal, type WalDamage } from "./wal.js";
 
 /** The replicated application. Calls are made one at a time, in log order. */
 export interface StateMachine {
@@ -142,8 +142,8 @@ export class RaftNode {
     return this.failure;
   }
 
-  /** Why the WAL was cut on open (corrupt or truncated tail), if it was. */
-  get walCorruption(): { offset: number; reason: string } | null {
+  /** Damage found in the WAL on open (cut off), if any. */
+  get walCorruption(): WalDamage | null {
     return this.wal.state.corruption;
   }
 

@@ -9,8 +9,20 @@ export interface WalState {
   hardState: HardState | null;
   snapshot: Snapshot | null;
   entries: Entry[];
-  /** Set when a corrupt or truncated tail was found and cut off. */
-  corruption: { offset: number; reason: string } | null;
+  /** Set when damage was found; the log is cut at `offset`. */
+  corruption: WalDamage | null;
+}
+
+/**
+ * Damage found on open. `tornWrite` means nothing valid follows the damage, which is what
+ * a crash during the last (never acknowledged, since not yet fsynced) write leaves behind:
+ * the cut loses nothing anyone was promised. Any other damage may have destroyed
+ * acknowledged entries, so the node recovers from a leader before it votes again.
+ */
+export interface WalDamage {
+  offset: number;
+  reason: string;
+  tornWrite: boolean;
 }
 
 export interface WalOptions {
@@ -22,6 +34,8 @@ const LOG_FILE = "log";
 const HARD_STATE_FILE = "hardstate";
 const SNAPSHOT_FILE = "snapshot";
 const RECORD_HEADER = 8;
+/** term u48, index u48, type u8, data length u32. */
+const MIN_ENTRY_BYTES = 17;
 const SLOT_SIZE = 4096;
 const SNAPSHOT_MAGIC = 0x52534e50;
 
@@ -67,12 +81,13 @@ export class Wal {
     if (snap.corruption) await rm(join(dir, SNAPSHOT_FILE), { force: true });
     const hs = await readHardState(join(dir, HARD_STATE_FILE));
     const scanned = await scanLog(join(dir, LOG_FILE));
-    let corruption = scanned.corruption ?? snap.corruption ?? (hs.corrupt ? { offset: 0, reason: "hard state unreadable" } : null);
+    let corruption: WalDamage | null =
+      scanned.corruption ?? snap.corruption ?? (hs.corrupt ? { offset: 0, reason: "hard state unreadable", tornWrite: false } : null);
     const snapIndex = snap.snapshot?.meta.index ?? 0;
     let entries = scanned.entries.filter((e) => e.index > snapIndex);
     let rewrite = false;
     if (entries.length > 0 && entries[0].index !== snapIndex + 1) {
-      corruption ??= { offset: 0, reason: `log starts at ${entries[0].index}, not after snapshot ${snapIndex}` };
+      corruption ??= { offset: 0, reason: `log starts at ${entries[0].index}, not after snapshot ${snapIndex}`, tornWrite: false };
       entries = [];
       rewrite = true;
     }
@@ -89,7 +104,8 @@ export class Wal {
     wal.hardStateSeq = hs.seq;
     wal.writtenHardState = hs.state;
     if (rewrite) await wal.rewriteLogAfter(Number.MAX_SAFE_INTEGER);
-    if (corruption) {
+    // Without fsync even a torn tail may have been acknowledged.
+    if (corruption && !(corruption.tornWrite && fsync)) {
       // Acknowledged entries may be gone: refuse to vote or lead until caught up.
       const base = hs.state ?? { term: 0, vote: null, commit: 0, recovering: false };
       state.hardState = { ...base, recovering: true };
@@ -251,7 +267,40 @@ interface ScanResult {
   entries: Entry[];
   offsets: Map<number, number>;
   goodBytes: number;
-  corruption: { offset: number; reason: string } | null;
+  corruption: WalDamage | null;
+}
+
+type ParsedRecord = { entry: Entry; size: number } | { damage: string };
+
+/** Parses the record at `pos`: header, checksum, entry. */
+function parseRecord(buf: Buffer, pos: number): ParsedRecord {
+  if (buf.length - pos < RECORD_HEADER) return { damage: "truncated record header" };
+  const len = buf.readUInt32LE(pos);
+  if (len > buf.length - pos - RECORD_HEADER) return { damage: "truncated record" };
+  const body = buf.subarray(pos + RECORD_HEADER, pos + RECORD_HEADER + len);
+  if (crc32(body) !== buf.readUInt32LE(pos + 4)) return { damage: "checksum mismatch" };
+  try {
+    const r = new Reader(body);
+    const e = readEntry(r);
+    r.end();
+    return { entry: { ...e, data: Buffer.from(e.data) }, size: RECORD_HEADER + len };
+  } catch (err) {
+    if (!(err instanceof CodecError)) throw err;
+    return { damage: `bad record: ${err.message}` };
+  }
+}
+
+/** Is there any intact record after `from`? (Then the damage is not just a torn last write.) */
+function validRecordAfter(buf: Buffer, from: number, afterIndex: number): boolean {
+  for (let q = from; q + RECORD_HEADER + MIN_ENTRY_BYTES <= buf.length; q++) {
+    const len = buf.readUInt32LE(q);
+    if (len < MIN_ENTRY_BYTES || len > buf.length - q - RECORD_HEADER) continue;
+    // Cheap plausibility before the checksum: a later index and a known entry type.
+    const index = buf.readUIntLE(q + RECORD_HEADER + 6, 6);
+    if (index <= afterIndex || buf[q + RECORD_HEADER + 12] > 2) continue;
+    if ("entry" in parseRecord(buf, q)) return true;
+  }
+  return false;
 }
 
 async function scanLog(path: string): Promise<ScanResult> {
@@ -265,37 +314,19 @@ async function scanLog(path: string): Promise<ScanResult> {
   const entries: Entry[] = [];
   const offsets = new Map<number, number>();
   let pos = 0;
-  let corruption: ScanResult["corruption"] = null;
+  let corruption: WalDamage | null = null;
   while (pos < buf.length) {
-    if (buf.length - pos < RECORD_HEADER) {
-      corruption = { offset: pos, reason: "truncated record header" };
-      break;
-    }
-    const len = buf.readUInt32LE(pos);
-    const sum = buf.readUInt32LE(pos + 4);
-    if (len > buf.length - pos - RECORD_HEADER) {
-      corruption = { offset: pos, reason: "truncated record" };
-      break;
-    }
-    const body = buf.subarray(pos + RECORD_HEADER, pos + RECORD_HEADER + len);
-    if (crc32(body) !== sum) {
-      corruption = { offset: pos, reason: "checksum mismatch" };
-      break;
-    }
-    let e: Entry;
-    try {
-      const r = new Reader(body);
-      e = readEntry(r);
-      r.end();
-      e = { ...e, data: Buffer.from(e.data) };
-    } catch (err) {
-      if (!(err instanceof CodecError)) throw err;
-      corruption = { offset: pos, reason: `bad record: ${err.message}` };
-      break;
-    }
+    const rec = parseRecord(buf, pos);
     const expected = entries.length > 0 ? entries[entries.length - 1].index + 1 : undefined;
+    if ("damage" in rec) {
+      const lastGood = entries.length > 0 ? entries[entries.length - 1].index : 0;
+      corruption = { offset: pos, reason: rec.damage, tornWrite: !validRecordAfter(buf, pos + 1, lastGood) };
+      break;
+    }
+    const e = rec.entry;
     if (expected !== undefined && e.index > expected) {
-      corruption = { offset: pos, reason: `gap in log at ${expected}` };
+      // Writes are sequential: a hole is never the mark of an interrupted write.
+      corruption = { offset: pos, reason: `gap in log at ${expected}`, tornWrite: false };
       break;
     }
     if (expected !== undefined && e.index < expected) {
@@ -303,7 +334,7 @@ async function scanLog(path: string): Promise<ScanResult> {
     }
     entries.push(e);
     offsets.set(e.index, pos);
-    pos += RECORD_HEADER + len;
+    pos += rec.size;
   }
   return { entries, offsets, goodBytes: pos, corruption };
 }
@@ -342,7 +373,7 @@ async function readHardState(path: string): Promise<{ state: HardState | null; s
   return { state: best?.state ?? null, seq: best?.seq ?? 0, corrupt: written > 0 && best === null };
 }
 
-async function readSnapshotFile(path: string): Promise<{ snapshot: Snapshot | null; corruption: WalState["corruption"] }> {
+async function readSnapshotFile(path: string): Promise<{ snapshot: Snapshot | null; corruption: WalDamage | null }> {
   let buf: Buffer;
   try {
     buf = await readFile(path);
@@ -350,7 +381,7 @@ async function readSnapshotFile(path: string): Promise<{ snapshot: Snapshot | nu
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return { snapshot: null, corruption: null };
     throw err;
   }
-  const bad = (reason: string): { snapshot: null; corruption: WalState["corruption"] } => ({ snapshot: null, corruption: { offset: 0, reason } });
+  const bad = (reason: string): { snapshot: null; corruption: WalDamage } => ({ snapshot: null, corruption: { offset: 0, reason, tornWrite: false } });
   if (buf.length < 12 || buf.readUInt32LE(0) !== SNAPSHOT_MAGIC) return bad("snapshot header unreadable");
   const len = buf.readUInt32LE(4);
   const body = buf.subarray(12, 12 + len);

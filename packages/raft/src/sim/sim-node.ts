@@ -81,7 +81,10 @@ export class SimNode {
     if (hs && !(prev && prev.term === hs.term && prev.vote === hs.vote && prev.recovering === hs.recovering)) this.disk.hardState = hs;
   }
 
-  /** Drops the last `count` log records, as a restart that finds a torn tail would. */
+  /**
+   * Drops the last `count` log records, acknowledged or not, and flags recovery: what the
+   * WAL does on finding damage that is not a torn last write (bit rot, a lying disk).
+   */
   corruptTail(count: number): number {
     const lost = Math.min(count, this.disk.entries.length);
     this.disk.entries = this.disk.entries.slice(0, this.disk.entries.length - lost);
