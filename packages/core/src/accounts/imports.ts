@@ -42,6 +42,7 @@ export class StreamImportSink implements MessageSink {
 export class ServiceImportSink implements MessageSink {
   readonly kind = "ACCOUNT" as const;
   readonly cid = 0;
+  private forwarding = false;
 
   constructor(
     private readonly router: AccountRouter,
@@ -51,10 +52,19 @@ export class ServiceImportSink implements MessageSink {
   ) {}
 
   deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    // A message this import forwarded must not come back through it (an account importing its
+    // own export, or a chain leading back here).
+    if (this.forwarding) return false;
     const target = this.imp.transform === undefined ? subject : this.imp.transform.transform(subject);
     const responses = this.exporter.responseRouter(this.router);
     const mapped = reply === undefined ? undefined : responses.track(this.importer, reply, this.imp.export);
-    const reached = this.router.route(this.exporter, target, mapped, headerSize, msg);
+    this.forwarding = true;
+    let reached: number;
+    try {
+      reached = this.router.route(this.exporter, target, mapped, headerSize, msg);
+    } finally {
+      this.forwarding = false;
+    }
     // Nobody answered: drop the reply mapping so the importer's no-responders logic applies.
     if (reached === 0 && mapped !== undefined) responses.forget(mapped);
     return reached > 0;

@@ -180,6 +180,12 @@ export function planAuth(opts: ServerOptions): { plan: AuthPlan; problems: strin
     addUsers(acc.users, name, acc.defaultPermissions);
     for (const e of acc.exports ?? []) {
       const accounts = e.accounts !== undefined && e.accounts.length > 0 ? new Set(e.accounts) : undefined;
+      const subject = "stream" in e ? e.stream : e.service;
+      const pos = e.accountTokenPosition;
+      if (pos !== undefined && subject.split(".")[pos - 1] !== "*") {
+        problems.push(`Error adding ${"stream" in e ? "stream" : "service"} export "${subject}": invalid subject`);
+        continue;
+      }
       for (const a of accounts ?? []) {
         if (opts.accounts[a] === undefined) problems.push(`"${a}" account not defined for ${"stream" in e ? "stream" : "service"} export`);
       }
@@ -361,6 +367,8 @@ function checkImportCycles(plan: AuthPlan, problems: string[]): void {
       }
     }
     for (const i of acc.serviceImports) {
+      // Importing one's own export is allowed (Go); the import never re-forwards its own messages.
+      if (i.from === acc.name) continue;
       if (cycles({ account: acc.name, subject: i.to }, { account: i.from, subject: i.subject }, serviceHops)) {
         problems.push(`Error adding service import "${i.subject}": import forms a cycle`);
       }

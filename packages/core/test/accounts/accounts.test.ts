@@ -365,3 +365,59 @@ describe("subject mappings", () => {
     expect(() => confOptions(`mappings { "foo": [{destination: a}] }`)).toThrow(/Missing weight for mapping destination "a"/);
   });
 });
+
+describe("export authorization", () => {
+  test("TestImportAuthorized: which imports an export allows", async () => {
+    const { planAuth, resolveOptions } = await import("../../src/index.js");
+    type Export = { stream?: string; service?: string; accounts?: string[]; accountTokenPosition?: number };
+    const base = resolveOptions({});
+    const allowed = (exports: Export[], subject: string, importer = "bar", kind: "stream" | "service" = "stream"): boolean => {
+      const accounts = { foo: { exports }, bar: {}, foobar: {}, baz: {}, [importer]: { imports: [{ [kind]: { account: "foo", subject } }] } };
+      return planAuth({ ...base, accounts: accounts as typeof base.accounts }).problems.length === 0;
+    };
+    const s = (stream: string, accounts?: string[], accountTokenPosition?: number): Export => ({ stream, accounts, accountTokenPosition });
+    for (const subj of ["foo", "*", ">", "foo.*", "foo.>"]) expect(allowed([], subj), subj).toBe(false);
+    expect(allowed([s("foo")], "foo")).toBe(true);
+    expect(allowed([s("foo")], "bar")).toBe(false);
+    expect(allowed([s("foo")], "*")).toBe(false);
+    const star = [s("foo"), s("*", ["bar"])];
+    for (const [subj, ok] of [["foo", true], ["bar", true], ["baz", true], ["foo.bar", false], [">", false], ["*", true], ["foo.*", false], ["*.*", false], ["*.>", false]] as const) {
+      expect(allowed(star, subj), subj).toBe(ok);
+    }
+    for (const subj of ["foo", "bar", "baz", "foo.bar", ">", "*", "foo.*", "*.*", "*.>"]) expect(allowed([s(">")], subj), subj).toBe(true);
+    const pos = [s("foo.*", [], 2), s("bar.*.foo", [], 2)];
+    expect(allowed(pos, "foo.bar")).toBe(true);
+    expect(allowed(pos, "bar.bar.foo")).toBe(true);
+    expect(allowed(pos, "foo.X")).toBe(false);
+    expect(allowed(pos, "bar.X.foo")).toBe(false);
+    expect(() => resolveOptions({ accounts: { foo: { exports: [s("baz.*.>", [], 3)] as never } } })).toThrow(/invalid subject/);
+    const svc = [{ service: "a.*", accountTokenPosition: 2 }, { service: "b.*.a", accountTokenPosition: 2 }];
+    expect(allowed(svc, "a.bar", "bar", "service")).toBe(true);
+    expect(allowed(svc, "b.bar.a", "bar", "service")).toBe(true);
+    expect(allowed(svc, "a.X", "bar", "service")).toBe(false);
+    expect(allowed(svc, "b.X.a", "bar", "service")).toBe(false);
+    const deep = [s("foo.*.baz.>", ["bar"])];
+    for (const [subj, ok] of [["foo.bar.baz.1", true], ["foo.bar.baz.*", true], ["foo.*.baz.1.1", true], ["foo.22.baz.22", true], ["foo.bar.baz", false], ["foo.bar.*.*", false]] as const) {
+      expect(allowed(deep, subj), subj).toBe(ok);
+    }
+    expect(allowed(deep, "foo.bar.baz.1", "foobar")).toBe(false);
+    expect(allowed(deep, "foo.bar.baz.1", "baz")).toBe(false);
+  });
+
+  test("TestAccountImportOwnExport: an account may import its own service export", async () => {
+    const s = await start(`
+      accounts: { A: {
+        exports: [ { service: echo, accounts: [A], latency: { subject: "latency.echo" } } ],
+        imports: [ { service: { account: A, subject: echo } } ],
+        users: [ { user: user, pass: pass } ]
+      } }`);
+    const nc = await login(s, "user", "pass");
+    nc.subscribe("echo", {
+      callback: (_e, m) => {
+        m.respond(new Uint8Array(0));
+      },
+    });
+    await nc.flush();
+    await expect(nc.request("echo", enc.encode("request"), { timeout: 1000 })).resolves.toBeDefined();
+  });
+});
