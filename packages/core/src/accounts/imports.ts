@@ -13,12 +13,21 @@ const REPLY_PREFIX = "_R_.";
 const SWEEP_INTERVAL = 1000;
 
 /**
+ * How many stream-import deliveries are in progress. Like Go, only what clients publish goes
+ * through service imports: a message that arrived through a stream import does not (otherwise an
+ * account that imports both a stream and a service from the same subjects gets its own messages
+ * back).
+ */
+let streamDeliveries = 0;
+
+/**
  * Sits in the exporting account's sublist on the exported stream and re-publishes each message in
  * the importing account, under the import's subject.
  */
 export class StreamImportSink implements MessageSink {
   readonly kind = "ACCOUNT" as const;
   readonly cid = 0;
+  private forwarding = false;
 
   constructor(
     private readonly router: AccountRouter,
@@ -27,8 +36,16 @@ export class StreamImportSink implements MessageSink {
   ) {}
 
   deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    if (this.forwarding) return false;
     const target = this.imp.transform === undefined ? subject : this.imp.transform.transform(subject);
-    this.router.route(this.importer, target, reply, headerSize, msg);
+    this.forwarding = true;
+    streamDeliveries++;
+    try {
+      this.router.route(this.importer, target, reply, headerSize, msg);
+    } finally {
+      this.forwarding = false;
+      streamDeliveries--;
+    }
     return true;
   }
 
@@ -54,7 +71,7 @@ export class ServiceImportSink implements MessageSink {
   deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
     // A message this import forwarded must not come back through it (an account importing its
     // own export, or a chain leading back here).
-    if (this.forwarding) return false;
+    if (this.forwarding || streamDeliveries > 0) return false;
     const target = this.imp.transform === undefined ? subject : this.imp.transform.transform(subject);
     const responses = this.exporter.responseRouter(this.router);
     const mapped = reply === undefined ? undefined : responses.track(this.importer, reply, this.imp.export);

@@ -404,6 +404,24 @@ describe("export authorization", () => {
     expect(allowed(deep, "foo.bar.baz.1", "baz")).toBe(false);
   });
 
+  test("TestAccountServiceAndStreamExportDoubleDelivery: a stream and a service import of the same subjects deliver once", async () => {
+    const s = await start(`
+      accounts: {
+        tenant1: { users: [ { user: "one", password: "one" } ], exports: [ { stream: "DW.>" }, { service: "DW.>" } ] }
+        global: {
+          users: [ { user: "global", password: "global" } ]
+          imports: [ { stream: { account: tenant1, subject: "DW.>" }, prefix: tenant1 }, { service: { account: tenant1, subject: "DW.>" }, to: "tenant1.DW.>" } ]
+        }
+      }`);
+    const nc = await login(s, "one");
+    const got = await collect(nc, ">", async () => {
+      nc.publish("DW.test.123", enc.encode("test"));
+      await nc.flush();
+      await new Promise((r) => setTimeout(r, 100));
+    });
+    expect(got).toEqual(["DW.test.123:test"]);
+  });
+
   test("TestAccountImportOwnExport: an account may import its own service export", async () => {
     const s = await start(`
       accounts: { A: {
