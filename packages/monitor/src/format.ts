@@ -1,3 +1,5 @@
+import { formatGoDuration } from "@nats-ts/core";
+
 /**
  * Go's JSON encodings for the values monitoring reports, so Go clients parse ours unchanged.
  */
@@ -13,6 +15,21 @@ export function goTime(d: Date): string {
 /** Milliseconds as Go's time.Duration JSON: integer nanoseconds. */
 export function goNanos(ms: number): number {
   return Math.round(ms * 1e6);
+}
+
+/**
+ * A short duration (a round-trip time) as Go's time.Duration.String() prints it after monitoring's
+ * truncation: whole microseconds between 1µs and 1ms, whole nanoseconds otherwise.
+ */
+export function goDurationString(ms: number): string {
+  let ns = Math.round(ms * 1e6);
+  if (ns <= 0) return "0s";
+  if (ns > 1000 && ns < 1_000_000) ns -= ns % 1000;
+  const trim = (n: number, digits: number) => n.toFixed(digits).replace(/\.?0+$/, "");
+  if (ns < 1000) return `${ns}ns`;
+  if (ns < 1_000_000) return `${trim(ns / 1e3, 3)}µs`;
+  if (ns < 1_000_000_000) return `${trim(ns / 1e6, 6)}ms`;
+  return formatGoDuration(ns / 1e6);
 }
 
 /** Elapsed time the way Go's monitoring prints uptime and idle: `1y2d3h4m5s`, whole seconds. */

@@ -16,4 +16,4 @@ export { accountz, accstatz, accountInfo, type AccountStatzOptions } from "./end
 export { jsz, jszAccount, type JszOptions } from "./endpoints/jsz.js";
 export { healthz, type HealthzOptions, type HealthStatusJson } from "./endpoints/healthz.js";
 export { routez, gatewayz, leafz } from "./endpoints/cluster.js";
-export { goTime, goUptime } from "./format.js";
+export { goTime, goUptime, goDurationString } from "./format.js";

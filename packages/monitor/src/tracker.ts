@@ -18,17 +18,23 @@ export interface AccountUsage {
   slowConsumers: number;
 }
 
+export interface ClosedExtras {
+  transport: string;
+  rtt: number;
+}
+
 const zeroTraffic = (): Traffic => ({ inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 });
 
 /**
  * Counts what core does not keep: per-account traffic of closed connections, stale connections,
- * and the transport of each connection (closed snapshots lack it).
+ * and the transport and round-trip time of each connection (closed snapshots lack them).
  */
 export class UsageTracker {
   private readonly closedTraffic = new Map<string, Traffic>();
   private readonly slowByAccount = new Map<string, number>();
-  private readonly transports = new Map<number, string>();
-  private readonly closedTransports = new Map<number, string>();
+  private readonly live = new Map<number, ClientConnection>();
+  /** What closed snapshots lack: transport and round-trip time, bounded like the closed ring. */
+  private readonly extrasByCid = new Map<number, ClosedExtras>();
   staleConnections = 0;
   readonly startTime = new Date();
   /** When the configuration was last loaded (Go's config_load_time). */
@@ -37,17 +43,16 @@ export class UsageTracker {
   constructor(private readonly server: NatsServer) {}
 
   onConnected(c: ClientConnection): void {
-    this.transports.set(c.cid, c.transport);
+    this.live.set(c.cid, c);
   }
 
   onClosed(s: ConnectionSnapshot): void {
-    const transport = this.transports.get(s.cid);
-    this.transports.delete(s.cid);
-    if (transport !== undefined && transport !== "nats") {
-      this.closedTransports.set(s.cid, transport);
-      // Bounded like the closed-connection ring it describes.
-      if (this.closedTransports.size > this.server.closedConnections.capacity) {
-        this.closedTransports.delete(this.closedTransports.keys().next().value!);
+    const c = this.live.get(s.cid);
+    this.live.delete(s.cid);
+    if (c !== undefined && (c.transport !== "nats" || c.rtt > 0)) {
+      this.extrasByCid.set(s.cid, { transport: c.transport, rtt: c.rtt });
+      if (this.extrasByCid.size > this.server.closedConnections.capacity) {
+        this.extrasByCid.delete(this.extrasByCid.keys().next().value!);
       }
     }
     if (s.reason === ClosedReason.StaleConnection) this.staleConnections++;
@@ -63,9 +68,9 @@ export class UsageTracker {
     }
   }
 
-  /** How a closed connection reached the server (Go's ConnInfo.type). */
-  closedTransport(cid: number): string {
-    return this.closedTransports.get(cid) ?? "nats";
+  /** How a closed connection reached the server (Go's ConnInfo.type) and its last round-trip time (ms). */
+  closedExtras(cid: number): ClosedExtras {
+    return this.extrasByCid.get(cid) ?? { transport: "nats", rtt: 0 };
   }
 
   /** Every account this server knows of, global account first. */

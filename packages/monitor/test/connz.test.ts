@@ -381,10 +381,25 @@ describe("/connz sorting", () => {
     expect([r.status, r.text]).toEqual([400, "invalid sorting option: foo"]);
   });
 
-  test("TestMonitorConnzSortByRTT: rtt is a valid sort", async () => {
-    h = await startMonitored();
+  test("TestMonitorConnzSortByRTT: slowest round trip first", async () => {
+    h = await startMonitored({ pingInterval: 30 });
     await subscribeAndPublish("a");
     await subscribeAndPublish("b");
-    for (const c of await poll("/connz?sort=rtt", { sort: "rtt" })) expect(c.num_connections).toBe(2);
+    await eventually(() => [...h.server.connections.values()].every((c) => c.rtt > 0));
+    const byCid = new Map([...h.server.connections.values()].map((c) => [c.cid, c.rtt]));
+    for (const c of await poll("/connz?sort=rtt", { sort: "rtt" })) {
+      const rtts = c.connections.map((x) => byCid.get(x.cid)!);
+      expect(rtts).toEqual([...rtts].sort((a, b) => b - a));
+    }
+  });
+
+  test("TestMonitorConnzRTT: the round-trip time is reported once measured", async () => {
+    h = await startMonitored({ pingInterval: 30 });
+    await subscribeAndPublish("timed");
+    const ci = await eventually(async () => {
+      const c: ConnzJson = await h.json("/connz");
+      return c.connections[0].rtt !== "0s" ? c.connections[0] : undefined;
+    });
+    expect(ci.rtt).toMatch(/^[0-9.]+(ns|µs|ms|s)$/);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { goUptime, healthz, jsz, subsz, varz } from "../src/index.js";
+import { goDurationString, goUptime, healthz, jsz, subsz, varz } from "../src/index.js";
 import { FakeJetStream } from "./fake-jetstream.js";
 import { accountsAuthenticator, bothModes, eventually, startMonitored, type Harness } from "./helpers.js";
 
@@ -18,6 +18,15 @@ test("TestMyUptime: Go's uptime format", () => {
   expect(goUptime(4 * hr + 4 * m + 22 * s)).toBe("4h4m22s");
   expect(goUptime(32 * d + 4 * hr + 4 * m + 22 * s)).toBe("32d4h4m22s");
   expect(goUptime(22 * 365 * d + 32 * d + 4 * hr + 4 * m + 22 * s)).toBe("22y32d4h4m22s");
+});
+
+test("round-trip times print like Go's time.Duration", () => {
+  expect(goDurationString(0)).toBe("0s");
+  expect(goDurationString(0.000999)).toBe("999ns");
+  expect(goDurationString(0.516789)).toBe("516µs");
+  expect(goDurationString(1.215629)).toBe("1.215629ms");
+  expect(goDurationString(250)).toBe("250ms");
+  expect(goDurationString(1500)).toBe("1.5s");
 });
 
 describe("/varz", () => {

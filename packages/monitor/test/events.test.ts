@@ -66,6 +66,18 @@ describe("system account events", () => {
     expect(Date.parse(disconnect.client.stop)).toBeGreaterThanOrEqual(Date.parse(disconnect.client.start));
   });
 
+  test("the disconnect event carries the measured round-trip time in nanoseconds", async () => {
+    const sys = await withSystemClient({ pingInterval: 30 });
+    const events = collect(sys, "$SYS.ACCOUNT.APP.DISCONNECT");
+    await sys.flush();
+    const nc = await h.client({ user: "app", pass: "app" });
+    await eventually(() => [...h.server.connections.values()].every((c) => c.rtt > 0));
+    await nc.close();
+    const ev = (await eventually(() => events[0])).data;
+    expect(Number.isInteger(ev.client.rtt)).toBe(true);
+    expect(ev.client.rtt).toBeGreaterThan(0);
+  });
+
   test("TestServerEventsConnectDisconnectForGlobalAcc: events for the global account", async () => {
     h = await startMonitored({}, {}, {
       authenticator: { required: false, authenticate: (c) => (c.user === "sys" ? { account: "$SYS" } : { account: "$G" }) },

@@ -1,5 +1,5 @@
 import type { ClientConnection, ConnectionSnapshot } from "@nats-ts/core";
-import { goTime, goUptime, kindName } from "../format.js";
+import { goDurationString, goTime, goUptime, kindName } from "../format.js";
 import type { MonitorContext } from "../context.js";
 import { subjectsCollide } from "../subjects.js";
 
@@ -88,6 +88,7 @@ interface Row {
   last: number;
   stop: number;
   pending: number;
+  rtt: number;
 }
 
 /**
@@ -174,7 +175,7 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
     port: c.port,
     start: goTime(c.start),
     last_activity: goTime(c.lastActivity),
-    rtt: "0s",
+    rtt: goDurationString(c.rtt),
     uptime: goUptime(now.getTime() - c.start.getTime()),
     idle: goUptime(now.getTime() - c.lastActivity.getTime()),
     pending_bytes: c.pendingBytes,
@@ -198,22 +199,23 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
     }
   }
   if (opts.auth) setAuth(json, c.user, c.account?.name);
-  return { json, start: c.start.getTime(), last: c.lastActivity.getTime(), stop: 0, pending: c.pendingBytes };
+  return { json, start: c.start.getTime(), last: c.lastActivity.getTime(), stop: 0, pending: c.pendingBytes, rtt: c.rtt };
 }
 
 function closedRow(ctx: MonitorContext, s: ConnectionSnapshot, opts: ConnzOptions): Row {
   const stop = s.stop ?? s.lastActivity;
+  const extras = ctx.tracker.closedExtras(s.cid);
   const json: ConnInfoJson = {
     cid: s.cid,
     kind: kindName(s.kind),
-    type: ctx.tracker.closedTransport(s.cid),
+    type: extras.transport,
     ip: s.host,
     port: s.port,
     start: goTime(s.start),
     last_activity: goTime(s.lastActivity),
     stop: goTime(stop),
     reason: s.reason,
-    rtt: "0s",
+    rtt: goDurationString(extras.rtt),
     uptime: goUptime(stop.getTime() - s.start.getTime()),
     idle: goUptime(stop.getTime() - s.lastActivity.getTime()),
     pending_bytes: 0,
@@ -230,7 +232,7 @@ function closedRow(ctx: MonitorContext, s: ConnectionSnapshot, opts: ConnzOption
     else if (opts.subscriptions) json.subscriptions_list = [...s.subjects];
   }
   if (opts.auth) setAuth(json, s.user, s.account);
-  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop.getTime(), pending: 0 };
+  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop.getTime(), pending: 0, rtt: extras.rtt };
 }
 
 function setClientNames(json: ConnInfoJson, name: string, lang: string, version: string): void {
@@ -299,8 +301,7 @@ function sortRows(rows: Row[], sort: ConnzSort, now: number): void {
       rows.sort((a, b) => ((a.json.reason ?? "") < (b.json.reason ?? "") ? -1 : (a.json.reason ?? "") > (b.json.reason ?? "") ? 1 : 0));
       break;
     case "rtt":
-      // No RTT is measured yet, so every row ties; keep cid order.
-      rows.sort((a, b) => a.json.cid - b.json.cid);
+      desc((r) => r.rtt);
       break;
   }
 }
