@@ -164,7 +164,8 @@ export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
   for (const [k, v] of Object.entries(m)) {
     switch (k.toLowerCase()) {
       case "listen": {
-        const s = typeof v === "number" ? `:${v}` : str(m, k, v);
+        if (typeof v !== "number" && typeof v !== "string") fail(m, k, `expected port or host:port, got ${typeName(v)}`);
+        const s = typeof v === "number" ? `:${v}` : v;
         const i = s.lastIndexOf(":");
         if (i < 0) fail(m, k, `could not parse address string "${s}"`);
         out.host = s.slice(0, i).replace(/^\[|\]$/g, "") || undefined;
@@ -186,7 +187,7 @@ export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
         out.noTls = bool(m, k, v);
         break;
       case "tls":
-        if (!isMap(v)) fail(m, k, `Expected tls to be a map/struct, got ${typeName(v)}`);
+        if (!isMap(v)) fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not map[string]interface {}`);
         out.tls = tlsFromConf(v);
         break;
       case "same_origin":
@@ -198,7 +199,13 @@ export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
       case "allow_origin":
       case "origins":
       case "origin":
-        out.allowedOrigins = typeof v === "string" ? [v] : Array.isArray(v) ? v.map((x) => str(m, k, x)) : fail(m, k, `error parsing allowed origins: unsupported type ${typeName(v)}`);
+        if (typeof v === "string") out.allowedOrigins = [v];
+        else if (!Array.isArray(v)) fail(m, k, `error parsing allowed origins: unsupported type ${typeName(v)}`);
+        else {
+          out.allowedOrigins = v.map((x) =>
+            typeof x === "string" ? x : fail(m, k, `error parsing allowed origins: unsupported type in array ${typeName(x)}`),
+          );
+        }
         break;
       case "handshake_timeout":
         out.handshakeTimeout = duration(m, k, v, "handshake timeout");
