@@ -1,4 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { encodeMembershipChange } from "../src/core/membership.js";
+import { RaftCore } from "../src/core/raft.js";
+import { SeededRng } from "../src/core/rng.js";
 import type { Message, VoteRequest } from "../src/core/types.js";
 import { TestCluster } from "./helpers/cluster.js";
 
@@ -199,6 +202,44 @@ describe("elections", () => {
     c.tick(["x"], 100);
     expect(c.core("x").role).toBe("follower");
     expect(c.delivered.some((m) => m.from === "x" && m.type === "vote")).toBe(false);
+  });
+
+  test("TestNRGReportLeaderAfterNoopEntry: a leader reports ready only once its noop entry is applied", () => {
+    const n = new RaftCore({ id: "solo", rng: new SeededRng(1) }, { bootstrap: { voters: ["solo"], observers: [] } });
+    expect(n.leaderReady).toBe(false);
+    n.campaignNow();
+    expect(n.isLeader()).toBe(true);
+    const noop = n.log.lastIndex();
+    expect(n.log.entry(noop)?.type).toBe("noop");
+    expect(n.leaderReady).toBe(false);
+    while (n.hasReady()) {
+      n.ready();
+      n.advance();
+    }
+    expect(n.applied).toBeGreaterThanOrEqual(noop);
+    expect(n.leaderReady).toBe(true);
+  });
+
+  test("TestNRGSendAppendEntryNotLeader: a follower neither appends nor sends entries of its own", () => {
+    const c = new TestCluster(["a", "b", "c"]);
+    c.waitForLeader();
+    const f = c.followers()[0];
+    const last = f.log.lastIndex();
+    expect(f.propose(new Uint8Array([1]))).toBeNull();
+    expect(f.log.lastIndex()).toBe(last);
+    expect(f.hasReady()).toBe(false);
+  });
+
+  test("TestNRGAppendEntryResurrectsLeader: heartbeats from a peer removed from the membership do not bring it back", () => {
+    const n = new RaftCore({ id: "n", rng: new SeededRng(2) }, { bootstrap: { voters: ["n", "s2"], observers: [] } });
+    n.ready();
+    n.advance();
+    const remove = { term: 2, index: 2, type: "conf" as const, data: encodeMembershipChange({ op: "remove", peer: "s2" }) };
+    n.step({ type: "append", term: 2, from: "s2", to: "n", prevIndex: 1, prevTerm: 1, entries: [remove], commit: 1, leaderLast: 2 });
+    n.step({ type: "heartbeat", term: 2, from: "s2", to: "n", commit: 2 });
+    expect(n.membership.voters).toEqual(["n"]);
+    n.step({ type: "heartbeat", term: 2, from: "s2", to: "n", commit: 2 });
+    expect(n.membership.voters).toEqual(["n"]);
   });
 
   test("pre-vote keeps an isolated node from inflating its term and disrupting the leader on return", () => {

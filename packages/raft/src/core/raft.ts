@@ -77,6 +77,7 @@ export class RaftCore {
   private progress = new Map<NodeId, Progress>();
   private transferee: NodeId | null = null;
   private pendingConfIndex = 0;
+  private termStartIndex = 0;
   private requestedChanges: MembershipChange[] = [];
   /** Send new entries to followers at the next ready(); `true` also sends empty appends. */
   private needBroadcast = false;
@@ -164,6 +165,13 @@ export class RaftCore {
   }
   isLeader(): boolean {
     return this._role === "leader";
+  }
+  /**
+   * Leader whose own first entry of the term is applied: everything committed before it
+   * is in the state machine, so it can serve reads and report itself as leader.
+   */
+  get leaderReady(): boolean {
+    return this._role === "leader" && this._applied >= this.termStartIndex;
   }
   /** Index of the newest uncommitted membership change in the leader's log (0 if none). */
   get pendingMembershipIndex(): number {
@@ -519,7 +527,7 @@ export class RaftCore {
     for (const p of this.members()) {
       if (p !== this.id) this.progress.set(p, new Progress(next, this.now));
     }
-    this.appendLocal("noop", EMPTY);
+    this.termStartIndex = this.appendLocal("noop", EMPTY).index;
     // No membership change until everything before this term, and the noop, commits.
     this.pendingConfIndex = this.log.lastIndex();
     this.broadcastAppend(true);

@@ -185,8 +185,9 @@ export class RaftNode {
     return ok;
   }
 
+  /** Leader with its term established: its noop entry is applied, so its state is current. */
   isLeader(): boolean {
-    return this.core.isLeader();
+    return this.core.leaderReady;
   }
 
   leader(): NodeId | null {
