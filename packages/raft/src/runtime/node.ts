@@ -190,8 +190,10 @@ export class RaftNode {
     return this.core.leaderReady;
   }
 
+  /** The known leader; this node counts only once `isLeader()` (its term is established). */
   leader(): NodeId | null {
-    return this.core.leader;
+    const l = this.core.leader;
+    return l === this.opts.id && !this.core.leaderReady ? null : l;
   }
 
   term(): number {
@@ -322,7 +324,7 @@ export class RaftNode {
   }
 
   private notifyLeader(): void {
-    const leader = this.core.leader;
+    const leader = this.leader();
     const term = this.core.term;
     if (leader === this.lastLeader && term === this.lastTerm) return;
     this.lastLeader = leader;
