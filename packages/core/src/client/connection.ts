@@ -36,6 +36,8 @@ export interface ClientHost {
   readonly authenticator: Authenticator;
   /** The account an authenticated connection binds to; undefined if it does not exist. */
   lookupAccount(name: string): Account | undefined;
+  /** The account server-internal traffic lives in (Go's system account). */
+  readonly systemAccount: Account;
   /** Delivers a published message to everything interested in it. */
   publish(from: ClientConnection, account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void;
   /** Queues the connection for the end-of-turn flush. */
@@ -64,6 +66,16 @@ export interface ConnectionEndpoint {
   greeted?: boolean;
   /** The nonce that INFO carried, when it was already written. */
   nonce?: string;
+}
+
+/**
+ * Reply subjects only the server may use (Go's isReservedReply): service import replies,
+ * JetStream acks and gateway replies.
+ */
+function isReservedReply(reply: string): boolean {
+  const c = reply.charCodeAt(0);
+  if (c === 95 /* _ */) return (reply.length > 4 && reply.startsWith("_R_.")) || (reply.length > 5 && reply.startsWith("_GR_."));
+  return c === 36 /* $ */ && reply.length > 8 && reply.startsWith("$JS.ACK.");
 }
 
 /** Go's connection types, by transport, for users' allowed_connection_types. */
@@ -436,13 +448,23 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       this.sendErr("Invalid Publish Subject");
       return;
     }
-    if (this.perms !== undefined && !this.canPublish(subject)) {
+    if ((this.perms !== undefined && !this.canPublish(subject)) || (subject.charCodeAt(0) === 36 && this.reservedSubject(subject))) {
       this.sendErr(`Permissions Violation for Publish to ${JSON.stringify(subject)}`);
       this.server.log.error(`${this.label} - Publish Violation - Subject ${JSON.stringify(subject)}`);
       return;
     }
+    if (reply !== undefined && isReservedReply(reply)) {
+      this.sendErr(`Permissions Violation for Publish with Reply of ${JSON.stringify(reply)}`);
+      this.server.log.error(`${this.label} - Publish Violation - Reply ${JSON.stringify(reply)}`);
+      return;
+    }
     this.server.publish(this, this.account!, subject, reply, headerSize, msg);
     if (this.connect.verbose) this.queueProto(OK);
+  }
+
+  /** Go keeps `$NRG.` (RAFT traffic) to the system account. */
+  private reservedSubject(subject: string): boolean {
+    return subject.startsWith("$NRG.") && this.account !== this.server.systemAccount;
   }
 
   /** Binds to an account; before CONNECT only a no_auth_user setup lets other ops through. */

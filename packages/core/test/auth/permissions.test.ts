@@ -173,3 +173,19 @@ describe("permissions", () => {
     expect(q.canSubscribe("foo.*")).toBe(true);
   });
 });
+
+describe("reserved subjects", () => {
+  test("clients may not use the server's reply prefixes (_R_., $JS.ACK., _GR_.) nor publish to $NRG.", async () => {
+    const s = await startFromConf(`port: -1`);
+    servers.push(s);
+    const r = await RawClient.open(s.port);
+    raws.push(r);
+    r.send('CONNECT {"verbose":false}\r\nPUB svc _R_.abc.1 1\r\nx\r\nPUB x $JS.ACK.s.c.1.1.1.1.0 1\r\nx\r\nPUB $NRG.vote 1\r\nx\r\nPUB ok _INBOX.1 1\r\nx\r\n');
+    const got = await pingPong(r);
+    expect(got).toContain(`-ERR 'Permissions Violation for Publish with Reply of "_R_.abc.1"'`);
+    expect(got).toContain(`-ERR 'Permissions Violation for Publish with Reply of "$JS.ACK.s.c.1.1.1.1.0"'`);
+    expect(got).toContain(`-ERR 'Permissions Violation for Publish to "$NRG.vote"'`);
+    expect(got).not.toContain(`_INBOX.1"`);
+    expect(r.closed).toBe(false);
+  });
+});
