@@ -60,9 +60,9 @@ test("a conf file's accounts, system account and base path drive monitoring and 
   const connectEvent = await eventually(() => events.find((e) => e.subject === "$SYS.ACCOUNT.APP.CONNECT"));
   expect(connectEvent.data.client).toMatchObject({ acc: "APP", user: "app", name: "app" });
 
-  const connz = (await sys.request("$SYS.REQ.ACCOUNT.APP.CONNZ", "", { timeout: 1000 })).json<any>();
+  const connz = (await sys.request("$SYS.REQ.ACCOUNT.APP.CONNZ", "", { timeout: 2000 })).json<any>();
   expect(connz.data.connections.map((c: any) => c.name)).toEqual(["app"]);
-  const own = (await app.request("$SYS.REQ.ACCOUNT.PING.CONNZ", "", { timeout: 1000 })).json<any>();
+  const own = (await app.request("$SYS.REQ.ACCOUNT.PING.CONNZ", "", { timeout: 2000 })).json<any>();
   expect(own.data.connections.map((c: any) => c.name)).toEqual(["app"]);
 
   const connzHttp = await (await fetch(`${base}/connz?auth=1&acc=APP`)).json();

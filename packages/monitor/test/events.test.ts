@@ -29,7 +29,7 @@ function collect(nc: NatsConnection, subject: string, queue?: string): { subject
 }
 
 const request = async (nc: NatsConnection, subject: string, body: unknown = "") =>
-  (await nc.request(subject, typeof body === "string" ? body : JSON.stringify(body), { timeout: 1000 })).json<any>();
+  (await nc.request(subject, typeof body === "string" ? body : JSON.stringify(body), { timeout: 2000 })).json<any>();
 
 describe("system account events", () => {
   test("TestSystemAccount: the system account holds the monitor's service subscriptions", async () => {

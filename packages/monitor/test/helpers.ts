@@ -70,7 +70,7 @@ export async function startMonitored(
 }
 
 /** Polls until `check` returns a value that is not undefined/false (for events that land asynchronously). */
-export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3000): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
