@@ -81,7 +81,8 @@ export function msgGet(req: ApiRequest): Record<string, unknown> {
   }
   const stream = requireStream(req.jsa, req.tokens[5]);
   const store = stream.store;
-  const seq = hasStart ? store.getSeqFromTime(r.start_time!) : r.seq;
+  // A start time past the last message (or an empty stream) finds nothing, as in Go.
+  const seq = hasStart ? store.getSeqFromTime(r.start_time!) || store.fastState().lastSeq + 1 : r.seq;
   let sm: StoreMsg;
   try {
     if (seq > 0 && r.next_by_subj === "") sm = store.loadMsg(seq);

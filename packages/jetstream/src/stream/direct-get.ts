@@ -111,7 +111,7 @@ export class DirectGet {
   private serve(req: MsgGetRequest, reply: string): void {
     if (req.multi_last.length > 0) return this.multi(req, reply);
     const store = this.store;
-    let seq = req.start_time !== undefined ? store.getSeqFromTime(req.start_time) : req.seq;
+    let seq = req.start_time !== undefined ? store.getSeqFromTime(req.start_time) || store.fastState().lastSeq + 1 : req.seq;
     const wc = /[*>]/.test(req.next_by_subj);
     const isBatch = req.batch > 0;
     const batch = isBatch ? req.batch : 1;
