@@ -258,7 +258,8 @@ describe("/jsz and /healthz", () => {
     const j = await h.json("/jsz");
     expect(j.disabled).toBe(true);
     expect([j.streams, j.consumers, j.messages, j.bytes]).toEqual([0, 0, 0, 0]);
-    expect(() => jsz(h.monitor.context!, { leaderOnly: true })).toThrow("filtered response");
+    expect(() => jsz(h.monitor.context!, { leaderOnly: true })).toThrow("filtered response: not leader");
+    expect((await h.get("/jsz?leader-only=true")).text).toBe("filtered response: not leader");
   });
 
   test("/jsz reports the JetStream provider's totals, accounts, streams and consumers", async () => {

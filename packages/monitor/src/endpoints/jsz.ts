@@ -18,8 +18,8 @@ export interface JszOptions {
 
 /** Thrown when a request does not apply to this server and gets no answer (Go's errSkipZreq). */
 export class SkipRequest extends Error {
-  constructor() {
-    super("filtered response");
+  constructor(why?: string) {
+    super(why === undefined ? "filtered response" : `filtered response: ${why}`);
     this.name = "SkipRequest";
   }
 }
@@ -49,7 +49,7 @@ export function jsz(ctx: MonitorContext, input: JszOptions = {}): Record<string,
   const base = { server_id: ctx.server.id, now: goTime(new Date()) };
   const js = ctx.jetstream;
   if (js === undefined) {
-    if (opts.leaderOnly) throw new SkipRequest();
+    if (opts.leaderOnly) throw new SkipRequest("not leader");
     return { ...ZERO_STATS, ...base, disabled: true, config: { max_memory: 0, max_storage: 0 }, streams: 0, consumers: 0, messages: 0, bytes: 0, total: 0 };
   }
   let accounts = js.jetStreamAccounts();
