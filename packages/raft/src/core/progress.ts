@@ -105,3 +105,16 @@ export function peerHealth(id: NodeId, pr: Progress, voter: boolean, now: number
     current: pr.match >= commit && now - pr.lastContact <= electionTicks,
   };
 }
+
+/** The peer with the highest match among those heard from lately (a transfer target). */
+export function mostCaughtUp(candidates: readonly NodeId[], progress: ReadonlyMap<NodeId, Progress>): NodeId | null {
+  let best: NodeId | null = null;
+  let bestMatch = -1;
+  for (const id of candidates) {
+    const pr = progress.get(id);
+    if (!pr || !pr.recentActive || pr.match <= bestMatch) continue;
+    best = id;
+    bestMatch = pr.match;
+  }
+  return best;
+}

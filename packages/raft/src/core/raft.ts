@@ -9,7 +9,8 @@ import {
 } from "./membership.js";
 import { replicationLimits, type PeerHealth, type ProposalTicket, type RaftOptions, type RaftStorageState, type ReplicationLimits } from "./options.js";
 import { MembershipLog } from "./membership-log.js";
-import { Progress, peerHealth } from "./progress.js";
+import { Progress, mostCaughtUp, peerHealth } from "./progress.js";
+import { sameHardState, splitMessages } from "./ready.js";
 import { SnapshotAssembler } from "./snapshot-assembler.js";
 import { isWellFormed } from "./validate.js";
 import { tallyVotes, type VoteOutcome } from "./votes.js";
@@ -38,8 +39,7 @@ interface HandedOut {
 }
 
 const EMPTY = new Uint8Array(0);
-/** Only a leader sends these; they carry its term and log, never a vote or an acknowledgement. */
-const LEADER_MESSAGE_TYPES = new Set<Message["type"]>(["append", "heartbeat", "snapshot", "timeoutNow"]);
+
 
 /**
  * The RAFT consensus algorithm as a pure, deterministic state machine (etcd raft style).
@@ -237,16 +237,7 @@ export class RaftCore {
   /** Hands leadership to the most caught-up voter, or simply steps down when alone. */
   stepdown(): boolean {
     if (this._role !== "leader") return false;
-    let best: NodeId | null = null;
-    let bestMatch = -1;
-    for (const v of this.conf.current.voters) {
-      const pr = this.progress.get(v);
-      if (v === this.id || !pr || !pr.recentActive) continue;
-      if (pr.match > bestMatch) {
-        best = v;
-        bestMatch = pr.match;
-      }
-    }
+    const best = mostCaughtUp(this.conf.current.voters.filter((v) => v !== this.id), this.progress);
     if (best !== null) return this.transferLeadership(best);
     this.becomeFollower(this._term, null);
     return true;
@@ -379,12 +370,7 @@ export class RaftCore {
       stableTerm: this.log.lastTerm(),
       applied,
     };
-    const messages: Message[] = [];
-    const leaderMessages: Message[] = [];
-    const termDurable = hardState === null || (hardState.term === durable.term && hardState.vote === durable.vote);
-    for (const m of this.msgs) {
-      (termDurable && m.term === durable.term && LEADER_MESSAGE_TYPES.has(m.type) ? leaderMessages : messages).push(m);
-    }
+    const { messages, leaderMessages } = splitMessages(this.msgs, hardState, durable);
     this.msgs = [];
     return { hardState, entries, snapshot, messages, leaderMessages, committed };
   }
@@ -822,8 +808,4 @@ export class RaftCore {
   private send(m: Message): void {
     this.msgs.push(m);
   }
-}
-
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit && a.recovering === b.recovering;
 }
