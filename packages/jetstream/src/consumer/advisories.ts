@@ -14,16 +14,20 @@ export const ADVISORY = {
   ackMetric: "$JS.EVENT.METRIC.CONSUMER.ACK",
 } as const;
 
-export const ADVISORY_TYPE = {
-  action: "io.nats.jetstream.advisory.v1.consumer_action",
+export type AdvisoryKind = keyof typeof ADVISORY;
+
+/** The event `type` of each advisory kind. */
+export const ADVISORY_TYPE: Record<AdvisoryKind, string> = {
+  created: "io.nats.jetstream.advisory.v1.consumer_action",
+  deleted: "io.nats.jetstream.advisory.v1.consumer_action",
   pause: "io.nats.jetstream.advisory.v1.consumer_pause",
   ackMetric: "io.nats.jetstream.metric.v1.consumer_ack",
-  maxDeliver: "io.nats.jetstream.advisory.v1.max_deliver",
-  nak: "io.nats.jetstream.advisory.v1.nak",
+  maxDeliveries: "io.nats.jetstream.advisory.v1.max_deliver",
+  naked: "io.nats.jetstream.advisory.v1.nak",
   terminated: "io.nats.jetstream.advisory.v1.terminated",
   pinned: "io.nats.jetstream.advisory.v1.consumer_group_pinned",
   unpinned: "io.nats.jetstream.advisory.v1.consumer_group_unpinned",
-} as const;
+};
 
 /** A NUID-like 22 character id for event ids. */
 export function eventId(): string {

@@ -2,20 +2,21 @@ import type { Subscription } from "@nats-ts/core";
 import { isStoreError, type Clock, type StoreMsg } from "@nats-ts/storage";
 import { subjectMatches } from "@nats-ts/wire";
 import { AckState } from "./ack-state.js";
-import { ADVISORY, ADVISORY_TYPE, typedEvent } from "./advisories.js";
+import { ADVISORY, ADVISORY_TYPE, typedEvent, type AdvisoryKind } from "./advisories.js";
 import {
   DEFAULT_EPHEMERAL_INACTIVITY,
   filtersOf,
-  goDurationString,
   isDurable,
   isPush,
   type ConsumerConfigJson,
 } from "./config.js";
 import type { ConsumerHost } from "../stream/consumer-host.js";
 import { addHeader, deliverAs, hasInterest } from "./outbound.js";
-import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, type PickContext, type WaitingRequest } from "./pull-queue.js";
+import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, refusePullRequest, type PickContext, type WaitingRequest } from "./pull-queue.js";
 import { FlowWindow, RateLimiter } from "./push-flow.js";
 import { parseRfc3339 } from "../util/time.js";
+import { startingSequence } from "./start-position.js";
+import { parseAckReply, parseGoDuration } from "./ack-reply.js";
 
 /** What a consumer needs from the manager that owns it. */
 export interface ConsumerEnv {
@@ -113,45 +114,8 @@ export class Consumer {
 
   /** Picks the first stream sequence to deliver (Go selectStartingSeqNo). */
   selectStart(): void {
-    const store = this.host.store;
-    const st = store.fastState();
-    const cfg = this.cfg;
-    let sseq = 1;
-    if (cfg.opt_start_seq) {
-      sseq = cfg.opt_start_seq;
-    } else {
-      switch (cfg.deliver_policy) {
-        case "all":
-          sseq = st.firstSeq;
-          break;
-        case "last":
-          if (this.filters.length === 0) sseq = st.lastSeq;
-          else {
-            sseq = 0;
-            for (const f of this.filters) sseq = Math.max(sseq, store.filteredState(1, f).last);
-          }
-          break;
-        case "last_per_subject": {
-          if ((this.host.config.max_msgs_per_subject ?? 0) === 1) {
-            sseq = st.firstSeq;
-          } else {
-            const seqs = store.multiLastSeqs(this.filters.length ? this.filters : [">"], 0, 0);
-            sseq = seqs.length === 0 ? st.lastSeq : seqs[0];
-            if (seqs.length > 0) this.lss = { seqs, resume: st.lastSeq };
-          }
-          break;
-        }
-        case "by_start_time":
-          sseq = store.getSeqFromTime(parseRfc3339(cfg.opt_start_time!) ?? 0n);
-          break;
-        default:
-          sseq = st.lastSeq + 1;
-      }
-    }
-    if (st.firstSeq === 0 && !cfg.opt_start_seq) sseq = 1;
-    else if (sseq > st.lastSeq && !cfg.opt_start_seq) sseq = st.lastSeq + 1;
-    else if (sseq < st.firstSeq) sseq = st.firstSeq;
-    if (st.msgs === 0 && !cfg.opt_start_seq) sseq = st.lastSeq + 1;
+    const { sseq, lastPerSubject } = startingSequence(this.host.store, this.cfg, this.filters, this.host.config.max_msgs_per_subject ?? 0);
+    this.lss = lastPerSubject;
     this.acks.sseq = sseq;
     this.acks.dseq = 1;
     this.acks.adflr = 0;
@@ -520,27 +484,10 @@ export class Consumer {
     const now = this.now();
     const req = parsePullRequest(payload, now);
     if ("error" in req) return sendErr(400, `Bad Request - ${req.error}`);
-    const cfg = this.cfg;
-    if (cfg.max_batch && req.batch > cfg.max_batch) return sendErr(409, `Exceeded MaxRequestBatch of ${cfg.max_batch}`);
-    if (req.expires !== 0n && cfg.max_expires && req.expires > now + BigInt(cfg.max_expires)) {
-      return sendErr(409, `Exceeded MaxRequestExpires of ${goDurationString(cfg.max_expires)}`);
-    }
-    if (req.maxBytes > 0 && cfg.max_bytes && req.maxBytes > cfg.max_bytes) return sendErr(409, `Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}`);
-    const policy = cfg.priority_policy ?? "none";
+    const refused = refusePullRequest(this.cfg, req, now, q.pinId);
+    if (refused) return sendErr(refused.code, refused.text);
     const g = req.group;
-    if (g) {
-      if ((g.min_pending || g.min_ack_pending) && policy !== "overflow") return sendErr(400, "Bad Request - Not a Overflow Priority consumer");
-      if (g.id && policy !== "pinned_client") return sendErr(400, "Bad Request - Not a Pinned Client Priority consumer");
-      if ((g.priority ?? 0) < 0 || (g.priority ?? 0) > 9) return sendErr(400, "Bad Request - Priority must be between 0 and 9");
-    }
-    if (g && policy !== "none") {
-      if (!g.group) return sendErr(400, "Bad Request - Priority Group missing");
-      if (!(cfg.priority_groups ?? []).includes(g.group)) return sendErr(400, "Bad Request - Invalid Priority Group");
-      if (q.pinId !== "") {
-        if (g.id === q.pinId) this.armPinTimer();
-        else if (g.id) return sendErr(423, "Nats-Pin-Id mismatch");
-      }
-    }
+    if (g && q.pinId !== "" && g.id === q.pinId) this.armPinTimer();
     if (q.isFull) this.checkWaiting(false);
     if (req.noWait) {
       const pending = this.numPending() + (this.acks.hasRedeliveries() ? 1 : 0);
@@ -606,15 +553,7 @@ export class Consumer {
     const q = this.queue!;
     if (q.newPin) {
       q.newPin = false;
-      this.advisory(`${ADVISORY.pinned}.${this.host.streamName}.${this.name}`, {
-        ...typedEvent(ADVISORY_TYPE.pinned, this.now()),
-        account: this.host.accountName,
-        stream: this.host.streamName,
-        consumer: this.name,
-        domain: this.host.domain || undefined,
-        group: this.cfg.priority_groups?.[0] ?? "",
-        pinned_id: q.pinId,
-      });
+      this.advisory("pinned", () => ({ account: this.host.accountName, group: this.cfg.priority_groups?.[0] ?? "", pinned_id: q.pinId }));
       this.armPinTimer();
     }
   }
@@ -636,15 +575,7 @@ export class Consumer {
     q.unpin();
     if (this.pinTimer !== undefined) this.env.clock.clearTimer(this.pinTimer);
     this.pinTimer = undefined;
-    this.advisory(`${ADVISORY.unpinned}.${this.host.streamName}.${this.name}`, {
-      ...typedEvent(ADVISORY_TYPE.unpinned, this.now()),
-      account: this.host.accountName,
-      stream: this.host.streamName,
-      consumer: this.name,
-      domain: this.host.domain || undefined,
-      group: this.cfg.priority_groups?.[0] ?? "",
-      reason,
-    });
+    this.advisory("unpinned", () => ({ account: this.host.accountName, group: this.cfg.priority_groups?.[0] ?? "", reason }));
     this.signal();
   }
 
@@ -680,16 +611,7 @@ export class Consumer {
       if (this.acks.progress(sseq, now)) this.env.dirty(this);
     } else if (body.startsWith("+TERM")) {
       replyToAck = this.applyAck(sseq, dseq, dc, false);
-      this.advisory(`${ADVISORY.terminated}.${this.host.streamName}.${this.name}`, {
-        ...typedEvent(ADVISORY_TYPE.terminated, now),
-        stream: this.host.streamName,
-        consumer: this.name,
-        consumer_seq: dseq,
-        stream_seq: sseq,
-        deliveries: dc,
-        reason: body.slice(5).trim() || undefined,
-        domain: this.host.domain || undefined,
-      });
+      this.advisory("terminated", () => ({ consumer_seq: dseq, stream_seq: sseq, deliveries: dc, reason: body.slice(5).trim() || undefined }));
     }
     if (reply && replyToAck && sseq > 0) this.host.client.publish(reply, Buffer.alloc(0));
   }
@@ -702,16 +624,7 @@ export class Consumer {
     const p = acks.pending.get(sseq);
     if (sample && p && this.sampleFreq > 0 && Math.random() * 100 < this.sampleFreq) {
       const now = this.now();
-      this.advisory(`${ADVISORY.ackMetric}.${this.host.streamName}.${this.name}`, {
-        ...typedEvent(ADVISORY_TYPE.ackMetric, now),
-        stream: this.host.streamName,
-        consumer: this.name,
-        consumer_seq: p.dseq,
-        stream_seq: sseq,
-        ack_time: Number(now - p.ts),
-        deliveries: dc,
-        domain: this.host.domain || undefined,
-      });
+      this.advisory("ackMetric", () => ({ consumer_seq: p.dseq, stream_seq: sseq, ack_time: Number(now - p.ts), deliveries: dc }));
     }
     const released = acks.ack(sseq, dseq);
     if (released.length > 0) {
@@ -725,15 +638,7 @@ export class Consumer {
 
   private applyNak(sseq: number, dseq: number, dc: number, arg: string, now: bigint): void {
     if (!this.acks.pending.has(sseq) || dseq <= this.acks.adflr || dseq >= this.acks.dseq) return;
-    this.advisory(`${ADVISORY.naked}.${this.host.streamName}.${this.name}`, {
-      ...typedEvent(ADVISORY_TYPE.nak, now),
-      stream: this.host.streamName,
-      consumer: this.name,
-      consumer_seq: dseq,
-      stream_seq: sseq,
-      deliveries: dc,
-      domain: this.host.domain || undefined,
-    });
+    this.advisory("naked", () => ({ consumer_seq: dseq, stream_seq: sseq, deliveries: dc }));
     let delay: number | undefined;
     if (arg.length > 0) {
       try {
@@ -788,14 +693,7 @@ export class Consumer {
     const events = this.acks.events;
     if (events.length === 0) return;
     for (const e of events.splice(0)) {
-      this.advisory(`${ADVISORY.maxDeliveries}.${this.host.streamName}.${this.name}`, {
-        ...typedEvent(ADVISORY_TYPE.maxDeliver, this.now()),
-        stream: this.host.streamName,
-        consumer: this.name,
-        stream_seq: e.sseq,
-        deliveries: e.deliveries,
-        domain: this.host.domain || undefined,
-      });
+      this.advisory("maxDeliveries", () => ({ stream_seq: e.sseq, deliveries: e.deliveries }));
     }
     if (this.acks.atMaxAckPending === false) this.signal();
   }
@@ -882,20 +780,26 @@ export class Consumer {
 
   sendPauseAdvisory(): void {
     const paused = this.paused;
-    this.advisory(`${ADVISORY.pause}.${this.host.streamName}.${this.name}`, {
-      ...typedEvent(ADVISORY_TYPE.pause, this.now()),
-      stream: this.host.streamName,
-      consumer: this.name,
-      paused,
-      pause_until: paused ? this.cfg.pause_until : undefined,
-      domain: this.host.domain || undefined,
-    });
+    this.advisory("pause", () => ({ paused, pause_until: paused ? this.cfg.pause_until : undefined }));
   }
 
-  /** Publishes an advisory when someone listens (JSON built only then). */
-  advisory(subject: string, body: object): void {
+  /**
+   * Publishes advisory `kind` about this consumer when someone listens (the body is built only
+   * then): the common fields (type, id, timestamp, stream, consumer, domain) plus `fields()`.
+   */
+  advisory(kind: AdvisoryKind, fields: () => Record<string, unknown>): void {
     const c = this.host.client;
+    const subject = `${ADVISORY[kind]}.${this.host.streamName}.${this.name}`;
     if (!hasInterest(c, subject)) return;
+    const extra = fields();
+    const body = {
+      ...typedEvent(ADVISORY_TYPE[kind], this.now()),
+      ...(extra.account !== undefined ? { account: extra.account } : {}),
+      stream: this.host.streamName,
+      consumer: this.name,
+      ...extra,
+      domain: this.host.domain || undefined,
+    };
     c.publish(subject, Buffer.from(JSON.stringify(body)));
   }
 
@@ -917,59 +821,3 @@ export class Consumer {
     this.subs = [];
   }
 }
-
-/** Reads `$JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<dseq>.<ts>.<pending>` (or the 11+ token v2 form). */
-export function parseAckReply(subject: string): { dc: number; sseq: number; dseq: number; pending: number } | undefined {
-  if (!subject.startsWith("$JS.ACK.")) return undefined;
-  // The five numbers are the last tokens: <dc>.<sseq>.<dseq>.<ts>.<pending> (v1: 9 tokens, v2: 11+).
-  let tokens = 1;
-  for (let i = 0; i < subject.length; i++) if (subject.charCodeAt(i) === 46) tokens++;
-  if (tokens !== 9 && tokens < 11) return undefined;
-  const nums = [0, 0, 0, 0, 0];
-  let end = subject.length;
-  for (let k = 4; k >= 0; k--) {
-    const dot = subject.lastIndexOf(".", end - 1);
-    nums[k] = digits(subject, dot + 1, end);
-    end = dot;
-  }
-  if (tokens >= 11) {
-    // v2 may carry extra tokens after the five numbers: take them from their fixed place instead
-    const t = subject.split(".");
-    for (let k = 0; k < 5; k++) nums[k] = digits(t[6 + k], 0, t[6 + k].length);
-  }
-  const [dc, sseq, dseq, , pending] = nums;
-  if (dc < 0 || sseq < 0 || dseq < 0) return undefined;
-  return { dc, sseq, dseq, pending };
-}
-
-/** Decimal value of s[from, to), or -1 when empty or not all digits. */
-function digits(s: string, from: number, to: number): number {
-  if (to <= from) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
-const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** Go's time.ParseDuration ("1.5s", "2m30s"); throws on bad input. */
-export function parseGoDuration(s: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let pos = 0;
-  const neg = s.startsWith("-");
-  const body = neg || s.startsWith("+") ? s.slice(1) : s;
-  if (body === "0") return 0;
-  while ((m = re.exec(body)) !== null) {
-    total += Number(m[1]) * GO_UNITS[m[2]];
-    pos = re.lastIndex;
-  }
-  if (pos !== body.length || body.length === 0) throw new Error(`time: invalid duration ${JSON.stringify(s)}`);
-  return neg ? -total : total;
-}
-

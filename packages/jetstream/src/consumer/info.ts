@@ -2,9 +2,7 @@ import type { ConsumerConfigJson } from "./config.js";
 import type { Consumer } from "./consumer.js";
 import { rfc3339Nano } from "../util/time.js";
 import { GO_COMPAT_VERSION } from "@nats-ts/core";
-
-/** Go's JSApiLevel: the JetStream API level this server speaks. */
-export const JS_API_LEVEL = 1;
+import { JS_API_LEVEL } from "../stream/metadata.js";
 
 /** The config as Go marshals it: zero values omitted (omitempty), policies always present. */
 export function configForResponse(cfg: ConsumerConfigJson): Record<string, unknown> {

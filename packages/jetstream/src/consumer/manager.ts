@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { systemClock, type Clock, type ConsumerStore } from "@nats-ts/storage";
 import { subjectsCollide } from "@nats-ts/wire";
-import { ADVISORY, ADVISORY_TYPE, typedEvent } from "./advisories.js";
 import {
   applyConsumerDefaults,
   checkConfigUpdate,
@@ -393,14 +392,7 @@ export class ConsumerManager {
   }
 
   private actionAdvisory(c: Consumer, action: "create" | "delete"): void {
-    const subject = `${action === "create" ? ADVISORY.created : ADVISORY.deleted}.${this.host.streamName}.${c.name}`;
-    c.advisory(subject, {
-      ...typedEvent(ADVISORY_TYPE.action, this.clock.now()),
-      stream: this.host.streamName,
-      consumer: c.name,
-      action,
-      domain: this.host.domain || undefined,
-    });
+    c.advisory(action === "create" ? "created" : "deleted", () => ({ action }));
   }
 
   private released(c: Consumer, seqs: number[]): void {

@@ -1,4 +1,4 @@
-import type { PriorityPolicy } from "./config.js";
+import { goDurationString, type ConsumerConfigJson, type PriorityPolicy } from "./config.js";
 
 /** The priority-group part of a pull request (Go PriorityGroup). */
 export interface PullGroup {
@@ -96,6 +96,29 @@ export function parsePullRequest(payload: string, now: bigint): PullRequest | { 
   }
   const n = /^[+-]?\d+$/.test(req) ? Number(req) : 1;
   return { batch: n, maxBytes: 0, noWait: false, expires: 0n, heartbeat: 0 };
+}
+
+/**
+ * Go's checks of a pull request against the consumer's limits and priority settings, in Go's
+ * order; returns the status to answer with, or undefined when the request may wait.
+ */
+export function refusePullRequest(cfg: ConsumerConfigJson, req: PullRequest, now: bigint, pinId: string): { code: number; text: string } | undefined {
+  if (cfg.max_batch && req.batch > cfg.max_batch) return { code: 409, text: `Exceeded MaxRequestBatch of ${cfg.max_batch}` };
+  if (req.expires !== 0n && cfg.max_expires && req.expires > now + BigInt(cfg.max_expires)) {
+    return { code: 409, text: `Exceeded MaxRequestExpires of ${goDurationString(cfg.max_expires)}` };
+  }
+  if (req.maxBytes > 0 && cfg.max_bytes && req.maxBytes > cfg.max_bytes) return { code: 409, text: `Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}` };
+  const policy = cfg.priority_policy ?? "none";
+  const g = req.group;
+  if (!g) return undefined;
+  if ((g.min_pending || g.min_ack_pending) && policy !== "overflow") return { code: 400, text: "Bad Request - Not a Overflow Priority consumer" };
+  if (g.id && policy !== "pinned_client") return { code: 400, text: "Bad Request - Not a Pinned Client Priority consumer" };
+  if ((g.priority ?? 0) < 0 || (g.priority ?? 0) > 9) return { code: 400, text: "Bad Request - Priority must be between 0 and 9" };
+  if (policy === "none") return undefined;
+  if (!g.group) return { code: 400, text: "Bad Request - Priority Group missing" };
+  if (!(cfg.priority_groups ?? []).includes(g.group)) return { code: 400, text: "Bad Request - Invalid Priority Group" };
+  if (pinId !== "" && g.id && g.id !== pinId) return { code: 423, text: "Nats-Pin-Id mismatch" };
+  return undefined;
 }
 
 /** What the queue needs to know from its consumer when picking a request. */
