@@ -119,6 +119,10 @@ function emptyAccount(name: string): AccountPlan {
 /**
  * Resolves users, accounts, exports, imports and mappings from the options and checks them the way
  * the Go server does at start-up. Returns the problems (Go's wording) instead of throwing.
+ *
+ * @example
+ * const { plan, problems } = planAuth(resolvedOptions);
+ * if (problems.length === 0) plan.users.get("alice")?.account; // "$G" or the account alice is in
  */
 export function planAuth(opts: ServerOptions): { plan: AuthPlan; problems: string[] } {
   const problems: string[] = [];

@@ -296,6 +296,10 @@ export class NatsServer implements ClientHost {
    * running configuration as it was; so do invalid options. Connected clients are checked again:
    * those whose credentials no longer pass are closed with "Authorization Violation".
    * Returns the option names that changed.
+   *
+   * @example
+   * const { options } = optionsFromConf(loadConfFile("nats.conf"));
+   * try { server.reload(options); } catch (e) { log.error(`Failed to reload server configuration: ${e.message}`); }
    */
   reload(input: ServerOptionsInput, logger?: Logger): string[] {
     const next = resolveOptions(input);

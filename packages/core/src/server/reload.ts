@@ -1,7 +1,12 @@
 import { isDeepStrictEqual } from "node:util";
 import type { ServerOptions } from "../options.js";
 
-/** A reload Go would refuse; the running configuration stays in force. */
+/**
+ * A reload Go would refuse; the running configuration stays in force.
+ *
+ * @example
+ * try { server.reload({ ...opts, port: 4333 }); } catch (e) { e instanceof ReloadError; } // true
+ */
 export class ReloadError extends Error {
   override name = "ReloadError";
 }
