@@ -70,10 +70,16 @@ export class Consumer {
   private deleteTimer: unknown;
   private pauseTimer: unknown;
   private pinTimer: unknown;
-  private rateTimer: unknown;
+  private delayTimer: unknown;
   private interestTimer: unknown;
   private sampleFreq = 0;
   private interestPollMs = 1;
+  /** Replaying at the original pace (replay_policy original) until past `replayEnd`. */
+  private replay = false;
+  private replayEnd = 0;
+  private replayTs = 0n;
+  /** The wait before the next replayed message is over. */
+  private replayDue = false;
   /** When the last message or heartbeat went to a push consumer's deliver subject. */
   private lastSent = 0n;
   lastDelivered = 0n;
@@ -125,6 +131,10 @@ export class Consumer {
   /** Subscribes for acks and flow control and starts delivering. */
   start(): void {
     const c = this.host.client;
+    if (this.cfg.replay_policy === "original") {
+      this.replay = true;
+      this.replayEnd = this.host.store.fastState().lastSeq;
+    }
     this.subs.push(c.subscribe(`${this.ackPrefix}>`, (subject, reply, hdr, msg) => this.onAck(subject, reply, hdr, msg)));
     if (this.isPush) {
       this.subs.push(c.subscribe(`$JS.FC.${this.host.streamName}.${this.name}.*`, (subject) => this.onFlowControlReply(subject)));
@@ -327,16 +337,26 @@ export class Consumer {
       }
       if (wr.n > 0 && wr.hb > 0) wr.hbt = now + BigInt(wr.hb);
     }
-    if (this.rate) {
-      const delay = this.rate.reserve(size, now);
-      if (delay > 0) {
-        this.putBack(sm.seq, dc, wr);
-        this.rateTimer ??= this.env.clock.setTimer(() => {
-          this.rateTimer = undefined;
-          this.signal();
-        }, delay);
-        return false;
-      }
+    // replay_policy original: keep the gaps between the stored messages' times until caught up
+    let delay = 0;
+    if (this.replay) {
+      if (this.replayTs > 0n && !this.replayDue) delay = Number(sm.ts - this.replayTs) / 1e6;
+      if (delay <= 1) delay = 0;
+    }
+    if (delay === 0 && this.rate) delay = this.rate.reserve(size, now);
+    if (delay > 0) {
+      this.putBack(sm.seq, dc, wr);
+      this.delayTimer ??= this.env.clock.setTimer(() => {
+        this.delayTimer = undefined;
+        this.replayDue = true;
+        this.signal();
+      }, delay);
+      return false;
+    }
+    if (this.replay) {
+      this.replayTs = sm.ts;
+      this.replayDue = false;
+      if (this.acks.sseq > this.replayEnd) this.replay = false;
     }
     this.send(dsubj, sm, dc, ackReply, hdr, payload, size, now);
     if (wr && wr.n <= 0 && wr.b > 0) {
@@ -814,7 +834,7 @@ export class Consumer {
     }
     this.closed = true;
     const clock = this.env.clock;
-    for (const t of [this.pendingTimer, this.hbTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.pinTimer, this.rateTimer, this.interestTimer]) {
+    for (const t of [this.pendingTimer, this.hbTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.pinTimer, this.delayTimer, this.interestTimer]) {
       if (t !== undefined) clock.clearTimer(t);
     }
     for (const s of this.subs) this.host.client.removeSub(s);

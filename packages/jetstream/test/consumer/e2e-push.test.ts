@@ -251,4 +251,20 @@ describe("push consumers end to end", () => {
     for await (const m of sub) expect(m.headers).toBeUndefined();
     expect((await t.jsm.consumers.info("S", "n")).delivered.stream_seq).toBe(6);
   });
+
+  test("TestJetStreamConsumerReplayRate: replay_policy original keeps the original gaps", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
+    for (let i = 0; i < 3; i++) {
+      await t.js.publish("s.a", `m${i}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const deliver = createInbox();
+    const sub = t.nc.subscribe(deliver, { max: 3 });
+    await t.jsm.consumers.add("S", { name: "replay", deliver_subject: deliver, ack_policy: AckPolicy.None, replay_policy: "original" as never });
+    const times: number[] = [];
+    for await (const _m of sub) times.push(Date.now());
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(120);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(120);
+  });
 });
