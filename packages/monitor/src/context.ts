@@ -24,7 +24,9 @@ export class MonitorContext {
   get jetstream(): JetStreamStatsProvider | undefined {
     if (this.explicitJetStream !== undefined) return this.explicitJetStream;
     const plugin = this.server.plugin("jetstream");
-    return isJetStreamStatsProvider(plugin) ? plugin : undefined;
+    // The plugin is always composed; it only counts once JetStream is switched on.
+    const enabled = (plugin as { enabled?: boolean } | undefined)?.enabled !== false;
+    return isJetStreamStatsProvider(plugin) && enabled ? plugin : undefined;
   }
 
   /** Process CPU in percent of one core since the previous sample at least a second ago (like Go's pse). */

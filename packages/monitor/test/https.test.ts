@@ -44,6 +44,22 @@ test("https_port serves the endpoints over TLS with the server's certificate", a
   }
 });
 
+test("TestMonitorVarzTLSCertEndDate: /varz reports TLS and the certificate's expiry", async () => {
+  const monitor = monitorPlugin();
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: -1, tls: { certFile: join(dir, "cert.pem"), keyFile: join(dir, "key.pem"), timeout: 3 } }, { plugins: [monitor] });
+  await server.start();
+  try {
+    const varz = await (await fetch(`http://127.0.0.1:${monitor.httpPort}/varz`)).json();
+    const enddate = execFileSync("openssl", ["x509", "-enddate", "-noout", "-in", join(dir, "cert.pem")], { encoding: "utf8" }).trim().replace("notAfter=", "");
+    expect(Date.parse(varz.tls_cert_not_after)).toBe(Date.parse(enddate));
+    expect(varz.tls_required).toBe(true);
+    expect(varz.tls_verify).toBeUndefined();
+    expect(varz.tls_timeout).toBe(3);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 test("http and https ports together are refused like Go", async () => {
   const server = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: 8222, tls: { cert, key }, blocks: { https_port: 8223 } }, { plugins: [monitorPlugin()] });
   await expect(server.start()).rejects.toThrow("can't specify both HTTP (8222) and HTTPs (8223) ports");

@@ -1,4 +1,6 @@
-import { GO_COMPAT_VERSION, PROTO_VERSION } from "@nats-ts/core";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { GO_COMPAT_VERSION, PROTO_VERSION, type TlsOptions } from "@nats-ts/core";
 import { goNanos, goTime, goUptime } from "../format.js";
 import type { MonitorContext } from "../context.js";
 import type { JetStreamConfigJson, JetStreamStatsJson } from "../jetstream-provider.js";
@@ -56,6 +58,10 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     port: server.port,
   };
   if (server.authenticator.required) v.auth_required = true;
+  if (opts.tls !== undefined) {
+    v.tls_required = true;
+    if (opts.tls.verify || opts.tls.verifyAndMap) v.tls_verify = true;
+  }
   Object.assign(v, {
     max_connections: opts.maxConnections,
   });
@@ -77,7 +83,7 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     mqtt: mqttVarz(server),
     websocket: websocketVarz(server),
     jetstream: jetStreamVarz(ctx),
-    tls_timeout: DEFAULT_TLS_TIMEOUT_SECONDS,
+    tls_timeout: opts.tls?.timeout ?? DEFAULT_TLS_TIMEOUT_SECONDS,
     write_deadline: goNanos(opts.writeDeadline),
     start: goTime(server.startTime),
     now: goTime(now),
@@ -114,5 +120,19 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
   v.system_account = server.systemAccount.name;
   v.slow_consumer_stats = slowConsumerStats;
   v.stale_connection_stats = staleStats;
+  const notAfter = certificateNotAfter(opts.tls);
+  if (notAfter !== undefined) v.tls_cert_not_after = goTime(notAfter);
   return v;
+}
+
+/** When the server's certificate expires (Go 2.11's tls_cert_not_after); undefined without one. */
+function certificateNotAfter(tls: TlsOptions | undefined): Date | undefined {
+  if (tls === undefined) return undefined;
+  try {
+    const pem = tls.cert ?? (tls.certFile !== undefined ? readFileSync(tls.certFile, "utf8") : undefined);
+    return pem === undefined ? undefined : new Date(new X509Certificate(pem).validTo);
+  } catch {
+    // An unreadable certificate already failed the TLS listener; /varz just leaves the date out.
+    return undefined;
+  }
 }
