@@ -173,7 +173,13 @@ export function readSnapshotMeta(r: Reader): SnapshotMeta {
   return { index, term, membership: readMembership(r) };
 }
 
-/** Encodes a message for the wire. */
+/**
+ * Encodes a message for the wire (binary, little-endian, integers up to 48 bits).
+ *
+ * @example
+ * const bytes = encodeMessage({ type: "heartbeat", term: 3, from: "a", to: "b", commit: 10 });
+ * decodeMessage(bytes); // the same message
+ */
 export function encodeMessage(m: Message): Buffer {
   const w = new Writer(m.type === "append" ? 64 + m.entries.reduce((n, e) => n + e.data.length + 20, 0) : 64);
   w.u8(MESSAGE_TYPES.indexOf(m.type)).u48(m.term).str(m.from).str(m.to);

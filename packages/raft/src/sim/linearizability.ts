@@ -32,6 +32,12 @@ interface Node {
 /**
  * True when the history has a linearization. `maxSteps` bounds the search; exceeding it
  * throws so a checker never silently passes.
+ *
+ * @example
+ * isLinearizable(registerModel, [
+ *   { call: 0, ret: 2, input: { kind: "put", value: "1" } },
+ *   { call: 1, ret: 3, input: { kind: "get" }, output: "1" },
+ * ]); // true: the read may follow the concurrent write
  */
 export function isLinearizable<S, I, O>(
   model: Model<S, I, O>,
@@ -138,7 +144,12 @@ export interface KvOperation extends Operation<RegisterInput, string | null> {
   key: string;
 }
 
-/** Keys whose sub-history is not linearizable (empty when the whole history is). */
+/**
+ * Keys whose sub-history is not linearizable (empty when the whole history is).
+ *
+ * @example
+ * checkKvHistory([{ key: "k", call: 0, ret: 1, input: { kind: "get" }, output: "never written" }]); // ["k"]
+ */
 export function checkKvHistory(ops: readonly KvOperation[]): string[] {
   const byKey = new Map<string, KvOperation[]>();
   for (const op of ops) {
