@@ -36,6 +36,21 @@ describe("RaftNode over the in-memory transport", () => {
     expect(leader.node.health().peers.map((p) => p.id).sort()).toEqual(["a", "b", "c"].filter((x) => x !== leader.id));
   });
 
+  test("an isolated leader steps down, the majority elects anew, and it rejoins as follower", async () => {
+    const net = new MemoryNetwork();
+    const { nodes } = await memoryCluster(["a", "b", "c"], net);
+    const old = await waitForLeader(nodes);
+    await old.node.propose(num(1));
+    net.isolate(old.id);
+    const rest = nodes.filter((n) => n !== old);
+    const next = await waitForLeader(rest);
+    await next.node.propose(num(2));
+    await waitFor(() => !old.node.isLeader(), 5000, "old leader to step down");
+    net.heal();
+    await waitFor(() => old.sm.total === 3 && old.node.leader() === next.id, 5000, "old leader to rejoin");
+    expect(old.node.term()).toBe(next.node.term());
+  });
+
   test("followers refuse proposals with the leader's name", async () => {
     const { nodes } = await memoryCluster(["a", "b", "c"]);
     const leader = await waitForLeader(nodes);
