@@ -4,6 +4,7 @@ import { ConfError, GO_COMPAT_VERSION, NATS_TS_VERSION, NatsServer, OptionsError
 import { FlagError, parseFlags, USAGE, type CommandLine } from "./flags.js";
 import { buildOptions, loggerFor, reloadFromCommandLine } from "./options.js";
 import { portsFilePath, removeFileQuietly, writePortsFile } from "./ports-file.js";
+import { serverPlugins } from "./plugins.js";
 import { sendSignalCommand } from "./signals.js";
 
 const EXE = "nats-ts-server";
@@ -74,7 +75,7 @@ async function run(argv: readonly string[]): Promise<void> {
   }
   const logger = loggerFor(resolved);
   for (const w of warnings) logger.warn(w);
-  const server = new NatsServer(resolved, { logger });
+  const server = new NatsServer(resolved, { logger, plugins: serverPlugins() });
   await server.start();
   const cleanup = writeRunFiles(server);
   installSignalHandlers(server, cl, cleanup);

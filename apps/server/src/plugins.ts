@@ -1,12 +1,14 @@
 import type { ServerPlugin } from "@nats-ts/core";
 import { jetstreamPlugin } from "@nats-ts/jetstream";
 import { monitorPlugin } from "@nats-ts/monitor";
+import { websocketPlugin } from "@nats-ts/ws";
 
 /**
  * The packages the executable composes. Each one stays idle unless its options ask for it
- * (JetStream when `jetstream` is on, the HTTP endpoints when `http_port` is set); system events
+ * (JetStream when `jetstream` is on, the HTTP endpoints when `http_port` is set, WebSocket when a
+ * `websocket {}` block is present); system events
  * run always, as in the Go server.
  */
 export function serverPlugins(): ServerPlugin[] {
-  return [jetstreamPlugin(), monitorPlugin()];
+  return [jetstreamPlugin(), monitorPlugin(), websocketPlugin()];
 }

@@ -10,6 +10,7 @@ import type { ConsumerManagerFactory } from "./stream/consumer-host.js";
 import { JS_API_LEVEL } from "./stream/metadata.js";
 import type { SyncSettings } from "./stream/store-factory.js";
 import { friendlyBytes, nowNs, rfc3339Nano } from "./util/time.js";
+import { jszAccounts, jszConfig, jszStats } from "./monitoring.js";
 
 export interface JetStreamPluginOptions {
   /** Builds each stream's consumer manager (defaults to the consumer package's). */
@@ -197,6 +198,23 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
   private publishAdvisory(jsa: JsAccount, subject: string, body: Record<string, unknown>): void {
     if (!jsa.account.sublist.hasInterest(subject)) return;
     jsa.client.publish(subject, Buffer.from(JSON.stringify(body)));
+  }
+
+  /** /jsz figures for @nats-ts/monitor (its JetStreamStatsProvider). */
+  jetStreamConfig(): Record<string, unknown> {
+    return jszConfig(this);
+  }
+
+  jetStreamStats(): ReturnType<typeof jszStats> {
+    return jszStats(this.jsAccounts());
+  }
+
+  jetStreamAccounts(): Record<string, unknown>[] {
+    return jszAccounts(this.jsAccounts(), this.server?.name ?? "");
+  }
+
+  private jsAccounts(): JsAccount[] {
+    return [...this.accounts.values()].map((a) => a.jsa);
   }
 
   async stop(): Promise<void> {
