@@ -267,4 +267,29 @@ describe("push consumers end to end", () => {
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(120);
     expect(times[2] - times[1]).toBeGreaterThanOrEqual(120);
   });
+
+  test("TestJetStreamConsumerPinnedTTL: a pin not renewed within priority_timeout is dropped and given to the next requester", async () => {
+    t = await startJs();
+    enablePriorityGroups(t);
+    await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
+    await t.jsm.consumers.add("S", {
+      durable_name: "pin",
+      ack_policy: AckPolicy.Explicit,
+      priority_policy: "pinned_client" as PriorityPolicy,
+      priority_groups: ["A"],
+      priority_timeout: 200_000_000,
+    });
+    await publishN(t, "s.a", 4);
+    const unpinned = t.nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.UNPINNED.S.pin", { max: 1 });
+    const c = await t.js.consumers.get("S", "pin");
+    const first = await c.next({ expires: 1000, group: "A" } as never);
+    const firstPin = first?.headers?.get("Nats-Pin-Id");
+    expect(firstPin).toBeTruthy();
+    for await (const a of unpinned) expect(a.json()).toMatchObject({ consumer: "pin", group: "A", reason: "timeout" });
+    const c2 = await t.js.consumers.get("S", "pin");
+    const second = await c2.next({ expires: 1000, group: "A" } as never);
+    const secondPin = second?.headers?.get("Nats-Pin-Id");
+    expect(secondPin).toBeTruthy();
+    expect(secondPin).not.toBe(firstPin);
+  });
 });
