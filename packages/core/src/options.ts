@@ -86,6 +86,16 @@ export class OptionsError extends Error {
   }
 }
 
+/**
+ * Seconds a client has to send CONNECT: the configured `authorization { timeout }`, else Go's
+ * default (2 s, or the TLS handshake timeout plus one second when TLS is on).
+ */
+export function authTimeoutSeconds(opts: ServerOptions): number {
+  const configured = opts.authorization?.timeout;
+  if (configured !== undefined && configured > 0) return configured;
+  return opts.tls !== undefined ? opts.tls.timeout + 1 : DEFAULTS.authTimeout / 1000;
+}
+
 /** Validates options and fills in Go's defaults. Throws {@link OptionsError}. */
 export function resolveOptions(input: ServerOptionsInput = {}): ServerOptions {
   const parsed = serverOptionsSchema.safeParse(input);

@@ -13,7 +13,7 @@ import type { Account } from "../account.js";
 import type { AuthContext, Authenticator, AuthResult } from "../auth.js";
 import type { ClientPermissions } from "../auth/permissions.js";
 import type { Logger } from "../logger.js";
-import { DEFAULTS, type ServerOptions } from "../options.js";
+import { authTimeoutSeconds, type ServerOptions } from "../options.js";
 import { formatGoDuration } from "../duration.js";
 import { Subscription, type MessageSink } from "../sublist/subscription.js";
 import { ClosedReason } from "./closed-reason.js";
@@ -181,8 +181,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       this.flush();
     }
     if (server.authenticator.required) {
-      const seconds = server.opts.authorization?.timeout;
-      this.authTimer = setTimeout(() => this.authTimeout(), seconds !== undefined && seconds > 0 ? seconds * 1000 : DEFAULTS.authTimeout);
+      this.authTimer = setTimeout(() => this.authTimeout(), authTimeoutSeconds(server.opts) * 1000);
     }
     if (server.opts.pingInterval > 0) this.armPingTimer(Math.min(server.opts.pingInterval, FIRST_PING_INTERVAL) * (1 + Math.random() / 5));
   }

@@ -226,6 +226,24 @@ describe("Go opts_test ports", () => {
     expect(resolved.users.get("accuser")?.account).toBe("A");
   });
 
+  test("TestDefaultAuthTimeout: 2 s by default, the TLS timeout plus one second with TLS", async () => {
+    const { authTimeoutSeconds } = await import("../../src/options.js");
+    expect(authTimeoutSeconds(resolveOptions({}))).toBe(2);
+    expect(authTimeoutSeconds(resolveOptions({ authorization: { timeout: 0 } }))).toBe(2);
+    expect(authTimeoutSeconds(resolveOptions({ tls: { certFile: "c", keyFile: "k", timeout: 4 } }))).toBe(5);
+  });
+
+  test("TestAccountUsersLoadedProperly: users and nkeys from authorization and accounts are all loaded", () => {
+    const o = parsed(`
+      authorization { users [ {user: ivan, password: bar}, {nkey : UC6NLCN7AS34YOJVCYD4PJ3QB7QGLYG5B5IMBT25VW5K4TNUJODM7BOX} ] }
+      accounts { synadia { users [ {user: derek, password: foo}, {nkey : UBAAQWTW6CG2G6ANGNKB5U2B7HRWHSGMZEZX3AQSAJOQDAUGJD46LD2E} ] } }`);
+    for (let i = 0; i < 20; i++) {
+      const { plan } = planAuth(o);
+      expect(plan.users.size).toBe(2);
+      expect(plan.nkeys.size).toBe(2);
+    }
+  });
+
   test("TestAuthorizationTimeoutConfigParsing: numbers are seconds, quoted values durations", () => {
     const timeout = (v: string) => parsed(`authorization { ${v} }`).authorization?.timeout;
     expect(timeout("")).toBeUndefined();

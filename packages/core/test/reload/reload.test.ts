@@ -74,6 +74,12 @@ describe("live reload", () => {
     await client(s, { user: "a", pass: "a" });
   });
 
+  test("TestConfigReloadValidate: removing the no_auth_user's user is refused with a no_auth_user error", async () => {
+    const s = await start(`no_auth_user: a\nauthorization { users [ {user: "a", password: "a"}, {user: "b", password: "b"} ] }`);
+    expect(() => reload(s, `no_auth_user: a\nauthorization { users [ {user: "b", password: "b"} ] }`)).toThrow(/^no_auth_user:/);
+    await client(s);
+  });
+
   test("TestConfigReloadRotateUserAuthentication: the old user is disconnected with Authorization Violation, the new one connects", async () => {
     const s = await start(`authorization { user: tyler, password: T0pS3cr3t }`);
     const nc = await client(s, { user: "tyler", pass: "T0pS3cr3t" });
