@@ -286,6 +286,17 @@ describe("$SYS requests", () => {
     }
   });
 
+  test("TestMonitorProfilez: PROFILEZ records a CPU profile and reports Go's errors", async () => {
+    const sys = await withSystemClient();
+    const subject = `$SYS.REQ.SERVER.${h.server.id}.PROFILEZ`;
+    const cpu = await request(sys, subject, { name: "cpu", duration: 50_000_000 });
+    expect(cpu.data.error).toBe("");
+    expect(JSON.parse(Buffer.from(cpu.data.profile, "base64").toString())).toHaveProperty("nodes");
+    expect((await request(sys, subject, {})).data.error).toBe("Profile name not specified");
+    expect((await request(sys, subject, { name: "goroutine" })).data.error).toBe('Profile "goroutine" not found');
+    expect((await request(sys, subject, { name: "cpu", duration: 20_000_000_000 })).data.error).toBe("Duration 20s should be between 0s and 15s");
+  });
+
   test("TestMonitorServerIDZRequest: IDZ answers name, host and id", async () => {
     const sys = await withSystemClient({ serverName: "idz" });
     expect(await request(sys, "$SYS.REQ.SERVER.PING.IDZ")).toEqual({ name: "idz", host: "127.0.0.1", id: h.server.id });

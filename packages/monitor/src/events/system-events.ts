@@ -15,6 +15,7 @@ import {
 } from "./messages.js";
 import { decodeBody, RequestBodyError, type FieldSpec } from "./request-body.js";
 import { ACCOUNT_ENDPOINTS, ACCOUNT_PING_STATZ, SERVER_ENDPOINTS, type RequestEndpoint } from "./requests.js";
+import { profilez } from "./profilez.js";
 import { serverStats } from "./statsz.js";
 
 export interface SystemEventsOptions {
@@ -81,6 +82,9 @@ export class SystemEvents {
     }
     sys.subscribe(`$SYS.REQ.SERVER.${id}.KICK`, this.requestHandler(sys, { struct: "KickClientReq", fields: CID_FIELD, run: (_ctx, b) => this.kick(b) }));
     sys.subscribe(`$SYS.REQ.SERVER.${id}.LDM`, this.requestHandler(sys, { struct: "LDMClientReq", fields: CID_FIELD, run: (_ctx, b) => this.lameDuckClient(b) }));
+    for (const prefix of [`$SYS.REQ.SERVER.${id}`, "$SYS.REQ.SERVER.PING"]) {
+      sys.subscribe(`${prefix}.PROFILEZ`, (_s, reply, hs, msg) => this.later(() => void this.profilezRequest(reply, msg.subarray(hs))));
+    }
     sys.subscribe(`$SYS.REQ.SERVER.${id}.RELOAD`, (_s, reply, hs, msg) => this.later(() => void this.reloadRequest(reply, msg.subarray(hs))));
     sys.subscribe("$SYS.REQ.ACCOUNT.*.CONNS", (subject, reply) => this.later(() => this.connsRequest(subject.split(".")[3], reply)));
     sys.subscribe("$SYS.REQ.ACCOUNT.PING.STATZ", this.requestHandler(sys, ACCOUNT_PING_STATZ));
@@ -192,6 +196,25 @@ export class SystemEvents {
     if (reply === undefined) return;
     const { server } = this.ctx;
     this.reply(reply, () => ({ name: server.name, host: server.opts.host, id: server.id }));
+  }
+
+  /** Go's PROFILEZ: runs for the profile's duration, so it answers later than the others. */
+  private async profilezRequest(reply: string | undefined, raw: Buffer): Promise<void> {
+    if (reply === undefined) return;
+    let body: Record<string, unknown>;
+    try {
+      body = decodeBody(raw, "ProfilezEventOptions", [
+        { json: "name", type: "string" },
+        { json: "debug", type: "int" },
+        { json: "duration", type: "int" },
+      ]);
+    } catch (err) {
+      this.reply(reply, (server) => ({ server, error: { code: 400, description: (err as Error).message } }));
+      return;
+    }
+    if (this.filtered(body)) return;
+    const data = await profilez(typeof body.name === "string" ? body.name : "", typeof body.duration === "number" ? body.duration : 0);
+    this.reply(reply, (server) => ({ server, data }));
   }
 
   /** Go's reloadConfig: reloads, then answers `{server}` or the error. */
