@@ -87,12 +87,16 @@ export abstract class StoreCore {
    * Stores a message at the next sequence with the current time.
    * @example const { seq, ts } = await store.storeMsg("orders.new", null, Buffer.from("hi"));
    */
-  async storeMsg(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null, ttl = 0): Promise<{ seq: number; ts: bigint }> {
+  storeMsg(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null, ttl = 0): Promise<{ seq: number; ts: bigint }> {
     const seq = this.lastSeq + 1;
     const ts = this.clock.now();
-    this.storeInternal(subject, hdr ?? EMPTY, msg ?? EMPTY, seq, ts, ttl, true);
-    await this.durable();
-    return { seq, ts };
+    try {
+      this.storeInternal(subject, hdr ?? EMPTY, msg ?? EMPTY, seq, ts, ttl, true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const ack = { seq, ts };
+    return this.durable().then(() => ack);
   }
 
   /** Stores a message with an expected sequence (0 = next) and a given timestamp (replication). */

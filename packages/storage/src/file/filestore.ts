@@ -17,13 +17,14 @@ import {
   EMPTY_RECORD_LEN,
   encodeMarker,
   HEADER_LEN,
-  readHeader,
   readSeq,
+  readTs,
   RecordKind,
   skipEnd,
   recordIsValid,
   sealRecord,
   writeHeader,
+  writeHeaderFields,
 } from "./record.js";
 import { scanRecords } from "./scan.js";
 
@@ -202,15 +203,18 @@ export class FileStore extends StoreQueries {
               this.warn({ kind: "corrupt-record", file: path, offset: off, message: `out of order message sequence ${seq} ignored` });
               return;
             }
-            const h = readHeader(image, off);
-            const subject = this.recoveredSubject(image, off, len, h.flags, h.subjLen, h.hdrLen + h.msgLen);
+            const subjLen = image.readUInt16LE(off + 6);
+            const hdrLen = image.readUInt32LE(off + 8);
+            const msgLen = image.readUInt32LE(off + 12);
+            const subject = this.recoveredSubject(image, off, len, image[off + 5], subjLen, hdrLen + msgLen);
             if (subject === undefined) return;
+            const ts = readTs(image, off);
             b.addMsg(seq, off, len);
-            this.recoverMsg(seq, subject, h.ts, h.ttl, fileStoreMsgSize(Buffer.byteLength(subject), h.hdrLen, h.msgLen));
+            this.recoverMsg(seq, subject, ts, image.readInt32LE(off + 32), fileStoreMsgSize(subjLen, hdrLen, msgLen));
             lastMsgSeq = seq;
             if (seq >= lastTsSeq) {
               lastTsSeq = seq;
-              lastTs = h.ts;
+              lastTs = ts;
             }
             break;
           }
@@ -399,8 +403,8 @@ export class FileStore extends StoreQueries {
     return found?.covers(seq) ? found : undefined;
   }
 
-  /** Appends one encoded record to the write block, rotating first when it would overflow. */
-  private append(rec: Buffer | null, len: number, fill?: (buf: Buffer, off: number) => void): { block: Block; off: number } {
+  /** Reserves `len` bytes at the end of the write block (rotating first when they do not fit). */
+  private reserve(len: number): number {
     if (this.wb.size > 0 && this.wb.size + len > this.blockSize) this.rotate();
     const b = this.wb;
     if (b.buf!.length < b.size + len) {
@@ -409,15 +413,19 @@ export class FileStore extends StoreQueries {
       b.buf = grown;
     }
     const off = b.size;
-    if (rec) rec.copy(b.buf!, off);
-    else fill!(b.buf!, off);
     b.size += len;
-    return { block: b, off };
+    return off;
+  }
+
+  private append(rec: Buffer): { block: Block; off: number } {
+    const off = this.reserve(rec.length);
+    rec.copy(this.wb.buf!, off);
+    return { block: this.wb, off };
   }
 
   private appendMarker(kind: RecordKind, seq: number, count = 0): void {
     const rec = encodeMarker(kind, seq, count, kind === RecordKind.Skip ? this.lastTime : 0n);
-    const { block } = this.append(rec, EMPTY_RECORD_LEN);
+    const { block } = this.append(rec);
     if (kind === RecordKind.Tombstone) block.tombs.push(seq);
     const top = kind === RecordKind.Skip ? skipEnd(rec, 0) : kind === RecordKind.Floor ? seq - 1 : seq;
     if (top > block.maxSeq) block.maxSeq = top;
@@ -429,33 +437,31 @@ export class FileStore extends StoreQueries {
   protected persistMsg(seq: number, subject: SubjectEntry, hdr: Uint8Array, msg: Uint8Array, ts: bigint, ttl: number): void {
     const subj = subject.bytes;
     if (subj.length > 0xffff) throw storeError("BadSubject", "subject too long");
-    let len: number;
-    let placed: { block: Block; off: number };
     if (!this.codec.transforms) {
-      len = HEADER_LEN + subj.length + hdr.length + msg.length + CHECKSUM_LEN;
-      placed = this.append(null, len, (buf, off) => {
-        writeHeader(buf, off, { len, kind: RecordKind.Msg, flags: 0, subjLen: subj.length, hdrLen: hdr.length, msgLen: msg.length, seq, ts, ttl });
-        let p = off + HEADER_LEN;
-        subj.copy(buf, p);
-        p += subj.length;
-        buf.set(hdr, p);
-        buf.set(msg, p + hdr.length);
-        sealRecord(buf, off, len);
-      });
-    } else {
-      const head = Buffer.allocUnsafe(HEADER_LEN);
-      writeHeader(head, 0, { len: 0, kind: RecordKind.Msg, flags: 0, subjLen: subj.length, hdrLen: hdr.length, msgLen: msg.length, seq, ts, ttl });
-      const { body, flags } = this.codec.encode(Buffer.concat([subj, hdr, msg]), head.subarray(AAD_START, AAD_END));
-      len = HEADER_LEN + body.length + CHECKSUM_LEN;
-      head.writeUInt32LE(len, 0);
-      head[5] = flags;
-      placed = this.append(null, len, (buf, off) => {
-        head.copy(buf, off);
-        body.copy(buf, off + HEADER_LEN);
-        sealRecord(buf, off, len);
-      });
+      const len = HEADER_LEN + subj.length + hdr.length + msg.length + CHECKSUM_LEN;
+      const off = this.reserve(len);
+      const buf = this.wb.buf!;
+      writeHeaderFields(buf, off, len, RecordKind.Msg, 0, subj.length, hdr.length, msg.length, seq, ts, ttl);
+      let p = off + HEADER_LEN;
+      subj.copy(buf, p);
+      p += subj.length;
+      if (hdr.length > 0) buf.set(hdr, p);
+      buf.set(msg, p + hdr.length);
+      sealRecord(buf, off, len);
+      this.wb.addMsg(seq, off, len);
+      return;
     }
-    placed.block.addMsg(seq, placed.off, len);
+    const head = Buffer.allocUnsafe(HEADER_LEN);
+    writeHeaderFields(head, 0, 0, RecordKind.Msg, 0, subj.length, hdr.length, msg.length, seq, ts, ttl);
+    const { body, flags } = this.codec.encode(Buffer.concat([subj, hdr, msg]), head.subarray(AAD_START, AAD_END));
+    const len = HEADER_LEN + body.length + CHECKSUM_LEN;
+    head.writeUInt32LE(len, 0);
+    head[5] = flags;
+    const off = this.reserve(len);
+    head.copy(this.wb.buf!, off);
+    body.copy(this.wb.buf!, off + HEADER_LEN);
+    sealRecord(this.wb.buf!, off, len);
+    this.wb.addMsg(seq, off, len);
   }
 
   protected readBody(seq: number): Body {
@@ -493,7 +499,9 @@ export class FileStore extends StoreQueries {
   }
 
   private readFromDisk(b: Block, off: number, len: number): Buffer {
-    if (++b.diskReads > READS_BEFORE_CACHING && this.cacheSize >= b.size) {
+    // Cache a whole block only once a good share of it has been read (a scan), not for
+    // scattered random reads, where loading megabytes per hit would thrash the cache.
+    if (++b.diskReads > Math.max(READS_BEFORE_CACHING, b.live / 4) && this.cacheSize >= b.size) {
       const whole = Buffer.allocUnsafe(b.size);
       this.readFully(b, whole, 0);
       b.buf = whole;

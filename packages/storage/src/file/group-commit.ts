@@ -1,9 +1,14 @@
 import { StoreError } from "../errors.js";
 import type { SyncPolicy } from "../types.js";
 
-interface Waiter {
-  resolve: () => void;
-  reject: (e: unknown) => void;
+/** One promise shared by every writer of a batch. */
+class Batch {
+  resolve!: () => void;
+  reject!: (e: unknown) => void;
+  readonly done = new Promise<void>((res, rej) => {
+    this.resolve = res;
+    this.reject = rej;
+  });
 }
 
 /** What the committer needs from its store. */
@@ -26,7 +31,7 @@ export interface CommitHost {
  * fsyncs later).
  */
 export class GroupCommit {
-  private waiters: Waiter[] = [];
+  private batch: Batch | undefined;
   private scheduled = false;
   private syncing = false;
   private kicked = false;
@@ -45,10 +50,11 @@ export class GroupCommit {
   /** Resolves when everything appended so far is durable under the policy. */
   wait(): Promise<void> {
     if (this.stopped) return Promise.reject(new StoreError("StoreClosed"));
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+    if (!this.batch) {
+      this.batch = new Batch();
       this.schedule();
-    });
+    }
+    return this.batch.done;
   }
 
   /** Schedules a write of appended bytes without anyone waiting (removals, markers). */
@@ -67,27 +73,28 @@ export class GroupCommit {
   close(): void {
     this.stopped = true;
     const err = new StoreError("StoreClosed");
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    this.batch?.reject(err);
+    this.batch = undefined;
   }
 
   private run(): void {
     this.scheduled = false;
     if (this.stopped) return;
     this.kicked = false;
-    const batch = this.waiters;
-    this.waiters = [];
+    const batch = this.batch;
+    this.batch = undefined;
     try {
       this.host.writePending();
     } catch (e) {
       this.host.onWriteError(e);
       const err = new StoreError("Io", (e as Error).message, undefined, { cause: e });
-      for (const w of batch) w.reject(err);
+      batch?.reject(err);
       this.settle();
       return;
     }
-    if (this.policy === "interval" || batch.length === 0) {
+    if (this.policy === "interval" || !batch) {
       this.host.afterCommit();
-      for (const w of batch) w.resolve();
+      batch?.resolve();
       this.settle();
       return;
     }
@@ -97,26 +104,26 @@ export class GroupCommit {
       () => {
         this.syncing = false;
         this.host.afterCommit();
-        for (const w of batch) w.resolve();
+        batch.resolve();
         this.settle();
       },
       (e: unknown) => {
         this.syncing = false;
         const err = new StoreError("Io", `fsync failed: ${(e as Error).message}`, undefined, { cause: e });
-        for (const w of batch) w.reject(err);
+        batch.reject(err);
         this.settle();
       },
     );
   }
 
   private settle(): void {
-    if (this.waiters.length > 0 || this.kicked) this.schedule();
+    if (this.batch || this.kicked) this.schedule();
     else if (!this.scheduled && !this.syncing) for (const f of this.idleWaiters.splice(0)) f();
   }
 
   /** Resolves once no write or fsync is pending or in flight. */
   idle(): Promise<void> {
-    if (!this.scheduled && !this.syncing && this.waiters.length === 0 && !this.kicked) return Promise.resolve();
+    if (!this.scheduled && !this.syncing && !this.batch && !this.kicked) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 }

@@ -41,39 +41,66 @@ export interface RecordHeader {
 }
 
 export function writeHeader(buf: Buffer, off: number, h: RecordHeader): void {
-  buf.writeUInt32LE(h.len, off);
-  buf[off + 4] = h.kind;
-  buf[off + 5] = h.flags;
-  buf.writeUInt16LE(h.subjLen, off + 6);
-  buf.writeUInt32LE(h.hdrLen, off + 8);
-  buf.writeUInt32LE(h.msgLen, off + 12);
-  buf.writeUInt32LE(h.seq % 0x1_0000_0000, off + 16);
-  buf.writeUInt32LE(Math.floor(h.seq / 0x1_0000_0000), off + 20);
-  buf.writeBigInt64LE(h.ts, off + 24);
-  buf.writeInt32LE(h.ttl, off + 32);
+  writeHeaderFields(buf, off, h.len, h.kind, h.flags, h.subjLen, h.hdrLen, h.msgLen, h.seq, h.ts, h.ttl);
+}
+
+/** writeHeader without the object, for the store hot path. */
+// 8-byte scratch for 64-bit values: a typed-array store plus a byte copy is much cheaper
+// than Buffer.writeBig(U)Int64LE on the hot path.
+const scratch64 = new BigInt64Array(1);
+const scratchU64 = new BigUint64Array(scratch64.buffer);
+const scratch8 = new Uint8Array(scratch64.buffer);
+
+function put64(buf: Buffer, off: number): void {
+  buf[off] = scratch8[0];
+  buf[off + 1] = scratch8[1];
+  buf[off + 2] = scratch8[2];
+  buf[off + 3] = scratch8[3];
+  buf[off + 4] = scratch8[4];
+  buf[off + 5] = scratch8[5];
+  buf[off + 6] = scratch8[6];
+  buf[off + 7] = scratch8[7];
+}
+
+function load64(buf: Buffer, off: number): void {
+  scratch8[0] = buf[off];
+  scratch8[1] = buf[off + 1];
+  scratch8[2] = buf[off + 2];
+  scratch8[3] = buf[off + 3];
+  scratch8[4] = buf[off + 4];
+  scratch8[5] = buf[off + 5];
+  scratch8[6] = buf[off + 6];
+  scratch8[7] = buf[off + 7];
+}
+
+/** Timestamp field of the record at `off`. */
+export function readTs(buf: Buffer, off: number): bigint {
+  load64(buf, off + 24);
+  return scratch64[0];
+}
+
+export function writeHeaderFields(buf: Buffer, off: number, len: number, kind: RecordKind, flags: number, subjLen: number, hdrLen: number, msgLen: number, seq: number, ts: bigint, ttl: number): void {
+  buf.writeUInt32LE(len, off);
+  buf[off + 4] = kind;
+  buf[off + 5] = flags;
+  buf.writeUInt16LE(subjLen, off + 6);
+  buf.writeUInt32LE(hdrLen, off + 8);
+  buf.writeUInt32LE(msgLen, off + 12);
+  buf.writeUInt32LE(seq % 0x1_0000_0000, off + 16);
+  buf.writeUInt32LE(Math.floor(seq / 0x1_0000_0000), off + 20);
+  scratch64[0] = ts;
+  put64(buf, off + 24);
+  buf.writeInt32LE(ttl, off + 32);
 }
 
 export function readSeq(buf: Buffer, off: number): number {
   return buf.readUInt32LE(off + 16) + buf.readUInt32LE(off + 20) * 0x1_0000_0000;
 }
 
-export function readHeader(buf: Buffer, off: number): RecordHeader {
-  return {
-    len: buf.readUInt32LE(off),
-    kind: buf[off + 4] as RecordKind,
-    flags: buf[off + 5],
-    subjLen: buf.readUInt16LE(off + 6),
-    hdrLen: buf.readUInt32LE(off + 8),
-    msgLen: buf.readUInt32LE(off + 12),
-    seq: readSeq(buf, off),
-    ts: buf.readBigInt64LE(off + 24),
-    ttl: buf.readInt32LE(off + 32),
-  };
-}
-
 /** Writes the checksum of [off, off+len-8) at its end. */
 export function sealRecord(buf: Buffer, off: number, len: number): void {
-  buf.writeBigUInt64LE(checksum64(buf.subarray(off, off + len - CHECKSUM_LEN)), off + len - CHECKSUM_LEN);
+  scratchU64[0] = checksum64(buf.subarray(off, off + len - CHECKSUM_LEN));
+  put64(buf, off + len - CHECKSUM_LEN);
 }
 
 /**
@@ -94,7 +121,8 @@ export function recordIsValid(buf: Buffer, off: number, end: number): boolean {
   } else if (len !== EMPTY_RECORD_LEN) {
     return false;
   }
-  const stored = buf.readBigUInt64LE(off + len - CHECKSUM_LEN);
+  load64(buf, off + len - CHECKSUM_LEN);
+  const stored = scratchU64[0];
   return stored === checksum64(buf.subarray(off, off + len - CHECKSUM_LEN));
 }
 

@@ -1,0 +1,127 @@
+// Storage benchmarks: prints figures, never fails on timing. Run through
+// `pnpm --filter @nats-ts/storage bench` (builds dist first).
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStore } from "../dist/index.js";
+
+const base = process.env.BENCH_DIR ?? tmpdir();
+const N_SMALL = Number(process.env.BENCH_MSGS ?? 1_000_000);
+const dirs = [];
+const newDir = () => {
+  const d = mkdtempSync(join(base, "nats-ts-storage-bench-"));
+  dirs.push(d);
+  return d;
+};
+const mb = (bytes) => bytes / (1024 * 1024);
+const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const rows = [];
+const report = (name, value, unit, extra = "") => {
+  rows.push([name, value, unit, extra]);
+  console.log(`${name.padEnd(52)} ${fmt(value, value < 100 ? 2 : 0).padStart(14)} ${unit.padEnd(8)} ${extra}`);
+};
+const gc = () => globalThis.gc?.();
+
+function diskSequentialWrite() {
+  const dir = newDir();
+  const file = join(dir, "seq.bin");
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  const total = 256;
+  const fd = openSync(file, "w");
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) writeSync(fd, chunk, 0, chunk.length, i * chunk.length);
+  fsyncSync(fd);
+  const ms = performance.now() - t0;
+  closeSync(fd);
+  rmSync(file);
+  return total / (ms / 1000);
+}
+
+/** Stores `n` messages keeping up to `window` stores in flight, like a busy stream. */
+async function storeMany(store, n, subjectOf, payload, window = 4096) {
+  const t0 = performance.now();
+  let inflight = [];
+  for (let i = 0; i < n; i++) {
+    inflight.push(store.storeMsg(subjectOf(i), null, payload));
+    if (inflight.length >= window) {
+      await inflight[inflight.length - 1];
+      inflight = [];
+    }
+  }
+  await Promise.all(inflight);
+  return (performance.now() - t0) / 1000;
+}
+
+async function main() {
+  console.log(`node ${process.version}, dir ${base}`);
+  const diskMBs = diskSequentialWrite();
+  report("disk sequential write (1 MiB writes + fsync)", diskMBs, "MB/s");
+
+  // 1M x 128 B, sync interval.
+  gc();
+  const rssBefore = process.memoryUsage().rss;
+  const dir1 = newDir();
+  const cfg1 = { dir: dir1, sync: "interval", sync_interval: 2e9 };
+  let s = await FileStore.open(cfg1);
+  const p128 = Buffer.alloc(128, 1);
+  let secs = await storeMany(s, N_SMALL, (i) => `bench.${i & 1023}`, p128);
+  report(`storeMsg ${fmt(N_SMALL)} x 128 B (sync interval)`, N_SMALL / secs, "msgs/s", `${fmt(mb(N_SMALL * 128) / secs, 1)} MB/s payload`);
+  await s.flushAllPending();
+  gc();
+  const rssAfter = process.memoryUsage().rss;
+  report("RSS growth per 1M stored messages", mb(rssAfter - rssBefore) * (1_000_000 / N_SMALL), "MB", "(includes 32 MiB block cache + write block)");
+  report("index memory per stored message", s.indexMemory() / N_SMALL, "bytes", "(sequence index + per-block index; subject lists extra)");
+
+  // Random loadMsg over the store.
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const loads = 1_000_000;
+  let t0 = performance.now();
+  for (let i = 0; i < loads; i++) s.loadMsg(1 + Math.floor(rand() * N_SMALL));
+  secs = (performance.now() - t0) / 1000;
+  report(`loadMsg random seq over ${fmt(N_SMALL)} msgs`, loads / secs, "ops/s");
+
+  // Recovery.
+  await s.stop();
+  gc();
+  t0 = performance.now();
+  s = await FileStore.open(cfg1);
+  secs = (performance.now() - t0) / 1000;
+  report(`recovery of ${fmt(N_SMALL)}-message store`, secs, "s", `${fmt(s.state().msgs)} msgs recovered`);
+  await s.stop();
+  rmSync(dir1, { recursive: true, force: true });
+
+  // 100k x 1 KB, sync interval, against the disk rate.
+  const n1k = 100_000;
+  s = await FileStore.open({ dir: newDir(), sync: "interval", sync_interval: 2e9 });
+  const p1k = Buffer.alloc(1024, 2);
+  secs = await storeMany(s, n1k, (i) => `kb.${i & 255}`, p1k);
+  const mbs1k = mb(n1k * 1024) / secs;
+  report(`storeMsg ${fmt(n1k)} x 1 KB (sync interval)`, n1k / secs, "msgs/s", `${fmt(mbs1k, 1)} MB/s = ${fmt((100 * mbs1k) / diskMBs, 0)}% of disk`);
+  await s.stop();
+
+  // sync always, 256 concurrent writers.
+  s = await FileStore.open({ dir: newDir(), sync: "always" });
+  const perWriter = 80;
+  t0 = performance.now();
+  await Promise.all(Array.from({ length: 256 }, async (_, w) => {
+    for (let i = 0; i < perWriter; i++) await s.storeMsg(`w.${w}`, null, p128);
+  }));
+  secs = (performance.now() - t0) / 1000;
+  report("storeMsg sync always, 256 concurrent writers", (256 * perWriter) / secs, "msgs/s", `${fmt(mb(256 * perWriter * 128) / secs, 2)} MB/s payload`);
+  await s.stop();
+
+  // loadLastMsg over 100k distinct subjects.
+  const nsubj = 100_000;
+  s = await FileStore.open({ dir: newDir(), sync: "interval", sync_interval: 2e9 });
+  await storeMany(s, nsubj, (i) => `kv.key.${i}`, p128);
+  t0 = performance.now();
+  for (let i = 0; i < nsubj; i++) s.loadLastMsg(`kv.key.${Math.floor(rand() * nsubj)}`);
+  secs = (performance.now() - t0) / 1000;
+  report(`loadLastMsg over ${fmt(nsubj)} distinct subjects`, nsubj / secs, "ops/s");
+  await s.stop();
+
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
+await main();
