@@ -11,3 +11,4 @@ export { OriginChecker } from "./origin.js";
 export { checkUpgradeRequest, type UpgradeRejection } from "./upgrade.js";
 export { closeStatusFor } from "./close-status.js";
 export { ConnectCredentialsPatch, cookieCredentials, requestCookies, type CookieCredentials, type CookieNames } from "./cookies.js";
+export { websocketAuthenticator, hasAuthOverride } from "./auth-override.js";

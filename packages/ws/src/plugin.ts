@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import type { ServerOptions as HttpsOptions } from "node:https";
-import { listenerUrls, type ClientConnection, type NatsServer, type ServerPlugin } from "@nats-ts/core";
+import { listenerUrls, planAuth, type ClientConnection, type NatsServer, type ServerPlugin } from "@nats-ts/core";
 import type { WebSocket } from "ws";
+import { hasAuthOverride } from "./auth-override.js";
 import { closeStatusFor } from "./close-status.js";
 import { ConnectCredentialsPatch, cookieCredentials } from "./cookies.js";
 import { WebSocketListener, type WebSocketConnectionInfo, type WebSocketRoute } from "./listener.js";
@@ -47,13 +48,8 @@ function httpsOptions(tls: WebsocketTlsOptions): HttpsOptions {
 
 /** Names of the users and nkeys plain clients may log in as (for no_auth_user validation). */
 function configuredUsers(server: NatsServer): Set<string> {
-  const names = new Set<string>();
-  const add = (list: readonly { user?: string; nkey?: string }[] | undefined) => {
-    for (const u of list ?? []) names.add(u.user ?? u.nkey ?? "");
-  };
-  add(server.opts.authorization?.users);
-  for (const acc of Object.values(server.opts.accounts)) add(acc.users);
-  return names;
+  const { plan } = planAuth(server.opts);
+  return new Set([...plan.users.keys(), ...plan.nkeys.keys()]);
 }
 
 /**
@@ -109,8 +105,9 @@ export class WebsocketPlugin implements ServerPlugin {
       trustedOperators: server.opts.blocks.operator !== undefined || server.opts.blocks.trusted !== undefined,
     });
     if (problem !== undefined) throw new Error(problem);
-    if (options.noAuthUser || options.authorization?.user || options.authorization?.token || options.authorization?.timeout) {
-      // Refusing beats running with weaker authentication than the configuration asks for.
+    if (hasAuthOverride(options)) {
+      // Core can not yet authenticate one listener's clients differently (see websocketAuthenticator):
+      // refusing beats running with weaker authentication than the configuration asks for.
       throw new Error("websocket: authorization and no_auth_user inside the websocket block are not supported by this nats-ts build yet");
     }
     const host = options.host ?? "0.0.0.0";
