@@ -294,4 +294,24 @@ describe("Go consumer tests, ported", () => {
     expect(await names()).toEqual([]);
     await expect(t.jsm.consumers.info("TEST", "DURABLE")).rejects.toThrow(/consumer not found/);
   });
+
+  test("TestJetStreamConsumerAckSampling: sample_freq 100% sends an ack metric for every ack", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s"] });
+    for (let i = 0; i < 3; i++) await t.js.publish("s", "x");
+    await t.jsm.consumers.add("S", { durable_name: "d", ack_policy: AckPolicy.Explicit, sample_freq: "100%" });
+    const metrics = t.nc.subscribe("$JS.EVENT.METRIC.CONSUMER.ACK.S.d", { max: 3 });
+    await t.nc.flush();
+    const c = await t.js.consumers.get("S", "d");
+    for await (const m of await c.fetch({ max_messages: 3, expires: 1000 })) m.ack();
+    const seqs: number[] = [];
+    for await (const m of metrics) {
+      const body = m.json<{ type: string; stream_seq: number; consumer_seq: number; deliveries: number; ack_time: number }>();
+      expect(body.type).toBe("io.nats.jetstream.metric.v1.consumer_ack");
+      expect(body.deliveries).toBe(1);
+      expect(body.ack_time).toBeGreaterThan(0);
+      seqs.push(body.stream_seq);
+    }
+    expect(seqs).toEqual([1, 2, 3]);
+  });
 });
