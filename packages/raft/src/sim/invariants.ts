@@ -188,9 +188,15 @@ export class InvariantChecker {
     this.check(core.log.term(index) === c.term, invariant, `leader ${id} (term ${core.term}) lacks committed entry ${index}@${c.term}`);
   }
 
+  /**
+   * At most one membership change in a leader's log that no node has committed yet. (A new
+   * leader's own commit index may lag, so "uncommitted" is judged cluster-wide.)
+   */
   private checkSingleMembershipChange(id: NodeId, core: RaftCore): void {
     let pending = 0;
-    for (let i = core.commit + 1; i <= core.log.lastIndex(); i++) if (core.log.entry(i)?.type === "conf") pending++;
+    for (let i = Math.max(this.maxCommitted, core.log.snapIndex) + 1; i <= core.log.lastIndex(); i++) {
+      if (core.log.entry(i)?.type === "conf") pending++;
+    }
     this.check(pending <= 1, "membership safety", `leader ${id} has ${pending} uncommitted membership changes`);
   }
 
