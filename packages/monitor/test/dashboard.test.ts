@@ -79,3 +79,17 @@ test.skipIf(!hasChromium)("in Chromium: the dashboard loads, draws its charts an
   expect(errors).toEqual([]);
   await page.close();
 });
+
+test.skipIf(!hasChromium)("in Chromium: the dashboard works under http_base_path (needs /usr/bin/chromium)", async () => {
+  const based = await startMonitored({ blocks: { http_base_path: "/nats" } });
+  const page = await browser!.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${based.monitor.httpPort}/nats/dashboard?interval=150`);
+    await page.waitForFunction(() => Number(document.body.dataset.polls ?? 0) >= 1);
+    expect(await page.getAttribute("#status", "class")).not.toBe("error");
+    expect(await page.textContent("#server")).toContain(based.server.id);
+  } finally {
+    await page.close();
+    await based.close();
+  }
+});
