@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { FileStore, fileStoreMsgSize, ManualClock, StoreError, type FileStoreConfig, type FileStoreOptions } from "../src/index.js";
@@ -306,5 +306,59 @@ describe("FileStore", () => {
     for (let round = 0; round < 3; round++) for (let i = 1; i <= 300; i++) expect(Buffer.from(fs.loadMsg(i).msg).toString()).toBe(`m${i}`);
     expect(fs.loadNextMsg("s.2", false, 100).seq).toBe(101);
     expect(fs.loadLastMsg("s.1").seq).toBe(298);
+  });
+});
+
+describe("FileStore snapshots", () => {
+  test("TestFileStoreSnapshot: snapshot and restore messages and consumers", async () => {
+    const dir = tempDir();
+    const fs = await openStore({ dir, sync: "interval", block_size: 1024 });
+    for (let i = 1; i <= 300; i++) await fs.storeMsg(`snap.${i % 5}`, i % 2 ? enc("H:v") : null, enc(`payload-${i}`));
+    for (let i = 10; i <= 300; i += 10) fs.removeMsg(i);
+    const o = fs.consumerStore("dlc", { ack_policy: "explicit" });
+    o.updateDelivered(1, 1, 1, 1_000_000_000n);
+    o.updateDelivered(2, 2, 1, 2_000_000_000n);
+    o.updateAcks(1, 1);
+    const pending = fs.storeMsg("snap.late", null, enc("late"));
+    const snap = await fs.snapshot();
+    await pending;
+    expect(snap.state.msgs).toBe(271);
+    const target = join(tempDir(), "restored");
+    const restored = await FileStore.restore({ dir: target, sync: "interval" }, snap.data);
+    open.push(restored);
+    expect(restored.state()).toEqual({ ...snap.state, consumers: 0 });
+    for (let i = 1; i <= 300; i++) {
+      if (i % 10 === 0) expect(() => restored.loadMsg(i)).toThrow(StoreError);
+      else expect(Buffer.from(restored.loadMsg(i).msg).toString()).toBe(`payload-${i}`);
+    }
+    expect(Buffer.from(restored.loadMsg(301).msg).toString()).toBe("late");
+    const ro = restored.consumerStore("dlc", { ack_policy: "explicit" });
+    expect(ro.state().ackFloor).toEqual({ consumer: 1, stream: 1 });
+    expect([...ro.state().pending.keys()]).toEqual([2]);
+  });
+
+  test("damaged or hostile snapshots are refused without writing anything", async () => {
+    const fs = await openStore({ dir: tempDir(), sync: "interval" });
+    await fs.storeMsg("a", null, enc("1"));
+    const { data } = await fs.snapshot();
+    const flipped = Buffer.from(data);
+    flipped[20] ^= 1;
+    const target = join(tempDir(), "t1");
+    await expect(FileStore.restore({ dir: target }, flipped)).rejects.toMatchObject({ code: "CorruptStreamState" });
+    await expect(FileStore.restore({ dir: target }, data.subarray(0, data.length - 3))).rejects.toMatchObject({ code: "CorruptStreamState" });
+    await expect(FileStore.restore({ dir: target }, Buffer.from("hello"))).rejects.toMatchObject({ code: "CorruptStreamState" });
+    expect(existsSync(target)).toBe(false);
+    // An archive naming a path outside the target directory.
+    const { checksum64, initChecksum } = await import("../src/file/checksum.js");
+    await initChecksum();
+    const name = Buffer.from("../evil");
+    const head = Buffer.alloc(2 + name.length + 8);
+    head.writeUInt16LE(name.length, 0);
+    name.copy(head, 2);
+    head.writeBigUInt64LE(1n, 2 + name.length);
+    const body = Buffer.concat([Buffer.from("NTSSNAP1"), head, Buffer.from("x")]);
+    const sum = Buffer.alloc(8);
+    sum.writeBigUInt64LE(checksum64(body));
+    await expect(FileStore.restore({ dir: join(tempDir(), "t2") }, Buffer.concat([body, sum]))).rejects.toMatchObject({ code: "CorruptStreamState" });
   });
 });
