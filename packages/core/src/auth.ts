@@ -117,11 +117,15 @@ export function configAuthenticator(opts: ServerOptions, plan: AuthPlan = planAu
     noAuthUser: noAuth?.user ?? noAuth?.nkey,
     needsNonce: plan.nkeys.size > 0,
     authenticate(connect, ctx) {
-      if (mapCertificates) {
+      // verify_and_map belongs to the client (TCP/TLS) listener; other listeners map on their own.
+      if (mapCertificates && (ctx.connectionType ?? "STANDARD") === "STANDARD") {
         if (ctx.certificate === undefined) return undefined;
         for (const id of certificateIdentities(ctx.certificate)) {
           const entry = plan.users.get(id);
-          if (entry !== undefined && allowedType(entry, ctx)) return resultFor(entry);
+          if (entry === undefined || !allowedType(entry, ctx)) continue;
+          // A mapped user that also has a password needs both (Go).
+          if (entry.password !== undefined && entry.password !== "" && !passwordMatches(connect.pass ?? "", entry.password)) return undefined;
+          return resultFor(entry);
         }
         return undefined;
       }
@@ -135,7 +139,11 @@ export function configAuthenticator(opts: ServerOptions, plan: AuthPlan = planAu
       }
       if (plan.users.size > 0 && connect.user !== undefined) {
         const entry = plan.users.get(connect.user);
-        if (entry === undefined || !allowedType(entry, ctx) || !passwordMatches(connect.pass ?? "", entry.password ?? "")) return undefined;
+        if (entry === undefined || !allowedType(entry, ctx)) return undefined;
+        // With certificate mapping on, a user without a password is a certificate-only identity:
+        // two empty passwords must not match (the no_auth_user needs no credentials anyway).
+        if ((entry.password ?? "") === "" && mapCertificates && entry !== noAuth && allowedType(entry, { connectionType: "STANDARD" })) return undefined;
+        if (!passwordMatches(connect.pass ?? "", entry.password ?? "")) return undefined;
         return resultFor(entry);
       }
       if (plan.token !== undefined) {

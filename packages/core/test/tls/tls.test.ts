@@ -4,6 +4,7 @@ import { connect } from "@nats-io/transport-node";
 import { RawClient } from "../raw-client.js";
 import { makePki, type ThrowawayPki } from "./certs.js";
 import { NatsServer, optionsFromConf, parseConf } from "../../src/index.js";
+import { DEFAULT_CONNECT as DEFAULT } from "../../src/client/connect-info.js";
 
 let pki: ThrowawayPki;
 beforeAll(() => {
@@ -95,6 +96,38 @@ describe("client TLS", () => {
     } finally {
       await bySubject.shutdown();
     }
+  });
+
+  test("TestAuthCertMappedUserNotPasswordAuthenticatable / TestAuthCertMappedUserWithPassword / TestAuthNoAuthUserWithoutPasswordAndCertMapping", async () => {
+    const { X509Certificate } = await import("node:crypto");
+    const { configAuthenticator, resolveOptions } = await import("../../src/index.js");
+    const cert = new X509Certificate(pki.read(pki.clientCert)).raw;
+    const certUser = "CN=alice,OU=NATS,O=Synadia";
+    const connect = (user?: string, pass?: string) => ({ ...DEFAULT, user, pass });
+    const ws = { connectionType: "WEBSOCKET" };
+
+    const mapped = configAuthenticator(
+      resolveOptions({ tls: tlsOpts({ verifyAndMap: true }), authorization: { users: [{ user: "CN=other,O=Synadia" }, { user: certUser }] } }),
+    );
+    for (const [user, pass] of [[certUser, ""], [certUser, "wrongpassword"], ["CN=attacker", ""], [undefined, undefined]] as const) {
+      expect(mapped.authenticate(connect(user, pass), ws), `${user}/${pass}`).toBeUndefined();
+    }
+    expect(mapped.authenticate(connect(), { certificate: cert })?.user).toBe(certUser);
+
+    const withPassword = configAuthenticator(
+      resolveOptions({ tls: tlsOpts({ verifyAndMap: true }), authorization: { users: [{ user: "CN=other,O=Synadia" }, { user: certUser, password: "s3cr3t" }] } }),
+    );
+    expect(withPassword.authenticate(connect(), { certificate: cert })).toBeUndefined();
+    expect(withPassword.authenticate(connect(undefined, "s3cr3t"), { certificate: cert })?.user).toBe(certUser);
+    expect(withPassword.authenticate(connect(certUser, "s3cr3t"), ws)?.user).toBe(certUser);
+    expect(withPassword.authenticate(connect(certUser, ""), ws)).toBeUndefined();
+
+    const guest = configAuthenticator(
+      resolveOptions({ tls: tlsOpts({ verifyAndMap: true }), authorization: { users: [{ user: certUser }, { user: "guest" }] }, noAuthUser: "guest" }),
+    );
+    expect(guest.authenticate(connect(), ws)?.user).toBe("guest");
+    expect(guest.authenticate(connect("guest", ""), ws)?.user).toBe("guest");
+    expect(guest.authenticate(connect(certUser, ""), ws)).toBeUndefined();
   });
 
   test("handshake_first: TLS starts before INFO when both sides ask for it", async () => {
