@@ -1,3 +1,4 @@
+import { connect as rawConnect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -86,4 +87,18 @@ test("TestMonitorConnzClosedConnsRace / TestMonitorVarzRaces: polling while clie
     }
   })();
   await Promise.all([churn, polls]);
+});
+
+test("a request line the URL parser refuses gets 400, and the monitor keeps serving", async () => {
+  for (const target of ["//%%%", "//x:99999/", "http://[::1"]) {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = rawConnect(h.monitor.httpPort, "127.0.0.1", () => sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      let text = "";
+      sock.on("data", (d) => (text += d));
+      sock.on("end", () => resolve(text));
+      sock.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+  }
+  expect((await h.get("/varz")).status).toBe(200);
 });
