@@ -102,3 +102,26 @@ test("a request line the URL parser refuses gets 400, and the monitor keeps serv
   }
   expect((await h.get("/varz")).status).toBe(200);
 });
+
+test("a JetStream provider that throws costs an error answer, not the server", async () => {
+  const broken = {
+    jetStreamConfig: () => ({ max_memory: 0, max_storage: 0 }),
+    jetStreamStats: () => {
+      throw new Error("stats unavailable");
+    },
+    jetStreamAccounts: () => [],
+  };
+  const local = await startMonitored({}, { jetstream: broken, statszInterval: 20 }, { authenticator: accountsAuthenticator });
+  try {
+    const s = await local.client({ user: "sys", pass: "sys" });
+    s.subscribe(`$SYS.SERVER.${local.server.id}.STATSZ`);
+    const jszReply = (await s.request("$SYS.REQ.SERVER.PING.JSZ", "", { timeout: 2000 })).json<any>();
+    expect(jszReply.error).toEqual({ code: 500, description: "stats unavailable" });
+    await expect(s.request("$SYS.REQ.SERVER.PING.STATSZ", "", { timeout: 200 })).rejects.toThrow();
+    expect((await local.get("/varz")).status).toBe(400);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await local.get("/connz")).status).toBe(200);
+  } finally {
+    await local.close();
+  }
+});

@@ -340,7 +340,7 @@ export class SystemEvents {
     this.statszDelay = Math.min(this.statszDelay, this.opts.statszInterval);
     this.statszTimer = setTimeout(() => {
       this.statszDelay = Math.min(this.statszDelay * 2, this.opts.statszInterval);
-      this.broadcastStatsz();
+      this.guarded(() => this.broadcastStatsz());
       this.scheduleStatsz();
     }, this.statszDelay);
     this.statszTimer.unref();
@@ -373,7 +373,16 @@ export class SystemEvents {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      for (const fn of batch) fn();
+      for (const fn of batch) this.guarded(fn);
+    }
+  }
+
+  /** A failing event or answer (say, a JetStream provider that throws) is logged, never fatal. */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.ctx.server.log.error(`Error sending system event: ${(err as Error).message}`);
     }
   }
 
