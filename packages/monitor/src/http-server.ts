@@ -86,6 +86,7 @@ export class MonitorHttpServer {
         resolve();
       });
     });
+    http.on("error", (err) => this.ctx.server.log.error(`Error on the monitoring listener: ${err.message}`));
     const addr = http.address();
     const bound = typeof addr === "object" && addr !== null ? addr.port : port;
     const scheme = tls === undefined ? "http" : "https";
