@@ -137,37 +137,68 @@ export interface SnapshotResult {
  * Writes that must reach disk return Promises; everything else is synchronous.
  */
 export interface StreamStore {
+  /** Stores at the next sequence with the current time; resolves when durable per the sync policy. `ttl` in seconds (needs allow_msg_ttl). Throws BadSubject, MsgTooLarge, MaxMsgs/MaxBytes/MaxMsgsPerSubject (discard "new"), StoreClosed. */
   storeMsg(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null, ttl?: number): Promise<{ seq: number; ts: bigint }>;
+  /** Stores with an expected sequence (0 = next; else SequenceMismatch) and a given timestamp, as replication does. Limits with discard "new" apply only when discardNewCheck. */
   storeRawMsg(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null, seq: number, ts: bigint, ttl?: number, discardNewCheck?: boolean): Promise<void>;
+  /** Consumes sequence `seq` (0 = next) without a message; returns it. */
   skipMsg(seq: number): number;
+  /** Consumes `num` sequences from `seq` (0 = next) without messages. */
   skipMsgs(seq: number, num: number): void;
+  /** Resolves when everything stored or removed so far is durable. */
   flushAllPending(): Promise<void>;
+  /** The message at `seq`; throws MsgNotFound (removed) or StoreEOF (past the last sequence). */
   loadMsg(seq: number): StoreMsg;
+  /** First message at or after `start` matching `filter` (`wc`: filter may hold wildcards). Throws StoreEOF (with `skip` = last sequence) when none. */
   loadNextMsg(filter: string, wc: boolean, start: number): LoadResult;
+  /** First message at or after `start` matching any of `filters`. */
   loadNextMsgMulti(filters: string[], start: number): LoadResult;
+  /** Newest message on `subject` (wildcards allowed); throws MsgNotFound. */
   loadLastMsg(subject: string): StoreMsg;
+  /** Last message at or before `start` matching `filter`; throws StoreEOF (with `skip` = first sequence). */
   loadPrevMsg(filter: string, wc: boolean, start: number): LoadResult;
+  /** Removes one message; false when it did not exist. */
   removeMsg(seq: number): boolean;
+  /** Removes one message and overwrites its stored bytes. */
   eraseMsg(seq: number): boolean;
+  /** Removes all messages, keeping the sequence; returns how many. */
   purge(): number;
+  /** Removes messages on `subject` (wildcards allowed) below `seq` (0 = all), keeping the newest `keep` (0 = none). */
   purgeEx(subject: string, seq: number, keep: number): number;
+  /** Removes every message below `seq`; past the end, the next message gets `seq`. */
   compact(seq: number): number;
+  /** Removes every message above `seq`; 0 resets the store. */
   truncate(seq: number): void;
+  /** First sequence stored at or after `ts` (ns); last sequence + 1 when none. */
   getSeqFromTime(ts: bigint): number;
+  /** Count, first and last sequence of messages at or after `seq` matching `subject`. */
   filteredState(seq: number, subject: string): SimpleState;
+  /** Per-subject state of the subjects matching `filter` ("" or ">" for all). */
   subjectsState(filter: string): Map<string, SimpleState>;
+  /** Message count of the subjects matching `filter`. */
   subjectsTotals(filter: string): Map<string, number>;
+  /** Last sequence of every subject, ascending. */
   allLastSeqs(): number[];
+  /** Last sequence (at or below maxSeq; 0 = no bound) of each subject matching any filter, ascending; TooManyResults past maxAllowed (> 0). */
   multiLastSeqs(filters: string[], maxSeq: number, maxAllowed: number): number[];
+  /** Subject of the message at `seq`; throws MsgNotFound. */
   subjectForSeq(seq: number): string;
+  /** Messages at or after `sseq` matching `filter`, or with lastPerSubject the matching subjects whose last message is. */
   numPending(sseq: number, filter: string, lastPerSubject: boolean): NumPendingResult;
+  /** Full state, including the list of interior deleted sequences. */
   state(): StreamState;
+  /** Counters only (no deleted list); cheap. */
   fastState(): StreamState;
   type(): StorageType;
+  /** Callback for every change in stored messages and bytes (undefined to remove). */
   registerStorageUpdates(cb: StorageUpdateHandler | undefined): void;
+  /** Applies new limits and enforces them at once. */
   updateConfig(cfg: StreamStoreConfig): void;
+  /** Stops the store and removes all its data. */
   delete(): Promise<void>;
+  /** Flushes and closes; later calls throw StoreClosed. */
   stop(): Promise<void>;
+  /** Bytes used by the store (`total`, on disk for FileStore) and bytes accounted to messages (`reported`). */
   utilization(): { total: number; reported: number };
   /** Opens (or recovers) the state store of consumer `name` of this stream. */
   consumerStore(name: string, cfg: ConsumerStoreConfig): ConsumerStore;
