@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "vitest";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { nkeys, type NatsConnection } from "@nats-io/nats-core";
+import { optionsFromConf, parseConf } from "@nats-ts/core";
 import { RawWsClient } from "./raw-ws.js";
-import { eventually, startWsServer, wsConnect, wsConnectWithHeaders, type WsServer } from "./helpers.js";
+import { eventually, startWsServer, tcpConnect, wsConnect, wsConnectWithHeaders, type WsServer } from "./helpers.js";
 
 let s: WsServer | undefined;
 const conns: NatsConnection[] = [];
@@ -44,6 +45,60 @@ describe("authentication of WebSocket clients", () => {
       expect(await answerTo({ user, pass }), name).toBe(expected);
       await s.stop();
       s = undefined;
+    }
+  });
+
+  test("TestWSBindToProperAccount: a user of account a (allowed WEBSOCKET, lower case in the conf) binds to a", async () => {
+    const { options } = optionsFromConf(
+      parseConf(`accounts {
+        a { users [ {user: a, password: pwd, allowed_connection_types: ["STANDARD", "websocket"]} ] }
+        b { users [ {user: b, password: pwd} ] }
+      }`),
+    );
+    s = await startWsServer({}, options);
+    const tcp = await tcpConnect(s, { user: "a", pass: "pwd" });
+    conns.push(tcp);
+    const sub = tcp.subscribe("foo", { max: 1 });
+    await tcp.flush();
+    const c = await RawWsClient.open(s.port);
+    try {
+      await c.readUntil("\r\n");
+      c.send('CONNECT {"verbose":false,"protocol":1,"user":"a","pass":"pwd"}\r\nPING\r\n');
+      expect(await c.readUntil("PONG")).toContain("PONG");
+      c.send("PUB foo 7\r\nfrom ws\r\n");
+      for await (const m of sub) expect(m.string()).toBe("from ws");
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test("TestWSNkeyAuth: nkey users, with allowed_connection_types", async () => {
+    const kp = nkeys.createUser();
+    const pub = kp.getPublicKey();
+    const wskp = nkeys.createUser();
+    const wspub = wskp.getPublicKey();
+    const badkp = nkeys.createUser();
+    type Users = { nkey: string; allowedConnectionTypes?: string[] }[];
+    const cases: [string, Users, nkeys.KeyPair, string][] = [
+      ["no filtering, wrong nkey", [{ nkey: pub }], badkp, "-ERR 'Authorization Violation'"],
+      ["no filtering, correct nkey", [{ nkey: pub }], kp, "PONG"],
+      ["filtering, nkey not allowed", [{ nkey: pub, allowedConnectionTypes: ["STANDARD"] }, { nkey: wspub, allowedConnectionTypes: ["WEBSOCKET"] }], kp, "-ERR 'Authorization Violation'"],
+      ["filtering, correct nkey", [{ nkey: pub }, { nkey: wspub, allowedConnectionTypes: ["STANDARD", "WEBSOCKET"] }], wskp, "PONG"],
+      ["filtering, wrong nkey", [{ nkey: wspub, allowedConnectionTypes: ["STANDARD", "WEBSOCKET"] }], badkp, "-ERR 'Authorization Violation'"],
+    ];
+    for (const [name, users, signer, expected] of cases) {
+      s = await startWsServer({}, { authorization: { users } });
+      const c = await RawWsClient.open(s.port);
+      try {
+        const info = JSON.parse((await c.readUntil("\r\n")).slice(5)) as { nonce: string };
+        const sig = Buffer.from(signer.sign(new TextEncoder().encode(info.nonce))).toString("base64url");
+        c.send(`CONNECT ${JSON.stringify({ verbose: false, protocol: 1, nkey: signer.getPublicKey(), sig })}\r\nPING\r\n`);
+        expect((await c.readUntil("\r\n")).split("\r\n")[0], name).toBe(expected);
+      } finally {
+        c.destroy();
+        await s.stop();
+        s = undefined;
+      }
     }
   });
 

@@ -64,6 +64,18 @@ describe("frames", () => {
     }
   });
 
+  test("TestWSReadPartialFrameHeaderAtEndOfReadBuffer: a frame arriving a byte at a time", async () => {
+    s = await startWsServer();
+    const sub = await tcpSubscriber("slow");
+    const c = await open();
+    const bytes = frame(BINARY, "PUB slow 5\r\nbytes\r\n");
+    for (const b of bytes) {
+      c.write(Buffer.from([b]));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await sub.next()).toBe("bytes");
+  });
+
   test("TestWSReadFragmentedFrames: a message in fragments is one byte stream", async () => {
     s = await startWsServer();
     const sub = await tcpSubscriber("frag");

@@ -149,6 +149,52 @@ describe("upgrade requests", () => {
     expect(c.headers["strict-transport-security"]).toBe("max-age=60");
   });
 
+  test("TestWSSetHeader: the 101 response has the handshake headers and the configured ones, nothing else", async () => {
+    s = await startWsServer({ headers: { "X-Header": "some-value", "X-Another-Header": "another-value" } });
+    const key = "dGhlIHNhbXBsZSBub25jZQ==";
+    const c = await request({ "Sec-WebSocket-Key": key });
+    expect(c.status).toBe(101);
+    expect(c.headers).toEqual({
+      "x-header": "some-value",
+      "x-another-header": "another-value",
+      upgrade: "websocket",
+      connection: "Upgrade",
+      // RFC 6455's own example key and accept value.
+      "sec-websocket-accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+    });
+  });
+
+  test("TestWSUpgradeConnDeadline: the handshake timeout no longer applies once upgraded", async () => {
+    s = await startWsServer({ handshakeTimeout: 100 });
+    const c = await request({});
+    expect(c.status).toBe(101);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.closed).toBe(false);
+    c.send("CONNECT {}\r\nPING\r\n");
+    expect(await c.readUntil("PONG")).toContain("PONG");
+  });
+
+  test("TestWSUpgradeWithEmptyXForwardedForSliceDoesNotPanic: an empty X-Forwarded-For is ignored", async () => {
+    s = await startWsServer();
+    const c = await request({}, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${VALID_KEY}\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-For:\r\n\r\n`);
+    expect(c.status).toBe(101);
+    c.send("CONNECT {}\r\nPING\r\n");
+    expect(await c.readUntil("PONG")).toContain("PONG");
+    expect([...s.server.connections.values()][0].host).toBe("127.0.0.1");
+  });
+
+  test("TestWSFailureToStartServer: a websocket port in use fails the start", async () => {
+    const { createServer } = await import("node:net");
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      await expect(startWsServer({ port })).rejects.toThrow(/EADDRINUSE|Unable to listen/);
+    } finally {
+      taken.close();
+    }
+  });
+
   test("TestWSXForwardedFor: a valid first X-Forwarded-For address becomes the client's host", async () => {
     s = await startWsServer();
     const cases: [Record<string, string>, string | undefined][] = [
