@@ -1,4 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { encodeMembershipChange } from "../src/core/membership.js";
+import { RaftCore } from "../src/core/raft.js";
+import { SeededRng } from "../src/core/rng.js";
+import type { Entry } from "../src/core/types.js";
 import { TestCluster } from "./helpers/cluster.js";
 
 describe("membership changes", () => {
@@ -121,6 +125,22 @@ describe("membership changes", () => {
     expect(old.log.all().filter((e) => e.type === "conf" && e.index > 1)).toHaveLength(0);
     expect(next.membership.voters).toEqual(["a", "b", "c"]);
     expect(old.membership.voters).toEqual(["a", "b", "c"]);
+  });
+
+  test("TestNRGTruncateWALRevertsUncommittedAddPeer: an uncommitted addition never takes effect and is cut", () => {
+    const n = new RaftCore({ id: "n", rng: new SeededRng(5) }, { bootstrap: { voters: ["n", "s0", "s1"], observers: [] } });
+    n.ready();
+    n.advance();
+    const add: Entry = { term: 2, index: 3, type: "conf", data: encodeMembershipChange({ op: "addVoter", peer: "new" }) };
+    const normal = (index: number, term: number): Entry => ({ term, index, type: "normal", data: new Uint8Array([index]) });
+    n.step({ type: "append", term: 2, from: "s0", to: "n", prevIndex: 1, prevTerm: 1, entries: [normal(2, 2), add], commit: 1, leaderLast: 3 });
+    expect(n.log.lastIndex()).toBe(3);
+    expect(n.membership.voters).toEqual(["n", "s0", "s1"]);
+    // A leader of a later term never had the addition: its entry replaces it.
+    n.step({ type: "append", term: 3, from: "s1", to: "n", prevIndex: 2, prevTerm: 2, entries: [normal(3, 3)], commit: 3, leaderLast: 3 });
+    expect(n.log.entry(3)?.type).toBe("normal");
+    expect(n.commit).toBe(3);
+    expect(n.membership.voters).toEqual(["n", "s0", "s1"]);
   });
 
   test("TestNRGTruncateWALRevertsUncommittedRemovePeer: an uncommitted removal never takes effect", () => {

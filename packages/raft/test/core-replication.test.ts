@@ -145,6 +145,32 @@ describe("log replication", () => {
     expect(f.log.lastIndex()).toBe(last);
   });
 
+  test("TestNRGTermFencedProposals: a proposal made for another term is refused", () => {
+    const c = new TestCluster(["a", "b", "c"]);
+    const leader = c.waitForLeader();
+    const term = leader.term;
+    expect(leader.propose(delta(1), term)).not.toBeNull();
+    expect(leader.propose(delta(1), term - 1)).toBeNull();
+    expect(leader.propose(delta(1), term + 1)).toBeNull();
+    expect(leader.isLeader()).toBe(true);
+    leader.stepdown();
+    c.settle();
+    expect(leader.propose(delta(1), term)).toBeNull();
+  });
+
+  test("TestNRGProcessAppendEntryTermMismatchDoesNotRegressCommit: a rejected append leaves commit alone", () => {
+    const c = new TestCluster(["a", "b", "c"]);
+    const leader = c.waitForLeader();
+    for (let i = 0; i < 5; i++) c.propose(1);
+    c.tick("all", 2);
+    const f = c.followers()[0];
+    const commit = f.commit;
+    const last = f.log.lastIndex();
+    f.step({ type: "append", term: leader.term + 1, from: "c", to: f.id, prevIndex: last, prevTerm: leader.term + 1, entries: [], commit: last, leaderLast: last });
+    expect(f.commit).toBe(commit);
+    expect(f.log.lastIndex()).toBe(last);
+  });
+
   test("TestNRGProcessed: applied follows commit once the host has applied the entries", () => {
     const c = new TestCluster(["a", "b", "c"]);
     const leader = c.waitForLeader();

@@ -143,6 +143,17 @@ describe("RaftNode over the in-memory transport", () => {
     await waitFor(() => !target.node.isLeader(), 5000, "stepdown");
   });
 
+  test("TestNRGRemoveLeaderPeerDeadlockBug: a leader removing itself hands over without deadlock", async () => {
+    const { nodes } = await memoryCluster(["a", "b", "c"]);
+    const leader = await waitForLeader(nodes);
+    await leader.node.proposeRemovePeer(leader.id);
+    const rest = nodes.filter((n) => n !== leader);
+    const next = await waitForLeader(rest);
+    expect(next.id).not.toBe(leader.id);
+    expect(next.node.peers().voters).toEqual(rest.map((n) => n.id).sort());
+    await next.node.propose(num(1));
+  });
+
   test("TestNRGMultipleStopsDontPanic: stopping twice is harmless and pending calls fail cleanly", async () => {
     const { nodes } = await memoryCluster(["solo"]);
     const [n] = nodes;

@@ -202,10 +202,11 @@ export class RaftCore {
 
   /**
    * Appends application data to the log. Returns the ticket to watch for, or null when
-   * this node cannot accept proposals (not leader, or handing leadership over).
+   * this node cannot accept proposals (not leader, handing leadership over, or not leader
+   * in `term` when given: a caller that decided under one leadership cannot write in the next).
    */
-  propose(data: Uint8Array): ProposalTicket | null {
-    if (this._role !== "leader" || this.transferee !== null) return null;
+  propose(data: Uint8Array, term?: number): ProposalTicket | null {
+    if (this._role !== "leader" || this.transferee !== null || (term !== undefined && term !== this._term)) return null;
     return this.appendLocal("normal", data);
   }
 

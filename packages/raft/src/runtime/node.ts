@@ -147,10 +147,13 @@ export class RaftNode {
     return this.wal.state.corruption;
   }
 
-  /** Replicates `data`; resolves once it is committed and applied on this node. */
-  propose(data: Uint8Array): Promise<ProposalTicket> {
+  /**
+   * Replicates `data`; resolves once it is committed and applied on this node. With
+   * `opts.term`, only accepted while this node leads in that term.
+   */
+  propose(data: Uint8Array, opts: { term?: number } = {}): Promise<ProposalTicket> {
     if (this.stopped) return Promise.reject(this.failure ?? new NodeStoppedError());
-    const ticket = this.core.propose(data);
+    const ticket = this.core.propose(data, opts.term);
     if (!ticket) return Promise.reject(new NotLeaderError(this.core.leader === this.opts.id ? null : this.core.leader));
     this.kick();
     // An older proposal at this index lost its place when the log was rewritten.

@@ -149,7 +149,8 @@ export class FaultInjector {
   private changeMembership(): void {
     const { sim } = this;
     const leader = sim.leader();
-    if (!leader) return;
+    // One change at a time, so the voter count stays within 3..5 once they all commit.
+    if (!leader || leader.pendingMembershipIndex > 0) return;
     const m = leader.membership;
     const rng = this.rng;
     const outsiders = sim.allIds.filter((id) => !m.voters.includes(id));
