@@ -600,6 +600,110 @@ export function storeConformance(h: StoreHarness): void {
       expect([st.firstSeq, st.msgs, st.numDeleted, st.bytes]).toEqual([2, 8, 1, 8 * h.msgSize("foo", null, enc("x"))]);
     });
 
+    test("TestStoreMaxMsgsPerUpdateToOneRemoveNewest: lowering to one keeps the newest live message", async () => {
+      const s = await open({ max_msgs_per_subject: -1 });
+      await s.storeMsg("foo.0", null, null);
+      const msg = Buffer.alloc(8 * 1024);
+      const fill = async () => {
+        for (let i = 1; i <= 9; i++) await s.storeMsg(`foo.${i}`, null, msg);
+      };
+      await fill();
+      const nseq = (await s.storeMsg("foo.0", null, null)).seq;
+      await fill();
+      const lseq = (await s.storeMsg("foo.0", null, null)).seq;
+      expect(s.removeMsg(lseq)).toBe(true);
+      s.updateConfig({ max_msgs_per_subject: 1 });
+      expect(s.subjectsState("foo.0").get("foo.0")).toEqual({ msgs: 1, first: nseq, last: nseq });
+      expect(s.loadLastMsg("foo.0").seq).toBe(nseq);
+      expect(s.loadNextMsg("foo.0", false, 0).seq).toBe(nseq);
+    });
+
+    test("TestStoreCompactFullyDeletedRange: compacting over deleted messages empties the store", async () => {
+      const s = await open();
+      for (let i = 0; i < 3; i++) await s.storeMsg("foo", null, null);
+      s.removeMsg(2);
+      s.removeMsg(3);
+      expect(s.state()).toMatchObject({ firstSeq: 1, lastSeq: 3 });
+      s.compact(2);
+      expect(s.state()).toMatchObject({ msgs: 0, lastSeq: 3, firstSeq: 4, firstTime: 0n });
+    });
+
+    test("TestStoreSkipMsgsCarryForwardLastTime: skips keep the last message time", async () => {
+      const s = await open();
+      const old = (BigInt(Date.now()) - 30n * 86_400_000n) * 1_000_000n;
+      await s.storeRawMsg("foo", null, null, 1, old);
+      expect(s.fastState()).toMatchObject({ lastSeq: 1, lastTime: old });
+      s.skipMsgs(2, 10);
+      expect(s.fastState()).toMatchObject({ lastSeq: 11, lastTime: old });
+      expect(s.skipMsg(12)).toBe(12);
+      s.skipMsgs(13, 5);
+      expect(s.fastState()).toMatchObject({ lastSeq: 17, lastTime: old });
+      const newer = old + 15n * 86_400_000_000_000n;
+      await s.storeRawMsg("foo", null, null, 18, newer);
+      expect(s.getSeqFromTime(old)).toBe(1);
+      expect(s.getSeqFromTime(old + 5n * 86_400_000_000_000n)).toBe(18);
+      expect(s.getSeqFromTime(newer)).toBe(18);
+    });
+
+    test("TestStoreSkipMsgsCarryForwardLastTimeFromEmpty: first skip sets the last time once", async () => {
+      const clock = new ManualClock(5_000_000_000n);
+      const s = await open({}, { clock });
+      expect(s.fastState()).toMatchObject({ lastSeq: 0, lastTime: 0n });
+      s.skipMsgs(1, 5);
+      expect(s.fastState()).toMatchObject({ lastSeq: 5, lastTime: 5_000_000_000n });
+      clock.advance(1_000_000_000n);
+      expect(s.skipMsg(0)).toBe(6);
+      expect(s.fastState()).toMatchObject({ lastSeq: 6, lastTime: 5_000_000_000n });
+    });
+
+    test("TestStoreGetSeqFromTimeWithTrailingDeletes: time lookup ignores removed tail", async () => {
+      const s = await open();
+      const ts: bigint[] = [];
+      for (let i = 0; i < 3; i++) ts.push((await s.storeMsg("foo", null, null)).ts);
+      s.removeMsg(3);
+      expect(s.getSeqFromTime(ts[1])).toBe(2);
+    });
+
+    test("TestStoreNumPendingLastPerSubjectExcludeOvercount: last-per-subject counts each subject once", async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo.A", null, enc("x"));
+      await s.storeMsg("foo.B", null, enc("x"));
+      await s.storeMsg("foo.C", null, enc("x"));
+      s.skipMsgs(13, 87);
+      await s.storeMsg("foo.B", null, enc("x"));
+      s.skipMsgs(101, 899);
+      await s.storeMsg("foo.C", null, enc("x"));
+      expect(s.numPending(13, "foo.*", true).total).toBe(2);
+    });
+
+    test(`${go("TestMemStoreNumPendingBug", null)}: numPending from an interior sequence`, async () => {
+      const s = await open();
+      for (const subj of ["foo.foo", "foo.bar", "foo.baz", "foo.zzz"]) {
+        await s.storeMsg("foo.aaa", null, null);
+        await s.storeMsg(subj, null, null);
+        await s.storeMsg(subj, null, null);
+      }
+      expect(s.numPending(4, "foo.*", false).total).toBe(9);
+    });
+
+    test(`${go("TestMemStorePurgeLeaksDmap", null)}: purge clears interior deletes`, async () => {
+      const s = await open();
+      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, null);
+      for (let i = 2; i <= 9; i++) s.removeMsg(i);
+      expect(s.state().deleted).toHaveLength(8);
+      expect(s.purge()).toBe(2);
+      expect(s.state().deleted).toBeUndefined();
+      expect(s.state().numDeleted).toBe(0);
+    });
+
+    test(`${go("TestMemStoreMultiLastSeqsDoesNotUseStaleLastValue", null)}: last sequence follows removals`, async () => {
+      const s = await open();
+      for (const x of ["foo", "bar", "foo", "baz", "foo", "foo", "bar", "foo", "bar", "baz"]) await s.storeMsg(x, null, null);
+      expect(s.multiLastSeqs(["foo", "bar"], 0, 0)).toEqual([8, 9]);
+      expect(s.removeMsg(8)).toBe(true);
+      expect(s.multiLastSeqs(["foo", "bar"], 0, 0)).toEqual([6, 9]);
+    });
+
     test("storage update callback reports deltas", async () => {
       const s = await open({ max_msgs: 2 });
       const events: [number, number, number, string][] = [];
