@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
-import { startWsServer, tcpConnect, wsConnect, type WsServer } from "./helpers.js";
+import { eventually, startWsServer, tcpConnect, wsConnect, type WsServer } from "./helpers.js";
+import { RawWsClient } from "./raw-ws.js";
 
 let s: WsServer | undefined;
 const conns: NatsConnection[] = [];
@@ -69,5 +70,39 @@ describe("NATS over WebSocket with wsconnect", () => {
     while (s.server.closedConnections.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const closed = s.server.closedConnections.list().find((x) => x.name === "browser-like");
     expect(closed?.reason).toBe("Client Closed");
+  });
+
+  test("a WebSocket client that stops reading is a slow consumer, as a TCP client would be", async () => {
+    s = await startWsServer({}, { maxPending: 256 * 1024 });
+    const c = await RawWsClient.open(s.port);
+    await c.readUntil("\r\n");
+    c.send('CONNECT {"verbose":false,"name":"slow"}\r\nSUB flood 1\r\nPING\r\n');
+    await c.readUntil("PONG");
+    c.pause();
+    const tcp = track(await tcpConnect(s));
+    const payload = new Uint8Array(16 * 1024);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !s.server.closedConnections.list().some((x) => x.name === "slow")) {
+      for (let i = 0; i < 64; i++) tcp.publish("flood", payload);
+      await tcp.flush();
+    }
+    c.destroy();
+    expect(s.server.closedConnections.list().find((x) => x.name === "slow")?.reason).toBe("Slow Consumer (Pending Bytes)");
+    expect(s.server.stats.slowConsumers).toBe(1);
+  });
+
+  test("permissions apply to WebSocket clients", async () => {
+    s = await startWsServer(
+      {},
+      { authorization: { users: [{ user: "u", password: "p", permissions: { publish: { allow: ["ok.>"] }, subscribe: { allow: ["ok.>"] } } }] } },
+    );
+    const errors: string[] = [];
+    const ws = track(await wsConnect(s, { user: "u", pass: "p" }));
+    (async () => {
+      for await (const st of ws.status()) if (st.type === "error") errors.push(String(st.error));
+    })();
+    ws.publish("denied", "x");
+    await ws.flush();
+    await eventually(() => errors.some((e) => /Permissions Violation for Publish to "denied"/i.test(e)));
   });
 });

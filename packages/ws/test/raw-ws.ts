@@ -173,6 +173,11 @@ export class RawWsClient {
     return b.length >= off + len ? off + len : undefined;
   }
 
+  /** Stops reading from the socket (a client that does not keep up). */
+  pause(): void {
+    this.socket.pause();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
