@@ -95,16 +95,17 @@ export class JsAccount {
     };
   }
 
+  /** Bytes stored by this account, kept up to date from the stores' update callbacks. */
+  private readonly used = { memory: 0, storage: 0 };
+
   /** Bytes stored by this account, by storage type. */
   usage(): { memory: number; storage: number } {
-    let memory = 0;
-    let storage = 0;
-    for (const s of this.streams.values()) {
-      const bytes = s.store.fastState().bytes;
-      if (s.config.storage === "memory") memory += bytes;
-      else storage += bytes;
-    }
-    return { memory, storage };
+    return { ...this.used };
+  }
+
+  private countBytes(storage: "file" | "memory", delta: number): void {
+    if (storage === "memory") this.used.memory += delta;
+    else this.used.storage += delta;
   }
 
   /** max_bytes reserved by this account's streams (other than `except`), by storage type. */
@@ -135,8 +136,7 @@ export class JsAccount {
     if (serverMax > 0 && (storage === "memory" ? total.memory : total.storage) > serverMax) return "server";
     const accountMax = storage === "memory" ? this.limits.max_memory : this.limits.max_storage;
     if (accountMax < 0) return undefined;
-    const used = this.usage();
-    return (storage === "memory" ? used.memory : used.storage) + bytes > accountMax ? "account" : undefined;
+    return (storage === "memory" ? this.used.memory : this.used.storage) + bytes > accountMax ? "account" : undefined;
   }
 
   /** Go's checkAllLimits for a new or updated stream config. */
@@ -207,7 +207,9 @@ export class JsAccount {
       if (lastSeq > last) store.skipMsgs(last + 1, lastSeq - last);
       await store.flushAllPending();
     } catch (e) {
+      const bytes = stream.store.fastState().bytes;
       await stream.delete();
+      this.countBytes(stream.config.storage, -bytes);
       throw e;
     }
     await this.writeMeta(cfg, created);
@@ -234,7 +236,9 @@ export class JsAccount {
     const stream = this.streams.get(name);
     if (stream === undefined) throw new ApiError(apiErrors.JSStreamNotFoundErr);
     this.streams.delete(name);
+    const bytes = stream.store.fastState().bytes;
     await stream.delete();
+    this.countBytes(stream.config.storage, -bytes);
     await rm(join(this.dir, name), { recursive: true, force: true });
     this.host.streamAdvisory(this.name, name, "delete");
   }
@@ -245,7 +249,7 @@ export class JsAccount {
     const store = await openStreamStore(cfg, join(streamDir, "msgs"), this.host.sync, {
       onWarning: (w) => this.host.log.warn(`Stream '${this.name} > ${cfg.name}' store: ${w.message}`),
     });
-    return new Stream(cfg, store, created, {
+    const stream = new Stream(cfg, store, created, {
       client: this.client,
       accountName: this.name,
       domain: this.host.domain,
@@ -256,7 +260,10 @@ export class JsAccount {
       maxPayload: this.host.maxPayload,
       maxAckPending: this.limits.max_ack_pending,
       wouldExceedAccountLimits: (storage, bytes) => this.wouldExceedLimits(storage, bytes),
+      onBytes: (storage, delta) => this.countBytes(storage, delta),
     });
+    this.countBytes(cfg.storage, store.fastState().bytes);
+    return stream;
   }
 
   private async writeMeta(cfg: StreamConfigJson, created: bigint): Promise<void> {

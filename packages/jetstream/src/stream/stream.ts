@@ -28,6 +28,8 @@ export interface StreamContext {
   maxPayload: number;
   /** Byte budget of one direct get batch when the request sets none (the server's max_pending). */
   maxPending: number;
+  /** Told every change of the stored bytes (for the account's usage). */
+  onBytes?(storage: "file" | "memory", delta: number): void;
   /** Whether storing `bytes` more is refused: server storage used up, or the account's limit. */
   wouldExceedAccountLimits(storage: "file" | "memory", bytes: number): "server" | "account" | undefined;
 }
@@ -72,7 +74,10 @@ export class Stream implements ConsumerHost {
     this.dedupe = new DedupeWindow(BigInt(config.duplicate_window ?? 0));
     this.expiry = new ExpiryWatch((subject) => setImmediate(() => this.leaveDeleteMarker(subject)));
     this.store = deliberateStore(raw, this.expiry);
-    raw.registerStorageUpdates((msgs, _bytes, seq, subject) => this.expiry.update(raw, msgs, seq, subject));
+    raw.registerStorageUpdates((msgs, bytes, seq, subject) => {
+      ctx.onBytes?.(config.storage, bytes);
+      this.expiry.update(raw, msgs, seq, subject);
+    });
     this.applyConfig(config);
     if (ctx.consumerFactory !== undefined) {
       this.consumers = ctx.consumerFactory(this, { storeDir: ctx.consumerDir, maxAckPending: ctx.maxAckPending });
@@ -234,7 +239,7 @@ export class Stream implements ConsumerHost {
     let hdr = hdrIn;
     let msgId = "";
     let rollup = "";
-    if (hdr.length > 0) {
+    if (hdr.length > 0 && getHeader(hdr, H.CLIENT_INFO_HDR) !== undefined) {
       hdr = removeHeader(hdr, H.CLIENT_INFO_HDR) ?? EMPTY;
     }
     const incr = checkIncrement(hdr, payload, cfg.allow_msg_counter === true);
@@ -432,6 +437,7 @@ export class Stream implements ConsumerHost {
     if (this.closed) return;
     this.closed = true;
     if (this.dedupeTimer !== undefined) clearTimeout(this.dedupeTimer);
+    this.raw.registerStorageUpdates(undefined);
     this.stopSubs();
     await this.consumers?.stop();
     await this.store.stop();
@@ -441,6 +447,7 @@ export class Stream implements ConsumerHost {
   async delete(): Promise<void> {
     this.closed = true;
     if (this.dedupeTimer !== undefined) clearTimeout(this.dedupeTimer);
+    this.raw.registerStorageUpdates(undefined);
     this.stopSubs();
     await this.consumers?.delete();
     await this.store.delete();

@@ -250,6 +250,23 @@ describe("stream API", () => {
     });
   });
 
+  test("account usage follows stored bytes through deletes, purges, limits and stream removal", async () => {
+    const usage = async () => (await t.jsm.getAccountInfo()).storage;
+    const streamBytes = async () => {
+      let sum = 0;
+      for await (const si of t.jsm.streams.list()) if (si.config.storage === "file") sum += si.state.bytes;
+      return sum;
+    };
+    await t.jsm.streams.add({ name: "USE", subjects: ["use.*"], max_msgs_per_subject: 3 });
+    for (let i = 0; i < 20; i++) await t.js.publish(`use.${i % 4}`, "x".repeat(50));
+    expect(await usage()).toBe(await streamBytes());
+    await t.jsm.streams.deleteMessage("USE", 20);
+    await t.jsm.streams.purge("USE", { filter: "use.1" });
+    expect(await usage()).toBe(await streamBytes());
+    await t.jsm.streams.delete("USE");
+    expect(await usage()).toBe(await streamBytes());
+  });
+
   test("stream delete and leader step down on a single server", async () => {
     await t.jsm.streams.add({ name: "GONE", subjects: ["gone"] });
     await t.js.publish("gone", "x");
