@@ -167,6 +167,28 @@ describe("write-ahead log", () => {
     await again.close();
   });
 
+  test("a crash between storing a snapshot and compacting the log leaves a log that still appends cleanly", async () => {
+    const withLog = await tempDir();
+    const wal = await Wal.open(withLog);
+    await wal.save({ entries: [e(1, 1), e(2, 1), e(3, 1)] });
+    await wal.close();
+    const withSnapshot = await tempDir();
+    const other = await Wal.open(withSnapshot);
+    await other.save({ snapshot: { meta: { index: 5, term: 2, membership: { voters: ["a"], observers: [] } }, data: Buffer.from("s") }, entries: [] });
+    await other.close();
+    // The snapshot landed, the log rewrite did not.
+    await writeFile(join(withLog, "snapshot"), await readFile(join(withSnapshot, "snapshot")));
+    const reopened = await Wal.open(withLog);
+    expect(reopened.state.corruption).toBeNull();
+    expect(reopened.state.entries).toEqual([]);
+    await reopened.save({ entries: [e(6, 2)] });
+    await reopened.close();
+    const again = await Wal.open(withLog);
+    expect(again.state.corruption).toBeNull();
+    expect(again.state.entries.map((x) => x.index)).toEqual([6]);
+    await again.close();
+  });
+
   test("a corrupt snapshot is discarded and the node recovers from the leader", async () => {
     const dir = await tempDir();
     const wal = await Wal.open(dir);

@@ -85,11 +85,13 @@ export class Wal {
       scanned.corruption ?? snap.corruption ?? (hs.corrupt ? { offset: 0, reason: "hard state unreadable", tornWrite: false } : null);
     const snapIndex = snap.snapshot?.meta.index ?? 0;
     let entries = scanned.entries.filter((e) => e.index > snapIndex);
-    let rewrite = false;
+    // Entries the snapshot covers are still there after a crash between writing the
+    // snapshot and compacting the log: compact now, or later appends would leave a hole.
+    let rewriteAfter = entries.length < scanned.entries.length ? snapIndex : null;
     if (entries.length > 0 && entries[0].index !== snapIndex + 1) {
       corruption ??= { offset: 0, reason: `log starts at ${entries[0].index}, not after snapshot ${snapIndex}`, tornWrite: false };
       entries = [];
-      rewrite = true;
+      rewriteAfter = Number.MAX_SAFE_INTEGER;
     }
     const log = await open(join(dir, LOG_FILE), "a+");
     if (scanned.corruption) {
@@ -103,7 +105,7 @@ export class Wal {
     const wal = new Wal(dir, log, hardStateFile, fsync, state, scanned.goodBytes, last, scanned.offsets);
     wal.hardStateSeq = hs.seq;
     wal.writtenHardState = hs.state;
-    if (rewrite) await wal.rewriteLogAfter(Number.MAX_SAFE_INTEGER);
+    if (rewriteAfter !== null) await wal.rewriteLogAfter(rewriteAfter);
     // Without fsync even a torn tail may have been acknowledged.
     if (corruption && !(corruption.tornWrite && fsync)) {
       // Acknowledged entries may be gone: refuse to vote or lead until caught up.
