@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import type { Account } from "../account.js";
 import type { AuthContext, Authenticator, AuthResult } from "../auth.js";
 import type { ClientPermissions } from "../auth/permissions.js";
+import { ResponsePermits } from "../auth/response-permits.js";
 import type { Logger } from "../logger.js";
 import { authTimeoutSeconds, type ServerOptions } from "../options.js";
 import { formatGoDuration } from "../duration.js";
@@ -141,7 +142,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private readonly certificate: Buffer | undefined;
   private readonly greeted: boolean;
   /** Reply subjects this client may answer (allow_responses): subject -> [responses sent, time]. */
-  private replies: Map<string, { n: number; t: number }> | undefined;
+  private replies: ResponsePermits | undefined;
 
   constructor(
     readonly cid: number,
@@ -318,7 +319,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     const perms = this.perms;
     if (perms !== undefined) {
       if (sub.denyFiltered && perms.deniesDelivery(subject)) return false;
-      if (reply !== undefined && perms.responses !== undefined) this.allowReply(reply);
+      if (reply !== undefined && perms.responses !== undefined) (this.replies ??= new ResponsePermits(perms.responses)).grant(reply);
     }
     const out = this.out;
     // A client that did not announce header support gets the payload alone.
@@ -553,32 +554,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   /** Publish permission, including replies this client was asked to answer (allow_responses). */
   private canPublish(subject: string): boolean {
-    const perms = this.perms!;
-    if (perms.canPublish(subject)) return true;
-    const rp = perms.responses;
-    const entry = rp === undefined ? undefined : this.replies?.get(subject);
-    if (entry === undefined) return false;
-    entry.n++;
-    if ((rp!.maxMsgs > 0 && entry.n > rp!.maxMsgs) || (rp!.expires > 0 && Date.now() - entry.t > rp!.expires)) {
-      this.replies!.delete(subject);
-      return false;
-    }
-    return true;
-  }
-
-  private allowReply(reply: string): void {
-    const replies = (this.replies ??= new Map());
-    if (!replies.has(reply)) replies.set(reply, { n: 0, t: Date.now() });
-    // Go prunes the reply map once it grows; expired entries can go.
-    if (replies.size > 1024) this.pruneReplies();
-  }
-
-  private pruneReplies(): void {
-    const rp = this.perms?.responses;
-    const now = Date.now();
-    for (const [k, v] of this.replies!) {
-      if (rp === undefined || (rp.expires > 0 && now - v.t > rp.expires) || (rp.maxMsgs > 0 && v.n >= rp.maxMsgs)) this.replies!.delete(k);
-    }
+    return this.perms!.canPublish(subject) || (this.replies?.use(subject) ?? false);
   }
 
   private subPermissionViolation(subject: string, queue: string | undefined): void {
