@@ -359,7 +359,9 @@ export class Stream implements ConsumerHost {
     this.lastMsgId = msgId;
     this.expiry.noteStored(seq, hdr);
     if (msgId !== "") this.rememberMsgId(msgId, seq);
-    if (rollup === "sub") this.store.purgeEx(subject, 0, 1);
+    if (rollup === "sub") {
+      if (this.store.purgeEx(subject, 0, 1) > 0) this.notifyPurged();
+    }
     else if (rollup === "all") {
       this.purge({ keep: 1 });
     }
