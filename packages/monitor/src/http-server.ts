@@ -76,7 +76,7 @@ export class MonitorHttpServer {
    * HTTPS with the server's certificate (Go's https_port).
    */
   async listen(host: string, port: number, tls?: TlsOptions): Promise<number> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const { handler } = this;
     const http = tls === undefined ? createServer(handler) : createHttpsServer(httpsOptions(tls), handler);
     this.http = http;
     await new Promise<void>((resolve, reject) => {
@@ -102,6 +102,9 @@ export class MonitorHttpServer {
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));
   }
+
+  /** The request listener serving every endpoint (what `listen` serves, for embedding too). */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ClientConnection, ConnectionSnapshot, NatsServer, ServerPlugin } from "@nats-ts/core";
 import { MonitorContext } from "./context.js";
 import { DASHBOARD_HTML } from "./dashboard.js";
@@ -65,6 +66,18 @@ export class MonitorPlugin implements ServerPlugin {
     return this.ctx?.httpPort ?? 0;
   }
 
+  /**
+   * The monitoring endpoints as a node:http request listener, to mount in an app's own HTTP
+   * server (with or without a monitoring port); undefined once the plugin has stopped (Go's
+   * HTTPHandler).
+   *
+   * @example
+   * http.createServer((req, res) => (req.url?.startsWith("/nats") ? monitor.handler!(req, res) : app(req, res)));
+   */
+  get handler(): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+    return this.http?.handler;
+  }
+
   /** The bound HTTPS monitoring port, 0 when HTTPS monitoring is off. */
   get httpsPort(): number {
     return this.ctx?.httpsPort ?? 0;
@@ -94,13 +107,13 @@ export class MonitorPlugin implements ServerPlugin {
       events.start();
       this.announceShutdown(server, events);
     }
+    const extras: ExtraPage[] = [];
+    if (options.dashboard !== false) extras.push({ path: "/dashboard", contentType: "text/html; charset=utf-8", render: () => DASHBOARD_HTML });
+    if (options.prometheus === true) {
+      extras.push({ path: "/metrics", contentType: "text/plain; version=0.0.4; charset=utf-8", render: () => prometheusMetrics(ctx) });
+    }
+    this.http = new MonitorHttpServer(ctx, extras);
     if (server.opts.httpPort !== 0 || httpsPort !== 0) {
-      const extras: ExtraPage[] = [];
-      if (options.dashboard !== false) extras.push({ path: "/dashboard", contentType: "text/html; charset=utf-8", render: () => DASHBOARD_HTML });
-      if (options.prometheus === true) {
-        extras.push({ path: "/metrics", contentType: "text/plain; version=0.0.4; charset=utf-8", render: () => prometheusMetrics(ctx) });
-      }
-      this.http = new MonitorHttpServer(ctx, extras);
       const host = server.opts.httpHost ?? server.opts.host;
       if (httpsPort !== 0) {
         ctx.httpsPort = await this.http.listen(host, httpsPort, server.opts.tls);

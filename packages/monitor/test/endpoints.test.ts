@@ -370,3 +370,21 @@ describe("other pages", () => {
     expect(h.server.listeners.monitoring).toEqual([`http://127.0.0.1:${h.monitor.httpPort}`]);
   });
 });
+
+test("TestMonitorHandler: the endpoints mount in an app's own HTTP server, and go away on shutdown", async () => {
+  const { createServer } = await import("node:http");
+  h = await startMonitored({ httpPort: 0 });
+  const handler = h.monitor.handler;
+  expect(handler).toBeDefined();
+  const app = createServer((req, res) => handler!(req, res));
+  await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
+  try {
+    const port = (app.address() as { port: number }).port;
+    const varz = await (await fetch(`http://127.0.0.1:${port}/varz`)).json();
+    expect(varz.server_id).toBe(h.server.id);
+  } finally {
+    await new Promise((r) => app.close(r));
+  }
+  await h.server.shutdown();
+  expect(h.monitor.handler).toBeUndefined();
+});
