@@ -55,3 +55,28 @@ export function parseGoDuration(s: string): number {
   return neg ? -total : total;
 }
 
+
+/**
+ * The numbers after an ack subject's known `$JS.ACK.<stream>.<consumer>.` prefix, read in one
+ * pass from `from`: the hot path for acks on a consumer's own subscription.
+ */
+export function parseAckTail(subject: string, from: number): { dc: number; sseq: number; dseq: number } | undefined {
+  let i = from;
+  const n = subject.length;
+  const out = [0, 0, 0];
+  for (let k = 0; k < 3; k++) {
+    let v = 0;
+    const start = i;
+    for (; i < n; i++) {
+      const c = subject.charCodeAt(i);
+      if (c === 46) break;
+      const d = c - 48;
+      if (d < 0 || d > 9) return undefined;
+      v = v * 10 + d;
+    }
+    if (i === start || i >= n) return undefined;
+    out[k] = v;
+    i++;
+  }
+  return { dc: out[0], sseq: out[1], dseq: out[2] };
+}

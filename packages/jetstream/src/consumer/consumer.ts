@@ -16,7 +16,7 @@ import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, refuse
 import { FlowWindow, RateLimiter } from "./push-flow.js";
 import { parseRfc3339 } from "../util/time.js";
 import { startingSequence } from "./start-position.js";
-import { parseAckReply, parseGoDuration } from "./ack-reply.js";
+import { parseAckReply, parseAckTail, parseGoDuration } from "./ack-reply.js";
 
 /** What a consumer needs from the manager that owns it. */
 export interface ConsumerEnv {
@@ -613,7 +613,7 @@ export class Consumer {
 
   private onAck(subject: string, reply: string | undefined, hdrSize: number, msg: Buffer): void {
     if (this.closed) return;
-    const info = parseAckReply(subject);
+    const info = subject.startsWith(this.ackPrefix) ? parseAckTail(subject, this.ackPrefix.length) : parseAckReply(subject);
     if (!info) return;
     const { sseq, dseq, dc } = info;
     const body = msg.subarray(hdrSize).toString("latin1");

@@ -45,8 +45,12 @@ const TYPE = {
 
 const NAMES_LIMIT = 1024;
 const LIST_LIMIT = 256;
-/** How long state changes may wait before being written, ms. */
-const PERSIST_DELAY_MS = 100;
+/**
+ * How long state changes may wait before being written, ms. Each write is a full snapshot with
+ * an fsync, so writes are batched; a crash loses at most this much ack progress (those
+ * messages are redelivered), a clean stop loses nothing.
+ */
+const PERSIST_DELAY_MS = 1000;
 
 /**
  * All consumers of one stream: answers the consumer part of the `$JS.API`, feeds consumers
@@ -443,7 +447,10 @@ export class ConsumerManager {
   /** Durable state goes to disk unless the stream or the consumer lives in memory. */
   private openStore(c: Consumer): void {
     if (!this.files || c.cfg.mem_storage) return;
-    this.stores.set(c, this.files.open({ name: c.name, created: c.created.toString(), config: c.cfg }));
+    const store = this.files.open({ name: c.name, created: c.created.toString(), config: c.cfg });
+    this.stores.set(c, store);
+    // a new durable is on disk at once, not only after the first batched write
+    store.forceUpdate(c.acks.snapshot());
   }
 
   private markDirty(c: Consumer): void {
