@@ -1,6 +1,6 @@
 import { tmpdir, totalmem } from "node:os";
 import { statfsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseDuration, parseSize } from "@nats-ts/core";
 import type { SyncSettings } from "./stream/store-factory.js";
 
@@ -57,12 +57,14 @@ export function resolveJetStreamSettings(block: Record<string, unknown>): JetStr
   };
 }
 
-/** Bytes free on the file system holding `dir` (Go's diskAvailable); 1 TB when unknown. */
+/** Bytes free on the file system holding `dir` or its nearest existing parent (Go's diskAvailable); 1 TB when unknown. */
 function diskAvailable(dir: string): number {
-  try {
-    const s = statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return 1024 ** 4;
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      const s = statfsSync(d);
+      return s.bavail * s.bsize;
+    } catch {
+      if (dirname(d) === d) return 1024 ** 4;
+    }
   }
 }

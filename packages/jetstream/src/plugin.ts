@@ -218,6 +218,7 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
   }
 
   async stop(): Promise<void> {
+    if (this.settings !== undefined) this.server?.log.info("Initiating JetStream Shutdown...");
     for (const { jsa, router } of this.accounts.values()) {
       router.stop();
       await jsa.stop();

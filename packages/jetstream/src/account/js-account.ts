@@ -282,6 +282,7 @@ export class JsAccount {
     } catch {
       return;
     }
+    if (names.length > 0) this.host.log.info(`  Starting restore for account '${this.name}': ${names.length} streams`);
     for (const dirName of names.sort()) {
       let meta: StreamMeta;
       try {
@@ -290,6 +291,7 @@ export class JsAccount {
         this.host.log.warn(`  Error reading stream metafile for '${this.name} > ${dirName}': ${(e as Error).message}`);
         continue;
       }
+      const started = Date.now();
       try {
         const cfg = meta.config;
         if (cfg.num_replicas > 1) cfg.num_replicas = 1;
@@ -298,7 +300,7 @@ export class JsAccount {
         this.streams.set(cfg.name, stream);
         stream.start();
         const st = stream.store.fastState();
-        this.host.log.info(`  Restored ${st.msgs.toLocaleString("en-US")} messages for stream '${this.name} > ${cfg.name}'`);
+        this.host.log.info(`  Restored ${st.msgs.toLocaleString("en-US")} messages for stream '${this.name} > ${cfg.name}' in ${Date.now() - started}ms`);
       } catch (e) {
         this.host.log.warn(`  Error recreating stream '${this.name} > ${dirName}': ${(e as Error).message}`);
       }
