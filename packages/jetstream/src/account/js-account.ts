@@ -282,7 +282,6 @@ export class JsAccount {
     } catch {
       return;
     }
-    if (names.length > 0) this.host.log.info(`  Starting restore for account '${this.name}': ${names.length} streams`);
     for (const dirName of names.sort()) {
       let meta: StreamMeta;
       try {
@@ -292,6 +291,7 @@ export class JsAccount {
         continue;
       }
       const started = Date.now();
+      this.host.log.info(`  Starting restore for stream '${this.name} > ${meta.config.name}'`);
       try {
         const cfg = meta.config;
         if (cfg.num_replicas > 1) cfg.num_replicas = 1;
