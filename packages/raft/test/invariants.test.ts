@@ -21,10 +21,17 @@ describe("invariant checker", () => {
 
   test("different entries at the same index and term break log matching", () => {
     const checker = new InvariantChecker();
-    const a = soloLeader("a");
     const entry = (text: string): Entry => ({ index: 5, term: 2, type: "normal", data: new TextEncoder().encode(text) });
-    checker.entriesPersisted("a", a, [entry("one")]);
-    expect(() => checker.entriesPersisted("b", a, [entry("two")])).toThrow(/log matching/);
+    checker.entriesPersisted("a", [entry("one")], 1);
+    expect(() => checker.entriesPersisted("b", [entry("two")], 1)).toThrow(/log matching/);
+  });
+
+  test("an entry after a later term, or the same entry after a different term, breaks log matching", () => {
+    const checker = new InvariantChecker();
+    const e = (index: number, term: number): Entry => ({ index, term, type: "normal", data: new Uint8Array([index]) });
+    expect(() => checker.entriesPersisted("a", [e(3, 2), e(4, 1)], 1)).toThrow(/follows a later term/);
+    checker.entriesPersisted("b", [e(7, 3)], 2);
+    expect(() => checker.entriesPersisted("c", [e(7, 3)], 3)).toThrow(/follows term 3, elsewhere 2/);
   });
 
   test("a vote changed within a term breaks election safety", () => {

@@ -92,21 +92,26 @@ export class InvariantChecker {
     }
   }
 
-  /** Log matching: same (index, term) anywhere means the same entry after the same prefix. */
-  entriesPersisted(id: NodeId, core: RaftCore, entries: readonly Entry[]): void {
+  /**
+   * Log matching: the same (index, term) anywhere means the same entry after the same
+   * term. `prevTerm` is the term before `entries[0]` in the log the entries were taken from.
+   */
+  entriesPersisted(id: NodeId, entries: readonly Entry[], prevTerm: number | undefined): void {
+    let before = prevTerm;
     for (const e of entries) {
       const key = `${e.index}:${e.term}`;
-      const prevTerm = core.log.term(e.index - 1);
       const hash = fingerprint(e);
       const seen = this.logIdentity.get(key);
       this.checks++;
-      if (!seen) this.logIdentity.set(key, { hash, prevTerm });
+      if (before !== undefined) this.check(before <= e.term, "log matching", `${id} entry ${key} follows a later term ${before}`);
+      if (!seen) this.logIdentity.set(key, { hash, prevTerm: before });
       else {
         this.check(seen.hash === hash, "log matching", `${id} holds a different entry at ${key}`);
-        if (seen.prevTerm !== undefined && prevTerm !== undefined) {
-          this.check(seen.prevTerm === prevTerm, "log matching", `${id} entry ${key} follows term ${prevTerm}, elsewhere ${seen.prevTerm}`);
+        if (seen.prevTerm !== undefined && before !== undefined) {
+          this.check(seen.prevTerm === before, "log matching", `${id} entry ${key} follows term ${before}, elsewhere ${seen.prevTerm}`);
         }
       }
+      before = e.term;
     }
   }
 

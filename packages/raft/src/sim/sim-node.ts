@@ -28,6 +28,8 @@ export class SimNode {
   disk: SimDisk = { hardState: null, snapshot: null, entries: [] };
   /** A ready whose simulated fsync is still running. */
   pending: Ready | null = null;
+  /** Term of the entry before the pending ready's first entry, when the ready was taken. */
+  pendingPrevTerm: number | undefined = undefined;
   kv = new KvStore();
   tickScale = 1;
   diskMinMs = 0;

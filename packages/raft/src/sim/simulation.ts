@@ -166,10 +166,7 @@ export class Simulation {
     const bootstrap = { voters: [...this.founders], observers: [] };
     for (const id of this.founders) this.nodes.set(id, new SimNode(id, bootstrap));
     for (const id of this.spares) this.nodes.set(id, new SimNode(id, undefined));
-    for (const node of this.nodes.values()) {
-      node.tickScale = 1;
-      this.startNode(node);
-    }
+    for (const node of this.nodes.values()) this.startNode(node);
     for (let c = 0; c < (options.clients ?? 3); c++) {
       this.clients.push({ id: c, seq: 0, leaderGuess: this.founders[c % voters], pending: null });
       this.queue.push(5 + c, { kind: "client", client: c });
@@ -380,6 +377,8 @@ export class Simulation {
     const core = node.core;
     if (!core || node.pending || !core.hasReady()) return;
     node.pending = core.ready();
+    const first = node.pending.entries[0];
+    node.pendingPrevTerm = first ? core.log.term(first.index - 1) : undefined;
     for (const m of node.pending.leaderMessages) this.sendMessage(node, m);
     const durable = node.pending.entries.length > 0 || node.pending.hardState !== null || node.pending.snapshot !== null;
     const latency = durable ? node.diskMinMs + this.rng.int(node.diskMaxMs - node.diskMinMs + 1) : 0;
@@ -393,7 +392,7 @@ export class Simulation {
     if (!core || !rd || node.incarnation !== incarnation) return;
     node.persist(rd);
     if (rd.hardState) this.invariants.hardStatePersisted(id, rd.hardState);
-    this.invariants.entriesPersisted(id, core, rd.entries);
+    this.invariants.entriesPersisted(id, rd.entries, node.pendingPrevTerm);
     if (rd.snapshot) {
       node.kv.restore(rd.snapshot.data);
       this.invariants.snapshotInstalled(id, rd.snapshot);
