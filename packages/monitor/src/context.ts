@@ -20,6 +20,16 @@ export class MonitorContext {
     private readonly explicitJetStream: JetStreamStatsProvider | undefined,
   ) {}
 
+  /**
+   * Whether JetStream runs in this server: a statistics provider was given, or a "jetstream"
+   * plugin is present and not disabled (before it provides statistics, monitoring knows only that).
+   */
+  get jetstreamRunning(): boolean {
+    if (this.jetstream !== undefined) return true;
+    const plugin = this.server.plugin("jetstream") as { enabled?: boolean } | undefined;
+    return plugin !== undefined && plugin.enabled !== false;
+  }
+
   /** JetStream's statistics, when JetStream runs in this server. */
   get jetstream(): JetStreamStatsProvider | undefined {
     if (this.explicitJetStream !== undefined) return this.explicitJetStream;

@@ -388,3 +388,23 @@ test("TestMonitorHandler: the endpoints mount in an app's own HTTP server, and g
   await h.server.shutdown();
   expect(h.monitor.handler).toBeUndefined();
 });
+
+test("a JetStream plugin without statistics yet counts as running for /healthz and /jsz", async () => {
+  const jetstream = { name: "jetstream", blocks: ["jetstream"], enabled: true, start: () => undefined };
+  const monitor = (await import("../src/index.js")).monitorPlugin();
+  const { NatsServer } = await import("@nats-ts/core");
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: -1, jetstream: {} }, { plugins: [jetstream, monitor] });
+  await server.start();
+  try {
+    const base = `http://127.0.0.1:${monitor.httpPort}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const j = await (await fetch(`${base}/jsz`)).json();
+    expect(j.disabled).toBeUndefined();
+    expect(j.streams).toBe(0);
+    jetstream.enabled = false;
+    expect((await fetch(`${base}/healthz`)).status).toBe(503);
+    expect((await (await fetch(`${base}/jsz`)).json()).disabled).toBe(true);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -54,11 +54,10 @@ export function healthz(ctx: MonitorContext, opts: HealthzOptions = {}): HealthS
   } else if (!ctx.server.isRunning) {
     fail("CONNECTION", "server not ready for connections", "error", 500);
   } else if (!opts.jsServerOnly && ctx.server.opts.jetstream !== false) {
-    const js = ctx.jetstream;
-    if (js === undefined) {
+    if (!ctx.jetstreamRunning) {
       fail("JETSTREAM", "JetStream not enabled", "unavailable", 503);
     } else if (!opts.jsEnabledOnly && !opts.jsMetaOnly) {
-      for (const p of js.jetStreamHealth?.() ?? []) {
+      for (const p of ctx.jetstream?.jetStreamHealth?.() ?? []) {
         if (account !== "" && p.account !== account) continue;
         if (stream !== "" && p.stream !== stream) continue;
         const type = p.consumer !== undefined ? "CONSUMER" : p.stream !== undefined ? "STREAM" : "ACCOUNT";

@@ -49,8 +49,10 @@ export function jsz(ctx: MonitorContext, input: JszOptions = {}): Record<string,
   const base = { server_id: ctx.server.id, now: goTime(new Date()) };
   const js = ctx.jetstream;
   if (js === undefined) {
-    if (opts.leaderOnly) throw new SkipRequest("not leader");
-    return { ...ZERO_STATS, ...base, disabled: true, config: { max_memory: 0, max_storage: 0 }, streams: 0, consumers: 0, messages: 0, bytes: 0, total: 0 };
+    if (!ctx.jetstreamRunning && opts.leaderOnly) throw new SkipRequest("not leader");
+    // JetStream off, or running without statistics for monitoring yet: Go's shape with zeros.
+    const disabled = ctx.jetstreamRunning ? {} : { disabled: true };
+    return { ...ZERO_STATS, ...base, ...disabled, config: { max_memory: 0, max_storage: 0 }, streams: 0, consumers: 0, messages: 0, bytes: 0, total: 0 };
   }
   let accounts = js.jetStreamAccounts();
   let streams = 0;

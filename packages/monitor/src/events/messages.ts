@@ -63,7 +63,7 @@ export class ServerInfoStamp {
       ver: GO_COMPAT_VERSION,
     } as ServerInfoJson;
     if (server.opts.serverTags.length > 0) info.tags = [...server.opts.serverTags];
-    const js = this.ctx.jetstream !== undefined;
+    const js = this.ctx.jetstreamRunning;
     info.jetstream = js;
     // Go's capability bit 1: JetStream enabled.
     info.flags = js ? 1 : 0;
