@@ -108,6 +108,63 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 2 });
   });
 
+  test("TestFileStoreSelectNextFirst: first sequence skips a removed run across blocks", async () => {
+    const cfg = cfgFor({ block_size: 256 });
+    const fs = await openStore(cfg);
+    for (let i = 0; i < 10; i++) await fs.storeMsg("zzz", null, enc("Hello World"));
+    for (let i = 2; i <= 7; i++) fs.removeMsg(i);
+    expect(fs.state()).toMatchObject({ msgs: 4, firstSeq: 1 });
+    fs.removeMsg(1);
+    expect(fs.state()).toMatchObject({ msgs: 3, firstSeq: 8 });
+    const again = await reopen(fs, cfg);
+    expect(again.state()).toMatchObject({ msgs: 3, firstSeq: 8, lastSeq: 10 });
+  });
+
+  test("TestFileStorePurgeExKeepOneBug: keep one across tiny blocks", async () => {
+    const fs = await openStore(cfgFor({ block_size: 128 }));
+    const fill = Buffer.alloc(128, 88);
+    await fs.storeMsg("A", null, enc("META"));
+    await fs.storeMsg("B", null, fill);
+    await fs.storeMsg("A", null, enc("META"));
+    await fs.storeMsg("B", null, fill);
+    expect(fs.filteredState(1, "A").msgs).toBe(2);
+    expect(fs.purgeEx("A", 0, 1)).toBe(1);
+    expect(fs.filteredState(1, "A").msgs).toBe(1);
+  });
+
+  test("TestFileStoreRememberLastMsgTime: last time survives removal, purge and restart", async () => {
+    const clock = new ManualClock();
+    const cfg = cfgFor({ max_age: 1e9 });
+    let fs = await openStore(cfg, { clock });
+    const msg = Buffer.alloc(64 * 1024, 88);
+    let { seq, ts } = await fs.storeMsg("foo", null, msg);
+    expect(fs.removeMsg(seq)).toBe(true);
+    expect(fs.state().lastTime).toBe(ts);
+    fs = await reopen(fs, cfg, { clock });
+    expect(fs.state().lastTime).toBe(ts);
+    clock.advance(1000n);
+    ({ seq, ts } = await fs.storeMsg("foo", null, msg));
+    fs.loadMsg(seq);
+    fs.purge();
+    fs = await reopen(fs, cfg, { clock });
+    expect(fs.state().lastTime).toBe(ts);
+    await fs.storeMsg("foo", null, msg);
+    expect((await fs.storeMsg("foo", null, msg)).seq).toBe(4);
+    clock.advance(2_000_000_000n);
+    expect(fs.state().msgs).toBe(0);
+  });
+
+  test("TestFileStorePreserveLastSeqAfterCompact: compact past the end is recovered", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo", null, null);
+    fs.compact(2);
+    const before = fs.state();
+    expect(before).toMatchObject({ msgs: 0, firstSeq: 2, lastSeq: 1 });
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+  });
+
   test("TestFileStoreStreamTruncate: truncation is durable", async () => {
     const cfg = cfgFor({ block_size: 512 });
     let fs = await openStore(cfg);
@@ -127,6 +184,29 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
 
 describe("FileStore", () => {
   const cfgFor = (more: Partial<FileStoreConfig> = {}): FileStoreConfig => ({ dir: tempDir(), sync: "interval", ...more });
+
+  test("TestFileStoreKeepWithDeletedMsgsBug: purgeEx keep counts only live messages", async () => {
+    const fs = await openStore(cfgFor());
+    const msg = Buffer.alloc(19, 65);
+    for (let i = 0; i < 5; i++) {
+      await fs.storeMsg("A", null, msg);
+      await fs.storeMsg("B", null, msg);
+    }
+    expect(fs.purgeEx("A", 0, 0)).toBe(5);
+    expect(fs.purgeEx("", 0, 2)).toBe(3);
+  });
+
+  test("TestFileStoreLoadLastWildcard: wildcard last message across many blocks", async () => {
+    const cfg = cfgFor({ block_size: 512 });
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo.22.baz", null, enc("hello"));
+    await fs.storeMsg("foo.22.bar", null, enc("hello"));
+    for (let i = 0; i < 1000; i++) await fs.storeMsg("foo.11.foo", null, enc("hello"));
+    expect(fs.loadLastMsg("foo.22.*").seq).toBe(2);
+    fs = await reopen(fs, cfg);
+    expect(fs.loadLastMsg("foo.22.*").seq).toBe(2);
+    expect(fs.loadLastMsg("foo.*.foo").seq).toBe(1002);
+  });
 
   test("TestFileStoreReloadAndLoseLastSequence: skipped sequences survive restarts", async () => {
     const cfg = cfgFor();
@@ -164,19 +244,21 @@ describe("FileStore", () => {
     expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 1001, lastSeq: 1001 });
   });
 
-  test("TestFileStoreRecoverWithEmptyMessageBlock: a block of only tombstones recovers", async () => {
+  test("TestFileStoreRecoverWithEmptyMessageBlock: a block left with only tombstones recovers", async () => {
     const rec = 36 + 3 + 8;
     const cfg = cfgFor({ block_size: rec * 4 });
     let fs = await openStore(cfg);
-    for (let i = 0; i < 4; i++) await fs.storeMsg("foo", null, null);
-    expect(blockFiles(cfg.dir).length).toBe(1);
-    // Removing from the front is recorded as a floor marker in a new block.
-    expect(fs.removeMsg(2)).toBe(true);
-    expect(fs.removeMsg(1)).toBe(true);
-    await fs.flushAllPending();
+    for (let i = 0; i < 5; i++) await fs.storeMsg("foo", null, null);
     expect(blockFiles(cfg.dir).length).toBe(2);
+    // Block 2 gets tombstones for block 1's messages, then loses its own message.
+    expect(fs.removeMsg(2)).toBe(true);
+    expect(fs.removeMsg(3)).toBe(true);
+    expect(fs.removeMsg(5)).toBe(true);
+    await fs.storeMsg("foo", null, null);
+    await fs.flushAllPending();
+    expect(blockFiles(cfg.dir).length).toBe(3);
     const before = fs.state();
-    expect(before).toMatchObject({ msgs: 2, firstSeq: 3, lastSeq: 4 });
+    expect(before).toMatchObject({ msgs: 3, firstSeq: 1, lastSeq: 6, deleted: [2, 3, 5] });
     fs = await reopen(fs, cfg);
     expect(fs.state()).toEqual(before);
   });

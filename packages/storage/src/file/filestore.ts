@@ -405,8 +405,11 @@ export class FileStore extends StoreQueries {
   }
 
   /** Reserves `len` bytes at the end of the write block (rotating first when they do not fit). */
-  private reserve(len: number): number {
-    if (this.wb.size > 0 && this.wb.size + len > this.blockSize) this.rotate();
+  private reserve(len: number, marker = false): number {
+    // Markers may overrun the block size (up to twice it): rotating for them would let
+    // maintenance, which writes markers, keep creating blocks that need maintenance.
+    const limit = marker ? 2 * this.blockSize : this.blockSize;
+    if (this.wb.size > 0 && this.wb.size + len > limit) this.rotate();
     const b = this.wb;
     if (b.buf!.length < b.size + len) {
       const grown = Buffer.allocUnsafe(b.size + len + 1024);
@@ -419,7 +422,7 @@ export class FileStore extends StoreQueries {
   }
 
   private append(rec: Buffer): { block: Block; off: number } {
-    const off = this.reserve(rec.length);
+    const off = this.reserve(rec.length, true);
     rec.copy(this.wb.buf!, off);
     return { block: this.wb, off };
   }
