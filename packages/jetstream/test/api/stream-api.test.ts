@@ -329,6 +329,21 @@ describe("account limits", () => {
     }
   });
 
+  test("max_bytes_required and per-stream byte limits", async () => {
+    const t = await startJs({ plugin: { accountLimits: { $G: { max_bytes_required: true, storage_max_stream_bytes: 4096, memory_max_stream_bytes: 1024 } } } });
+    try {
+      const noBytes = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.MB", { name: "MB", subjects: ["mb"] });
+      expect(noBytes.error).toEqual(err(400, 10113, "account requires a stream config to have max bytes set"));
+      const tooBig = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.MB", { name: "MB", subjects: ["mb"], max_bytes: 8192 });
+      expect(tooBig.error).toEqual(err(400, 10122, "stream max bytes exceeds account limit max stream bytes"));
+      const memTooBig = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.MB", { name: "MB", subjects: ["mb"], max_bytes: 2048, storage: "memory" });
+      expect(memTooBig.error.err_code).toBe(10122);
+      expect((await apiRequest(t.nc, "$JS.API.STREAM.CREATE.MB", { name: "MB", subjects: ["mb"], max_bytes: 4096 })).error).toBeUndefined();
+    } finally {
+      await t.stop();
+    }
+  });
+
   test("server storage used up: publishes get insufficient resources, creates past it are refused", async () => {
     const t = await startJs({ jetstream: { max_file_store: 2000 } });
     try {
