@@ -157,7 +157,7 @@ export class WebsocketPlugin implements ServerPlugin {
     });
     ws.on("error", (err: Error & { code?: string }) => {
       const what = err.code?.startsWith("Z_") ? `corrupt compressed data: ${err.message}` : err.message;
-      server.log.error(`${client ?? `${info.remoteAddress}:${info.remotePort}`} - websocket error: ${what}`);
+      server.log.error(`${client ?? `${info.remoteAddress}:${info.remotePort}`} - read error: ${what}`);
     });
     client = server.acceptConnection(stream, {
       remoteAddress: info.remoteAddress,
