@@ -314,4 +314,30 @@ describe("Go consumer tests, ported", () => {
     }
     expect(seqs).toEqual([1, 2, 3]);
   });
+
+  test("TestJetStreamConsumerPrioritized: the request with the lowest priority number is served first", async () => {
+    t = await startJs();
+    // the client gates priority groups on the announced server version; the server serves them
+    (t.nc as unknown as { features: { set(f: string, v: string): void } }).features.set("js_priority_groups", "0.0.0");
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    await t.jsm.consumers.add("TEST", {
+      durable_name: "CONSUMER",
+      ack_policy: AckPolicy.None,
+      filter_subject: "foo",
+      priority_groups: ["A"],
+      priority_policy: "prioritized" as never,
+    });
+    const low = await inbox(t.nc);
+    const high = await inbox(t.nc);
+    const ask = (box: { subject: string }, priority: number) =>
+      t!.nc.publish(NEXT("TEST", "CONSUMER"), JSON.stringify({ batch: 1, expires: 10_000_000_000, group: "A", priority }), { reply: box.subject });
+    ask(low, 5);
+    ask(high, 1);
+    await t.nc.flush();
+    await expect.poll(async () => (await t!.jsm.consumers.info("TEST", "CONSUMER")).num_waiting).toBe(2);
+    await t.js.publish("foo", "first");
+    expect((await high.next()).string()).toBe("first");
+    await t.js.publish("foo", "second");
+    expect((await low.next()).string()).toBe("second");
+  });
 });
