@@ -88,6 +88,7 @@ export class NatsServer implements ClientHost {
   private readonly customAuthenticator: boolean;
   private readonly compiledPermissions = new WeakMap<Permissions, ClientPermissions>();
   private clientTls: ClientTls | undefined;
+  private configuredAccounts = new Set<string>();
   private netServer: NetServer | undefined;
   private boundPort = 0;
   private nextCid = 1;
@@ -332,14 +333,19 @@ export class NatsServer implements ClientHost {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** Creates, reconfigures and removes accounts to match the plan, then wires imports. */
+  /**
+   * Creates, reconfigures and removes accounts to match the plan, then wires imports. Accounts
+   * registered by code (plugins, embedders) rather than configured are left alone.
+   */
   private applyAccounts(plan: AuthPlan): void {
-    for (const [name, acc] of this.accounts) {
-      if (!plan.accounts.has(name) && name !== GLOBAL_ACCOUNT && name !== SYSTEM_ACCOUNT) {
+    for (const name of this.configuredAccounts) {
+      const acc = this.accounts.get(name);
+      if (acc !== undefined && !plan.accounts.has(name) && name !== GLOBAL_ACCOUNT && name !== SYSTEM_ACCOUNT) {
         acc.close();
         this.accounts.delete(name);
       }
     }
+    this.configuredAccounts = new Set(plan.accounts.keys());
     for (const p of plan.accounts.values()) this.registerAccount(p.name).configure(p);
     const lookup = (name: string) => this.accounts.get(name);
     for (const acc of this.accounts.values()) acc.wireImports(lookup, this);

@@ -392,6 +392,15 @@ describe("live reload", () => {
     expect(byAccount).toEqual(["$G", "nats.io"]);
   });
 
+  test("accounts registered by code survive a reload; configured ones that disappear are removed", async () => {
+    const s = await start(`accounts { A { users [{user: a, password: a}] } }`);
+    s.registerAccount("PLUGIN");
+    reload(s, `accounts { B { users [{user: b, password: b}] } }`);
+    expect(s.lookupAccount("PLUGIN")).toBeDefined();
+    expect(s.lookupAccount("A")).toBeUndefined();
+    expect(s.lookupAccount("B")).toBeDefined();
+  });
+
   test("reload logs what changed and Go's closing line", async () => {
     const lines: string[] = [];
     const s = await start(`debug: false`, lines);
