@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { beforeAll, expect, test } from "vitest";
 import { FileStore } from "../src/index.js";
-import { prng } from "./conformance.js";
+import { prng } from "./helpers.js";
 import { crashPayload } from "./fixtures/crash-payload.js";
 import { tempDir } from "./helpers.js";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { FileStore, StoreError, type FileStoreConfig, type FsOps } from "../src/index.js";
 import { defaultFsOps } from "../src/file/fs-ops.js";
-import { prng } from "./conformance.js";
+import { prng } from "./helpers.js";
 import { tempDir } from "./helpers.js";
 
 const stores: FileStore[] = [];

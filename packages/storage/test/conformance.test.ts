@@ -1,29 +1,17 @@
-// One behavioural suite that both stores must pass. Tests ported from Go carry the Go name
+// One behavioural suite that both stores must pass (run for each at the bottom). Tests ported from Go carry the Go name
 // of the variant that exists for the store under test (TestMemStore* / TestFileStore*), or
 // the shared TestStore* name for tests Go runs against both stores.
 import { afterEach, describe, expect, test } from "vitest";
-import { ManualClock, StoreError, type StoreOptions, type StreamStore, type StreamStoreConfig } from "../src/index.js";
+import { FileStore, fileStoreMsgSize, ManualClock, MemStore, StoreError, type StoreOptions, type StreamStore, type StreamStoreConfig } from "../src/index.js";
+import { prng, tempDir } from "./helpers.js";
 
-export interface StoreHarness {
+interface StoreHarness {
   kind: "MemStore" | "FileStore";
   open(cfg?: StreamStoreConfig, opts?: StoreOptions): Promise<StreamStore>;
   msgSize(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null): number;
 }
 
 const enc = (s: string) => Buffer.from(s);
-
-/** Small deterministic PRNG so failures replay. */
-export function prng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 function expectStoreError(fn: () => unknown, code: string): void {
   let err: unknown;
@@ -42,7 +30,7 @@ async function expectRejects(p: Promise<unknown>, code: string): Promise<void> {
   expect((err as StoreError).code).toBe(code);
 }
 
-export function storeConformance(h: StoreHarness): void {
+function storeConformance(h: StoreHarness): void {
   const stores: StreamStore[] = [];
   const open = async (cfg: StreamStoreConfig = {}, opts: StoreOptions = {}) => {
     const s = await h.open(cfg, opts);
@@ -743,3 +731,18 @@ export function storeConformance(h: StoreHarness): void {
     });
   });
 }
+
+storeConformance({
+  kind: "MemStore",
+  open: async (cfg, opts) => new MemStore(cfg, opts),
+  msgSize: (subj, hdr, msg) => Buffer.byteLength(subj) + (hdr?.length ?? 0) + (msg?.length ?? 0) + 16,
+});
+
+// FileStore with small blocks so that rotation, cross-block removal and compaction are
+// exercised. "interval" keeps thousands of sequential awaits fast; sync "always" has its
+// own tests in filestore.test.ts.
+storeConformance({
+  kind: "FileStore",
+  open: (cfg, opts) => FileStore.open({ ...cfg, dir: tempDir(), block_size: 16384, sync: "interval" }, opts),
+  msgSize: (subj, hdr, msg) => fileStoreMsgSize(Buffer.byteLength(subj), hdr?.length ?? 0, msg?.length ?? 0),
+});
