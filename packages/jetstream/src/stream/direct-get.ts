@@ -24,6 +24,15 @@ export class DirectGet {
     this.client.publish(reply, EMPTY, undefined, Buffer.from(`NATS/1.0 ${code} ${text}\r\n${extra}\r\n`));
   }
 
+  /** Runs a request; a store error (a bad filter subject, a closed store) answers 404 instead of escaping. */
+  guard(reply: string | undefined, fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      if (reply) this.status(reply, 404, "Message Not Found");
+    }
+  }
+
   private tooNew(hdr: Buffer): boolean {
     const level = getHeader(hdr, JS_REQUIRED_API_LEVEL);
     return level !== undefined && !(/^\d+$/.test(level) && Number(level) <= JS_API_LEVEL);

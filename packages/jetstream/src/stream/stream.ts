@@ -113,10 +113,10 @@ export class Stream implements ConsumerHost {
       const apis = this.domain ? ["$JS.API", `$JS.${this.domain}.API`] : ["$JS.API"];
       for (const api of apis) {
         const prefix = `${api}.DIRECT.GET.${this.cfg.name}`;
-        this.subs.push(this.client.subscribe(prefix, (_s, reply, hsize, msg) => dg.request(reply, msg.subarray(0, hsize), msg.subarray(hsize))));
+        this.subs.push(this.client.subscribe(prefix, (_s, reply, hsize, msg) => dg.guard(reply, () => dg.request(reply, msg.subarray(0, hsize), msg.subarray(hsize)))));
         this.subs.push(
           this.client.subscribe(`${prefix}.>`, (subj, reply, hsize, msg) =>
-            dg.lastBySubject(subj.slice(prefix.length + 1), reply, msg.subarray(0, hsize), msg.subarray(hsize)),
+            dg.guard(reply, () => dg.lastBySubject(subj.slice(prefix.length + 1), reply, msg.subarray(0, hsize), msg.subarray(hsize))),
           ),
         );
       }
@@ -216,7 +216,13 @@ export class Stream implements ConsumerHost {
     const copy = Buffer.from(msg);
     const hdr = headerSize > 0 ? copy.subarray(0, headerSize) : EMPTY;
     const payload = copy.subarray(headerSize);
-    this.processMessage(subject, reply, hdr, payload);
+    try {
+      this.processMessage(subject, reply, hdr, payload);
+    } catch (e) {
+      // Internal handlers must not throw into the publisher's delivery.
+      this.ctx.log.error(`JetStream failed to process a msg on stream '${this.accountName} > ${this.cfg.name}': ${String(e)}`);
+      this.respondError(reply, apiErrors.JSStreamStoreFailedF, { err: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   private respondError(reply: string | undefined, entry: JsErrorEntry, replacements?: Record<string, string | number>): void {

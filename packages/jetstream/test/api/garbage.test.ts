@@ -20,7 +20,7 @@ const SUBJECTS = [
   "$JS.API.CONSUMER.INFO.G.x",
 ];
 
-const GARBAGE = ["", "{", "[]", "null", "42", '"str"', '{"name":123}', '{"seq":-1}', '{"config":[]}', "\u0000\u0001\u00ff", "{".repeat(10_000), JSON.stringify({ a: "x".repeat(100_000) })];
+const GARBAGE = ['{"seq":1,"batch":5,"next_by_subj":"a..b"}', '{"multi_last":["..",">"]}', '{"last_by_subj":"*.."}', '{"next_by_subj":"g.*","seq":1,"batch":2,"up_to_time":"bad"}', "", "{", "[]", "null", "42", '"str"', '{"name":123}', '{"seq":-1}', '{"config":[]}', "\u0000\u0001\u00ff", "{".repeat(10_000), JSON.stringify({ a: "x".repeat(100_000) })];
 
 describe("bad input never crashes the server or loses data", () => {
   let t: JsTestServer;
@@ -40,6 +40,7 @@ describe("bad input never crashes the server or loses data", () => {
         const r = await t.nc.request(subject, body, { timeout: 1000 }).catch((e: Error) => e);
         if (r instanceof Error) continue;
         if (r.headers?.code) expect([404, 408, 413, 503]).toContain(r.headers.code);
+        else if (r.headers !== undefined) expect(r.headers.get("Nats-Stream")).toBe("G");
         else if (r.data.length > 0) {
           const json = JSON.parse(r.string()) as Record<string, unknown>;
           expect(typeof json.type === "string" || json.error !== undefined).toBe(true);
