@@ -401,6 +401,61 @@ describe("live reload", () => {
     expect(s.lookupAccount("B")).toBeDefined();
   });
 
+  test("TestConfigReloadAccountServicesImportExport: service exports and imports change on reload (no cluster)", async () => {
+    const conf = (exports: string, imports: string) => `
+      accounts {
+        synadia { users [{user: derek, password: foo}], exports = [ ${exports} ] }
+        nats.io { users [{user: ivan, password: bar}], imports = [ ${imports} ] }
+      }`;
+    const s = await start(
+      conf(
+        `{service: "pub.request"}, {service: "pub.special.request", accounts: [nats.io]}`,
+        `{service: {account: "synadia", subject: "pub.special.request"}, to: "foo"}, {service: {account: "synadia", subject: "pub.request"}, to: "bar"}`,
+      ),
+    );
+    const derek = await client(s, { user: "derek", pass: "foo" });
+    const ivan = await client(s, { user: "ivan", pass: "bar" });
+    for (const [subj, answer] of [["pub.special.request", "reply1"], ["pub.request", "reply2"], ["pub.special.request.new", "reply3"], ["derek.sub", "private"]]) {
+      derek.subscribe(subj, {
+        callback: (_e, m) => {
+          derek.publish(m.reply!, enc.encode(answer));
+        },
+      });
+    }
+    await derek.flush();
+    ivan.subscribe("ivan.sub", {
+      callback: (_e, m) => {
+        ivan.publish(m.reply!, enc.encode("private"));
+      },
+    });
+    ivan.subscribe("bar");
+    await ivan.flush();
+    const req = async (nc: NatsConnection, subj: string, reply: string) => {
+      if (reply === "") {
+        await expect(nc.request(subj, enc.encode("request"), { timeout: 100 })).rejects.toThrow(/timeout|no responders/i);
+      } else {
+        expect((await nc.request(subj, enc.encode("request"), { timeout: 1000 })).string()).toBe(reply);
+      }
+    };
+    await req(ivan, "foo", "reply1");
+    await req(ivan, "bar", "reply2");
+    await req(ivan, "baz", "");
+    await req(ivan, "ivan.sub", "private");
+    await req(derek, "derek.sub", "private");
+    reload(
+      s,
+      conf(
+        `{service: "pub.request"}, {service: "pub.special.request", accounts: [nats.io]}, {service: "pub.special.request.new", accounts: [nats.io]}`,
+        `{service: {account: "synadia", subject: "pub.special.request"}, to: "foo"}, {service: {account: "synadia", subject: "pub.special.request.new"}, to: "baz"}`,
+      ),
+    );
+    await req(ivan, "foo", "reply1");
+    await req(ivan, "bar", "");
+    await req(ivan, "baz", "reply3");
+    await req(ivan, "ivan.sub", "private");
+    await req(derek, "derek.sub", "private");
+  });
+
   test("reload logs what changed and Go's closing line", async () => {
     const lines: string[] = [];
     const s = await start(`debug: false`, lines);
