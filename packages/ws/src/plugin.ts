@@ -96,7 +96,8 @@ export class WebsocketPlugin implements ServerPlugin {
 
   async start(server: NatsServer): Promise<void> {
     const block = server.opts.blocks.websocket ?? server.opts.blocks.ws;
-    const options: WebsocketOptions = { ...(block === undefined ? {} : websocketOptionsFromConf(block)), ...this.input };
+    const given = Object.fromEntries(Object.entries(this.input).filter(([, v]) => v !== undefined)) as WebsocketOptions;
+    const options: WebsocketOptions = { ...(block === undefined ? {} : websocketOptionsFromConf(block)), ...given };
     this.options = options;
     this.server = server;
     if (!options.port) return;

@@ -104,7 +104,7 @@ describe("websocket options", () => {
 
   test("the ws alias block and no block at all (the plugin stays idle)", async () => {
     const { options } = optionsFromConf(parseConf('listen: "127.0.0.1:-1"\nws { port: -1, no_tls: true }\n'));
-    const plugin = websocketPlugin({ host: "127.0.0.1" });
+    const plugin = websocketPlugin({ host: "127.0.0.1", port: undefined });
     const server = new NatsServer(options, { plugins: [plugin] });
     await server.start();
     expect(plugin.port).toBeGreaterThan(0);
