@@ -308,10 +308,19 @@ describe("/jsz and /healthz", () => {
 
   test("TestMonitorHealthzStatusUnavailable: JetStream configured but not running", async () => {
     h = await startMonitored({ jetstream: {} });
-    const r = await h.get("/healthz");
-    expect(r.status).toBe(503);
-    expect(r.body).toEqual({ status: "unavailable", error: "JetStream not enabled" });
-    expect((await h.get("/healthz?js-server-only=true")).status).toBe(200);
+    const cases: [string, number, string][] = [
+      ["/healthz?", 503, "unavailable"],
+      ["/healthz?js-enabled-only=true", 503, "unavailable"],
+      ["/healthz?js-server-only=true", 200, "ok"],
+    ];
+    for (const [url, status, want] of cases) {
+      const plain = await h.get(url);
+      expect([plain.status, plain.body.status], url).toEqual([status, want]);
+      const detailed = await h.get(`${url}&details=true`);
+      expect([detailed.status, detailed.body.status], url).toEqual([status, want === "ok" ? "ok" : "error"]);
+    }
+    expect((await h.get("/healthz")).body).toEqual({ status: "unavailable", error: "JetStream not enabled (10076)" });
+    expect((await h.get("/healthz?details=true")).body.errors).toEqual([{ type: "JETSTREAM", error: "JetStream not enabled (10076)" }]);
   });
 
   test("/healthz reports JetStream asset problems the provider lists", async () => {

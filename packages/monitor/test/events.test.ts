@@ -307,10 +307,17 @@ describe("$SYS requests", () => {
     expect((await request(sys, "$SYS.REQ.SERVER.PING.HEALTHZ")).data).toEqual({ status: "ok", status_code: 200 });
   });
 
-  test("TestServerEventsHealthZJetStreamNotEnabled: JetStream asked for but absent", async () => {
+  test("TestServerEventsHealthZJetStreamNotEnabled: without JetStream the server is healthy", async () => {
+    const sys = await withSystemClient();
+    const m = await request(sys, `$SYS.REQ.SERVER.${h.server.id}.HEALTHZ`);
+    expect(m.data.status).toBe("ok");
+    expect(m.data.error).toBeUndefined();
+  });
+
+  test("HEALTHZ reports JetStream that is configured but not running", async () => {
     const sys = await withSystemClient({ jetstream: {} });
     const m = await request(sys, "$SYS.REQ.SERVER.PING.HEALTHZ");
-    expect(m.data).toEqual({ status: "unavailable", status_code: 503, error: "JetStream not enabled" });
+    expect(m.data).toEqual({ status: "unavailable", status_code: 503, error: "JetStream not enabled (10076)" });
   });
 
   test("TestServerEventsStatszMaxProcsMemLimit: gomaxprocs in STATSZ", async () => {

@@ -55,7 +55,7 @@ export function healthz(ctx: MonitorContext, opts: HealthzOptions = {}): HealthS
     fail("CONNECTION", "server not ready for connections", "error", 500);
   } else if (!opts.jsServerOnly && ctx.server.opts.jetstream !== false) {
     if (!ctx.jetstreamRunning) {
-      fail("JETSTREAM", "JetStream not enabled", "unavailable", 503);
+      fail("JETSTREAM", "JetStream not enabled (10076)", "unavailable", 503);
     } else if (!opts.jsEnabledOnly && !opts.jsMetaOnly) {
       for (const p of ctx.jetstream?.jetStreamHealth?.() ?? []) {
         if (account !== "" && p.account !== account) continue;
