@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, StorageType, type PubAck } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { spawnJsServer } from "../child-process.js";
 import { startJs } from "../helpers.js";
 
@@ -80,12 +80,14 @@ describe("restart recovery", () => {
       await t.jsm.streams.add({ name: "BIG", subjects: ["big.*"] });
       const payload = Buffer.alloc(64, "x");
       const total = 100_000;
-      const window: Promise<PubAck>[] = [];
+      // Publishes without a reply are stored too (no PubAck round trips: keeps the test fast).
       for (let i = 0; i < total; i++) {
-        window.push(t.js.publish(`big.${i % 100}`, payload));
-        if (window.length === 1000) await Promise.all(window.splice(0));
+        t.nc.publish(`big.${i % 100}`, payload);
+        if (i % 5000 === 4999) await t.nc.flush();
       }
-      await Promise.all(window);
+      await t.nc.flush();
+      const deadline = Date.now() + 20_000;
+      while ((await t.jsm.streams.info("BIG")).state.messages < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await t.restart();
       const si = await t.jsm.streams.info("BIG");
       expect(si.state).toMatchObject({ messages: total, first_seq: 1, last_seq: total, num_subjects: 100 });
@@ -119,7 +121,7 @@ describe("restart recovery", () => {
         inflight.add(p);
         i++;
         if (inflight.size >= 64) await Promise.race(inflight);
-        if (acked.size >= 3000 && !killed) {
+        if (acked.size >= 1500 && !killed) {
           child.kill("SIGKILL");
           killed = true;
         }
@@ -130,7 +132,7 @@ describe("restart recovery", () => {
       child.kill("SIGKILL");
     }
     await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once("exit", r));
-    expect(acked.size).toBeGreaterThanOrEqual(3000);
+    expect(acked.size).toBeGreaterThanOrEqual(1500);
     const t = await startJs({ storeDir });
     try {
       const si = await t.jsm.streams.info("CRASH");
