@@ -1,7 +1,8 @@
 import { parseDuration, type ConfMap, type ConfValue } from "./conf/index.js";
 import { accountsFromConf, authorizationFromConf, mappingsFromConf, tlsFromConf } from "./conf-auth.js";
 import { asString, blockReader, describe, failAt, isMap, type BlockReader } from "./conf-values.js";
-import type { ServerOptionsInput } from "./options.js";
+import { planAuth } from "./accounts/plan.js";
+import { serverOptionsSchema, type ServerOptionsInput } from "./options.js";
 
 /**
  * Top-level blocks that belong to packages plugging into core (or to later work). They are kept
@@ -175,5 +176,20 @@ export function optionsFromConf(conf: ConfMap): ConfOptionsResult {
       reader.unknown(conf, key);
     }
   }
+  checkAccountsAt(conf, opts);
   return { options: opts as ServerOptionsInput, warnings };
+}
+
+/**
+ * Go reports problems between accounts (unknown accounts, unauthorized or cyclic imports,
+ * duplicate users) at the `accounts` block: do the same, so `-t` points at the file and line.
+ * Checks that involve flags too (no_auth_user) are left to option validation.
+ */
+function checkAccountsAt(conf: ConfMap, opts: Record<string, unknown>): void {
+  const key = Object.keys(conf).find((k) => k.toLowerCase() === "accounts");
+  if (key === undefined) return;
+  const draft = serverOptionsSchema.safeParse(opts);
+  if (!draft.success) return;
+  const problem = planAuth(draft.data).problems.find((p) => !p.startsWith("no_auth_user"));
+  if (problem !== undefined) failAt(conf, key, problem);
 }

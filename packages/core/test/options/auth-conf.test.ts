@@ -106,6 +106,8 @@ describe("real-world config files to options", () => {
     expect(() => optionsFromConf(conf)).toThrow(/^auth\.conf:3:7: .*"user"/);
     const perms = parseConf(`authorization { users [ { user: a, permissions: { publish: { allowed: [x] } } } ] }`, { file: "p.conf" });
     expect(() => optionsFromConf(perms)).toThrow(/p\.conf:1:\d+: Unknown field name "allowed" parsing subject permissions, only 'allow' or 'deny' are permitted/);
+    const accounts = parseConf(`port: 4222\naccounts {\n  A { imports [{stream: {account: B, subject: foo}}] }\n}\n`, { file: "acc.conf" });
+    expect(() => optionsFromConf(accounts)).toThrow(/^acc\.conf:2:1: "B" account not defined for stream import$/);
   });
 });
 
