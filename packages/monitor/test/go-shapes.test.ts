@@ -20,8 +20,11 @@ const VARZ_NEWER = [
 ];
 /** ServerInfo.flags: Go 2.10 capability bits. */
 const SERVER_NEWER = ["server.flags"];
-/** AccountStat.name and num_subscriptions: Go 2.10. */
-const ACCSTAT_NEWER = ["account_statz[].name", "account_statz[].num_subscriptions"];
+/** AccountStat.name, num_subscriptions and the per-link traffic breakdown: Go 2.10. */
+const STAT_NEWER = ["name", "num_subscriptions"].concat(
+  ...["sent", "received"].map((d) => ["gateways", "routes", "leafs"].flatMap((l) => [`${d}.${l}`, `${d}.${l}.msgs`, `${d}.${l}.bytes`])),
+);
+const ACCSTAT_NEWER = STAT_NEWER.map((k) => `account_statz[].${k}`);
 /** AccountInfo: mappings/exports/responses always listed since 2.10; is_system since 2.10. */
 const ACCOUNT_INFO_NEWER = ["mappings", "exports", "responses", "is_system"];
 /** STATSZ fields of Go 2.10: client-only traffic and GOMAXPROCS. */
@@ -160,7 +163,7 @@ describe("$SYS requests match Go's JSON shapes", () => {
     ["sys-account-jsz", "$SYS.REQ.ACCOUNT.APP.JSZ", "", { extra: SERVER_NEWER }],
     ["sys-account-leafz", "$SYS.REQ.ACCOUNT.APP.LEAFZ", "", { extra: SERVER_NEWER }],
     ["sys-account-statz", "$SYS.REQ.ACCOUNT.APP.STATZ", "", { extra: [...SERVER_NEWER, ...prefixed("data.", ACCSTAT_NEWER)] }],
-    ["sys-account-conns", "$SYS.REQ.ACCOUNT.APP.CONNS", "", { extra: [...SERVER_NEWER, "name", "num_subscriptions"] }],
+    ["sys-account-conns", "$SYS.REQ.ACCOUNT.APP.CONNS", "", { extra: [...SERVER_NEWER, ...STAT_NEWER] }],
     ["sys-account-ping-statz", "$SYS.REQ.ACCOUNT.PING.STATZ", JSON.stringify({ accounts: ["APP"] }), { extra: [...SERVER_NEWER, ...prefixed("data.", ACCSTAT_NEWER)] }],
     ["sys-server-connz-bad", "$SYS.REQ.SERVER.PING.CONNZ", "{bad json", { extra: SERVER_NEWER }],
   ];
@@ -204,7 +207,7 @@ describe("$SYS events match Go's JSON shapes", () => {
   });
 
   test("$SYS.ACCOUNT.<acc>.SERVER.CONNS and the old $SYS.SERVER.ACCOUNT.<acc>.CONNS", async () => {
-    const extra = [...SERVER_NEWER, "name", "num_subscriptions"];
+    const extra = [...SERVER_NEWER, ...STAT_NEWER];
     expect(shapeDiff(goEvent(/^\$SYS\.ACCOUNT\.APP\.SERVER\.CONNS$/), await ourEvent(/^\$SYS\.ACCOUNT\.APP\.SERVER\.CONNS$/), { extra })).toEqual([]);
     expect(shapeDiff(goEvent(/^\$SYS\.SERVER\.ACCOUNT\.APP\.CONNS$/), await ourEvent(/^\$SYS\.SERVER\.ACCOUNT\.APP\.CONNS$/), { extra })).toEqual([]);
   });

@@ -10,6 +10,20 @@ export interface AccountStatzOptions {
   includeUnused?: boolean;
 }
 
+/** Go's DataStats as account statistics carry it (Go 2.10+ adds the per-link breakdown). */
+export interface DataStatsJson {
+  msgs: number;
+  bytes: number;
+  gateways: { msgs: number; bytes: number };
+  routes: { msgs: number; bytes: number };
+  leafs: { msgs: number; bytes: number };
+}
+
+function dataStats(msgs: number, bytes: number): DataStatsJson {
+  // Everything is client traffic until routes, gateways and leaf nodes exist.
+  return { msgs, bytes, gateways: { msgs: 0, bytes: 0 }, routes: { msgs: 0, bytes: 0 }, leafs: { msgs: 0, bytes: 0 } };
+}
+
 /** Go's AccountStat. */
 export interface AccountStatJson {
   acc: string;
@@ -18,8 +32,8 @@ export interface AccountStatJson {
   leafnodes: number;
   total_conns: number;
   num_subscriptions: number;
-  sent: { msgs: number; bytes: number };
-  received: { msgs: number; bytes: number };
+  sent: DataStatsJson;
+  received: DataStatsJson;
   slow_consumers: number;
 }
 
@@ -32,8 +46,8 @@ export function accountStat(u: AccountUsage): AccountStatJson {
     total_conns: u.totalConns,
     num_subscriptions: u.numSubs,
     // Sent is what the server delivered to the account's clients, received what they published.
-    sent: { msgs: u.traffic.outMsgs, bytes: u.traffic.outBytes },
-    received: { msgs: u.traffic.inMsgs, bytes: u.traffic.inBytes },
+    sent: dataStats(u.traffic.outMsgs, u.traffic.outBytes),
+    received: dataStats(u.traffic.inMsgs, u.traffic.inBytes),
     slow_consumers: u.slowConsumers,
   };
 }
