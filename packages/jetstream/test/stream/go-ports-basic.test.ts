@@ -51,7 +51,7 @@ describe("ported jetstream_test.go basics and usage tests", () => {
     const h = headers();
     h.append("Accept-Encoding", "json");
     h.append("Authorization", "s3cr3t");
-    const resp = await nc.request("$JS.API.INFO", "HELLO-JS!", { headers: h });
+    const resp = await nc.request("$JS.API.INFO", "HELLO-JS!", { headers: h, timeout: 2000 });
     const info = resp.json<Record<string, unknown>>();
     expect(info.error).toBeUndefined();
     expect(info.type).toBe("io.nats.jetstream.api.v1.account_info_response");
