@@ -83,7 +83,7 @@ describe("config reload in the executable", () => {
 
   test("TLS flags: --tls --tlscert --tlskey serve TLS clients; -t fails on missing certificate files", async () => {
     const dir = tempDir();
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: "ignore" });
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: "ignore" });
     const { url } = await launch(["-a", "127.0.0.1", "-p", "-1", "--tls", "--tlscert", join(dir, "cert.pem"), "--tlskey", join(dir, "key.pem")]);
     const nc = await connect({ servers: url, reconnect: false, tls: { caFile: join(dir, "cert.pem") } });
     expect(nc.info?.tls_required).toBe(true);

@@ -22,7 +22,7 @@ function openssl(dir: string, ...args: string[]): void {
 }
 
 function issue(dir: string, name: string, subject: string, ca: string, ext: string): void {
-  openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}-key.pem`, "-out", `${name}.csr`, "-subj", subject);
+  openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}-key.pem`, "-out", `${name}.csr`, "-subj", subject);
   writeFileSync(join(dir, `${name}.ext`), ext);
   openssl(dir, "x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}-key.pem`, "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`);
 }
@@ -31,7 +31,7 @@ function issue(dir: string, name: string, subject: string, ca: string, ext: stri
 export function makePki(): ThrowawayPki {
   const dir = mkdtempSync(join(tmpdir(), "nats-ts-tls-"));
   for (const ca of ["ca", "other-ca"]) {
-    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${ca}-key.pem`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=${ca}`);
+    openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${ca}-key.pem`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=${ca}`);
   }
   issue(dir, "server", "/CN=localhost", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   issue(dir, "client", "/O=Synadia/OU=NATS/CN=alice", "ca", "subjectAltName=email:alice@example.com\nextendedKeyUsage=clientAuth\n");
