@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
-import { SYSTEM_ACCOUNT, type Account, type NatsServer, type ServerPlugin } from "@nats-ts/core";
+import { GLOBAL_ACCOUNT, parseSize, SYSTEM_ACCOUNT, type Account, type NatsServer, type ServerPlugin } from "@nats-ts/core";
 import { JsAccount, type JetStreamHost } from "./account/js-account.js";
 import { accountLimitsFrom, type AccountLimits } from "./account/limits.js";
 import { ApiRouter } from "./api/router.js";
@@ -119,8 +119,31 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
     ]) {
       log.info(line);
     }
-    await this.enableAccount(server.globalAccount);
+    for (const account of this.accountsToEnable(server)) await this.enableAccount(account);
     log.info(`Took ${Date.now() - started}ms to start JetStream`);
+  }
+
+  /**
+   * Go's enableJetStreamAccounts: with no accounts configured, the global account; otherwise
+   * every configured account whose `jetstream` is enabled (or holds limits).
+   */
+  private accountsToEnable(server: NatsServer): Account[] {
+    const configured = Object.entries(server.opts.accounts).filter(([name]) => name !== GLOBAL_ACCOUNT && name !== SYSTEM_ACCOUNT);
+    if (configured.length === 0) return [server.globalAccount];
+    const out: Account[] = [];
+    for (const [name, acc] of [...Object.entries(server.opts.accounts)].filter(([n]) => n !== SYSTEM_ACCOUNT)) {
+      if (acc.jetstream === undefined || acc.jetstream === false) continue;
+      out.push(server.lookupAccount(name) ?? server.registerAccount(name));
+    }
+    return out;
+  }
+
+  /** Limits for an account: the plugin option wins, then the account's `jetstream {}` conf block. */
+  private limitsFor(server: NatsServer, name: string): AccountLimits {
+    const fromOptions = this.options.accountLimits?.[name];
+    if (fromOptions !== undefined) return accountLimitsFrom(fromOptions);
+    const conf = server.opts.accounts[name]?.jetstream;
+    return accountLimitsFrom(typeof conf === "object" ? sizesParsed(conf) : undefined);
   }
 
   /** Enables JetStream for an account and recovers its streams. */
@@ -129,7 +152,7 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
     if (existing !== undefined) return existing.jsa;
     if (account.name === SYSTEM_ACCOUNT) throw new Error("JetStream can not be enabled for the system account");
     const server = this.server!;
-    const limits = accountLimitsFrom(this.options.accountLimits?.[account.name]);
+    const limits = this.limitsFor(server, account.name);
     const jsa = new JsAccount(account, server.createInternalClient("JETSTREAM", account), limits, this);
     const router = new ApiRouter(jsa, { serverName: server.name, audit: (a, subject, request, response) => this.audit(a, subject, request, response) });
     this.accounts.set(account.name, { jsa, router });
@@ -238,4 +261,11 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
  */
 export function jetstreamPlugin(options?: JetStreamPluginOptions): JetStreamPlugin {
   return new JetStreamPlugin(options);
+}
+
+/** Size values of an account's jetstream block ("1G", 1024) as numbers; flags kept as they are. */
+function sizesParsed(block: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(block)) out[k] = typeof v === "string" && /^\d/.test(v) ? parseSize(v) : v;
+  return out;
 }
