@@ -544,6 +544,13 @@ export class Consumer {
     this.signal();
   }
 
+  /** Waiting pull requests after dropping expired ones and ones nobody listens for (Go's info does this too). */
+  numWaiting(): number {
+    if (!this.queue) return 0;
+    if (this.queue.length > 0) this.checkWaiting(false);
+    return this.queue.length;
+  }
+
   private sendPullHeartbeat(reply: string): void {
     this.publishStatus(reply, `NATS/1.0 100 Idle Heartbeat\r\n${LAST_CONSUMER}: ${this.acks.dseq - 1}\r\n${LAST_STREAM}: ${this.acks.sseq - 1}\r\n\r\n`);
   }

@@ -33,7 +33,7 @@ export function consumerInfo(c: Consumer, streamName: string, now: bigint): Reco
     ack_floor: seqInfo(a.adflr, a.asflr, c.lastAcked),
     num_ack_pending: a.numAckPending,
     num_redelivered: c.cfg.max_deliver === 1 ? 0 : a.numRedelivered,
-    num_waiting: c.queue ? c.queue.length : 0,
+    num_waiting: c.numWaiting(),
     num_pending: c.numPending(),
     ts: rfc3339Nano(now),
   };
