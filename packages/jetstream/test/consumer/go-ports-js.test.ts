@@ -46,7 +46,8 @@ describe("Go JetStream consumer tests, ported", () => {
 
   test("TestJetStreamAckReplyStreamPending: the ack reply carries the messages still pending", async () => {
     t = await startJs();
-    await t.jsm.streams.add({ name: "MY_WQ", subjects: ["foo.*"], retention: RetentionPolicy.Workqueue, max_age: 1_000_000_000 });
+    // Go's version also sets max_age 1s; left out here so a slow machine can not expire messages mid-test.
+    await t.jsm.streams.add({ name: "MY_WQ", subjects: ["foo.*"], retention: RetentionPolicy.Workqueue });
     for (let i = 0; i < 100; i++) await t.js.publish("foo.1", "Hello World!");
     await t.jsm.consumers.add("MY_WQ", { durable_name: "PBO", ack_policy: AckPolicy.Explicit });
     const q = await inbox(t.nc);
