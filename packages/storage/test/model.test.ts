@@ -18,6 +18,7 @@ type Op =
   | { op: "compact"; at: number }
   | { op: "truncate"; at: number }
   | { op: "skip"; n: number }
+  | { op: "burst"; n: number }
   | { op: "reopen" };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -29,6 +30,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("compact" as const), at: fc.nat(100) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("truncate" as const), at: fc.nat(100) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("skip" as const), n: fc.integer({ min: 1, max: 5 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("burst" as const), n: fc.integer({ min: 2, max: 40 }) }) },
   { weight: 2, arbitrary: fc.constant({ op: "reopen" as const }) },
 );
 
@@ -36,9 +38,9 @@ const comparable = (s: StreamState) => ({ msgs: s.msgs, firstSeq: s.firstSeq, la
 
 test("MemStore and FileStore agree on random operation sequences, across restarts", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 60 }), fc.boolean(), fc.boolean(), async (ops, compressed, limited) => {
+    fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 60 }), fc.boolean(), fc.boolean(), fc.boolean(), async (ops, compressed, limited, always) => {
       const limits = limited ? { max_msgs: 25 } : {};
-      const cfg = { dir: tempDir(), sync: "interval" as const, block_size: 600, max_msgs_per_subject: 20, ...limits, ...(compressed ? { compression: "s2" as const } : {}) };
+      const cfg = { dir: tempDir(), sync: always ? ("always" as const) : ("interval" as const), block_size: 600, max_msgs_per_subject: 20, ...limits, ...(compressed ? { compression: "s2" as const } : {}) };
       const mem = new MemStore({ max_msgs_per_subject: 20, ...limits });
       let file = await FileStore.open(cfg);
       let n = 0;
@@ -78,6 +80,14 @@ test("MemStore and FileStore agree on random operation sequences, across restart
               file.truncate(seq);
               break;
             }
+            case "burst": {
+              // Concurrent stores sharing group commits.
+              const batch = Array.from({ length: o.n }, (_, k) => ({ subj: subjects[(n + k) % subjects.length], body: Buffer.alloc(k * 7, n + k), ts: BigInt(n + k + 1) * 1000n }));
+              n += o.n;
+              await Promise.all(batch.map((b) => mem.storeRawMsg(b.subj, null, b.body, 0, b.ts)));
+              await Promise.all(batch.map((b) => file.storeRawMsg(b.subj, null, b.body, 0, b.ts)));
+              break;
+            }
             case "skip":
               mem.skipMsgs(0, o.n);
               file.skipMsgs(0, o.n);
@@ -109,6 +119,6 @@ test("MemStore and FileStore agree on random operation sequences, across restart
         await file.stop();
       }
     }),
-    { numRuns: 100, seed: Number(process.env.MODEL_SEED ?? 1) },
+    { numRuns: Number(process.env.MODEL_RUNS ?? 100), seed: Number(process.env.MODEL_SEED ?? 1) },
   );
 }, 200_000);

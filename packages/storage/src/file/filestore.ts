@@ -813,7 +813,8 @@ export class FileStore extends StoreQueries {
       this.wb = last;
     }
     for (const t of carry) this.appendMarker(RecordKind.Tombstone, t);
-    this.appendMarker(RecordKind.Skip, seq, 0);
+    // Deleted blocks may have held the floor and last-sequence markers: re-state both.
+    this.anchor();
     this.writeBlock(this.wb);
     this.fs.fsyncSync(this.wb.fd);
     syncDir(this.msgsDir);
