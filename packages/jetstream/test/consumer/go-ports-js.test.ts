@@ -187,7 +187,8 @@ describe("Go JetStream consumer tests, ported", () => {
     const ci = await t.jsm.consumers.add("EC", { ack_policy: AckPolicy.Explicit, inactive_threshold: 300_000_000 });
     expect(ci.config.inactive_threshold).toBe(300_000_000);
     expect(ci.name).toMatch(/^[A-Za-z0-9]{22}$/);
-    await new Promise((r) => setTimeout(r, 700));
-    await expect(t.jsm.consumers.info("EC", ci.name)).rejects.toThrow(/consumer not found/);
+    await expect
+      .poll(async () => t!.jsm.consumers.info("EC", ci.name).then(() => "alive", (e: Error) => e.message), { timeout: 5000, interval: 100 })
+      .toMatch(/consumer not found/);
   });
 });

@@ -218,7 +218,8 @@ describe("Go consumer tests, ported", () => {
     const c = await t.js.consumers.get("S", "d");
     const first = await c.next({ expires: 1000 });
     expect(first?.info.pending).toBe(2);
-    await new Promise((r) => setTimeout(r, 150));
+    // well past the 100 ms ack wait, also on a busy machine
+    await new Promise((r) => setTimeout(r, 500));
     const redelivered = await c.next({ expires: 1000 });
     expect(redelivered?.seq).toBe(1);
     expect((await t.jsm.consumers.info("S", "d")).num_pending).toBe(2);
