@@ -355,6 +355,37 @@ describe("subject mappings", () => {
     expect(Math.abs(counts["work"] / total - 0.2)).toBeLessThanOrEqual(0.03);
   });
 
+  test("TestGlobalAccountRouteMappingsConfiguration: top-level mappings (literal, weighted wildcard, reordering) in $G", async () => {
+    const s = await start(`
+      mappings = {
+        foo: bar
+        foo.*: [ { dest: bar.v1.$1, weight: 40% }, { destination: baz.v2.$1, weight: 20 } ]
+        bar.*.*: RAB.$2.$1
+      }`);
+    const nc = await connectTo(s);
+    conns.push(nc);
+    const counts = new Map<string, number>();
+    for (const subj of ["bar", "bar.v1.>", "baz.v2.>", "RAB.>", "foo.*"]) {
+      nc.subscribe(subj, {
+        callback: () => {
+          counts.set(subj, (counts.get(subj) ?? 0) + 1);
+        },
+      });
+    }
+    await nc.flush();
+    nc.publish("foo");
+    nc.publish("bar.11.22");
+    for (let i = 0; i < 500; i++) nc.publish("foo.22");
+    await nc.flush();
+    const total = () => [...counts.values()].reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 100 && total() < 502; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(counts.get("bar")).toBe(1);
+    expect(counts.get("RAB.>")).toBe(1);
+    const [kept, v1, v2] = [counts.get("foo.*") ?? 0, counts.get("bar.v1.>") ?? 0, counts.get("baz.v2.>") ?? 0];
+    expect(kept + v1 + v2).toBe(500);
+    expect(v1 >= v2 && kept >= v2).toBe(true);
+  });
+
   test("invalid mappings are refused with Go's words", () => {
     expect(() => confOptions(`mappings { "foo.*": "bar.{{wildcard(2)}}" }`)).toThrow(
       /Error adding mapping for "foo.\*" to "bar.{{wildcard\(2\)}}" : invalid mapping destination: wildcard index out of range/,
