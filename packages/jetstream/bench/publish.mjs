@@ -28,6 +28,14 @@ async function freePort() {
   });
 }
 
+/** Stops a server process and waits until it is gone (so its files can be removed). */
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill();
+  await exited;
+}
+
 async function run(url) {
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
@@ -67,7 +75,7 @@ async function natsTs(sync) {
     });
     return await run(`127.0.0.1:${port}`);
   } finally {
-    child.kill();
+    await stop(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -95,7 +103,7 @@ async function goServer(bin, syncAlways) {
     }
     return await run(`127.0.0.1:${port}`);
   } finally {
-    child.kill();
+    await stop(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
