@@ -70,7 +70,7 @@ async function main() {
   gc();
   const rssAfter = process.memoryUsage().rss;
   report("RSS growth per 1M stored messages", mb(rssAfter - rssBefore) * (1_000_000 / N_SMALL), "MB", "(includes 32 MiB block cache + write block)");
-  report("index memory per stored message", s.indexMemory() / N_SMALL, "bytes", "(sequence index + per-block index; subject lists extra)");
+  report("index memory per stored message", s.indexMemory() / N_SMALL, "bytes", "(sequence, subject and per-block indexes)");
 
   // Random loadMsg over the store.
   let seed = 12345;

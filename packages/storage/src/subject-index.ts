@@ -83,6 +83,11 @@ export class SeqList {
   toArray(): number[] {
     return this.seqs.slice(this.head);
   }
+
+  /** Approximate heap bytes (8 per slot held). */
+  memoryBytes(): number {
+    return this.seqs.length * 8;
+  }
 }
 
 export class SubjectEntry {
@@ -146,6 +151,13 @@ export class SubjectIndex {
       this.byId[e.id] = undefined;
       this.freeIds.push(e.id);
     }
+  }
+
+  /** Approximate heap bytes of the subject index: sequence lists plus per-subject overhead. */
+  memoryBytes(): number {
+    let n = 0;
+    for (const e of this.byName.values()) n += e.seqs.memoryBytes() + 96 + 2 * e.subject.length;
+    return n;
   }
 
   clear(): void {

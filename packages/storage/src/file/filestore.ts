@@ -865,9 +865,9 @@ export class FileStore extends StoreQueries {
     return c;
   }
 
-  /** Bytes of index memory beyond block buffers: per-sequence and per-block indexes. */
+  /** Bytes of index memory beyond block buffers: per-sequence, per-subject and per-block indexes. */
   indexMemory(): number {
-    let n = this.index.memoryBytes();
+    let n = this.index.memoryBytes() + this.subjects.memoryBytes();
     for (const b of this.blocks) n += b.indexBytes();
     return n;
   }
