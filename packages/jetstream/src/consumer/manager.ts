@@ -374,24 +374,27 @@ export class ConsumerManager {
     if (store) await store.delete();
     else this.files?.remove(c.name);
     if (advisory) this.actionAdvisory(c, "delete");
-    // Messages only this consumer held back may go now.
-    const retention = this.host.config.retention;
-    if (retention === "interest" || retention === "workqueue") this.dropUnneeded(c);
+    // On an interest stream, messages only this consumer held back go now (Go's
+    // cleanupNoInterestMessages); a work queue keeps them for the next consumer.
+    if (this.host.config.retention === "interest") this.dropUninteresting(c);
   }
 
-  private dropUnneeded(gone: Consumer): void {
+  private dropUninteresting(gone: Consumer): void {
     const store = this.host.store;
     const st = store.fastState();
-    const from = Math.max(st.firstSeq, 1);
+    if (this.consumers.size === 0) {
+      store.purge();
+      return;
+    }
+    const from = Math.max(gone.acks.asflr, st.firstSeq, 1);
+    // Go hands very long ranges to a background check instead of scanning them here.
+    if (st.lastSeq - from > 100_000) return;
     for (let seq = from; seq <= st.lastSeq; seq++) {
-      let subject: string;
       try {
-        subject = store.subjectForSeq(seq);
+        if (this.interestDone(seq)) store.removeMsg(seq);
       } catch {
-        continue;
+        // already gone
       }
-      if (!gone.matches(subject)) continue;
-      if (this.host.config.retention === "workqueue" || this.interestDone(seq)) store.removeMsg(seq);
     }
   }
 

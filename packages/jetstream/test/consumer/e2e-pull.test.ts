@@ -269,4 +269,24 @@ describe("pull consumers end to end", () => {
     for await (const m of await c.fetch({ max_messages: 4, expires: 1000 })) await m.ackAck();
     expect((await t.jsm.streams.info("W")).state.messages).toBe(6);
   });
+
+  test("deleting a consumer: a work queue keeps its messages, an interest stream drops what nobody wants", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "W", subjects: ["w.>"], retention: RetentionPolicy.Workqueue });
+    await t.jsm.consumers.add("W", { durable_name: "a", ack_policy: AckPolicy.Explicit });
+    await publishN(t, "w.a", 5);
+    await t.jsm.consumers.delete("W", "a");
+    expect((await t.jsm.streams.info("W")).state.messages).toBe(5);
+
+    await t.jsm.streams.add({ name: "I", subjects: ["i.>"], retention: RetentionPolicy.Interest });
+    await t.jsm.consumers.add("I", { durable_name: "all", ack_policy: AckPolicy.Explicit });
+    await t.jsm.consumers.add("I", { durable_name: "b", ack_policy: AckPolicy.Explicit, filter_subject: "i.b" });
+    await publishN(t, (i) => (i % 2 ? "i.a" : "i.b"), 6);
+    const c = await t.js.consumers.get("I", "all");
+    for await (const m of await c.fetch({ max_messages: 6, expires: 1000 })) await m.ackAck();
+    // "b" still holds its three messages
+    expect((await t.jsm.streams.info("I")).state.messages).toBe(3);
+    await t.jsm.consumers.delete("I", "b");
+    expect((await t.jsm.streams.info("I")).state.messages).toBe(0);
+  });
 });
