@@ -80,7 +80,7 @@ export class MonitorHttpServer {
     const http = tls === undefined ? createServer(handler) : createHttpsServer(httpsOptions(tls), handler);
     this.http = http;
     await new Promise<void>((resolve, reject) => {
-      http.once("error", reject);
+      http.once("error", (err) => reject(new Error(`can't listen to the monitor port: ${err.message}`)));
       http.listen({ host, port: port < 0 ? 0 : port }, () => {
         http.off("error", reject);
         resolve();

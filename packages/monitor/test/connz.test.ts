@@ -1,7 +1,9 @@
 import { connect as rawConnect } from "node:net";
+import { networkInterfaces } from "node:os";
+import { NatsServer } from "@nats-ts/core";
 import { afterEach, describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connz, type ConnzJson, type ConnzOptions } from "../src/index.js";
+import { connz, monitorPlugin, type ConnzJson, type ConnzOptions } from "../src/index.js";
 import { accountsAuthenticator, bothModes, eventually, startMonitored, type Harness } from "./helpers.js";
 
 let h: Harness;
@@ -27,10 +29,35 @@ async function cidOf(name: string): Promise<number> {
 }
 
 describe("/connz", () => {
-  test("TestMonitorNoPort: no HTTP listener unless a monitoring port is set", async () => {
+  test("TestMonitorNoPort / TestNoMonitorPort: no HTTP listener unless a monitoring port is set", async () => {
     h = await startMonitored({ httpPort: 0 });
     expect(h.monitor.httpPort).toBe(0);
     expect(h.server.listeners.monitoring).toBeUndefined();
+  });
+
+  test("TestMonitorErrorOnListen: a monitoring port in use fails the start", async () => {
+    h = await startMonitored();
+    const second = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: h.monitor.httpPort }, { plugins: [monitorPlugin()] });
+    await expect(second.start()).rejects.toThrow(/can't listen to the monitor port: listen EADDRINUSE/);
+    await second.shutdown();
+  });
+
+  test("TestMonitorStop: shutting the server down stops the monitoring listener", async () => {
+    h = await startMonitored();
+    const url = `http://127.0.0.1:${h.monitor.httpPort}/varz`;
+    expect((await fetch(url)).status).toBe(200);
+    await h.server.shutdown();
+    await expect(fetch(url)).rejects.toThrow();
+  });
+
+  test("TestHTTPHost: a monitor bound to 127.0.0.1 is not reachable on other addresses", async () => {
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && a.family === "IPv4" && !a.internal);
+    expect(other, "a non-loopback IPv4 address to try").toBeDefined();
+    h = await startMonitored({ httpHost: "127.0.0.1" });
+    await expect(fetch(`http://${other!.address}:${h.monitor.httpPort}/varz`)).rejects.toThrow();
+    expect((await fetch(`http://127.0.0.1:${h.monitor.httpPort}/varz`)).status).toBe(200);
   });
 
   test("TestMonitorHTTPBasePath: endpoints live under http_base_path", async () => {

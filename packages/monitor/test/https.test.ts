@@ -60,13 +60,13 @@ test("TestMonitorVarzTLSCertEndDate: /varz reports TLS and the certificate's exp
   }
 });
 
-test("http and https ports together are refused like Go", async () => {
+test("TestMonitorBothPortsConfigured: http and https ports together are refused like Go", async () => {
   const server = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: 8222, tls: { cert, key }, blocks: { https_port: 8223 } }, { plugins: [monitorPlugin()] });
   await expect(server.start()).rejects.toThrow("can't specify both HTTP (8222) and HTTPs (8223) ports");
   await server.shutdown();
 });
 
-test("https without a certificate is refused like Go", async () => {
+test("TestMonitorNoTLSConfig: https without a certificate is refused like Go", async () => {
   const server = new NatsServer({ host: "127.0.0.1", port: 0, blocks: { https_port: -1 } }, { plugins: [monitorPlugin()] });
   await expect(server.start()).rejects.toThrow("TLS cert and key required for HTTPS");
   await server.shutdown();
