@@ -468,12 +468,11 @@ function accountedSize(store: StreamStore, subject: string, hdr: Buffer, payload
   return store.type() === "file" ? raw + 30 : raw + 16;
 }
 
+/** A TTL for the "disabled" check: unparsable counts as none (Go then reports it as invalid). */
 function ttlValue(header: string): number {
   try {
     return H.parseMessageTtl(header);
   } catch {
-    return 1;
+    return 0;
   }
 }
-
-export { ApiError };
