@@ -291,8 +291,11 @@ export class ConsumerManager {
       const err = checkConfigUpdate(existing.cfg, cfg, existing.cfg.deliver_subject ? hasInterest(this.host.client, existing.cfg.deliver_subject) : false);
       if (err) throw err;
       if (!cfg.durable_name && !cfg.inactive_threshold) cfg.inactive_threshold = existing.cfg.inactive_threshold;
+      const filtersBefore = filtersOf(existing.cfg).join(" ");
       existing.update(cfg);
       this.configChanged(existing);
+      // an interest stream drops what the narrowed filter no longer wants
+      if (streamCfg.retention === "interest" && filtersOf(cfg).join(" ") !== filtersBefore) this.dropUninteresting(existing);
       return existing;
     }
     if (action === "update") throw jsError("JSConsumerDoesNotExist");
@@ -379,17 +382,18 @@ export class ConsumerManager {
     if (this.host.config.retention === "interest") this.dropUninteresting(c);
   }
 
-  private dropUninteresting(gone: Consumer): void {
+  /** Removes messages from `from` (the consumer's ack floor) on that no consumer needs any more. */
+  private dropUninteresting(from: Consumer): void {
     const store = this.host.store;
     const st = store.fastState();
     if (this.consumers.size === 0) {
       store.purge();
       return;
     }
-    const from = Math.max(gone.acks.asflr, st.firstSeq, 1);
+    const start = Math.max(from.acks.asflr, st.firstSeq, 1);
     // Go hands very long ranges to a background check instead of scanning them here.
-    if (st.lastSeq - from > 100_000) return;
-    for (let seq = from; seq <= st.lastSeq; seq++) {
+    if (st.lastSeq - start > 100_000) return;
+    for (let seq = start; seq <= st.lastSeq; seq++) {
       try {
         if (this.interestDone(seq)) store.removeMsg(seq);
       } catch {

@@ -289,4 +289,14 @@ describe("pull consumers end to end", () => {
     await t.jsm.consumers.delete("I", "b");
     expect((await t.jsm.streams.info("I")).state.messages).toBe(0);
   });
+
+  test("TestJetStreamInterestStreamConsumerFilterEdit: narrowing a filter on an interest stream drops unwanted messages", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "INTEREST", subjects: ["interest.>"], retention: RetentionPolicy.Interest });
+    await t.jsm.consumers.add("INTEREST", { durable_name: "C0", ack_policy: AckPolicy.Explicit, filter_subject: "interest.>" });
+    for (let i = 0; i < 10; i++) await t.js.publish(`interest.${i}`, String(i));
+    expect((await t.jsm.streams.info("INTEREST")).state.messages).toBe(10);
+    await t.jsm.consumers.update("INTEREST", "C0", { filter_subject: "interest.1" });
+    expect((await t.jsm.streams.info("INTEREST")).state.messages).toBe(1);
+  });
 });
