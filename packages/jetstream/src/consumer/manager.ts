@@ -501,11 +501,12 @@ function setStaticMetadata(cfg: ConsumerConfigJson): void {
   cfg.metadata = md;
 }
 
+/** A generated ephemeral name: 8 characters of [0-9A-Za-z], the length Go's createConsumerName gives. */
 function randomName(): string {
   const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   let out = "";
-  for (const b of randomBytes(22)) out += alphabet[b % 62];
-  return out.slice(0, 22);
+  for (const b of randomBytes(8)) out += alphabet[b % 62];
+  return out;
 }
 
 function rawText(request: unknown): string {

@@ -186,7 +186,7 @@ describe("Go JetStream consumer tests, ported", () => {
     for (let i = 0; i < 3; i++) await t.js.publish("EC", "x");
     const ci = await t.jsm.consumers.add("EC", { ack_policy: AckPolicy.Explicit, inactive_threshold: 300_000_000 });
     expect(ci.config.inactive_threshold).toBe(300_000_000);
-    expect(ci.name).toMatch(/^[A-Za-z0-9]{22}$/);
+    expect(ci.name).toMatch(/^[A-Za-z0-9]{8}$/);
     await expect
       .poll(async () => t!.jsm.consumers.info("EC", ci.name).then(() => "alive", (e: Error) => e.message), { timeout: 5000, interval: 100 })
       .toMatch(/consumer not found/);
