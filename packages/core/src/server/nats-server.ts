@@ -11,7 +11,7 @@ import { planAuth, type AuthPlan } from "../accounts/plan.js";
 import { ClosedReason } from "../client/closed-reason.js";
 import { ClientConnection, type ClientHost, type ConnectionEndpoint, type ConnectionSnapshot } from "../client/connection.js";
 import { InternalClient } from "../internal-client.js";
-import { createLogger, silentLogger, type Logger } from "../logger.js";
+import { silentLogger, type Logger } from "../logger.js";
 import { resolveOptions, type ServerOptions, type ServerOptionsInput } from "../options.js";
 import type { ClientKind, MessageSink } from "../sublist/subscription.js";
 import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js";
