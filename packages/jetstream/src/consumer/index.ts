@@ -13,7 +13,14 @@
  * - MSG.NEXT answers on `reply` itself and returns undefined.
  * - Under interest retention, ask `interestDone(seq)` after storing a message; consumers
  *   remove acknowledged messages through `host.store.removeMsg` themselves (interest and
- *   workqueue), and do the same for the backlog when a consumer is deleted.
+ *   workqueue), and on an interest stream also what nobody wants once a consumer is deleted
+ *   or its filter narrowed.
+ * - If the host also has `onPurged(listener)` (the Stream does), consumers move past purged
+ *   messages at once (ack floors, pending, num_pending), as Go's consumer purge does.
+ * - Durable state: one folder per consumer under `storeDir` with `consumer.json` (name,
+ *   created, config) and the storage package's FileConsumerStore state (Go's encoding),
+ *   written at most once a second and on stop; memory streams and `mem_storage` consumers
+ *   keep state in memory only.
  *
  * @example
  * const consumers = new ConsumerManager(host, { storeDir: join(streamDir, "obs") });
