@@ -111,12 +111,13 @@ export abstract class StoreCore {
 
   private storeInternal(subject: string, hdr: Uint8Array, msg: Uint8Array, seq: number, ts: bigint, ttl: number, discardNewCheck: boolean): void {
     this.checkOpen();
-    if (!isValidLiteralSubject(subject)) throw storeError("BadSubject");
+    // A subject already in the index was validated when it first arrived.
+    const existing = this.subjects.get(subject);
+    if (!existing && !isValidLiteralSubject(subject)) throw storeError("BadSubject");
     const maxMsgSize = limit(this.cfg.max_msg_size);
     const rawLen = subject.length + hdr.length + msg.length;
     if ((maxMsgSize > 0 && rawLen > maxMsgSize) || rawLen > 0x3fff_ffff) throw storeError("MsgTooLarge");
-    const size = this.msgSize(Buffer.byteLength(subject), hdr.length, msg.length);
-    const existing = this.subjects.get(subject);
+    const size = this.msgSize(existing ? existing.bytes.length : Buffer.byteLength(subject), hdr.length, msg.length);
     const maxPer = limit(this.cfg.max_msgs_per_subject);
     const atSubjectLimit = maxPer > 0 && existing !== undefined && existing.seqs.count >= maxPer;
 
