@@ -456,6 +456,21 @@ describe("live reload", () => {
     await req(derek, "derek.sub", "private");
   });
 
+  test("TestConfigReloadDefaultSystemAccount: the system account and its subscriptions survive a reload", async () => {
+    const conf = `accounts { ACC { users = [ {user: usr, password: pwd} ] } }`;
+    const s = await start(conf);
+    const sys = s.systemAccount;
+    const internal = s.createInternalClient("SYSTEM", sys);
+    internal.subscribe("$SYS.REQ.SERVER.PING", () => {});
+    const subs = sys.sublist.count;
+    expect(s.accountNames()).toContain(sys.name);
+    reload(s, conf);
+    expect(s.systemAccount).toBe(sys);
+    expect(s.systemAccount.sublist.count).toBe(subs);
+    expect(s.accountNames()).toContain(sys.name);
+    internal.close();
+  });
+
   test("reload logs what changed and Go's closing line", async () => {
     const lines: string[] = [];
     const s = await start(`debug: false`, lines);
