@@ -69,7 +69,7 @@ describe("/connz", () => {
     expect((await h.json("/nats/varz")).http_base_path).toBe("/nats");
   });
 
-  test("TestMonitorConnz: a client's counters, names and endpoints", async () => {
+  test("TestMonitorConnz / TestConnz: a client's counters, names and endpoints", async () => {
     h = await startMonitored();
     const empty = await poll("/connz", {});
     for (const c of empty) expect([c.num_connections, c.total, c.connections.length]).toEqual([0, 0, 0]);
@@ -97,6 +97,12 @@ describe("/connz", () => {
     for (const q of ["auth=xxx", "subs=xxx", "offset=xxx", "limit=xxx", "state=xxx", "cid=xxx"]) {
       expect((await h.get(`/connz?${q}`)).status).toBe(400);
     }
+  });
+
+  test("TestConnzWithSubs: subs=1 lists the client's subject", async () => {
+    h = await startMonitored();
+    await subscribeAndPublish();
+    for (const c of await poll("/connz?subs=1", { subscriptions: true })) expect(c.connections[0].subscriptions_list).toEqual(["foo"]);
   });
 
   test("TestMonitorConnzWithSubs: subs=1 lists subjects", async () => {
@@ -166,7 +172,7 @@ describe("/connz", () => {
     expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
   });
 
-  test("TestMonitorConnzWithOffsetAndLimit: paging over connections", async () => {
+  test("TestMonitorConnzWithOffsetAndLimit / TestConnzWithOffsetAndLimit: paging over connections", async () => {
     h = await startMonitored();
     for (const c of await poll("/connz?offset=1&limit=1", { offset: 1, limit: 1 })) expect(c.connections).toEqual([]);
     for (const c of await poll("/connz?offset=-1&limit=-1", { offset: -11, limit: -11 })) {

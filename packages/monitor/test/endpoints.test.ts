@@ -53,6 +53,19 @@ describe("/varz", () => {
     expect(after.http_req_stats["/varz"]).toBe(2);
   });
 
+  test("TestVarz: exact counters for one client's message on a fresh server", async () => {
+    h = await startMonitored();
+    const first = await h.json("/varz");
+    expect(Date.now() - Date.parse(first.start)).toBeLessThan(10_000);
+    const nc = await h.client();
+    nc.subscribe("foo");
+    nc.publish("foo", "hello");
+    await nc.flush();
+    const r = await h.get("/varz");
+    expect(r.text).not.toContain("cluster_port");
+    expect(r.body).toMatchObject({ connections: 1, in_msgs: 1, out_msgs: 1, in_bytes: 5, out_bytes: 5, max_pending: 64 * 1024 * 1024, write_deadline: 10_000_000_000 });
+  });
+
   test("TestMonitorVarzSubscriptionsResetProperly: repeated /varz does not add up subscriptions", async () => {
     h = await startMonitored();
     const first = (await h.json("/varz")).subscriptions;
