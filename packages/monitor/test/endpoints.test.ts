@@ -156,7 +156,7 @@ describe("/varz", () => {
 });
 
 describe("/subsz", () => {
-  test("TestSubsz: sublist statistics", async () => {
+  test("server/monitor_test.go:TestSubsz: sublist statistics", async () => {
     h = await startMonitored();
     const base = await h.json("/subsz");
     const nc = await h.client();
