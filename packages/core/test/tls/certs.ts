@@ -8,6 +8,9 @@ export interface ThrowawayPki {
   caFile: string;
   serverCert: string;
   serverKey: string;
+  /** A second server certificate (CN=rotated) from the same CA, for reload tests. */
+  rotatedCert: string;
+  rotatedKey: string;
   clientCert: string;
   clientKey: string;
   /** A client certificate signed by a CA the server does not trust. */
@@ -34,6 +37,7 @@ export function makePki(): ThrowawayPki {
     openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${ca}-key.pem`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=${ca}`);
   }
   issue(dir, "server", "/CN=localhost", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  issue(dir, "rotated", "/CN=rotated", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   issue(dir, "client", "/O=Synadia/OU=NATS/CN=alice", "ca", "subjectAltName=email:alice@example.com\nextendedKeyUsage=clientAuth\n");
   issue(dir, "stranger", "/CN=alice", "other-ca", "extendedKeyUsage=clientAuth\n");
   const f = (n: string) => join(dir, n);
@@ -42,6 +46,8 @@ export function makePki(): ThrowawayPki {
     caFile: f("ca.pem"),
     serverCert: f("server.pem"),
     serverKey: f("server-key.pem"),
+    rotatedCert: f("rotated.pem"),
+    rotatedKey: f("rotated-key.pem"),
     clientCert: f("client.pem"),
     clientKey: f("client-key.pem"),
     strangerCert: f("stranger.pem"),

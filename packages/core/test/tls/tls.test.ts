@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startServer } from "../helpers.js";
 import { connect } from "@nats-io/transport-node";
+import { connect as tlsConnect } from "node:tls";
 import { RawClient } from "../raw-client.js";
 import { makePki, type ThrowawayPki } from "./certs.js";
 import { NatsServer, optionsFromConf, parseConf } from "../../src/index.js";
@@ -151,6 +152,26 @@ describe("client TLS", () => {
       const again = await connect({ servers: server.clientURL, reconnect: false });
       expect(again.info?.tls_required).toBeUndefined();
       await again.close();
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test("TestConfigReloadRotateTLS: new connections get the reloaded certificate", async () => {
+    const server = await startServer({ tls: tlsOpts() });
+    const subjectSeen = async (): Promise<string> => {
+      const raw = await RawClient.open(server.port);
+      await raw.waitFor(/INFO .*\r\n/);
+      const secure = tlsConnect({ socket: raw.socket, ca: pki.read(pki.caFile), servername: "localhost" });
+      await new Promise<void>((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject));
+      const cn = secure.getPeerCertificate().subject.CN;
+      secure.destroy();
+      return String(cn);
+    };
+    try {
+      expect(await subjectSeen()).toBe("localhost");
+      server.reload({ host: "127.0.0.1", port: 0, tls: { certFile: pki.rotatedCert, keyFile: pki.rotatedKey, caFile: pki.caFile } });
+      expect(await subjectSeen()).toBe("rotated");
     } finally {
       await server.shutdown();
     }
