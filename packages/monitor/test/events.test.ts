@@ -200,6 +200,15 @@ describe("STATSZ", () => {
     await eventually(() => events.length >= 3);
   });
 
+  test("TestServerEventsStatszSingleServer: STATSZ goes out only when someone listens", async () => {
+    const sys = await withSystemClient();
+    await new Promise((r) => setTimeout(r, 300)); // past the first (250ms) broadcast slot
+    expect(h.server.stats.inMsgs).toBe(0);
+    const events = collect(sys, "$SYS.SERVER.*.STATSZ");
+    await sys.flush();
+    await eventually(() => events.length >= 1);
+  });
+
   test("TestServerEventsStatsZForcedBroadcastNotRateLimited: a PING without reply broadcasts every time", async () => {
     const sys = await withSystemClient();
     const events = collect(sys, `$SYS.SERVER.${h.server.id}.STATSZ`);
