@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { FileStore, fileStoreMsgSize, ManualClock, StoreError, type FileStoreConfig, type FileStoreOptions } from "../src/index.js";
-import { tempDir } from "./helpers.js";
+import { prng, tempDir } from "./helpers.js";
 
 const enc = (s: string) => Buffer.from(s);
 const open: FileStore[] = [];
@@ -165,6 +165,64 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     expect(fs.state()).toEqual(before);
   });
 
+  test("TestFileStoreWriteExpireWrite: writes across a cold cache, then restart", async () => {
+    const cfg = cfgFor({ cache_size: 0, block_size: 256 });
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 10; i++) await fs.storeMsg("zzz", null, enc("Hello World!"));
+    for (let i = 0; i < 10; i++) await fs.storeMsg("zzz", null, enc("Hello World! - 22"));
+    expect(fs.state().msgs).toBe(20);
+    fs = await reopen(fs, { ...cfg, cache_size: undefined });
+    expect(fs.state().msgs).toBe(20);
+    for (let i = 1; i <= 20; i++) {
+      const m = fs.loadMsg(i);
+      expect(m.subject).toBe("zzz");
+      expect(Buffer.from(m.msg).toString()).toBe(i > 10 ? "Hello World! - 22" : "Hello World!");
+    }
+  });
+
+  test("TestFileStoreMsgLimitBug: max_msgs 1 across a restart", async () => {
+    const cfg = cfgFor({ max_msgs: 1 });
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo", null, enc("Hello World"));
+    await fs.storeMsg("foo", null, enc("Hello World"));
+    fs = await reopen(fs, cfg);
+    await fs.storeMsg("foo", null, enc("Hello World"));
+    expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 3, lastSeq: 3 });
+  });
+
+  test("TestFileStoreCompactMsgCountBug: compact counts only live messages", async () => {
+    const fs = await openStore(cfgFor());
+    for (let i = 0; i < 10; i++) await fs.storeMsg("foo", null, enc("Hello World"));
+    for (const seq of [2, 3, 4]) fs.eraseMsg(seq);
+    for (const seq of [7, 8, 9]) fs.removeMsg(seq);
+    expect(fs.compact(6)).toBe(2);
+    expect(fs.state().msgs).toBe(2);
+  });
+
+  test("TestFileStoreMaxMsgsAndMaxMsgsPerSubject: discard new on both limits", async () => {
+    const fs = await openStore(cfgFor({ block_size: 128, discard: "new", max_msgs: 100, discard_new_per_subject: true, max_msgs_per_subject: 1 }));
+    for (let i = 1; i <= 101; i++) {
+      const p = fs.storeMsg(`kv.${i}`, null, enc("value"));
+      if (i === 101) await expect(p).rejects.toThrow(StoreError);
+      else await p;
+    }
+    for (let i = 1; i <= 100; i++) await expect(fs.storeMsg(`kv.${i}`, null, enc("value"))).rejects.toThrow(StoreError);
+    const st = fs.state();
+    expect(st).toMatchObject({ msgs: 100, firstSeq: 1, lastSeq: 100 });
+    expect(st.deleted).toBeUndefined();
+  });
+
+  test("TestFileStoreDetectDeleteGapWithLastSkipMsg: trailing skips are recovered as deletes", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo", null, null);
+    fs.skipMsgs(2, 3);
+    const before = fs.state();
+    expect(before).toMatchObject({ msgs: 1, firstSeq: 1, lastSeq: 4, numDeleted: 3 });
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+  });
+
   test("TestFileStoreStreamTruncate: truncation is durable", async () => {
     const cfg = cfgFor({ block_size: 512 });
     let fs = await openStore(cfg);
@@ -194,6 +252,25 @@ describe("FileStore", () => {
     }
     expect(fs.purgeEx("A", 0, 0)).toBe(5);
     expect(fs.purgeEx("", 0, 2)).toBe(3);
+  });
+
+  test("TestFileStoreNumPendingLastBySubject: last-per-subject counts over many blocks", async () => {
+    const fs = await openStore(cfgFor({ block_size: 1024 }));
+    const rnd = prng(77);
+    const msg = Buffer.from("ABC".repeat(25));
+    for (let i = 1; i <= 1000; i++) await fs.storeMsg(`foo.${rnd(20) + 1}.${i}`, null, msg);
+    expect(fs.numPending(0, "foo.*.*", true).total).toBe(1000);
+    for (const filter of ["foo.10.*", "*.22.*", "*.*.222", "foo.5.999", "*.2.*"]) {
+      const sseq = rnd(250) + 200;
+      const last = new Map<string, number>();
+      for (let seq = sseq; seq <= 1000; seq++) {
+        const subj = fs.loadMsg(seq).subject;
+        const [, a, b] = subj.split(".");
+        const [, fa, fb] = filter.split(".");
+        if ((fa === "*" || fa === a) && (fb === "*" || fb === b) && (filter.startsWith("*") || subj.startsWith("foo."))) last.set(subj, seq);
+      }
+      expect(fs.numPending(sseq, filter, true).total, filter).toBe(last.size);
+    }
   });
 
   test("TestFileStoreLoadLastWildcard: wildcard last message across many blocks", async () => {
