@@ -306,7 +306,7 @@ export class Consumer {
       if (this.queue && !this.acks.atMaxAckPending) this.checkWaiting(true);
       return false;
     }
-    const { sm, dc } = next;
+    const { sm, dc, fromSkipList } = next;
     const now = pick.now;
     const ackReply = `${this.ackPrefix}${dc}.${sm.seq}.${this.acks.dseq}.${sm.ts}.${Math.max(this.npc - (dc === 1 ? 1 : 0), 0)}`;
     let hdr: Uint8Array = sm.hdr;
@@ -327,7 +327,7 @@ export class Consumer {
       wr = q.next(size, pick);
       this.afterPick();
       if (!wr) {
-        this.putBack(sm.seq, dc);
+        this.putBack(sm.seq, dc, fromSkipList);
         return false;
       }
       dsubj = wr.reply;
@@ -345,7 +345,7 @@ export class Consumer {
     }
     if (delay === 0 && this.rate) delay = this.rate.reserve(size, now);
     if (delay > 0) {
-      this.putBack(sm.seq, dc, wr);
+      this.putBack(sm.seq, dc, fromSkipList, wr);
       this.delayTimer ??= this.env.clock.setTimer(() => {
         this.delayTimer = undefined;
         this.replayDue = true;
@@ -391,13 +391,17 @@ export class Consumer {
   }
 
   /** Un-takes a message that could not be sent now. */
-  private putBack(seq: number, dc: number, wr?: WaitingRequest): void {
+  private putBack(seq: number, dc: number, fromSkipList: boolean, wr?: WaitingRequest): void {
     if (wr) {
       wr.n++;
       wr.d--;
       if (!this.queue!.list().includes(wr)) this.queue!.add(wr);
     }
-    if (dc === 1 && seq === this.acks.sseq - 1) {
+    if (fromSkipList) {
+      // back to the front of the last-per-subject list; its resume point is unchanged
+      if (this.lss) this.lss.seqs.unshift(seq);
+      else this.lss = { seqs: [seq], resume: this.acks.sseq - 1 };
+    } else if (dc === 1 && seq === this.acks.sseq - 1) {
       this.acks.sseq--;
     } else if (!this.acks.onRedeliveryQueue(seq)) {
       this.acks.undoRedelivery(seq, true);
@@ -405,7 +409,7 @@ export class Consumer {
   }
 
   /** Next message to send: redeliveries first, then new ones (Go getNextMsg). */
-  private nextMessage(): { sm: StoreMsg; dc: number } | undefined {
+  private nextMessage(): { sm: StoreMsg; dc: number; fromSkipList: boolean } | undefined {
     const acks = this.acks;
     const store = this.host.store;
     while (acks.hasRedeliveries()) {
@@ -413,7 +417,7 @@ export class Consumer {
       this.flushAckEvents();
       if (!r) break;
       try {
-        return { sm: store.loadMsg(r.sseq), dc: r.dc };
+        return { sm: store.loadMsg(r.sseq), dc: r.dc, fromSkipList: false };
       } catch {
         // gone from the stream meanwhile: drop it like Go's implicit TERM
         acks.forget(r.sseq);
@@ -430,7 +434,7 @@ export class Consumer {
       }
       acks.sseq++;
       try {
-        return { sm: store.loadMsg(seq), dc: 1 };
+        return { sm: store.loadMsg(seq), dc: 1, fromSkipList: true };
       } catch {
         return this.nextMessage();
       }
@@ -443,7 +447,7 @@ export class Consumer {
             ? store.loadNextMsg(this.filters[0], true, acks.sseq)
             : store.loadNextMsgMulti(this.filters, acks.sseq);
       if (res.seq >= acks.sseq) acks.sseq = res.seq + 1;
-      return { sm: res.msg, dc: 1 };
+      return { sm: res.msg, dc: 1, fromSkipList: false };
     } catch (e) {
       if (isStoreError(e, "StoreEOF") && e.skip !== undefined && e.skip >= acks.sseq) acks.sseq = e.skip + 1;
       return undefined;

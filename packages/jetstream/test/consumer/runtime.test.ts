@@ -285,4 +285,20 @@ describe("consumer API through a real client", () => {
     expect(msg?.headers?.get("Nats-Msg-Size")).toBe("11");
     void natsHeaders;
   });
+
+  test("last per subject: a message that could not be placed is not lost from the start list", async () => {
+    h = await startHarness({ name: "S" });
+    for (const [subj, d] of [["S.a", "a1"], ["S.b", "b1"], ["S.a", "a2"], ["S.b", "b2"], ["S.c", "c1"]]) await h.store1(subj, d);
+    const m = await jsm(h);
+    await m.consumers.add("S", { name: "lps", deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: "S.>", ack_policy: AckPolicy.None });
+    // too small for any message: the request ends with 409 and the message goes back
+    const tooSmall = collect(h, "_INBOX.small", 1);
+    await h.nc.flush();
+    h.nc.publish("$JS.API.CONSUMER.MSG.NEXT.S.lps", JSON.stringify({ batch: 5, max_bytes: 5, expires: 1_000_000_000 }), { reply: "_INBOX.small" });
+    expect((await tooSmall)[0].headers?.code).toBe(409);
+    const got = collect(h, "_INBOX.all", 3);
+    await h.nc.flush();
+    h.nc.publish("$JS.API.CONSUMER.MSG.NEXT.S.lps", JSON.stringify({ batch: 3, expires: 1_000_000_000 }), { reply: "_INBOX.all" });
+    expect((await got).map((x) => x.string())).toEqual(["a2", "b2", "c1"]);
+  });
 });
