@@ -110,6 +110,27 @@ describe("live reload", () => {
     await client(s, { token: "passw0rd" });
   });
 
+  test("TestConfigReloadRotateUsersAuthentication: a changed password disconnects that user only", async () => {
+    const s = await start(`authorization { users = [ {user: alice, password: foo}, {user: bob, password: bar} ], timeout: 0.5 }`);
+    const alice = await client(s, { user: "alice", pass: "foo" });
+    const bob = await client(s, { user: "bob", pass: "bar" });
+    const got: string[] = [];
+    bob.subscribe("foo", {
+      callback: (_e, m) => {
+        got.push(m.string());
+      },
+    });
+    await bob.flush();
+    reload(s, `authorization { users = [ {user: alice, password: baz}, {user: bob, password: bar} ], timeout: 0.5 }`);
+    await expect(connectTo(s, { user: "alice", pass: "foo" })).rejects.toThrow(/Authorization Violation/);
+    await (await connectTo(s, { user: "alice", pass: "baz" })).close();
+    await until(() => alice.isClosed());
+    bob.publish("foo", enc.encode("hello"));
+    await bob.flush();
+    await until(() => got.length === 1);
+    expect(got).toEqual(["hello"]);
+  });
+
   test("reload adds and removes users of a users list while clients are connected", async () => {
     const s = await start(`authorization { users [{user: alice, password: a}, {user: bob, password: b}] }`);
     const alice = await client(s, { user: "alice", pass: "a" });
