@@ -114,6 +114,16 @@ describe("weighted mappings", () => {
     expect(() => m.add("foo", [{ destination: "a", weight: 101 }])).toThrow("individual weights need to be <= 100");
     expect(() => m.add("foo", [{ destination: "a", weight: 60 }, { destination: "b", weight: 41 }])).toThrow("total weight needs to be <= 100");
     expect(() => m.add("foo", [{ destination: "a", weight: 10 }, { destination: "a", weight: 10 }])).toThrow('duplicate entry for "a"');
+    m.add("foo", [{ destination: "bar", weight: 50 }, { destination: "baz", weight: 30 }]);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const subject = m.map("foo");
+      counts.set(subject, (counts.get(subject) ?? 0) + 1);
+    }
+    for (const [subject, weight] of [["foo", 20], ["bar", 50], ["baz", 30]] as const) {
+      const expected = 5000 * (weight / 100);
+      expect(Math.abs((counts.get(subject) ?? 0) - expected), subject).toBeLessThanOrEqual(expected / 5);
+    }
     m.add("orders.*", [{ destination: "a.$1", weight: 100 }]);
     expect(m.map("orders.eu")).toBe("a.eu");
     expect(m.map("other")).toBe("other");
