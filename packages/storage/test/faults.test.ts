@@ -199,6 +199,23 @@ describe("injected file system errors", () => {
     for (let i = 1; i <= 51; i++) expect(Buffer.from(s.loadMsg(i).msg).equals(body(i))).toBe(true);
   });
 
+  test("a failed consumer state write is reported by flush and retried on the next change", async () => {
+    let failRenames = true;
+    const fsOps: FsOps = { ...defaultFsOps, renameSync: (a, b) => (failRenames && a.endsWith("o.dat.tmp") ? (() => { throw new Error("EIO: rename"); })() : defaultFsOps.renameSync(a, b)) };
+    const dir = tempDir();
+    const s = await openStore({ dir, sync: "interval" }, fsOps);
+    const o = s.consumerStore("c", { ack_policy: "explicit" });
+    o.updateDelivered(1, 1, 1, 0n);
+    await expect(o.flush()).rejects.toMatchObject({ code: "Io" });
+    expect(o.state().delivered).toEqual({ consumer: 1, stream: 1 });
+    failRenames = false;
+    o.updateDelivered(2, 2, 1, 0n);
+    await o.flush();
+    await s.stop();
+    const again = await openStore({ dir, sync: "interval" });
+    expect(again.consumerStore("c", { ack_policy: "explicit" }).state().delivered).toEqual({ consumer: 2, stream: 2 });
+  });
+
   test("a failed fsync rejects the waiting writers", async () => {
     const fs = failingFs();
     const s = await openStore({ dir: tempDir(), sync: "always" }, fs);

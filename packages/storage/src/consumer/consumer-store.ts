@@ -205,9 +205,12 @@ abstract class ConsumerStateStore implements ConsumerStore {
 
   async stop(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    this.closed = true;
-    this.onClose(this);
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      this.onClose(this);
+    }
   }
 
   async delete(): Promise<void> {
@@ -232,6 +235,7 @@ export class MemConsumerStore extends ConsumerStateStore {
 export class FileConsumerStore extends ConsumerStateStore {
   private readonly stateFile: string;
   private scheduled?: Promise<void>;
+  private writeError?: StoreError;
 
   constructor(
     private readonly dir: string,
@@ -267,7 +271,14 @@ export class FileConsumerStore extends ConsumerStateStore {
   protected changed(): void {
     this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       this.scheduled = undefined;
-      this.writeNow();
+      try {
+        this.writeNow();
+        this.writeError = undefined;
+      } catch (e) {
+        // Kept for the next flush() to report; the in-memory state stays authoritative and
+        // the next change retries the write.
+        this.writeError = new StoreError("Io", (e as Error).message, undefined, { cause: e });
+      }
     });
   }
 
@@ -288,8 +299,10 @@ export class FileConsumerStore extends ConsumerStateStore {
     syncDir(this.dir);
   }
 
+  /** Resolves once the latest state is on disk; rejects with the last write error, if any. */
   async flush(): Promise<void> {
     if (this.scheduled) await this.scheduled;
+    if (this.writeError) throw this.writeError;
   }
 
   override async delete(): Promise<void> {

@@ -875,7 +875,9 @@ export class FileStore extends StoreQueries {
   /** Flushes, fsyncs and closes every file. The store cannot be used afterwards. */
   async stop(): Promise<void> {
     if (this.closed) return;
-    for (const c of [...this.consumers]) await c.stop();
+    for (const c of [...this.consumers]) {
+      await c.stop().catch((e: Error) => this.warn({ kind: "io", message: `consumer state not saved: ${e.message}` }));
+    }
     await this.commit.idle();
     this.closed = true;
     this.commit.close();

@@ -86,7 +86,12 @@ export class GroupCommit {
     try {
       this.host.writePending();
     } catch (e) {
-      this.host.onWriteError(e);
+      try {
+        this.host.onWriteError(e);
+      } catch {
+        // Rolling back failed too; the store is unusable but the process must not die.
+        this.stopped = true;
+      }
       const err = new StoreError("Io", (e as Error).message, undefined, { cause: e });
       batch?.reject(err);
       this.settle();
