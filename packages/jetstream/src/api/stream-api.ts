@@ -137,7 +137,10 @@ export function streamPurge(req: ApiRequest): Record<string, unknown> {
   return { success: true, purged };
 }
 
-/** A standalone server has no RAFT group to step down from; Go answers before looking at the stream. */
+/**
+ * Leader step down, peer removal and move cancellation need a cluster: a standalone server
+ * answers "clustering support required" before looking at the stream, as Go does.
+ */
 export function leaderStepDown(): never {
   throw new ApiError(apiErrors.JSClusterRequiredErr);
 }

@@ -9,6 +9,7 @@ export const ResponseType = {
   streamDelete: "io.nats.jetstream.api.v1.stream_delete_response",
   streamPurge: "io.nats.jetstream.api.v1.stream_purge_response",
   streamLeaderStepDown: "io.nats.jetstream.api.v1.stream_leader_stepdown_response",
+  streamRemovePeer: "io.nats.jetstream.api.v1.stream_remove_peer_response",
   streamSnapshot: "io.nats.jetstream.api.v1.stream_snapshot_response",
   streamRestore: "io.nats.jetstream.api.v1.stream_restore_response",
   msgGet: "io.nats.jetstream.api.v1.stream_msg_get_response",

@@ -274,6 +274,9 @@ describe("stream API", () => {
     expect((await apiRequest(t.nc, "$JS.API.STREAM.DELETE.GONE")).error).toEqual(err(404, 10059, "stream not found"));
     expect((await rawPublish(t.nc, "gone", "x").catch((e: Error) => e.message)) as string).toMatch(/no responders|503/);
     expect((await apiRequest(t.nc, "$JS.API.STREAM.LEADER.STEPDOWN.DEL")).error).toEqual(err(503, 10010, "JetStream clustering support required"));
+    const peer = await apiRequest(t.nc, "$JS.API.STREAM.PEER.REMOVE.DEL", { peer: "x" });
+    expect(peer).toEqual({ type: "io.nats.jetstream.api.v1.stream_remove_peer_response", error: err(503, 10010, "JetStream clustering support required") });
+    expect((await apiRequest(t.nc, "$JS.API.STREAM.CANCEL_MOVE.DEL")).type).toBe("io.nats.jetstream.api.v1.stream_update_response");
   });
 
   test("advisories for stream create, update and delete, and the API audit", async () => {
