@@ -3,7 +3,7 @@ import { encodeMembershipChange } from "../src/core/membership.js";
 import { RaftCore } from "../src/core/raft.js";
 import { SeededRng } from "../src/core/rng.js";
 import type { Entry } from "../src/core/types.js";
-import { TestCluster } from "./helpers/cluster.js";
+import { TestCluster, delta } from "./helpers/cluster.js";
 
 describe("membership changes", () => {
   test("TestNRGProposeRemovePeer: removing a follower shrinks the membership and the group keeps committing", () => {
@@ -38,6 +38,27 @@ describe("membership changes", () => {
     const next = c.waitForLeader(200, leader.id);
     expect(next.membership.voters).toHaveLength(2);
     expect(next.membership.voters).not.toContain(leader.id);
+  });
+
+  test("a leader that removed itself hands over to a successor holding its whole log", () => {
+    const c = new TestCluster(["a", "b", "c", "d"]);
+    const old = c.waitForLeader();
+    const [f1, f2, down] = c.followers().map((f) => f.id);
+    c.crash(down);
+    old.proposeMembershipChange({ op: "remove", peer: old.id });
+    for (const m of c.node(old.id).process()) c.deliver(m);
+    old.propose(delta(5));
+    // Followers see the removal but not the entry after it, until the removal has committed.
+    c.filter = (m) => !(m.type === "append" && m.from === old.id && m.entries.some((e) => e.type === "normal") && old.membership.voters.includes(old.id));
+    c.settle();
+    c.filter = null;
+    expect(old.membership.voters).not.toContain(old.id);
+    c.tick("all", 30);
+    const next = c.leader()!;
+    expect([f1, f2]).toContain(next.id);
+    expect(old.isLeader()).toBe(false);
+    c.propose(1, next.id);
+    for (const id of [f1, f2]) expect(c.node(id).total).toBe(6);
   });
 
   test("TestNRGProposeRemovePeerConcurrent: concurrent changes go into the log one at a time", () => {

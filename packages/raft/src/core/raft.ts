@@ -531,11 +531,19 @@ export class RaftCore {
     this.electionElapsed++;
     if (this.electionElapsed >= this.electionTicks) {
       this.electionElapsed = 0;
+      const removed = !this.conf.current.voters.includes(this.id);
+      const successor = removed ? mostCaughtUp(this.conf.current.voters, this.progress) : null;
       if (!this.quorumActive()) {
         this.becomeFollower(this._term, null);
         return;
       }
       this.transferee = null;
+      // A removed leader keeps trying to hand over: stepping down without a successor can
+      // strand followers that never learned the removal committed.
+      if (removed && (successor === null || !this.transferLeadership(successor))) {
+        this.becomeFollower(this._term, null);
+        return;
+      }
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -674,8 +682,11 @@ export class RaftCore {
       pr.becomeProbe();
       pr.becomeReplicate();
     }
-    if (this.maybeCommit()) this.needCommitBroadcast = true;
-    else if (wasPaused) this.maybeSendAppend(m.from, pr, false);
+    if (this.maybeCommit()) {
+      this.needCommitBroadcast = true;
+      // Committing may have ended this leadership (a membership change).
+      if (this._role !== "leader") return;
+    } else if (wasPaused) this.maybeSendAppend(m.from, pr, false);
     while (pr.state === "replicate" && this.maybeSendAppend(m.from, pr, false)) {
       /* refill the in-flight window */
     }
@@ -801,8 +812,11 @@ export class RaftCore {
       if (id !== this.id && !this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.now));
     }
     if (change.op === "remove" && change.peer === this.id) {
-      // A removed leader leaves; the remaining voters elect a successor.
-      this.becomeFollower(this._term, null);
+      // Hand over rather than just leave: followers may not know the removal committed yet,
+      // and the successor must hold everything this leader has (or this node, still a voter
+      // in their eyes, would refuse it). Proposals stop meanwhile.
+      const target = mostCaughtUp(this.conf.current.voters, this.progress);
+      if (target === null || !this.transferLeadership(target)) this.becomeFollower(this._term, null);
     }
   }
 
