@@ -1,6 +1,6 @@
 import { ApiError, apiErrors } from "../errors/index.js";
 import type { ApiRoute } from "./router.js";
-import { leaderStepDown, requireStream, type ApiRequest } from "./stream-api.js";
+import { clusterRequired, requireStream, type ApiRequest } from "./stream-api.js";
 import { ResponseType } from "./types.js";
 
 /**
@@ -51,5 +51,5 @@ export const consumerRoutes: ApiRoute[] = [
   { subject: "$JS.API.CONSUMER.PAUSE.*.*", type: ResponseType.consumerPause, handler: forward("PAUSE", 4) },
   { subject: "$JS.API.CONSUMER.UNPIN.*.*", type: ResponseType.consumerUnpin, handler: forward("UNPIN", 4) },
   { subject: "$JS.API.CONSUMER.MSG.NEXT.*.*", type: "", handler: forward("MSG.NEXT", 5) },
-  { subject: "$JS.API.CONSUMER.LEADER.STEPDOWN.*.*", type: ResponseType.consumerLeaderStepDown, handler: leaderStepDown },
+  { subject: "$JS.API.CONSUMER.LEADER.STEPDOWN.*.*", type: ResponseType.consumerLeaderStepDown, handler: clusterRequired },
 ];

@@ -9,7 +9,7 @@ import { consumerRoutes } from "./consumer-routes.js";
 import { msgDelete, msgGet } from "./msg-api.js";
 import { streamRestore, streamSnapshot } from "./snapshot-api.js";
 import {
-  leaderStepDown,
+  clusterRequired,
   streamCreate,
   streamDelete,
   streamInfo,
@@ -41,11 +41,11 @@ const STREAM_ROUTES: ApiRoute[] = [
   { subject: "$JS.API.STREAM.PURGE.*", type: ResponseType.streamPurge, handler: streamPurge },
   { subject: "$JS.API.STREAM.MSG.GET.*", type: ResponseType.msgGet, handler: msgGet },
   { subject: "$JS.API.STREAM.MSG.DELETE.*", type: ResponseType.msgDelete, handler: msgDelete },
-  { subject: "$JS.API.STREAM.LEADER.STEPDOWN.*", type: ResponseType.streamLeaderStepDown, handler: leaderStepDown },
+  { subject: "$JS.API.STREAM.LEADER.STEPDOWN.*", type: ResponseType.streamLeaderStepDown, handler: clusterRequired },
   // Peer and placement changes need a cluster; a standalone server says so.
-  { subject: "$JS.API.STREAM.PEER.REMOVE.*", type: ResponseType.streamRemovePeer, handler: leaderStepDown },
-  { subject: "$JS.API.STREAM.PEER.EVACUATE.*", type: ResponseType.streamRemovePeer, handler: leaderStepDown },
-  { subject: "$JS.API.STREAM.CANCEL_MOVE.*", type: ResponseType.streamUpdate, handler: leaderStepDown },
+  { subject: "$JS.API.STREAM.PEER.REMOVE.*", type: ResponseType.streamRemovePeer, handler: clusterRequired },
+  { subject: "$JS.API.STREAM.PEER.EVACUATE.*", type: ResponseType.streamRemovePeer, handler: clusterRequired },
+  { subject: "$JS.API.STREAM.CANCEL_MOVE.*", type: ResponseType.streamUpdate, handler: clusterRequired },
   { subject: "$JS.API.STREAM.SNAPSHOT.*", type: ResponseType.streamSnapshot, handler: streamSnapshot },
   { subject: "$JS.API.STREAM.RESTORE.*", type: ResponseType.streamRestore, handler: streamRestore },
 ];

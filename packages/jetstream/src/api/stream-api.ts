@@ -141,6 +141,6 @@ export function streamPurge(req: ApiRequest): Record<string, unknown> {
  * Leader step down, peer removal and move cancellation need a cluster: a standalone server
  * answers "clustering support required" before looking at the stream, as Go does.
  */
-export function leaderStepDown(): never {
+export function clusterRequired(): never {
   throw new ApiError(apiErrors.JSClusterRequiredErr);
 }
