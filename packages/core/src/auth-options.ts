@@ -125,6 +125,11 @@ export const tlsSchema = z
     timeout: z.number().positive().default(2),
     /** Start TLS before sending INFO (Go's handshake_first); clients must ask for it too. */
     handshakeFirst: z.boolean().default(false),
+    /**
+     * With handshakeFirst: wait this long (ms) for the client to start TLS, then greet it with
+     * INFO as usual (Go's "auto" / duration forms of handshake_first). 0 = TLS first only.
+     */
+    handshakeFirstFallback: z.number().nonnegative().default(0),
     ciphers: z.array(z.string()).optional(),
     minVersion: z.string().optional(),
   })

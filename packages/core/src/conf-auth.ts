@@ -416,6 +416,32 @@ export function accountsFromConf(container: object, key: string, v: ConfValue, r
   return out;
 }
 
+/** Go's default wait before falling back from TLS-first to INFO-first ("auto"). */
+const HANDSHAKE_FIRST_FALLBACK = 50;
+
+/** `true`/`false`, `"on"`/`"off"`, `"auto"` or a fallback duration such as `"300ms"`. */
+function handshakeFirstFromConf(m: ConfMap, k: string, val: ConfValue, r: BlockReader): Obj {
+  if (typeof val === "boolean") return { handshakeFirst: val };
+  if (typeof val !== "string") r.fail(m, k, `field "${k}" should be a boolean or a string, got ${describe(val)}`);
+  switch (val.toLowerCase()) {
+    case "true":
+    case "on":
+      return { handshakeFirst: true };
+    case "false":
+    case "off":
+      return { handshakeFirst: false };
+    case "auto":
+    case "auto_fallback":
+      return { handshakeFirst: true, handshakeFirstFallback: HANDSHAKE_FIRST_FALLBACK };
+    default:
+      try {
+        return { handshakeFirst: true, handshakeFirstFallback: parseDuration(val) };
+      } catch {
+        r.fail(m, k, `field "${k}"'s value "${val}" is invalid`);
+      }
+  }
+}
+
 /** Go's parseTLS for the client listener. */
 export function tlsFromConf(container: object, key: string, v: ConfValue, r: BlockReader): Obj {
   const m = asMap(container, key, v, "TLS config");
@@ -443,8 +469,7 @@ export function tlsFromConf(container: object, key: string, v: ConfValue, r: Blo
       case "handshake_first":
       case "first":
       case "immediate":
-        // Go also takes a duration here (a fallback delay); any value but false means TLS first.
-        out.handshakeFirst = typeof val === "boolean" ? val : asString(m, k, val) !== "";
+        Object.assign(out, handshakeFirstFromConf(m, k, val, r));
         break;
       case "cipher_suites":
         out.ciphers = asStringArray(m, k, val);

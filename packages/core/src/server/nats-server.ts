@@ -390,18 +390,41 @@ export class NatsServer implements ClientHost {
       return;
     }
     const cid = this.nextCid++;
-    let nonce: string | undefined;
-    if (!tls.options.handshakeFirst) {
-      nonce = this.authenticator.needsNonce ? randomBytes(11).toString("base64url") : undefined;
-      socket.write(this.infoFor(cid, endpoint.remoteAddress, nonce));
-    }
     socket.on("error", () => {});
+    const { handshakeFirst, handshakeFirstFallback } = tls.options;
+    if (!handshakeFirst) return this.serveTlsAfterInfo(socket, tls, endpoint, cid);
+    if (handshakeFirstFallback === 0) return this.serveTlsFirst(socket, tls, endpoint, cid);
+    // "auto": a TLS-first client speaks first; one that waits for INFO gets it after the delay.
+    const onData = (chunk: Buffer) => {
+      clearTimeout(timer);
+      socket.pause();
+      socket.unshift(chunk);
+      this.serveTlsFirst(socket, tls, endpoint, cid);
+    };
+    const timer = setTimeout(() => {
+      socket.off("data", onData);
+      this.serveTlsAfterInfo(socket, tls, endpoint, cid);
+    }, handshakeFirstFallback);
+    socket.once("data", onData);
+  }
+
+  private serveTlsFirst(socket: Socket, tls: ClientTls, endpoint: ConnectionEndpoint, cid: number): void {
+    serveTls(socket, tls, (secure, certificate) => this.serve(secure, { ...endpoint, certificate }, cid), (m) => this.tlsError(endpoint, cid, m));
+  }
+
+  private serveTlsAfterInfo(socket: Socket, tls: ClientTls, endpoint: ConnectionEndpoint, cid: number): void {
+    const nonce = this.authenticator.needsNonce ? randomBytes(11).toString("base64url") : undefined;
+    socket.write(this.infoFor(cid, endpoint.remoteAddress, nonce));
     serveTls(
       socket,
       tls,
-      (secure, certificate) => this.serve(secure, { ...endpoint, certificate, greeted: !tls.options.handshakeFirst, nonce }, cid),
-      (message) => this.log.error(`${endpoint.remoteAddress}:${endpoint.remotePort} - cid:${cid} - TLS handshake error: ${message}`),
+      (secure, certificate) => this.serve(secure, { ...endpoint, certificate, greeted: true, nonce }, cid),
+      (m) => this.tlsError(endpoint, cid, m),
     );
+  }
+
+  private tlsError(endpoint: ConnectionEndpoint, cid: number, message: string): void {
+    this.log.error(`${endpoint.remoteAddress}:${endpoint.remotePort} - cid:${cid} - TLS handshake error: ${message}`);
   }
 
   private flushAll(): void {

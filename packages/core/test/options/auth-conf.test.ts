@@ -97,6 +97,7 @@ describe("real-world config files to options", () => {
       verifyAndMap: false,
       timeout: 2,
       handshakeFirst: true,
+      handshakeFirstFallback: 0,
       ciphers: ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
     });
   });

@@ -181,6 +181,25 @@ describe("client TLS", () => {
     expect(() => new NatsServer({ tls: { certFile: `${pki.dir}/missing.pem`, keyFile: pki.serverKey } })).toThrow(/missing\.pem/);
   });
 
+  test("handshake_first with a fallback delay serves both TLS-first clients and clients waiting for INFO", async () => {
+    const server = await startServer({ tls: tlsOpts({ handshakeFirst: true, handshakeFirstFallback: 100 }) });
+    try {
+      await roundTrip(server.clientURL, { caFile: pki.caFile, handshakeFirst: true });
+      await roundTrip(server.clientURL, { caFile: pki.caFile });
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test("handshake_first conf forms: booleans, on/off, auto and a fallback duration", () => {
+    const tlsOf = (v: string) => optionsFromConf(parseConf(`tls { cert_file: c, key_file: k, handshake_first: ${v} }`)).options.tls;
+    expect(tlsOf("true")).toMatchObject({ handshakeFirst: true });
+    expect(tlsOf(`"off"`)).toMatchObject({ handshakeFirst: false });
+    expect(tlsOf(`"auto"`)).toMatchObject({ handshakeFirst: true, handshakeFirstFallback: 50 });
+    expect(tlsOf(`"300ms"`)).toMatchObject({ handshakeFirst: true, handshakeFirstFallback: 300 });
+    expect(() => tlsOf(`"sometimes"`)).toThrow(/field "handshake_first"'s value "sometimes" is invalid/);
+  });
+
   test("a client that never completes the handshake is dropped after the TLS timeout", async () => {
     const server = await startServer({ tls: tlsOpts({ timeout: 0.2 }) });
     try {
