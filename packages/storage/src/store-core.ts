@@ -3,7 +3,7 @@ import { storeError, StoreError } from "./errors.js";
 import { SeqIndex } from "./seq-index.js";
 import { SubjectIndex, type SubjectEntry } from "./subject-index.js";
 import { isValidLiteralSubject } from "./subject.js";
-import { TtlSchedule } from "./ttl-schedule.js";
+import { TtlWheel } from "./ttl-wheel.js";
 import type {
   ConsumerStore,
   StorageType,
@@ -46,7 +46,9 @@ export abstract class StoreCore {
   /** Consumer stores opened through this stream store and not yet stopped. */
   protected readonly consumers = new Set<ConsumerStore>();
   private updateCb?: StorageUpdateHandler;
-  private readonly ttls = new TtlSchedule();
+  private readonly ttls = new TtlWheel();
+  /** Deadline of each message stored with a TTL, to take it off the wheel when removed. */
+  private readonly ttlOf = new Map<number, bigint>();
   private expiryTimer: unknown;
   private expiryAt = 0n;
 
@@ -155,9 +157,7 @@ export abstract class StoreCore {
 
     if (maxPer > 0 && entry.seqs.count > maxPer) this.enforcePerSubjectLimit(entry, maxPer);
     this.enforceMsgAndByteLimits();
-    if (ttl > 0 && this.cfg.allow_msg_ttl) {
-      this.ttls.add(ts + BigInt(ttl) * 1_000_000_000n, seq);
-    }
+    if (ttl > 0 && this.cfg.allow_msg_ttl) this.scheduleTtl(seq, ts, ttl);
     this.updateCb?.(1, size, seq, subject);
     this.scheduleExpiry();
   }
@@ -169,7 +169,33 @@ export abstract class StoreCore {
     entry.seqs.push(seq);
     this.msgs++;
     this.bytes += size;
-    if (ttl > 0 && this.cfg.allow_msg_ttl) this.ttls.add(ts + BigInt(ttl) * 1_000_000_000n, seq);
+    if (ttl > 0 && this.cfg.allow_msg_ttl) this.scheduleTtl(seq, ts, ttl);
+  }
+
+  /** Undoes recoverMsg for a message a later removal record removes (no persistence, no callbacks). */
+  protected dropRecovered(seq: number): void {
+    const id = this.index.subjectId(seq);
+    if (id < 0) return;
+    this.bytes -= this.index.size(seq);
+    this.msgs--;
+    this.subjects.remove(id, seq);
+    this.index.clear(seq);
+    this.unscheduleTtl(seq);
+    this.released(seq);
+  }
+
+  private scheduleTtl(seq: number, ts: bigint, ttl: number): void {
+    const expires = ts + BigInt(ttl) * 1_000_000_000n;
+    this.ttls.add(seq, expires);
+    this.ttlOf.set(seq, expires);
+  }
+
+  /** Takes a removed message off the TTL wheel. */
+  private unscheduleTtl(seq: number): void {
+    const expires = this.ttlOf.get(seq);
+    if (expires === undefined) return;
+    this.ttlOf.delete(seq);
+    this.ttls.remove(seq, expires);
   }
 
   private enforcePerSubjectLimit(entry: SubjectEntry, maxPer: number): void {
@@ -240,6 +266,7 @@ export abstract class StoreCore {
     if (secure || !wasFirst) this.persistRemove(seq, secure);
     this.index.clear(seq);
     this.subjects.remove(id, seq);
+    this.unscheduleTtl(seq);
     this.released(seq);
     this.msgs--;
     this.bytes = Math.max(0, this.bytes - size);
@@ -284,6 +311,7 @@ export abstract class StoreCore {
       bytes += this.index.size(s);
       this.subjects.remove(this.index.subjectId(s), s);
       this.index.clear(s);
+      this.unscheduleTtl(s);
       this.released(s);
       purged++;
     }
@@ -296,7 +324,6 @@ export abstract class StoreCore {
     }
     this.advanceFirst(seq);
     this.persistFloor(seq);
-    if (this.msgs === 0) this.ttls.clear();
     if (purged > 0) this.updateCb?.(-purged, -bytes, 0, "");
     return purged;
   }
@@ -313,10 +340,10 @@ export abstract class StoreCore {
       bytes += this.index.size(s);
       this.subjects.remove(this.index.subjectId(s), s);
       this.index.clear(s);
+      this.unscheduleTtl(s);
       this.released(s);
       purged++;
     }
-    this.ttls.retain((s) => s <= seq);
     this.msgs -= purged;
     this.bytes = Math.max(0, this.bytes - bytes);
     this.lastSeq = seq;
@@ -340,7 +367,7 @@ export abstract class StoreCore {
     const maxAge = limit(this.cfg.max_age);
     let next: bigint | undefined;
     if (maxAge > 0 && this.msgs > 0) next = this.firstTime + BigInt(maxAge);
-    const ttlNext = this.ttls.peek();
+    const ttlNext = this.ttls.nextExpiration(1n << 62n);
     if (ttlNext !== undefined && (next === undefined || ttlNext < next)) next = ttlNext;
     if (next === undefined) {
       this.cancelExpiry();
@@ -370,7 +397,11 @@ export abstract class StoreCore {
       const cutoff = now - BigInt(maxAge);
       while (this.msgs > 0 && this.firstTime <= cutoff) this.removeInternal(this.firstSeq, false, true);
     }
-    for (const seq of this.ttls.popDue(now)) this.removeInternal(seq, false, true);
+    this.ttls.expireTasks(now, (seq) => {
+      this.ttlOf.delete(seq);
+      this.removeInternal(seq, false, true);
+      return true;
+    });
     this.scheduleExpiry();
   }
 
@@ -403,6 +434,7 @@ export abstract class StoreCore {
     this.index.clearAll();
     this.subjects.clear();
     this.ttls.clear();
+    this.ttlOf.clear();
     this.msgs = 0;
     this.bytes = 0;
     this.firstSeq = 0;

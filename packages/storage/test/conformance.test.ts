@@ -479,6 +479,20 @@ function storeConformance(h: StoreHarness): void {
       expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 11, lastSeq: 10 });
     });
 
+    test("removed or truncated TTL messages never expire their successors", async () => {
+      const clock = new ManualClock();
+      const s = await open({ allow_msg_ttl: true }, { clock });
+      for (let i = 0; i < 3; i++) await s.storeMsg("t", null, null, 1);
+      s.truncate(1);
+      await s.storeMsg("keep", null, null);
+      await s.storeMsg("keep", null, null);
+      expect(s.removeMsg(1)).toBe(true);
+      await s.storeMsg("short", null, null, 1);
+      clock.advance(2_000_000_000n);
+      expect(s.state()).toMatchObject({ msgs: 2, firstSeq: 2, lastSeq: 4 });
+      expect(s.subjectsTotals(">")).toEqual(new Map([["keep", 2]]));
+    });
+
     test("TestStoreUpdateConfigTTLState: TTLs are ignored unless allowed", async () => {
       const clock = new ManualClock();
       const s = await open({}, { clock });

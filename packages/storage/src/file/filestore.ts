@@ -296,15 +296,6 @@ export class FileStore extends StoreQueries {
     }
   }
 
-  private dropRecovered(seq: number): void {
-    const id = this.index.subjectId(seq);
-    this.bytes -= this.index.size(seq);
-    this.msgs--;
-    this.subjects.remove(id, seq);
-    this.index.clear(seq);
-    this.released(seq);
-  }
-
   private reportDamage(b: Block, start: number, end: number, tail: boolean): void {
     b.damaged = true;
     this.warn({
