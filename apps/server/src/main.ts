@@ -75,7 +75,8 @@ async function run(argv: readonly string[]): Promise<void> {
   }
   const logger = loggerFor(resolved);
   for (const w of warnings) logger.warn(w);
-  const server = new NatsServer(resolved, { logger, plugins: serverPlugins() });
+  const reload = cl.configFile === undefined ? undefined : () => reloadFromCommandLine(server, cl);
+  const server: NatsServer = new NatsServer(resolved, { logger, plugins: serverPlugins(reload) });
   await server.start();
   const cleanup = writeRunFiles(server);
   installSignalHandlers(server, cl, cleanup);

@@ -6,9 +6,9 @@ import { websocketPlugin } from "@nats-ts/ws";
 /**
  * The packages the executable composes. Each one stays idle unless its options ask for it
  * (JetStream when `jetstream` is on, the HTTP endpoints when `http_port` is set, WebSocket when a
- * `websocket {}` block is present); system events
- * run always, as in the Go server.
+ * `websocket {}` block is present); system events run always, as in the Go server. `reload`
+ * serves `$SYS.REQ.SERVER.<id>.RELOAD` (given only when there is a config file to re-read).
  */
-export function serverPlugins(): ServerPlugin[] {
-  return [jetstreamPlugin(), monitorPlugin(), websocketPlugin()];
+export function serverPlugins(reload?: () => void): ServerPlugin[] {
+  return [jetstreamPlugin(), monitorPlugin({ reload }), websocketPlugin()];
 }
