@@ -11,6 +11,7 @@ interface Reply {
   code?: number;
   description?: string;
   size: number;
+  data: string;
 }
 
 /** Sends a direct get and collects every reply up to the EOB (or a 404/408). */
@@ -29,6 +30,7 @@ async function directGet(nc: NatsConnection, stream: string, req: unknown): Prom
       code: h?.code || undefined,
       description: h?.description || undefined,
       size: m.data.length,
+      data: m.string(),
     });
     if (h?.code) break;
   }
@@ -103,6 +105,38 @@ describe("ported jetstream_test.go get and direct get tests", () => {
       expect(replies[3]).toMatchObject({ code: 204, description: "EOB", last: "99" });
       const upTo = await directGet(nc, name, { multi_last: [`${p}.foo`, `${p}.baz`], up_to_seq: 6 });
       expect(upTo.map((r) => r.seq)).toEqual(["4", "6", undefined]);
+    }
+  });
+
+  test("TestJetStreamDirectGetMultiUpToTime", async () => {
+    await jsm.streams.add({ name: "UTT", subjects: ["utt.*"], allow_direct: true });
+    const pause = () => new Promise((r) => setTimeout(r, 50));
+    const round = async (v: string) => {
+      for (const s of ["foo", "bar", "baz"]) await js.publish(`utt.${s}`, v);
+    };
+    // Timestamps are taken a little after each round: ISO strings carry only milliseconds.
+    const now = async () => {
+      await new Promise((r) => setTimeout(r, 3));
+      return new Date().toISOString();
+    };
+    await round("1");
+    const start = await now();
+    await pause();
+    await round("2");
+    const mid = await now();
+    await pause();
+    await round("3");
+    const end = await now();
+    const both = await directGet(nc, "UTT", { seq: 1, multi_last: ["utt.*"], up_to_seq: 3, up_to_time: start });
+    expect(both).toEqual([expect.objectContaining({ code: 408, description: "Bad Request", size: 0 })]);
+    for (const [upTo, value] of [
+      [start, "1"],
+      [mid, "2"],
+      [end, "3"],
+    ]) {
+      const replies = await directGet(nc, "UTT", { seq: 1, multi_last: ["utt.*"], up_to_time: upTo });
+      expect(replies.map((r) => r.subject)).toEqual(["utt.foo", "utt.bar", "utt.baz", undefined]);
+      expect(replies.slice(0, 3).every((r) => r.data === value)).toBe(true);
     }
   });
 
