@@ -1,4 +1,4 @@
-import { ApiError, apiErrors } from "../errors/index.js";
+import { ApiError, apiErrors, toApiError } from "../errors/index.js";
 import { parseRfc3339, rfc3339Nano } from "../util/time.js";
 import type { StoreMsg } from "@nats-ts/storage";
 import { decodeRequest, requireStream, type ApiRequest } from "./stream-api.js";
@@ -109,6 +109,12 @@ export function msgDelete(req: ApiRequest): Record<string, unknown> {
   if (stream.config.sealed) throw new ApiError(apiErrors.JSStreamSealedErr);
   if (stream.config.deny_delete) throw new ApiError(apiErrors.JSStreamMsgDeleteFailedF, { err: "message delete not permitted" });
   const seq = (r.seq as number) ?? 0;
-  if (!stream.deleteMsg(seq, r.no_erase !== true)) throw new ApiError(apiErrors.JSSequenceNotFoundErrF, { seq });
+  let removed: boolean;
+  try {
+    removed = stream.deleteMsg(seq, r.no_erase !== true);
+  } catch (e) {
+    throw toApiError(e, apiErrors.JSStreamMsgDeleteFailedF);
+  }
+  if (!removed) throw new ApiError(apiErrors.JSSequenceNotFoundErrF, { seq });
   return { success: true };
 }

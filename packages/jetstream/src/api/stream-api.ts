@@ -1,6 +1,6 @@
 import { subjectsCollide } from "@nats-ts/wire";
 import type { JsAccount } from "../account/js-account.js";
-import { ApiError, apiErrors } from "../errors/index.js";
+import { ApiError, apiErrors, toApiError } from "../errors/index.js";
 import { decodeStreamConfigRequest } from "../stream/config.js";
 import { streamInfoJson } from "../stream/info.js";
 import { setStaticStreamMetadata } from "../stream/metadata.js";
@@ -48,7 +48,9 @@ export async function streamCreate(req: ApiRequest): Promise<Record<string, unkn
   if (config.mirror_direct && config.mirror === undefined) {
     throw new ApiError(apiErrors.JSStreamInvalidConfigF, { err: "stream has no mirror but does have mirror direct" });
   }
-  const { stream, created } = await req.jsa.serialize(() => req.jsa.createStream(config, pedantic));
+  const { stream, created } = await req.jsa.serialize(() => req.jsa.createStream(config, pedantic)).catch((e: unknown) => {
+    throw toApiError(e, apiErrors.JSStreamCreateErrF);
+  });
   const { info } = streamInfoJson(stream, req.serverName);
   return created ? { ...info, did_create: true } : info;
 }
@@ -58,7 +60,9 @@ export async function streamUpdate(req: ApiRequest): Promise<Record<string, unkn
   setStaticStreamMetadata(config);
   const name = req.tokens[4];
   if (name !== config.name) throw new ApiError(apiErrors.JSStreamMismatchErr);
-  const stream = await req.jsa.serialize(() => req.jsa.updateStream(name, config, pedantic));
+  const stream = await req.jsa.serialize(() => req.jsa.updateStream(name, config, pedantic)).catch((e: unknown) => {
+    throw toApiError(e, apiErrors.JSStreamUpdateErrF);
+  });
   return streamInfoJson(stream, req.serverName).info;
 }
 
@@ -116,7 +120,9 @@ export function streamList(req: ApiRequest): Record<string, unknown> {
 export async function streamDelete(req: ApiRequest): Promise<Record<string, unknown>> {
   const name = req.tokens[4];
   requireStream(req.jsa, name);
-  await req.jsa.serialize(() => req.jsa.deleteStream(name));
+  await req.jsa.serialize(() => req.jsa.deleteStream(name)).catch((e: unknown) => {
+    throw toApiError(e, apiErrors.JSStreamDeleteErrF);
+  });
   return { success: true };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { apiRequest, startJs, type JsTestServer } from "../helpers.js";
@@ -70,5 +70,17 @@ describe("bad input never crashes the server or loses data", () => {
     } finally {
       await r.stop();
     }
+  });
+
+  test("a stream whose directory cannot be made fails with Go's create error, the server goes on", async () => {
+    const streams = join(t.storeDir, "jetstream", "$G", "streams");
+    mkdirSync(streams, { recursive: true });
+    writeFileSync(join(streams, "BLOCKED"), "not a directory");
+    const r = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.BLOCKED", { name: "BLOCKED", subjects: ["blocked"] });
+    expect(r.type).toBe("io.nats.jetstream.api.v1.stream_create_response");
+    expect(r.error).toMatchObject({ code: 500, err_code: 10049 });
+    expect((await apiRequest(t.nc, "$JS.API.STREAM.INFO.BLOCKED")).error.err_code).toBe(10059);
+    await t.jsm.streams.add({ name: "AFTER", subjects: ["after"] });
+    expect((await t.js.publish("after", "x")).seq).toBe(1);
   });
 });
