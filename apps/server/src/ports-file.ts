@@ -1,4 +1,4 @@
-import { unlinkSync, writeFileSync } from "node:fs";
+import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 
 /**
@@ -12,7 +12,10 @@ export function portsFilePath(dir: string, argv1 = process.argv[1] ?? "nats-ts-s
 export function writePortsFile(path: string, listeners: Record<string, string[]>): void {
   const ports: Record<string, string[]> = {};
   for (const [kind, urls] of Object.entries(listeners)) if (urls.length > 0) ports[kind] = urls;
-  writeFileSync(path, JSON.stringify(ports), { mode: 0o666 });
+  // Written aside and renamed, so a launcher polling for the file never reads it half written.
+  const partial = `${path}.tmp`;
+  writeFileSync(partial, JSON.stringify(ports), { mode: 0o666 });
+  renameSync(partial, path);
 }
 
 export function removeFileQuietly(path: string): void {
