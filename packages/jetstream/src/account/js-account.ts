@@ -181,7 +181,12 @@ export class JsAccount {
     if (this.subjectsOverlap(cfg.subjects ?? [])) throw new ApiError(apiErrors.JSStreamSubjectOverlapErr);
     const created = nowNs();
     const stream = await this.openStream(cfg, created);
-    await this.writeMeta(cfg, created);
+    try {
+      await this.writeMeta(cfg, created);
+    } catch (e) {
+      await stream.delete();
+      throw e;
+    }
     this.streams.set(cfg.name, stream);
     stream.start();
     this.host.streamAdvisory(this.name, cfg.name, "create");
