@@ -8,9 +8,14 @@ export interface DamagedRange {
 /**
  * Walks the records of a block image, calling `visit` for each undamaged one. Damaged bytes
  * (failed checksum, impossible header, torn tail) are skipped by searching forward for the next
- * valid record and reported as ranges; nothing in them is ever visited.
+ * valid record and reported as ranges, in order with the visits; nothing in them is ever
+ * visited.
  */
-export function scanRecords(buf: Buffer, visit: (off: number, len: number) => void): { validEnd: number; damaged: DamagedRange[] } {
+export function scanRecords(
+  buf: Buffer,
+  visit: (off: number, len: number) => void,
+  onDamage?: (range: DamagedRange) => void,
+): { validEnd: number; damaged: DamagedRange[] } {
   const end = buf.length;
   const damaged: DamagedRange[] = [];
   let off = 0;
@@ -26,7 +31,9 @@ export function scanRecords(buf: Buffer, visit: (off: number, len: number) => vo
     const start = off;
     let next = off + 1;
     while (next < end && !recordIsValid(buf, next, end)) next++;
-    damaged.push({ start, end: next });
+    const range = { start, end: next };
+    damaged.push(range);
+    onDamage?.(range);
     off = next;
   }
   return { validEnd, damaged };
