@@ -299,4 +299,36 @@ describe("pull consumers end to end", () => {
     await t.jsm.consumers.update("INTEREST", "C0", { filter_subject: "interest.1" });
     expect((await t.jsm.streams.info("INTEREST")).state.messages).toBe(1);
   });
+
+  test("garbage pull requests and acks never break a consumer", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
+    await publishN(t, "s.a", 3);
+    await t.jsm.consumers.add("S", { durable_name: "d", ack_policy: AckPolicy.Explicit });
+    const garbage = [
+      "", "{", "[]", "null", "-5", "1e999", '"x"', "{\"batch\":\"x\"}", "{\"batch\":-3,\"max_bytes\":-1}", "{\"expires\":1e300,\"batch\":1}",
+      "{\"expires\":-1,\"idle_heartbeat\":-1}", "{\"group\":5,\"id\":{},\"priority\":99}", "\u0000\u00ff", "{".repeat(5000),
+    ];
+    const inboxSub = t.nc.subscribe("_INBOX.garbage.*");
+    for (const [i, body] of garbage.entries()) t.nc.publish("$JS.API.CONSUMER.MSG.NEXT.S.d", body, { reply: `_INBOX.garbage.${i}` });
+    for (const subject of ["$JS.ACK.S.d", "$JS.ACK.S.d.x.y.z.1.2", "$JS.ACK.S.d.1.999999.1.0.0", "$JS.ACK.S.d.1.1.1.0.0.extra", "$JS.ACK.S.d.99999999999999999999.1.1.0.0"]) {
+      for (const body of ["", "-NAK {", "-NAK {\"delay\":\"soon\"}", "-NAK later", "+TERM", "+NXT {", "+WPI", "bogus"]) t.nc.publish(subject, body);
+    }
+    await t.nc.flush();
+    inboxSub.unsubscribe();
+    // the consumer and the stream still work
+    const info = await t.jsm.consumers.info("S", "d");
+    expect(info.delivered.stream_seq).toBeLessThanOrEqual(3);
+    expect(info.ack_floor.stream_seq).toBeLessThanOrEqual(info.delivered.stream_seq);
+    await t.jsm.consumers.delete("S", "d");
+    await t.jsm.consumers.add("S", { durable_name: "d2", ack_policy: AckPolicy.Explicit });
+    const c = await t.js.consumers.get("S", "d2");
+    const seqs: number[] = [];
+    for await (const m of await c.fetch({ max_messages: 3, expires: 1000 })) {
+      seqs.push(m.seq);
+      m.ack();
+    }
+    expect(seqs).toEqual([1, 2, 3]);
+    expect((await t.jsm.streams.info("S")).state.messages).toBe(3);
+  });
 });
