@@ -341,4 +341,52 @@ describe("Go consumer tests, ported", () => {
     await t.js.publish("foo", "second");
     expect((await low.next()).string()).toBe("second");
   });
+
+  test("TestJetStreamConsumerPullRemoveInterest: requests whose requester went away get nothing", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MYS-PULL", subjects: ["MYS-PULL"] });
+    await t.jsm.consumers.add("MYS-PULL", { durable_name: "worker", ack_policy: AckPolicy.Explicit });
+    // a request left waiting by a subscriber that is gone again
+    const gone = t.nc.subscribe("_INBOX.gone");
+    await t.nc.flush();
+    t.nc.publish(NEXT("MYS-PULL", "worker"), "", { reply: "_INBOX.gone" });
+    await t.nc.flush();
+    gone.unsubscribe();
+    await t.nc.flush();
+    await t.js.publish("MYS-PULL", "Hello World!");
+    const box = await inbox(t.nc);
+    t.nc.publish(NEXT("MYS-PULL", "worker"), "", { reply: box.subject });
+    const m = await box.next();
+    const [, , , , dc, , dseq] = m.reply!.split(".");
+    expect(Number(dseq)).toBe(1);
+    expect(Number(dc)).toBe(1);
+  });
+
+  test("TestJetStreamConsumerPullMultipleRequestsExpireOutOfOrder: requests time out in expiry order", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "dlc", ack_policy: AckPolicy.Explicit, filter_subject: "foo" });
+    const sub = t.nc.subscribe("i.*", { max: 4 });
+    await t.nc.flush();
+    const start = Date.now();
+    for (const ms of [200, 100, 25, 75]) t.nc.publish(NEXT("TEST", "dlc"), JSON.stringify({ expires: ms * 1_000_000 }), { reply: `i.${ms}` });
+    const order: string[] = [];
+    for await (const m of sub) {
+      expect(m.headers?.code).toBe(408);
+      order.push(m.subject);
+    }
+    expect(order).toEqual(["i.25", "i.75", "i.100", "i.200"]);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(190);
+  });
+
+  test("TestJetStreamConsumerPullNoWaitBatchLargerThanPending: no_wait delivers what there is, then 404", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "C", ack_policy: AckPolicy.Explicit, filter_subject: "foo" });
+    for (let i = 0; i < 5; i++) await t.js.publish("foo", "OK");
+    const box = await inbox(t.nc);
+    t.nc.publish(NEXT("TEST", "C"), JSON.stringify({ batch: 10, no_wait: true }), { reply: box.subject });
+    for (let i = 0; i < 5; i++) expect((await box.next()).string()).toBe("OK");
+    expect((await box.next()).headers?.code).toBe(404);
+  });
 });
