@@ -389,4 +389,51 @@ describe("Go consumer tests, ported", () => {
     for (let i = 0; i < 5; i++) expect((await box.next()).string()).toBe("OK");
     expect((await box.next()).headers?.code).toBe(404);
   });
+
+  test("TestJetStreamConsumerAndStreamDescriptions: consumer descriptions are kept and bounded", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "foo", subjects: ["foo"], description: "foo asset" });
+    const ci = await t.jsm.consumers.add("foo", { description: "analytics", deliver_subject: "to", ack_policy: AckPolicy.None });
+    expect(ci.config.description).toBe("analytics");
+    const big = Buffer.alloc(4097, 1).toString("base64");
+    await expect(t.jsm.consumers.add("foo", { description: big, deliver_subject: "to", ack_policy: AckPolicy.None })).rejects.toThrow(/description is too long/);
+  });
+
+  test("TestJetStreamConsumerSingleTokenSubject: a filter in the create subject must match the config", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    const r = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.TEST.name.not_filter_subject", { stream_name: "TEST", config: { filter_subject: "foo", name: "name" } });
+    expect(r.error?.err_code).toBe(10131);
+  });
+
+  test("TestJetStreamConsumerAndStreamNamesWithPathSeparators: consumer names with / or \\ are refused", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "T", subjects: ["t"] });
+    for (const name of ["a/b", "a\\b"]) {
+      const r = await apiRequest(t.nc, `$JS.API.CONSUMER.CREATE.T.${name}`, { stream_name: "T", config: { durable_name: name, ack_policy: "explicit" } });
+      expect(r.error).toEqual({ code: 400, err_code: 10127, description: "Consumer name can not contain path separators" });
+    }
+  });
+
+  test("TestJetStreamConsumerThreeFilters: three filters deliver their subjects in stream order", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["events", "data", "other", "ignored"] });
+    const sends: [string, string][] = [
+      ["ignored", "100"], ["events", "0"], ["events", "1"], ["data", "2"], ["ignored", "100"], ["data", "3"],
+      ["other", "4"], ["data", "5"], ["other", "6"], ["data", "7"], ["ignored", "100"],
+    ];
+    for (const [subj, d] of sends) await t.js.publish(subj, d);
+    await t.jsm.consumers.add("TEST", { durable_name: "multi", ack_policy: AckPolicy.Explicit, filter_subjects: ["events", "data", "other"] });
+    const c = await t.js.consumers.get("TEST", "multi");
+    let i = 0;
+    for await (const m of await c.fetch({ max_messages: 6, expires: 1000 })) {
+      expect(m.string()).toBe(String(i++));
+      await m.ackAck();
+    }
+    const info = await t.jsm.consumers.info("TEST", "multi");
+    expect(info.delivered).toMatchObject({ stream_seq: 8, consumer_seq: 6 });
+    expect(info.num_pending).toBe(2);
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.ack_floor).toMatchObject({ consumer_seq: 6, stream_seq: 8 });
+  });
 });
