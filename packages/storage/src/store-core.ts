@@ -220,6 +220,14 @@ export abstract class StoreCore {
     return seq;
   }
 
+  /** Like skipMsg, but always moves the last time to now (Go's SkipMsgNoInterest, interest retention). */
+  skipMsgNoInterest(seq: number): number {
+    this.checkOpen();
+    if (seq !== 0 && seq !== this.lastSeq + 1) throw storeError("SequenceMismatch");
+    this.lastTime = this.clock.now();
+    return this.skipMsg(seq);
+  }
+
   /** Uses `num` sequences starting at `seq` without storing messages. */
   skipMsgs(seq: number, num: number): void {
     this.checkOpen();

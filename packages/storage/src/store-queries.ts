@@ -82,6 +82,34 @@ export abstract class StoreQueries extends StoreCore {
     return { msg: this.loadLive(found), seq: found };
   }
 
+  /** Last message at or before `start` matching any of `filters`, walking backwards. */
+  loadPrevMsgMulti(filters: string[], start: number): LoadResult {
+    this.checkOpen();
+    if (this.msgs === 0 || start < this.firstSeq) throw new StoreError("StoreEOF", undefined, this.firstSeq);
+    if (start > this.lastSeq) start = this.lastSeq;
+    let found = -1;
+    if (filters.some(isAllFilter)) found = this.index.prevLive(start, this.firstSeq);
+    else for (const e of this.matchingAny(filters)) found = Math.max(found, e.seqs.prevFrom(start));
+    if (found < 0) throw new StoreError("StoreEOF", undefined, this.firstSeq);
+    return { msg: this.loadLive(found), seq: found };
+  }
+
+  /**
+   * Calls `cb` with the last message of each subject matching `filters` (at or below maxSeq,
+   * at or above minSeq), ascending, and how many remain after it; `cb` returns false to stop.
+   * Returns the number of subjects found and how many were left undelivered.
+   */
+  multiLastMsgs(filters: string[], minSeq: number, maxSeq: number, maxAllowed: number, cb: (msg: StoreMsg, numPending: number) => boolean): { total: number; numPending: number } {
+    const seqs = this.multiLastSeqs(filters, maxSeq, maxAllowed);
+    let np = seqs.length;
+    for (const seq of seqs) {
+      if (np > 0) np--;
+      if (seq < minSeq) continue;
+      if (!cb(this.loadLive(seq), np)) break;
+    }
+    return { total: seqs.length, numPending: np };
+  }
+
   /** Last message on a subject (wildcards allowed); throws MsgNotFound when none. */
   loadLastMsg(subject: string): StoreMsg {
     this.checkOpen();
@@ -205,6 +233,19 @@ export abstract class StoreQueries extends StoreCore {
     this.checkOpen();
     if (!isAllFilter(filter) && !isValidFilter(filter)) throw storeError("BadSubject");
     return { total: this.filtered(sseq, filter, lastPerSubject).msgs, validThrough: this.lastSeq };
+  }
+
+  /** numPending over the union of several filters. */
+  numPendingMulti(sseq: number, filters: string[], lastPerSubject: boolean): NumPendingResult {
+    this.checkOpen();
+    if (filters.some(isAllFilter)) return this.numPending(sseq, ">", lastPerSubject);
+    if (sseq < this.firstSeq) sseq = this.firstSeq;
+    let total = 0;
+    for (const e of this.matchingAny(filters)) {
+      if (e.seqs.last < sseq) continue;
+      total += lastPerSubject ? 1 : e.seqs.countFrom(sseq);
+    }
+    return { total, validThrough: this.lastSeq };
   }
 
   /**

@@ -157,6 +157,14 @@ export interface StreamStore {
   loadLastMsg(subject: string): StoreMsg;
   /** Last message at or before `start` matching `filter`; throws StoreEOF (with `skip` = first sequence). */
   loadPrevMsg(filter: string, wc: boolean, start: number): LoadResult;
+  /** Last message at or before `start` matching any of `filters`; throws StoreEOF. */
+  loadPrevMsgMulti(filters: string[], start: number): LoadResult;
+  /** Delivers the last message per matching subject in ascending order (Go's MultiLastMsgs). */
+  multiLastMsgs(filters: string[], minSeq: number, maxSeq: number, maxAllowed: number, cb: (msg: StoreMsg, numPending: number) => boolean): { total: number; numPending: number };
+  /** Like skipMsg but also moves the last time to now (interest retention). */
+  skipMsgNoInterest(seq: number): number;
+  /** numPending over the union of several filters. */
+  numPendingMulti(sseq: number, filters: string[], lastPerSubject: boolean): NumPendingResult;
   /** Removes one message; false when it did not exist. */
   removeMsg(seq: number): boolean;
   /** Removes one message and overwrites its stored bytes. */

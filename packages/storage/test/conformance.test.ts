@@ -706,6 +706,99 @@ function storeConformance(h: StoreHarness): void {
       expect(s.multiLastSeqs(["foo", "bar"], 0, 0)).toEqual([6, 9]);
     });
 
+    test("TestStoreMsgLoadPrevMsgMulti: backwards over several filters", async () => {
+      const s = await open();
+      for (let i = 1; i <= 1000; i++) await s.storeMsg(`foo.${i}`, null, enc("ZZZ"));
+      const filters = ["foo.5", "foo.15", "foo.105"];
+      let count = 0;
+      for (let seq = s.fastState().lastSeq; seq > 5; seq--) {
+        const r = s.loadPrevMsgMulti(filters, seq);
+        expect(r.msg.subject).toBe(`foo.${r.seq}`);
+        seq = r.seq;
+        count++;
+      }
+      expectStoreError(() => s.loadPrevMsgMulti(filters, 4), "StoreEOF");
+      expect(count).toBe(3);
+    });
+
+    test("TestStoreMsgLoadPrevMsgMultiFullWildcardSkip: full wildcard walks every message back", async () => {
+      const s = await open();
+      for (let i = 1; i <= 10; i++) await s.storeMsg(`foo.${i}`, null, enc("ZZZ"));
+      const got: number[] = [];
+      for (let seq = 10; ; ) {
+        let r;
+        try {
+          r = s.loadPrevMsgMulti([">"], seq);
+        } catch (e) {
+          expect((e as StoreError).code).toBe("StoreEOF");
+          expect((e as StoreError).skip).toBe(1);
+          break;
+        }
+        got.push(r.seq);
+        seq = r.seq - 1;
+      }
+      expect(got).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    });
+
+    test("TestStoreMultiLastMsgs: last message per subject with bounds and early stop", async () => {
+      const s = await open();
+      for (let r = 0; r < 3; r++) for (let i = 0; i < 10; i++) await s.storeMsg(`foo.${i}`, null, null);
+      const load = (filters: string[], minSeq: number, maxSeq: number, maxAllowed: number, stopAfter: number) => {
+        const msgs: [number, number][] = [];
+        const res = s.multiLastMsgs(filters, minSeq, maxSeq, maxAllowed, (m, np) => {
+          msgs.push([m.seq, np]);
+          return stopAfter === 0 || msgs.length < stopAfter;
+        });
+        return { msgs, ...res };
+      };
+      let r = load(["foo.*"], 0, 0, -1, 0);
+      expect([r.total, r.numPending]).toEqual([10, 0]);
+      expect(r.msgs).toEqual(Array.from({ length: 10 }, (_, i) => [21 + i, 9 - i]));
+      r = load(["foo.*"], 26, 0, -1, 0);
+      expect([r.total, r.numPending]).toEqual([10, 0]);
+      expect(r.msgs).toEqual(Array.from({ length: 5 }, (_, i) => [26 + i, 4 - i]));
+      r = load(["foo.*"], 0, 25, -1, 0);
+      expect(r.msgs.map(([seq]) => seq)).toEqual(Array.from({ length: 10 }, (_, i) => 16 + i));
+      r = load(["foo.*"], 0, 0, -1, 3);
+      expect([r.total, r.numPending, r.msgs.length]).toEqual([10, 7, 3]);
+      expectStoreError(() => load(["foo.*"], 0, 0, 5, 0), "TooManyResults");
+      r = load(["bar.>"], 0, 0, -1, 0);
+      expect([r.total, r.msgs.length]).toEqual([0, 0]);
+    });
+
+    test("TestStoreSkipMsgNoInterestAdvancesLastTime: no-interest skips move the last time", async () => {
+      const clock = new ManualClock();
+      const s = await open({}, { clock });
+      expect(s.skipMsgNoInterest(0)).toBe(1);
+      const first = s.fastState().lastTime;
+      expect(s.fastState()).toMatchObject({ msgs: 0, lastSeq: 1 });
+      clock.advance(1_000_000n);
+      expect(s.skipMsgNoInterest(0)).toBe(2);
+      expect(s.fastState()).toMatchObject({ msgs: 0, lastSeq: 2 });
+      expect(s.fastState().lastTime > first).toBe(true);
+    });
+
+    test(`${go("TestMemStoreNumPendingMulti", null)}: numPendingMulti against a scan`, async () => {
+      const s = await open();
+      const rnd = prng(31);
+      const subjects = Array.from({ length: 500 }, (_, i) => `ev.${i}`);
+      for (let i = 0; i < 5000; i++) await s.storeMsg(subjects[rnd(subjects.length)], null, null);
+      const filters = Array.from({ length: 50 }, () => subjects[rnd(subjects.length)]);
+      const wanted = new Set(filters);
+      const start = 1000 + rnd(3000);
+      let expected = 0;
+      const lastSeen = new Set<string>();
+      for (let seq = start; seq <= 5000; seq++) {
+        const subj = s.subjectForSeq(seq);
+        if (wanted.has(subj)) {
+          expected++;
+          lastSeen.add(subj);
+        }
+      }
+      expect(s.numPendingMulti(start, filters, false).total).toBe(expected);
+      expect(s.numPendingMulti(start, filters, true).total).toBe(lastSeen.size);
+    });
+
     test("storage update callback reports deltas", async () => {
       const s = await open({ max_msgs: 2 });
       const events: [number, number, number, string][] = [];
