@@ -799,6 +799,52 @@ function storeConformance(h: StoreHarness): void {
       expect(s.numPendingMulti(start, filters, true).total).toBe(lastSeen.size);
     });
 
+    test("TestStoreSubjectStateConsistencyOptimization: subject state stays exact through removals", async () => {
+      const s = await open();
+      const fill = async (n: number) => {
+        for (let i = 0; i < n; i++) await s.storeMsg("foo", null, null);
+      };
+      const remove = (...seqs: number[]) => seqs.forEach((q) => expect(s.removeMsg(q)).toBe(true));
+      const expectSeq = (seq: number) => {
+        expect(s.loadNextMsg("foo", false, 0).seq).toBe(seq);
+        expect(s.loadLastMsg("foo").seq).toBe(seq);
+        expect(s.subjectsState("foo").get("foo")).toEqual({ msgs: 1, first: seq, last: seq });
+      };
+      await fill(3);
+      remove(2, 1);
+      expectSeq(3);
+      await fill(2);
+      remove(3, 5);
+      expectSeq(4);
+      await fill(2);
+      remove(7, 4);
+      expectSeq(6);
+      await fill(2);
+      remove(9, 8);
+      expectSeq(6);
+    });
+
+    test(`${go("TestMemStoreNextLiteralMatch", null)}: literal filters find their next message only`, async () => {
+      const s = await open();
+      const storeN = async (subj: string, n: number) => {
+        for (let i = 0; i < n; i++) await s.storeMsg(subj, null, enc("msg"));
+      };
+      await storeN("foo.bar.a", 1);
+      await storeN("foo.baz.bar", 10);
+      await storeN("foo.bar.b", 1);
+      await storeN("foo.baz.bar", 10);
+      await storeN("foo.baz.bar.no.match", 10);
+      expect(s.loadNextMsg("foo.bar.a", false, 0).seq).toBe(1);
+      expectStoreError(() => s.loadNextMsg("foo.bar.a", false, 2), "StoreEOF");
+      expect(s.loadNextMsg("foo.baz.bar", false, 1).seq).toBe(2);
+      expect(s.loadNextMsg("foo.baz.bar", false, 11).seq).toBe(11);
+      expect(s.loadNextMsg("foo.baz.bar", false, 12).seq).toBe(13);
+      expect(s.loadNextMsg("foo.baz.bar", false, 22).seq).toBe(22);
+      expectStoreError(() => s.loadNextMsg("foo.baz.bar", false, 23), "StoreEOF");
+      expectStoreError(() => s.loadNextMsg("foo.nope", false, 1), "StoreEOF");
+      expect(s.filteredState(1, "foo.baz.bar")).toEqual({ msgs: 20, first: 2, last: 22 });
+    });
+
     test("storage update callback reports deltas", async () => {
       const s = await open({ max_msgs: 2 });
       const events: [number, number, number, string][] = [];
