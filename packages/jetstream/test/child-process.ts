@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,12 +18,21 @@ async function loadEsbuild(): Promise<Esbuild> {
 }
 
 let bundled: string | undefined;
+let bundleRoot: string | undefined;
+
+/** Removes the bundled child script (call once the tests that spawn it are done). */
+export function removeChildBundle(): void {
+  if (bundleRoot !== undefined) rmSync(bundleRoot, { recursive: true, force: true });
+  bundleRoot = undefined;
+  bundled = undefined;
+}
 
 /** Bundles the child server (TypeScript sources of the workspace) into one runnable .mjs. */
 async function bundleChild(): Promise<string> {
   if (bundled !== undefined) return bundled;
   const esbuild = await loadEsbuild();
   const root = mkdtempSync(join(tmpdir(), "nats-ts-child-"));
+  bundleRoot = root;
   // core reads its version from "../package.json" next to its module: give the bundle one.
   copyFileSync(fileURLToPath(new URL("../../core/package.json", import.meta.url)), join(root, "package.json"));
   mkdirSync(join(root, "bin"));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
-import { spawnJsServer } from "../child-process.js";
+import { removeChildBundle, spawnJsServer } from "../child-process.js";
 import { startJs } from "../helpers.js";
 
 const dirs: string[] = [];
@@ -15,6 +15,7 @@ function tempDir(): string {
 }
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeChildBundle();
 });
 
 describe("restart recovery", () => {
