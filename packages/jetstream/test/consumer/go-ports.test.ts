@@ -436,4 +436,60 @@ describe("Go consumer tests, ported", () => {
     expect(info.num_ack_pending).toBe(0);
     expect(info.ack_floor).toMatchObject({ consumer_seq: 6, stream_seq: 8 });
   });
+
+  test("TestJetStreamConsumerMaxDeliverUpdate: a raised max_deliver applies to later messages", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    let maxDeliver = 2;
+    await t.jsm.consumers.add("TEST", { durable_name: "ard", ack_policy: AckPolicy.Explicit, filter_subject: "foo", max_deliver: maxDeliver });
+    const box = await inbox(t.nc);
+    const checkMaxDeliver = async () => {
+      // one message per request (Go fetches 2 with a short wait and gets 1 each time)
+      for (let i = 0; i <= maxDeliver; i++) {
+        t!.nc.publish(NEXT("TEST", "ard"), JSON.stringify({ batch: 1, expires: 100_000_000 }), { reply: box.subject });
+        const m = await box.next();
+        if (i < maxDeliver) {
+          expect(m.data.length).toBeGreaterThan(0);
+          m.respond(new TextEncoder().encode("-NAK"));
+          await t!.nc.flush();
+        } else {
+          expect(m.headers?.code).toBe(408);
+        }
+      }
+    };
+    await t.js.publish("foo", "Hello");
+    await checkMaxDeliver();
+    maxDeliver++;
+    await t.jsm.consumers.update("TEST", "ard", { max_deliver: maxDeliver });
+    await t.js.publish("foo", "Hello");
+    await checkMaxDeliver();
+  });
+
+  test("TestJetStreamConsumerInfoNumPending: num_pending follows stream limits, also after a restart", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "LIMITS", subjects: ["js.in.limits"], max_msgs: 100 });
+    await t.jsm.consumers.add("LIMITS", { name: "PULL", ack_policy: AckPolicy.Explicit });
+    const acks = [];
+    for (let i = 0; i < 1000; i++) acks.push(t.js.publish("js.in.limits", "x"));
+    await Promise.all(acks);
+    expect((await t.jsm.consumers.info("LIMITS", "PULL")).num_pending).toBe(100);
+    await t.restart();
+    expect((await t.jsm.consumers.info("LIMITS", "PULL")).num_pending).toBe(100);
+  });
+
+  test("TestJetStreamConsumerMultipleSubjectsAck: acks over several filters move the floor", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "deliver", subjects: ["events", "data", "other"] });
+    await t.jsm.consumers.add("deliver", { durable_name: "name", ack_policy: AckPolicy.Explicit, filter_subjects: ["events", "data"] });
+    for (const [subj, d] of [["events", "1"], ["data", "2"], ["data", "3"], ["data", "4"], ["events", "5"], ["data", "6"], ["data", "7"]]) await t.js.publish(subj, d);
+    const c = await t.js.consumers.get("deliver", "name");
+    const msgs = [];
+    for await (const m of await c.fetch({ max_messages: 3, expires: 1000 })) msgs.push(m);
+    expect(msgs.length).toBe(3);
+    await msgs[0].ackAck();
+    await msgs[1].ackAck();
+    const info = await t.jsm.consumers.info("deliver", "name");
+    expect(info.ack_floor).toMatchObject({ consumer_seq: 2, stream_seq: 2 });
+    expect(info.num_pending).toBe(4);
+  });
 });
