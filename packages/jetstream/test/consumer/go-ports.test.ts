@@ -492,4 +492,33 @@ describe("Go consumer tests, ported", () => {
     expect(info.ack_floor).toMatchObject({ consumer_seq: 2, stream_seq: 2 });
     expect(info.num_pending).toBe(4);
   });
+
+  test("TestJetStreamConsumerDeliverNewNotConsumingBeforeRestart: a deliver-new push consumer keeps its pending across a restart", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    const deliver = createInbox();
+    await t.jsm.consumers.add("TEST", { durable_name: "dur", deliver_subject: deliver, ack_policy: AckPolicy.Explicit, deliver_policy: "new" as never, filter_subject: "foo" });
+    for (let i = 0; i < 10; i++) await t.js.publish("foo", "msg");
+    expect((await t.jsm.consumers.info("TEST", "dur")).num_pending).toBe(10);
+    await t.restart();
+    expect((await t.jsm.consumers.info("TEST", "dur")).num_pending).toBe(10);
+    const sub = t.nc.subscribe(deliver, { max: 10 });
+    for await (const m of sub) m.respond();
+    await t.nc.flush();
+    await expect.poll(async () => (await t!.jsm.consumers.info("TEST", "dur")).num_pending).toBe(0);
+  });
+
+  test("TestJetStreamConsumerPauseResumeViaEndpoint: an empty pause request resumes", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["TEST"] });
+    await t.jsm.consumers.add("TEST", { name: "CONSUMER", ack_policy: AckPolicy.Explicit });
+    const paused = async () => (await apiRequest(t!.nc, "$JS.API.CONSUMER.INFO.TEST.CONSUMER")).paused === true;
+    expect(await paused()).toBe(false);
+    const deadline = new Date(Date.now() + 30_000);
+    const r = await apiRequest(t.nc, "$JS.API.CONSUMER.PAUSE.TEST.CONSUMER", { pause_until: deadline.toISOString() });
+    expect(Date.parse(r.pause_until as string)).toBe(deadline.getTime());
+    expect(await paused()).toBe(true);
+    await apiRequest(t.nc, "$JS.API.CONSUMER.PAUSE.TEST.CONSUMER");
+    expect(await paused()).toBe(false);
+  });
 });
