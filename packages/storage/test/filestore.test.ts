@@ -223,6 +223,54 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     expect(fs.state()).toEqual(before);
   });
 
+  test("TestFileStoreEraseAndNoIndexRecovery: erased messages stay gone after restart", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 100; i++) await fs.storeMsg("foo", null, enc("Hello World"));
+    for (let i = 2; i <= 100; i += 2) expect(fs.eraseMsg(i)).toBe(true);
+    expect(fs.state().msgs).toBe(50);
+    fs = await reopen(fs, cfg);
+    expect(fs.state().msgs).toBe(50);
+    for (let i = 2; i <= 100; i += 2) expect(() => fs.loadMsg(i)).toThrow(StoreError);
+  });
+
+  test("TestFileStoreDetectDeleteGapWithOnlySkipMsg: only skips leave an empty store at the right sequence", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    expect(fs.skipMsg(1)).toBe(1);
+    fs.skipMsgs(2, 3);
+    const before = fs.state();
+    expect(before).toMatchObject({ msgs: 0, firstSeq: 5, lastSeq: 4, numDeleted: 0 });
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+  });
+
+  test("TestFileStoreFilteredPendingBug: nothing matches past a subject's last message", async () => {
+    const fs = await openStore(cfgFor());
+    for (const subj of ["foo", "bar", "baz"]) await fs.storeMsg(subj, null, enc("msg"));
+    expect(fs.filteredState(3, "foo")).toEqual({ msgs: 0, first: 0, last: 0 });
+  });
+
+  test.each([
+    ["None", () => {}, { msgs: 4, firstSeq: 1, lastSeq: 4 }],
+    ["RemoveMsg", (fs: FileStore) => expect(fs.removeMsg(1)).toBe(true), { msgs: 3, firstSeq: 2, lastSeq: 4 }],
+    ["EraseMsg", (fs: FileStore) => expect(fs.eraseMsg(1)).toBe(true), { msgs: 3, firstSeq: 2, lastSeq: 4 }],
+    ["Purge", (fs: FileStore) => expect(fs.purge()).toBe(4), { msgs: 0, firstSeq: 5, lastSeq: 4 }],
+    ["PurgeEx-0", (fs: FileStore) => expect(fs.purgeEx("foo.0", 0, 0)).toBe(2), { msgs: 2, firstSeq: 2, lastSeq: 4, numDeleted: 1 }],
+    ["PurgeEx-1", (fs: FileStore) => expect(fs.purgeEx("foo.1", 0, 0)).toBe(2), { msgs: 2, firstSeq: 1, lastSeq: 4, numDeleted: 2 }],
+    ["Compact", (fs: FileStore) => expect(fs.compact(3)).toBe(2), { msgs: 2, firstSeq: 3, lastSeq: 4 }],
+    ["Truncate", (fs: FileStore) => fs.truncate(2), { msgs: 2, firstSeq: 1, lastSeq: 2 }],
+  ] as const)("TestFileStoreRecoverAfterRemoveOperation (%s): state survives restart", async (_t, action, expected) => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    for (let i = 0; i < 4; i++) await fs.storeMsg(`foo.${i % 2}`, null, null);
+    action(fs);
+    const before = fs.state();
+    expect(before).toMatchObject(expected);
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+  });
+
   test("TestFileStoreStreamTruncate: truncation is durable", async () => {
     const cfg = cfgFor({ block_size: 512 });
     let fs = await openStore(cfg);
@@ -355,6 +403,18 @@ describe("FileStore", () => {
     expect(fs.state()).toMatchObject({ msgs: 0, firstSeq: 21, lastSeq: 20 });
     fs = await reopen(fs, cfg, { clock });
     expect(fs.state()).toMatchObject({ msgs: 0, firstSeq: 21, lastSeq: 20 });
+  });
+
+  test("TestFileStoreAgeLimitRecovery: messages past max_age while stopped expire on open", async () => {
+    const clock = new ManualClock();
+    const cfg = cfgFor({ max_age: 1e9, cache_size: 0 });
+    let fs = await openStore(cfg, { clock });
+    for (let i = 0; i < 100; i++) await fs.storeMsg("foo", null, enc("Hello World"));
+    expect(fs.state().msgs).toBe(100);
+    await fs.stop();
+    clock.advance(1_000_000_001n);
+    fs = await openStore(cfg, { clock });
+    expect(fs.state()).toMatchObject({ msgs: 0, bytes: 0 });
   });
 
   test("TestFileStoreMessageTTLRestart: TTL schedule rebuilt on recovery", async () => {
