@@ -14,7 +14,7 @@ import type { ConsumerHost } from "../stream/consumer-host.js";
 import { addHeader, deliverAs, hasInterest } from "./outbound.js";
 import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, refusePullRequest, type PickContext, type WaitingRequest } from "./pull-queue.js";
 import { FlowWindow, RateLimiter } from "./push-flow.js";
-import { parseRfc3339 } from "../util/time.js";
+import { parseRfc3339, rfc3339Nano } from "../util/time.js";
 import { startingSequence } from "./start-position.js";
 import { parseAckReply, parseAckTail, parseGoDuration } from "./ack-reply.js";
 
@@ -811,7 +811,8 @@ export class Consumer {
 
   sendPauseAdvisory(): void {
     const paused = this.paused;
-    this.advisory("pause", () => ({ paused, pause_until: paused ? this.cfg.pause_until : undefined }));
+    // like Go, the deadline is reported also once it has passed (zero time when none is set)
+    this.advisory("pause", () => ({ paused, pause_until: this.cfg.pause_until ?? rfc3339Nano(0n) }));
   }
 
   /**

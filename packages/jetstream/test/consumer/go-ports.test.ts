@@ -521,4 +521,56 @@ describe("Go consumer tests, ported", () => {
     await apiRequest(t.nc, "$JS.API.CONSUMER.PAUSE.TEST.CONSUMER");
     expect(await paused()).toBe(false);
   });
+
+  test("TestJetStreamConsumerPauseAdvisories: pause and resume each send an advisory with the deadline", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    const adv = t.nc.subscribe("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.TEST.my_consumer");
+    const iter = adv[Symbol.asyncIterator]();
+    await t.nc.flush();
+    const check = async (paused: boolean, deadline: Date) => {
+      const m = (await iter.next()).value as Msg;
+      const a = m.json<{ stream: string; consumer: string; paused: boolean; pause_until: string }>();
+      expect(a).toMatchObject({ stream: "TEST", consumer: "my_consumer", paused });
+      expect(Date.parse(a.pause_until)).toBe(deadline.getTime());
+    };
+    let deadline = new Date(Date.now() + 1000);
+    await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.TEST.my_consumer", { stream_name: "TEST", action: "create", config: { name: "my_consumer", pause_until: deadline.toISOString() } });
+    await check(true, deadline);
+    await check(false, deadline);
+    deadline = new Date(Date.now() + 1000);
+    await apiRequest(t.nc, "$JS.API.CONSUMER.PAUSE.TEST.my_consumer", { pause_until: deadline.toISOString() });
+    await check(true, deadline);
+    await check(false, deadline);
+    adv.unsubscribe();
+  });
+
+  test("TestJetStreamConsumerUnpinNoMessages: after UNPIN the old pinned request gets 423 and the next one is pinned", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    await apiRequest(t.nc, "$JS.API.CONSUMER.DURABLE.CREATE.TEST.C", {
+      stream_name: "TEST",
+      config: { durable_name: "C", filter_subject: "foo", priority_groups: ["A"], priority_policy: "pinned_client", ack_policy: "explicit", priority_timeout: 30_000_000_000 },
+    });
+    const one = await inbox(t.nc);
+    const two = await inbox(t.nc);
+    const req = JSON.stringify({ batch: 30, expires: 60_000_000_000, group: "A" });
+    t.nc.publish(NEXT("TEST", "C"), req, { reply: one.subject });
+    t.nc.publish(NEXT("TEST", "C"), req, { reply: two.subject });
+    await t.nc.flush();
+    await t.js.publish("foo", "data");
+    await t.js.publish("foo", "data");
+    const first = await one.next();
+    const pinId = first.headers?.get("Nats-Pin-Id");
+    expect(pinId).toBeTruthy();
+    await one.next();
+    await expect(two.next(300)).rejects.toThrow(/timed out/);
+    expect((await apiRequest(t.nc, "$JS.API.CONSUMER.UNPIN.TEST.C", { group: "A" })).error).toBeUndefined();
+    await t.js.publish("foo", "data");
+    await t.js.publish("foo", "data");
+    expect((await one.next()).headers?.code).toBe(423);
+    const m = await two.next();
+    expect(m.string()).toBe("data");
+    expect(m.headers?.get("Nats-Pin-Id")).not.toBe(pinId);
+  });
 });
