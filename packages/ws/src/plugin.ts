@@ -1,9 +1,18 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import type { ServerOptions as HttpsOptions } from "node:https";
-import { listenerUrls, planAuth, type ClientConnection, type NatsServer, type ServerPlugin } from "@nats-ts/core";
+import {
+  listenerUrls,
+  planAuth,
+  type Authenticator,
+  type ClientConnection,
+  type ConnectionEndpoint,
+  type NatsServer,
+  type ServerOptions,
+  type ServerPlugin,
+} from "@nats-ts/core";
 import type { WebSocket } from "ws";
-import { hasAuthOverride } from "./auth-override.js";
+import { hasAuthOverride, websocketAuthenticator } from "./auth-override.js";
 import { closeStatusFor } from "./close-status.js";
 import { ConnectCredentialsPatch, cookieCredentials } from "./cookies.js";
 import { WebSocketListener, type WebSocketConnectionInfo, type WebSocketRoute } from "./listener.js";
@@ -70,6 +79,10 @@ export class WebsocketPlugin implements ServerPlugin {
   private readonly extraRoutes = new Map<string, WebSocketRoute>();
   private server: NatsServer | undefined;
   private options: WebsocketOptions = {};
+  /** What every accepted client's connection shares: this listener's settings for core. */
+  private clientSettings: Omit<ConnectionEndpoint, "remoteAddress" | "remotePort"> = {};
+  /** The block's own authentication for the server options it was made from (rebuilt after a reload). */
+  private ownAuth: { opts: ServerOptions; authenticator: Authenticator } | undefined;
 
   constructor(private readonly input: WebsocketOptions = {}) {}
 
@@ -106,11 +119,6 @@ export class WebsocketPlugin implements ServerPlugin {
       trustedOperators: server.opts.blocks.operator !== undefined || server.opts.blocks.trusted !== undefined,
     });
     if (problem !== undefined) throw new Error(problem);
-    if (hasAuthOverride(options)) {
-      // Core can not yet authenticate one listener's clients differently (see websocketAuthenticator):
-      // refusing beats running with weaker authentication than the configuration asks for.
-      throw new Error("websocket: authorization and no_auth_user inside the websocket block are not supported by this nats-ts build yet");
-    }
     const host = options.host ?? "0.0.0.0";
     const listener = new WebSocketListener({
       host,
@@ -126,6 +134,7 @@ export class WebsocketPlugin implements ServerPlugin {
     });
     const port = await listener.listen();
     this.listener = listener;
+    this.clientSettings = this.settingsForClients(host, port, listener.secure);
     const scheme = listener.secure ? "wss" : "ws";
     server.listeners.websocket = listenerUrls(scheme, host, port);
     server.log.info(`Listening for websocket clients on ${scheme}://${host}:${port}`);
@@ -136,6 +145,27 @@ export class WebsocketPlugin implements ServerPlugin {
     const listener = this.listener;
     this.listener = undefined;
     await listener?.close();
+  }
+
+  /**
+   * Go's websocket overrides for its clients: the block's authorization (and its timeout), its
+   * ping_interval, and INFO announcing this listener rather than the TCP one.
+   */
+  private settingsForClients(host: string, port: number, secure: boolean): Omit<ConnectionEndpoint, "remoteAddress" | "remotePort"> {
+    const { authorization, pingInterval } = this.options;
+    return {
+      transport: "websocket",
+      authenticator: hasAuthOverride(this.options) ? () => this.blockAuthenticator() : undefined,
+      authTimeout: authorization?.timeout ? authorization.timeout * 1000 : undefined,
+      pingInterval: pingInterval || undefined,
+      info: { host, port, tls_required: secure || undefined, tls_available: secure || undefined },
+    };
+  }
+
+  private blockAuthenticator(): Authenticator {
+    const opts = this.server!.opts;
+    if (this.ownAuth?.opts !== opts) this.ownAuth = { opts, authenticator: websocketAuthenticator(opts, this.options)! };
+    return this.ownAuth.authenticator;
   }
 
   private route(req: IncomingMessage): WebSocketRoute | UpgradeRejection {
@@ -161,9 +191,9 @@ export class WebsocketPlugin implements ServerPlugin {
       server.log.error(`${client ?? `${info.remoteAddress}:${info.remotePort}`} - read error: ${what}`);
     });
     client = server.acceptConnection(stream, {
+      ...this.clientSettings,
       remoteAddress: info.remoteAddress,
       remotePort: info.remotePort,
-      transport: "websocket",
       certificate: info.certificate,
     });
   }

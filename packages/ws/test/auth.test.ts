@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { nkeys, type NatsConnection } from "@nats-io/nats-core";
 import { optionsFromConf, parseConf } from "@nats-ts/core";
+import type { WebsocketOptions } from "../src/index.js";
 import { RawWsClient } from "./raw-ws.js";
 import { eventually, startWsServer, tcpConnect, wsConnect, wsConnectWithHeaders, type WsServer } from "./helpers.js";
 
@@ -151,10 +152,104 @@ describe("authentication of WebSocket clients", () => {
     expect(await answerTo({ user: "user", pass: "bad" })).toBe("-ERR 'Authorization Violation'");
   });
 
-  test("websocket-only authorization and no_auth_user are refused at start rather than ignored", async () => {
-    await expect(startWsServer({ authorization: { token: "t" } })).rejects.toThrow(/not supported by this nats-ts build yet/);
-    await expect(
-      startWsServer({ noAuthUser: "u" }, { authorization: { users: [{ user: "u", password: "p" }] } }),
-    ).rejects.toThrow(/not supported by this nats-ts build yet/);
+  test("TestWSBasicAuth: user/password at top level, in the websocket block (overriding), and from cookies", async () => {
+    const top = { authorization: { user: "normal", password: "client" } };
+    const wsAuth: WebsocketOptions = { authorization: { user: "websocket", password: "client" } };
+    const cookieAuth: [WebsocketOptions, object] = [{ userCookie: "un", passCookie: "pw" }, { authorization: { user: "me", password: "s3cr3t!" } }];
+    const cases: [string, WebsocketOptions, object, string, string, string, string | undefined][] = [
+      ["top level auth, no override, wrong u/p", {}, top, "websocket", "client", "-ERR 'Authorization Violation'", undefined],
+      ["top level auth, no override, correct u/p", {}, top, "normal", "client", "PONG", undefined],
+      ["no top level auth, ws auth, wrong u/p", wsAuth, {}, "normal", "client", "-ERR 'Authorization Violation'", undefined],
+      ["no top level auth, ws auth, correct u/p", wsAuth, {}, "websocket", "client", "PONG", undefined],
+      ["top level auth, ws override, wrong u/p", wsAuth, top, "normal", "client", "-ERR 'Authorization Violation'", undefined],
+      ["top level auth, ws override, correct u/p", wsAuth, top, "websocket", "client", "PONG", undefined],
+      ["username/password from cookies", ...cookieAuth, "", "", "PONG", "un=me; pw=s3cr3t!"],
+      ["bad username/ good password from cookies", ...cookieAuth, "", "", "-ERR 'Authorization Violation'", "un=m; pw=s3cr3t!"],
+      ["good username/ bad password from cookies", ...cookieAuth, "", "", "-ERR 'Authorization Violation'", "un=me; pw=hi!"],
+    ];
+    for (const [name, ws, opts, user, pass, expected, cookie] of cases) {
+      s = await startWsServer(ws, opts);
+      expect(await answerTo({ user, pass }, cookie === undefined ? {} : { Cookie: cookie }), name).toBe(expected);
+      await s.stop();
+      s = undefined;
+    }
+  });
+
+  test("TestWSTokenAuth: a token at top level, in the websocket block, and the block's overriding the top level's", async () => {
+    const cases: [string, WebsocketOptions, object, string, string][] = [
+      ["top level auth, no override, wrong token", {}, { authorization: { token: "goodtoken" } }, "badtoken", "-ERR 'Authorization Violation'"],
+      ["top level auth, no override, correct token", {}, { authorization: { token: "goodtoken" } }, "goodtoken", "PONG"],
+      ["no top level auth, ws auth, wrong token", { authorization: { token: "goodtoken" } }, {}, "badtoken", "-ERR 'Authorization Violation'"],
+      ["no top level auth, ws auth, correct token", { authorization: { token: "goodtoken" } }, {}, "goodtoken", "PONG"],
+      ["top level auth, ws override, wrong token", { authorization: { token: "websockettoken" } }, { authorization: { token: "clienttoken" } }, "clienttoken", "-ERR 'Authorization Violation'"],
+      ["top level auth, ws override, correct token", { authorization: { token: "websockettoken" } }, { authorization: { token: "clienttoken" } }, "websockettoken", "PONG"],
+    ];
+    for (const [name, ws, opts, token, expected] of cases) {
+      s = await startWsServer(ws, opts);
+      expect(await answerTo({ auth_token: token }), name).toBe(expected);
+      await s.stop();
+      s = undefined;
+    }
+  });
+
+  test("a websocket-only token leaves TCP clients' authentication alone", async () => {
+    s = await startWsServer({ authorization: { token: "wstoken" } }, { authorization: { token: "tcptoken" } });
+    await works(wsConnect(s, { token: "wstoken" }));
+    await expect(wsConnect(s, { token: "tcptoken" })).rejects.toThrow(/Authorization Violation/i);
+    await works(tcpConnect(s, { token: "tcptoken" }));
+    await expect(tcpConnect(s, { token: "wstoken" })).rejects.toThrow(/Authorization Violation/i);
+  });
+
+  test("TestWSNoAuthUser: the websocket no_auth_user overrides the top-level one; given credentials win", async () => {
+    const cases: [string, boolean, boolean, string, string][] = [
+      ["no override, no user provided", false, false, "noauth", "normal"],
+      ["no override, user povided", false, true, "user", "normal"],
+      ["override, no user provided", true, false, "wsnoauth", "websocket"],
+      ["override, user provided", true, true, "wsuser", "websocket"],
+    ];
+    for (const [name, override, useAuth, expectedUser, expectedAcc] of cases) {
+      s = await startWsServer(override ? { noAuthUser: "wsnoauth" } : {}, {
+        accounts: {
+          normal: { users: [{ user: "noauth", password: "pwd" }, { user: "user", password: "pwd" }] },
+          websocket: { users: [{ user: "wsnoauth", password: "pwd" }, { user: "wsuser", password: "pwd" }] },
+        },
+        noAuthUser: "noauth",
+      });
+      const c = await RawWsClient.open(s.port);
+      try {
+        const info = JSON.parse((await c.readUntil("\r\n")).slice(5)) as { client_id: number };
+        c.send(`CONNECT ${JSON.stringify({ verbose: false, protocol: 1, ...(useAuth ? { user: expectedUser, pass: "pwd" } : {}) })}\r\nPING\r\n`);
+        expect((await c.readUntil("\r\n")).split("\r\n")[0], name).toBe("PONG");
+        const client = s.server.connections.get(info.client_id);
+        expect(client?.user, name).toBe(expectedUser);
+        expect(client?.account?.name, name).toBe(expectedAcc);
+      } finally {
+        c.destroy();
+        await s.stop();
+        s = undefined;
+      }
+    }
+  });
+
+  test("TestWSNoAuthUserOverride: a PING before CONNECT binds the websocket no_auth_user, not the top-level one", async () => {
+    s = await startWsServer(
+      { noAuthUser: "wsguest" },
+      {
+        accounts: { admin_acc: { users: [{ user: "admin", password: "adminpass" }] }, ws_acc: { users: [{ user: "wsguest", password: "pwd" }] } },
+        noAuthUser: "admin",
+      },
+    );
+    const c = await RawWsClient.open(s.port);
+    try {
+      const info = JSON.parse((await c.readUntil("\r\n")).slice(5)) as { client_id: number };
+      c.send("PING\r\n");
+      const answer = await c.readUntil("\r\n", 2000);
+      expect(answer.startsWith("-ERR")).toBe(false);
+      const client = s.server.connections.get(info.client_id);
+      expect(client?.account?.name).toBe("ws_acc");
+      expect(client?.user).toBe("wsguest");
+    } finally {
+      c.destroy();
+    }
   });
 });

@@ -67,6 +67,18 @@ export interface ConnectionEndpoint {
   greeted?: boolean;
   /** The nonce that INFO carried, when it was already written. */
   nonce?: string;
+  /**
+   * Authenticates this listener's clients instead of the server's authenticator (a listener
+   * with its own `authorization {}` or `no_auth_user`). Asked again on every use, so a listener
+   * can follow reloads; it also decides INFO's `auth_required` and whether the auth timer runs.
+   */
+  authenticator?: () => Authenticator;
+  /** Milliseconds a client has to authenticate, instead of the server's authorization timeout. */
+  authTimeout?: number;
+  /** Milliseconds between server PINGs, instead of the server's ping_interval. */
+  pingInterval?: number;
+  /** INFO fields that differ for this listener (host, port, tls_required, tls_available ...); undefined removes one. */
+  info?: Record<string, unknown>;
 }
 
 /**
@@ -143,6 +155,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private readonly greeted: boolean;
   /** Reply subjects this client may answer (allow_responses): subject -> [responses sent, time]. */
   private replies: ResponsePermits | undefined;
+  private readonly listenerAuthenticator: (() => Authenticator) | undefined;
+  private readonly authTimeoutMs: number | undefined;
+  private readonly pingIntervalMs: number | undefined;
+  /** INFO fields this connection's listener announces differently from the server's. */
+  readonly infoOverrides: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     readonly cid: number,
@@ -155,7 +172,11 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.transport = endpoint.transport ?? "nats";
     this.certificate = endpoint.certificate;
     this.greeted = endpoint.greeted === true;
-    this.nonce = this.greeted ? endpoint.nonce : server.authenticator.needsNonce ? randomBytes(11).toString("base64url") : undefined;
+    this.listenerAuthenticator = endpoint.authenticator;
+    this.authTimeoutMs = endpoint.authTimeout;
+    this.pingIntervalMs = endpoint.pingInterval;
+    this.infoOverrides = endpoint.info;
+    this.nonce = this.greeted ? endpoint.nonce : this.authenticator.needsNonce ? randomBytes(11).toString("base64url") : undefined;
     this.label = `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port} - cid:${cid}`;
     const { opts } = server;
     this.parser = new ClientProtocolParser(this, { maxControlLine: opts.maxControlLine, maxPayload: opts.maxPayload });
@@ -181,10 +202,21 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       this.queueProto(server.infoLine(this));
       this.flush();
     }
-    if (server.authenticator.required) {
-      this.authTimer = setTimeout(() => this.authTimeout(), authTimeoutSeconds(server.opts) * 1000);
+    if (this.authenticator.required) {
+      this.authTimer = setTimeout(() => this.authTimeout(), this.authTimeoutMs ?? authTimeoutSeconds(server.opts) * 1000);
     }
-    if (server.opts.pingInterval > 0) this.armPingTimer(Math.min(server.opts.pingInterval, FIRST_PING_INTERVAL) * (1 + Math.random() / 5));
+    const pingInterval = this.pingInterval;
+    if (pingInterval > 0) this.armPingTimer(Math.min(pingInterval, FIRST_PING_INTERVAL) * (1 + Math.random() / 5));
+  }
+
+  /** Who authenticates this client: its listener's authenticator, else the server's. */
+  get authenticator(): Authenticator {
+    return this.listenerAuthenticator?.() ?? this.server.authenticator;
+  }
+
+  /** Milliseconds between server PINGs for this client (its listener's, else the server's). */
+  get pingInterval(): number {
+    return this.pingIntervalMs ?? this.server.opts.pingInterval;
   }
 
   /** Bytes queued for this client and not yet written by the kernel (Go's pending_bytes). */
@@ -471,11 +503,12 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private ensureAuthenticated(): boolean {
     if (this.account !== undefined) return true;
     if (this.closedReason !== undefined) return false;
-    if (!this.connectReceived && this.server.authenticator.noAuthUser !== undefined) {
+    const authenticator = this.authenticator;
+    if (!this.connectReceived && authenticator.noAuthUser !== undefined) {
       this.clearAuthTimer();
       return this.authenticate(DEFAULT_CONNECT);
     }
-    if (!this.connectReceived && this.server.authenticator.required) {
+    if (!this.connectReceived && authenticator.required) {
       this.authViolation();
       return false;
     }
@@ -487,7 +520,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   }
 
   private authenticate(info: ConnectInfo): boolean {
-    const result = this.server.authenticator.authenticate(info, this.authContext());
+    const result = this.authenticator.authenticate(info, this.authContext());
     const account = result === undefined ? undefined : this.server.lookupAccount(result.account);
     if (account === undefined) {
       this.authViolation(info.user);
@@ -518,7 +551,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   recheckAuthorization(): void {
     if (this.account === undefined || this.closedReason !== undefined) return;
     const info = this.connectReceived ? this.connect : DEFAULT_CONNECT;
-    const result = this.server.authenticator.authenticate(info, this.authContext());
+    const result = this.authenticator.authenticate(info, this.authContext());
     if (result === undefined || this.server.lookupAccount(result.account) !== this.account) {
       this.authViolation(info.user);
       return;
@@ -598,7 +631,8 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   /** Go's processPingTimer: skip the PING while the client is visibly alive, unless RTT is due. */
   private onPingTimer(): void {
     if (this.closedReason !== undefined) return;
-    const { pingInterval, pingMax } = this.server.opts;
+    const { pingMax } = this.server.opts;
+    const pingInterval = this.pingInterval;
     const now = Date.now();
     const rttDue = this.rttMeasuredAt === 0 || now - this.rttMeasuredAt > RTT_MEASUREMENT_INTERVAL;
     if (rttDue || now - this.lastActivity.getTime() >= pingInterval) {

@@ -96,6 +96,8 @@ export class NatsServer implements ClientHost {
   private flushScheduled = false;
   private running = false;
   private lameDuck = false;
+  /** The server's INFO fields before the per-connection ones, in Go's order. */
+  private infoFields: Record<string, unknown> = {};
   private infoPrefix = "";
   private shutdownPromise: Promise<void> | undefined;
   private readonly runFlush = () => this.flushAll();
@@ -190,7 +192,7 @@ export class NatsServer implements ClientHost {
     const addr = netServer.address();
     this.boundPort = typeof addr === "object" && addr !== null ? addr.port : opts.port;
     this.listeners.nats = listenerUrls("nats", opts.host, this.boundPort);
-    this.infoPrefix = this.buildInfoPrefix();
+    this.buildInfo();
     this.running = true;
     log.info(`Listening for client connections on ${formatUrl("", opts.host, this.boundPort).slice(3)}`);
     if (this.clientTls !== undefined) log.info("TLS required for client connections");
@@ -214,7 +216,7 @@ export class NatsServer implements ClientHost {
     const { opts, log } = this;
     log.info("Entering lame duck mode, stop accepting new clients");
     this.closeListener();
-    this.infoPrefix = this.buildInfoPrefix();
+    this.buildInfo();
     for (const c of this.clients.values()) c.queueProto(this.infoLine(c));
     this.flushAll();
     await sleep(opts.lameDuckGracePeriod);
@@ -262,7 +264,12 @@ export class NatsServer implements ClientHost {
   }
 
   infoLine(c: ClientConnection): string {
-    return this.infoFor(c.cid, c.host, c.nonce);
+    const overrides = c.infoOverrides;
+    const authRequired = c.authenticator.required;
+    if (overrides === undefined && authRequired === this.authenticator.required) return this.infoFor(c.cid, c.host, c.nonce);
+    // A listener with its own INFO fields or authentication: built per connection, off the hot path.
+    const fields: Record<string, unknown> = { ...this.infoFields, auth_required: authRequired || undefined, ...overrides };
+    return this.infoFor(c.cid, c.host, c.nonce, `INFO ${JSON.stringify(fields).slice(0, -1)}`);
   }
 
   onClosed(c: ClientConnection): void {
@@ -313,7 +320,7 @@ export class NatsServer implements ClientHost {
     this.clientTls = tls;
     if (!this.customAuthenticator) this.authenticator = configAuthenticator(next, plan);
     this.applyAccounts(plan);
-    this.infoPrefix = this.running ? this.buildInfoPrefix() : this.infoPrefix;
+    if (this.running) this.buildInfo();
     for (const c of [...this.clients.values()]) {
       c.applyLimits();
       c.recheckAuthorization();
@@ -351,9 +358,9 @@ export class NatsServer implements ClientHost {
     for (const acc of this.accounts.values()) acc.wireImports(lookup, this);
   }
 
-  private infoFor(cid: number, host: string, nonce: string | undefined): string {
+  private infoFor(cid: number, host: string, nonce: string | undefined, prefix = this.infoPrefix): string {
     const n = nonce === undefined ? "" : `,"nonce":"${nonce}"`;
-    return `${this.infoPrefix},"client_id":${cid},"client_ip":${JSON.stringify(host)}${n}${this.lameDuck ? ',"ldm":true' : ""}}\r\n`;
+    return `${prefix},"client_id":${cid},"client_ip":${JSON.stringify(host)}${n}${this.lameDuck ? ',"ldm":true' : ""}}\r\n`;
   }
 
   private serve(stream: Duplex, endpoint: ConnectionEndpoint, cid: number): ClientConnection | undefined {
@@ -434,8 +441,8 @@ export class NatsServer implements ClientHost {
     for (let i = 0; i < list.length; i++) list[i].flush();
   }
 
-  /** INFO JSON up to the per-connection fields, in Go's field order. */
-  private buildInfoPrefix(): string {
+  /** INFO fields up to the per-connection ones, in Go's field order, and their JSON prefix. */
+  private buildInfo(): void {
     const { opts } = this;
     const info: Record<string, unknown> = {
       server_id: this.id,
@@ -447,16 +454,16 @@ export class NatsServer implements ClientHost {
       port: this.boundPort,
       headers: true,
     };
-    if (this.authenticator.required) info.auth_required = true;
-    if (this.clientTls !== undefined) {
-      info.tls_required = true;
-      if (this.clientTls.verifyClients) info.tls_verify = true;
-    }
+    // Listed even when unset so that a listener's overrides keep Go's field order.
+    info.auth_required = this.authenticator.required || undefined;
+    info.tls_required = this.clientTls !== undefined || undefined;
+    info.tls_verify = this.clientTls?.verifyClients || undefined;
+    info.tls_available = undefined;
     info.max_payload = opts.maxPayload;
     if (opts.jetstream !== false) info.jetstream = true;
     info.nats_ts_version = NATS_TS_VERSION;
-    const json = JSON.stringify(info);
-    return `INFO ${json.slice(0, -1)}`;
+    this.infoFields = info;
+    this.infoPrefix = `INFO ${JSON.stringify(info).slice(0, -1)}`;
   }
 
   private warnUnclaimedBlocks(): void {
