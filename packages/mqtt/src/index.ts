@@ -1,1 +1,9 @@
-export {};
+export { MqttPlugin, mqttPlugin } from "./plugin.js";
+export { mqttOptionsFromConf, validateMqttOptions, type MqttOptions, type MqttAuthorization, type MqttValidationContext } from "./options.js";
+export {
+  mqttTopicToNatsSubject,
+  mqttFilterToNatsSubject,
+  natsSubjectToMqttTopic,
+  TopicError,
+} from "./topic.js";
+export { MQTT_PUB_HEADER } from "./nats-headers.js";

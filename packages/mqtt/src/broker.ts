@@ -1,0 +1,174 @@
+import { randomBytes } from "node:crypto";
+import { DEFAULTS, type Logger, type NatsServer } from "@nats-ts/core";
+import { authenticateMqtt, type MqttIdentity } from "./auth.js";
+import type { MqttConnection } from "./connection.js";
+import { mqttPubHeader } from "./nats-headers.js";
+import type { MqttOptions } from "./options.js";
+import { RetainedMessages, type RetainedMessage } from "./retained.js";
+import { Session, type QoS } from "./session.js";
+
+/** Go's mqttDefaultMaxAckPending. */
+const DEFAULT_MAX_ACK_PENDING = 1024;
+/** Go's mqttSessJailDur: a client id that just took over a session waits this long before it may again. */
+const FLAPPER_JAIL_MS = 1000;
+const SUBACK_FAILURE = 0x80;
+
+interface AccountState {
+  sessions: Map<string, Session>;
+  retained: RetainedMessages;
+  /** Client ids that recently replaced a live connection, and when. */
+  flappers: Map<string, number>;
+}
+
+/** The session a CONNECT resumes or starts, and whether it existed (CONNACK's session present flag). */
+export type Acquired = { session: Session; present: boolean } | "jailed";
+
+/**
+ * What MQTT connections share: per-account sessions and retained messages, authentication and
+ * the path from an MQTT PUBLISH into NATS. Sessions are kept in memory in this build.
+ */
+export class MqttBroker {
+  private readonly accounts = new Map<string, AccountState>();
+  private readonly owners = new WeakMap<Session, MqttConnection>();
+  private readonly identities = new WeakMap<Session, MqttIdentity>();
+
+  constructor(
+    readonly server: NatsServer,
+    readonly options: MqttOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get log(): Logger {
+    return this.server.log;
+  }
+
+  get maxPayload(): number {
+    return this.server.opts.maxPayload;
+  }
+
+  get authTimeoutMs(): number {
+    const t = this.options.authorization?.timeout;
+    if (t !== undefined && t > 0) return t * 1000;
+    const top = this.server.opts.authorization?.timeout;
+    return top !== undefined && top > 0 ? top * 1000 : DEFAULTS.authTimeout;
+  }
+
+  private get maxAckPending(): number {
+    return this.options.maxAckPending || DEFAULT_MAX_ACK_PENDING;
+  }
+
+  generateClientId(): string {
+    return randomBytes(16).toString("base64url").replace(/[-_]/g, "x");
+  }
+
+  authenticate(username: string | undefined, password: string | undefined): MqttIdentity | undefined {
+    return authenticateMqtt(this.server, this.options.authorization, this.options.noAuthUser, username, password);
+  }
+
+  /**
+   * Gives `conn` the session of `clientId`: resumed when it exists and neither side asks for a
+   * clean session, otherwise new. A connection already holding it is closed without its will
+   * (session takeover, MQTT-3.1.4-2).
+   */
+  acquire(id: MqttIdentity, clientId: string, clean: boolean, conn: MqttConnection): Acquired {
+    const state = this.stateFor(id.account.name);
+    const jailedAt = state.flappers.get(clientId);
+    if (jailedAt !== undefined) {
+      if (this.now() - jailedAt < FLAPPER_JAIL_MS) return "jailed";
+      state.flappers.delete(clientId);
+    }
+    let session = state.sessions.get(clientId);
+    const previous = session === undefined ? undefined : this.owners.get(session);
+    let present = false;
+    if (session !== undefined) {
+      if (previous !== undefined) {
+        this.owners.delete(session);
+        state.flappers.set(clientId, this.now());
+        this.log.warn(`${conn} - Replacing old client ${previous} since both have the same client ID "${clientId}"`);
+        previous.close("duplicate client id", false);
+      }
+      if (clean || session.clean) {
+        session.destroy();
+        state.sessions.delete(clientId);
+        session = undefined;
+      } else {
+        present = true;
+      }
+    }
+    if (session === undefined) {
+      const client = this.server.createInternalClient("CLIENT", id.account);
+      session = new Session(clientId, id.account, clean, client, this.maxAckPending);
+      state.sessions.set(clientId, session);
+    }
+    session.clean = clean;
+    this.owners.set(session, conn);
+    this.identities.set(session, id);
+    return { session, present };
+  }
+
+  /** A connection is gone: its clean session ends, a persistent one waits for the client. */
+  release(session: Session, conn: MqttConnection): void {
+    if (this.owners.get(session) !== conn) return;
+    this.owners.delete(session);
+    session.detach(conn);
+    if (session.clean) {
+      session.destroy();
+      const state = this.accounts.get(session.account.name);
+      if (state?.sessions.get(session.clientId) === session) state.sessions.delete(session.clientId);
+    }
+  }
+
+  /** Subscribes a session's filter; the granted QoS, or 0x80 when refused (permissions). */
+  subscribe(session: Session, filter: string, subject: string, qos: QoS): number {
+    const id = this.identities.get(session);
+    if (id !== undefined && !id.canSubscribe(subject)) {
+      this.log.error(`Subscription Violation - MQTT filter "${filter}" (subject "${subject}")`);
+      return SUBACK_FAILURE;
+    }
+    // QoS 2 deliveries are not implemented yet: such subscriptions are granted QoS 1 (Go's downgrade_qos2_subscribe).
+    const granted: QoS = qos === 2 ? 1 : qos;
+    session.subscribe(filter, subject, granted);
+    return granted;
+  }
+
+  retainedFor(session: Session, subject: string): RetainedMessage[] {
+    return this.stateFor(session.account.name).retained.matching(subject);
+  }
+
+  /**
+   * Publishes an MQTT message into NATS (with the `Nmqtt-Pub` header) and, with RETAIN, keeps it
+   * as the topic's retained message. Messages the client may not publish are dropped.
+   */
+  publish(session: Session, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean): boolean {
+    const id = this.identities.get(session);
+    if (id !== undefined && !id.canPublish(subject)) {
+      this.log.error(`Publish Violation - MQTT topic "${topic}" (subject "${subject}")`);
+      return false;
+    }
+    if (retain) this.stateFor(session.account.name).retained.set({ topic, subject, payload: Buffer.from(payload), qos });
+    // MQTT-3.3.1-12: an empty retained message clears the topic and is not forwarded with RETAIN, but is forwarded.
+    session.publisher.publish(subject, payload, undefined, mqttPubHeader(qos));
+    return true;
+  }
+
+  /** Ends every session (server shutdown). */
+  closeAll(): void {
+    for (const state of this.accounts.values()) {
+      for (const s of state.sessions.values()) s.destroy();
+      state.sessions.clear();
+    }
+  }
+
+  sessionCount(account: string): number {
+    return this.accounts.get(account)?.sessions.size ?? 0;
+  }
+
+  private stateFor(account: string): AccountState {
+    let state = this.accounts.get(account);
+    if (state === undefined) {
+      state = { sessions: new Map(), retained: new RetainedMessages(), flappers: new Map() };
+      this.accounts.set(account, state);
+    }
+    return state;
+  }
+}

@@ -1,0 +1,253 @@
+import type { Socket } from "node:net";
+import { generate, parser as createParser, type IConnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser } from "mqtt-packet";
+import type { MqttBroker } from "./broker.js";
+import { CONNACK } from "./connack.js";
+import type { OutgoingMessage, QoS, Session, SessionOutput } from "./session.js";
+import { mqttFilterToNatsSubject, mqttTopicToNatsSubject } from "./topic.js";
+
+/** SUBACK return code for a refused filter. */
+const SUBACK_FAILURE = 0x80;
+const CONNECT_TYPE = 1;
+
+/** The connection's will message (Go's mqttWill), published when the client vanishes without DISCONNECT. */
+interface Will {
+  topic: string;
+  subject: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+}
+
+/**
+ * One MQTT 3.1.1 client connection: decodes packets with mqtt-packet, enforces the protocol's
+ * rules (CONNECT first, keep alive at 1.5x, packet identifiers), and hands publishes and
+ * subscriptions to the broker and the client's session. A protocol violation closes this
+ * connection only.
+ */
+export class MqttConnection implements SessionOutput {
+  private readonly parser: Parser;
+  private session: Session | undefined;
+  private will: Will | undefined;
+  private connectSeen = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** QoS 2 packet identifiers received and not yet released (PUBREL), so duplicates are not re-published. */
+  private readonly qos2Received = new Set<number>();
+  private packetLimit: number;
+  clientId = "";
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly broker: MqttBroker,
+  ) {
+    this.parser = createParser({ protocolVersion: 4 });
+    this.packetLimit = broker.maxPayload;
+    this.parser.on("packet", (p: Packet) => this.onPacket(p));
+    this.parser.on("error", (err: Error) => this.fail(err.message));
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => this.close("socket error"));
+    socket.on("close", () => this.close("client closed"));
+    // Until CONNECT arrives, the client has the authorization timeout (Go's auth timer).
+    this.timer = setTimeout(() => this.fail("authentication timeout"), broker.authTimeoutMs);
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress ?? ""}:${this.socket.remotePort ?? 0}`;
+  }
+
+  toString(): string {
+    return `${this.remote} - mid:${this.id}${this.clientId === "" ? "" : ` "${this.clientId}"`}`;
+  }
+
+  sendPublish(msg: OutgoingMessage): void {
+    this.write({ cmd: "publish", topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: msg.dup, messageId: msg.messageId });
+  }
+
+  /** Closes the socket; a will is published unless the client said DISCONNECT or was replaced. */
+  close(reason: string, publishWill = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.broker.log.debug(`${this} - MQTT connection closed: ${reason}`);
+    this.socket.destroy();
+    const will = this.will;
+    this.will = undefined;
+    if (this.session !== undefined) this.broker.release(this.session, this);
+    if (publishWill && will !== undefined && this.session !== undefined) {
+      this.broker.publish(this.session, will.topic, will.subject, will.payload, will.qos, will.retain);
+    }
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.broker.log.error(`${this} - MQTT ${reason}`);
+    this.close(reason);
+  }
+
+  private write(p: Packet): void {
+    if (this.closed) return;
+    this.socket.write(generate(p));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    if (!this.connectSeen && chunk.length > 0 && chunk[0]! >> 4 !== CONNECT_TYPE) {
+      this.fail(
+        chunk.subarray(0, 4).toString("latin1") === "GET "
+          ? "MQTT clients over websocket must connect to the Websocket port, not the MQTT port"
+          : `the first packet should be a CONNECT (${CONNECT_TYPE << 4}), got ${chunk[0]! & 0xf0}`,
+      );
+      return;
+    }
+    this.connectSeen = true;
+    if (this.session !== undefined) this.timer?.refresh();
+    try {
+      this.parser.parse(chunk);
+    } catch (e) {
+      this.fail(`parse error: ${(e as Error).message}`);
+      return;
+    }
+    // The packet in progress declares its size up front: refuse it before buffering it all.
+    const declared = (this.parser as unknown as { packet: { length: number } }).packet.length;
+    if (!this.closed && declared > this.packetLimit) this.fail(`maximum payload exceeded: ${declared} > ${this.packetLimit}`);
+  }
+
+  private onPacket(p: Packet): void {
+    if (this.closed) return;
+    if (p.cmd === "connect") {
+      if (this.session !== undefined) return this.fail("received a second CONNECT packet");
+      return this.onConnect(p);
+    }
+    if (this.session === undefined) return; // CONNECT still being processed
+    switch (p.cmd) {
+      case "publish":
+        return this.onPublish(p);
+      case "puback":
+        this.session.acknowledge(p.messageId ?? 0);
+        return;
+      case "pubrel":
+        this.qos2Received.delete(p.messageId ?? 0);
+        this.write({ cmd: "pubcomp", messageId: p.messageId });
+        return;
+      case "subscribe":
+        return this.onSubscribe(p);
+      case "unsubscribe":
+        return this.onUnsubscribe(p);
+      case "pingreq":
+        this.write({ cmd: "pingresp" });
+        return;
+      case "disconnect":
+        return this.close("client sent DISCONNECT", false);
+      default:
+        // PUBREC/PUBCOMP answer QoS 2 deliveries, which this server does not send yet.
+        return this.fail(`unexpected packet ${p.cmd}`);
+    }
+  }
+
+  private refuse(returnCode: number, reason: string): void {
+    this.write({ cmd: "connack", returnCode, sessionPresent: false });
+    this.fail(reason);
+  }
+
+  private onConnect(p: IConnectPacket): void {
+    if (p.protocolId !== "MQTT") return this.fail(`older protocol "${p.protocolId}" not supported`);
+    if (p.protocolVersion !== 4) return this.refuse(CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, `unacceptable protocol version of ${p.protocolVersion}`);
+    const clean = p.clean === true;
+    let clientId = p.clientId;
+    if (clientId === "") {
+      if (!clean) return this.refuse(CONNACK.IDENTIFIER_REJECTED, "when client ID is empty, clean session flag must be set to 1");
+      clientId = this.broker.generateClientId();
+    }
+    if (clientId.includes("\u0000")) return this.refuse(CONNACK.IDENTIFIER_REJECTED, `invalid null character in client ID ${JSON.stringify(clientId)}`);
+    if (/[ \t\r\n\f.*>]/.test(clientId)) return this.refuse(CONNACK.IDENTIFIER_REJECTED, `invalid character in client ID ${JSON.stringify(clientId)}`);
+    this.clientId = clientId;
+    let will: Will | undefined;
+    if (p.will !== undefined) {
+      if (p.will.topic === "") return this.fail("empty Will topic not allowed");
+      let subject: string;
+      try {
+        subject = mqttTopicToNatsSubject(p.will.topic);
+      } catch (e) {
+        return this.fail((e as Error).message);
+      }
+      const payload = typeof p.will.payload === "string" ? Buffer.from(p.will.payload) : Buffer.from(p.will.payload);
+      will = { topic: p.will.topic, subject, payload, qos: p.will.qos ?? 0, retain: p.will.retain === true };
+    }
+    if (p.username === "") return this.refuse(CONNACK.BAD_USER_OR_PASSWORD, "empty user name not allowed");
+    const auth = this.broker.authenticate(p.username, p.password === undefined ? undefined : p.password.toString("utf8"));
+    if (auth === undefined) return this.refuse(CONNACK.NOT_AUTHORIZED, "Authorization Violation");
+    if (will !== undefined && !auth.canPublish(will.subject)) {
+      return this.refuse(CONNACK.NOT_AUTHORIZED, `Publish Violation - MQTT will topic "${will.topic}"`);
+    }
+    const outcome = this.broker.acquire(auth, clientId, clean, this);
+    if (outcome === "jailed") return this.close("flapping client, connection refused", false);
+    const { session, present } = outcome;
+    this.session = session;
+    this.will = will;
+    this.packetLimit = Number.MAX_SAFE_INTEGER;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    // Keep alive: the client must send something every keepalive seconds; allow 1.5x (MQTT-3.1.2-24).
+    if (p.keepalive !== undefined && p.keepalive > 0) {
+      this.timer = setTimeout(() => this.fail("keep alive timeout"), Math.floor(p.keepalive * 1.5) * 1000);
+    }
+    this.write({ cmd: "connack", returnCode: CONNACK.ACCEPTED, sessionPresent: present });
+    session.attach(this);
+  }
+
+  private onPublish(p: IPublishPacket): void {
+    const session = this.session!;
+    let subject: string;
+    if (p.topic === "") return this.fail("topic cannot be empty");
+    try {
+      subject = mqttTopicToNatsSubject(p.topic);
+    } catch (e) {
+      return this.fail((e as Error).message);
+    }
+    const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
+    if (payload.length > this.broker.maxPayload) return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`);
+    if (p.qos === 2) {
+      const id = p.messageId ?? 0;
+      if (!this.qos2Received.has(id)) {
+        this.qos2Received.add(id);
+        this.broker.publish(session, p.topic, subject, payload, 2, p.retain);
+      }
+      this.write({ cmd: "pubrec", messageId: id });
+      return;
+    }
+    this.broker.publish(session, p.topic, subject, payload, p.qos, p.retain);
+    if (p.qos === 1) this.write({ cmd: "puback", messageId: p.messageId });
+  }
+
+  private onSubscribe(p: ISubscribePacket): void {
+    const session = this.session!;
+    const granted: number[] = [];
+    const retained: { topic: string; payload: Buffer; qos: QoS }[] = [];
+    for (const { topic: filter, qos } of p.subscriptions) {
+      let subject: string;
+      try {
+        if (filter === "") throw new Error("topic filter cannot be empty");
+        subject = mqttFilterToNatsSubject(filter);
+      } catch (e) {
+        this.broker.log.error(`${this} - MQTT invalid topic filter ${JSON.stringify(filter)}: ${(e as Error).message}`);
+        granted.push(SUBACK_FAILURE);
+        continue;
+      }
+      const qosGranted = this.broker.subscribe(session, filter, subject, qos);
+      granted.push(qosGranted);
+      if (qosGranted === SUBACK_FAILURE) continue;
+      for (const m of this.broker.retainedFor(session, subject)) {
+        retained.push({ topic: m.topic, payload: m.payload, qos: (m.qos < qosGranted ? m.qos : qosGranted) as QoS });
+      }
+    }
+    this.write({ cmd: "suback", messageId: p.messageId, granted });
+    // Retained messages follow the SUBACK, with RETAIN set (MQTT-3.3.1-8).
+    for (const m of retained) session.send(m.topic, m.payload, m.qos, true);
+  }
+
+  private onUnsubscribe(p: IUnsubscribePacket): void {
+    for (const filter of p.unsubscriptions) this.session!.unsubscribe(filter);
+    this.write({ cmd: "unsuback", messageId: p.messageId, granted: [] });
+  }
+}

@@ -1,0 +1,209 @@
+import { ConfError, confPosition, parseDuration, type ConfMap, type ConfValue } from "@nats-ts/core";
+
+/** Credentials only MQTT clients use (Go's MQTT auth override: `authorization {}` inside `mqtt {}`). */
+export interface MqttAuthorization {
+  user?: string;
+  password?: string;
+  token?: string;
+  /** Seconds a client has to send CONNECT. */
+  timeout?: number;
+}
+
+/**
+ * The `mqtt {}` block (Go's MQTTOpts), in camelCase. Durations are milliseconds. The listener is
+ * off while `port` is 0, as in Go; -1 picks a random free port.
+ */
+export interface MqttOptions {
+  host?: string;
+  port?: number;
+  /** The user (from the server's users) a client without credentials becomes. */
+  noAuthUser?: string;
+  authorization?: MqttAuthorization;
+  /** How long a QoS 1 message waits for its PUBACK before it is sent again. */
+  ackWait?: number;
+  jsApiTimeout?: number;
+  /** Unacknowledged QoS 1 messages a session may have in flight (0 = Go's default, 1024). */
+  maxAckPending?: number;
+  jsDomain?: string;
+  streamReplicas?: number;
+  consumerMemoryStorage?: boolean;
+  consumerInactiveThreshold?: number;
+  rejectQos2Publish?: boolean;
+  downgradeQos2Subscribe?: boolean;
+  /** The raw `tls {}` block; TLS is not served by this build yet, so the plugin refuses to start with it. */
+  tls?: ConfMap;
+}
+
+function fail(container: object, key: string, reason: string): never {
+  const pos = confPosition(container, key);
+  throw new ConfError(pos?.file ?? "", pos?.line ?? 0, pos?.column ?? 0, reason);
+}
+
+function isMap(v: ConfValue): v is ConfMap {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function typeName(v: ConfValue): string {
+  if (Array.isArray(v)) return "[]interface {}";
+  if (isMap(v)) return "map[string]interface {}";
+  if (typeof v === "number") return Number.isInteger(v) ? "int64" : "float64";
+  return typeof v;
+}
+
+const str = (m: ConfMap, k: string, v: ConfValue): string =>
+  typeof v === "string" ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not string`);
+const bool = (m: ConfMap, k: string, v: ConfValue): boolean =>
+  typeof v === "boolean" ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not bool`);
+const int = (m: ConfMap, k: string, v: ConfValue): number =>
+  typeof v === "number" && Number.isInteger(v) ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not int64`);
+
+function duration(m: ConfMap, k: string, v: ConfValue, what: string): number {
+  if (typeof v === "number") return v * 1000;
+  if (typeof v !== "string") fail(m, k, `error parsing ${what}: unsupported type ${typeName(v)}`);
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    fail(m, k, (e as Error).message);
+  }
+}
+
+function authFromConf(m: ConfMap): MqttAuthorization {
+  const out: MqttAuthorization = {};
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "user":
+      case "username":
+        out.user = str(m, k, v);
+        break;
+      case "pass":
+      case "password":
+        out.password = str(m, k, v);
+        break;
+      case "token":
+        out.token = str(m, k, v);
+        break;
+      case "timeout":
+        out.timeout = typeof v === "number" ? v : duration(m, k, v, "auth timeout") / 1000;
+        break;
+      default:
+        fail(m, k, `unknown field "${k}"`);
+    }
+  }
+  return out;
+}
+
+function listen(m: ConfMap, k: string, v: ConfValue, out: MqttOptions): void {
+  if (typeof v !== "number" && typeof v !== "string") fail(m, k, `expected port or host:port, got ${typeName(v)}`);
+  const s = typeof v === "number" ? `:${v}` : v;
+  const i = s.lastIndexOf(":");
+  if (i < 0) fail(m, k, `could not parse address string "${s}"`);
+  out.host = s.slice(0, i).replace(/^\[|\]$/g, "") || undefined;
+  out.port = Number.parseInt(s.slice(i + 1), 10);
+  if (!Number.isInteger(out.port)) fail(m, k, `could not parse port "${s.slice(i + 1)}"`);
+}
+
+/**
+ * Reads an `mqtt {}` conf block as parsed by core's conf parser, with Go's keys and aliases
+ * (parseMQTT in opts.go). Unknown keys fail at their position, as in Go.
+ *
+ * @example
+ * mqttOptionsFromConf({ port: 1883, ack_wait: "1m" }); // { port: 1883, ackWait: 60000 }
+ */
+export function mqttOptionsFromConf(block: unknown): MqttOptions {
+  if (!isMap(block as ConfValue)) throw new Error(`Expected mqtt to be a map, got ${typeName(block as ConfValue)}`);
+  const m = block as ConfMap;
+  const out: MqttOptions = {};
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "listen":
+        listen(m, k, v, out);
+        break;
+      case "port":
+        out.port = int(m, k, v);
+        break;
+      case "host":
+      case "net":
+        out.host = str(m, k, v);
+        break;
+      case "tls":
+        if (!isMap(v)) fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not map[string]interface {}`);
+        out.tls = v;
+        break;
+      case "authorization":
+      case "authentication":
+        if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
+        out.authorization = authFromConf(v);
+        break;
+      case "no_auth_user":
+        out.noAuthUser = str(m, k, v);
+        break;
+      case "ack_wait":
+      case "ackwait":
+        out.ackWait = duration(m, k, v, "ack_wait");
+        break;
+      case "js_api_timeout":
+      case "api_timeout":
+        out.jsApiTimeout = duration(m, k, v, "js_api_timeout");
+        break;
+      case "max_ack_pending":
+      case "max_pending":
+      case "max_inflight": {
+        const n = int(m, k, v);
+        if (n < 0 || n > 0xffff) fail(m, k, `invalid value ${n}, should in [0..${0xffff}] range`);
+        out.maxAckPending = n;
+        break;
+      }
+      case "js_domain":
+        out.jsDomain = str(m, k, v);
+        break;
+      case "stream_replicas":
+        out.streamReplicas = int(m, k, v);
+        break;
+      case "consumer_replicas":
+        break; // Go ignores it with a warning
+      case "consumer_memory_storage":
+        out.consumerMemoryStorage = bool(m, k, v);
+        break;
+      case "consumer_inactive_threshold":
+      case "consumer_auto_cleanup":
+        out.consumerInactiveThreshold = duration(m, k, v, "consumer_inactive_threshold");
+        break;
+      case "reject_qos2_publish":
+        out.rejectQos2Publish = bool(m, k, v);
+        break;
+      case "downgrade_qos2_subscribe":
+        out.downgradeQos2Subscribe = bool(m, k, v);
+        break;
+      default:
+        fail(m, k, `unknown field "${k}"`);
+    }
+  }
+  return out;
+}
+
+/** What {@link validateMqttOptions} needs to know about the rest of the server's configuration. */
+export interface MqttValidationContext {
+  serverName?: string;
+  clustered: boolean;
+  jetStream: boolean;
+  /** Users and nkeys configured at the top level. */
+  users: ReadonlySet<string>;
+}
+
+/** Go's validateMQTTOptions: the reason the server must not start, or undefined. */
+export function validateMqttOptions(o: MqttOptions, ctx: MqttValidationContext): string | undefined {
+  if (!o.port) return undefined;
+  if (ctx.serverName === undefined && ctx.clustered) return "mqtt requires server name to be explicitly set";
+  if (o.noAuthUser !== undefined && o.noAuthUser !== "") {
+    if (ctx.users.size === 0) return `no_auth_user: "${o.noAuthUser}" present, but users/nkeys are not defined`;
+    if (!ctx.users.has(o.noAuthUser)) return `no_auth_user: "${o.noAuthUser}" not present as user or nkey in authorization block or account configuration`;
+  }
+  if (ctx.users.size > 0) {
+    if (o.authorization?.user) return "mqtt authentication username not compatible with presence of users/nkeys";
+    if (o.authorization?.token) return "mqtt authentication token not compatible with presence of users/nkeys";
+  }
+  if ((o.ackWait ?? 0) < 0) return "ack wait must be a positive value";
+  if ((o.jsApiTimeout ?? 0) < 0) return "JS API timeout must be a positive value";
+  if (!ctx.jetStream && !ctx.clustered) return "mqtt requires JetStream to be enabled if running in standalone mode";
+  return undefined;
+}

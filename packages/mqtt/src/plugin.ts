@@ -1,0 +1,98 @@
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { listenerUrls, planAuth, type NatsServer, type ServerPlugin } from "@nats-ts/core";
+import { MqttBroker } from "./broker.js";
+import { MqttConnection } from "./connection.js";
+import { mqttOptionsFromConf, validateMqttOptions, type MqttOptions } from "./options.js";
+
+/**
+ * The "mqtt" server plugin: MQTT 3.1.1 clients on their own listener, exchanging messages with
+ * NATS clients on the same subjects. Configured by the `mqtt {}` conf block or by the options
+ * given here (which win over the block). It stays idle while the port is 0.
+ *
+ * @example
+ * const server = new NatsServer({ port: -1, serverName: "n1", jetstream: { store_dir: dir } }, {
+ *   plugins: [jetstreamPlugin(), mqttPlugin({ port: 1883 })],
+ * });
+ * await server.start(); // MQTT clients connect to mqtt://127.0.0.1:1883
+ */
+export class MqttPlugin implements ServerPlugin {
+  readonly name = "mqtt";
+  readonly blocks = ["mqtt"] as const;
+  private netServer: NetServer | undefined;
+  private broker: MqttBroker | undefined;
+  private boundPort = 0;
+  private nextId = 1;
+  private readonly connections = new Set<MqttConnection>();
+
+  constructor(private readonly input: MqttOptions = {}) {}
+
+  /** The bound port, 0 while not listening. */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Open MQTT connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async start(server: NatsServer): Promise<void> {
+    const block = server.opts.blocks.mqtt;
+    const given = Object.fromEntries(Object.entries(this.input).filter(([, v]) => v !== undefined)) as MqttOptions;
+    const options: MqttOptions = { ...(block === undefined ? {} : mqttOptionsFromConf(block)), ...given };
+    if (!options.port) return;
+    const { plan } = planAuth(server.opts);
+    const blocks = server.opts.blocks;
+    const problem = validateMqttOptions(options, {
+      serverName: server.opts.serverName,
+      clustered: blocks.cluster !== undefined || blocks.gateway !== undefined || blocks.leafnodes !== undefined || blocks.leaf !== undefined,
+      jetStream: server.opts.jetstream !== false,
+      users: new Set([...plan.users.keys(), ...plan.nkeys.keys()]),
+    });
+    if (problem !== undefined) throw new Error(problem);
+    // Serving plain TCP when the configuration asks for TLS would be worse than not starting.
+    if (options.tls !== undefined) throw new Error("mqtt: TLS is not supported by this nats-ts build yet");
+    const broker = new MqttBroker(server, options);
+    this.broker = broker;
+    const host = options.host ?? "0.0.0.0";
+    const netServer = createServer({ noDelay: true }, (socket) => this.accept(socket, broker));
+    this.netServer = netServer;
+    await new Promise<void>((resolve, reject) => {
+      netServer.once("error", reject);
+      netServer.listen({ host, port: options.port === -1 ? 0 : options.port }, () => {
+        netServer.off("error", reject);
+        resolve();
+      });
+    });
+    netServer.on("error", (err) => server.log.error(`Error accepting MQTT connection: ${err.message}`));
+    const addr = netServer.address();
+    this.boundPort = typeof addr === "object" && addr !== null ? addr.port : (options.port ?? 0);
+    server.listeners.mqtt = listenerUrls("mqtt", host, this.boundPort);
+    server.log.info(`Listening for MQTT clients on mqtt://${host}:${this.boundPort}`);
+  }
+
+  async stop(): Promise<void> {
+    const netServer = this.netServer;
+    this.netServer = undefined;
+    for (const c of [...this.connections]) c.close("server shutdown", false);
+    this.broker?.closeAll();
+    if (netServer !== undefined) await new Promise<void>((resolve) => netServer.close(() => resolve()));
+    this.boundPort = 0;
+  }
+
+  private accept(socket: Socket, broker: MqttBroker): void {
+    const conn = new MqttConnection(this.nextId++, socket, broker);
+    this.connections.add(conn);
+    socket.once("close", () => this.connections.delete(conn));
+  }
+}
+
+/**
+ * Creates the "mqtt" plugin.
+ *
+ * @example
+ * new NatsServer({ serverName: "n1", jetstream: { store_dir: dir } }, { plugins: [jetstreamPlugin(), mqttPlugin({ port: -1 })] });
+ */
+export function mqttPlugin(options?: MqttOptions): MqttPlugin {
+  return new MqttPlugin(options);
+}

@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect as tcpConnect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NatsServer, type ServerOptionsInput } from "@nats-ts/core";
+import { jetstreamPlugin } from "@nats-ts/jetstream";
+import { generate, parser as createParser, type Packet } from "mqtt-packet";
+import { mqttPlugin, type MqttOptions, type MqttPlugin } from "../src/index.js";
+
+export interface MqttTestServer {
+  server: NatsServer;
+  plugin: MqttPlugin;
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A NatsServer with JetStream and the MQTT listener, both on 127.0.0.1 random ports. */
+export async function startMqtt(opts: { mqtt?: MqttOptions; server?: ServerOptionsInput } = {}): Promise<MqttTestServer> {
+  const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-"));
+  const plugin = mqttPlugin({ host: "127.0.0.1", port: -1, ...opts.mqtt });
+  const server = new NatsServer(
+    { host: "127.0.0.1", port: 0, serverName: "mqtt-test", jetstream: { store_dir: storeDir }, ...opts.server },
+    { plugins: [jetstreamPlugin(), plugin] },
+  );
+  await server.start();
+  return {
+    server,
+    plugin,
+    port: plugin.port,
+    url: `mqtt://127.0.0.1:${plugin.port}`,
+    async stop() {
+      await server.shutdown();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A hand-driven MQTT client over a raw socket: sends exactly the bytes a test wants and reads
+ * back decoded packets, to check the server's answers packet by packet.
+ */
+export class RawMqtt {
+  private readonly packets: Packet[] = [];
+  private waiters: (() => void)[] = [];
+  closed = false;
+  readonly whenClosed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    const p = createParser({ protocolVersion: 4 });
+    p.on("packet", (pk: Packet) => {
+      this.packets.push(pk);
+      this.wake();
+    });
+    socket.on("data", (d: Buffer) => p.parse(d));
+    socket.on("error", () => undefined);
+    this.whenClosed = new Promise((resolve) =>
+      socket.on("close", () => {
+        this.closed = true;
+        this.wake();
+        resolve();
+      }),
+    );
+  }
+
+  static open(port: number): Promise<RawMqtt> {
+    return new Promise((resolve, reject) => {
+      const s = tcpConnect({ host: "127.0.0.1", port }, () => resolve(new RawMqtt(s)));
+      s.once("error", reject);
+    });
+  }
+
+  /** Opens a connection and completes CONNECT/CONNACK. */
+  static async connected(port: number, connect: Partial<Extract<Packet, { cmd: "connect" }>> = {}): Promise<RawMqtt> {
+    const c = await RawMqtt.open(port);
+    c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId: "", keepalive: 0, ...connect });
+    const ack = await c.next();
+    if (ack.cmd !== "connack" || ack.returnCode !== 0) throw new Error(`connect refused: ${JSON.stringify(ack)}`);
+    return c;
+  }
+
+  send(p: Packet): void {
+    this.socket.write(generate(p));
+  }
+
+  sendRaw(bytes: Buffer | number[]): void {
+    this.socket.write(Buffer.from(bytes));
+  }
+
+  /** The next packet from the server; rejects if the connection closes or nothing comes in time. */
+  async next(timeoutMs = 2000): Promise<Packet> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.packets.length === 0) {
+      if (this.closed) throw new Error("connection closed");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting for a packet");
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.packets.shift()!;
+  }
+
+  /** Resolves true if the server closes the connection within the time, false otherwise. */
+  async closesWithin(ms: number): Promise<boolean> {
+    if (this.closed) return true;
+    return Promise.race([this.whenClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  }
+
+  /** Resolves when no packet arrives during `ms` (and fails the test otherwise). */
+  async expectNothing(ms: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    if (this.packets.length > 0) throw new Error(`unexpected packet ${JSON.stringify(this.packets[0])}`);
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
