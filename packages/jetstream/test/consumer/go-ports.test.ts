@@ -573,4 +573,50 @@ describe("Go consumer tests, ported", () => {
     expect(m.string()).toBe("data");
     expect(m.headers?.get("Nats-Pin-Id")).not.toBe(pinId);
   });
+
+  test("TestJetStreamConsumerNoWaitNoMessagesOnEosWithDeliveredMsgs: no_wait ends with 404 after what it got", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "CONSUMER", ack_policy: AckPolicy.Explicit });
+    await t.js.publish("foo", "msg");
+    const box = await inbox(t.nc);
+    t.nc.publish(NEXT("TEST", "CONSUMER"), JSON.stringify({ no_wait: true, batch: 2 }), { reply: box.subject });
+    const m = await box.next();
+    expect(m.subject).toBe("foo");
+    expect(m.string()).toBe("msg");
+    const end = await box.next();
+    expect(end.headers?.code).toBe(404);
+    expect(end.headers?.description).toBe("No Messages");
+  });
+
+  test("TestJetStreamConsumerPullOneShotBehavior: no_wait, expires and both together", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    await t.jsm.consumers.add("TEST", { durable_name: "dlc", ack_policy: AckPolicy.Explicit, filter_subject: "foo" });
+    const getNext = async (batch: number, expiresMs: number, noWait: boolean) => {
+      const box = await inbox(t!.nc);
+      const start = Date.now();
+      t!.nc.publish(NEXT("TEST", "dlc"), JSON.stringify({ batch, expires: expiresMs * 1_000_000, no_wait: noWait }), { reply: box.subject });
+      let n = 0;
+      for (;;) {
+        const m = await box.next(expiresMs + 1000);
+        if (m.data.length === 0 && m.headers) return { n, elapsed: Date.now() - start, code: m.headers.code, h: m.headers };
+        if (++n >= batch) return { n, elapsed: Date.now() - start, code: 0, h: undefined };
+      }
+    };
+    expect(await getNext(1, 0, true)).toMatchObject({ n: 0, code: 404 });
+    const waited = await getNext(1, 250, false);
+    expect(waited).toMatchObject({ n: 0, code: 408 });
+    expect(waited.h?.get("Nats-Pending-Messages")).toBe("1");
+    expect(waited.h?.get("Nats-Pending-Bytes")).toBe("0");
+    expect(waited.elapsed).toBeGreaterThanOrEqual(240);
+    // no_wait with an expiry waits for at least one message when there are none
+    const oneShot = await getNext(1, 500, true);
+    expect(oneShot).toMatchObject({ n: 0, code: 408 });
+    expect(oneShot.elapsed).toBeGreaterThanOrEqual(490);
+    for (let i = 0; i < 20; i++) await t.js.publish("foo", "HELLO");
+    expect(await getNext(1, 0, true)).toMatchObject({ n: 1, code: 0 });
+    expect(await getNext(5, 500, false)).toMatchObject({ n: 5, code: 0 });
+    expect(await getNext(5, 500, true)).toMatchObject({ n: 5, code: 0 });
+  });
 });
