@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AckPolicy } from "@nats-io/jetstream";
+import { AckPolicy, RetentionPolicy } from "@nats-io/jetstream";
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { apiRequest, startJs, type JsTestServer } from "../helpers.js";
 
@@ -14,13 +14,14 @@ afterEach(async () => {
 const NEXT = (stream: string, consumer: string) => `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`;
 
 /** Subscribes to a fresh inbox and returns a function that waits for its next message. */
-async function inbox(nc: NatsConnection): Promise<{ subject: string; next(ms?: number): Promise<Msg> }> {
+async function inbox(nc: NatsConnection): Promise<{ subject: string; next(ms?: number): Promise<Msg>; close(): void }> {
   const subject = createInbox();
   const sub = nc.subscribe(subject);
   const iter = sub[Symbol.asyncIterator]();
   await nc.flush();
   return {
     subject,
+    close: () => sub.unsubscribe(),
     next: (ms = 2000) =>
       Promise.race([
         iter.next().then((r) => r.value as Msg),
@@ -618,5 +619,37 @@ describe("Go consumer tests, ported", () => {
     expect(await getNext(1, 0, true)).toMatchObject({ n: 1, code: 0 });
     expect(await getNext(5, 500, false)).toMatchObject({ n: 5, code: 0 });
     expect(await getNext(5, 500, true)).toMatchObject({ n: 5, code: 0 });
+  });
+
+  test("TestJetStreamConsumerUpdateRedelivery: a new deliver subject gets every unacked message again first", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MY_STREAM", subjects: ["foo.>"], retention: RetentionPolicy.Interest });
+    const toSend = 20;
+    const cfg = (deliver: string) => ({ durable_name: "dur22", deliver_subject: deliver, filter_subject: "foo.bar", ack_policy: "explicit", ack_wait: 500_000_000, max_deliver: 3 });
+    let box = await inbox(t.nc);
+    await apiRequest(t.nc, "$JS.API.CONSUMER.DURABLE.CREATE.MY_STREAM.dur22", { stream_name: "MY_STREAM", config: cfg(box.subject) });
+    for (let i = 1; i <= toSend; i++) await t.js.publish("foo.bar", `msg-${i}`);
+    for (let i = 0; i < toSend; i++) {
+      const m = await box.next();
+      if (Number(m.reply!.split(".")[5]) % 4 === 0) m.respond();
+    }
+    await t.nc.flush();
+    box.close();
+    await expect.poll(async () => (await t!.jsm.consumers.info("MY_STREAM", "dur22")).push_bound ?? false).toBe(false);
+    for (let i = toSend; i < toSend * 2; i++) await t.js.publish("foo.bar", `msg-${i}`);
+    box = await inbox(t.nc);
+    const r = await apiRequest(t.nc, "$JS.API.CONSUMER.DURABLE.CREATE.MY_STREAM.dur22", { stream_name: "MY_STREAM", config: cfg(box.subject) });
+    expect(r.error).toBeUndefined();
+    let eseq = 1;
+    for (let i = 0; i < toSend * 2 - 5; i++) {
+      const m = await box.next();
+      if (eseq <= toSend && eseq % 4 === 0) eseq++;
+      const tokens = m.reply!.split(".");
+      const [dc, seq] = [Number(tokens[4]), Number(tokens[5])];
+      expect(seq).toBe(eseq);
+      expect(dc).toBe(seq <= toSend ? 2 : 1);
+      if (seq > toSend) m.respond();
+      eseq++;
+    }
   });
 });
