@@ -250,7 +250,7 @@ export class JsAccount {
 
   private async openStream(cfg: StreamConfigJson, created: bigint): Promise<Stream> {
     const streamDir = join(this.dir, cfg.name);
-    await mkdir(streamDir, { recursive: true });
+    if (cfg.storage === "file") await mkdir(streamDir, { recursive: true });
     const store = await openStreamStore(cfg, join(streamDir, "msgs"), this.host.sync, {
       onWarning: (w) => this.host.log.warn(`Stream '${this.name} > ${cfg.name}' store: ${w.message}`),
     });
@@ -271,7 +271,9 @@ export class JsAccount {
     return stream;
   }
 
+  /** Persists a file stream's config; memory streams, as in Go, do not outlive the server. */
   private async writeMeta(cfg: StreamConfigJson, created: bigint): Promise<void> {
+    if (cfg.storage !== "file") return;
     const streamDir = join(this.dir, cfg.name);
     const meta: StreamMeta = { config: cfg, created: created.toString() };
     const tmp = join(streamDir, `${META_FILE}.tmp`);
