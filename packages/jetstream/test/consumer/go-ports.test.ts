@@ -652,4 +652,44 @@ describe("Go consumer tests, ported", () => {
       eseq++;
     }
   });
+
+  test("TestJetStreamConsumerPullMaxAckPendingRedeliveries: with one ack pending the same message comes back each ack wait", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MY_STREAM", subjects: ["foo.*"] });
+    const toSend = 10;
+    for (let i = 0; i < toSend; i++) await t.js.publish("foo.bar", `MSG: ${i + 1}`);
+    const expSeq = 4;
+    await t.jsm.consumers.add("MY_STREAM", {
+      durable_name: "d22",
+      deliver_policy: "by_start_sequence" as never,
+      opt_start_seq: expSeq,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: 20_000_000,
+      max_ack_pending: 1,
+    });
+    const box = await inbox(t.nc);
+    for (let delivery = 1; delivery <= 5; delivery++) {
+      t.nc.publish(NEXT("MY_STREAM", "d22"), "", { reply: box.subject });
+      const tokens = (await box.next()).reply!.split(".");
+      const [dc, sseq, dseq, , pending] = tokens.slice(4).map(Number);
+      expect(sseq).toBe(expSeq);
+      expect(dseq).toBe(delivery);
+      expect(dc).toBe(delivery);
+      expect(pending).toBe(toSend - expSeq);
+    }
+  });
+
+  test("TestJetStreamConsumerMaxDeliveries: a push consumer stops after max_deliver deliveries", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MY_WQ", subjects: ["MY_WQ"] });
+    await t.js.publish("MY_WQ", "Hello World!");
+    const deliver = createInbox();
+    let n = 0;
+    t.nc.subscribe(deliver, { callback: () => n++ });
+    await t.nc.flush();
+    await t.jsm.consumers.add("MY_WQ", { deliver_subject: deliver, ack_policy: AckPolicy.Explicit, ack_wait: 10_000_000, max_deliver: 5 });
+    await expect.poll(() => n, { timeout: 3000 }).toBe(5);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(n).toBe(5);
+  });
 });
