@@ -191,4 +191,38 @@ describe("Go JetStream consumer tests, ported", () => {
       .poll(async () => t!.jsm.consumers.info("EC", ci.name).then(() => "alive", (e: Error) => e.message), { timeout: 5000, interval: 100 })
       .toMatch(/consumer not found/);
   });
+
+  test("TestJetStreamPushConsumersPullError: a pull request to a push consumer gets 409", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["TEST"] });
+    await t.js.publish("TEST", "TSS");
+    const ci = await t.jsm.consumers.add("TEST", { deliver_subject: createInbox(), ack_policy: AckPolicy.Explicit });
+    const m = await t.nc.request(NEXT("TEST", ci.name), "", { timeout: 1000 });
+    expect(m.headers?.code).toBe(409);
+  });
+
+  test("TestJetStreamChangeConsumerType: pull and push consumers can not switch kinds", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["test.*"] });
+    await t.jsm.consumers.add("TEST", { name: "pull", ack_policy: AckPolicy.Explicit });
+    const toPush = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.TEST.pull", { stream_name: "TEST", config: { name: "pull", ack_policy: "explicit", deliver_subject: "foo" }, action: "update" });
+    expect(toPush.error?.description).toContain("can not update pull consumer to push based");
+    await t.jsm.consumers.add("TEST", { name: "push", ack_policy: AckPolicy.Explicit, deliver_subject: "foo" });
+    const toPull = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.TEST.push", { stream_name: "TEST", config: { name: "push", ack_policy: "explicit" }, action: "update" });
+    expect(toPull.error?.description).toContain("can not update push consumer to pull based");
+  });
+
+  test("TestJetStreamRedeliverAndLateAck: a late ack still settles a redelivered message", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "LA", subjects: ["LA"] });
+    await t.jsm.consumers.add("LA", { durable_name: "DDD", ack_policy: AckPolicy.Explicit, ack_wait: 100_000_000 });
+    await t.js.publish("LA", "Hello World!");
+    const q = await inbox(t.nc);
+    t.nc.publish(NEXT("LA", "DDD"), "", { reply: q.subject });
+    const m = (await q.next())!;
+    await new Promise((r) => setTimeout(r, 150));
+    await t.nc.request(m.reply!, "+ACK", { timeout: 1000 });
+    t.nc.publish(NEXT("LA", "DDD"), JSON.stringify({ batch: 1, no_wait: true }), { reply: q.subject });
+    expect((await q.next())!.headers?.code).toBe(404);
+  });
 });
