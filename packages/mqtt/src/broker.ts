@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { DEFAULTS, type Logger, type NatsServer } from "@nats-ts/core";
+import { isValidSubject } from "@nats-ts/wire";
 import { authenticateMqtt, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
 import { mqttPubHeader } from "./nats-headers.js";
@@ -123,6 +124,11 @@ export class MqttBroker {
     const id = this.identities.get(session);
     if (id !== undefined && !id.canSubscribe(subject)) {
       this.log.error(`Subscription Violation - MQTT filter "${filter}" (subject "${subject}")`);
+      return SUBACK_FAILURE;
+    }
+    // "foo/#/bar" becomes "foo.>.bar", which NATS refuses: the filter is invalid.
+    if (!isValidSubject(subject, true)) {
+      this.log.error(`Invalid MQTT filter "${filter}" (subject "${subject}")`);
       return SUBACK_FAILURE;
     }
     // QoS 2 deliveries are not implemented yet: such subscriptions are granted QoS 1 (Go's downgrade_qos2_subscribe).

@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { generate, parser as createParser, type IConnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser } from "mqtt-packet";
+import { isValidPublishSubject } from "@nats-ts/wire";
 import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
 import type { OutgoingMessage, QoS, Session, SessionOutput } from "./session.js";
@@ -204,6 +205,9 @@ export class MqttConnection implements SessionOutput {
       subject = mqttTopicToNatsSubject(p.topic);
     } catch (e) {
       return this.fail((e as Error).message);
+    }
+    if (!isValidPublishSubject(subject) || subject.includes("\u0000") || subject.includes("\ufffd")) {
+      return this.fail(`invalid publish topic ${JSON.stringify(p.topic)}`);
     }
     const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
     if (payload.length > this.broker.maxPayload) return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`);

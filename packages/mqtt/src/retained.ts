@@ -1,5 +1,5 @@
 import { isReservedWildcardSubject } from "./topic.js";
-import { subjectMatches } from "./subject-match.js";
+import { subjectMatches } from "@nats-ts/wire";
 
 /** A retained message: the last message published with the RETAIN flag on a topic. */
 export interface RetainedMessage {

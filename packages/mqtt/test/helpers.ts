@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NatsServer, type ServerOptionsInput } from "@nats-ts/core";
 import { jetstreamPlugin } from "@nats-ts/jetstream";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { generate, parser as createParser, type Packet } from "mqtt-packet";
 import { mqttPlugin, type MqttOptions, type MqttPlugin } from "../src/index.js";
 
@@ -126,4 +127,44 @@ export class RawMqtt {
     this.waiters = [];
     for (const f of w) f();
   }
+}
+
+/** Messages an MQTT.js client receives, awaited one at a time. */
+export class Inbox {
+  private readonly items: { topic: string; payload: string; qos: number; retain: boolean; dup: boolean }[] = [];
+  private wake: (() => void) | undefined;
+
+  constructor(client: MqttClient) {
+    client.on("message", (topic, payload, packet) => {
+      this.items.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain, dup: packet.dup });
+      this.wake?.();
+    });
+  }
+
+  async next(timeoutMs = 2000): Promise<{ topic: string; payload: string; qos: number; retain: boolean; dup: boolean }> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.items.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting for an MQTT message");
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    return this.items.shift()!;
+  }
+
+  /** Fails if a message arrives within `ms`. */
+  async expectNothing(ms = 150): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    if (this.items.length > 0) throw new Error(`unexpected message ${JSON.stringify(this.items[0])}`);
+  }
+}
+
+/** An MQTT.js 3.1.1 client that never reconnects by itself. */
+export function mqttConnect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 2000, ...opts });
 }
