@@ -43,7 +43,6 @@ export class MonitorPlugin implements ServerPlugin {
   private http: MonitorHttpServer | undefined;
   private events: SystemEvents | undefined;
   private server: NatsServer | undefined;
-  private restoreShutdown: (() => void) | undefined;
   private readonly onConnected = (c: ClientConnection) => {
     this.ctx?.tracker.onConnected(c);
     this.events?.onConnected(c);
@@ -53,6 +52,9 @@ export class MonitorPlugin implements ServerPlugin {
     this.events?.onClosed(s);
   };
   private readonly onAuthError = (s: ConnectionSnapshot) => this.events?.onAuthError(s);
+  // Go sends LAMEDUCK and SHUTDOWN before clients are closed, so subscribers still get them.
+  private readonly onLameDuck = () => this.events?.lameDuck();
+  private readonly onShuttingDown = () => this.events?.shutdown();
 
   constructor(private readonly options: MonitorOptions = {}) {}
 
@@ -97,6 +99,8 @@ export class MonitorPlugin implements ServerPlugin {
     server.events.on("clientConnected", this.onConnected);
     server.events.on("clientClosed", this.onClosed);
     server.events.on("authError", this.onAuthError);
+    server.events.on("lameDuck", this.onLameDuck);
+    server.events.on("shuttingDown", this.onShuttingDown);
     if (options.systemEvents !== false) {
       const events = new SystemEvents(ctx, {
         statszInterval: options.statszInterval ?? 10_000,
@@ -105,7 +109,6 @@ export class MonitorPlugin implements ServerPlugin {
       });
       this.events = events;
       events.start();
-      this.announceShutdown(server, events);
     }
     const extras: ExtraPage[] = [];
     if (options.dashboard !== false) extras.push({ path: "/dashboard", contentType: "text/html; charset=utf-8", render: () => DASHBOARD_HTML });
@@ -129,39 +132,13 @@ export class MonitorPlugin implements ServerPlugin {
       server.events.off("clientConnected", this.onConnected);
       server.events.off("clientClosed", this.onClosed);
       server.events.off("authError", this.onAuthError);
+      server.events.off("lameDuck", this.onLameDuck);
+      server.events.off("shuttingDown", this.onShuttingDown);
     }
     this.events?.stop();
     this.events = undefined;
-    this.restoreShutdown?.();
-    this.restoreShutdown = undefined;
     await this.http?.close();
     this.http = undefined;
-  }
-
-  /**
-   * Go sends SHUTDOWN and LAMEDUCK before clients are closed. Core stops plugins only after
-   * closing every client, so the events would reach nobody; until core has a hook for the start
-   * of shutdown, wrap the two entry points on this server instance.
-   */
-  private announceShutdown(server: NatsServer, events: SystemEvents): void {
-    const shutdown = server.shutdown.bind(server);
-    const lameDuck = server.enterLameDuckMode.bind(server);
-    this.restoreShutdown = () => {
-      server.shutdown = shutdown;
-      server.enterLameDuckMode = lameDuck;
-    };
-    let announced = false;
-    server.shutdown = () => {
-      if (!announced && server.isRunning) {
-        announced = true;
-        events.shutdown();
-      }
-      return shutdown();
-    };
-    server.enterLameDuckMode = () => {
-      if (!server.isLameDuck && server.isRunning) events.lameDuck();
-      return lameDuck();
-    };
   }
 }
 

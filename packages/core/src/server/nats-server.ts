@@ -25,12 +25,20 @@ import { checkReloadable, describeChanges } from "./reload.js";
  * What the server announces to plugins (system events, monitoring):
  * - "clientConnected": a client authenticated and bound to its account;
  * - "clientClosed": a client connection closed (with its snapshot);
- * - "authError": a client failed authentication (with its snapshot).
+ * - "authError": a client failed authentication (with its snapshot);
+ * - "lameDuck": lame duck mode began; clients are still connected;
+ * - "shuttingDown": shutdown began; clients are still connected (and internal clients can
+ *   still reach them), plugins not yet stopped.
+ *
+ * @example
+ * server.events.on("shuttingDown", () => sys.publish(`$SYS.SERVER.${server.id}.SHUTDOWN`, body));
  */
 export interface ServerEvents {
   clientConnected: [client: ClientConnection];
   clientClosed: [snapshot: ConnectionSnapshot];
   authError: [snapshot: ConnectionSnapshot];
+  lameDuck: [];
+  shuttingDown: [];
 }
 
 /** A package that plugs into the server (JetStream, monitoring, WebSocket, cluster ...). */
@@ -213,6 +221,7 @@ export class NatsServer implements ClientHost {
   async enterLameDuckMode(): Promise<void> {
     if (this.lameDuck || !this.running) return;
     this.lameDuck = true;
+    this.events.emit("lameDuck");
     const { opts, log } = this;
     log.info("Entering lame duck mode, stop accepting new clients");
     this.closeListener();
@@ -488,6 +497,7 @@ export class NatsServer implements ClientHost {
 
   private async doShutdown(): Promise<void> {
     if (!this.running) return;
+    this.events.emit("shuttingDown");
     this.running = false;
     this.closeListener();
     for (const c of [...this.clients.values()]) c.close(ClosedReason.ServerShutdown);

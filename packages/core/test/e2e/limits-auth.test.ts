@@ -154,4 +154,29 @@ describe("lifecycle", () => {
     expect(again.port).toBe(port);
     await again.shutdown();
   });
+
+  test("lameDuck and shuttingDown events come while clients are still connected, each once", async () => {
+    const server = await startServer({ lameDuckDuration: 100, lameDuckGracePeriod: 20 });
+    const raw = await RawClient.open(server.port);
+    raw.send(CONNECT + "PING\r\n");
+    await raw.waitFor("PONG");
+    const seen: string[] = [];
+    const note = (event: string) => () => seen.push(`${event}:${server.connections.size}:${server.isRunning}`);
+    server.events.on("lameDuck", note("lameDuck"));
+    server.events.on("shuttingDown", note("shuttingDown"));
+    server.events.on("clientClosed", () => seen.push("clientClosed"));
+    await server.enterLameDuckMode();
+    await server.shutdown();
+    expect(seen).toEqual(["lameDuck:1:true", "clientClosed", "shuttingDown:0:true"]);
+
+    const second = await startServer();
+    const client = await RawClient.open(second.port);
+    client.send(CONNECT + "PING\r\n");
+    await client.waitFor("PONG");
+    const order: string[] = [];
+    second.events.on("shuttingDown", () => order.push(`shuttingDown:${second.connections.size}`));
+    second.events.on("clientClosed", () => order.push("clientClosed"));
+    await Promise.all([second.shutdown(), second.shutdown()]);
+    expect(order).toEqual(["shuttingDown:1", "clientClosed"]);
+  });
 });
