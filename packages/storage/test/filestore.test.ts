@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { FileStore, fileStoreMsgSize, ManualClock, StoreError, type FileStoreConfig, type FileStoreOptions } from "../src/index.js";
@@ -471,6 +471,14 @@ describe("FileStore", () => {
     for (const s of ["secret.subject", "secret-header", "plaintext-payload"]) expect(bytes.includes(enc(s))).toBe(false);
     await expect(FileStore.open({ ...cfg, cipher: { algorithm: "chacha20-poly1305", key: "wrong" } })).rejects.toMatchObject({ code: "BadKey" });
     await expect(FileStore.open({ dir, sync: "interval" })).rejects.toMatchObject({ code: "NoEncryptionKey" });
+    await expect(FileStore.open({ ...cfg, cipher: { algorithm: "aes-256-gcm", key: "right" } })).rejects.toMatchObject({ code: "BadKey" });
+    fs = await openStore(cfg);
+    expect(Buffer.from(fs.loadMsg(1).msg).toString()).toBe("plaintext-payload");
+    await fs.stop();
+    // Without the meta file the key is still checked by the records themselves, and the right
+    // key still reads everything.
+    rmSync(join(dir, "meta.json"));
+    await expect(FileStore.open({ ...cfg, cipher: { algorithm: "chacha20-poly1305", key: "wrong" } })).rejects.toMatchObject({ code: "BadKey" });
     fs = await openStore(cfg);
     expect(Buffer.from(fs.loadMsg(1).msg).toString()).toBe("plaintext-payload");
   });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync } from "node:crypto";
 import * as snappy from "snappyjs";
 import { StoreError } from "../errors.js";
 import type { CipherConfig } from "../types.js";
@@ -7,11 +7,11 @@ import { FLAG_COMPRESSED, FLAG_ENCRYPTED, HEADER_LEN } from "./record.js";
 const NONCE_LEN = 12;
 const TAG_LEN = 16;
 const MIN_COMPRESS = 64;
+const KDF_SALT = Buffer.from("nats-ts/storage/v1");
 
 /**
  * Optional per-record transforms of the body: snappy compression (when it saves space) and
- * AEAD encryption with a key derived by HKDF-SHA256 from the configured secret and a per-store
- * salt. The record header is authenticated as associated data, so a body cannot be moved to
+ * AEAD encryption with a key derived by HKDF-SHA256 from the configured secret. The record header is authenticated as associated data, so a body cannot be moved to
  * another sequence. Flags on each record say which transforms it carries, so stores can switch
  * settings without rewriting existing data.
  */
@@ -24,11 +24,12 @@ export class BodyCodec {
   constructor(
     private readonly compress: boolean,
     cipher: CipherConfig | undefined,
-    salt: Buffer,
   ) {
     if (cipher) {
       const secret = typeof cipher.key === "string" ? Buffer.from(cipher.key, "utf8") : Buffer.from(cipher.key);
-      this.key = Buffer.from(hkdfSync("sha256", secret, salt, "nats-ts storage record key", 32));
+      // A fixed salt: the key must be derivable from configuration alone, so that losing or
+      // damaging the meta file can never make the data unreadable.
+      this.key = Buffer.from(hkdfSync("sha256", secret, KDF_SALT, "nats-ts storage record key", 32));
       this.algorithm = cipher.algorithm;
     }
   }
@@ -39,7 +40,7 @@ export class BodyCodec {
 
   /** A value stored in the meta file to check the key on open without reading any record. */
   keyCheck(): string | undefined {
-    return this.key ? createHmac("sha256", this.key).update("nats-ts key check").digest("hex") : undefined;
+    return this.key ? createHmac("sha256", this.key).update(`nats-ts key check ${this.algorithm}`).digest("hex") : undefined;
   }
 
   /** Returns the stored body and its flags for a plain body. */
@@ -95,6 +96,5 @@ export class BodyCodec {
   }
 }
 
-export const newSalt = (): Buffer => randomBytes(16);
 export const AAD_START = 16;
 export const AAD_END = HEADER_LEN;

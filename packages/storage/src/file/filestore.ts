@@ -5,7 +5,7 @@ import { FileConsumerStore } from "../consumer/consumer-store.js";
 import type { ConsumerStore, ConsumerStoreConfig, FileStoreConfig, SnapshotResult, StorageType, StreamState } from "../types.js";
 import { Block, blockFileName } from "./block.js";
 import { BlockLog, type FileStoreOptions } from "./block-log.js";
-import { AAD_END, AAD_START, BodyCodec, newSalt } from "./body-codec.js";
+import { AAD_END, AAD_START, BodyCodec } from "./body-codec.js";
 import { initChecksum } from "./checksum.js";
 import { syncDir } from "./fs-ops.js";
 import { GroupCommit } from "./group-commit.js";
@@ -21,7 +21,6 @@ const META_FILE = "meta.json";
 interface Meta {
   format: 1;
   created: string;
-  salt: string;
   keyCheck?: string;
 }
 
@@ -52,7 +51,12 @@ export class FileStore extends BlockLog {
     if (!cfg.dir) throw storeError("BadConfig", "dir is required");
     await initChecksum();
     const store = new FileStore(cfg, opts);
-    store.init();
+    try {
+      store.init();
+    } catch (e) {
+      store.releaseFiles();
+      throw e;
+    }
     return store;
   }
 
@@ -70,11 +74,10 @@ export class FileStore extends BlockLog {
     mkdirSync(this.msgsDir, { recursive: true });
     this.dirFd = this.fs.openSync(this.msgsDir, "r");
     const meta = this.loadMeta();
-    this.codec = new BodyCodec(this.fcfg.compression === "s2" || this.fcfg.compression === "snappy", this.fcfg.cipher, Buffer.from(meta.salt, "hex"));
+    this.codec = new BodyCodec(this.fcfg.compression === "s2" || this.fcfg.compression === "snappy", this.fcfg.cipher);
     const check = this.codec.keyCheck();
     if (meta.keyCheck && !check) throw storeError("NoEncryptionKey");
     if (meta.keyCheck && check !== meta.keyCheck) throw storeError("BadKey");
-    if (check && !meta.keyCheck) this.writeMeta({ ...meta, keyCheck: check });
     this.commit = new GroupCommit(
       {
         writePending: () => this.writePending(),
@@ -90,6 +93,8 @@ export class FileStore extends BlockLog {
       this.fcfg.sync ?? "always",
     );
     this.recover();
+    // Only a key that just decrypted every record is remembered as the store's key.
+    if (check && !meta.keyCheck) this.writeMeta({ ...meta, keyCheck: check });
     if (this.fcfg.sync === "interval") {
       const ms = Math.max(1, (this.fcfg.sync_interval ?? DEFAULT_SYNC_INTERVAL_NS) / 1e6);
       this.syncTimer = setInterval(() => this.syncAll(), ms);
@@ -103,13 +108,13 @@ export class FileStore extends BlockLog {
     if (existsSync(path)) {
       try {
         const m = JSON.parse(readFileSync(path, "utf8")) as Meta;
-        if (m.format === 1 && typeof m.salt === "string") return m;
+        if (m.format === 1) return m;
       } catch {
         // fall through: a damaged meta file is rewritten; keys cannot be checked then.
       }
       this.warn({ kind: "bad-index", file: path, message: "meta file unreadable; recreated" });
     }
-    const meta: Meta = { format: 1, created: new Date().toISOString(), salt: newSalt().toString("hex") };
+    const meta: Meta = { format: 1, created: new Date().toISOString() };
     this.writeMeta(meta);
     return meta;
   }
@@ -246,7 +251,10 @@ export class FileStore extends BlockLog {
       const plain = this.codec.decode(image.subarray(off + HEADER_LEN, off + len - CHECKSUM_LEN), flags, image.subarray(off + AAD_START, off + AAD_END), subjLen + restLen);
       return plain.toString("utf8", 0, subjLen);
     } catch (e) {
-      if (e instanceof StoreError && e.code === "NoEncryptionKey") throw e;
+      // The checksum matched, so the bytes are what was written: failing to decrypt means the
+      // wrong key or cipher. Refuse to open rather than treat the messages as gone, which would
+      // let compaction delete them.
+      if (e instanceof StoreError && (e.code === "NoEncryptionKey" || e.code === "BadKey")) throw e;
       this.warn({ kind: "corrupt-record", offset: off, message: `record body unreadable: ${(e as Error).message}` });
       return undefined;
     }
@@ -381,6 +389,17 @@ export class FileStore extends BlockLog {
     this.safeClose(this.dirFd);
     this.blocks = [];
     this.cached.clear();
+  }
+
+  /** Closes every file descriptor without flushing (a failed open). */
+  private releaseFiles(): void {
+    this.closed = true;
+    this.commit?.close();
+    for (const b of this.blocks) this.safeClose(b.fd);
+    for (const fd of this.retiredFds.splice(0)) this.safeClose(fd);
+    if (this.dirFd >= 0) this.safeClose(this.dirFd);
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    this.blocks = [];
   }
 
   /** Stops the store and removes its directory. */
