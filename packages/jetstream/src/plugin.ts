@@ -189,18 +189,16 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
   }
 
   streamAdvisory(accountName: string, stream: string, action: "create" | "delete" | "modify"): void {
-    const jsa = this.accounts.get(accountName)?.jsa;
-    if (jsa === undefined) return;
     const kind = action === "create" ? "CREATED" : action === "delete" ? "DELETED" : "UPDATED";
-    const body: Record<string, unknown> = {
-      type: "io.nats.jetstream.advisory.v1.stream_action",
-      id: eventId(),
-      timestamp: rfc3339Nano(nowNs()),
-      stream,
-      action,
-    };
+    this.advisory(accountName, `${ADVISORY_PREFIX}.STREAM.${kind}.${stream}`, "io.nats.jetstream.advisory.v1.stream_action", { stream, action });
+  }
+
+  advisory(accountName: string, subject: string, type: string, fields: Record<string, unknown>): void {
+    const jsa = this.accounts.get(accountName)?.jsa;
+    if (jsa === undefined || !jsa.account.sublist.hasInterest(subject)) return;
+    const body: Record<string, unknown> = { type, id: eventId(), timestamp: rfc3339Nano(nowNs()), ...fields };
     if (this.settings?.domain) body.domain = this.settings.domain;
-    this.publishAdvisory(jsa, `${ADVISORY_PREFIX}.STREAM.${kind}.${stream}`, body);
+    this.publishAdvisory(jsa, subject, body);
   }
 
   private audit(jsa: JsAccount, subject: string, request: string, response: string): void {

@@ -29,6 +29,8 @@ export interface JetStreamHost {
   totalReserved(): { memory: number; storage: number };
   /** Sends a stream action advisory (create/delete/modify). */
   streamAdvisory(account: string, stream: string, action: "create" | "delete" | "modify"): void;
+  /** Sends an advisory of `type` on `subject` in the account (id, timestamp and domain added). */
+  advisory(account: string, subject: string, type: string, fields: Record<string, unknown>): void;
 }
 
 const META_FILE = "meta.json";
@@ -66,6 +68,11 @@ export class JsAccount {
 
   private get dir(): string {
     return join(this.host.storeDir, this.account.name, "streams");
+  }
+
+  /** Publishes an advisory in this account when someone listens (Go's publishAdvisory). */
+  advisory(subject: string, type: string, fields: Record<string, unknown>): void {
+    this.host.advisory(this.name, subject, type, fields);
   }
 
   /** Runs `fn` after every earlier mutation of this account finished. */

@@ -6,6 +6,7 @@ import { streamInfoJson, streamStateJson } from "../stream/info.js";
 import { withDynamicStreamMetadata } from "../stream/metadata.js";
 import { decodeSnapshot, encodeSnapshot } from "../stream/snapshot-codec.js";
 import { parseJson } from "../util/json-decode.js";
+import { nowNs, rfc3339Nano } from "../util/time.js";
 import { decodeRequest, requireStream, type ApiRequest } from "./stream-api.js";
 import { ResponseType } from "./types.js";
 
@@ -35,7 +36,12 @@ export function streamSnapshot(req: ApiRequest): Record<string, unknown> {
   const chunkSize = Math.min(Math.max(1024, (r.chunk_size as number) || DEFAULT_CHUNK), 1024 * 1024);
   const windowSize = Math.max(Math.min(Math.max(1024, (r.window_size as number) || DEFAULT_WINDOW), 32 * 1024 * 1024), chunkSize);
   const data = encodeSnapshot(stream.config, stream.store);
+  const started = rfc3339Nano(nowNs());
   const client = req.jsa.client;
+  const state = streamStateJson(stream);
+  const name = stream.streamName;
+  const clientInfo = { acc: req.jsa.name };
+  req.jsa.advisory(`$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_CREATE.${name}`, "io.nats.jetstream.advisory.v1.snapshot_create", { stream: name, state, client: clientInfo });
   const ackSubject = `$JS.SNAPSHOT.ACK.${stream.streamName}.${uid()}`;
   let slots = Math.floor(windowSize / chunkSize);
   let offset = 0;
@@ -45,6 +51,14 @@ export function streamSnapshot(req: ApiRequest): Record<string, unknown> {
     if (timer !== undefined) clearTimeout(timer);
     client.removeSub(ackSub);
     client.publish(deliver, EMPTY, undefined, hdr === undefined ? undefined : Buffer.from(hdr));
+    const error = hdr?.includes(" 408 ") ? "no flow response" : undefined;
+    req.jsa.advisory(`$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_COMPLETE.${name}`, "io.nats.jetstream.advisory.v1.snapshot_complete", {
+      stream: name,
+      start: started,
+      end: rfc3339Nano(nowNs()),
+      client: clientInfo,
+      ...(error ? { error } : {}),
+    });
   };
   const pump = () => {
     while (slots > 0 && offset < data.length) {
@@ -63,7 +77,7 @@ export function streamSnapshot(req: ApiRequest): Record<string, unknown> {
   });
   // The API response goes out first; chunks follow.
   setImmediate(pump);
-  return { config: stream.config, state: streamStateJson(stream) };
+  return { config: stream.config, state };
 }
 
 /**
@@ -87,6 +101,9 @@ export function streamRestore(req: ApiRequest): Record<string, unknown> {
   const jsa = req.jsa;
   const client = jsa.client;
   const deliver = `$JS.SNAPSHOT.RESTORE.${name}.${uid()}`;
+  const started = rfc3339Nano(nowNs());
+  const clientInfo = { acc: jsa.name };
+  jsa.advisory(`$JS.EVENT.ADVISORY.STREAM.RESTORE_CREATE.${name}`, "io.nats.jetstream.advisory.v1.restore_create", { stream: name, client: clientInfo });
   const chunks: Buffer[] = [];
   let idle: NodeJS.Timeout | undefined;
   const arm = () => {
@@ -107,7 +124,17 @@ export function streamRestore(req: ApiRequest): Record<string, unknown> {
     }
     if (idle !== undefined) clearTimeout(idle);
     client.removeSub(sub);
-    const respond = (b: Record<string, unknown>) => client.publish(reply, Buffer.from(JSON.stringify({ type: ResponseType.streamCreate, ...b })));
+    const respond = (b: Record<string, unknown>) => {
+      client.publish(reply, Buffer.from(JSON.stringify({ type: ResponseType.streamCreate, ...b })));
+      const bytes = chunks.reduce((n, c) => n + c.length, 0);
+      jsa.advisory(`$JS.EVENT.ADVISORY.STREAM.RESTORE_COMPLETE.${name}`, "io.nats.jetstream.advisory.v1.restore_complete", {
+        stream: name,
+        start: started,
+        end: rfc3339Nano(nowNs()),
+        bytes,
+        client: clientInfo,
+      });
+    };
     let decoded: ReturnType<typeof decodeSnapshot>;
     try {
       decoded = decodeSnapshot(Buffer.concat(chunks));

@@ -41,6 +41,7 @@ describe("stream snapshot and restore", () => {
     for (let i = 0; i < 500; i++) await t.js.publish(`snap.in.${i % 7}`, `message ${i} ${"x".repeat(i % 100)}`);
     await t.jsm.streams.deleteMessage("SNAP", 10);
     const before = await t.jsm.streams.info("SNAP");
+    const advisories = t.nc.subscribe("$JS.EVENT.ADVISORY.STREAM.*.SNAP");
     const { resp, chunks, end } = await receiveSnapshot(t, "SNAP", { chunk_size: 1024, window_size: 4096 });
     expect(resp.type).toBe("io.nats.jetstream.api.v1.stream_snapshot_response");
     expect(resp.config.name).toBe("SNAP");
@@ -61,6 +62,20 @@ describe("stream snapshot and restore", () => {
     expect(after.state.messages).toBe(before.state.messages);
     expect((await t.jsm.streams.getMessage("SNAP", { seq: 42 }))?.string()).toBe(`message 41 ${"x".repeat(41)}`);
     expect((await t.js.publish("snap.in.1", "more")).seq).toBe(501);
+    await t.nc.flush();
+    advisories.unsubscribe();
+    const seen: string[] = [];
+    for await (const m of advisories) seen.push(`${m.subject.split(".")[4]} ${m.json<{ type: string }>().type.split(".").pop()}`);
+    expect(seen).toEqual([
+      "SNAPSHOT_CREATE snapshot_create",
+      "SNAPSHOT_COMPLETE snapshot_complete",
+      "RESTORE_CREATE restore_create",
+      "RESTORE_COMPLETE restore_complete",
+      "DELETED stream_action",
+      "RESTORE_CREATE restore_create",
+      "CREATED stream_action",
+      "RESTORE_COMPLETE restore_complete",
+    ]);
   });
 
   test("snapshot and restore errors", async () => {
