@@ -204,8 +204,15 @@ export abstract class BlockLog extends StoreQueries {
     this.wb.addMsg(seq, off, len);
   }
 
+  /** The block holding live message `seq`; an index that disagrees is reported, not crashed on. */
+  protected blockHolding(seq: number): Block {
+    const b = this.blockOf(seq);
+    if (!b || b.offsetOf(seq) < 0) throw storeError("CorruptState", `no block holds sequence ${seq}`);
+    return b;
+  }
+
   protected readBody(seq: number): Body {
-    const b = this.blockOf(seq)!;
+    const b = this.blockHolding(seq);
     const off = b.offsetOf(seq);
     const len = b.lenOf(seq);
     let buf: Buffer;
@@ -279,7 +286,7 @@ export abstract class BlockLog extends StoreQueries {
       this.appendMarker(RecordKind.Tombstone, seq);
       return;
     }
-    const b = this.blockOf(seq)!;
+    const b = this.blockHolding(seq);
     const off = b.offsetOf(seq);
     const len = b.lenOf(seq);
     const erased = Buffer.allocUnsafe(len);
