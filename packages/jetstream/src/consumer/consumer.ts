@@ -797,16 +797,21 @@ export class Consumer {
     const until = this.pauseUntilNs();
     const now = this.now();
     if (announce) this.sendPauseAdvisory();
-    if (until > now) {
-      this.pauseTimer = this.env.clock.setTimer(() => {
-        this.pauseTimer = undefined;
-        if (this.closed) return;
-        this.sendPauseAdvisory();
-        this.signal();
-      }, Number(until - now) / 1e6);
-    } else {
+    if (until > now) this.armPauseEnd(until);
+    else this.signal();
+  }
+
+  /** Resumes at `until`. Timers may fire a little early against the clock, so it checks. */
+  private armPauseEnd(until: bigint): void {
+    const wait = Number(until - this.now()) / 1e6;
+    this.pauseTimer = this.env.clock.setTimer(() => {
+      this.pauseTimer = undefined;
+      if (this.closed) return;
+      if (this.pauseUntilNs() !== until) return;
+      if (this.now() < until) return this.armPauseEnd(until);
+      this.sendPauseAdvisory();
       this.signal();
-    }
+    }, Math.max(wait, 1));
   }
 
   sendPauseAdvisory(): void {
