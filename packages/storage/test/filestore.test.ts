@@ -333,6 +333,29 @@ describe("FileStore", () => {
     expect(fs.loadLastMsg("foo.*.foo").seq).toBe(1002);
   });
 
+  test("TestFileStoreRemoveMsgBlockFirst: a store whose only block vanished opens empty", async () => {
+    const dir = tempDir();
+    let fs = await openStore({ dir, sync: "interval" });
+    await fs.storeMsg("test", null, null);
+    expect(fs.fastState()).toMatchObject({ msgs: 1, firstSeq: 1, lastSeq: 1 });
+    await fs.stop();
+    for (const f of blockFiles(dir)) rmSync(join(dir, "msgs", f));
+    fs = await openStore({ dir, sync: "interval", allow_msg_ttl: true });
+    expect(fs.fastState()).toMatchObject({ msgs: 0, firstSeq: 0, lastSeq: 0 });
+  });
+
+  test("TestFileStoreConsumerStoreEncodeAfterRestart: consumer update survives a restart", async () => {
+    const dir = tempDir();
+    let fs = await openStore({ dir, sync: "interval" });
+    let o = fs.consumerStore("o22", { ack_policy: "explicit" });
+    const state = { delivered: { consumer: 22, stream: 22 }, ackFloor: { consumer: 11, stream: 11 }, pending: new Map(), redelivered: new Map() };
+    o.update(state);
+    fs = await reopen(fs, { dir, sync: "interval" });
+    o = fs.consumerStore("o22", { ack_policy: "explicit" });
+    expect(o.state().delivered).toEqual(state.delivered);
+    expect(o.state().ackFloor).toEqual(state.ackFloor);
+  });
+
   test("TestFileStoreReloadAndLoseLastSequence: skipped sequences survive restarts", async () => {
     const cfg = cfgFor();
     let fs = await openStore(cfg);
