@@ -131,8 +131,7 @@ export class MqttBroker {
       this.log.error(`Invalid MQTT filter "${filter}" (subject "${subject}")`);
       return SUBACK_FAILURE;
     }
-    // QoS 2 deliveries are not implemented yet: such subscriptions are granted QoS 1 (Go's downgrade_qos2_subscribe).
-    const granted: QoS = qos === 2 ? 1 : qos;
+    const granted: QoS = qos === 2 && this.options.downgradeQos2Subscribe === true ? 1 : qos;
     session.subscribe(filter, subject, granted);
     return granted;
   }

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { generate, parser as createParser, type IConnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser } from "mqtt-packet";
 import { isValidPublishSubject } from "@nats-ts/wire";
+import type { MqttIdentity } from "./auth.js";
 import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
 import type { OutgoingMessage, QoS, Session, SessionOutput } from "./session.js";
@@ -32,10 +33,10 @@ export class MqttConnection implements SessionOutput {
   private connectSeen = false;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
-  /** QoS 2 packet identifiers received and not yet released (PUBREL), so duplicates are not re-published. */
-  private readonly qos2Received = new Set<number>();
   private packetLimit: number;
   clientId = "";
+  /** Who the client authenticated as, once CONNECT succeeded. */
+  identity: MqttIdentity | undefined;
 
   constructor(
     readonly id: number,
@@ -61,6 +62,10 @@ export class MqttConnection implements SessionOutput {
     return `${this.remote} - mid:${this.id}${this.clientId === "" ? "" : ` "${this.clientId}"`}`;
   }
 
+  sendPubrel(messageId: number): void {
+    this.write({ cmd: "pubrel", messageId });
+  }
+
   sendPublish(msg: OutgoingMessage): void {
     this.write({ cmd: "publish", topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: msg.dup, messageId: msg.messageId });
   }
@@ -74,10 +79,10 @@ export class MqttConnection implements SessionOutput {
     this.socket.destroy();
     const will = this.will;
     this.will = undefined;
-    if (this.session !== undefined) this.broker.release(this.session, this);
-    if (publishWill && will !== undefined && this.session !== undefined) {
-      this.broker.publish(this.session, will.topic, will.subject, will.payload, will.qos, will.retain);
-    }
+    if (this.session === undefined) return;
+    // The will goes out through the session's client, so before a clean session is torn down.
+    if (publishWill && will !== undefined) this.broker.publish(this.session, will.topic, will.subject, will.payload, will.qos, will.retain);
+    this.broker.release(this.session, this);
   }
 
   private fail(reason: string): void {
@@ -125,10 +130,14 @@ export class MqttConnection implements SessionOutput {
       case "publish":
         return this.onPublish(p);
       case "puback":
+      case "pubcomp":
         this.session.acknowledge(p.messageId ?? 0);
         return;
+      case "pubrec":
+        this.session.received(p.messageId ?? 0);
+        return;
       case "pubrel":
-        this.qos2Received.delete(p.messageId ?? 0);
+        this.session.qos2Incoming.delete(p.messageId ?? 0);
         this.write({ cmd: "pubcomp", messageId: p.messageId });
         return;
       case "subscribe":
@@ -141,7 +150,6 @@ export class MqttConnection implements SessionOutput {
       case "disconnect":
         return this.close("client sent DISCONNECT", false);
       default:
-        // PUBREC/PUBCOMP answer QoS 2 deliveries, which this server does not send yet.
         return this.fail(`unexpected packet ${p.cmd}`);
     }
   }
@@ -165,6 +173,9 @@ export class MqttConnection implements SessionOutput {
     this.clientId = clientId;
     let will: Will | undefined;
     if (p.will !== undefined) {
+      if (p.will.qos === 2 && this.broker.options.rejectQos2Publish === true) {
+        return this.refuse(CONNACK.QOS2_WILL_REJECTED, "server does not accept QoS2 for Will messages");
+      }
       if (p.will.topic === "") return this.fail("empty Will topic not allowed");
       let subject: string;
       try {
@@ -185,6 +196,7 @@ export class MqttConnection implements SessionOutput {
     if (outcome === "jailed") return this.close("flapping client, connection refused", false);
     const { session, present } = outcome;
     this.session = session;
+    this.identity = auth;
     this.will = will;
     this.packetLimit = Number.MAX_SAFE_INTEGER;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -212,9 +224,10 @@ export class MqttConnection implements SessionOutput {
     const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
     if (payload.length > this.broker.maxPayload) return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`);
     if (p.qos === 2) {
+      if (this.broker.options.rejectQos2Publish === true) return this.fail("QoS2 publish rejected (reject_qos2_publish)");
       const id = p.messageId ?? 0;
-      if (!this.qos2Received.has(id)) {
-        this.qos2Received.add(id);
+      if (!session.qos2Incoming.has(id)) {
+        session.qos2Incoming.add(id);
         this.broker.publish(session, p.topic, subject, payload, 2, p.retain);
       }
       this.write({ cmd: "pubrec", messageId: id });

@@ -1,4 +1,4 @@
-export { MqttPlugin, mqttPlugin } from "./plugin.js";
+export { MqttPlugin, mqttPlugin, type MqttClientInfo } from "./plugin.js";
 export { mqttOptionsFromConf, validateMqttOptions, type MqttOptions, type MqttAuthorization, type MqttValidationContext } from "./options.js";
 export {
   mqttTopicToNatsSubject,

@@ -4,6 +4,15 @@ import { MqttBroker } from "./broker.js";
 import { MqttConnection } from "./connection.js";
 import { mqttOptionsFromConf, validateMqttOptions, type MqttOptions } from "./options.js";
 
+/** One connected MQTT client. */
+export interface MqttClientInfo {
+  clientId: string;
+  account: string;
+  user?: string;
+  /** host:port of the client. */
+  remote: string;
+}
+
 /**
  * The "mqtt" server plugin: MQTT 3.1.1 clients on their own listener, exchanging messages with
  * NATS clients on the same subjects. Configured by the `mqtt {}` conf block or by the options
@@ -34,6 +43,15 @@ export class MqttPlugin implements ServerPlugin {
   /** Open MQTT connections. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** The connected MQTT clients, for monitoring. */
+  clients(): MqttClientInfo[] {
+    const out: MqttClientInfo[] = [];
+    for (const c of this.connections) {
+      if (c.identity !== undefined) out.push({ clientId: c.clientId, account: c.identity.account.name, user: c.identity.user, remote: c.remote });
+    }
+    return out;
   }
 
   async start(server: NatsServer): Promise<void> {

@@ -1,4 +1,4 @@
-import { isReservedWildcardSubject } from "./topic.js";
+import { isReservedWildcardSubject, needsParentLevelSubject } from "./topic.js";
 import { subjectMatches } from "@nats-ts/wire";
 
 /** A retained message: the last message published with the RETAIN flag on a topic. */
@@ -29,10 +29,12 @@ export class RetainedMessages {
   /** The retained messages a new subscription on `filterSubject` receives (MQTT-3.3.1-6). */
   matching(filterSubject: string): RetainedMessage[] {
     const reserved = isReservedWildcardSubject(filterSubject);
+    // "foo/#" matches "foo" too (MQTT-4.7.1-2).
+    const parent = needsParentLevelSubject(filterSubject) ? filterSubject.slice(0, -2) : undefined;
     const out: RetainedMessage[] = [];
     for (const m of this.bySubject.values()) {
       if (reserved && m.subject.startsWith("$")) continue;
-      if (subjectMatches(filterSubject, m.subject)) out.push(m);
+      if (subjectMatches(filterSubject, m.subject) || (parent !== undefined && subjectMatches(parent, m.subject))) out.push(m);
     }
     return out;
   }

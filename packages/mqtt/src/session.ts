@@ -18,6 +18,8 @@ export interface OutgoingMessage {
 /** Where a session sends its messages while a client is connected. */
 export interface SessionOutput {
   sendPublish(msg: OutgoingMessage): void;
+  /** Second step of a QoS 2 delivery, after the client's PUBREC. */
+  sendPubrel(messageId: number): void;
 }
 
 /** One SUBSCRIBE filter of a session, with the NATS subscriptions that serve it. */
@@ -34,22 +36,30 @@ interface Pending {
   qos: QoS;
   retain: boolean;
   sent: boolean;
+  /** A QoS 2 message the client acknowledged with PUBREC: only the PUBREL/PUBCOMP exchange remains. */
+  received: boolean;
 }
 
-/** How many QoS 1 messages wait for a client (offline or at max_ack_pending) before the oldest are dropped. */
+/** How many QoS 1 and 2 messages wait for a client (offline or at max_ack_pending) before the oldest are dropped. */
 const BACKLOG_LIMIT = 65_536;
 
 /**
- * An MQTT session (Go's mqttSession): the client id's subscriptions and the QoS 1 messages not
+ * An MQTT session (Go's mqttSession): the client id's subscriptions and the QoS 1 and 2 messages not
  * yet acknowledged. A persistent session (clean session 0) outlives its connections: its NATS
- * subscriptions stay, QoS 1 messages queue while the client is away and unacknowledged ones
+ * subscriptions stay, QoS 1 and 2 messages queue while the client is away and unacknowledged ones
  * are sent again, with DUP, when it returns (MQTT-4.4.0-1). State lives in memory for now.
  */
 export class Session {
   readonly subscriptions = new Map<string, SessionSubscription>();
-  /** QoS 1 messages sent and awaiting PUBACK, by packet identifier. */
+  /**
+   * Packet identifiers of QoS 2 PUBLISHes received from the client and not yet released by
+   * PUBREL: a re-sent PUBLISH with one of them is not published again (exactly once, also across
+   * reconnects of a persistent session).
+   */
+  readonly qos2Incoming = new Set<number>();
+  /** QoS 1 and 2 messages sent and not yet acknowledged (PUBACK / PUBCOMP), by packet identifier. */
   private readonly inflight = new Map<number, Pending>();
-  /** QoS 1 messages not sent yet: the client is away or max_ack_pending is reached. */
+  /** QoS 1 and 2 messages not sent yet: the client is away or max_ack_pending is reached. */
   private backlog: Pending[] = [];
   private lastPid = 0;
   private output: SessionOutput | undefined;
@@ -105,7 +115,7 @@ export class Session {
       this.output?.sendPublish({ topic, payload, qos: 0, retain, dup: false });
       return;
     }
-    const p: Pending = { topic, payload, qos: 1, retain, sent: false };
+    const p: Pending = { topic, payload, qos, retain, sent: false, received: false };
     if (this.output !== undefined && this.inflight.size < this.maxAckPending) {
       this.transmit(p);
       return;
@@ -114,16 +124,28 @@ export class Session {
     this.backlog.push(p);
   }
 
-  /** PUBACK: frees the packet identifier and lets the next queued message go. */
+  /** PUBACK (QoS 1) or PUBCOMP (QoS 2): frees the packet identifier and lets the next queued message go. */
   acknowledge(messageId: number): void {
     if (!this.inflight.delete(messageId)) return;
     this.drainBacklog();
+  }
+
+  /** PUBREC for a QoS 2 delivery: the client has the message; answer with PUBREL. */
+  received(messageId: number): void {
+    const p = this.inflight.get(messageId);
+    if (p === undefined || p.qos !== 2) return;
+    p.received = true;
+    this.output?.sendPubrel(messageId);
   }
 
   /** A client took the session: re-send what it did not acknowledge (with DUP), then the backlog. */
   attach(output: SessionOutput): void {
     this.output = output;
     for (const [messageId, p] of this.inflight) {
+      if (p.received) {
+        output.sendPubrel(messageId);
+        continue;
+      }
       output.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: p.sent, messageId });
       p.sent = true;
     }
@@ -140,6 +162,7 @@ export class Session {
     this.output = undefined;
     this.subscriptions.clear();
     this.inflight.clear();
+    this.qos2Incoming.clear();
     this.backlog = [];
     this.client.close();
   }
