@@ -29,7 +29,7 @@ export type {
 export { Sublist, InvalidSubjectError, type SublistResult } from "./sublist/sublist.js";
 export { Subscription, type MessageSink, type ClientKind } from "./sublist/subscription.js";
 export { InternalClient, type InternalMsgHandler } from "./internal-client.js";
-export { ClientConnection, type ConnectionSnapshot, type ConnectionEndpoint } from "./client/connection.js";
+export { ClientConnection, type ConnectionSnapshot, type ConnectionEndpoint, type SubscriptionSnapshot } from "./client/connection.js";
 export { ClosedReason } from "./client/closed-reason.js";
 export type { ConnectInfo } from "./client/connect-info.js";
 export { RecentRing } from "./server/recent-ring.js";

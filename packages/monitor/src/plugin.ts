@@ -43,10 +43,7 @@ export class MonitorPlugin implements ServerPlugin {
   private http: MonitorHttpServer | undefined;
   private events: SystemEvents | undefined;
   private server: NatsServer | undefined;
-  private readonly onConnected = (c: ClientConnection) => {
-    this.ctx?.tracker.onConnected(c);
-    this.events?.onConnected(c);
-  };
+  private readonly onConnected = (c: ClientConnection) => this.events?.onConnected(c);
   private readonly onClosed = (s: ConnectionSnapshot) => {
     this.ctx?.tracker.onClosed(s);
     this.events?.onClosed(s);
@@ -95,7 +92,6 @@ export class MonitorPlugin implements ServerPlugin {
     this.server = server;
     const ctx = new MonitorContext(server, new UsageTracker(server), normaliseBasePath(server.opts.blocks.http_base_path), options.jetstream);
     this.ctx = ctx;
-    for (const c of server.connections.values()) if (c.account !== undefined) ctx.tracker.onConnected(c);
     server.events.on("clientConnected", this.onConnected);
     server.events.on("clientClosed", this.onClosed);
     server.events.on("authError", this.onAuthError);

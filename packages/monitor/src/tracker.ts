@@ -1,4 +1,4 @@
-import { ClosedReason, type ClientConnection, type ConnectionSnapshot, type NatsServer } from "@nats-ts/core";
+import { ClosedReason, type ConnectionSnapshot, type NatsServer } from "@nats-ts/core";
 
 /** Message and byte counters as Go's DataStats carries them. */
 export interface Traffic {
@@ -18,23 +18,12 @@ export interface AccountUsage {
   slowConsumers: number;
 }
 
-export interface ClosedExtras {
-  transport: string;
-  rtt: number;
-}
-
 const zeroTraffic = (): Traffic => ({ inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 });
 
-/**
- * Counts what core does not keep: per-account traffic of closed connections, stale connections,
- * and the transport and round-trip time of each connection (closed snapshots lack them).
- */
+/** Counts what core does not keep: per-account traffic of closed connections, stale connections. */
 export class UsageTracker {
   private readonly closedTraffic = new Map<string, Traffic>();
   private readonly slowByAccount = new Map<string, number>();
-  private readonly live = new Map<number, ClientConnection>();
-  /** What closed snapshots lack: transport and round-trip time, bounded like the closed ring. */
-  private readonly extrasByCid = new Map<number, ClosedExtras>();
   staleConnections = 0;
   readonly startTime = new Date();
   /** When the configuration was last loaded (Go's config_load_time). */
@@ -42,19 +31,7 @@ export class UsageTracker {
 
   constructor(private readonly server: NatsServer) {}
 
-  onConnected(c: ClientConnection): void {
-    this.live.set(c.cid, c);
-  }
-
   onClosed(s: ConnectionSnapshot): void {
-    const c = this.live.get(s.cid);
-    this.live.delete(s.cid);
-    if (c !== undefined && (c.transport !== "nats" || c.rtt > 0)) {
-      this.extrasByCid.set(s.cid, { transport: c.transport, rtt: c.rtt });
-      if (this.extrasByCid.size > this.server.closedConnections.capacity) {
-        this.extrasByCid.delete(this.extrasByCid.keys().next().value!);
-      }
-    }
     if (s.reason === ClosedReason.StaleConnection) this.staleConnections++;
     if (s.account === undefined) return;
     let t = this.closedTraffic.get(s.account);
@@ -66,11 +43,6 @@ export class UsageTracker {
     if (s.reason === ClosedReason.SlowConsumerPendingBytes || s.reason === ClosedReason.SlowConsumerWriteDeadline) {
       this.slowByAccount.set(s.account, (this.slowByAccount.get(s.account) ?? 0) + 1);
     }
-  }
-
-  /** How a closed connection reached the server (Go's ConnInfo.type) and its last round-trip time (ms). */
-  closedExtras(cid: number): ClosedExtras {
-    return this.extrasByCid.get(cid) ?? { transport: "nats", rtt: 0 };
   }
 
   /** Every account this server knows of, global account first. */

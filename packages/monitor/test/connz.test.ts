@@ -142,6 +142,27 @@ describe("/connz", () => {
     }
   });
 
+  test("closed connections keep each subscription's sid, queue group, deliveries and max", async () => {
+    h = await startMonitored();
+    const nc = await h.client({ name: "closing" });
+    nc.subscribe("hello.foo");
+    nc.subscribe("hello.q", { queue: "workers", max: 5 });
+    await nc.flush();
+    nc.publish("hello.q", "x");
+    nc.publish("hello.q", "y");
+    await nc.flush();
+    await nc.close();
+    await eventually(() => h.server.closedConnections.size === 1);
+    for (const c of await poll("/connz?state=closed&subs=detail", { state: "closed", subscriptionsDetail: true })) {
+      const conn = c.connections[0];
+      expect(conn.type).toBe("nats");
+      expect(conn.subscriptions_list_detail).toEqual([
+        { subject: "hello.foo", sid: "1", msgs: 0, cid: conn.cid },
+        { subject: "hello.q", qgroup: "workers", sid: "2", msgs: 2, max: 5, cid: conn.cid },
+      ]);
+    }
+  });
+
   test("TestMonitorConnzWithCID: cid picks one connection, a miss gives none", async () => {
     h = await startMonitored();
     for (let i = 1; i <= 10; i++) {

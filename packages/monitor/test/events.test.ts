@@ -98,6 +98,8 @@ describe("system account events", () => {
     await expect(h.client({ user: "app", pass: "wrong", reconnect: false })).rejects.toThrow();
     const ev = (await eventually(() => events[0])).data;
     expect(ev.reason).toBe("Authentication Failure");
+    // The user the refused client claimed (Go's raw auth user).
+    expect(ev.client.user).toBe("app");
     expect(ev.type).toBe("io.nats.server.advisory.v1.client_disconnect");
     expect(events[0].subject).toBe(`$SYS.SERVER.${h.server.id}.CLIENT.AUTH.ERR`);
   });

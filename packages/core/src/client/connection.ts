@@ -91,10 +91,29 @@ function isReservedReply(reply: string): boolean {
   return c === 36 /* $ */ && reply.length > 8 && reply.startsWith("$JS.ACK.");
 }
 
+/** Go's getRawAuthUser: the identity a CONNECT claims, with a token never shown. */
+function rawAuthUser(connect: ConnectInfo): string {
+  if (connect.nkey) return connect.nkey;
+  if (connect.user) return connect.user;
+  if (connect.authToken) return "[REDACTED]";
+  return "";
+}
+
 /** Go's connection types, by transport, for users' allowed_connection_types. */
 const CONNECTION_TYPES: Record<string, string> = { nats: "STANDARD", websocket: "WEBSOCKET", mqtt: "MQTT" };
 
-/** What is kept of a connection once it has closed (for /connz?state=closed). */
+/** A subscription as it stood when its connection closed (Go's SubDetail). */
+export interface SubscriptionSnapshot {
+  sid: string;
+  subject: string;
+  queue: string | undefined;
+  /** Messages delivered to it. */
+  delivered: number;
+  /** Auto-unsubscribe limit; 0 = none. */
+  max: number;
+}
+
+/** What is kept of a connection once it has closed (for /connz?state=closed and system events). */
 export interface ConnectionSnapshot {
   cid: number;
   kind: "CLIENT";
@@ -107,9 +126,19 @@ export interface ConnectionSnapshot {
   lang: string;
   version: string;
   account: string | undefined;
+  /** The user it authenticated as; undefined when it never did. */
   user: string | undefined;
+  /**
+   * Who the client said it was in CONNECT, authenticated or not (Go's raw auth user): its nkey,
+   * else its user name, else "[REDACTED]" for a token; "" when it gave none.
+   */
+  connectUser: string;
+  /** How it reached the server: "nats" (TCP), "websocket", "mqtt" ... */
+  transport: string;
+  /** Round-trip time of its last server PING in milliseconds; 0 if never measured. */
+  rtt: number;
   stats: { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
-  subjects: string[];
+  subscriptions: SubscriptionSnapshot[];
   lastActivity: Date;
 }
 
@@ -150,7 +179,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private pingTimer: NodeJS.Timeout | undefined;
   private writeDeadlineTimer: NodeJS.Timeout | undefined;
   private readonly label: string;
-  private subjectsAtClose: string[] = [];
+  private subscriptionsAtClose: SubscriptionSnapshot[] = [];
   private readonly certificate: Buffer | undefined;
   private readonly greeted: boolean;
   /** Reply subjects this client may answer (allow_responses): subject -> [responses sent, time]. */
@@ -429,7 +458,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.clearAuthTimer();
     clearTimeout(this.pingTimer);
     this.clearWriteDeadline();
-    this.subjectsAtClose = [...this.subs.values()].map((s) => s.subject);
+    this.subscriptionsAtClose = this.subscriptionSnapshots();
     for (const sub of this.subs.values()) this.removeSub(sub);
     if (!this.out.isEmpty && !this.socket.destroyed) {
       for (const c of this.out.drain()) this.socket.write(c);
@@ -456,10 +485,17 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       version: this.connect.version,
       account: this.account?.name,
       user: this.user,
+      connectUser: rawAuthUser(this.connect),
+      transport: this.transport,
+      rtt: this.rtt,
       stats: { ...this.stats },
-      subjects: this.subjectsAtClose,
+      subscriptions: this.closedReason === undefined ? this.subscriptionSnapshots() : this.subscriptionsAtClose,
       lastActivity: this.lastActivity,
     };
+  }
+
+  private subscriptionSnapshots(): SubscriptionSnapshot[] {
+    return [...this.subs.values()].map(({ sid, subject, queue, delivered, max }) => ({ sid, subject, queue, delivered, max }));
   }
 
   /** Removes a subscription from this connection and its account. */

@@ -54,7 +54,7 @@ describe("limits", () => {
       }
       await pub.flush();
       expect(server.stats.slowConsumers).toBe(1);
-      const closed = server.closedConnections.list().find((c) => c.subjects.includes("flood"));
+      const closed = server.closedConnections.list().find((c) => c.subscriptions.some((s) => s.subject === "flood"));
       expect(closed?.reason).toBe(ClosedReason.SlowConsumerPendingBytes);
       await pub.close();
       lazy.close();

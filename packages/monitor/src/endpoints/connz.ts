@@ -155,7 +155,7 @@ export function connz(ctx: MonitorContext, opts: ConnzOptions = {}): ConnzJson {
 
   const rows: Row[] = [];
   for (const c of open) rows.push(openRow(c, now, opts));
-  for (const s of closed) rows.push(closedRow(ctx, s, opts));
+  for (const s of closed) rows.push(closedRow(s, opts));
   sortRows(rows, sort, now.getTime());
   // Like Go, `total` counts before the user filter; paging works on what is left.
   const max = rows.length;
@@ -188,12 +188,7 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
   setClientNames(json, c.connect.name, c.connect.lang, c.connect.version);
   if (c.subs.size > 0) {
     if (opts.subscriptionsDetail) {
-      json.subscriptions_list_detail = [...c.subs.values()].map((s) => {
-        const d: SubDetailJson = { subject: s.subject, sid: s.sid, msgs: s.delivered, cid: c.cid };
-        if (s.queue !== undefined) d.qgroup = s.queue;
-        if (s.max > 0) d.max = s.max;
-        return orderSubDetail(d);
-      });
+      json.subscriptions_list_detail = [...c.subs.values()].map((s) => subDetail(s, c.cid));
     } else if (opts.subscriptions) {
       json.subscriptions_list = [...c.subs.values()].map((s) => s.subject);
     }
@@ -202,20 +197,19 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
   return { json, start: c.start.getTime(), last: c.lastActivity.getTime(), stop: 0, pending: c.pendingBytes, rtt: c.rtt };
 }
 
-function closedRow(ctx: MonitorContext, s: ConnectionSnapshot, opts: ConnzOptions): Row {
+function closedRow(s: ConnectionSnapshot, opts: ConnzOptions): Row {
   const stop = s.stop ?? s.lastActivity;
-  const extras = ctx.tracker.closedExtras(s.cid);
   const json: ConnInfoJson = {
     cid: s.cid,
     kind: kindName(s.kind),
-    type: extras.transport,
+    type: s.transport,
     ip: s.host,
     port: s.port,
     start: goTime(s.start),
     last_activity: goTime(s.lastActivity),
     stop: goTime(stop),
     reason: s.reason,
-    rtt: goDurationString(extras.rtt),
+    rtt: goDurationString(s.rtt),
     uptime: goUptime(stop.getTime() - s.start.getTime()),
     idle: goUptime(stop.getTime() - s.lastActivity.getTime()),
     pending_bytes: 0,
@@ -223,16 +217,23 @@ function closedRow(ctx: MonitorContext, s: ConnectionSnapshot, opts: ConnzOption
     out_msgs: s.stats.outMsgs,
     in_bytes: s.stats.inBytes,
     out_bytes: s.stats.outBytes,
-    subscriptions: s.subjects.length,
+    subscriptions: s.subscriptions.length,
   };
   setClientNames(json, s.name, s.lang, s.version);
-  if (s.subjects.length > 0) {
-    // Core keeps only the subjects of a closed connection, not sids or counts.
-    if (opts.subscriptionsDetail) json.subscriptions_list_detail = s.subjects.map((subject) => ({ subject, sid: "", msgs: 0, cid: s.cid }));
-    else if (opts.subscriptions) json.subscriptions_list = [...s.subjects];
+  if (s.subscriptions.length > 0) {
+    if (opts.subscriptionsDetail) json.subscriptions_list_detail = s.subscriptions.map((sub) => subDetail(sub, s.cid));
+    else if (opts.subscriptions) json.subscriptions_list = s.subscriptions.map((sub) => sub.subject);
   }
   if (opts.auth) setAuth(json, s.user, s.account);
-  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop.getTime(), pending: 0, rtt: extras.rtt };
+  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop.getTime(), pending: 0, rtt: s.rtt };
+}
+
+/** Go's SubDetail of one subscription, open or as its connection closed. */
+function subDetail(s: { sid: string; subject: string; queue?: string; delivered: number; max: number }, cid: number): SubDetailJson {
+  const d: SubDetailJson = { subject: s.subject, sid: s.sid, msgs: s.delivered, cid };
+  if (s.queue !== undefined) d.qgroup = s.queue;
+  if (s.max > 0) d.max = s.max;
+  return orderSubDetail(d);
 }
 
 function setClientNames(json: ConnInfoJson, name: string, lang: string, version: string): void {

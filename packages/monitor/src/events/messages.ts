@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { GO_COMPAT_VERSION, type ClientConnection, type ConnectionSnapshot } from "@nats-ts/core";
 import { goNanos, goTime, kindName } from "../format.js";
-import type { ClosedExtras } from "../tracker.js";
 import type { MonitorContext } from "../context.js";
 
 /** Go's event type names (schema hints in TypedEvent.type). */
@@ -90,22 +89,23 @@ export function connectedClientInfo(c: ClientConnection): ClientInfoJson {
 }
 
 /** ClientInfo of a connection that closed (disconnect and auth-error events). */
-export function closedClientInfo(s: ConnectionSnapshot, extras: ClosedExtras): ClientInfoJson {
+export function closedClientInfo(s: ConnectionSnapshot): ClientInfoJson {
   // A connection refused at authentication is still in the global account, as in Go.
   const info: ClientInfoJson = { start: goTime(s.start), host: s.host, id: s.cid, acc: s.account ?? "$G" };
-  clientNames(info, s.user, s.name, s.lang, s.version);
+  // Go reports the user the client claimed in CONNECT even when refused (getRawAuthUser).
+  clientNames(info, s.user ?? s.connectUser, s.name, s.lang, s.version);
   // Go's ClientInfo.rtt: nanoseconds, left out while unmeasured.
-  if (extras.rtt > 0) info.rtt = goNanos(extras.rtt);
+  if (s.rtt > 0) info.rtt = goNanos(s.rtt);
   info.stop = goTime(s.stop ?? new Date());
   info.kind = kindName(s.kind);
-  info.client_type = extras.transport;
+  info.client_type = s.transport;
   return info;
 }
 
 /** Go's DisconnectEventMsg body after the header: what the client sent and received, and why it left. */
-export function disconnectBody(s: ConnectionSnapshot, extras: ClosedExtras) {
+export function disconnectBody(s: ConnectionSnapshot) {
   return {
-    client: closedClientInfo(s, extras),
+    client: closedClientInfo(s),
     // From the client's point of view: what it sent is what the server received from it.
     sent: { msgs: s.stats.inMsgs, bytes: s.stats.inBytes },
     received: { msgs: s.stats.outMsgs, bytes: s.stats.outBytes },

@@ -117,7 +117,7 @@ export class SystemEvents {
 
   onClosed(s: ConnectionSnapshot): void {
     if (s.account === undefined) return;
-    const body = disconnectBody(s, this.ctx.tracker.closedExtras(s.cid));
+    const body = disconnectBody(s);
     const stop = body.client.stop!;
     this.later(() => this.send(`$SYS.ACCOUNT.${s.account}.DISCONNECT`, (server) => ({ ...typed(DISCONNECT_EVENT_TYPE, stop), server, ...body })));
     const account = this.ctx.server.lookupAccount(s.account);
@@ -125,7 +125,7 @@ export class SystemEvents {
   }
 
   onAuthError(s: ConnectionSnapshot): void {
-    const body = disconnectBody(s, this.ctx.tracker.closedExtras(s.cid));
+    const body = disconnectBody(s);
     const subject = `$SYS.SERVER.${this.ctx.server.id}.CLIENT.AUTH.ERR`;
     this.later(() => this.send(subject, (server) => ({ ...typed(DISCONNECT_EVENT_TYPE), server, ...body })));
   }
