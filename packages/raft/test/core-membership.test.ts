@@ -103,15 +103,19 @@ describe("membership changes", () => {
     expect(c.node(leader.id).total).toBe(6);
   });
 
-  test("TestNRGDisjointMajorities: with the old majority silent, a change stays in flight and no second one starts", () => {
+  test("TestNRGDisjointMajorities: with the old majority silent, a change stays in flight and nothing commits", () => {
     const c = new TestCluster(["a", "b", "c"], { extra: ["d", "e"] });
     const leader = c.waitForLeader();
     for (const f of c.followers()) if (f.id !== "d" && f.id !== "e") c.isolate(f.id);
     leader.proposeMembershipChange({ op: "addVoter", peer: "d" });
     leader.proposeMembershipChange({ op: "addVoter", peer: "e" });
+    const commit = leader.commit;
     c.tick([leader.id, "d", "e"], 5);
+    // The first addition is in force (size 4, quorum 3) but cannot commit with {leader, d}.
+    expect(leader.membership.voters).toEqual(["a", "b", "c", "d"]);
+    expect(leader.committedMembership.voters).toEqual(["a", "b", "c"]);
     expect(leader.pendingMembershipIndex).toBeGreaterThan(0);
-    expect(leader.membership.voters).toEqual(["a", "b", "c"]);
+    expect(leader.commit).toBe(commit);
     expect(leader.log.all().filter((e) => e.type === "conf" && e.index > leader.commit)).toHaveLength(1);
   });
 
@@ -148,7 +152,7 @@ describe("membership changes", () => {
     expect(old.membership.voters).toEqual(["a", "b", "c"]);
   });
 
-  test("TestNRGTruncateWALRevertsUncommittedAddPeer: an uncommitted addition never takes effect and is cut", () => {
+  test("TestNRGTruncateWALRevertsUncommittedAddPeer: a cut uncommitted addition is reverted", () => {
     const n = new RaftCore({ id: "n", rng: new SeededRng(5) }, { bootstrap: { voters: ["n", "s0", "s1"], observers: [] } });
     n.ready();
     n.advance();
@@ -156,7 +160,9 @@ describe("membership changes", () => {
     const normal = (index: number, term: number): Entry => ({ term, index, type: "normal", data: new Uint8Array([index]) });
     n.step({ type: "append", term: 2, from: "s0", to: "n", prevIndex: 1, prevTerm: 1, entries: [normal(2, 2), add], commit: 1, leaderLast: 3 });
     expect(n.log.lastIndex()).toBe(3);
-    expect(n.membership.voters).toEqual(["n", "s0", "s1"]);
+    // In force as soon as it is in the log, though not committed.
+    expect(n.membership.voters).toEqual(["n", "new", "s0", "s1"]);
+    expect(n.committedMembership.voters).toEqual(["n", "s0", "s1"]);
     // A leader of a later term never had the addition: its entry replaces it.
     n.step({ type: "append", term: 3, from: "s1", to: "n", prevIndex: 2, prevTerm: 2, entries: [normal(3, 3)], commit: 3, leaderLast: 3 });
     expect(n.log.entry(3)?.type).toBe("normal");
@@ -164,14 +170,36 @@ describe("membership changes", () => {
     expect(n.membership.voters).toEqual(["n", "s0", "s1"]);
   });
 
-  test("TestNRGTruncateWALRevertsUncommittedRemovePeer: an uncommitted removal never takes effect", () => {
+  test("a node whose commit lags counts votes in the newest membership of its log (a soak found two leaders otherwise)", () => {
+    const conf = (index: number, change: Parameters<typeof encodeMembershipChange>[0]): Entry => ({ term: 2, index, type: "conf", data: encodeMembershipChange(change) });
+    const entries: Entry[] = [
+      { term: 1, index: 1, type: "conf", data: encodeMembershipChange({ op: "bootstrap", membership: { voters: ["a", "b", "c"], observers: [] } }) },
+      conf(2, { op: "addVoter", peer: "d" }),
+      conf(3, { op: "remove", peer: "c" }),
+    ];
+    // Restarted with a stale commit: both changes are in the log, neither known committed.
+    const n = new RaftCore({ id: "a", rng: new SeededRng(9) }, { hardState: { term: 2, vote: null, commit: 1, recovering: false }, entries });
+    expect(n.committedMembership.voters).toEqual(["a", "b", "c"]);
+    expect(n.membership.voters).toEqual(["a", "b", "d"]);
+    n.campaignNow();
+    expect(n.ready().messages.filter((m) => m.type === "vote").map((m) => m.to).sort()).toEqual(["b", "d"]);
+    n.advance();
+    // c's grant does not count: it is no longer a voter.
+    n.step({ type: "voteResp", term: 3, from: "c", to: "a", pre: true, granted: true });
+    expect(n.role).toBe("precandidate");
+    n.step({ type: "voteResp", term: 3, from: "d", to: "a", pre: true, granted: true });
+    expect(n.role).toBe("candidate");
+  });
+
+  test("TestNRGTruncateWALRevertsUncommittedRemovePeer: a cut uncommitted removal is reverted", () => {
     const c = new TestCluster(["a", "b", "c"]);
     const old = c.waitForLeader();
     const victim = c.followers()[0].id;
     c.isolate(old.id);
     old.proposeMembershipChange({ op: "remove", peer: victim });
     c.settle();
-    expect(old.membership.voters).toContain(victim);
+    expect(old.membership.voters).not.toContain(victim);
+    expect(old.committedMembership.voters).toContain(victim);
     c.waitForLeader(300, old.id);
     c.heal();
     c.tick("all", 3);

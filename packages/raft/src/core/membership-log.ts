@@ -2,8 +2,11 @@ import { applyMembershipChange, cloneMembership, emptyMembership, type Membershi
 import type { Membership } from "./types.js";
 
 /**
- * The committed membership and how it got there since the last snapshot, so a snapshot
- * taken at any applied index records the membership in force at that index.
+ * Membership as the log says it (the RAFT dissertation's rule): a change takes effect as
+ * soon as its entry is in a node's log, committed or not, and is undone if that entry is
+ * cut. Elections and quorums always use the newest membership in the log, so a node that
+ * has not yet learned a commit can never count votes against a membership two changes old.
+ * History since the last snapshot answers what was in force at any index.
  */
 export class MembershipLog {
   private base: Membership = emptyMembership();
@@ -17,13 +20,19 @@ export class MembershipLog {
     this.history = [];
   }
 
-  /** Applies a change committed at `index`. */
-  commit(index: number, change: MembershipChange): void {
+  /** A change appended to the log at `index`. */
+  append(index: number, change: MembershipChange): void {
     this.current = applyMembershipChange(this.current, change);
     this.history.push({ index, membership: this.current });
   }
 
-  /** Membership in force at committed `index` (not below the last compaction). */
+  /** The log lost every entry from `index` on. */
+  truncateFrom(index: number): void {
+    this.history = this.history.filter((h) => h.index < index);
+    this.current = this.history.length > 0 ? this.history[this.history.length - 1].membership : this.base;
+  }
+
+  /** Membership in force at `index` (not below the last compaction). */
   at(index: number): Membership {
     let m = this.base;
     for (const h of this.history) {

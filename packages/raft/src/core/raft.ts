@@ -114,6 +114,7 @@ export class RaftCore {
       throw new Error(`log starts at ${usable[0].index} but snapshot ends at ${this.log.snapIndex}`);
     }
     this.log.append(usable);
+    this.trackMembership(usable);
     if (hs) {
       this._term = hs.term;
       this._vote = hs.vote;
@@ -124,7 +125,9 @@ export class RaftCore {
     if (fresh && storage.bootstrap) {
       // Every founding member writes the same first entry, so their logs agree from the start.
       const change: MembershipChange = { op: "bootstrap", membership: storage.bootstrap };
-      this.log.append([{ term: 1, index: 1, type: "conf", data: encodeMembershipChange(change) }]);
+      const first: Entry = { term: 1, index: 1, type: "conf", data: encodeMembershipChange(change) };
+      this.log.append([first]);
+      this.trackMembership([first]);
       this._term = 1;
       this.stableIndex = 0;
       this.commitTo(1);
@@ -160,8 +163,13 @@ export class RaftCore {
   get recovering(): boolean {
     return this._recovering;
   }
+  /** Membership in force: the newest in the log, committed or not. */
   get membership(): Membership {
     return this.conf.current;
+  }
+  /** Membership as of the commit index. */
+  get committedMembership(): Membership {
+    return this.conf.at(this._commit);
   }
   isLeader(): boolean {
     return this._role === "leader";
@@ -531,7 +539,7 @@ export class RaftCore {
     this.electionElapsed++;
     if (this.electionElapsed >= this.electionTicks) {
       this.electionElapsed = 0;
-      const removed = !this.conf.current.voters.includes(this.id);
+      const removed = !this.committedMembership.voters.includes(this.id);
       const successor = removed ? mostCaughtUp(this.conf.current.voters, this.progress) : null;
       if (!this.quorumActive()) {
         this.becomeFollower(this._term, null);
@@ -570,8 +578,30 @@ export class RaftCore {
   private appendLocal(type: Entry["type"], data: Uint8Array): { index: number; term: number } {
     const e: Entry = { term: this._term, index: this.log.lastIndex() + 1, type, data };
     this.log.append([e]);
+    if (type === "conf") {
+      this.trackMembership([e]);
+      this.syncProgress();
+    }
     this.needBroadcast = true;
     return { index: e.index, term: e.term };
+  }
+
+  /** Membership changes take effect when they enter the log. */
+  private trackMembership(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (e.type !== "conf") continue;
+      const change = decodeMembershipChange(e.data);
+      if (change) this.conf.append(e.index, change);
+    }
+  }
+
+  /** Leader: one progress tracker per current member. */
+  private syncProgress(): void {
+    const members = new Set(this.members());
+    for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      if (id !== this.id && !this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.now));
+    }
   }
 
   private maybeProposeMembershipChange(): void {
@@ -750,6 +780,8 @@ export class RaftCore {
     if (changedFrom !== null) {
       if (changedFrom <= this._commit) throw new Error(`entry ${changedFrom} conflicts with committed log`);
       this.stableIndex = Math.min(this.stableIndex, changedFrom - 1);
+      this.conf.truncateFrom(changedFrom);
+      this.trackMembership(m.entries.filter((e) => e.index >= changedFrom));
     }
     const lastNew = m.prevIndex + m.entries.length;
     this.commitTo(Math.min(m.commit, lastNew));
@@ -796,21 +828,15 @@ export class RaftCore {
     for (const e of this.log.slice(from, index)) {
       if (e.type !== "conf") continue;
       const change = decodeMembershipChange(e.data);
-      if (!change) continue;
-      this.conf.commit(e.index, change);
-      this.onMembershipCommitted(change);
+      if (change) this.onMembershipCommitted(change);
     }
     if (this._role === "leader") this.maybeProposeMembershipChange();
   }
 
   private onMembershipCommitted(change: MembershipChange): void {
-    this.requestedChanges = this.requestedChanges.filter((c) => !isNoopChange(this.conf.current, c));
+    const committed = this.committedMembership;
+    this.requestedChanges = this.requestedChanges.filter((c) => !isNoopChange(committed, c));
     if (this._role !== "leader") return;
-    const members = new Set(this.members());
-    for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
-    for (const id of members) {
-      if (id !== this.id && !this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.now));
-    }
     if (change.op === "remove" && change.peer === this.id) {
       // Hand over rather than just leave: followers may not know the removal committed yet,
       // and the successor must hold everything this leader has (or this node, still a voter

@@ -163,7 +163,7 @@ export class RaftNode {
 
   /**
    * Adds a voter (or an observer) to the group, one change at a time. Resolves when the
-   * committed membership includes it. Only the leader accepts.
+   * change has committed. Only the leader accepts.
    */
   proposeAddPeer(peer: NodeId, opts: { observer?: boolean } = {}): Promise<void> {
     return this.changeMembership({ op: opts.observer ? "addObserver" : "addVoter", peer });
@@ -203,7 +203,7 @@ export class RaftNode {
     return this.core.term;
   }
 
-  /** The committed membership. */
+  /** The membership in force: the newest in the log, which takes effect before it commits. */
   peers(): Membership {
     return { voters: [...this.core.membership.voters], observers: [...this.core.membership.observers] };
   }
@@ -251,7 +251,7 @@ export class RaftNode {
     if (this.stopped) return Promise.reject(this.failure ?? new NodeStoppedError());
     if (!this.core.proposeMembershipChange(change)) return Promise.reject(new NotLeaderError(this.core.isLeader() ? null : this.core.leader));
     this.kick();
-    if (isNoopChange(this.core.membership, change)) return Promise.resolve();
+    if (isNoopChange(this.core.committedMembership, change)) return Promise.resolve();
     return new Promise((resolve, reject) => this.membershipWaiters.push({ change, resolve, reject }));
   }
 
@@ -318,7 +318,7 @@ export class RaftNode {
 
   private settleMembershipWaiters(): void {
     if (this.membershipWaiters.length === 0) return;
-    const m = this.core.membership;
+    const m = this.core.committedMembership;
     this.membershipWaiters = this.membershipWaiters.filter((w) => {
       if (!isNoopChange(m, w.change)) return true;
       w.resolve();
