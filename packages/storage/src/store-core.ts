@@ -15,6 +15,7 @@ import type {
 
 const EMPTY = new Uint8Array(0);
 const NS_PER_MS = 1_000_000n;
+const FAR_FUTURE = 1n << 62n;
 
 /** Message body as a backend returns it. */
 export interface Body {
@@ -375,10 +376,10 @@ export abstract class StoreCore {
     const maxAge = limit(this.cfg.max_age);
     let next: bigint | undefined;
     if (maxAge > 0 && this.msgs > 0) next = this.firstTime + BigInt(maxAge);
-    const ttlNext = this.ttls.nextExpiration(1n << 62n);
+    const ttlNext = this.ttls.count > 0 ? this.ttls.nextExpiration(FAR_FUTURE) : undefined;
     if (ttlNext !== undefined && (next === undefined || ttlNext < next)) next = ttlNext;
     if (next === undefined) {
-      this.cancelExpiry();
+      if (this.expiryTimer !== undefined) this.cancelExpiry();
       return;
     }
     if (this.expiryTimer !== undefined && this.expiryAt <= next) return;

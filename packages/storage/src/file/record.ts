@@ -79,18 +79,27 @@ export function readTs(buf: Buffer, off: number): bigint {
   return scratch64[0];
 }
 
+/** Little-endian 32-bit store without Buffer's argument checks (values are ours). */
+function put32(buf: Buffer, off: number, v: number): void {
+  buf[off] = v;
+  buf[off + 1] = v >>> 8;
+  buf[off + 2] = v >>> 16;
+  buf[off + 3] = v >>> 24;
+}
+
 export function writeHeaderFields(buf: Buffer, off: number, len: number, kind: RecordKind, flags: number, subjLen: number, hdrLen: number, msgLen: number, seq: number, ts: bigint, ttl: number): void {
-  buf.writeUInt32LE(len, off);
+  put32(buf, off, len);
   buf[off + 4] = kind;
   buf[off + 5] = flags;
-  buf.writeUInt16LE(subjLen, off + 6);
-  buf.writeUInt32LE(hdrLen, off + 8);
-  buf.writeUInt32LE(msgLen, off + 12);
-  buf.writeUInt32LE(seq % 0x1_0000_0000, off + 16);
-  buf.writeUInt32LE(Math.floor(seq / 0x1_0000_0000), off + 20);
+  buf[off + 6] = subjLen;
+  buf[off + 7] = subjLen >>> 8;
+  put32(buf, off + 8, hdrLen);
+  put32(buf, off + 12, msgLen);
+  put32(buf, off + 16, seq % 0x1_0000_0000);
+  put32(buf, off + 20, Math.floor(seq / 0x1_0000_0000));
   scratch64[0] = ts;
   put64(buf, off + 24);
-  buf.writeInt32LE(ttl, off + 32);
+  put32(buf, off + 32, ttl);
 }
 
 export function readSeq(buf: Buffer, off: number): number {
