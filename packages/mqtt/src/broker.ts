@@ -7,6 +7,7 @@ import { mqttPubHeader } from "./nats-headers.js";
 import type { MqttOptions } from "./options.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
 import { Session, type QoS } from "./session.js";
+import { needsParentLevelSubject } from "./topic.js";
 
 /** Go's mqttDefaultMaxAckPending. */
 const DEFAULT_MAX_ACK_PENDING = 1024;
@@ -122,7 +123,9 @@ export class MqttBroker {
   /** Subscribes a session's filter; the granted QoS, or 0x80 when refused (permissions). */
   subscribe(session: Session, filter: string, subject: string, qos: QoS): number {
     const id = this.identities.get(session);
-    if (id !== undefined && !id.canSubscribe(subject)) {
+    // "foo/#" also subscribes to "foo" (the parent level): both must be permitted, as in Go.
+    const parentDenied = needsParentLevelSubject(subject) && id !== undefined && !id.canSubscribe(subject.slice(0, -2));
+    if ((id !== undefined && !id.canSubscribe(subject)) || parentDenied) {
       this.log.error(`Subscription Violation - MQTT filter "${filter}" (subject "${subject}")`);
       return SUBACK_FAILURE;
     }
