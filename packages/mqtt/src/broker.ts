@@ -48,6 +48,10 @@ export class MqttBroker {
     return this.server.opts.maxPayload;
   }
 
+  get maxPending(): number {
+    return this.server.opts.maxPending;
+  }
+
   get authTimeoutMs(): number {
     const t = this.options.authorization?.timeout;
     if (t !== undefined && t > 0) return t * 1000;

@@ -91,9 +91,19 @@ export class MqttConnection implements SessionOutput {
     this.close(reason);
   }
 
+  /** Runs inside NATS deliveries too, so it never throws: a packet that cannot be sent closes this connection. */
   private write(p: Packet): void {
     if (this.closed) return;
-    this.socket.write(generate(p));
+    let bytes: Buffer;
+    try {
+      bytes = generate(p);
+    } catch (e) {
+      this.fail(`cannot encode ${p.cmd}: ${(e as Error).message}`);
+      return;
+    }
+    this.socket.write(bytes);
+    // A client that does not read is a slow consumer, as NATS clients are past max_pending.
+    if (this.socket.writableLength > this.broker.maxPending) this.fail("slow consumer detected");
   }
 
   private onData(chunk: Buffer): void {
