@@ -89,7 +89,7 @@ export class MqttBroker {
     if (session !== undefined) {
       if (previous !== undefined) {
         this.owners.delete(session);
-        state.flappers.set(clientId, this.now());
+        this.jail(state, clientId);
         this.log.warn(`${conn} - Replacing old client ${previous} since both have the same client ID "${clientId}"`);
         previous.close("duplicate client id", false);
       }
@@ -173,6 +173,20 @@ export class MqttBroker {
 
   sessionCount(account: string): number {
     return this.accounts.get(account)?.sessions.size ?? 0;
+  }
+
+  /** Go's mqttSessJailDur, for connections refused as flappers. */
+  get flapperJailMs(): number {
+    return FLAPPER_JAIL_MS;
+  }
+
+  /** Remembers a takeover; expired entries are swept so the map does not grow with old ids. */
+  private jail(state: AccountState, clientId: string): void {
+    const now = this.now();
+    if (state.flappers.size >= 1024) {
+      for (const [id, at] of state.flappers) if (now - at >= FLAPPER_JAIL_MS) state.flappers.delete(id);
+    }
+    state.flappers.set(clientId, now);
   }
 
   private stateFor(account: string): AccountState {

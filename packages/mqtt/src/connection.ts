@@ -203,7 +203,12 @@ export class MqttConnection implements SessionOutput {
       return this.refuse(CONNACK.NOT_AUTHORIZED, `Publish Violation - MQTT will topic "${will.topic}"`);
     }
     const outcome = this.broker.acquire(auth, clientId, clean, this);
-    if (outcome === "jailed") return this.close("flapping client, connection refused", false);
+    if (outcome === "jailed") {
+      // Like Go, hold the flapping client for the jail time before closing it, to slow it down.
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.close("flapping client, duplicate client id", false), this.broker.flapperJailMs);
+      return;
+    }
     const { session, present } = outcome;
     this.session = session;
     this.identity = auth;

@@ -154,6 +154,23 @@ describe("sessions", () => {
     c2.end();
   });
 
+  test("TestMQTTFlappingSession: a client id that just took a session over is refused for a while", async () => {
+    const connectPacket = { cmd: "connect" as const, protocolId: "MQTT" as const, protocolVersion: 4 as const, clean: false, clientId: "flapper", keepalive: 0 };
+    const c1 = await RawMqtt.open(t.port);
+    c1.send(connectPacket);
+    expect(await c1.next()).toMatchObject({ returnCode: 0, sessionPresent: false });
+    const c2 = await RawMqtt.open(t.port);
+    c2.send(connectPacket);
+    expect(await c2.next()).toMatchObject({ returnCode: 0, sessionPresent: true });
+    expect(await c1.closesWithin(2000)).toBe(true);
+    const c3 = await RawMqtt.open(t.port);
+    c3.send(connectPacket);
+    // Misbehave: SUBSCRIBE without waiting for the CONNACK.
+    c3.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo", qos: 1 }] });
+    await expect(c3.next(3000)).rejects.toThrow("connection closed");
+    c2.end();
+  });
+
   test("subscriptions of a persistent session survive reconnects", async () => {
     const c1 = await mqttConnect(t.url, { clientId: "keepsubs", clean: false });
     await c1.subscribeAsync("keep/subs", { qos: 0 });
