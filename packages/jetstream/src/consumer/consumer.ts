@@ -360,7 +360,7 @@ export class Consumer {
     }
     this.send(dsubj, sm, dc, ackReply, hdr, payload, size, now);
     if (wr && wr.n <= 0 && wr.b > 0) {
-      this.publishStatus(dsubj, `NATS/1.0 409 Batch Completed\r\nNats-Pending-Messages: ${wr.n}\r\nNats-Pending-Bytes: ${wr.b}\r\n\r\n`);
+      this.publishStatus(dsubj, pendingStatus(409, "Batch Completed", wr.n, wr.b));
     }
     return true;
   }
@@ -842,11 +842,14 @@ export class Consumer {
 
   // ---- shutdown -------------------------------------------------------------------------
 
-  /** Stops timers and subscriptions; pull requests waiting get `409 <reason>`. */
-  stop(reason?: string): void {
+  /**
+   * Stops timers and subscriptions. When the consumer is deleted, waiting pull requests get
+   * `409 Consumer Deleted` (Go's releaseAnyPendingRequests); a plain stop tells them nothing.
+   */
+  stop(deleted = false): void {
     if (this.closed) return;
-    if (reason && this.queue) {
-      this.queue.endAll((wr) => pendingStatus(409, reason, wr.n, wr.b));
+    if (deleted && this.queue) {
+      this.queue.endAll(() => plainStatus(409, "Consumer Deleted"));
       this.flushPull();
     }
     this.closed = true;

@@ -196,7 +196,7 @@ export class ConsumerManager {
     this.stopped = true;
     this.unsubscribeStored();
     this.flushPersist();
-    for (const c of this.consumers.values()) c.stop("Leadership Change");
+    for (const c of this.consumers.values()) c.stop();
     this.consumers.clear();
     await Promise.all([...this.stores.values()].map((s) => s.stop()));
     this.stores.clear();
@@ -371,7 +371,7 @@ export class ConsumerManager {
     if (this.consumers.get(c.name) !== c) return;
     this.consumers.delete(c.name);
     this.dirtySet.delete(c);
-    c.stop("Consumer Deleted");
+    c.stop(true);
     const store = this.stores.get(c);
     this.stores.delete(c);
     if (store) await store.delete();

@@ -307,7 +307,7 @@ export class PullQueue {
     this.pinnedAt = 0n;
   }
 
-  /** Ends every request with `header` (consumer deleted, leadership change). */
+  /** Ends every request with the status `header()` gives (consumer deleted). */
   endAll(header: (wr: WaitingRequest) => string): void {
     for (const wr of this.reqs) this.out.push({ subject: wr.reply, header: header(wr) });
     this.reqs = [];

@@ -292,4 +292,20 @@ describe("push consumers end to end", () => {
     expect(secondPin).toBeTruthy();
     expect(secondPin).not.toBe(firstPin);
   });
+
+  test("deleting a consumer ends its waiting pull requests with 409 Consumer Deleted", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
+    await t.jsm.consumers.add("S", { durable_name: "d", ack_policy: AckPolicy.Explicit });
+    const sub = t.nc.subscribe("_INBOX.waiting", { max: 1 });
+    await t.nc.flush();
+    t.nc.publish("$JS.API.CONSUMER.MSG.NEXT.S.d", JSON.stringify({ batch: 1, expires: 10_000_000_000 }), { reply: "_INBOX.waiting" });
+    await t.nc.flush();
+    await expect.poll(async () => (await t!.jsm.consumers.info("S", "d")).num_waiting).toBe(1);
+    await t.jsm.consumers.delete("S", "d");
+    for await (const m of sub) {
+      expect(m.headers?.code).toBe(409);
+      expect(m.headers?.description).toBe("Consumer Deleted");
+    }
+  });
 });

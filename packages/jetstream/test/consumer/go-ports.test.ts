@@ -685,7 +685,11 @@ describe("Go consumer tests, ported", () => {
     await t.js.publish("MY_WQ", "Hello World!");
     const deliver = createInbox();
     let n = 0;
-    t.nc.subscribe(deliver, { callback: () => n++ });
+    t.nc.subscribe(deliver, {
+      callback: () => {
+        n++;
+      },
+    });
     await t.nc.flush();
     await t.jsm.consumers.add("MY_WQ", { deliver_subject: deliver, ack_policy: AckPolicy.Explicit, ack_wait: 10_000_000, max_deliver: 5 });
     await expect.poll(() => n, { timeout: 3000 }).toBe(5);
