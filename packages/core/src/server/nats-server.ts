@@ -13,7 +13,7 @@ import { ClientConnection, type ClientHost, type ConnectionEndpoint, type Connec
 import { InternalClient } from "../internal-client.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { resolveOptions, type ServerOptions, type ServerOptionsInput } from "../options.js";
-import type { ClientKind, MessageSink } from "../sublist/subscription.js";
+import { countsInServerStats, type ClientKind, type MessageSink } from "../sublist/subscription.js";
 import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js";
 import { RecentRing } from "./recent-ring.js";
 import { formatUrl, listenerUrls } from "./listen-urls.js";
@@ -75,6 +75,11 @@ export class NatsServer implements ClientHost {
   readonly name: string;
   readonly startTime = new Date();
   authenticator: Authenticator;
+  /**
+   * Server-wide counters like Go's: in_msgs counts what connections (clients, and routes or leaf
+   * nodes when they exist) published, out_msgs what was delivered to them; server-internal
+   * publishers and subscribers (system, JetStream, account imports) are not counted.
+   */
   readonly stats: TrafficStats & { slowConsumers: number; totalConnections: number } = {
     inMsgs: 0,
     inBytes: 0,
@@ -248,6 +253,10 @@ export class NatsServer implements ClientHost {
   // ---- ClientHost ---------------------------------------------------------------------------
 
   publish(from: MessageSink | undefined, account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
+    if (from !== undefined && countsInServerStats(from.kind)) {
+      this.stats.inMsgs++;
+      this.stats.inBytes += msg.length;
+    }
     routeMessage(this.stats, from, from instanceof ClientConnection ? from.connect : undefined, account, subject, reply, headerSize, msg);
   }
 

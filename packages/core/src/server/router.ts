@@ -21,7 +21,8 @@ const INTERNAL: PublisherFlags = { echo: true, noResponders: false };
  * Delivers one published message to every plain subscriber and to one member of each queue group
  * in the account (after the account's subject mappings), honouring echo and auto-unsubscribe, and
  * answers a request that reaches nobody with a 503 status when the publisher asked for it.
- * Returns how many subscriptions the message reached.
+ * Returns how many subscriptions the message reached. Counts deliveries in `stats.out*`; the
+ * caller counts what came in (only connections' publishes count, not internal ones).
  */
 export function routeMessage(
   stats: TrafficStats,
@@ -33,8 +34,6 @@ export function routeMessage(
   headerSize: number,
   msg: Buffer,
 ): number {
-  stats.inMsgs++;
-  stats.inBytes += msg.length;
   if (account.mappings !== undefined) subject = account.mappings.map(subject);
   const result = account.sublist.match(subject);
   const skipSelf = flags.echo ? undefined : from;
@@ -74,8 +73,10 @@ function deliverTo(
 ): boolean {
   if (sub.closed) return false;
   if (!sub.sink.deliver(sub, subject, reply, headerSize, msg)) return false;
-  stats.outMsgs++;
-  stats.outBytes += msg.length;
+  if (sub.countsOut) {
+    stats.outMsgs++;
+    stats.outBytes += msg.length;
+  }
   sub.delivered++;
   if (sub.max > 0 && sub.delivered >= sub.max) sub.sink.removeSub(sub);
   return true;

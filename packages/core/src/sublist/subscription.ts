@@ -19,6 +19,15 @@ export interface MessageSink {
 
 export type ClientKind = "CLIENT" | "ROUTER" | "GATEWAY" | "LEAF" | "SYSTEM" | "JETSTREAM" | "ACCOUNT";
 
+/**
+ * Whether traffic of this kind counts in the server's in/out message stats. Go counts what
+ * connections read and what is delivered to them, never its internal subscribers
+ * (system, JetStream and account-import clients).
+ */
+export function countsInServerStats(kind: ClientKind): boolean {
+  return kind !== "SYSTEM" && kind !== "JETSTREAM" && kind !== "ACCOUNT";
+}
+
 /** One interest registration: what a SUB creates. */
 export class Subscription {
   /** Messages delivered so far (for auto-unsubscribe). */
@@ -34,11 +43,15 @@ export class Subscription {
    * repeat (the common case for streams of messages): encoding it is the hottest step of delivery.
    */
   lastHead: { subject: string; headerSize: number; size: number; bytes: Buffer } | undefined;
+  /** Deliveries to it count in the server's out_msgs (decided once, off the delivery path). */
+  readonly countsOut: boolean;
 
   constructor(
     readonly sink: MessageSink,
     readonly subject: string,
     readonly sid: string,
     readonly queue?: string,
-  ) {}
+  ) {
+    this.countsOut = countsInServerStats(sink.kind);
+  }
 }
