@@ -28,6 +28,8 @@ export interface ConsumerEnv {
   expired(consumer: Consumer): void;
   /** Its state changed and should be written (durable state). */
   dirty(consumer: Consumer): void;
+  /** Reports a problem that was contained (a handler that failed). */
+  warn(msg: string): void;
 }
 
 const LAST_CONSUMER = "Nats-Last-Consumer";
@@ -135,7 +137,16 @@ export class Consumer {
       this.replay = true;
       this.replayEnd = this.host.store.fastState().lastSeq;
     }
-    this.subs.push(c.subscribe(`${this.ackPrefix}>`, (subject, reply, hdr, msg) => this.onAck(subject, reply, hdr, msg)));
+    this.subs.push(
+      c.subscribe(`${this.ackPrefix}>`, (subject, reply, hdr, msg) => {
+        // an ack must never break the connection that delivered it
+        try {
+          this.onAck(subject, reply, hdr, msg);
+        } catch (e) {
+          this.env.warn(`consumer ${this.host.streamName} > ${this.name}: ack on ${subject} failed: ${String(e)}`);
+        }
+      }),
+    );
     if (this.isPush) {
       this.subs.push(c.subscribe(`$JS.FC.${this.host.streamName}.${this.name}.*`, (subject) => this.onFlowControlReply(subject)));
     }

@@ -84,6 +84,7 @@ export class ConsumerManager {
       released: (c, seqs) => this.released(c, seqs),
       expired: (c) => void this.remove(c, true),
       dirty: (c) => this.markDirty(c),
+      warn: (msg) => this.opts.warn?.(msg),
     };
     this.recover();
     const unStored = host.onStored((seq, subject) => {
@@ -410,21 +411,19 @@ export class ConsumerManager {
     const retention = this.host.config.retention;
     const store = this.host.store;
     for (const seq of seqs) {
-      let drop: boolean;
-      if (retention === "workqueue") {
-        drop = true;
-        for (const other of this.consumers.values()) {
-          if (other !== c && other.needsAck(seq, () => store.subjectForSeq(seq))) drop = false;
+      // A message the stream already dropped (limits, purge) has nothing left to decide.
+      try {
+        let drop = true;
+        if (retention === "workqueue") {
+          for (const other of this.consumers.values()) {
+            if (other !== c && other.needsAck(seq, () => store.subjectForSeq(seq))) drop = false;
+          }
+        } else {
+          drop = this.interestDone(seq);
         }
-      } else {
-        drop = this.interestDone(seq);
-      }
-      if (drop) {
-        try {
-          store.removeMsg(seq);
-        } catch {
-          // already gone
-        }
+        if (drop) store.removeMsg(seq);
+      } catch {
+        // already gone
       }
     }
   }
