@@ -187,6 +187,18 @@ describe("catch-up, truncation and recovery", () => {
     expect(c.totals()).toEqual([9, 9, 9]);
   });
 
+  test("an acknowledgement of entries cut before they were persisted is never sent (a soak found it)", () => {
+    const n = new RaftCore({ id: "n", rng: new SeededRng(4) }, { bootstrap: { voters: ["n", "old", "new"], observers: [] } });
+    n.ready();
+    n.advance();
+    const e = (index: number, term: number) => ({ index, term, type: "normal" as const, data: new Uint8Array([term]) });
+    n.step({ type: "append", term: 2, from: "old", to: "n", prevIndex: 1, prevTerm: 1, entries: [e(2, 2), e(3, 2)], commit: 1, leaderLast: 3 });
+    // Before that is persisted, a newer leader replaces index 3.
+    n.step({ type: "append", term: 3, from: "new", to: "n", prevIndex: 2, prevTerm: 2, entries: [e(3, 3)], commit: 1, leaderLast: 3 });
+    const acks = n.ready().messages.filter((m) => m.type === "appendResp" && !m.reject);
+    expect(acks.map((m) => [m.to, m.type === "appendResp" ? m.index : -1])).toEqual([["new", 3]]);
+  });
+
   test("a fresh node without bootstrap has no membership and waits to be told", () => {
     const n = new RaftCore({ id: "x", rng: new SeededRng(3) });
     for (let i = 0; i < 100; i++) n.tick();

@@ -780,6 +780,7 @@ export class RaftCore {
     if (changedFrom !== null) {
       if (changedFrom <= this._commit) throw new Error(`entry ${changedFrom} conflicts with committed log`);
       this.stableIndex = Math.min(this.stableIndex, changedFrom - 1);
+      this.dropAcksFrom(changedFrom);
       this.conf.truncateFrom(changedFrom);
       this.trackMembership(m.entries.filter((e) => e.index >= changedFrom));
     }
@@ -812,6 +813,7 @@ export class RaftCore {
       return;
     }
     this.log.restore(index, term);
+    this.dropAcksFrom(index + 1);
     this.stableIndex = index;
     this._commit = index;
     this.conf.reset(membership);
@@ -848,5 +850,13 @@ export class RaftCore {
 
   private send(m: Message): void {
     this.msgs.push(m);
+  }
+
+  /**
+   * Withdraws not-yet-sent acknowledgements of entries the log just lost: they would be
+   * sent after this ready is persisted, when those entries are no longer there.
+   */
+  private dropAcksFrom(index: number): void {
+    this.msgs = this.msgs.filter((m) => !(m.type === "appendResp" && !m.reject && m.index >= index));
   }
 }
