@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -153,6 +154,30 @@ describe("corruption", () => {
     const s = await openStore(cfg);
     expect(s.warnings.some((w) => w.kind === "bad-index")).toBe(true);
     expect(checkNoWrongData(s).ok).toBe(200);
+  });
+});
+
+describe("directory lock", () => {
+  test("a store directory opens once; a stale lock from a dead process is taken over", async () => {
+    const dir = tempDir();
+    const s = await openStore({ dir, sync: "interval" });
+    await expect(FileStore.open({ dir })).rejects.toMatchObject({ code: "BadConfig" });
+    await s.stop();
+    const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    writeFileSync(join(dir, "LOCK"), child.stdout.toString());
+    const again = await openStore({ dir, sync: "interval" });
+    await again.storeMsg("ok", null, null);
+  });
+
+  test("a lock held by a live process refuses the open", async () => {
+    const dir = tempDir();
+    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"]);
+    try {
+      writeFileSync(join(dir, "LOCK"), String(holder.pid));
+      await expect(FileStore.open({ dir })).rejects.toThrow(/in use by process/);
+    } finally {
+      holder.kill("SIGKILL");
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { Block, blockFileName } from "./block.js";
 import { BlockLog, type FileStoreOptions } from "./block-log.js";
 import { AAD_END, AAD_START, BodyCodec } from "./body-codec.js";
 import { initChecksum } from "./checksum.js";
+import { lockDirectory } from "./dir-lock.js";
 import { syncDir } from "./fs-ops.js";
 import { GroupCommit } from "./group-commit.js";
 import { CHECKSUM_LEN, HEADER_LEN, readSeq, readTs, RecordKind, skipEnd } from "./record.js";
@@ -41,6 +42,7 @@ export class FileStore extends BlockLog {
   private syncTimer?: NodeJS.Timeout;
   private lost: number[] = [];
   private lostBytes = 0;
+  private unlock?: () => void;
 
   private constructor(fcfg: FileStoreConfig, opts: FileStoreOptions) {
     super(fcfg, opts);
@@ -72,6 +74,7 @@ export class FileStore extends BlockLog {
 
   private init(): void {
     mkdirSync(this.msgsDir, { recursive: true });
+    this.unlock = lockDirectory(this.dir);
     this.dirFd = this.fs.openSync(this.msgsDir, "r");
     const meta = this.loadMeta();
     this.codec = new BodyCodec(this.fcfg.compression === "s2" || this.fcfg.compression === "snappy", this.fcfg.cipher);
@@ -389,6 +392,7 @@ export class FileStore extends BlockLog {
     this.safeClose(this.dirFd);
     this.blocks = [];
     this.cached.clear();
+    this.unlock?.();
   }
 
   /** Closes every file descriptor without flushing (a failed open). */
@@ -400,6 +404,7 @@ export class FileStore extends BlockLog {
     if (this.dirFd >= 0) this.safeClose(this.dirFd);
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.blocks = [];
+    this.unlock?.();
   }
 
   /** Stops the store and removes its directory. */

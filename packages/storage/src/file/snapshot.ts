@@ -11,7 +11,7 @@ function listFiles(root: string, dir = root, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) listFiles(root, full, out);
-    else if (!name.endsWith(".tmp")) out.push(relative(root, full));
+    else if (!name.endsWith(".tmp") && !(dir === root && name === "LOCK")) out.push(relative(root, full));
   }
   return out.sort();
 }
