@@ -271,11 +271,20 @@ export class Consumer {
 
   // ---- delivery -------------------------------------------------------------------------
 
+  /** Runs timer and immediate work so that a failure is reported instead of ending the process. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.env.warn(`consumer ${this.host.streamName} > ${this.name}: ${what} failed: ${String(e)}`);
+    }
+  }
+
   /** Schedules a delivery pass. */
   signal(): void {
     if (this.pumpScheduled || this.closed) return;
     this.pumpScheduled = true;
-    setImmediate(() => this.pump());
+    setImmediate(() => this.guard("delivery", () => this.pump()));
   }
 
   private pump(): void {
@@ -717,7 +726,7 @@ export class Consumer {
   private armPendingTimer(ns: number): void {
     if (this.pendingTimer !== undefined) this.env.clock.clearTimer(this.pendingTimer);
     this.pendingTimerAt = this.now() + BigInt(Math.ceil(ns));
-    this.pendingTimer = this.env.clock.setTimer(() => this.onPendingTimer(), ns / 1e6);
+    this.pendingTimer = this.env.clock.setTimer(() => this.guard("ack wait check", () => this.onPendingTimer()), ns / 1e6);
   }
 
   private onPendingTimer(): void {
@@ -778,7 +787,7 @@ export class Consumer {
     if (th <= 0 || this.closed) return;
     if (this.queue && this.queue.last === 0n) this.queue.last = this.now();
     if (!this.active && this.inactiveSince === 0n) this.inactiveSince = this.now();
-    this.deleteTimer = this.env.clock.setTimer(() => this.checkInactive(), th / 1e6);
+    this.deleteTimer = this.env.clock.setTimer(() => this.guard("inactivity check", () => this.checkInactive()), th / 1e6);
   }
 
   private checkInactive(): void {
@@ -799,7 +808,7 @@ export class Consumer {
       return;
     }
     const wait = idleSince === undefined ? th : th - (now - idleSince);
-    this.deleteTimer = this.env.clock.setTimer(() => this.checkInactive(), Number(wait) / 1e6 + 1);
+    this.deleteTimer = this.env.clock.setTimer(() => this.guard("inactivity check", () => this.checkInactive()), Number(wait) / 1e6 + 1);
   }
 
   private updatePauseTimer(announce: boolean): void {
