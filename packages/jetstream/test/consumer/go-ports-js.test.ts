@@ -225,4 +225,65 @@ describe("Go JetStream consumer tests, ported", () => {
     t.nc.publish(NEXT("LA", "DDD"), JSON.stringify({ batch: 1, no_wait: true }), { reply: q.subject });
     expect((await q.next())!.headers?.code).toBe(404);
   });
+
+  test("TestJetStreamStreamPurgeWithConsumer: a purge clears pending and lifts the floors to the stream's end", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "DC", subjects: ["DC"] });
+    const acks = [];
+    for (let i = 0; i < 100; i++) acks.push(t.js.publish("DC", "OK!"));
+    await Promise.all(acks);
+    await t.jsm.consumers.add("DC", { durable_name: "WQ", ack_policy: AckPolicy.Explicit });
+    const q = await inbox(t.nc);
+    for (let i = 0; i < 75; i++) {
+      t.nc.publish(NEXT("DC", "WQ"), "", { reply: q.subject });
+      const m = (await q.next())!;
+      if (i < 50) await t.nc.request(m.reply!, "+ACK", { timeout: 1000 });
+    }
+    let info = await t.jsm.consumers.info("DC", "WQ");
+    expect(info.ack_floor.consumer_seq).toBe(50);
+    expect(info.num_ack_pending).toBe(25);
+    await t.jsm.streams.purge("DC");
+    info = await t.jsm.consumers.info("DC", "WQ");
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.delivered.stream_seq).toBe(100);
+    expect(info.ack_floor.stream_seq).toBe(100);
+    expect(info.ack_floor.consumer_seq).toBe(75);
+    await t.js.publish("DC", "OK-22");
+    t.nc.publish(NEXT("DC", "WQ"), "", { reply: q.subject });
+    expect((await q.next())!.string()).toBe("OK-22");
+  });
+
+  test("TestJetStreamWorkQueueWorkingIndicator: +WPI keeps a message from being redelivered", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MY_WQ", subjects: ["MY_WQ"], retention: RetentionPolicy.Workqueue });
+    await t.js.publish("MY_WQ", "Hello World!");
+    await t.js.publish("MY_WQ", "Hello World!");
+    // Go uses 100 ms; three times that keeps the test meaningful on a busy machine
+    const ackWait = 300;
+    await t.jsm.consumers.add("MY_WQ", { durable_name: "PBO", ack_policy: AckPolicy.Explicit, ack_wait: ackWait * 1_000_000 });
+    const q = await inbox(t.nc);
+    const getMsg = async (sseq: number, dseq: number) => {
+      t!.nc.publish(NEXT("MY_WQ", "PBO"), "", { reply: q.subject });
+      const m = (await q.next(2000))!;
+      const tokens = m.reply!.split(".");
+      expect(Number(tokens[6])).toBe(dseq);
+      expect(Number(tokens[5])).toBe(sseq);
+      return m;
+    };
+    await getMsg(1, 1);
+    await new Promise((r) => setTimeout(r, ackWait * 2));
+    let m = await getMsg(1, 2);
+    const until = Date.now() + 3 * ackWait;
+    while (Date.now() < until) {
+      m.respond(new TextEncoder().encode("+WPI"));
+      await t.nc.flush();
+      await new Promise((r) => setTimeout(r, ackWait / 5));
+    }
+    const m2 = await getMsg(2, 3);
+    await new Promise((r) => setTimeout(r, ackWait / 2));
+    m2.respond(new TextEncoder().encode("+WPI"));
+    m = await getMsg(1, 4);
+    m.respond();
+    await getMsg(2, 5);
+  });
 });
