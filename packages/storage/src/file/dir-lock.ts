@@ -1,12 +1,12 @@
-import { openSync, readFileSync, realpathSync, rmSync, writeSync, closeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { StoreError } from "../errors.js";
 
-// One FileStore per directory: two writers appending to the same blocks would interleave
+// One process per store directory: two writers appending to the same blocks would interleave
 // records. A LOCK file holds the owner's pid; a lock left by a process that no longer exists
-// (killed, crashed) is taken over.
+// (killed, crashed) is taken over. Within one process the embedding code owns the lifecycle,
+// so a re-open by the same pid takes the lock over too.
 const LOCK_FILE = "LOCK";
-const heldInProcess = new Set<string>();
 
 function alive(pid: number): boolean {
   try {
@@ -17,20 +17,21 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes the directory's lock or throws BadConfig naming the holder. Returns the release function. */
+/** Takes the directory's lock or throws BadConfig naming the live holder. Returns the release function. */
 export function lockDirectory(dir: string): () => void {
-  const key = realpathSync(dir);
-  if (heldInProcess.has(key)) throw new StoreError("BadConfig", `store directory ${dir} is already open in this process`);
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      heldInProcess.add(key);
       return () => {
-        heldInProcess.delete(key);
-        rmSync(path, { force: true });
+        // Only remove the lock if it is still ours.
+        try {
+          if (readFileSync(path, "utf8") === String(process.pid)) rmSync(path, { force: true });
+        } catch {
+          // Already gone.
+        }
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
