@@ -286,4 +286,63 @@ describe("Go JetStream consumer tests, ported", () => {
     m.respond();
     await getMsg(2, 5);
   });
+
+  test("TestJetStreamWorkQueueNakRedelivery: a nak puts the message right back at the front", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MY_WQ", subjects: ["MY_WQ"], retention: RetentionPolicy.Workqueue });
+    for (let i = 0; i < 10; i++) await t.js.publish("MY_WQ", "Hello World!");
+    await t.jsm.consumers.add("MY_WQ", { durable_name: "PBO", ack_policy: AckPolicy.Explicit });
+    const q = await inbox(t.nc);
+    const getMsg = async (sseq: number, dseq: number) => {
+      t!.nc.publish(NEXT("MY_WQ", "PBO"), "", { reply: q.subject });
+      const m = (await q.next())!;
+      const tokens = m.reply!.split(".");
+      expect([Number(tokens[5]), Number(tokens[6])]).toEqual([sseq, dseq]);
+      return m;
+    };
+    for (let i = 1; i <= 5; i++) (await getMsg(i, i)).respond();
+    (await getMsg(6, 6)).respond(new TextEncoder().encode("-NAK"));
+    await t.nc.flush();
+    await getMsg(6, 7);
+    await getMsg(7, 8);
+    await getMsg(8, 9);
+  });
+
+  test("TestJetStreamWorkQueueRequestBatch: a numeric batch request, also one waiting across a purge", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MY_MSG_SET", subjects: ["foo", "bar"] });
+    await t.jsm.consumers.add("MY_MSG_SET", { durable_name: "WQ", ack_policy: AckPolicy.Explicit });
+    for (let i = 0; i < 100; i++) await t.js.publish("bar", "Hello World!");
+    const count = async (subject: string, expected: number) => {
+      let n = 0;
+      const sub = t!.nc.subscribe(subject, { callback: () => void n++ });
+      await t!.nc.flush();
+      return { sub, done: () => expect.poll(() => n, { timeout: 2000 }).toBe(expected) };
+    };
+    const first = await count("_INBOX.batch1", 50);
+    t.nc.publish(NEXT("MY_MSG_SET", "WQ"), "50", { reply: "_INBOX.batch1" });
+    await first.done();
+    const second = await count("_INBOX.batch2", 50);
+    await t.jsm.streams.purge("MY_MSG_SET");
+    t.nc.publish(NEXT("MY_MSG_SET", "WQ"), "50", { reply: "_INBOX.batch2" });
+    await t.nc.flush();
+    for (let i = 0; i < 100; i++) await t.js.publish("bar", "Hello World!");
+    await second.done();
+  });
+
+  test("TestJetStreamPushConsumerIdleHeartbeats: heartbeats under 100ms are refused, 100ms ones flow", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["TEST"] });
+    const deliver = createInbox();
+    const bad = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.TEST", { stream_name: "TEST", config: { deliver_subject: deliver, idle_heartbeat: 1_000_000 } });
+    expect(bad.error?.err_code).toBe(10083);
+    const beats: Msg[] = [];
+    t.nc.subscribe(deliver, { callback: (_e, m) => void beats.push(m) });
+    await t.nc.flush();
+    const ok = await apiRequest(t.nc, "$JS.API.CONSUMER.CREATE.TEST", { stream_name: "TEST", config: { deliver_subject: deliver, idle_heartbeat: 100_000_000 } });
+    expect(ok.error).toBeUndefined();
+    await expect.poll(() => beats.length, { timeout: 3000 }).toBeGreaterThanOrEqual(9);
+    expect(beats[0].headers?.code).toBe(100);
+    expect(beats[0].headers?.description).toBe("Idle Heartbeat");
+  });
 });
