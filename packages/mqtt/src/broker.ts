@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { DEFAULTS, type Logger, type NatsServer } from "@nats-ts/core";
+import { DEFAULTS, type Account, type Logger, type NatsServer } from "@nats-ts/core";
 import { isValidSubject } from "@nats-ts/wire";
 import { authenticateMqtt, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
 import { mqttPubHeader } from "./nats-headers.js";
 import type { MqttOptions } from "./options.js";
+import { JsApi } from "./js-api.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
+import { encodeRetained, ensureMqttStreams, loadRetained, MQTT_STREAMS } from "./streams.js";
 import { Session, type QoS } from "./session.js";
 import { needsParentLevelSubject } from "./topic.js";
 
@@ -20,7 +22,13 @@ interface AccountState {
   retained: RetainedMessages;
   /** Client ids that recently replaced a live connection, and when. */
   flappers: Map<string, number>;
+  /** The account's JetStream API, once its MQTT streams exist and retained messages are loaded. */
+  api?: JsApi;
+  preparing?: Promise<void>;
 }
+
+/** Go's mqttJSAPITimeout default. */
+const DEFAULT_JS_API_TIMEOUT_MS = 5000;
 
 /** The session a CONNECT resumes or starts, and whether it existed (CONNACK's session present flag). */
 export type Acquired = { session: Session; present: boolean } | "jailed";
@@ -65,6 +73,33 @@ export class MqttBroker {
 
   generateClientId(): string {
     return randomBytes(16).toString("base64url").replace(/[-_]/g, "x");
+  }
+
+  /**
+   * Makes the account ready for MQTT: its streams exist and its retained messages are loaded.
+   * Returns undefined when it already is, so CONNECTs after the first stay synchronous.
+   */
+  prepare(account: Account): Promise<void> | undefined {
+    const state = this.stateFor(account.name);
+    if (state.api !== undefined) return undefined;
+    state.preparing ??= this.bootstrap(account, state).catch((e: unknown) => {
+      state.preparing = undefined;
+      throw e;
+    });
+    return state.preparing;
+  }
+
+  private async bootstrap(account: Account, state: AccountState): Promise<void> {
+    const o = this.options;
+    const api = new JsApi(this.server.createInternalClient("CLIENT", account), o.jsApiTimeout || DEFAULT_JS_API_TIMEOUT_MS, o.jsDomain);
+    try {
+      await ensureMqttStreams(api, o.streamReplicas || 1);
+      for (const m of await loadRetained(api)) state.retained.set(m);
+    } catch (e) {
+      api.close();
+      throw e;
+    }
+    state.api = api;
   }
 
   authenticate(username: string | undefined, password: string | undefined): MqttIdentity | undefined {
@@ -157,15 +192,27 @@ export class MqttBroker {
       this.log.error(`Publish Violation - MQTT topic "${topic}" (subject "${subject}")`);
       return false;
     }
-    if (retain) this.stateFor(session.account.name).retained.set({ topic, subject, payload: Buffer.from(payload), qos });
+    if (retain) this.retain(session.account.name, { topic, subject, payload: Buffer.from(payload), qos });
     // MQTT-3.3.1-12: an empty retained message clears the topic and is not forwarded with RETAIN, but is forwarded.
     session.publisher.publish(subject, payload, undefined, mqttPubHeader(qos));
     return true;
   }
 
+  /** Keeps the message in memory for new subscriptions and in `$MQTT_rmsgs` for restarts. */
+  private retain(account: string, msg: RetainedMessage): void {
+    const state = this.stateFor(account);
+    state.retained.set(msg);
+    if (state.api === undefined) return;
+    const { headers, payload } = encodeRetained(msg, this.server.name);
+    state.api.store(`${MQTT_STREAMS.retained.subject}${msg.subject}`, payload, headers).catch((e: unknown) => {
+      this.log.error(`Unable to persist retained message for topic "${msg.topic}": ${(e as Error).message}`);
+    });
+  }
+
   /** Ends every session (server shutdown). */
   closeAll(): void {
     for (const state of this.accounts.values()) {
+      state.api?.close();
       for (const s of state.sessions.values()) s.destroy();
       state.sessions.clear();
     }

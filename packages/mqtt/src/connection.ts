@@ -31,6 +31,8 @@ export class MqttConnection implements SessionOutput {
   private session: Session | undefined;
   private will: Will | undefined;
   private connectSeen = false;
+  /** Packets that arrived while CONNECT waited for the account's streams, replayed afterwards. */
+  private held: Packet[] | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private packetLimit: number;
@@ -131,6 +133,10 @@ export class MqttConnection implements SessionOutput {
 
   private onPacket(p: Packet): void {
     if (this.closed) return;
+    if (this.held !== undefined) {
+      this.held.push(p);
+      return;
+    }
     if (p.cmd === "connect") {
       if (this.session !== undefined) return this.fail("received a second CONNECT packet");
       return this.onConnect(p);
@@ -202,6 +208,23 @@ export class MqttConnection implements SessionOutput {
     if (will !== undefined && !auth.canPublish(will.subject)) {
       return this.refuse(CONNACK.NOT_AUTHORIZED, `Publish Violation - MQTT will topic "${will.topic}"`);
     }
+    const pending = this.broker.prepare(auth.account);
+    if (pending === undefined) return this.accept(auth, clientId, clean, will, p.keepalive ?? 0);
+    this.held = [];
+    pending.then(
+      () => {
+        if (this.closed) return;
+        this.accept(auth, clientId, clean, will, p.keepalive ?? 0);
+        const held = this.held ?? [];
+        this.held = undefined;
+        for (const q of held) this.onPacket(q);
+      },
+      (e: unknown) => this.refuse(CONNACK.SERVER_UNAVAILABLE, `unable to set up MQTT for account "${auth.account.name}": ${(e as Error).message}`),
+    );
+  }
+
+  /** Takes the session and answers CONNACK, once the account is ready. */
+  private accept(auth: MqttIdentity, clientId: string, clean: boolean, will: Will | undefined, keepalive: number): void {
     const outcome = this.broker.acquire(auth, clientId, clean, this);
     if (outcome === "jailed") {
       // Like Go, hold the flapping client for the jail time before closing it, to slow it down.
@@ -217,9 +240,7 @@ export class MqttConnection implements SessionOutput {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     // Keep alive: the client must send something every keepalive seconds; allow 1.5x (MQTT-3.1.2-24).
-    if (p.keepalive !== undefined && p.keepalive > 0) {
-      this.timer = setTimeout(() => this.fail("keep alive timeout"), Math.floor(p.keepalive * 1.5) * 1000);
-    }
+    if (keepalive > 0) this.timer = setTimeout(() => this.fail("keep alive timeout"), Math.floor(keepalive * 1.5) * 1000);
     this.write({ cmd: "connack", returnCode: CONNACK.ACCEPTED, sessionPresent: present });
     session.attach(this);
   }

@@ -65,8 +65,8 @@ describe("authentication", () => {
     const server: ServerOptionsInput = {
       noAuthUser: "noauth",
       accounts: {
-        normal: { users: [{ user: "noauth", password: "pwd" }, { user: "user", password: "pwd" }] },
-        mqtt: { users: [{ user: "mqttnoauth", password: "pwd" }, { user: "mqttuser", password: "pwd" }] },
+        normal: { jetstream: true, users: [{ user: "noauth", password: "pwd" }, { user: "user", password: "pwd" }] },
+        mqtt: { jetstream: true, users: [{ user: "mqttnoauth", password: "pwd" }, { user: "mqttuser", password: "pwd" }] },
       },
     };
     const cases = [

@@ -17,8 +17,8 @@ export interface MqttTestServer {
 }
 
 /** A NatsServer with JetStream and the MQTT listener, both on 127.0.0.1 random ports. */
-export async function startMqtt(opts: { mqtt?: MqttOptions; server?: ServerOptionsInput } = {}): Promise<MqttTestServer> {
-  const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-"));
+export async function startMqtt(opts: { mqtt?: MqttOptions; server?: ServerOptionsInput; storeDir?: string } = {}): Promise<MqttTestServer> {
+  const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), "nats-ts-mqtt-"));
   const plugin = mqttPlugin({ host: "127.0.0.1", port: -1, ...opts.mqtt });
   const server = new NatsServer(
     { host: "127.0.0.1", port: 0, serverName: "mqtt-test", jetstream: { store_dir: storeDir }, ...opts.server },
@@ -32,7 +32,7 @@ export async function startMqtt(opts: { mqtt?: MqttOptions; server?: ServerOptio
     url: `mqtt://127.0.0.1:${plugin.port}`,
     async stop() {
       await server.shutdown();
-      rmSync(storeDir, { recursive: true, force: true });
+      if (opts.storeDir === undefined) rmSync(storeDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,101 @@
+import { JsApiError, type JsApi } from "./js-api.js";
+import type { RetainedMessage } from "./retained.js";
+import type { QoS } from "./session.js";
+
+/** Go's stream names and subjects for MQTT state (mqtt.go), so the two servers' layouts match. */
+export const MQTT_STREAMS = {
+  sessions: { name: "$MQTT_sess", subject: "$MQTT.sess." },
+  messages: { name: "$MQTT_msgs", subject: "$MQTT.msgs." },
+  retained: { name: "$MQTT_rmsgs", subject: "$MQTT.rmsgs." },
+  qos2Incoming: { name: "$MQTT_qos2in", subject: "$MQTT.qos2.in." },
+  out: { name: "$MQTT_out", subject: "$MQTT.out." },
+} as const;
+
+/** JSStreamNotFoundErr. */
+const STREAM_NOT_FOUND = 10059;
+/** JSNoMessageFoundErr. */
+const NO_MESSAGE_FOUND = 10037;
+
+function configs(replicas: number): Record<string, unknown>[] {
+  const s = MQTT_STREAMS;
+  const base = { storage: "file", num_replicas: replicas };
+  return [
+    { ...base, name: s.sessions.name, subjects: [`${s.sessions.subject}>`], retention: "limits", max_msgs_per_subject: 1 },
+    { ...base, name: s.messages.name, subjects: [`${s.messages.subject}>`], retention: "interest" },
+    {
+      ...base,
+      name: s.qos2Incoming.name,
+      subjects: [`${s.qos2Incoming.subject}>`],
+      retention: "limits",
+      discard: "new",
+      max_msgs_per_subject: 1,
+      discard_new_per_subject: true,
+    },
+    { ...base, name: s.out.name, subjects: [`${s.out.subject}>`], retention: "interest" },
+    { ...base, name: s.retained.name, subjects: [`${s.retained.subject}>`], retention: "limits", max_msgs_per_subject: 1 },
+  ];
+}
+
+/** Creates the account's MQTT streams that do not exist yet (Go's getOrCreateMQTTAccountSessionManager). */
+export async function ensureMqttStreams(api: JsApi, replicas: number): Promise<void> {
+  for (const cfg of configs(replicas)) {
+    try {
+      await api.request(`STREAM.INFO.${cfg.name as string}`, undefined);
+    } catch (e) {
+      if (!(e instanceof JsApiError) || e.errCode !== STREAM_NOT_FOUND) throw e;
+      await api.request(`STREAM.CREATE.${cfg.name as string}`, cfg);
+    }
+  }
+}
+
+// Go's retained message headers (mqttEncodeRetainedMessage): the topic, and the PUBLISH flags in
+// hex, prefixed with '-' for a deletion marker.
+const TOPIC_HEADER = "Nmqtt-RTopic";
+const FLAGS_HEADER = "Nmqtt-RFlags";
+const ORIGIN_HEADER = "Nmqtt-ROrigin";
+const RETAIN_FLAG = 0x01;
+
+/** The stored form of a retained message (or of its removal, with an empty payload). */
+export function encodeRetained(msg: RetainedMessage, origin: string): { headers: Buffer; payload: Buffer } {
+  const flags = ((msg.qos << 1) | RETAIN_FLAG).toString(16);
+  const marker = msg.payload.length === 0 ? "-" : "";
+  const headers = Buffer.from(`NATS/1.0\r\n${TOPIC_HEADER}:${msg.topic}\r\n${FLAGS_HEADER}:${marker}${flags}\r\n${ORIGIN_HEADER}:${origin}\r\n\r\n`);
+  return { headers, payload: msg.payload };
+}
+
+/** Reads a stored retained message; undefined for deletion markers and records that do not parse. */
+export function decodeRetained(subject: string, headers: string, payload: Buffer): RetainedMessage | undefined {
+  const get = (name: string) => {
+    const m = headers.split("\r\n").find((line) => line.startsWith(`${name}:`));
+    return m?.slice(name.length + 1).trim();
+  };
+  const topic = get(TOPIC_HEADER);
+  const flags = get(FLAGS_HEADER);
+  if (topic === undefined || topic === "" || flags === undefined || flags.startsWith("-")) return undefined;
+  const bits = Number.parseInt(flags, 16);
+  if (!Number.isInteger(bits)) return undefined;
+  const qos = (bits >> 1) & 0x03;
+  if (qos > 2 || !subject.startsWith(MQTT_STREAMS.retained.subject)) return undefined;
+  return { topic, subject: subject.slice(MQTT_STREAMS.retained.subject.length), payload, qos: qos as QoS };
+}
+
+/** Every retained message stored for the account, read in stream order. */
+export async function loadRetained(api: JsApi): Promise<RetainedMessage[]> {
+  const out: RetainedMessage[] = [];
+  let seq = 1;
+  for (;;) {
+    let res: Record<string, unknown>;
+    try {
+      res = await api.request(`STREAM.MSG.GET.${MQTT_STREAMS.retained.name}`, { seq, next_by_subj: `${MQTT_STREAMS.retained.subject}>` });
+    } catch (e) {
+      if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) return out;
+      throw e;
+    }
+    const m = res.message as { subject?: string; seq?: number; hdrs?: string; data?: string } | undefined;
+    if (m === undefined || typeof m.seq !== "number" || typeof m.subject !== "string") return out;
+    const headers = m.hdrs === undefined ? "" : Buffer.from(m.hdrs, "base64").toString("utf8");
+    const decoded = decodeRetained(m.subject, headers, Buffer.from(m.data ?? "", "base64"));
+    if (decoded !== undefined) out.push(decoded);
+    seq = m.seq + 1;
+  }
+}
