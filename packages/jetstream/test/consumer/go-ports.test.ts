@@ -696,4 +696,35 @@ describe("Go consumer tests, ported", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(n).toBe(5);
   });
+
+  test("TestJetStreamConsumerPullHeartBeats: pull requests get idle heartbeats until they expire", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "T", subjects: ["T"] });
+    await t.jsm.consumers.add("T", { durable_name: "dlc", ack_policy: AckPolicy.Explicit });
+    const doReq = async (batch: number, hbMs: number, expiresMs: number, expected: number) => {
+      const reply = createInbox();
+      const got: { at: number; m: Msg }[] = [];
+      const sub = t!.nc.subscribe(reply, { callback: (_e, m) => void got.push({ at: performance.now(), m }) });
+      await t!.nc.flush();
+      t!.nc.publish(NEXT("T", "dlc"), JSON.stringify({ batch, idle_heartbeat: hbMs * 1e6, expires: expiresMs * 1e6 }), { reply });
+      await expect.poll(() => got.length, { timeout: 3000 }).toBeGreaterThanOrEqual(expected);
+      sub.unsubscribe();
+      return got;
+    };
+    for (const [hb, exp] of [[100, 0], [75, 100]]) {
+      const bad = await doReq(1, hb, exp, 1);
+      expect(bad.length).toBe(1);
+      expect(bad[0].m.headers?.code).toBe(400);
+      expect(bad[0].m.headers?.description).toBe("Bad Request - heartbeat value too large");
+    }
+    const start = performance.now();
+    const msgs = await doReq(1, 50, 250, 5);
+    expect(msgs.length).toBe(5);
+    for (let i = 0; i < 4; i++) {
+      expect(msgs[i].m.headers?.code).toBe(100);
+      expect(msgs[i].m.headers?.description).toBe("Idle Heartbeat");
+      expect(msgs[i].at - start).toBeGreaterThanOrEqual((i + 1) * 50 - 2);
+    }
+    expect(msgs[4].m.headers?.code).toBe(408);
+  });
 });
