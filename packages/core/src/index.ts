@@ -33,6 +33,7 @@ export { ClientConnection, type ConnectionSnapshot, type ConnectionEndpoint, typ
 export { ClosedReason } from "./client/closed-reason.js";
 export type { ConnectInfo } from "./client/connect-info.js";
 export { RecentRing } from "./server/recent-ring.js";
+export { describeTls, type ConnectionTls } from "./server/tls.js";
 export { listenerUrls, formatUrl } from "./server/listen-urls.js";
 export { formatGoDuration } from "./duration.js";
 export { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "./version.js";

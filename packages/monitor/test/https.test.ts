@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { NatsServer } from "@nats-ts/core";
+import { connect } from "@nats-io/transport-node";
 import { monitorPlugin } from "../src/index.js";
 
 let dir: string;
@@ -70,4 +71,28 @@ test("TestMonitorNoTLSConfig: https without a certificate is refused like Go", a
   const server = new NatsServer({ host: "127.0.0.1", port: 0, blocks: { https_port: -1 } }, { plugins: [monitorPlugin()] });
   await expect(server.start()).rejects.toThrow("TLS cert and key required for HTTPS");
   await server.shutdown();
+});
+
+test("/connz shows a TLS client's tls_version and tls_cipher_suite, open and closed", async () => {
+  const monitor = monitorPlugin();
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: -1, tls: { cert, key } }, { plugins: [monitor] });
+  await server.start();
+  try {
+    const nc = await connect({ servers: server.clientURL, reconnect: false, tls: { ca: cert } });
+    await nc.flush();
+    const connz = async (q: string) => (await (await fetch(`http://127.0.0.1:${monitor.httpPort}/connz${q}`)).json()).connections[0];
+    const open = await connz("");
+    expect(open.tls_version).toMatch(/^1\.[23]$/);
+    expect(open.tls_cipher_suite).toMatch(/^TLS_/);
+    expect(open.tls_first).toBeUndefined();
+    await nc.close();
+    while (server.connections.size > 0) await new Promise((r) => setTimeout(r, 10));
+    const closed = await connz("?state=closed");
+    expect([closed.tls_version, closed.tls_cipher_suite]).toEqual([open.tls_version, open.tls_cipher_suite]);
+    // Key order as Go marshals ConnInfo: after the client's name, lang and version.
+    const keys = Object.keys(open);
+    expect(keys.indexOf("tls_version")).toBe(keys.indexOf("version") + 1);
+  } finally {
+    await server.shutdown();
+  }
 });

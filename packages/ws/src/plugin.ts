@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import type { ServerOptions as HttpsOptions } from "node:https";
+import type { TLSSocket } from "node:tls";
 import {
+  describeTls,
   listenerUrls,
   planAuth,
   type Authenticator,
@@ -195,6 +197,7 @@ export class WebsocketPlugin implements ServerPlugin {
       remoteAddress: info.remoteAddress,
       remotePort: info.remotePort,
       certificate: info.certificate,
+      tls: this.listener?.secure ? describeTls(info.request.socket as TLSSocket) : undefined,
     });
   }
 

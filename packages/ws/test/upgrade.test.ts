@@ -281,6 +281,21 @@ describe("TLS", () => {
     await expect(new Promise((resolve, reject) => plain.once("open", resolve).once("error", reject))).rejects.toThrow();
   });
 
+  test("wss:// clients get INFO with the listener's TLS flags, and their connection records the TLS in use", async () => {
+    s = await startWsServer({ noTls: false, tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
+    const ws = new WebSocket(s.url, { ca: certs.ca });
+    try {
+      const first = await new Promise<string>((resolve, reject) => ws.once("message", (d) => resolve(d.toString())).once("error", reject));
+      const info = JSON.parse(first.split("\r\n")[0].slice(5)) as Record<string, unknown>;
+      expect(info).toMatchObject({ tls_required: true, tls_available: true, port: s.port });
+      const client = [...s.server.connections.values()][0];
+      expect(client.tls?.version).toMatch(/^1\.[23]$/);
+      expect(client.tls?.cipherSuite).toMatch(/^TLS_/);
+    } finally {
+      ws.terminate();
+    }
+  });
+
   test("TestWSTLSVerifyClientCert: without a client certificate the handshake fails", async () => {
     s = await startWsServer({ noTls: false, tls: { certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile, verify: true } });
     const open = (opts: object) =>

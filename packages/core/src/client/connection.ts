@@ -16,6 +16,7 @@ import { ResponsePermits } from "../auth/response-permits.js";
 import type { Logger } from "../logger.js";
 import { authTimeoutSeconds, type ServerOptions } from "../options.js";
 import { formatGoDuration } from "../duration.js";
+import type { ConnectionTls } from "../server/tls.js";
 import { Subscription, type MessageSink } from "../sublist/subscription.js";
 import { ClosedReason } from "./closed-reason.js";
 import { DEFAULT_CONNECT, parseConnectInfo, type ConnectInfo } from "./connect-info.js";
@@ -63,6 +64,8 @@ export interface ConnectionEndpoint {
   transport?: string;
   /** The certificate a TLS client presented (DER), for verify_and_map. */
   certificate?: Buffer;
+  /** How the connection is encrypted, when it is (for /connz). */
+  tls?: ConnectionTls;
   /** The INFO line was already written (TLS after INFO): begin() must not greet again. */
   greeted?: boolean;
   /** The nonce that INFO carried, when it was already written. */
@@ -137,6 +140,8 @@ export interface ConnectionSnapshot {
   transport: string;
   /** Round-trip time of its last server PING in milliseconds; 0 if never measured. */
   rtt: number;
+  /** How it was encrypted; undefined for a plain connection. */
+  tls: ConnectionTls | undefined;
   stats: { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
   subscriptions: SubscriptionSnapshot[];
   lastActivity: Date;
@@ -152,6 +157,8 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   readonly host: string;
   readonly port: number;
   readonly transport: string;
+  /** How the connection is encrypted; undefined for a plain connection. */
+  readonly tls: ConnectionTls | undefined;
   /** The INFO nonce nkey users sign; undefined when no nkeys are configured. */
   readonly nonce: string | undefined;
   /** Publish/subscribe permissions of the authenticated user; undefined = everything allowed. */
@@ -200,6 +207,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
     this.port = endpoint.remotePort;
     this.transport = endpoint.transport ?? "nats";
     this.certificate = endpoint.certificate;
+    this.tls = endpoint.tls;
     this.greeted = endpoint.greeted === true;
     this.listenerAuthenticator = endpoint.authenticator;
     this.authTimeoutMs = endpoint.authTimeout;
@@ -488,6 +496,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       connectUser: rawAuthUser(this.connect),
       transport: this.transport,
       rtt: this.rtt,
+      tls: this.tls,
       stats: { ...this.stats },
       subscriptions: this.closedReason === undefined ? this.subscriptionSnapshots() : this.subscriptionsAtClose,
       lastActivity: this.lastActivity,

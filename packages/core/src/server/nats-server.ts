@@ -18,7 +18,7 @@ import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js
 import { RecentRing } from "./recent-ring.js";
 import { formatUrl, listenerUrls } from "./listen-urls.js";
 import { routeMessage, type TrafficStats } from "./router.js";
-import { loadClientTls, serveTls, type ClientTls } from "./tls.js";
+import { describeTls, loadClientTls, serveTls, type ClientTls } from "./tls.js";
 import { checkReloadable, describeChanges } from "./reload.js";
 
 /**
@@ -434,7 +434,12 @@ export class NatsServer implements ClientHost {
   }
 
   private serveTlsFirst(socket: Socket, tls: ClientTls, endpoint: ConnectionEndpoint, cid: number): void {
-    serveTls(socket, tls, (secure, certificate) => this.serve(secure, { ...endpoint, certificate }, cid), (m) => this.tlsError(endpoint, cid, m));
+    serveTls(
+      socket,
+      tls,
+      (secure, certificate) => this.serve(secure, { ...endpoint, certificate, tls: describeTls(secure, true) }, cid),
+      (m) => this.tlsError(endpoint, cid, m),
+    );
   }
 
   private serveTlsAfterInfo(socket: Socket, tls: ClientTls, endpoint: ConnectionEndpoint, cid: number): void {
@@ -443,7 +448,7 @@ export class NatsServer implements ClientHost {
     serveTls(
       socket,
       tls,
-      (secure, certificate) => this.serve(secure, { ...endpoint, certificate, greeted: true, nonce }, cid),
+      (secure, certificate) => this.serve(secure, { ...endpoint, certificate, greeted: true, nonce, tls: describeTls(secure) }, cid),
       (m) => this.tlsError(endpoint, cid, m),
     );
   }

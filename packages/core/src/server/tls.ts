@@ -111,3 +111,24 @@ export function serveTls(
     onSecure(secure, peer !== null && peer.raw !== undefined && peer.raw.length > 0 ? peer.raw : undefined);
   });
 }
+
+/** How a connection is encrypted, as /connz shows it (Go's tls_version, tls_cipher_suite, tls_first). */
+export interface ConnectionTls {
+  /** "1.2", "1.3" ... */
+  version: string;
+  /** The IANA name of the cipher suite, e.g. "TLS_AES_128_GCM_SHA256". */
+  cipherSuite: string;
+  /** The handshake came before INFO (handshake_first). */
+  first: boolean;
+}
+
+/**
+ * Describes an established TLS connection for monitoring.
+ *
+ * @example
+ * describeTls(tlsSocket); // { version: "1.3", cipherSuite: "TLS_AES_256_GCM_SHA384", first: false }
+ */
+export function describeTls(socket: TLSSocket, first = false): ConnectionTls {
+  const protocol = socket.getProtocol() ?? "";
+  return { version: protocol.replace(/^TLSv/, ""), cipherSuite: socket.getCipher()?.standardName ?? "", first };
+}

@@ -4,7 +4,7 @@ import { connect } from "@nats-io/transport-node";
 import { connect as tlsConnect } from "node:tls";
 import { RawClient } from "../raw-client.js";
 import { makePki, type ThrowawayPki } from "./certs.js";
-import { NatsServer, optionsFromConf, parseConf } from "../../src/index.js";
+import { NatsServer, optionsFromConf, parseConf, type ConnectionSnapshot } from "../../src/index.js";
 import { DEFAULT_CONNECT as DEFAULT } from "../../src/client/connect-info.js";
 
 let pki: ThrowawayPki;
@@ -54,6 +54,32 @@ describe("client TLS", () => {
       await roundTrip(server.clientURL, { caFile: pki.caFile });
     } finally {
       await server.shutdown();
+    }
+  });
+
+  test("a TLS connection records its version and cipher suite (and whether TLS came first); its snapshot keeps them", async () => {
+    for (const handshakeFirst of [false, true]) {
+      const server = await startServer({ tls: tlsOpts({ handshakeFirst, minVersion: "1.3" }) });
+      try {
+        const nc = await connect({ servers: server.clientURL, reconnect: false, tls: { caFile: pki.caFile, handshakeFirst } });
+        await nc.flush();
+        const client = [...server.connections.values()][0];
+        expect(client.tls).toEqual({ version: "1.3", cipherSuite: expect.stringMatching(/^TLS_AES_|^TLS_CHACHA20_/), first: handshakeFirst });
+        const closed = new Promise<ConnectionSnapshot>((r) => server.events.once("clientClosed", r));
+        await nc.close();
+        expect((await closed).tls).toEqual(client.tls);
+      } finally {
+        await server.shutdown();
+      }
+    }
+    const plain = await startServer();
+    try {
+      const nc = await connect({ servers: plain.clientURL, reconnect: false });
+      await nc.flush();
+      expect([...plain.connections.values()][0].tls).toBeUndefined();
+      await nc.close();
+    } finally {
+      await plain.shutdown();
     }
   });
 

@@ -1,4 +1,4 @@
-import type { ClientConnection, ConnectionSnapshot } from "@nats-ts/core";
+import type { ClientConnection, ConnectionSnapshot, ConnectionTls } from "@nats-ts/core";
 import { goDurationString, goTime, goUptime, kindName } from "../format.js";
 import type { MonitorContext } from "../context.js";
 import { subjectsCollide } from "../subjects.js";
@@ -63,6 +63,9 @@ export interface ConnInfoJson {
   name?: string;
   lang?: string;
   version?: string;
+  tls_version?: string;
+  tls_cipher_suite?: string;
+  tls_first?: boolean;
   authorized_user?: string;
   account?: string;
   subscriptions_list?: string[];
@@ -186,6 +189,7 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
     subscriptions: c.subs.size,
   };
   setClientNames(json, c.connect.name, c.connect.lang, c.connect.version);
+  setTls(json, c.tls);
   if (c.subs.size > 0) {
     if (opts.subscriptionsDetail) {
       json.subscriptions_list_detail = [...c.subs.values()].map((s) => subDetail(s, c.cid));
@@ -220,6 +224,7 @@ function closedRow(s: ConnectionSnapshot, opts: ConnzOptions): Row {
     subscriptions: s.subscriptions.length,
   };
   setClientNames(json, s.name, s.lang, s.version);
+  setTls(json, s.tls);
   if (s.subscriptions.length > 0) {
     if (opts.subscriptionsDetail) json.subscriptions_list_detail = s.subscriptions.map((sub) => subDetail(sub, s.cid));
     else if (opts.subscriptions) json.subscriptions_list = s.subscriptions.map((sub) => sub.subject);
@@ -240,6 +245,13 @@ function setClientNames(json: ConnInfoJson, name: string, lang: string, version:
   if (name !== "") json.name = name;
   if (lang !== "") json.lang = lang;
   if (version !== "") json.version = version;
+}
+
+function setTls(json: ConnInfoJson, tls: ConnectionTls | undefined): void {
+  if (tls === undefined) return;
+  json.tls_version = tls.version;
+  json.tls_cipher_suite = tls.cipherSuite;
+  if (tls.first) json.tls_first = true;
 }
 
 function setAuth(json: ConnInfoJson, user: string | undefined, account: string | undefined): void {
