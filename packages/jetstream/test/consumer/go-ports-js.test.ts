@@ -345,4 +345,40 @@ describe("Go JetStream consumer tests, ported", () => {
     expect(beats[0].headers?.code).toBe(100);
     expect(beats[0].headers?.description).toBe("Idle Heartbeat");
   });
+
+  test("TestJetStreamRedeliveryAfterServerRestart: unacked push deliveries come back after a restart", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MYQ", subjects: ["MYQ"] });
+    for (let i = 0; i < 25; i++) await t.js.publish("MYQ", "Hello World!");
+    const deliver = createInbox();
+    let first = 0;
+    t.nc.subscribe(deliver, { callback: () => void first++ });
+    await t.nc.flush();
+    await t.jsm.consumers.add("MYQ", { durable_name: "TO", deliver_subject: deliver, ack_policy: AckPolicy.Explicit, ack_wait: 100_000_000 });
+    await expect.poll(() => first, { timeout: 2000 }).toBe(25);
+    await t.restart();
+    let again = 0;
+    t.nc.subscribe(deliver, { callback: () => void again++ });
+    await expect.poll(() => again, { timeout: 3000 }).toBeGreaterThanOrEqual(25);
+  });
+
+  test("TestJetStreamAckExplicitMsgRemoval: an interest stream keeps a message until every consumer acked it", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MY_STREAM", subjects: ["foo.*"], retention: RetentionPolicy.Interest });
+    const inboxes = [createInbox(), createInbox()];
+    const got: Msg[][] = [[], []];
+    inboxes.forEach((s, i) => t!.nc.subscribe(s, { callback: (_e, m) => void got[i].push(m) }));
+    await t.nc.flush();
+    await t.jsm.consumers.add("MY_STREAM", { durable_name: "dur1", deliver_subject: inboxes[0], filter_subject: "foo.bar", ack_policy: AckPolicy.Explicit });
+    await t.jsm.consumers.add("MY_STREAM", { durable_name: "dur2", deliver_subject: inboxes[1], filter_subject: "foo.bar", ack_policy: AckPolicy.Explicit, ack_wait: 100_000_000 });
+    for (let i = 1; i <= 20; i++) expect((await t.js.publish("foo.bar", `msg_${i}`)).seq).toBe(i);
+    expect((await t.jsm.streams.info("MY_STREAM")).state.messages).toBe(20);
+    for (const [i, msgs] of got.entries()) {
+      await expect.poll(() => msgs.length, { timeout: 2000 }).toBeGreaterThanOrEqual(20);
+      for (const m of msgs.slice(0, 20)) m.respond();
+      await t.nc.flush();
+      const left = (await t.jsm.streams.info("MY_STREAM")).state.messages;
+      expect(left).toBe(i === 0 ? 20 : 0);
+    }
+  });
 });
