@@ -219,9 +219,10 @@ export class RaftCore {
   }
 
   /**
-   * Asks for a single-server membership change. Only the leader accepts; the change is
-   * kept and (re)proposed whenever this node leads with no other change in flight, until
-   * the committed membership reflects it.
+   * Asks for a single-server membership change. Only the leader accepts; changes queue and
+   * enter the log one at a time. A change already in the log when leadership moves is
+   * carried on by the next leader that holds it; queued ones are dropped with leadership
+   * (re-proposing them later, against a membership that moved on, would surprise).
    */
   proposeMembershipChange(change: MembershipChange): boolean {
     if (this._role !== "leader" || this.transferee !== null || change.op === "bootstrap") return false;
@@ -429,6 +430,7 @@ export class RaftCore {
     this.votes.clear();
     this.transferee = null;
     this.progress.clear();
+    this.requestedChanges = [];
   }
 
   private becomeFollower(term: number, leader: NodeId | null): void {

@@ -163,7 +163,8 @@ export class RaftNode {
 
   /**
    * Adds a voter (or an observer) to the group, one change at a time. Resolves when the
-   * change has committed. Only the leader accepts.
+   * change has committed; rejects with `NotLeaderError` if leadership moves first (the
+   * change may still commit under the next leader: check `peers()` and retry).
    */
   proposeAddPeer(peer: NodeId, opts: { observer?: boolean } = {}): Promise<void> {
     return this.changeMembership({ op: opts.observer ? "addObserver" : "addVoter", peer });
@@ -330,6 +331,11 @@ export class RaftNode {
     const leader = this.leader();
     const term = this.core.term;
     if (leader === this.lastLeader && term === this.lastTerm) return;
+    if (!this.core.isLeader() && this.membershipWaiters.length > 0) {
+      // Leadership moved before these committed; the caller checks peers() and retries.
+      for (const w of this.membershipWaiters) w.reject(new NotLeaderError(this.core.leader));
+      this.membershipWaiters = [];
+    }
     this.lastLeader = leader;
     this.lastTerm = term;
     for (const l of this.leaderListeners) l(leader, term);
