@@ -9,7 +9,8 @@ import { JsApi } from "./js-api.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
 import { encodeRetained, ensureMqttStreams, loadRetained, MQTT_STREAMS } from "./streams.js";
 import { Session, type QoS } from "./session.js";
-import { needsParentLevelSubject } from "./topic.js";
+import { mqttFilterToNatsSubject, needsParentLevelSubject } from "./topic.js";
+import { SessionStore, type PersistedSession } from "./session-store.js";
 
 /** Go's mqttDefaultMaxAckPending. */
 const DEFAULT_MAX_ACK_PENDING = 1024;
@@ -24,6 +25,9 @@ interface AccountState {
   flappers: Map<string, number>;
   /** The account's JetStream API, once its MQTT streams exist and retained messages are loaded. */
   api?: JsApi;
+  /** The account's persistent sessions in `$MQTT_sess`, and the records read at start not yet resumed. */
+  store?: SessionStore;
+  stored: Map<string, PersistedSession>;
   preparing?: Promise<void>;
 }
 
@@ -31,7 +35,7 @@ interface AccountState {
 const DEFAULT_JS_API_TIMEOUT_MS = 5000;
 
 /** The session a CONNECT resumes or starts, and whether it existed (CONNACK's session present flag). */
-export type Acquired = { session: Session; present: boolean } | "jailed";
+export type Acquired = { session: Session; present: boolean } | "jailed" | "collision";
 
 /**
  * What MQTT connections share: per-account sessions and retained messages, authentication and
@@ -95,6 +99,9 @@ export class MqttBroker {
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
       for (const m of await loadRetained(api)) state.retained.set(m);
+      const store = new SessionStore(api, this.server.name, this.log);
+      for (const rec of await store.load()) state.stored.set(rec.id, rec);
+      state.store = store;
     } catch (e) {
       api.close();
       throw e;
@@ -113,6 +120,7 @@ export class MqttBroker {
    */
   acquire(id: MqttIdentity, clientId: string, clean: boolean, conn: MqttConnection): Acquired {
     const state = this.stateFor(id.account.name);
+    if (state.store?.collides(clientId)) return "collision";
     const jailedAt = state.flappers.get(clientId);
     if (jailedAt !== undefined) {
       if (this.now() - jailedAt < FLAPPER_JAIL_MS) return "jailed";
@@ -136,6 +144,9 @@ export class MqttBroker {
         present = true;
       }
     }
+    const stored = state.stored.get(clientId);
+    state.stored.delete(clientId);
+    if (clean) state.store?.remove(clientId);
     if (session === undefined) {
       const client = this.server.createInternalClient("CLIENT", id.account);
       session = new Session(clientId, id.account, clean, client, this.maxAckPending);
@@ -144,7 +155,38 @@ export class MqttBroker {
     session.clean = clean;
     this.owners.set(session, conn);
     this.identities.set(session, id);
+    if (!clean && stored !== undefined && !present) {
+      // A session from before a restart: its subscriptions come back, checked against today's permissions.
+      present = true;
+      for (const [filter, qos] of Object.entries(stored.subs ?? {})) {
+        let subject: string;
+        try {
+          subject = mqttFilterToNatsSubject(filter);
+        } catch {
+          continue;
+        }
+        this.subscribe(session, filter, subject, qos);
+      }
+    }
+    if (!clean) this.persist(session);
     return { session, present };
+  }
+
+  /** Writes a persistent session's subscriptions to `$MQTT_sess`. */
+  persist(session: Session): void {
+    if (session.clean) return;
+    const state = this.accounts.get(session.account.name);
+    if (state?.store === undefined) return;
+    const subs: Record<string, QoS> = {};
+    for (const [filter, sub] of session.subscriptions) subs[filter] = sub.qos;
+    state.store.save(session.clientId, subs);
+  }
+
+  /** UNSUBSCRIBE: removes the filters and updates the stored session. */
+  unsubscribe(session: Session, filters: string[]): void {
+    let changed = false;
+    for (const f of filters) changed = session.unsubscribe(f) || changed;
+    if (changed) this.persist(session);
   }
 
   /** A connection is gone: its clean session ends, a persistent one waits for the client. */
@@ -239,7 +281,7 @@ export class MqttBroker {
   private stateFor(account: string): AccountState {
     let state = this.accounts.get(account);
     if (state === undefined) {
-      state = { sessions: new Map(), retained: new RetainedMessages(), flappers: new Map() };
+      state = { sessions: new Map(), retained: new RetainedMessages(), flappers: new Map(), stored: new Map() };
       this.accounts.set(account, state);
     }
     return state;

@@ -226,6 +226,7 @@ export class MqttConnection implements SessionOutput {
   /** Takes the session and answers CONNACK, once the account is ready. */
   private accept(auth: MqttIdentity, clientId: string, clean: boolean, will: Will | undefined, keepalive: number): void {
     const outcome = this.broker.acquire(auth, clientId, clean, this);
+    if (outcome === "collision") return this.refuse(CONNACK.IDENTIFIER_REJECTED, "stored session does not match client ID");
     if (outcome === "jailed") {
       // Like Go, hold the flapping client for the jail time before closing it, to slow it down.
       if (this.timer !== undefined) clearTimeout(this.timer);
@@ -295,12 +296,13 @@ export class MqttConnection implements SessionOutput {
       }
     }
     this.write({ cmd: "suback", messageId: p.messageId, granted });
+    this.broker.persist(session);
     // Retained messages follow the SUBACK, with RETAIN set (MQTT-3.3.1-8).
     for (const m of retained) session.send(m.topic, m.payload, m.qos, true);
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {
-    for (const filter of p.unsubscriptions) this.session!.unsubscribe(filter);
+    this.broker.unsubscribe(this.session!, p.unsubscriptions);
     this.write({ cmd: "unsuback", messageId: p.messageId, granted: [] });
   }
 }

@@ -79,23 +79,44 @@ export function decodeRetained(subject: string, headers: string, payload: Buffer
   return { topic, subject: subject.slice(MQTT_STREAMS.retained.subject.length), payload, qos: qos as QoS };
 }
 
-/** Every retained message stored for the account, read in stream order. */
-export async function loadRetained(api: JsApi): Promise<RetainedMessage[]> {
-  const out: RetainedMessage[] = [];
+/** One stored message, as STREAM.MSG.GET returns it. */
+export interface StoredMessage {
+  subject: string;
+  seq: number;
+  headers: string;
+  data: Buffer;
+}
+
+/** Every message of `stream` on `filter`, oldest first, read one MSG.GET at a time. */
+export async function readStream(api: JsApi, stream: string, filter: string): Promise<StoredMessage[]> {
+  const out: StoredMessage[] = [];
   let seq = 1;
   for (;;) {
     let res: Record<string, unknown>;
     try {
-      res = await api.request(`STREAM.MSG.GET.${MQTT_STREAMS.retained.name}`, { seq, next_by_subj: `${MQTT_STREAMS.retained.subject}>` });
+      res = await api.request(`STREAM.MSG.GET.${stream}`, { seq, next_by_subj: filter });
     } catch (e) {
       if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) return out;
       throw e;
     }
     const m = res.message as { subject?: string; seq?: number; hdrs?: string; data?: string } | undefined;
     if (m === undefined || typeof m.seq !== "number" || typeof m.subject !== "string") return out;
-    const headers = m.hdrs === undefined ? "" : Buffer.from(m.hdrs, "base64").toString("utf8");
-    const decoded = decodeRetained(m.subject, headers, Buffer.from(m.data ?? "", "base64"));
-    if (decoded !== undefined) out.push(decoded);
+    out.push({
+      subject: m.subject,
+      seq: m.seq,
+      headers: m.hdrs === undefined ? "" : Buffer.from(m.hdrs, "base64").toString("utf8"),
+      data: Buffer.from(m.data ?? "", "base64"),
+    });
     seq = m.seq + 1;
   }
+}
+
+/** Every retained message stored for the account. */
+export async function loadRetained(api: JsApi): Promise<RetainedMessage[]> {
+  const out: RetainedMessage[] = [];
+  for (const m of await readStream(api, MQTT_STREAMS.retained.name, `${MQTT_STREAMS.retained.subject}>`)) {
+    const decoded = decodeRetained(m.subject, m.headers, m.data);
+    if (decoded !== undefined) out.push(decoded);
+  }
+  return out;
 }

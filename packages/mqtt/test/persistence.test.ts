@@ -6,6 +6,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, test } from "vitest";
 import { Inbox, mqttConnect, RawMqtt, startMqtt } from "./helpers.js";
 import { decodeRetained, encodeRetained } from "../src/streams.js";
+import { sessionHash } from "../src/session-store.js";
 
 describe("JetStream persistence", () => {
   test("the first MQTT client of an account creates Go's MQTT streams", async () => {
@@ -60,6 +61,82 @@ describe("JetStream persistence", () => {
     } finally {
       rmSync(storeDir, { recursive: true, force: true });
     }
+  });
+
+  test("persistent sessions and their subscriptions survive a server restart; clean sessions erase them", async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-sess-"));
+    const connectAs = async (port: number, clientId: string, clean: boolean) => {
+      const c = await RawMqtt.open(port);
+      c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean, clientId, keepalive: 0 });
+      return { c, ack: (await c.next()) as { returnCode: number; sessionPresent: boolean } };
+    };
+    const waitForRecords = async (url: string, n: number) => {
+      const nc = await connect({ servers: url });
+      const jsm = await jetstreamManager(nc);
+      for (let i = 0; i < 100 && (await jsm.streams.info("$MQTT_sess")).state.messages !== n; i++) await new Promise((r) => setTimeout(r, 20));
+      const count = (await jsm.streams.info("$MQTT_sess")).state.messages;
+      await nc.close();
+      return count;
+    };
+    try {
+      let t = await startMqtt({ storeDir });
+      const { c: first } = await connectAs(t.port, "persisted", false);
+      first.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "ps/a", qos: 1 }, { topic: "ps/b", qos: 0 }] });
+      expect(await first.next()).toMatchObject({ cmd: "suback", granted: [1, 0] });
+      first.send({ cmd: "unsubscribe", messageId: 2, unsubscriptions: ["ps/b"] });
+      expect((await first.next()).cmd).toBe("unsuback");
+      first.send({ cmd: "disconnect" });
+      const { c: gone } = await connectAs(t.port, "gone", false);
+      gone.send({ cmd: "disconnect" });
+      const { c: gone2 } = await connectAs(t.port, "gone", true); // a clean session erases the stored one
+      gone2.send({ cmd: "disconnect" });
+      await gone2.whenClosed;
+      expect(await waitForRecords(t.server.clientURL, 1)).toBe(1);
+      await t.stop();
+
+      t = await startMqtt({ storeDir });
+      const { c: back, ack } = await connectAs(t.port, "persisted", false);
+      expect(ack).toMatchObject({ returnCode: 0, sessionPresent: true });
+      const nc = await connect({ servers: t.server.clientURL });
+      nc.publish("ps.b", "unsubscribed before the restart");
+      nc.publish("ps.a", "after restart");
+      const m = (await back.next()) as { topic: string; payload: Buffer };
+      expect([m.topic, m.payload.toString()]).toEqual(["ps/a", "after restart"]);
+      await back.expectNothing(100);
+      const { ack: goneAck } = await connectAs(t.port, "gone", false);
+      expect(goneAck).toMatchObject({ returnCode: 0, sessionPresent: false });
+      await nc.close();
+      back.end();
+      await t.stop();
+    } finally {
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a stored session of another client id under the same hash is refused with CONNACK 0x02", async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-hash-"));
+    try {
+      let t = await startMqtt({ storeDir });
+      (await RawMqtt.connected(t.port, { clientId: "boot" })).end(); // creates the streams
+      const nc = await connect({ servers: t.server.clientURL });
+      const js = (await import("@nats-io/jetstream")).jetstream(nc);
+      await js.publish(`$MQTT.sess.${sessionHash("victim")}`, JSON.stringify({ id: "spoofer", subs: { "#": 1 } }));
+      await nc.close();
+      await t.stop();
+      t = await startMqtt({ storeDir });
+      const c = await RawMqtt.open(t.port);
+      c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: false, clientId: "victim", keepalive: 0 });
+      expect(await c.next()).toMatchObject({ cmd: "connack", returnCode: 2 });
+      await t.stop();
+    } finally {
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+  });
+
+  test("Go's session hash: 8 characters of base 62 from SHA-256", () => {
+    expect(sessionHash("victim")).toMatch(/^[0-9A-Za-z]{8}$/);
+    expect(sessionHash("victim")).toBe(sessionHash("victim"));
+    expect(sessionHash("victim")).not.toBe(sessionHash("victim2"));
   });
 
   test("an account without JetStream gets CONNACK 0x03 (server unavailable), not a hang", async () => {

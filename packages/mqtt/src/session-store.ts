@@ -1,0 +1,94 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "@nats-ts/core";
+import type { JsApi } from "./js-api.js";
+import type { QoS } from "./session.js";
+import { MQTT_STREAMS, readStream } from "./streams.js";
+
+/** Go's mqttPersistedSession JSON (the consumer fields are not written yet). */
+export interface PersistedSession {
+  origin?: string;
+  id: string;
+  clean?: boolean;
+  subs?: Record<string, QoS>;
+}
+
+const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Go's getHash: 8 characters from SHA-256, the token a session record is stored under. */
+export function sessionHash(clientId: string): string {
+  const sum = createHash("sha256").update(clientId).digest();
+  let out = "";
+  for (let i = 0; i < 8; i++) out += DIGITS[sum[i]! % 62];
+  return out;
+}
+
+function parseRecord(data: Buffer): PersistedSession | undefined {
+  try {
+    const v = JSON.parse(data.toString("utf8")) as unknown;
+    if (typeof v !== "object" || v === null) return undefined;
+    const r = v as Record<string, unknown>;
+    if (typeof r.id !== "string" || r.id === "") return undefined;
+    const subs: Record<string, QoS> = {};
+    if (typeof r.subs === "object" && r.subs !== null) {
+      for (const [filter, qos] of Object.entries(r.subs)) if (qos === 0 || qos === 1 || qos === 2) subs[filter] = qos;
+    }
+    return { origin: typeof r.origin === "string" ? r.origin : undefined, id: r.id, clean: r.clean === true, subs };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Persistent sessions of one account in `$MQTT_sess`, one record per client id at
+ * `$MQTT.sess.<hash>` (the stream keeps only the last record per subject), so subscriptions of
+ * clients with clean session 0 survive restarts.
+ */
+export class SessionStore {
+  /** Client id of each stored record's hash, to refuse colliding ids as Go does. */
+  private readonly ids = new Map<string, string>();
+
+  constructor(
+    private readonly api: JsApi,
+    private readonly origin: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Reads every stored session; records that do not parse are skipped (and logged). */
+  async load(): Promise<PersistedSession[]> {
+    const out: PersistedSession[] = [];
+    for (const m of await readStream(this.api, MQTT_STREAMS.sessions.name, `${MQTT_STREAMS.sessions.subject}>`)) {
+      const rec = parseRecord(m.data);
+      if (rec === undefined) {
+        this.log.warn(`Ignoring invalid MQTT session record at sequence ${m.seq}`);
+        continue;
+      }
+      this.ids.set(m.subject.slice(MQTT_STREAMS.sessions.subject.length), rec.id);
+      out.push(rec);
+    }
+    return out;
+  }
+
+  /** Whether another client id's record already uses this id's hash (Go's errMQTTSessionCollision). */
+  collides(clientId: string): boolean {
+    const owner = this.ids.get(sessionHash(clientId));
+    return owner !== undefined && owner !== clientId;
+  }
+
+  save(clientId: string, subs: Record<string, QoS>): void {
+    const hash = sessionHash(clientId);
+    this.ids.set(hash, clientId);
+    const record: PersistedSession = { origin: this.origin, id: clientId, subs };
+    this.api.store(`${MQTT_STREAMS.sessions.subject}${hash}`, Buffer.from(JSON.stringify(record))).catch((e: unknown) => {
+      this.log.error(`Unable to persist MQTT session "${clientId}": ${(e as Error).message}`);
+    });
+  }
+
+  remove(clientId: string): void {
+    const hash = sessionHash(clientId);
+    if (this.ids.get(hash) !== clientId) return;
+    this.ids.delete(hash);
+    this.api.request(`STREAM.PURGE.${MQTT_STREAMS.sessions.name}`, { filter: `${MQTT_STREAMS.sessions.subject}${hash}` }).catch((e: unknown) => {
+      this.log.error(`Unable to delete MQTT session "${clientId}": ${(e as Error).message}`);
+    });
+  }
+}
