@@ -132,4 +132,4 @@ test(`crash test: ${ROUNDS} rounds of kill -9 during concurrent stores lose no a
     scannedUpTo = Math.max(scannedUpTo, ...acks.keys());
   }
   expect(totalAcked).toBeGreaterThan(ROUNDS * 10);
-}, 120_000);
+}, 180_000);
