@@ -194,11 +194,12 @@ export class PullQueue {
     let batchPending = 0;
     let nextDue = 0n;
     const keep: WaitingRequest[] = [];
+    const timedOut: WaitingRequest[] = [];
     for (const wr of this.reqs) {
       const expired = wr.expires !== 0n && now > wr.expires;
       if ((eos && wr.noWait) || expired) {
         if (expired) {
-          this.out.push({ subject: wr.reply, header: pendingStatus(408, "Request Timeout", wr.n, wr.b) });
+          timedOut.push(wr);
           continue;
         }
         if (wr.expires === 0n || wr.d > 0) {
@@ -219,6 +220,9 @@ export class PullQueue {
       keep.push(wr);
     }
     this.reqs = keep;
+    // requests that ran out together are answered in deadline order, whatever the queue order
+    timedOut.sort((a, b) => (a.expires < b.expires ? -1 : a.expires > b.expires ? 1 : 0));
+    for (const wr of timedOut) this.out.push({ subject: wr.reply, header: pendingStatus(408, "Request Timeout", wr.n, wr.b) });
     return { batchPending, nextDue };
   }
 

@@ -58,6 +58,13 @@ describe("PullQueue", () => {
     expect(q.length).toBe(0);
   });
 
+  test("requests that expired together time out in deadline order", () => {
+    const q = new PullQueue(10, "none");
+    for (const ms of [200n, 100n, 25n, 75n]) q.add(req(`i.${ms}`, { expires: T0 + ms * MS }));
+    q.processWaiting(T0 + 300n * MS, false, () => true, () => undefined);
+    expect(q.out.map((o) => o.subject)).toEqual(["i.25", "i.75", "i.100", "i.200"]);
+  });
+
   test("no_wait at end of stream answers 404", () => {
     const q = new PullQueue(10, "none");
     q.add(req("a", { noWait: true, n: 5 }));
