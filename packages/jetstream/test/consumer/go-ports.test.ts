@@ -727,4 +727,27 @@ describe("Go consumer tests, ported", () => {
     }
     expect(msgs[4].m.headers?.code).toBe(408);
   });
+
+  test("TestJetStreamConsumerEphemeralRecoveryAfterServerRestart: an ephemeral consumer comes back after restarts", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "MYS", subjects: ["MYS"] });
+    const deliver = createInbox();
+    const got: Msg[] = [];
+    t.nc.subscribe(deliver, { callback: (_e, m) => void got.push(m) });
+    await t.nc.flush();
+    const ci = await t.jsm.consumers.add("MYS", { deliver_subject: deliver, ack_policy: AckPolicy.Explicit });
+    for (let i = 0; i < 100; i++) await t.js.publish("MYS", "Hello World!");
+    await expect.poll(() => got.length, { timeout: 2000 }).toBeGreaterThanOrEqual(7);
+    for (const m of got.slice(0, 7)) m.respond();
+    await t.nc.flush();
+    for (let i = 0; i < 2; i++) {
+      await t.restart();
+      // the subscriber is back within the ephemeral's inactivity window
+      t.nc.subscribe(deliver, { callback: () => undefined });
+      await t.nc.flush();
+      const info = await t.jsm.consumers.info("MYS", ci.name);
+      expect(info.config.durable_name).toBeUndefined();
+      await expect.poll(async () => (await t!.jsm.consumers.info("MYS", ci.name)).push_bound ?? false).toBe(true);
+    }
+  });
 });
