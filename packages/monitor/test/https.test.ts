@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
@@ -92,6 +93,35 @@ test("/connz shows a TLS client's tls_version and tls_cipher_suite, open and clo
     // Key order as Go marshals ConnInfo: after the client's name, lang and version.
     const keys = Object.keys(open);
     expect(keys.indexOf("tls_version")).toBe(keys.indexOf("version") + 1);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+test("TestMonitorConnzTLSPeerCerts: /connz?auth=1 lists the client's certificate (subject, SPKI and cert SHA-256), not without auth", async () => {
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "1", "-subj", "/CN=Test CA");
+  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client-key.pem", "-out", "client.csr", "-subj", "/C=US/ST=California/O=Synadia/OU=nats.io/CN=localhost");
+  openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", "client.pem", "-days", "1");
+  const file = (name: string) => readFileSync(join(dir, name), "utf8");
+  const monitor = monitorPlugin();
+  const server = new NatsServer({ host: "127.0.0.1", port: 0, httpPort: -1, tls: { cert, key, ca: file("ca.pem"), verify: true, timeout: 2 } }, { plugins: [monitor] });
+  await server.start();
+  try {
+    const nc = await connect({ servers: server.clientURL, reconnect: false, tls: { ca: cert, cert: file("client.pem"), key: file("client-key.pem") } });
+    await nc.flush();
+    const connz = async (q: string) => (await (await fetch(`http://127.0.0.1:${monitor.httpPort}/connz${q}`)).json()).connections;
+    const plain = await connz("");
+    expect(plain).toHaveLength(1);
+    expect(plain[0].tls_peer_certs).toBeUndefined();
+    const withAuth = await connz("?auth=1");
+    expect(withAuth).toHaveLength(1);
+    expect(withAuth[0].tls_peer_certs).toHaveLength(1);
+    const [peer] = withAuth[0].tls_peer_certs;
+    expect(peer.subject).toBe("CN=localhost,OU=nats.io,O=Synadia,ST=California,C=US");
+    expect(peer.spki_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(peer.cert_sha256).toBe(createHash("sha256").update(new X509Certificate(file("client.pem")).raw).digest("hex"));
+    await nc.close();
   } finally {
     await server.shutdown();
   }

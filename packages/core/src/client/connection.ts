@@ -142,6 +142,8 @@ export interface ConnectionSnapshot {
   rtt: number;
   /** How it was encrypted; undefined for a plain connection. */
   tls: ConnectionTls | undefined;
+  /** The certificate it presented over TLS (DER), if any. */
+  certificate: Buffer | undefined;
   stats: { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
   subscriptions: SubscriptionSnapshot[];
   lastActivity: Date;
@@ -159,6 +161,8 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   readonly transport: string;
   /** How the connection is encrypted; undefined for a plain connection. */
   readonly tls: ConnectionTls | undefined;
+  /** The certificate the client presented over TLS (DER), if any. */
+  readonly certificate: Buffer | undefined;
   /** The INFO nonce nkey users sign; undefined when no nkeys are configured. */
   readonly nonce: string | undefined;
   /** Publish/subscribe permissions of the authenticated user; undefined = everything allowed. */
@@ -187,7 +191,6 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private writeDeadlineTimer: NodeJS.Timeout | undefined;
   private readonly label: string;
   private subscriptionsAtClose: SubscriptionSnapshot[] = [];
-  private readonly certificate: Buffer | undefined;
   private readonly greeted: boolean;
   /** Reply subjects this client may answer (allow_responses): subject -> [responses sent, time]. */
   private replies: ResponsePermits | undefined;
@@ -497,6 +500,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       transport: this.transport,
       rtt: this.rtt,
       tls: this.tls,
+      certificate: this.certificate,
       stats: { ...this.stats },
       subscriptions: this.closedReason === undefined ? this.subscriptionSnapshots() : this.subscriptionsAtClose,
       lastActivity: this.lastActivity,

@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from "node:crypto";
 import type { ClientConnection, ConnectionSnapshot, ConnectionTls } from "@nats-ts/core";
 import { goDurationString, goTime, goUptime, kindName } from "../format.js";
 import type { MonitorContext } from "../context.js";
@@ -65,11 +66,19 @@ export interface ConnInfoJson {
   version?: string;
   tls_version?: string;
   tls_cipher_suite?: string;
+  tls_peer_certs?: TlsPeerCertJson[];
   tls_first?: boolean;
   authorized_user?: string;
   account?: string;
   subscriptions_list?: string[];
   subscriptions_list_detail?: SubDetailJson[];
+}
+
+/** Go's TLSPeerCert. */
+export interface TlsPeerCertJson {
+  subject: string;
+  spki_sha256: string;
+  cert_sha256: string;
 }
 
 export interface ConnzJson {
@@ -189,7 +198,7 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
     subscriptions: c.subs.size,
   };
   setClientNames(json, c.connect.name, c.connect.lang, c.connect.version);
-  setTls(json, c.tls);
+  setTls(json, c.tls, opts.auth ? c.certificate : undefined);
   if (c.subs.size > 0) {
     if (opts.subscriptionsDetail) {
       json.subscriptions_list_detail = [...c.subs.values()].map((s) => subDetail(s, c.cid));
@@ -224,7 +233,7 @@ function closedRow(s: ConnectionSnapshot, opts: ConnzOptions): Row {
     subscriptions: s.subscriptions.length,
   };
   setClientNames(json, s.name, s.lang, s.version);
-  setTls(json, s.tls);
+  setTls(json, s.tls, opts.auth ? s.certificate : undefined);
   if (s.subscriptions.length > 0) {
     if (opts.subscriptionsDetail) json.subscriptions_list_detail = s.subscriptions.map((sub) => subDetail(sub, s.cid));
     else if (opts.subscriptions) json.subscriptions_list = s.subscriptions.map((sub) => sub.subject);
@@ -247,11 +256,22 @@ function setClientNames(json: ConnInfoJson, name: string, lang: string, version:
   if (version !== "") json.version = version;
 }
 
-function setTls(json: ConnInfoJson, tls: ConnectionTls | undefined): void {
+/** TLS fields; the client's certificate only with `auth`, as Go. */
+function setTls(json: ConnInfoJson, tls: ConnectionTls | undefined, certificate: Buffer | undefined): void {
   if (tls === undefined) return;
   json.tls_version = tls.version;
   json.tls_cipher_suite = tls.cipherSuite;
+  if (certificate !== undefined) json.tls_peer_certs = [peerCert(certificate)];
   if (tls.first) json.tls_first = true;
+}
+
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+/** Go's makePeerCerts: the subject as Go prints a name (last RDN first), SPKI and certificate digests. */
+function peerCert(der: Buffer): TlsPeerCertJson {
+  const cert = new X509Certificate(der);
+  const spki = cert.publicKey.export({ type: "spki", format: "der" });
+  return { subject: cert.subject.split("\n").reverse().join(","), spki_sha256: sha256(spki), cert_sha256: sha256(der) };
 }
 
 function setAuth(json: ConnInfoJson, user: string | undefined, account: string | undefined): void {
