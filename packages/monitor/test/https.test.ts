@@ -126,3 +126,37 @@ test("TestMonitorConnzTLSPeerCerts: /connz?auth=1 lists the client's certificate
     await server.shutdown();
   }
 });
+
+test("TestTLSConnz: /connz over https lists a TLS client with its traffic and TLS details", async () => {
+  const monitor = monitorPlugin();
+  const server = new NatsServer(
+    { host: "127.0.0.1", port: 0, tls: { cert, key, timeout: 2 }, authorization: { user: "derek", password: "monkey", timeout: 1 }, blocks: { https_port: -1 } },
+    { plugins: [monitor] },
+  );
+  await server.start();
+  try {
+    const nc = await connect({ servers: server.clientURL, reconnect: false, user: "derek", pass: "monkey", tls: { ca: cert } });
+    const received = new Promise<void>((resolve) => nc.subscribe("foo", { callback: () => resolve() }));
+    nc.publish("foo", "Hello");
+    await received;
+    const c = await httpsJson(monitor.httpsPort, "/connz");
+    expect(c.num_connections).toBe(1);
+    expect(c.total).toBe(1);
+    const ci = c.connections[0];
+    expect(ci.cid).toBeGreaterThan(0);
+    expect(ci.ip).toBe("127.0.0.1");
+    expect(ci.port).toBeGreaterThan(0);
+    expect(ci.subscriptions).toBe(1);
+    expect(ci.subscriptions_list).toBeUndefined();
+    expect([ci.in_msgs, ci.out_msgs, ci.in_bytes, ci.out_bytes]).toEqual([1, 1, 5, 5]);
+    expect(Date.parse(ci.start)).toBeGreaterThan(0);
+    expect(ci.uptime).not.toBe("");
+    expect(Date.parse(ci.last_activity)).toBeGreaterThanOrEqual(Date.parse(ci.start));
+    expect(ci.idle).not.toBe("");
+    expect(ci.tls_version).toMatch(/^1\.[23]$/);
+    expect(ci.tls_cipher_suite).toMatch(/^TLS_/);
+    await nc.close();
+  } finally {
+    await server.shutdown();
+  }
+});
