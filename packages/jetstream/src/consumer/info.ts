@@ -37,7 +37,11 @@ export function consumerInfo(c: Consumer, streamName: string, now: bigint): Reco
     num_pending: c.numPending(),
     ts: rfc3339Nano(now),
   };
-  if (c.isPush && c.active) info.push_bound = true;
+  if (c.isPush) {
+    // interest is polled; look now so push_bound is exact, as Go's notifications make it
+    c.checkInterest();
+    if (c.active) info.push_bound = true;
+  }
   const until = c.pauseUntilNs();
   if (until > now) {
     info.paused = true;

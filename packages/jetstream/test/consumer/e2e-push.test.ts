@@ -21,13 +21,27 @@ function enablePriorityGroups(s: JsTestServer): void {
 }
 
 describe("push consumers end to end", () => {
-  test("TestJetStreamConsumerPushBound: durable push consumer delivers with explicit acks and reports push_bound", async () => {
+  test("TestJetStreamConsumerPushBound: push_bound follows the deliver subject's subscribers", async () => {
+    t = await startJs();
+    await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
+    const created = await apiRequest(t.nc, "$JS.API.CONSUMER.DURABLE.CREATE.TEST.dlc", { stream_name: "TEST", config: { durable_name: "dlc", deliver_subject: "d.X", ack_policy: "explicit" } });
+    expect(created.error).toBeUndefined();
+    const bound = async () => (await apiRequest(t!.nc, "$JS.API.CONSUMER.INFO.TEST.dlc")).push_bound === true;
+    expect(await bound()).toBe(false);
+    const sub = t.nc.subscribe("d.X");
+    await t.nc.flush();
+    expect(await bound()).toBe(true);
+    sub.unsubscribe();
+    await t.nc.flush();
+    expect(await bound()).toBe(false);
+  });
+
+  test("durable push consumer delivers everything with explicit acks", async () => {
     t = await startJs();
     await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
     await publishN(t, "s.a", 50);
     const deliver = createInbox();
     await t.jsm.consumers.add("S", { durable_name: "p", deliver_subject: deliver, ack_policy: AckPolicy.Explicit });
-    expect((await t.jsm.consumers.info("S", "p")).push_bound).toBeUndefined();
     const c = await t.js.consumers.getPushConsumer("S", "p");
     const iter = await c.consume();
     let n = 0;
