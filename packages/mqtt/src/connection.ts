@@ -4,6 +4,7 @@ import { isValidPublishSubject } from "@nats-ts/wire";
 import type { MqttIdentity } from "./auth.js";
 import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
+import { encodePublish } from "./publish-encoder.js";
 import type { OutgoingMessage, QoS, Session, SessionOutput } from "./session.js";
 import { mqttFilterToNatsSubject, mqttTopicToNatsSubject } from "./topic.js";
 
@@ -31,6 +32,13 @@ export class MqttConnection implements SessionOutput {
   private session: Session | undefined;
   private will: Will | undefined;
   private connectSeen = false;
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+  private lastTopic = "";
+  private lastSubject = "";
   /** Packets that arrived while CONNECT waited for the account's streams, replayed afterwards. */
   private held: Packet[] | undefined;
   private closed = false;
@@ -69,7 +77,14 @@ export class MqttConnection implements SessionOutput {
   }
 
   sendPublish(msg: OutgoingMessage): void {
-    this.write({ cmd: "publish", topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: msg.dup, messageId: msg.messageId });
+    let bytes: Buffer;
+    try {
+      bytes = encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId);
+    } catch (e) {
+      this.fail(`cannot encode publish: ${(e as Error).message}`);
+      return;
+    }
+    this.writeBytes(bytes);
   }
 
   /** Closes the socket; a will is published unless the client said DISCONNECT or was replaced. */
@@ -78,6 +93,8 @@ export class MqttConnection implements SessionOutput {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.broker.log.debug(`${this} - MQTT connection closed: ${reason}`);
+    // What was written this turn (a refusing CONNACK) still goes out before the socket closes.
+    if (this.corked) this.uncork();
     this.socket.destroy();
     const will = this.will;
     this.will = undefined;
@@ -102,6 +119,17 @@ export class MqttConnection implements SessionOutput {
     } catch (e) {
       this.fail(`cannot encode ${p.cmd}: ${(e as Error).message}`);
       return;
+    }
+    this.writeBytes(bytes);
+  }
+
+  private writeBytes(bytes: Buffer): void {
+    if (this.closed) return;
+    if (!this.corked) {
+      // Everything written in this turn of the event loop goes out in one write.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
     }
     this.socket.write(bytes);
     // A client that does not read is a slow consumer, as NATS clients are past max_pending.
@@ -248,15 +276,20 @@ export class MqttConnection implements SessionOutput {
 
   private onPublish(p: IPublishPacket): void {
     const session = this.session!;
-    let subject: string;
-    if (p.topic === "") return this.fail("topic cannot be empty");
-    try {
-      subject = mqttTopicToNatsSubject(p.topic);
-    } catch (e) {
-      return this.fail((e as Error).message);
-    }
-    if (!isValidPublishSubject(subject) || subject.includes("\u0000") || subject.includes("\ufffd")) {
-      return this.fail(`invalid publish topic ${JSON.stringify(p.topic)}`);
+    let subject = this.lastSubject;
+    if (p.topic !== this.lastTopic || p.topic === "") {
+      // Publishers mostly repeat a topic: only a new one is converted and validated.
+      if (p.topic === "") return this.fail("topic cannot be empty");
+      try {
+        subject = mqttTopicToNatsSubject(p.topic);
+      } catch (e) {
+        return this.fail((e as Error).message);
+      }
+      if (!isValidPublishSubject(subject) || subject.includes("\u0000") || subject.includes("\ufffd")) {
+        return this.fail(`invalid publish topic ${JSON.stringify(p.topic)}`);
+      }
+      this.lastTopic = p.topic;
+      this.lastSubject = subject;
     }
     const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
     if (payload.length > this.broker.maxPayload) return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`);

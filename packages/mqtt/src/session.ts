@@ -174,9 +174,22 @@ export class Session {
       const published = publishedQos(msg, headerSize) ?? 0;
       const qos = (published < entry.qos ? published : entry.qos) as QoS;
       if (qos === 0 && this.output === undefined) return;
-      const payload = headerSize === 0 ? Buffer.from(msg) : Buffer.from(msg.subarray(headerSize));
-      this.send(natsSubjectToMqttTopic(subject), payload, qos, false);
+      const body = headerSize === 0 ? msg : msg.subarray(headerSize);
+      // QoS 0 is encoded right away; anything kept for later must not share the sender's buffer.
+      this.send(this.topicFor(subject), qos === 0 ? body : Buffer.from(body), qos, false);
     }
+  }
+
+  private lastSubject = "";
+  private lastTopic = "";
+
+  /** Streams of messages mostly repeat a subject: remember the last conversion. */
+  private topicFor(subject: string): string {
+    if (subject !== this.lastSubject) {
+      this.lastSubject = subject;
+      this.lastTopic = natsSubjectToMqttTopic(subject);
+    }
+    return this.lastTopic;
   }
 
   private transmit(p: Pending): void {
