@@ -12,6 +12,8 @@ import { Session, type QoS } from "./session.js";
 import { mqttFilterToNatsSubject, needsParentLevelSubject } from "./topic.js";
 import { SessionStore, type PersistedSession } from "./session-store.js";
 
+/** Go's mqttDefaultAckWait. */
+const DEFAULT_ACK_WAIT_MS = 30_000;
 /** Go's mqttDefaultMaxAckPending. */
 const DEFAULT_MAX_ACK_PENDING = 1024;
 /** Go's mqttSessJailDur: a client id that just took over a session waits this long before it may again. */
@@ -149,7 +151,7 @@ export class MqttBroker {
     if (clean) state.store?.remove(clientId);
     if (session === undefined) {
       const client = this.server.createInternalClient("CLIENT", id.account);
-      session = new Session(clientId, id.account, clean, client, this.maxAckPending);
+      session = new Session(clientId, id.account, clean, client, this.maxAckPending, this.options.ackWait || DEFAULT_ACK_WAIT_MS);
       state.sessions.set(clientId, session);
     }
     session.clean = clean;

@@ -36,6 +36,8 @@ interface Pending {
   qos: QoS;
   retain: boolean;
   sent: boolean;
+  /** When it was last sent (ms). */
+  sentAt: number;
   /** A QoS 2 message the client acknowledged with PUBREC: only the PUBREL/PUBCOMP exchange remains. */
   received: boolean;
 }
@@ -70,6 +72,8 @@ export class Session {
     public clean: boolean,
     private readonly client: InternalClient,
     private readonly maxAckPending: number,
+    /** How long a sent QoS 1/2 message waits for its acknowledgement before it is sent again (Go's ack_wait). */
+    private readonly ackWait: number,
   ) {}
 
   /** The internal NATS client the session publishes and subscribes with. */
@@ -115,7 +119,7 @@ export class Session {
       this.output?.sendPublish({ topic, payload, qos: 0, retain, dup: false });
       return;
     }
-    const p: Pending = { topic, payload, qos, retain, sent: false, received: false };
+    const p: Pending = { topic, payload, qos, retain, sent: false, sentAt: 0, received: false };
     if (this.output !== undefined && this.inflight.size < this.maxAckPending) {
       this.transmit(p);
       return;
@@ -148,18 +152,23 @@ export class Session {
       }
       output.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: p.sent, messageId });
       p.sent = true;
+      p.sentAt = Date.now();
     }
     this.drainBacklog();
+    this.armRedelivery();
   }
 
   /** The client went away; a persistent session keeps its subscriptions and messages. */
   detach(output: SessionOutput): void {
-    if (this.output === output) this.output = undefined;
+    if (this.output !== output) return;
+    this.output = undefined;
+    this.disarmRedelivery();
   }
 
   /** Removes every subscription and forgets every message (the session is over). */
   destroy(): void {
     this.output = undefined;
+    this.disarmRedelivery();
     this.subscriptions.clear();
     this.inflight.clear();
     this.qos2Incoming.clear();
@@ -196,7 +205,39 @@ export class Session {
     const messageId = this.nextPid();
     this.inflight.set(messageId, p);
     p.sent = true;
+    p.sentAt = Date.now();
     this.output!.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: false, messageId });
+    this.armRedelivery();
+  }
+
+  private redeliveryTimer: NodeJS.Timeout | undefined;
+
+  /** One timer per session: set while the client is connected and has messages in flight. */
+  private armRedelivery(): void {
+    if (this.redeliveryTimer !== undefined || this.output === undefined || this.inflight.size === 0 || this.ackWait <= 0) return;
+    this.redeliveryTimer = setTimeout(() => {
+      this.redeliveryTimer = undefined;
+      this.redeliverExpired();
+    }, this.ackWait);
+  }
+
+  private disarmRedelivery(): void {
+    if (this.redeliveryTimer !== undefined) clearTimeout(this.redeliveryTimer);
+    this.redeliveryTimer = undefined;
+  }
+
+  /** Sends again, with DUP, what waited ack_wait without acknowledgement (Go redelivers from its consumer). */
+  private redeliverExpired(): void {
+    const output = this.output;
+    if (output === undefined) return;
+    const due = Date.now() - this.ackWait;
+    for (const [messageId, p] of this.inflight) {
+      if (p.sentAt > due) continue;
+      p.sentAt = Date.now();
+      if (p.received) output.sendPubrel(messageId);
+      else output.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: true, messageId });
+    }
+    this.armRedelivery();
   }
 
   private drainBacklog(): void {

@@ -106,6 +106,49 @@ describe("QoS 1 and 2", () => {
     await pub.endAsync();
   });
 
+  test("TestMQTTRedeliveryAckWait: unacknowledged messages are re-sent with DUP every ack_wait, and on reconnect", async () => {
+    const quick = await startMqtt({ mqtt: { ackWait: 250 } });
+    try {
+      const connectSub = async () => {
+        const c = await RawMqtt.open(quick.port);
+        c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: false, clientId: "sub", keepalive: 0 });
+        return { c, ack: await c.next() };
+      };
+      let { c } = await connectSub();
+      c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo", qos: 1 }] });
+      expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+      const pub = await RawMqtt.connected(quick.port, { clientId: "pub" });
+      pub.send({ cmd: "publish", topic: "foo", payload: Buffer.from("foo1"), qos: 1, messageId: 1, retain: false, dup: false });
+      pub.send({ cmd: "publish", topic: "foo", payload: Buffer.from("foo2"), qos: 1, messageId: 2, retain: false, dup: false });
+      expect((await pub.next()).cmd).toBe("puback");
+      expect((await pub.next()).cmd).toBe("puback");
+      pub.send({ cmd: "disconnect" });
+      const read = async () => {
+        const m = (await c.next()) as { cmd: string; dup: boolean; messageId: number; payload: Buffer };
+        return { cmd: m.cmd, dup: m.dup, messageId: m.messageId, payload: m.payload.toString() };
+      };
+      for (let i = 0; i < 2; i++) {
+        expect(await read()).toEqual({ cmd: "publish", dup: i > 0, messageId: 1, payload: "foo1" });
+        expect(await read()).toEqual({ cmd: "publish", dup: i > 0, messageId: 2, payload: "foo2" });
+      }
+      c.send({ cmd: "puback", messageId: 1 });
+      for (let i = 0; i < 2; i++) expect(await read()).toEqual({ cmd: "publish", dup: true, messageId: 2, payload: "foo2" });
+      c.end();
+      await c.whenClosed;
+      let ack;
+      ({ c, ack } = await connectSub());
+      expect(ack).toMatchObject({ cmd: "connack", returnCode: 0, sessionPresent: true });
+      expect(await read()).toEqual({ cmd: "publish", dup: true, messageId: 2, payload: "foo2" });
+      c.send({ cmd: "puback", messageId: 2 });
+      c.send({ cmd: "pingreq" });
+      expect((await c.next()).cmd).toBe("pingresp");
+      await c.expectNothing(400);
+      c.end();
+    } finally {
+      await quick.stop();
+    }
+  });
+
   test("max_ack_pending holds back deliveries until PUBACKs free slots", async () => {
     const small = await startMqtt({ mqtt: { maxAckPending: 2 } });
     try {
