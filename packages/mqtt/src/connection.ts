@@ -4,13 +4,15 @@ import { isValidPublishSubject } from "@nats-ts/wire";
 import type { MqttIdentity } from "./auth.js";
 import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
-import { encodePublish } from "./publish-encoder.js";
+import { PacketFramer } from "./framer.js";
+import { decodePublish, encodePublish } from "./publish-codec.js";
 import type { OutgoingMessage, QoS, Session, SessionOutput } from "./session.js";
 import { mqttFilterToNatsSubject, mqttTopicToNatsSubject } from "./topic.js";
 
 /** SUBACK return code for a refused filter. */
 const SUBACK_FAILURE = 0x80;
 const CONNECT_TYPE = 1;
+const PUBLISH_TYPE = 3;
 
 /** The connection's will message (Go's mqttWill), published when the client vanishes without DISCONNECT. */
 interface Will {
@@ -29,6 +31,7 @@ interface Will {
  */
 export class MqttConnection implements SessionOutput {
   private readonly parser: Parser;
+  private readonly framer: PacketFramer;
   private session: Session | undefined;
   private will: Will | undefined;
   private connectSeen = false;
@@ -43,7 +46,6 @@ export class MqttConnection implements SessionOutput {
   private held: Packet[] | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
-  private packetLimit: number;
   clientId = "";
   /** Who the client authenticated as, once CONNECT succeeded. */
   identity: MqttIdentity | undefined;
@@ -54,9 +56,13 @@ export class MqttConnection implements SessionOutput {
     private readonly broker: MqttBroker,
   ) {
     this.parser = createParser({ protocolVersion: 4 });
-    this.packetLimit = broker.maxPayload;
     this.parser.on("packet", (p: Packet) => this.onPacket(p));
     this.parser.on("error", (err: Error) => this.fail(err.message));
+    this.framer = new PacketFramer(
+      (packet, bodyStart) => this.onFrame(packet, bodyStart),
+      (reason) => this.fail(reason),
+    );
+    this.framer.limit = broker.maxPayload;
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => this.close("socket error"));
     socket.on("close", () => this.close("client closed"));
@@ -96,6 +102,7 @@ export class MqttConnection implements SessionOutput {
     // What was written this turn (a refusing CONNACK) still goes out before the socket closes.
     if (this.corked) this.uncork();
     this.socket.destroy();
+    this.framer.reset();
     const will = this.will;
     this.will = undefined;
     if (this.session === undefined) return;
@@ -148,15 +155,21 @@ export class MqttConnection implements SessionOutput {
     }
     this.connectSeen = true;
     if (this.session !== undefined) this.timer?.refresh();
+    this.framer.push(chunk);
+  }
+
+  private onFrame(packet: Buffer, bodyStart: number): void {
+    if (this.closed) return;
+    if (packet[0]! >> 4 === PUBLISH_TYPE && this.session !== undefined && this.held === undefined) {
+      const p = decodePublish(packet, bodyStart);
+      if (typeof p === "string") return this.fail(p);
+      return this.onPublish(p);
+    }
     try {
-      this.parser.parse(chunk);
+      this.parser.parse(packet);
     } catch (e) {
       this.fail(`parse error: ${(e as Error).message}`);
-      return;
     }
-    // The packet in progress declares its size up front: refuse it before buffering it all.
-    const declared = (this.parser as unknown as { packet: { length: number } }).packet.length;
-    if (!this.closed && declared > this.packetLimit) this.fail(`maximum payload exceeded: ${declared} > ${this.packetLimit}`);
   }
 
   private onPacket(p: Packet): void {
@@ -265,7 +278,7 @@ export class MqttConnection implements SessionOutput {
     this.session = session;
     this.identity = auth;
     this.will = will;
-    this.packetLimit = Number.MAX_SAFE_INTEGER;
+    this.framer.limit = Number.MAX_SAFE_INTEGER;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     // Keep alive: the client must send something every keepalive seconds; allow 1.5x (MQTT-3.1.2-24).

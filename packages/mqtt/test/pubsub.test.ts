@@ -1,4 +1,5 @@
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { generate } from "mqtt-packet";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Inbox, mqttConnect, RawMqtt, startMqtt, type MqttTestServer } from "./helpers.js";
 
@@ -187,6 +188,25 @@ describe("QoS 0 publish/subscribe", () => {
     expect((await inbox.next()).payload).toBe("upper");
     await inbox.expectNothing();
     await c.endAsync();
+  });
+
+  test("packets split across many reads, and large ones, arrive whole", async () => {
+    const sub = nc.subscribe("split.t", { max: 2 });
+    await nc.flush();
+    const c = await RawMqtt.connected(t.port, { clientId: "split" });
+    const bytes = generate({ cmd: "publish", topic: "split/t", payload: Buffer.from("byte by byte"), qos: 1, messageId: 3, retain: false, dup: false });
+    for (const b of bytes) {
+      c.sendRaw([b]);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await c.next()).toMatchObject({ cmd: "puback", messageId: 3 });
+    const big = Buffer.alloc(700_000, 0x42);
+    c.send({ cmd: "publish", topic: "split/t", payload: big, qos: 0, retain: false, dup: false });
+    const got: Buffer[] = [];
+    for await (const m of sub) got.push(Buffer.from(m.data));
+    expect(got[0]!.toString()).toBe("byte by byte");
+    expect(got[1]!.equals(big)).toBe(true);
+    c.end();
   });
 
   test("NATS messages with headers reach MQTT subscribers with the payload only", async () => {
