@@ -91,4 +91,32 @@ describe("QoS options and limits", () => {
       pub.end();
     });
   });
+
+  test("a filter subscribed again replaces the first (latest QoS wins, one delivery), foo/# also matches foo", async () => {
+    await withServer({}, async (t) => {
+      const sub = await RawMqtt.connected(t.port, { clientId: "sub" });
+      sub.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo", qos: 1 }, { topic: "foo", qos: 0 }] });
+      expect(await sub.next()).toMatchObject({ cmd: "suback", granted: [1, 0] });
+      sub.send({ cmd: "subscribe", messageId: 2, subscriptions: [{ topic: "bar", qos: 0 }] });
+      expect(await sub.next()).toMatchObject({ cmd: "suback", granted: [0] });
+      sub.send({ cmd: "subscribe", messageId: 3, subscriptions: [{ topic: "bar", qos: 1 }] });
+      expect(await sub.next()).toMatchObject({ cmd: "suback", granted: [1] });
+      const pub = await RawMqtt.connected(t.port, { clientId: "pub" });
+      pub.send({ cmd: "publish", topic: "foo", payload: Buffer.from("msg"), qos: 1, messageId: 1, retain: false, dup: false });
+      pub.send({ cmd: "publish", topic: "bar", payload: Buffer.from("msg"), qos: 1, messageId: 2, retain: false, dup: false });
+      expect(await sub.next()).toMatchObject({ cmd: "publish", topic: "foo", qos: 0 });
+      const bar = (await sub.next()) as { messageId: number };
+      expect(bar).toMatchObject({ cmd: "publish", topic: "bar", qos: 1 });
+      sub.send({ cmd: "puback", messageId: bar.messageId });
+      await sub.expectNothing(100);
+      sub.send({ cmd: "subscribe", messageId: 4, subscriptions: [{ topic: "foo/#", qos: 1 }] });
+      expect(await sub.next()).toMatchObject({ cmd: "suback", granted: [1] });
+      pub.send({ cmd: "publish", topic: "foo", payload: Buffer.from("twice"), qos: 0, retain: false, dup: false });
+      expect(await sub.next()).toMatchObject({ cmd: "publish", topic: "foo", qos: 0 });
+      expect(await sub.next()).toMatchObject({ cmd: "publish", topic: "foo", qos: 0 });
+      await sub.expectNothing(100);
+      sub.end();
+      pub.end();
+    });
+  });
 });
