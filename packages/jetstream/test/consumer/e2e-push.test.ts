@@ -15,11 +15,6 @@ async function publishN(s: JsTestServer, subject: string, n: number, size = 8): 
   await Promise.all(acks);
 }
 
-/** The client library's feature table is keyed on the announced server version; these features are served regardless. */
-function enablePriorityGroups(s: JsTestServer): void {
-  (s.nc as unknown as { features: { set(f: string, v: string): void } }).features.set("js_priority_groups", "0.0.0");
-}
-
 describe("push consumers end to end", () => {
   test("TestJetStreamConsumerPushBound: push_bound follows the deliver subject's subscribers", async () => {
     t = await startJs();
@@ -174,7 +169,6 @@ describe("push consumers end to end", () => {
 
   test("TestJetStreamConsumerPinned: the pinned client gets the messages, others wait; unpin moves the pin", async () => {
     t = await startJs();
-    enablePriorityGroups(t);
     await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
     await t.jsm.consumers.add("S", {
       durable_name: "pin",
@@ -209,7 +203,6 @@ describe("push consumers end to end", () => {
 
   test("TestJetStreamConsumerOverflow: a request with min_pending waits for a backlog", async () => {
     t = await startJs();
-    enablePriorityGroups(t);
     await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
     await t.jsm.consumers.add("S", { durable_name: "ov", ack_policy: AckPolicy.Explicit, priority_policy: "overflow" as PriorityPolicy, priority_groups: ["A"] });
     await publishN(t, "s.a", 5);
@@ -225,7 +218,6 @@ describe("push consumers end to end", () => {
 
   test("pull request checks answer with Go's status texts", async () => {
     t = await startJs();
-    enablePriorityGroups(t);
     await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
     await t.jsm.consumers.add("S", { durable_name: "lim", ack_policy: AckPolicy.Explicit, max_batch: 2, max_expires: 1_000_000_000 });
     await t.jsm.consumers.add("S", { durable_name: "push", ack_policy: AckPolicy.Explicit, deliver_subject: "nowhere" });
@@ -284,7 +276,6 @@ describe("push consumers end to end", () => {
 
   test("TestJetStreamConsumerPinnedTTL: a pin not renewed within priority_timeout is dropped and given to the next requester", async () => {
     t = await startJs();
-    enablePriorityGroups(t);
     await t.jsm.streams.add({ name: "S", subjects: ["s.>"] });
     await t.jsm.consumers.add("S", {
       durable_name: "pin",

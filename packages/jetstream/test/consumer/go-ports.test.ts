@@ -319,8 +319,6 @@ describe("Go consumer tests, ported", () => {
 
   test("TestJetStreamConsumerPrioritized: the request with the lowest priority number is served first", async () => {
     t = await startJs();
-    // the client gates priority groups on the announced server version; the server serves them
-    (t.nc as unknown as { features: { set(f: string, v: string): void } }).features.set("js_priority_groups", "0.0.0");
     await t.jsm.streams.add({ name: "TEST", subjects: ["foo"] });
     await t.jsm.consumers.add("TEST", {
       durable_name: "CONSUMER",
