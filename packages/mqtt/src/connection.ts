@@ -1,10 +1,10 @@
-import type { Socket } from "node:net";
 import { generate, parser as createParser, type IConnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser } from "mqtt-packet";
 import { isValidPublishSubject } from "@nats-ts/wire";
 import type { MqttIdentity } from "./auth.js";
 import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
 import { PacketFramer } from "./framer.js";
+import type { MqttTransport } from "./transport.js";
 import { decodePublish, encodePublish } from "./publish-codec.js";
 import type { OutgoingMessage, QoS, Session, SessionOutput } from "./session.js";
 import { mqttFilterToNatsSubject, mqttTopicToNatsSubject } from "./topic.js";
@@ -38,7 +38,7 @@ export class MqttConnection implements SessionOutput {
   private corked = false;
   private readonly uncork = () => {
     this.corked = false;
-    this.socket.uncork();
+    this.transport.uncork();
   };
   private lastTopic = "";
   private lastSubject = "";
@@ -52,7 +52,7 @@ export class MqttConnection implements SessionOutput {
 
   constructor(
     readonly id: number,
-    private readonly socket: Socket,
+    private readonly transport: MqttTransport,
     private readonly broker: MqttBroker,
   ) {
     this.parser = createParser({ protocolVersion: 4 });
@@ -63,15 +63,14 @@ export class MqttConnection implements SessionOutput {
       (reason) => this.fail(reason),
     );
     this.framer.limit = broker.maxPayload;
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", () => this.close("socket error"));
-    socket.on("close", () => this.close("client closed"));
+    transport.onData((chunk) => this.onData(chunk));
+    transport.onClose((reason) => this.close(reason));
     // Until CONNECT arrives, the client has the authorization timeout (Go's auth timer).
     this.timer = setTimeout(() => this.fail("authentication timeout"), broker.authTimeoutMs);
   }
 
   get remote(): string {
-    return `${this.socket.remoteAddress ?? ""}:${this.socket.remotePort ?? 0}`;
+    return `${this.transport.remoteAddress}:${this.transport.remotePort}`;
   }
 
   toString(): string {
@@ -101,7 +100,7 @@ export class MqttConnection implements SessionOutput {
     this.broker.log.debug(`${this} - MQTT connection closed: ${reason}`);
     // What was written this turn (a refusing CONNACK) still goes out before the socket closes.
     if (this.corked) this.uncork();
-    this.socket.destroy();
+    this.transport.destroy();
     this.framer.reset();
     const will = this.will;
     this.will = undefined;
@@ -135,12 +134,12 @@ export class MqttConnection implements SessionOutput {
     if (!this.corked) {
       // Everything written in this turn of the event loop goes out in one write.
       this.corked = true;
-      this.socket.cork();
+      this.transport.cork();
       process.nextTick(this.uncork);
     }
-    this.socket.write(bytes);
+    this.transport.write(bytes);
     // A client that does not read is a slow consumer, as NATS clients are past max_pending.
-    if (this.socket.writableLength > this.broker.maxPending) this.fail("slow consumer detected");
+    if (this.transport.pendingBytes > this.broker.maxPending) this.fail("slow consumer detected");
   }
 
   private onData(chunk: Buffer): void {

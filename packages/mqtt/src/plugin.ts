@@ -1,8 +1,14 @@
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer, type Server as NetServer } from "node:net";
 import { listenerUrls, planAuth, type NatsServer, type ServerPlugin } from "@nats-ts/core";
 import { MqttBroker } from "./broker.js";
 import { MqttConnection } from "./connection.js";
+import { tcpTransport, webSocketTransport, type MqttTransport, type WebSocketLike } from "./transport.js";
 import { mqttOptionsFromConf, validateMqttOptions, type MqttOptions } from "./options.js";
+
+/** What the "websocket" plugin offers other protocols (structural: this package does not import @nats-ts/ws). */
+interface WebsocketRoutes {
+  addRoute(pathSuffix: string, route: { protocol?: string; accept(socket: WebSocketLike, info: { remoteAddress: string; remotePort: number }): void }): void;
+}
 
 /** One connected MQTT client. */
 export interface MqttClientInfo {
@@ -73,7 +79,7 @@ export class MqttPlugin implements ServerPlugin {
     const broker = new MqttBroker(server, options);
     this.broker = broker;
     const host = options.host ?? "0.0.0.0";
-    const netServer = createServer({ noDelay: true }, (socket) => this.accept(socket, broker));
+    const netServer = createServer({ noDelay: true }, (socket) => this.accept(tcpTransport(socket), broker));
     this.netServer = netServer;
     await new Promise<void>((resolve, reject) => {
       netServer.once("error", reject);
@@ -87,6 +93,11 @@ export class MqttPlugin implements ServerPlugin {
     this.boundPort = typeof addr === "object" && addr !== null ? addr.port : (options.port ?? 0);
     server.listeners.mqtt = listenerUrls("mqtt", host, this.boundPort);
     server.log.info(`Listening for MQTT clients on mqtt://${host}:${this.boundPort}`);
+    // MQTT over WebSocket: the websocket listener hands us upgrades whose path ends with /mqtt (as Go).
+    server.plugin<ServerPlugin & Partial<WebsocketRoutes>>("websocket")?.addRoute?.("/mqtt", {
+      protocol: "mqtt",
+      accept: (ws, info) => this.accept(webSocketTransport(ws, info.remoteAddress, info.remotePort), broker),
+    });
   }
 
   async stop(): Promise<void> {
@@ -98,10 +109,10 @@ export class MqttPlugin implements ServerPlugin {
     this.boundPort = 0;
   }
 
-  private accept(socket: Socket, broker: MqttBroker): void {
-    const conn = new MqttConnection(this.nextId++, socket, broker);
+  private accept(transport: MqttTransport, broker: MqttBroker): void {
+    const conn = new MqttConnection(this.nextId++, transport, broker);
     this.connections.add(conn);
-    socket.once("close", () => this.connections.delete(conn));
+    transport.onClose(() => this.connections.delete(conn));
   }
 }
 
