@@ -24,7 +24,8 @@ interface Will {
 }
 
 /**
- * One MQTT 3.1.1 client connection: decodes packets with mqtt-packet, enforces the protocol's
+ * One MQTT 3.1.1 client connection: frames the byte stream itself, decodes PUBLISH itself and
+ * the other packets with mqtt-packet, enforces the protocol's
  * rules (CONNECT first, keep alive at 1.5x, packet identifiers), and hands publishes and
  * subscriptions to the broker and the client's session. A protocol violation closes this
  * connection only.
@@ -164,11 +165,22 @@ export class MqttConnection implements SessionOutput {
       if (typeof p === "string") return this.fail(p);
       return this.onPublish(p);
     }
+    if (packet[0]! >> 4 === CONNECT_TYPE && this.unknownProtocolLevel(packet, bodyStart)) {
+      return this.refuse(CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, `unacceptable protocol version of ${packet[bodyStart + 6]}`);
+    }
     try {
       this.parser.parse(packet);
     } catch (e) {
       this.fail(`parse error: ${(e as Error).message}`);
     }
+  }
+
+  /** "MQTT" with a level mqtt-packet can not parse at all (not 3, 4 or 5): Go still answers CONNACK 0x01. */
+  private unknownProtocolLevel(packet: Buffer, bodyStart: number): boolean {
+    if (packet.length < bodyStart + 7 || packet.readUInt16BE(bodyStart) !== 4) return false;
+    if (packet.toString("latin1", bodyStart + 2, bodyStart + 6) !== "MQTT") return false;
+    const level = packet[bodyStart + 6]! & 0x7f;
+    return level !== 3 && level !== 4 && level !== 5;
   }
 
   private onPacket(p: Packet): void {

@@ -41,7 +41,7 @@ export function tcpTransport(socket: Socket): MqttTransport {
 export interface WebSocketLike {
   readonly bufferedAmount: number;
   send(data: Buffer): void;
-  terminate(): void;
+  close(): void;
   on(event: "message", listener: (data: Buffer | ArrayBuffer | Buffer[]) => void): unknown;
   on(event: "close" | "error", listener: () => void): unknown;
 }
@@ -70,7 +70,8 @@ export function webSocketTransport(ws: WebSocketLike, remoteAddress: string, rem
       corkedBytes = 0;
       if (batch !== undefined && batch.length > 0) ws.send(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
     },
-    destroy: () => ws.terminate(),
+    // A close handshake, so a refusing CONNACK written just before still reaches the client.
+    destroy: () => ws.close(),
     onData: (handler) =>
       ws.on("message", (data) => handler(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data))),
     onClose: (handler) => {

@@ -37,6 +37,13 @@ describe("CONNECT / CONNACK", () => {
     expect(await c.closesWithin(2000)).toBe(true);
   });
 
+  test("any other protocol level with the name MQTT gets CONNACK 0x01 too", async () => {
+    const c = await RawMqtt.open(t.port);
+    c.sendRaw([0x10, 12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 6, 0x02, 0, 0, 0, 0]);
+    expect(await c.next()).toMatchObject({ cmd: "connack", returnCode: 1 });
+    expect(await c.closesWithin(2000)).toBe(true);
+  });
+
   test("TestMQTTParseConnect: the 3.1 protocol name MQIsdp is refused without CONNACK", async () => {
     const c = await RawMqtt.open(t.port);
     c.send({ cmd: "connect", protocolId: "MQIsdp", protocolVersion: 3, clean: true, clientId: "old", keepalive: 0 });
