@@ -206,6 +206,11 @@ export class MqttBroker {
   /** Subscribes a session's filter; the granted QoS, or 0x80 when refused (permissions). */
   subscribe(session: Session, filter: string, subject: string, qos: QoS): number {
     const id = this.identities.get(session);
+    // The server's own subjects ($MQTT.msgs.<subject> ...) would bypass subscribe permissions.
+    if (subject.startsWith("$MQTT.")) {
+      this.log.error(`Subscription Violation - MQTT filter "${filter}" names an internal subject`);
+      return SUBACK_FAILURE;
+    }
     // "foo/#" also subscribes to "foo" (the parent level): both must be permitted, as in Go.
     const parentDenied = needsParentLevelSubject(subject) && id !== undefined && !id.canSubscribe(subject.slice(0, -2));
     if ((id !== undefined && !id.canSubscribe(subject)) || parentDenied) {

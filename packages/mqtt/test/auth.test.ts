@@ -154,4 +154,34 @@ describe("authentication", () => {
       await t.stop();
     }
   });
+
+  test("TestMQTTSubscribeDenyInternalMessageSubject: the $MQTT namespace can not be used to bypass deny permissions", async () => {
+    const t = await startMqtt({
+      server: {
+        authorization: {
+          users: [
+            { user: "victim", password: "pass", permissions: { publish: { allow: ["secret.>"] } } },
+            { user: "attacker", password: "pass", permissions: { subscribe: { deny: ["secret.>"] } } },
+          ],
+        },
+      },
+    });
+    try {
+      const a = await RawMqtt.connected(t.port, { clientId: "attacker", username: "attacker", password: Buffer.from("pass") });
+      let id = 1;
+      for (const topic of ["secret/#", "$MQTT/#", "$MQTT/msgs/secret/#"]) {
+        a.send({ cmd: "subscribe", messageId: id, subscriptions: [{ topic, qos: 0 }] });
+        expect(await a.next(), topic).toMatchObject({ cmd: "suback", messageId: id, granted: [0x80] });
+        id++;
+      }
+      const v = await RawMqtt.connected(t.port, { clientId: "victim", username: "victim", password: Buffer.from("pass") });
+      v.send({ cmd: "publish", topic: "secret/x", payload: Buffer.from("secret payload"), qos: 1, messageId: 1, retain: false, dup: false });
+      expect(await v.next()).toMatchObject({ cmd: "puback" });
+      await a.expectNothing(150);
+      a.end();
+      v.end();
+    } finally {
+      await t.stop();
+    }
+  });
 });
