@@ -273,6 +273,7 @@ export class JsAccount {
       maxAckPending: this.limits.max_ack_pending,
       wouldExceedAccountLimits: (storage, bytes) => this.wouldExceedLimits(storage, bytes),
       onBytes: (storage, delta) => this.countBytes(storage, delta),
+      lookupStream: (name) => this.streams.get(name),
     });
     this.countBytes(cfg.storage, store.fastState().bytes);
     return stream;

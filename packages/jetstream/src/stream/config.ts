@@ -1,6 +1,7 @@
 import { isValidSubject, subjectsCollide, subjectIsSubsetMatch } from "@nats-ts/wire";
 import { ApiError, apiErrors } from "../errors/index.js";
 import { checkFields, type FieldKind } from "../util/json-decode.js";
+import { checkMirrorAndSources, type StreamSourceJson } from "./mirror-config.js";
 import { SubjectTransform } from "./subject-transform.js";
 
 /** A stream configuration as JSON, with the Go server's field names. Durations are nanoseconds. */
@@ -21,8 +22,8 @@ export interface StreamConfigJson {
   no_ack?: boolean;
   duplicate_window?: number;
   placement?: { cluster?: string; tags?: string[]; preferred?: string };
-  mirror?: Record<string, unknown>;
-  sources?: Record<string, unknown>[];
+  mirror?: StreamSourceJson;
+  sources?: StreamSourceJson[];
   compression: "none" | "s2";
   first_seq?: number;
   subject_transform?: { src: string; dest: string };
@@ -260,11 +261,7 @@ export function checkStreamConfig(input: Partial<StreamConfigJson>, ctx: StreamC
     if (cfg.num_replicas > 1) throw invalid("async persist mode is not supported on replicated streams");
     if (cfg.allow_atomic) throw invalid("async persist mode is not supported with atomic batch publish");
   }
-  if (cfg.mirror !== undefined) {
-    if ((cfg.first_seq ?? 0) > 0) throw new ApiError(apiErrors.JSMirrorWithFirstSeqErr);
-    if ((cfg.subjects ?? []).length > 0) throw new ApiError(apiErrors.JSMirrorWithSubjectsErr);
-    if ((cfg.sources ?? []).length > 0) throw new ApiError(apiErrors.JSMirrorWithSourcesErr);
-  }
+  checkMirrorAndSources(cfg, ctx.lookup, pedantic);
 
   checkSubjects(cfg);
   if ((cfg.subjects ?? []).length === 0 && (cfg.sources ?? []).length === 0 && cfg.mirror === undefined) {

@@ -58,6 +58,7 @@ export function streamInfoJson(stream: Stream, serverName: string, opts: StreamI
     created: rfc3339Nano(stream.created),
     state,
     cluster: { leader: serverName },
+    ...stream.linkInfo(),
     ts: rfc3339Nano(nowNs()),
   };
   return { info, paging };

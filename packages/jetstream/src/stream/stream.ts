@@ -11,6 +11,8 @@ import { applyIncrement, checkIncrement } from "./counter.js";
 import { deleteMarkerHeaders, deliberateStore, ExpiryWatch } from "./delete-markers.js";
 import * as H from "./headers.js";
 import { storeConfigOf } from "./store-factory.js";
+import { sourceIndexName } from "./mirror-config.js";
+import { lastSourcedSeqs, sourceHeaderValue, StreamLink, type LinkTarget, type StreamSourceInfoJson } from "./source-link.js";
 import { SubjectTransform } from "./subject-transform.js";
 
 /** What a stream needs from its account and server. */
@@ -32,6 +34,8 @@ export interface StreamContext {
   onBytes?(storage: "file" | "memory", delta: number): void;
   /** Whether storing `bytes` more is refused: server storage used up, or the account's limit. */
   wouldExceedAccountLimits(storage: "file" | "memory", bytes: number): "server" | "account" | undefined;
+  /** Another stream of the account (the origin of a mirror or source). */
+  lookupStream?(name: string): Stream | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -41,7 +45,7 @@ const MAX_HEADER_SIZE = 0xffff;
  * A stream: its config, its store, the subscription that feeds it, de-duplication and the
  * publish checks of Go's processJetStreamMsg. Consumers attach through the ConsumerHost side.
  */
-export class Stream implements ConsumerHost {
+export class Stream implements ConsumerHost, LinkTarget {
   readonly client: InternalClient;
   readonly accountName: string;
   readonly domain?: string;
@@ -60,6 +64,8 @@ export class Stream implements ConsumerHost {
   private lastMsgId = "";
   private closed = false;
   private dedupeTimer: NodeJS.Timeout | undefined;
+  /** The mirror (alone) or the sources this stream copies from. */
+  private links: StreamLink[] = [];
 
   constructor(
     config: StreamConfigJson,
@@ -105,6 +111,7 @@ export class Stream implements ConsumerHost {
 
   /** Starts taking messages published on the stream's subjects, and direct gets when allowed. */
   start(): void {
+    this.startLinks();
     for (const subject of this.cfg.subjects ?? []) {
       this.subs.push(this.client.subscribe(subject, (subj, reply, hsize, msg) => this.inbound(subj, reply, hsize, msg)));
     }
@@ -126,11 +133,75 @@ export class Stream implements ConsumerHost {
   private stopSubs(): void {
     for (const sub of this.subs) this.client.removeSub(sub);
     this.subs.length = 0;
+    for (const link of this.links) link.stop();
+    this.links = [];
+  }
+
+  // ---- mirror and sources -------------------------------------------------------------------
+
+  private startLinks(): void {
+    const lookup = this.ctx.lookupStream;
+    if (lookup === undefined || this.links.length > 0) return;
+    const find = (name: string): Stream | undefined => {
+      const s = lookup(name);
+      return s === this ? undefined : s;
+    };
+    if (this.cfg.mirror !== undefined) {
+      const last = this.raw.fastState().lastSeq;
+      this.links = [new StreamLink(this.cfg.mirror, find, this, last > 0 ? last + 1 : 0)];
+    } else {
+      const sources = this.cfg.sources ?? [];
+      const resumed = lastSourcedSeqs(this.raw, sources.map(sourceIndexName));
+      this.links = sources.map((spec) => new StreamLink(spec, find, this, (resumed.get(sourceIndexName(spec)) ?? -1) + 1));
+    }
+    for (const link of this.links) link.start();
+  }
+
+  /** Go's StreamInfo `mirror` and `sources`. */
+  linkInfo(): { mirror?: StreamSourceInfoJson; sources?: StreamSourceInfoJson[] } {
+    if (this.links.length === 0) return {};
+    if (this.cfg.mirror !== undefined) return { mirror: this.links[0].info() };
+    return { sources: this.links.map((l) => l.info()) };
+  }
+
+  /** Stores a message a mirror or source link copied from its origin. */
+  take(link: StreamLink, msg: StoreMsg, subject: string): boolean {
+    if (this.closed) return false;
+    if (this.cfg.sealed) return true;
+    const payload = Buffer.from(msg.msg);
+    if (this.cfg.mirror !== undefined) {
+      // A mirror keeps the origin's sequences and timestamps.
+      const last = this.raw.fastState().lastSeq;
+      if (msg.seq <= last) return true;
+      if (msg.seq > last + 1) this.raw.skipMsgs(last + 1, msg.seq - last - 1);
+      const hdr = msg.hdr.length > 0 ? Buffer.from(msg.hdr) : null;
+      const pending = this.expiry.deliberate(() => this.raw.storeRawMsg(subject, hdr, payload, msg.seq, msg.ts));
+      if (this.raw.fastState().lastSeq !== msg.seq) {
+        pending.catch((err: unknown) => this.ctx.log.warn(`Mirror '${this.accountName} > ${this.cfg.name}' skipped sequence ${msg.seq}: ${String(err)}`));
+        this.raw.skipMsgs(msg.seq, 1);
+        return true;
+      }
+      pending.then(
+        () => {
+          for (const l of this.storedListeners) l(msg.seq, subject);
+        },
+        (err: unknown) => this.storeFailed(undefined, err),
+      );
+      return true;
+    }
+    const base = msg.hdr.length > 0 ? Buffer.from(msg.hdr) : Buffer.from("NATS/1.0\r\n\r\n");
+    const hdr = appendHeader(base, H.JS_STREAM_SOURCE, sourceHeaderValue(link.iname, msg.seq, msg.subject));
+    this.store_(subject, undefined, hdr, payload, 0, "", "");
+    return true;
   }
 
   /** Applies an updated config (already validated) to the running stream and its store. */
   update(config: StreamConfigJson): void {
-    const resubscribe = JSON.stringify(config.subjects) !== JSON.stringify(this.cfg.subjects) || config.allow_direct !== this.cfg.allow_direct;
+    const resubscribe =
+      JSON.stringify(config.subjects) !== JSON.stringify(this.cfg.subjects) ||
+      config.allow_direct !== this.cfg.allow_direct ||
+      JSON.stringify(config.sources) !== JSON.stringify(this.cfg.sources) ||
+      JSON.stringify(config.mirror) !== JSON.stringify(this.cfg.mirror);
     this.applyConfig(config);
     this.expiry.deliberate(() => this.raw.updateConfig(storeConfigOf(config)));
     this.dedupe.prune(nowNs());
