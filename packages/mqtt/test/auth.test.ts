@@ -114,7 +114,7 @@ describe("authentication", () => {
     }
   });
 
-  test("TestMQTTPermissionsViolation: subscribe permissions refuse filters, publish permissions drop messages", async () => {
+  test("permissions: subscribe permissions refuse filters (SUBACK 0x80), publish permissions drop messages", async () => {
     const t = await startMqtt({
       server: {
         authorization: {

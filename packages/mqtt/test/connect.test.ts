@@ -29,7 +29,7 @@ describe("CONNECT / CONNACK", () => {
     expect(await c.closesWithin(2000)).toBe(true);
   });
 
-  test("TestMQTTParseConnect: unacceptable protocol level gets CONNACK 0x01", async () => {
+  test("CONNECT: protocol level 5 gets CONNACK 0x01 (unacceptable protocol version)", async () => {
     const c = await RawMqtt.open(t.port);
     c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: true, clientId: "v5", keepalive: 0 });
     const ack = await c.next();
@@ -44,14 +44,14 @@ describe("CONNECT / CONNACK", () => {
     expect(await c.closesWithin(2000)).toBe(true);
   });
 
-  test("TestMQTTParseConnect: the 3.1 protocol name MQIsdp is refused without CONNACK", async () => {
+  test("CONNECT: the 3.1 protocol name MQIsdp is refused without CONNACK", async () => {
     const c = await RawMqtt.open(t.port);
     c.send({ cmd: "connect", protocolId: "MQIsdp", protocolVersion: 3, clean: true, clientId: "old", keepalive: 0 });
     expect(await c.closesWithin(2000)).toBe(true);
     await expect(c.next(10)).rejects.toThrow("connection closed");
   });
 
-  test("TestMQTTParseConnect: empty client id needs clean session (CONNACK 0x02)", async () => {
+  test("CONNECT: empty client id needs clean session (CONNACK 0x02)", async () => {
     const c = await RawMqtt.open(t.port);
     // mqtt-packet refuses to encode this CONNECT, so it is written by hand: flags 0, empty client id.
     c.sendRaw([0x10, 12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x00, 0, 0, 0, 0]);

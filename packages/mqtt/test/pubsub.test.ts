@@ -15,7 +15,66 @@ afterAll(async () => {
 });
 
 describe("QoS 0 publish/subscribe", () => {
-  test("TestMQTTPublish / TestMQTTSub: MQTT publisher reaches MQTT subscriber", async () => {
+  test("TestMQTTPublish: QoS 0, 1 and 2 publishes are accepted (PUBACK, PUBREC/PUBCOMP)", async () => {
+    const c = await RawMqtt.connected(t.port, { clientId: "" });
+    c.send({ cmd: "publish", topic: "foo", payload: Buffer.from("msg"), qos: 0, retain: false, dup: false });
+    c.send({ cmd: "publish", topic: "foo", payload: Buffer.from("msg"), qos: 1, messageId: 1, retain: false, dup: false });
+    expect(await c.next()).toMatchObject({ cmd: "puback", messageId: 1 });
+    c.send({ cmd: "publish", topic: "foo", payload: Buffer.from("msg"), qos: 2, messageId: 2, retain: false, dup: false });
+    expect(await c.next()).toMatchObject({ cmd: "pubrec", messageId: 2 });
+    c.send({ cmd: "pubrel", messageId: 2 });
+    expect(await c.next()).toMatchObject({ cmd: "pubcomp", messageId: 2 });
+    c.end();
+  });
+
+  test("TestMQTTSub: which NATS subjects and MQTT topics a filter matches", async () => {
+    const table: [string, string, string, boolean][] = [
+      ["foo", "foo", "foo", true],
+      ["foo", "bar", "bar", false],
+      ["foo/bar", "foo.bar", "foo/bar", true],
+      ["foo/bar", "foo.baz", "foo/baz", false],
+      ["/foo/bar", "/.foo.bar", "/foo/bar", true],
+      ["/foo/bar", "/.foo.baz", "/foo/baz", false],
+      ["foo/+", "foo.bar.baz", "foo/bar/baz", false],
+      ["foo/+", "foo.bar./", "foo/bar/", false],
+      ["foo/+", "foo.bar", "foo/bar", true],
+      ["foo/+", "foo./", "foo/", true],
+      ["foo/+", "foo", "foo", false],
+      ["foo/+", "/.foo", "/foo", false],
+      ["foo/#", "foo.bar.baz./", "foo/bar/baz/", true],
+      ["foo/#", "foo.bar.baz", "foo/bar/baz", true],
+      ["foo/#", "foo.bar./", "foo/bar/", true],
+      ["foo/#", "foo.bar", "foo/bar", true],
+      ["foo/#", "foo./", "foo/", true],
+      ["foo/#", "foo", "foo", true],
+      ["foo/#", "/.foo", "/foo", false],
+    ];
+    const pub = await RawMqtt.connected(t.port, { clientId: "" });
+    // A PINGREQ after the publish: its PINGRESP comes after any delivery the publish caused.
+    const expectDelivery = async (c: RawMqtt, topic: string, ok: boolean) => {
+      c.send({ cmd: "pingreq" });
+      const first = await c.next();
+      if (!ok) return expect(first.cmd, topic).toBe("pingresp");
+      expect(first, topic).toMatchObject({ cmd: "publish", topic, qos: 0 });
+      expect((await c.next()).cmd).toBe("pingresp");
+    };
+    for (const [filter, natsSubject, mqttTopic, ok] of table) {
+      const c = await RawMqtt.connected(t.port, { clientId: "" });
+      c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: filter, qos: 0 }] });
+      expect(await c.next()).toMatchObject({ cmd: "suback", granted: [0] });
+      nc.publish(natsSubject, "msg");
+      await nc.flush();
+      await expectDelivery(c, mqttTopic, ok);
+      pub.send({ cmd: "publish", topic: mqttTopic, payload: Buffer.from("msg"), qos: 0, retain: false, dup: false });
+      pub.send({ cmd: "pingreq" });
+      expect((await pub.next()).cmd).toBe("pingresp");
+      await expectDelivery(c, mqttTopic, ok);
+      c.end();
+    }
+    pub.end();
+  });
+
+  test("MQTT publisher reaches MQTT subscriber (MQTT.js)", async () => {
     const sub = await mqttConnect(t.url, { clientId: "sub1" });
     const inbox = new Inbox(sub);
     expect(await sub.subscribeAsync("foo/bar", { qos: 0 })).toEqual([{ topic: "foo/bar", qos: 0 }]);
