@@ -63,6 +63,31 @@ describe("QoS 1 and 2", () => {
     pub.end();
   });
 
+  test("QoS 2 exactly once across a publisher crash between PUBREC and PUBREL", async () => {
+    let received = 0;
+    nc.subscribe("q2.crash", { callback: () => void received++ });
+    await nc.flush();
+    const connect = { cmd: "connect" as const, protocolId: "MQTT" as const, protocolVersion: 4 as const, clean: false, clientId: "q2crash", keepalive: 0 };
+    const publish = { cmd: "publish" as const, topic: "q2/crash", payload: Buffer.from("once"), qos: 2 as const, messageId: 42, retain: false };
+    const c1 = await RawMqtt.open(t.port);
+    c1.send(connect);
+    expect((await c1.next()).cmd).toBe("connack");
+    c1.send({ ...publish, dup: false });
+    expect(await c1.next()).toMatchObject({ cmd: "pubrec", messageId: 42 });
+    c1.end(); // crash before PUBREL
+    await c1.whenClosed;
+    const c2 = await RawMqtt.open(t.port);
+    c2.send(connect);
+    expect(await c2.next()).toMatchObject({ cmd: "connack", sessionPresent: true });
+    c2.send({ ...publish, dup: true }); // the client re-sends what it did not see completed
+    expect(await c2.next()).toMatchObject({ cmd: "pubrec", messageId: 42 });
+    c2.send({ cmd: "pubrel", messageId: 42 });
+    expect(await c2.next()).toMatchObject({ cmd: "pubcomp", messageId: 42 });
+    await nc.flush();
+    expect(received).toBe(1);
+    c2.send({ cmd: "disconnect" });
+  });
+
   test("QoS 1 messages published while a persistent session is away are delivered when it returns", async () => {
     const first = await mqttConnect(t.url, { clientId: "away", clean: false });
     await first.subscribeAsync("away/t", { qos: 1 });
