@@ -196,6 +196,7 @@ export class JsAccount {
     }
     this.streams.set(cfg.name, stream);
     stream.start();
+    this.relinkAll();
     this.host.streamAdvisory(this.name, cfg.name, "create");
     return { stream, created: true };
   }
@@ -228,6 +229,7 @@ export class JsAccount {
     stream.rebuildDedupe();
     this.streams.set(cfg.name, stream);
     stream.start();
+    this.relinkAll();
     this.host.streamAdvisory(this.name, cfg.name, "create");
     return stream;
   }
@@ -320,6 +322,12 @@ export class JsAccount {
         this.host.log.warn(`  Error recreating stream '${this.name} > ${dirName}': ${(e as Error).message}`);
       }
     }
+    this.relinkAll();
+  }
+
+  /** Mirrors and sources waiting for a stream that now exists attach to it at once. */
+  private relinkAll(): void {
+    for (const s of this.streams.values()) s.relink();
   }
 
   async stop(): Promise<void> {

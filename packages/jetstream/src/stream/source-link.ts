@@ -83,7 +83,7 @@ export class StreamLink {
   }
 
   /** Follows the origin stream currently in the account (it may come, go or be recreated). */
-  private attach(): void {
+  attach(): void {
     if (this.stopped) return;
     const origin = this.lookup(this.spec.name);
     if (origin === this.origin) {

@@ -157,6 +157,11 @@ export class Stream implements ConsumerHost, LinkTarget {
     for (const link of this.links) link.start();
   }
 
+  /** Looks for the origins again now (one was just created or recovered). */
+  relink(): void {
+    for (const link of this.links) link.attach();
+  }
+
   /** Go's StreamInfo `mirror` and `sources`. */
   linkInfo(): { mirror?: StreamSourceInfoJson; sources?: StreamSourceInfoJson[] } {
     if (this.links.length === 0) return {};
@@ -191,7 +196,11 @@ export class Stream implements ConsumerHost, LinkTarget {
     }
     const base = msg.hdr.length > 0 ? Buffer.from(msg.hdr) : Buffer.from("NATS/1.0\r\n\r\n");
     const hdr = appendHeader(base, H.JS_STREAM_SOURCE, sourceHeaderValue(link.iname, msg.seq, msg.subject));
-    this.store_(subject, undefined, hdr, payload, 0, "", "");
+    // Sourced messages are de-duplicated by their Nats-Msg-Id within this stream's window.
+    const window = this.cfg.duplicate_window ?? 0;
+    const msgId = (window > 0 && msg.hdr.length > 0 ? getHeader(msg.hdr, H.JS_MSG_ID) : undefined) ?? "";
+    if (msgId !== "" && this.dedupe.check(msgId, nowNs()) > 0) return true;
+    this.store_(subject, undefined, hdr, payload, 0, msgId, "");
     return true;
   }
 

@@ -172,7 +172,87 @@ describe("sources", () => {
   });
 });
 
+describe("Msg-Id de-duplication and mirrors/sources", () => {
+  let t: JsTestServer;
+  beforeAll(async () => {
+    t = await startJs();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Publishes msgId twice with the origin's window expired in between: two messages upstream. */
+  async function twiceAcrossWindow(stream: string, subject: string): Promise<void> {
+    await t.jsm.streams.add({ name: stream, subjects: [subject], duplicate_window: 100_000_000 });
+    const a = await t.js.publish(subject, "", { msgID: "msgId" });
+    const dup = await t.js.publish(subject, "", { msgID: "msgId" });
+    expect([a.seq, a.duplicate, dup.seq, dup.duplicate]).toEqual([1, false, 1, true]);
+    await sleep(200);
+    const b = await t.js.publish(subject, "", { msgID: "msgId" });
+    expect([b.seq, b.duplicate]).toEqual([2, false]);
+  }
+
+  test("TestJetStreamStreamMirrorWithoutDuplicateWindow: the mirror copies both messages", async () => {
+    await twiceAcrossWindow("DW1", "dw1");
+    expect((await create(t, { name: "DW1_M", mirror: { name: "DW1" } })).error).toBeUndefined();
+    await expectState(t, "DW1_M", { messages: 2, first_seq: 1, last_seq: 2 });
+  });
+
+  test("TestJetStreamStreamSourceWithoutDuplicateWindow: the source copies both messages", async () => {
+    await twiceAcrossWindow("DW2", "dw2");
+    expect((await create(t, { name: "DW2_S", sources: [{ name: "DW2" }] })).error).toBeUndefined();
+    await expectState(t, "DW2_S", { messages: 2, first_seq: 1, last_seq: 2 });
+  });
+
+  test("a source with a duplicate window drops a repeated Nats-Msg-Id", async () => {
+    await twiceAcrossWindow("DW3", "dw3");
+    expect((await create(t, { name: "DW3_S", duplicate_window: 60_000_000_000, sources: [{ name: "DW3" }] })).error).toBeUndefined();
+    await t.js.publish("dw3", "", { msgID: "other" });
+    await expectState(t, "DW3_S", { messages: 2, last_seq: 2 });
+  });
+
+  test("TestJetStreamMirrorStripExpectedHeaders: expected-* headers do not stop mirroring", async () => {
+    await t.jsm.streams.add({ name: "S", subjects: ["foo"] });
+    expect((await create(t, { name: "M", mirror: { name: "S" } })).error).toBeUndefined();
+    expect((await t.js.publish("foo")).seq).toBe(1);
+    await expectState(t, "M", { messages: 1 });
+    expect((await t.js.publish("foo", "", { expect: { streamName: "S" } })).seq).toBe(2);
+    await expectState(t, "M", { messages: 2 });
+  });
+
+  test("TestJetStreamMirrorUpdatePreventsSubjects: an update can not give a mirror subjects", async () => {
+    await t.jsm.streams.add({ name: "ORIGINAL" });
+    expect((await create(t, { name: "MIRROR", mirror: { name: "ORIGINAL" } })).error).toBeUndefined();
+    const r = await apiRequest(t.nc, "$JS.API.STREAM.UPDATE.MIRROR", { name: "MIRROR", mirror: { name: "ORIGINAL" }, subjects: ["x"] });
+    expect(r.error).toEqual({ code: 400, err_code: 10034, description: "stream mirrors can not contain subjects" });
+  });
+});
+
 describe("mirrors and sources across a restart", () => {
+  test("TestJetStreamStreamMirrorIgnoresUpstreamDuplicateMsgIds: a mirror stores repeated ids, also after a restart", async () => {
+    const t = await startJs();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      await t.jsm.streams.add({ name: "TEST", subjects: ["foo"], duplicate_window: 100_000_000 });
+      expect((await t.js.publish("foo", "", { msgID: "X" })).seq).toBe(1);
+      await sleep(200);
+      const b = await t.js.publish("foo", "", { msgID: "X" });
+      expect([b.seq, b.duplicate]).toEqual([2, false]);
+      expect((await create(t, { name: "M", storage: "file", mirror: { name: "TEST" }, duplicate_window: 120_000_000_000 })).error).toBeUndefined();
+      await expectState(t, "M", { messages: 2, last_seq: 2 });
+      expect((await t.js.publish("foo", "", { msgID: "Y" })).seq).toBe(3);
+      await expectState(t, "M", { messages: 3, last_seq: 3 });
+      await t.restart();
+      await sleep(200);
+      const c = await t.js.publish("foo", "", { msgID: "X" });
+      expect([c.seq, c.duplicate]).toEqual([4, false]);
+      await expectState(t, "M", { messages: 4, last_seq: 4 });
+    } finally {
+      await t.stop();
+    }
+  });
+
   test("sourcing and mirroring resume without duplicates", async () => {
     const t = await startJs();
     try {
