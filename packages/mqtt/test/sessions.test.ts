@@ -88,6 +88,36 @@ describe("QoS 1 and 2", () => {
     c2.send({ cmd: "disconnect" });
   });
 
+  test("a QoS 2 delivery resumes where it stopped: PUBLISH with DUP before PUBREC, PUBREL after", async () => {
+    const connect = { cmd: "connect" as const, protocolId: "MQTT" as const, protocolVersion: 4 as const, clean: false, clientId: "q2resume", keepalive: 0 };
+    const s1 = await RawMqtt.open(t.port);
+    s1.send(connect);
+    expect((await s1.next()).cmd).toBe("connack");
+    s1.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "q2/resume/+", qos: 2 }] });
+    expect(await s1.next()).toMatchObject({ cmd: "suback", granted: [2] });
+    const pub = await mqttConnect(t.url, { clientId: "q2resume-pub" });
+    await pub.publishAsync("q2/resume/a", "a", { qos: 2 });
+    await pub.publishAsync("q2/resume/b", "b", { qos: 2 });
+    const a = (await s1.next()) as { messageId: number; topic: string };
+    const b = (await s1.next()) as { messageId: number; topic: string };
+    expect([a.topic, b.topic]).toEqual(["q2/resume/a", "q2/resume/b"]);
+    s1.send({ cmd: "pubrec", messageId: a.messageId }); // a reaches the PUBREL step, b does not
+    expect(await s1.next()).toMatchObject({ cmd: "pubrel", messageId: a.messageId });
+    s1.end();
+    await s1.whenClosed;
+    const s2 = await RawMqtt.open(t.port);
+    s2.send(connect);
+    expect(await s2.next()).toMatchObject({ cmd: "connack", sessionPresent: true });
+    expect(await s2.next()).toMatchObject({ cmd: "pubrel", messageId: a.messageId });
+    expect(await s2.next()).toMatchObject({ cmd: "publish", topic: "q2/resume/b", dup: true, messageId: b.messageId });
+    s2.send({ cmd: "pubcomp", messageId: a.messageId });
+    s2.send({ cmd: "pubrec", messageId: b.messageId });
+    expect(await s2.next()).toMatchObject({ cmd: "pubrel", messageId: b.messageId });
+    s2.send({ cmd: "pubcomp", messageId: b.messageId });
+    s2.send({ cmd: "disconnect" });
+    await pub.endAsync();
+  });
+
   test("QoS 1 messages published while a persistent session is away are delivered when it returns", async () => {
     const first = await mqttConnect(t.url, { clientId: "away", clean: false });
     await first.subscribeAsync("away/t", { qos: 1 });
