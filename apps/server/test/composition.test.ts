@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import mqtt from "mqtt";
 import { afterEach, expect, test } from "vitest";
 
 const BIN = resolve(__dirname, "../bin/nats-ts-server");
@@ -15,7 +16,7 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test("the executable composes JetStream, monitoring and WebSocket from one config file", async () => {
+test("the executable composes JetStream, monitoring, WebSocket and MQTT from one config file", async () => {
   dir = mkdtempSync(join(tmpdir(), "nats-ts-compose-"));
   const conf = join(dir, "server.conf");
   writeFileSync(
@@ -25,6 +26,7 @@ test("the executable composes JetStream, monitoring and WebSocket from one confi
       'http: "127.0.0.1:-1"',
       `jetstream { store_dir: "${join(dir, "js")}" }`,
       "websocket { host: 127.0.0.1, port: -1, no_tls: true }",
+      "mqtt { host: 127.0.0.1, port: -1 }",
       `ports_file_dir: "${dir}"`,
     ].join("\n"),
   );
@@ -35,7 +37,7 @@ test("the executable composes JetStream, monitoring and WebSocket from one confi
   for (let i = 0; i < 400 && !existsSync(portsFile); i++) await new Promise((r) => setTimeout(r, 25));
   expect(existsSync(portsFile), stderr).toBe(true);
   const ports = JSON.parse(readFileSync(portsFile, "utf8")) as Record<string, string[]>;
-  expect(Object.keys(ports).sort()).toEqual(["monitoring", "nats", "websocket"]);
+  expect(Object.keys(ports).sort()).toEqual(["monitoring", "mqtt", "nats", "websocket"]);
   // The only warning is Go's own for a plain-text WebSocket listener: every block was taken up.
   expect(stderr.split("\n").filter((l) => l.includes("[WRN]") && !l.includes("Websocket not configured with TLS"))).toEqual([]);
 
@@ -49,6 +51,14 @@ test("the executable composes JetStream, monitoring and WebSocket from one confi
   expect(varz.server_id).toBe(nc.info?.server_id);
   const jsz = (await (await fetch(`${ports.monitoring[0]}/jsz`)).json()) as Record<string, unknown>;
   expect(jsz.streams).toBe(1);
+
+  // An MQTT publish reaches a NATS subscriber on the mapped subject.
+  const sub = nc.subscribe("sensors.t1", { max: 1 });
+  await nc.flush();
+  const device = await mqtt.connectAsync(ports.mqtt[0], { clientId: "dev1" });
+  await device.publishAsync("sensors/t1", "21.5");
+  for await (const m of sub) expect(m.string()).toBe("21.5");
+  await device.endAsync();
   await nc.close();
 
   proc.kill("SIGTERM");
