@@ -17,7 +17,7 @@ export interface OriginStream {
 
 /** Where a link writes what it copies. */
 export interface LinkTarget {
-  /** Stores an origin message; false stops this pump round (the target is closed). */
+  /** Stores an origin message; false stops this pump round (closed, or full: retried later). */
   take(link: StreamLink, msg: StoreMsg, subject: string): boolean;
 }
 
@@ -87,7 +87,9 @@ export class StreamLink {
     if (this.stopped) return;
     const origin = this.lookup(this.spec.name);
     if (origin === this.origin) {
-      if (origin !== undefined) this.lastActive = nowNs();
+      if (origin === undefined) return;
+      this.lastActive = nowNs();
+      if (this.next <= origin.store.fastState().lastSeq) this.schedule();
       return;
     }
     this.unsubscribe?.();

@@ -82,6 +82,7 @@ export class Stream implements ConsumerHost, LinkTarget {
     this.store = deliberateStore(raw, this.expiry);
     raw.registerStorageUpdates((msgs, bytes, seq, subject) => {
       ctx.onBytes?.(config.storage, bytes);
+      if (msgs < 0 && this.links.length > 0) this.relink();
       this.expiry.update(raw, msgs, seq, subject);
     });
     this.applyConfig(config);
@@ -169,7 +170,7 @@ export class Stream implements ConsumerHost, LinkTarget {
     return { sources: this.links.map((l) => l.info()) };
   }
 
-  /** Stores a message a mirror or source link copied from its origin. */
+  /** Stores a message a mirror or source link copied from its origin; false: retry it later. */
   take(link: StreamLink, msg: StoreMsg, subject: string): boolean {
     if (this.closed) return false;
     if (this.cfg.sealed) return true;
@@ -200,8 +201,10 @@ export class Stream implements ConsumerHost, LinkTarget {
     const window = this.cfg.duplicate_window ?? 0;
     const msgId = (window > 0 && msg.hdr.length > 0 ? getHeader(msg.hdr, H.JS_MSG_ID) : undefined) ?? "";
     if (msgId !== "" && this.dedupe.check(msgId, nowNs()) > 0) return true;
+    const before = this.raw.fastState().lastSeq;
     this.store_(subject, undefined, hdr, payload, 0, msgId, "");
-    return true;
+    // A full discard-new stream refuses it: stop here and retry once messages are removed.
+    return this.cfg.discard !== "new" || this.raw.fastState().lastSeq !== before;
   }
 
   /** Applies an updated config (already validated) to the running stream and its store. */

@@ -139,6 +139,24 @@ describe("sources", () => {
     expect(si.sources[0]).toMatchObject({ name: "foo", lag: 0, subject_transforms: [{ src: ">", dest: "foo2.>" }] });
   });
 
+  test("TestJetStreamSourceWorkingQueueWithLimit: a full discard-new work queue takes the rest once consumed", async () => {
+    await t.jsm.streams.add({ name: "wqin", subjects: ["wqin"] });
+    expect((await create(t, { name: "wq", max_msgs: 10, discard: "new", retention: "workqueue", sources: [{ name: "wqin" }] })).error).toBeUndefined();
+    await publishN(t, "wqin", 30);
+    await expectState(t, "wq", { messages: 10 });
+    await t.jsm.consumers.add("wq", { durable_name: "wqc", ack_policy: "explicit" as never });
+    const c = await t.js.consumers.get("wq", "wqc");
+    const seen: string[] = [];
+    while (seen.length < 30) {
+      const m = await c.next({ expires: 3000 });
+      expect(m).not.toBeNull();
+      seen.push(m!.headers!.get("Nats-Stream-Source"));
+      m!.ack();
+    }
+    expect(new Set(seen).size).toBe(30);
+    await expectState(t, "wq", { messages: 0 });
+  });
+
   test("sourced messages carry Go's Nats-Stream-Source header and get the aggregate's sequences", async () => {
     await t.jsm.streams.add({ name: "SA", subjects: ["sa.*"] });
     await t.jsm.streams.add({ name: "SB", subjects: ["sb.*"] });
