@@ -254,6 +254,7 @@ export class JsAccount {
     await stream.delete();
     this.countBytes(stream.config.storage, -bytes);
     await rm(join(this.dir, name), { recursive: true, force: true });
+    this.relinkAll();
     this.host.streamAdvisory(this.name, name, "delete");
   }
 

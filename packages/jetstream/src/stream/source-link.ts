@@ -52,6 +52,8 @@ export class StreamLink {
   private scheduled = false;
   private stopped = false;
   private lastActive = 0n;
+  /** Whether an origin was ever found (a later, different one is a recreated stream). */
+  private attached = false;
   private readonly filters: { filter: string; transform?: SubjectTransform }[];
 
   /** `next` is the first origin sequence still to copy (0: from the configured start). */
@@ -98,6 +100,11 @@ export class StreamLink {
     if (origin === undefined) return;
     this.lastActive = nowNs();
     if (this.next === 0) this.next = this.startSeq(origin);
+    else if (this.attached && this.next > origin.store.fastState().lastSeq + 1) {
+      // The origin was deleted and created again: its sequences started over.
+      this.next = 1;
+    }
+    this.attached = true;
     this.unsubscribe = origin.onStored(() => this.schedule());
     this.schedule();
   }

@@ -172,6 +172,37 @@ describe("sources", () => {
     await expectState(t, "AGG", { messages: 6, last_seq: 6 });
   });
 
+  test("TestJetStreamSourceStreamRecreated: sourcing picks up again from a recreated origin (limits retention)", async () => {
+    for (const retention of ["limits"] as const) {
+      await t.jsm.streams.add({ name: "ORIGIN", subjects: ["origin"], retention });
+      expect((await create(t, { name: "SOURCE", storage: "file", sources: [{ name: "ORIGIN" }] })).error).toBeUndefined();
+      await publishN(t, "origin", 10);
+      await expectState(t, "SOURCE", { messages: 10 });
+      await t.jsm.streams.delete("ORIGIN");
+      await t.jsm.streams.add({ name: "ORIGIN", subjects: ["origin"], retention });
+      await publishN(t, "origin", 5);
+      await expectState(t, "SOURCE", { messages: 15 });
+      await t.jsm.streams.delete("ORIGIN");
+      await t.jsm.streams.delete("SOURCE");
+    }
+  });
+
+  test("TestJetStreamSourceStartSeqRespectedOnEmptyOrigin: opt_start_seq holds while the origin is still empty", async () => {
+    await t.jsm.streams.add({ name: "MO", subjects: ["mo"] });
+    expect((await create(t, { name: "MOM", mirror: { name: "MO", opt_start_seq: 10 } })).error).toBeUndefined();
+    await t.jsm.streams.add({ name: "SO", subjects: ["so"] });
+    expect((await create(t, { name: "SOS", sources: [{ name: "SO", opt_start_seq: 10 }] })).error).toBeUndefined();
+    for (let i = 1; i <= 15; i++) {
+      await t.js.publish("mo", String(i));
+      await t.js.publish("so", String(i));
+    }
+    await expectState(t, "MOM", { messages: 6, first_seq: 10, last_seq: 15 });
+    await expectState(t, "SOS", { messages: 6 });
+    const bodies: string[] = [];
+    for (let seq = 1; seq <= 6; seq++) bodies.push((await t.jsm.streams.getMessage("SOS", { seq }))?.string() ?? "");
+    expect(bodies).toEqual(["10", "11", "12", "13", "14", "15"]);
+  });
+
   test("TestJetStreamSourceHeaderNotAllowedIfNotSourced: clients can not publish Nats-Stream-Source", async () => {
     const h = (await import("@nats-io/transport-node")).headers();
     h.set("Nats-Stream-Source", "SA 1 > > sa.x");
