@@ -13,6 +13,10 @@ export interface OriginStream {
     getSeqFromTime(ts: bigint): number;
   };
   onStored(listener: (seq: number, subject: string) => void): () => void;
+  /** Registers a link as a reader: interest and work queue streams keep what it still needs. */
+  addReader(link: StreamLink): () => void;
+  /** The link is done with `seq` (copied or filtered out). */
+  copied(seq: number): void;
 }
 
 /** Where a link writes what it copies. */
@@ -105,7 +109,12 @@ export class StreamLink {
       this.next = 1;
     }
     this.attached = true;
-    this.unsubscribe = origin.onStored(() => this.schedule());
+    const offStored = origin.onStored(() => this.schedule());
+    const offReader = origin.addReader(this);
+    this.unsubscribe = () => {
+      offStored();
+      offReader();
+    };
     this.schedule();
   }
 
@@ -146,9 +155,15 @@ export class StreamLink {
         if (subject !== undefined && !this.target.take(this, msg, subject)) return;
       }
       this.next++;
+      if (msg !== undefined) origin.copied(msg.seq);
       this.lastActive = nowNs();
     }
     if (this.next <= st.lastSeq) this.schedule();
+  }
+
+  /** Whether the link has yet to read `seq` of its origin. */
+  needs(seq: number): boolean {
+    return seq >= this.next;
   }
 
   /** The subject to store under, or undefined when the filters leave the message out. */

@@ -66,6 +66,8 @@ export class Stream implements ConsumerHost, LinkTarget {
   private dedupeTimer: NodeJS.Timeout | undefined;
   /** The mirror (alone) or the sources this stream copies from. */
   private links: StreamLink[] = [];
+  /** Mirrors and sources reading this stream. */
+  private readonly readers = new Set<StreamLink>();
 
   constructor(
     config: StreamConfigJson,
@@ -156,6 +158,23 @@ export class Stream implements ConsumerHost, LinkTarget {
       this.links = sources.map((spec) => new StreamLink(spec, find, this, (resumed.get(sourceIndexName(spec)) ?? -1) + 1));
     }
     for (const link of this.links) link.start();
+  }
+
+  addReader(link: StreamLink): () => void {
+    this.readers.add(link);
+    return () => this.readers.delete(link);
+  }
+
+  private readersNeed(seq: number): boolean {
+    for (const r of this.readers) if (r.needs(seq)) return true;
+    return false;
+  }
+
+  /** A mirror or source is done with `seq`: under interest or work queue retention it may go now. */
+  copied(seq: number): void {
+    if (this.closed || this.cfg.retention === "limits" || this.readersNeed(seq)) return;
+    if ((this.consumers?.count ?? 0) > 0 && !(this.consumers?.interestDone?.(seq) ?? true)) return;
+    this.deleteMsg(seq, false);
   }
 
   /** Looks for the origins again now (one was just created or recovered). */
@@ -398,7 +417,7 @@ export class Stream implements ConsumerHost, LinkTarget {
     }
     if (hdr.length > MAX_HEADER_SIZE) return this.respondError(reply, apiErrors.JSStreamHeaderExceedsMaximumErr);
 
-    if (cfg.retention === "interest" && (this.consumers === undefined || this.consumers.count === 0)) {
+    if (cfg.retention === "interest" && (this.consumers === undefined || this.consumers.count === 0) && this.readers.size === 0) {
       const seq = this.store.skipMsg(0);
       this.lastMsgId = msgId;
       if (msgId !== "") this.rememberMsgId(msgId, seq);
@@ -454,7 +473,7 @@ export class Stream implements ConsumerHost, LinkTarget {
     else if (rollup === "all") {
       this.purge({ keep: 1 });
     }
-    if (this.cfg.retention === "interest" && this.consumers?.interestDone?.(seq)) {
+    if (this.cfg.retention === "interest" && !this.readersNeed(seq) && this.consumers?.interestDone?.(seq)) {
       // No consumer wants it: Go skips such messages; the sequence stays used.
       this.store.removeMsg(seq);
       pending.then(() => this.respondAck(reply, seq), (err: unknown) => this.storeFailed(reply, err));

@@ -172,8 +172,8 @@ describe("sources", () => {
     await expectState(t, "AGG", { messages: 6, last_seq: 6 });
   });
 
-  test("TestJetStreamSourceStreamRecreated: sourcing picks up again from a recreated origin (limits retention)", async () => {
-    for (const retention of ["limits"] as const) {
+  test("TestJetStreamSourceStreamRecreated: sourcing picks up again from a recreated origin", async () => {
+    for (const retention of ["limits", "interest", "workqueue"] as const) {
       await t.jsm.streams.add({ name: "ORIGIN", subjects: ["origin"], retention });
       expect((await create(t, { name: "SOURCE", storage: "file", sources: [{ name: "ORIGIN" }] })).error).toBeUndefined();
       await publishN(t, "origin", 10);
@@ -184,6 +184,17 @@ describe("sources", () => {
       await expectState(t, "SOURCE", { messages: 15 });
       await t.jsm.streams.delete("ORIGIN");
       await t.jsm.streams.delete("SOURCE");
+    }
+  });
+
+  test("a source is interest on an interest or work queue origin: it is copied, then removed there", async () => {
+    for (const retention of ["interest", "workqueue"] as const) {
+      const name = `RET_${retention}`;
+      await t.jsm.streams.add({ name, subjects: [name], retention });
+      expect((await create(t, { name: `${name}_S`, sources: [{ name }] })).error).toBeUndefined();
+      await publishN(t, name, 4);
+      await expectState(t, `${name}_S`, { messages: 4 });
+      await expectState(t, name, { messages: 0, last_seq: 4 });
     }
   });
 
