@@ -220,6 +220,12 @@ describe("sources", () => {
     await expect(t.js.publish("agg", "x", { headers: h })).rejects.toThrow("message stream source header is not allowed");
   });
 
+  test("TestJetStreamSourceConfigValidation: a null source is an invalid source name", async () => {
+    const body = `{"name":"crash","retention":"limits","max_consumers":-1,"max_msgs_per_subject":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msg_size":-1,"storage":"file","discard":"old","num_replicas":1,"duplicate_window":120000000000,"sources":[null],"sealed":false,"deny_delete":false,"deny_purge":false,"allow_rollup_hdrs":false,"allow_direct":true,"mirror_direct":false,"consumer_limits":{}}`;
+    const msg = await t.nc.request("$JS.API.STREAM.CREATE.crash", body, { timeout: 2000 });
+    expect(msg.string()).toBe(`{"type":"io.nats.jetstream.api.v1.stream_create_response","error":{"code":400,"err_code":10141,"description":"sourced stream name is invalid"}}`);
+  });
+
   test("config errors: duplicate sources, mirror with sources, external", async () => {
     let r = await create(t, { name: "DUP", sources: [{ name: "SA" }, { name: "SA" }] });
     expect(r.error).toEqual({ code: 400, err_code: 10140, description: "duplicate source configuration detected" });
