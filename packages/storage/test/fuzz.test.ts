@@ -1,13 +1,10 @@
 import fc from "fast-check";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { decodeConsumerState, FileStore, StoreError } from "../src/index.js";
-import { initChecksum } from "../src/file/checksum.js";
 import { scanRecords } from "../src/file/scan.js";
 import { tempDir } from "./helpers.js";
-
-beforeAll(() => initChecksum());
 
 test("scanRecords never throws and never visits a record outside the buffer", () => {
   fc.assert(

@@ -1,18 +1,10 @@
 import xxhash from "xxhash-wasm";
 
-type Hasher = (data: Uint8Array, seed?: bigint) => bigint;
-let h64: Hasher | undefined;
-let loading: Promise<void> | undefined;
+// Loaded once per process when the package is imported, so every user of checksum64 (block
+// files, consumer state files beside a memory stream) can hash synchronously from the start.
+const { h64Raw } = await xxhash();
 
-/** Loads the xxhash64 WebAssembly module once per process. */
-export function initChecksum(): Promise<void> {
-  loading ??= xxhash().then((api) => {
-    h64 = api.h64Raw;
-  });
-  return loading;
-}
-
-/** xxhash64 of `data`; initChecksum() must have resolved first (FileStore.open does it). */
+/** xxhash64 of `data`. */
 export function checksum64(data: Uint8Array): bigint {
-  return h64!(data);
+  return h64Raw(data);
 }

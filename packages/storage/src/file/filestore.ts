@@ -6,7 +6,6 @@ import type { ConsumerStore, ConsumerStoreConfig, FileStoreConfig, SnapshotResul
 import { Block, blockFileName } from "./block.js";
 import { BlockLog, type FileStoreOptions } from "./block-log.js";
 import { AAD_END, AAD_START, BodyCodec } from "./body-codec.js";
-import { initChecksum } from "./checksum.js";
 import { lockDirectory } from "./dir-lock.js";
 import { syncDir } from "./fs-ops.js";
 import { GroupCommit } from "./group-commit.js";
@@ -51,7 +50,6 @@ export class FileStore extends BlockLog {
   /** Opens (creating or recovering) the store in `cfg.dir`. */
   static async open(cfg: FileStoreConfig, opts: FileStoreOptions = {}): Promise<FileStore> {
     if (!cfg.dir) throw storeError("BadConfig", "dir is required");
-    await initChecksum();
     const store = new FileStore(cfg, opts);
     try {
       store.init();
@@ -348,7 +346,6 @@ export class FileStore extends BlockLog {
 
   /** Writes a snapshot into the empty directory `cfg.dir` and opens it. */
   static async restore(cfg: FileStoreConfig, data: Uint8Array, opts: FileStoreOptions = {}): Promise<FileStore> {
-    await initChecksum();
     unpackDirectory(data, cfg.dir);
     return FileStore.open(cfg, opts);
   }
