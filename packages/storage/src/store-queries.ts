@@ -262,18 +262,22 @@ export abstract class StoreQueries extends StoreCore {
     } else if (!isValidFilter(subject)) {
       throw storeError("BadSubject");
     }
+    // Like Go, `keep` counts across the whole filter: the oldest matching messages go until
+    // only `keep` remain (or the sequence bound stops it first).
+    const entries = [...this.subjects.matching(subject)];
+    let total = 0;
+    for (const e of entries) total += e.seqs.count;
+    if (keep > 0 && keep >= total) return 0;
     const victims: number[] = [];
-    for (const e of this.subjects.matching(subject)) {
-      let n = e.seqs.count - keep;
-      if (keep > 0 && n <= 0) continue;
-      if (keep === 0) n = e.seqs.count;
-      for (let i = 0; i < n; i++) {
+    for (const e of entries) {
+      for (let i = 0; i < e.seqs.count; i++) {
         const s = e.seqs.at(i);
         if (seq > 0 && s >= seq) break;
         victims.push(s);
       }
     }
     victims.sort((a, b) => a - b);
+    if (keep > 0 && victims.length > total - keep) victims.length = total - keep;
     let bytes = 0;
     for (const s of victims) {
       bytes += this.index.size(s);

@@ -254,11 +254,24 @@ function storeConformance(h: StoreHarness): void {
 
     test("TestStorePurgeExKeepWithInteriorDeletes: keep counts live messages only", async () => {
       const s = await open();
-      for (let i = 0; i < 10; i++) await s.storeMsg("foo", null, null);
-      s.removeMsg(5);
-      s.removeMsg(8);
-      expect(s.purgeEx("foo", 0, 3)).toBe(5);
-      expect(s.subjectsState("foo").get("foo")).toEqual({ msgs: 3, first: 7, last: 10 });
+      for (let i = 0; i < 50; i++) await s.storeMsg("foo", null, null);
+      for (let seq = 2; seq <= 50; seq += 2) s.removeMsg(seq);
+      expect(s.state()).toMatchObject({ msgs: 25, firstSeq: 1, lastSeq: 50 });
+      expect(s.purgeEx("", 0, 5)).toBe(20);
+      expect(s.state()).toMatchObject({ msgs: 5, firstSeq: 41, lastSeq: 50 });
+    });
+
+    test("purgeEx keep applies to the whole filter, not to each subject (Go's PurgeEx)", async () => {
+      const s = await open();
+      for (let i = 0; i < 12; i++) await s.storeMsg(`foo.${i % 3}`, null, null);
+      expect(s.purgeEx("", 0, 4)).toBe(8);
+      expect(s.state()).toMatchObject({ msgs: 4, firstSeq: 9, lastSeq: 12 });
+      for (let i = 0; i < 6; i++) await s.storeMsg(`foo.${i % 2}`, null, null);
+      // Wildcard filter with keep and a sequence bound: at most total - keep, all below the bound.
+      expect(s.purgeEx("foo.*", 14, 3)).toBe(5);
+      expect(s.state()).toMatchObject({ msgs: 5, firstSeq: 14, lastSeq: 18 });
+      expect(s.purgeEx("foo.*", 0, 3)).toBe(2);
+      expect(s.state()).toMatchObject({ msgs: 3, firstSeq: 16, lastSeq: 18 });
     });
 
     test("TestStorePurgeExZero / TestStorePurgeExSequenceOne: edge sequences", async () => {
