@@ -50,6 +50,10 @@ export abstract class StoreCore {
   private readonly ttls = new TtlWheel();
   /** Deadline of each message stored with a TTL, to take it off the wheel when removed. */
   private readonly ttlOf = new Map<number, bigint>();
+  /** Messages stored with a TTL of "never" (-1): max_age passes them by, as in Go. */
+  private readonly neverExpires = new Set<number>();
+  /** Every live sequence from firstSeq up to here never expires (saves rescanning them). */
+  private neverPrefixEnd = 0;
   private expiryTimer: unknown;
   private expiryAt = 0n;
 
@@ -159,6 +163,7 @@ export abstract class StoreCore {
     if (maxPer > 0 && entry.seqs.count > maxPer) this.enforcePerSubjectLimit(entry, maxPer);
     this.enforceMsgAndByteLimits();
     if (ttl > 0 && this.cfg.allow_msg_ttl) this.scheduleTtl(seq, ts, ttl);
+    else if (ttl < 0) this.neverExpires.add(seq);
     this.updateCb?.(1, size, seq, subject);
     this.scheduleExpiry();
   }
@@ -171,6 +176,7 @@ export abstract class StoreCore {
     this.msgs++;
     this.bytes += size;
     if (ttl > 0 && this.cfg.allow_msg_ttl) this.scheduleTtl(seq, ts, ttl);
+    else if (ttl < 0) this.neverExpires.add(seq);
   }
 
   /** Undoes recoverMsg for a message a later removal record removes (no persistence, no callbacks). */
@@ -191,8 +197,9 @@ export abstract class StoreCore {
     this.ttlOf.set(seq, expires);
   }
 
-  /** Takes a removed message off the TTL wheel. */
+  /** Forgets the TTL of a removed message (wheel entry or "never"). */
   private unscheduleTtl(seq: number): void {
+    this.neverExpires.delete(seq);
     const expires = this.ttlOf.get(seq);
     if (expires === undefined) return;
     this.ttlOf.delete(seq);
@@ -355,6 +362,7 @@ export abstract class StoreCore {
     }
     this.msgs -= purged;
     this.bytes = Math.max(0, this.bytes - bytes);
+    this.neverPrefixEnd = 0;
     this.lastSeq = seq;
     this.lastTime = seq === 0 ? this.clock.now() : lastTime;
     if (seq === 0) {
@@ -375,7 +383,8 @@ export abstract class StoreCore {
     if (this.closed) return;
     const maxAge = limit(this.cfg.max_age);
     let next: bigint | undefined;
-    if (maxAge > 0 && this.msgs > 0) next = this.firstTime + BigInt(maxAge);
+    const oldest = maxAge > 0 ? this.oldestAgeable() : -1;
+    if (oldest >= 0) next = this.index.ts(oldest) + BigInt(maxAge);
     const ttlNext = this.ttls.count > 0 ? this.ttls.nextExpiration(FAR_FUTURE) : undefined;
     if (ttlNext !== undefined && (next === undefined || ttlNext < next)) next = ttlNext;
     if (next === undefined) {
@@ -392,6 +401,16 @@ export abstract class StoreCore {
     }, delayMs);
   }
 
+  /** First live sequence max_age applies to (skipping "never" messages), or -1. */
+  private oldestAgeable(): number {
+    if (this.msgs === 0) return -1;
+    if (this.neverExpires.size === 0) return this.firstSeq;
+    let s = this.index.nextLive(Math.max(this.firstSeq, this.neverPrefixEnd), this.lastSeq);
+    while (s >= 0 && this.neverExpires.has(s)) s = this.index.nextLive(s + 1, this.lastSeq);
+    this.neverPrefixEnd = s >= 0 ? s : this.lastSeq + 1;
+    return s;
+  }
+
   private cancelExpiry(): void {
     if (this.expiryTimer !== undefined) this.clock.clearTimer(this.expiryTimer);
     this.expiryTimer = undefined;
@@ -404,7 +423,9 @@ export abstract class StoreCore {
     const maxAge = limit(this.cfg.max_age);
     if (maxAge > 0) {
       const cutoff = now - BigInt(maxAge);
-      while (this.msgs > 0 && this.firstTime <= cutoff) this.removeInternal(this.firstSeq, false, true);
+      for (let s = this.oldestAgeable(); s >= 0 && this.index.ts(s) <= cutoff; s = this.oldestAgeable()) {
+        this.removeInternal(s, false, true);
+      }
     }
     this.ttls.expireTasks(now, (seq) => {
       this.ttlOf.delete(seq);
@@ -444,6 +465,8 @@ export abstract class StoreCore {
     this.subjects.clear();
     this.ttls.clear();
     this.ttlOf.clear();
+    this.neverExpires.clear();
+    this.neverPrefixEnd = 0;
     this.msgs = 0;
     this.bytes = 0;
     this.firstSeq = 0;

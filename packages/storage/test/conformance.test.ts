@@ -506,6 +506,28 @@ function storeConformance(h: StoreHarness): void {
       expect(s.subjectsTotals(">")).toEqual(new Map([["keep", 2]]));
     });
 
+    test("TestJetStreamMessageTTLNeverExpire (store level): a \"never\" TTL outlives max_age", async () => {
+      const clock = new ManualClock();
+      const s = await open({ allow_msg_ttl: true, max_age: 1_000_000_000 }, { clock });
+      await s.storeMsg("test", null, null, -1);
+      for (let i = 1; i <= 10; i++) await s.storeMsg("test", null, null);
+      expect(s.state()).toMatchObject({ msgs: 11, firstSeq: 1, lastSeq: 11 });
+      clock.advance(2_000_000_000n);
+      expect(s.state()).toMatchObject({ msgs: 1, firstSeq: 1, lastSeq: 11 });
+      // Later messages still age out past the one that never does.
+      await s.storeMsg("test", null, null, -1);
+      await s.storeMsg("test", null, null);
+      clock.advance(500_000_000n);
+      await s.storeMsg("test", null, null);
+      clock.advance(600_000_000n);
+      expect(s.state()).toMatchObject({ msgs: 3, firstSeq: 1, lastSeq: 14 });
+      expect(s.loadNextMsg("test", false, 2).seq).toBe(12);
+      clock.advance(500_000_000n);
+      expect(s.state()).toMatchObject({ msgs: 2, firstSeq: 1, lastSeq: 14 });
+      expect(s.removeMsg(1)).toBe(true);
+      expect(s.state()).toMatchObject({ msgs: 1, firstSeq: 12, lastSeq: 14 });
+    });
+
     test("TestStoreUpdateConfigTTLState: TTLs are ignored unless allowed", async () => {
       const clock = new ManualClock();
       const s = await open({}, { clock });

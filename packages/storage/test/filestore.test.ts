@@ -169,6 +169,20 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     expect(fs.state()).toMatchObject({ lastSeq: 6, lastTime: ts });
   });
 
+  test("a \"never\" TTL still outlives max_age after a restart", async () => {
+    const clock = new ManualClock();
+    const cfg = cfgFor({ max_age: 1e9, allow_msg_ttl: true });
+    let fs = await openStore(cfg, { clock });
+    await fs.storeMsg("keep", null, null, -1);
+    await fs.storeMsg("old", null, null);
+    fs = await reopen(fs, cfg, { clock });
+    clock.advance(2_000_000_000n);
+    expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 1, lastSeq: 2 });
+    fs = await reopen(fs, cfg, { clock });
+    expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 1, lastSeq: 2 });
+    expect(fs.loadMsg(1).subject).toBe("keep");
+  });
+
   test("TestFileStorePreserveLastSeqAfterCompact: compact past the end is recovered", async () => {
     const cfg = cfgFor();
     let fs = await openStore(cfg);
