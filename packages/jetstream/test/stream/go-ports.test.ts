@@ -212,9 +212,7 @@ describe("ported jetstream_test.go stream tests", () => {
     );
   });
 
-  // Skipped until @nats-ts/storage exempts messages stored with TTL -1 ("never") from max_age;
-  // the stream passes -1 through, the stores still age such messages out.
-  test.skip("TestJetStreamMessageTTLNeverExpire", async () => {
+  test("TestJetStreamMessageTTLNeverExpire", async () => {
     await Promise.all(
       STORAGES.map(async (storage) => {
         const never = `NEVER_${storage}`;
