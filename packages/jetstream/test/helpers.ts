@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,4 +77,19 @@ export async function rawPublish(nc: NatsConnection, subject: string, data: stri
   }
   const msg = await nc.request(subject, data, { timeout: 2000, headers: h });
   return JSON.parse(msg.string()) as Record<string, any>;
+}
+
+/**
+ * One JetStream server shared by a describe block: started before its tests, stopped after.
+ * `use` receives it once started (tests usually destructure nc/js/jsm from it).
+ */
+export function sharedJs(use: (t: JsTestServer) => void): void {
+  let t: JsTestServer | undefined;
+  beforeAll(async () => {
+    t = await startJs();
+    use(t);
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
 }

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { apiRequest, rawPublish, startJs, type JsTestServer } from "../helpers.js";
+import { apiRequest, rawPublish, sharedJs } from "../helpers.js";
 
 const STORAGES = [StorageType.Memory, StorageType.File] as const;
 
 describe("ported jetstream_test.go limits and last-sequence tests", () => {
-  let t: JsTestServer;
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
-  beforeAll(async () => {
-    t = await startJs();
-    ({ nc, js, jsm } = t);
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  sharedJs((t) => ({ nc, js, jsm } = t));
 
   test("TestJetStreamStateTimestamps", async () => {
     for (const storage of STORAGES) {

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { apiRequest, startJs, type JsTestServer } from "../helpers.js";
+import { apiRequest, sharedJs, startJs } from "../helpers.js";
 
 const STORAGES = [StorageType.Memory, StorageType.File] as const;
 
 describe("ported jetstream_test.go subject state tests", () => {
-  let t: JsTestServer;
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
-  beforeAll(async () => {
-    t = await startJs();
-    ({ nc, js, jsm } = t);
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  sharedJs((t) => ({ nc, js, jsm } = t));
 
   test("TestJetStreamMemoryPurgeClearsSubjectsState", async () => {
     await jsm.streams.add({ name: "MPC", subjects: ["mpc"], storage: StorageType.Memory });

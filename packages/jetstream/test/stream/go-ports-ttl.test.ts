@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { ApiError } from "../../src/index.js";
 import { checkStreamConfig, type StreamConfigContext } from "../../src/stream/config.js";
-import { apiRequest, rawPublish, startJs, type JsTestServer } from "../helpers.js";
+import { apiRequest, rawPublish, sharedJs } from "../helpers.js";
 
 const ctx: StreamConfigContext = { lookup: () => undefined, maxBytesLimits: () => ({ required: false, limit: -1 }), duplicatesLimit: 0 };
 
@@ -17,17 +17,10 @@ function configError(cfg: Record<string, unknown>, pedantic = false): string | u
 }
 
 describe("ported jetstream_test.go TTL, marker and config-value tests", () => {
-  let t: JsTestServer;
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
-  beforeAll(async () => {
-    t = await startJs();
-    ({ nc, js, jsm } = t);
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  sharedJs((t) => ({ nc, js, jsm } = t));
 
   test("TestJetStreamMessageTTLNotUpdatable", async () => {
     await jsm.streams.add({ name: "TTLNU", subjects: ["ttlnu"], allow_msg_ttl: true });

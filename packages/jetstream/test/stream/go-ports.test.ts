@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, DiscardPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { apiRequest, rawPublish, startJs, type JsTestServer } from "../helpers.js";
+import { apiRequest, rawPublish, sharedJs, startJs } from "../helpers.js";
 
 const STORAGES = [StorageType.File, StorageType.Memory] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -13,17 +13,10 @@ async function eventually(fn: () => Promise<boolean>, ms = 4000): Promise<void> 
 }
 
 describe("ported jetstream_test.go stream tests", () => {
-  let t: JsTestServer;
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
-  beforeAll(async () => {
-    t = await startJs();
-    ({ nc, js, jsm } = t);
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  sharedJs((t) => ({ nc, js, jsm } = t));
 
   test("TestJetStreamNegativeDupeWindow", async () => {
     const r = await apiRequest(nc, "$JS.API.STREAM.CREATE.NEG", { name: "NEG", retention: "workqueue", max_consumers: 1, discard: "new", duplicate_window: -1 });
