@@ -49,3 +49,4 @@ export {
   type ConfValue,
   type ConfPosition,
 } from "./conf/index.js";
+export { confFail, isConfMap, goTypeName, confString, confBool, confInt, confDuration } from "./conf-go-readers.js";

@@ -1,4 +1,14 @@
-import { ConfError, confPosition, parseDuration, type ConfMap, type ConfValue } from "@nats-ts/core";
+import {
+  confBool as bool,
+  confDuration as duration,
+  confFail as fail,
+  confInt as int,
+  confString as str,
+  goTypeName as typeName,
+  isConfMap as isMap,
+  type ConfMap,
+  type ConfValue,
+} from "@nats-ts/core";
 
 /** Credentials only MQTT clients use (Go's MQTT auth override: `authorization {}` inside `mqtt {}`). */
 export interface MqttAuthorization {
@@ -34,38 +44,6 @@ export interface MqttOptions {
   tls?: ConfMap;
 }
 
-function fail(container: object, key: string, reason: string): never {
-  const pos = confPosition(container, key);
-  throw new ConfError(pos?.file ?? "", pos?.line ?? 0, pos?.column ?? 0, reason);
-}
-
-function isMap(v: ConfValue): v is ConfMap {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function typeName(v: ConfValue): string {
-  if (Array.isArray(v)) return "[]interface {}";
-  if (isMap(v)) return "map[string]interface {}";
-  if (typeof v === "number") return Number.isInteger(v) ? "int64" : "float64";
-  return typeof v;
-}
-
-const str = (m: ConfMap, k: string, v: ConfValue): string =>
-  typeof v === "string" ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not string`);
-const bool = (m: ConfMap, k: string, v: ConfValue): boolean =>
-  typeof v === "boolean" ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not bool`);
-const int = (m: ConfMap, k: string, v: ConfValue): number =>
-  typeof v === "number" && Number.isInteger(v) ? v : fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not int64`);
-
-function duration(m: ConfMap, k: string, v: ConfValue, what: string): number {
-  if (typeof v === "number") return v * 1000;
-  if (typeof v !== "string") fail(m, k, `error parsing ${what}: unsupported type ${typeName(v)}`);
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    fail(m, k, (e as Error).message);
-  }
-}
 
 function authFromConf(m: ConfMap): MqttAuthorization {
   const out: MqttAuthorization = {};
