@@ -39,3 +39,37 @@ export function confDuration(m: ConfMap, k: string, v: ConfValue, what: string):
     return confFail(m, k, (e as Error).message);
   }
 }
+
+/** A listener block's own `authorization { user, password, token, timeout }` (websocket, mqtt). */
+export interface ListenerAuthorization {
+  user?: string;
+  password?: string;
+  token?: string;
+  /** Seconds. */
+  timeout?: number;
+}
+
+export function listenerAuthorizationFromConf(m: ConfMap): ListenerAuthorization {
+  const out: ListenerAuthorization = {};
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "user":
+      case "username":
+        out.user = confString(m, k, v);
+        break;
+      case "pass":
+      case "password":
+        out.password = confString(m, k, v);
+        break;
+      case "token":
+        out.token = confString(m, k, v);
+        break;
+      case "timeout":
+        out.timeout = typeof v === "number" ? v : confDuration(m, k, v, "auth timeout") / 1000;
+        break;
+      default:
+        confFail(m, k, `unknown field "${k}"`);
+    }
+  }
+  return out;
+}

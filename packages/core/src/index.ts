@@ -49,4 +49,14 @@ export {
   type ConfValue,
   type ConfPosition,
 } from "./conf/index.js";
-export { confFail, isConfMap, goTypeName, confString, confBool, confInt, confDuration } from "./conf-go-readers.js";
+export {
+  confFail,
+  isConfMap,
+  goTypeName,
+  confString,
+  confBool,
+  confInt,
+  confDuration,
+  listenerAuthorizationFromConf,
+  type ListenerAuthorization,
+} from "./conf-go-readers.js";

@@ -6,18 +6,14 @@ import {
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
+  listenerAuthorizationFromConf,
+  type ListenerAuthorization,
   type ConfMap,
   type ConfValue,
 } from "@nats-ts/core";
 
 /** Credentials only MQTT clients use (Go's MQTT auth override: `authorization {}` inside `mqtt {}`). */
-export interface MqttAuthorization {
-  user?: string;
-  password?: string;
-  token?: string;
-  /** Seconds a client has to send CONNECT. */
-  timeout?: number;
-}
+export type MqttAuthorization = ListenerAuthorization;
 
 /**
  * The `mqtt {}` block (Go's MQTTOpts), in camelCase. Durations are milliseconds. The listener is
@@ -42,32 +38,6 @@ export interface MqttOptions {
   downgradeQos2Subscribe?: boolean;
   /** The raw `tls {}` block; TLS is not served by this build yet, so the plugin refuses to start with it. */
   tls?: ConfMap;
-}
-
-
-function authFromConf(m: ConfMap): MqttAuthorization {
-  const out: MqttAuthorization = {};
-  for (const [k, v] of Object.entries(m)) {
-    switch (k.toLowerCase()) {
-      case "user":
-      case "username":
-        out.user = str(m, k, v);
-        break;
-      case "pass":
-      case "password":
-        out.password = str(m, k, v);
-        break;
-      case "token":
-        out.token = str(m, k, v);
-        break;
-      case "timeout":
-        out.timeout = typeof v === "number" ? v : duration(m, k, v, "auth timeout") / 1000;
-        break;
-      default:
-        fail(m, k, `unknown field "${k}"`);
-    }
-  }
-  return out;
 }
 
 function listen(m: ConfMap, k: string, v: ConfValue, out: MqttOptions): void {
@@ -110,7 +80,7 @@ export function mqttOptionsFromConf(block: unknown): MqttOptions {
       case "authorization":
       case "authentication":
         if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
-        out.authorization = authFromConf(v);
+        out.authorization = listenerAuthorizationFromConf(v);
         break;
       case "no_auth_user":
         out.noAuthUser = str(m, k, v);

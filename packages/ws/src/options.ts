@@ -7,6 +7,7 @@ import {
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
+  listenerAuthorizationFromConf,
   type ConfMap,
   type ConfValue,
 } from "@nats-ts/core";
@@ -66,7 +67,6 @@ export interface WebsocketOptions {
   pingInterval?: number;
 }
 
-
 function tlsFromConf(m: ConfMap): WebsocketTlsOptions {
   const out: WebsocketTlsOptions = {};
   for (const [k, v] of Object.entries(m)) {
@@ -96,31 +96,6 @@ function tlsFromConf(m: ConfMap): WebsocketTlsOptions {
         break;
       default:
         fail(m, k, `error parsing tls config, unknown field [${k}]`);
-    }
-  }
-  return out;
-}
-
-function authFromConf(m: ConfMap): NonNullable<WebsocketOptions["authorization"]> {
-  const out: NonNullable<WebsocketOptions["authorization"]> = {};
-  for (const [k, v] of Object.entries(m)) {
-    switch (k.toLowerCase()) {
-      case "user":
-      case "username":
-        out.user = str(m, k, v);
-        break;
-      case "pass":
-      case "password":
-        out.password = str(m, k, v);
-        break;
-      case "token":
-        out.token = str(m, k, v);
-        break;
-      case "timeout":
-        out.timeout = typeof v === "number" ? v : duration(m, k, v, "auth timeout") / 1000;
-        break;
-      default:
-        fail(m, k, `unknown field "${k}"`);
     }
   }
   return out;
@@ -194,7 +169,7 @@ export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
       case "authorization":
       case "authentication":
         if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
-        out.authorization = authFromConf(v);
+        out.authorization = listenerAuthorizationFromConf(v);
         break;
       case "jwt_cookie":
         out.jwtCookie = str(m, k, v);
