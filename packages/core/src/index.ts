@@ -26,8 +26,8 @@ export type {
   TlsOptions,
   UserConfig,
 } from "./auth-options.js";
-export { Sublist, InvalidSubjectError, type SublistResult } from "./sublist/sublist.js";
-export { Subscription, type MessageSink, type ClientKind } from "./sublist/subscription.js";
+export { Sublist, InvalidSubjectError, type SublistResult, type InterestWatcher } from "./sublist/sublist.js";
+export { Subscription, isRemoteKind, type MessageSink, type ClientKind } from "./sublist/subscription.js";
 export { InternalClient, type InternalMsgHandler } from "./internal-client.js";
 export { ClientConnection, type ConnectionSnapshot, type ConnectionEndpoint, type SubscriptionSnapshot } from "./client/connection.js";
 export { ClosedReason } from "./client/closed-reason.js";

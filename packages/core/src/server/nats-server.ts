@@ -28,7 +28,9 @@ import { checkReloadable, describeChanges } from "./reload.js";
  * - "authError": a client failed authentication (with its snapshot);
  * - "lameDuck": lame duck mode began; clients are still connected;
  * - "shuttingDown": shutdown began; clients are still connected (and internal clients can
- *   still reach them), plugins not yet stopped.
+ *   still reach them), plugins not yet stopped;
+ * - "accountRegistered": an account was added (at reload or on first use), so routes and leaf
+ *   nodes can follow its interest.
  *
  * @example
  * server.events.on("shuttingDown", () => sys.publish(`$SYS.SERVER.${server.id}.SHUTDOWN`, body));
@@ -39,6 +41,7 @@ export interface ServerEvents {
   authError: [snapshot: ConnectionSnapshot];
   lameDuck: [];
   shuttingDown: [];
+  accountRegistered: [account: Account];
 }
 
 /** A package that plugs into the server (JetStream, monitoring, WebSocket, cluster ...). */
@@ -112,6 +115,8 @@ export class NatsServer implements ClientHost {
   /** The server's INFO fields before the per-connection ones, in Go's order. */
   private infoFields: Record<string, unknown> = {};
   private infoPrefix = "";
+  /** INFO fields a cluster sets (cluster name, connect_urls ...), see {@link setClusterInfo}. */
+  private clusterInfo: Record<string, unknown> = {};
   private shutdownPromise: Promise<void> | undefined;
   private readonly runFlush = () => this.flushAll();
 
@@ -179,7 +184,10 @@ export class NatsServer implements ClientHost {
   /** Adds (or returns the existing) account with this name. */
   registerAccount(name: string): Account {
     let acc = this.accounts.get(name);
-    if (acc === undefined) this.accounts.set(name, (acc = new Account(name)));
+    if (acc === undefined) {
+      this.accounts.set(name, (acc = new Account(name)));
+      this.events.emit("accountRegistered", acc);
+    }
     return acc;
   }
 
@@ -245,6 +253,25 @@ export class NatsServer implements ClientHost {
     await this.shutdown();
   }
 
+  /**
+   * Sets the INFO fields that describe this server's cluster (Go's `cluster`, `cluster_dynamic`,
+   * `connect_urls`, `ws_connect_urls`, `domain` ...; undefined removes one). With `notify`,
+   * connected clients get the new INFO at once, as Go sends it when the cluster changes.
+   *
+   * @example
+   * server.setClusterInfo({ cluster: "east", connect_urls: ["10.0.0.2:4222"] }, true);
+   */
+  setClusterInfo(fields: Record<string, unknown>, notify = false): void {
+    this.clusterInfo = { ...this.clusterInfo, ...fields };
+    if (!this.running) return;
+    this.buildInfo();
+    if (!notify) return;
+    for (const c of this.clients.values()) {
+      if (c.connect.protocol >= 1) c.queueProto(this.infoLine(c));
+    }
+    this.flushAll();
+  }
+
   /** Creates a socketless connection for server-side subscribers and publishers. */
   createInternalClient(kind: ClientKind, account: Account = this.globalAccount): InternalClient {
     return new InternalClient(this.nextCid++, kind, account, this);
@@ -252,12 +279,25 @@ export class NatsServer implements ClientHost {
 
   // ---- ClientHost ---------------------------------------------------------------------------
 
-  publish(from: MessageSink | undefined, account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
+  /**
+   * The publish path every connection shares. Routes and leaf nodes pass `queues`: the queue
+   * groups the sending server picked this server for (see {@link routeMessage}).
+   */
+  publish(
+    from: MessageSink | undefined,
+    account: Account,
+    subject: string,
+    reply: string | undefined,
+    headerSize: number,
+    msg: Buffer,
+    queues?: readonly string[],
+  ): void {
     if (from !== undefined && countsInServerStats(from.kind)) {
       this.stats.inMsgs++;
       this.stats.inBytes += msg.length;
     }
-    routeMessage(this.stats, from, from instanceof ClientConnection ? from.connect : undefined, account, subject, reply, headerSize, msg);
+    const flags = from instanceof ClientConnection ? from.connect : undefined;
+    routeMessage(this.stats, from, flags, account, subject, reply, headerSize, msg, queues);
   }
 
   /** Routes a message that crossed accounts (imports, service responses); says how many it reached. */
@@ -484,6 +524,7 @@ export class NatsServer implements ClientHost {
     info.tls_available = undefined;
     info.max_payload = opts.maxPayload;
     if (opts.jetstream !== false) info.jetstream = true;
+    Object.assign(info, this.clusterInfo);
     info.nats_ts_version = NATS_TS_VERSION;
     this.infoFields = info;
     this.infoPrefix = `INFO ${JSON.stringify(info).slice(0, -1)}`;

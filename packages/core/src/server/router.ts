@@ -1,5 +1,5 @@
 import type { Account } from "../account.js";
-import type { MessageSink, Subscription } from "../sublist/subscription.js";
+import { isRemoteKind, type MessageSink, type Subscription } from "../sublist/subscription.js";
 
 /** Server-wide message counters (Go's in/out msgs and bytes). */
 export interface TrafficStats {
@@ -21,8 +21,15 @@ const INTERNAL: PublisherFlags = { echo: true, noResponders: false };
  * Delivers one published message to every plain subscriber and to one member of each queue group
  * in the account (after the account's subject mappings), honouring echo and auto-unsubscribe, and
  * answers a request that reaches nobody with a 503 status when the publisher asked for it.
- * Returns how many subscriptions the message reached. Counts deliveries in `stats.out*`; the
- * caller counts what came in (only connections' publishes count, not internal ones).
+ *
+ * Interest of other servers (routes, leaf nodes) gets the message once per connection through
+ * {@link MessageSink.forward}, with the queue groups it was picked for, following Go's rules: a
+ * message that came over a route is not sent on to other routes, and one that came from another
+ * server only reaches the queue groups named in `queueFilter` (the groups its sender picked here).
+ *
+ * Returns how many subscriptions and remote connections the message reached. Counts deliveries
+ * in `stats.out*`; the caller counts what came in (only connections' publishes count, not
+ * internal ones).
  */
 export function routeMessage(
   stats: TrafficStats,
@@ -33,34 +40,129 @@ export function routeMessage(
   reply: string | undefined,
   headerSize: number,
   msg: Buffer,
+  queueFilter?: readonly string[],
 ): number {
-  if (account.mappings !== undefined) subject = account.mappings.map(subject);
+  const fromKind = from?.kind;
+  // Mappings were applied where the message entered the cluster.
+  if (account.mappings !== undefined && fromKind !== "ROUTER" && fromKind !== "GATEWAY") {
+    subject = account.mappings.map(subject);
+  }
   const result = account.sublist.match(subject);
   const skipSelf = flags.echo ? undefined : from;
   let delivered = 0;
+  let targets: RemoteTarget[] | undefined;
   const { psubs, qsubs } = result;
   for (let i = 0; i < psubs.length; i++) {
     const sub = psubs[i];
+    if (sub.remote) {
+      if (forwardsPlain(from, sub.sink, subject)) targets = addTarget(targets, sub.sink, undefined);
+      continue;
+    }
     if (sub.sink === skipSelf) continue;
     if (deliverTo(stats, sub, subject, reply, headerSize, msg)) delivered++;
   }
-  for (let g = 0; g < qsubs.length; g++) {
-    const group = qsubs[g];
-    const n = group.length;
-    const first = (Math.random() * n) | 0;
-    for (let k = 0; k < n; k++) {
-      const sub = group[(first + k) % n];
-      if (sub.sink === skipSelf) continue;
-      if (deliverTo(stats, sub, subject, reply, headerSize, msg)) {
-        delivered++;
-        break;
-      }
+  const fromServer = from !== undefined && isRemoteKind(from.kind);
+  if (!fromServer || (queueFilter !== undefined && queueFilter.length > 0)) {
+    for (let g = 0; g < qsubs.length; g++) {
+      const group = qsubs[g];
+      if (fromServer && !queueFilter!.includes(group[0].queue!)) continue;
+      const picked = pickQueueMember(stats, from, skipSelf, group, subject, reply, headerSize, msg);
+      if (picked === true) delivered++;
+      else if (picked !== undefined) targets = addTarget(targets, picked.sink, picked.queue);
     }
   }
+  if (targets !== undefined) delivered += forwardAll(stats, targets, subject, reply, headerSize, msg);
   if (delivered === 0 && reply !== undefined && flags.noResponders && from !== undefined) {
     sendNoResponders(stats, from, account, subject, reply);
   }
   return delivered;
+}
+
+/** A remote connection a message goes to, with the queue groups it was picked for. */
+interface RemoteTarget {
+  sink: MessageSink;
+  queues: string[];
+}
+
+function addTarget(targets: RemoteTarget[] | undefined, sink: MessageSink, queue: string | undefined): RemoteTarget[] {
+  targets ??= [];
+  let t = targets.find((x) => x.sink === sink);
+  if (t === undefined) targets.push((t = { sink, queues: [] }));
+  if (queue !== undefined) t.queues.push(queue);
+  return targets;
+}
+
+function forwardAll(
+  stats: TrafficStats,
+  targets: RemoteTarget[],
+  subject: string,
+  reply: string | undefined,
+  headerSize: number,
+  msg: Buffer,
+): number {
+  let n = 0;
+  for (const t of targets) {
+    if (t.sink.forward?.(subject, reply, t.queues, headerSize, msg) !== true) continue;
+    stats.outMsgs++;
+    stats.outBytes += msg.length;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Whether a plain subscription of another server gets a message from `from`: routes form a full
+ * mesh, so what came over a route (or down from our hub) is not sent on to other routes; a leaf
+ * node never gets its own messages back, nor route traffic unless it is our spoke (or the
+ * message is a service reply).
+ */
+function forwardsPlain(from: MessageSink | undefined, to: MessageSink, subject: string): boolean {
+  if (to === from) return false;
+  switch (to.kind) {
+    case "ROUTER":
+      return from?.kind !== "ROUTER" && from?.leafSpoke !== true;
+    case "LEAF":
+      return from?.kind !== "ROUTER" || to.leafSpoke !== true || subject.startsWith("_R_.");
+    default:
+      return false;
+  }
+}
+
+/**
+ * Picks one member of a queue group at random, as Go does: a local member gets the message here
+ * (returns true); a route member, or a leaf member when no local one takes it, is returned so
+ * the message is forwarded there. What came over a route only goes to local members (or a leaf).
+ */
+function pickQueueMember(
+  stats: TrafficStats,
+  from: MessageSink | undefined,
+  skipSelf: MessageSink | undefined,
+  group: readonly Subscription[],
+  subject: string,
+  reply: string | undefined,
+  headerSize: number,
+  msg: Buffer,
+): Subscription | true | undefined {
+  const fromKind = from?.kind;
+  let fallback: Subscription | undefined;
+  const n = group.length;
+  const first = (Math.random() * n) | 0;
+  for (let k = 0; k < n; k++) {
+    const sub = group[(first + k) % n];
+    if (sub.remote) {
+      const to = sub.sink.kind;
+      if (sub.sink === from || (to === "ROUTER" && (fromKind === "ROUTER" || from?.leafSpoke === true))) continue;
+      // Leaf members are a fallback: local members first.
+      if (to === "LEAF" || fromKind === "ROUTER") {
+        fallback ??= sub;
+        continue;
+      }
+      return sub;
+    }
+    if (sub.sink === skipSelf) continue;
+    if (deliverTo(stats, sub, subject, reply, headerSize, msg)) return true;
+  }
+  return fallback;
 }
 
 function deliverTo(

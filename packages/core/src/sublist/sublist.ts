@@ -52,12 +52,27 @@ export class InvalidSubjectError extends Error {
  * sl.insert(new Subscription(sink, "orders.*", "1"));
  * sl.match("orders.new").psubs.length; // 1
  */
+/** Told of each subscription added to (`added`) or removed from a sublist. */
+export type InterestWatcher = (sub: Subscription, added: boolean) => void;
+
 export class Sublist {
   private readonly root = new Level();
   private readonly cache = new Map<string, SublistResult>();
   private subCount = 0;
   /** Counters for monitoring (Go's SublistStats). */
   readonly stats = { inserts: 0, removes: 0, matches: 0, cacheHits: 0 };
+  private watchers: InterestWatcher[] = [];
+
+  /**
+   * Calls `watcher` after every insert and successful remove (how routes and leaf nodes learn of
+   * interest to propagate). Returns the function that stops watching.
+   */
+  watch(watcher: InterestWatcher): () => void {
+    this.watchers = [...this.watchers, watcher];
+    return () => {
+      this.watchers = this.watchers.filter((w) => w !== watcher);
+    };
+  }
 
   /** Number of subscriptions held. */
   get count(): number {
@@ -101,6 +116,7 @@ export class Sublist {
     this.subCount++;
     this.stats.inserts++;
     this.invalidate(sub.subject);
+    for (const w of this.watchers) w(sub, true);
   }
 
   /** Removes a subscription; returns false when it was not present. Throws for an invalid subject. */
@@ -131,6 +147,7 @@ export class Sublist {
     this.subCount--;
     this.stats.removes++;
     this.invalidate(sub.subject);
+    for (const w of this.watchers) w(sub, false);
     return true;
   }
 

@@ -15,9 +15,25 @@ export interface MessageSink {
   deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean;
   /** Drops one of this sink's subscriptions (auto-unsubscribe reached its max). */
   removeSub(sub: Subscription): void;
+  /**
+   * Remote sinks only (routes, leaf nodes, gateways): takes one message per publish however many
+   * of the sink's subscriptions matched, with the queue groups the far side must deliver to
+   * (empty when only plain subscriptions matched). Returns false when the sink could not take it.
+   */
+  forward?(subject: string, reply: string | undefined, queues: readonly string[], headerSize: number, msg: Buffer): boolean;
+  /**
+   * Leaf connections only: true when this server solicited the connection and the other side is
+   * its hub (Go's spoke role). A spoke does not pass what its hub sends on to its routes.
+   */
+  readonly leafSpoke?: boolean;
 }
 
 export type ClientKind = "CLIENT" | "ROUTER" | "GATEWAY" | "LEAF" | "SYSTEM" | "JETSTREAM" | "ACCOUNT";
+
+/** Connections to other servers: their subscriptions stand for interest on the far side. */
+export function isRemoteKind(kind: ClientKind): boolean {
+  return kind === "ROUTER" || kind === "LEAF" || kind === "GATEWAY";
+}
 
 /**
  * Whether traffic of this kind counts in the server's in/out message stats. Go counts what
@@ -45,6 +61,8 @@ export class Subscription {
   lastHead: { subject: string; headerSize: number; size: number; bytes: Buffer } | undefined;
   /** Deliveries to it count in the server's out_msgs (decided once, off the delivery path). */
   readonly countsOut: boolean;
+  /** Interest of another server (route, leaf node, gateway): messages are forwarded, not delivered. */
+  readonly remote: boolean;
 
   constructor(
     readonly sink: MessageSink,
@@ -53,5 +71,6 @@ export class Subscription {
     readonly queue?: string,
   ) {
     this.countsOut = countsInServerStats(sink.kind);
+    this.remote = isRemoteKind(sink.kind);
   }
 }
