@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NatsServer } from "@nats-ts/core";
+import { NatsServer, optionsFromConf, parseConf } from "@nats-ts/core";
 import { connect, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { jetstreamPlugin, type JetStreamPlugin, type JetStreamPluginOptions } from "../src/index.js";
@@ -92,4 +92,22 @@ export function sharedJs(use: (t: JsTestServer) => void): void {
   afterAll(async () => {
     await t?.stop();
   });
+}
+
+/**
+ * Starts a JetStream server from conf text (the way the executable reads a file) on an ephemeral
+ * loopback port; `%STORE%` in the text becomes a fresh store directory.
+ */
+export async function startJsFromConf(text: string): Promise<{ server: NatsServer; stop(): Promise<void> }> {
+  const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-js-conf-"));
+  const { options } = optionsFromConf(parseConf(text.replaceAll("%STORE%", storeDir), { env: {} }));
+  const server = new NatsServer({ ...options, host: "127.0.0.1", port: 0 }, { plugins: [jetstreamPlugin()] });
+  await server.start();
+  return {
+    server,
+    async stop() {
+      await server.shutdown();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -23,6 +23,8 @@ export interface OriginStream {
 export interface LinkTarget {
   /** Stores an origin message; false stops this pump round (closed, or full: retried later). */
   take(link: StreamLink, msg: StoreMsg, subject: string): boolean;
+  /** A round of copying ended (the link's lag may now be small). */
+  linkProgressed(): void;
 }
 
 /** Go's StreamSourceInfo JSON. */
@@ -159,6 +161,13 @@ export class StreamLink {
       this.lastActive = nowNs();
     }
     if (this.next <= st.lastSeq) this.schedule();
+    this.target.linkProgressed();
+  }
+
+  /** Origin messages not copied yet. */
+  get lag(): number {
+    const originLast = this.origin?.store.fastState().lastSeq ?? 0;
+    return Math.max(originLast - Math.max(this.next - 1, 0), 0);
   }
 
   /** Whether the link has yet to read `seq` of its origin. */
@@ -176,10 +185,9 @@ export class StreamLink {
   }
 
   info(): StreamSourceInfoJson {
-    const originLast = this.origin?.store.fastState().lastSeq ?? 0;
     const out: StreamSourceInfoJson = {
       name: this.spec.name,
-      lag: Math.max(originLast - Math.max(this.next - 1, 0), 0),
+      lag: this.lag,
       active: this.lastActive === 0n ? -1 : Number(nowNs() - this.lastActive),
     };
     if (this.spec.filter_subject) out.filter_subject = this.spec.filter_subject;

@@ -40,6 +40,10 @@ export interface StreamContext {
 
 const EMPTY = Buffer.alloc(0);
 const MAX_HEADER_SIZE = 0xffff;
+/** The queue group of every direct get responder (Go's dgetGroup). */
+const DIRECT_GET_GROUP = "_sys_";
+/** A mirror starts serving its origin's direct gets once fewer messages than this remain (Go's dgetCaughtUpThresh). */
+const MIRROR_DIRECT_CAUGHT_UP = 10;
 
 /**
  * A stream: its config, its store, the subscription that feeds it, de-duplication and the
@@ -55,6 +59,8 @@ export class Stream implements ConsumerHost, LinkTarget {
   private readonly expiry: ExpiryWatch;
   private cfg: StreamConfigJson;
   private readonly subs: Subscription[] = [];
+  /** Direct get responders for the origin of a mirror with mirror_direct. */
+  private readonly mirrorDirectSubs: Subscription[] = [];
   private readonly storedListeners = new Set<(seq: number, subject: string) => void>();
   private readonly purgeListeners = new Set<() => void>();
   private readonly dedupe: DedupeWindow;
@@ -118,24 +124,51 @@ export class Stream implements ConsumerHost, LinkTarget {
     for (const subject of this.cfg.subjects ?? []) {
       this.subs.push(this.client.subscribe(subject, (subj, reply, hsize, msg) => this.inbound(subj, reply, hsize, msg)));
     }
-    if (this.cfg.allow_direct) {
-      const dg = new DirectGet(() => this.cfg.name, this.store, this.client, this.ctx.maxPending);
-      const apis = this.domain ? ["$JS.API", `$JS.${this.domain}.API`] : ["$JS.API"];
-      for (const api of apis) {
-        const prefix = `${api}.DIRECT.GET.${this.cfg.name}`;
-        this.subs.push(this.client.subscribe(prefix, (_s, reply, hsize, msg) => dg.guard(reply, () => dg.request(reply, msg.subarray(0, hsize), msg.subarray(hsize)))));
-        this.subs.push(
-          this.client.subscribe(`${prefix}.>`, (subj, reply, hsize, msg) =>
-            dg.guard(reply, () => dg.lastBySubject(subj.slice(prefix.length + 1), reply, msg.subarray(0, hsize), msg.subarray(hsize))),
-          ),
-        );
-      }
+    if (this.cfg.allow_direct) this.subscribeDirect(this.cfg.name, this.subs);
+    this.serveMirrorDirectIfCaughtUp();
+  }
+
+  /**
+   * Answers direct gets addressed to stream `name` from this stream's store. Every server-side
+   * responder joins one queue group, so a mirror with mirror_direct shares its origin's load.
+   */
+  private subscribeDirect(name: string, into: Subscription[]): void {
+    const dg = new DirectGet(() => this.cfg.name, this.store, this.client, this.ctx.maxPending);
+    const apis = this.domain ? ["$JS.API", `$JS.${this.domain}.API`] : ["$JS.API"];
+    for (const api of apis) {
+      const prefix = `${api}.DIRECT.GET.${name}`;
+      into.push(
+        this.client.subscribe(prefix, (_s, reply, hsize, msg) => dg.guard(reply, () => dg.request(reply, msg.subarray(0, hsize), msg.subarray(hsize))), DIRECT_GET_GROUP),
+      );
+      into.push(
+        this.client.subscribe(
+          `${prefix}.>`,
+          (subj, reply, hsize, msg) => dg.guard(reply, () => dg.lastBySubject(subj.slice(prefix.length + 1), reply, msg.subarray(0, hsize), msg.subarray(hsize))),
+          DIRECT_GET_GROUP,
+        ),
+      );
     }
+  }
+
+  /** Go's subscribeToMirrorDirect: a mirror serves its origin's direct gets once nearly caught up. */
+  private serveMirrorDirectIfCaughtUp(): void {
+    const mirror = this.cfg.mirror;
+    if (this.closed || mirror === undefined || !this.cfg.mirror_direct || this.mirrorDirectSubs.length > 0) return;
+    const link = this.links[0];
+    if (link === undefined || link.lag >= MIRROR_DIRECT_CAUGHT_UP) return;
+    this.subscribeDirect(mirror.name, this.mirrorDirectSubs);
+  }
+
+  /** A link copied a batch from its origin (its lag may now be small). */
+  linkProgressed(): void {
+    this.serveMirrorDirectIfCaughtUp();
   }
 
   private stopSubs(): void {
     for (const sub of this.subs) this.client.removeSub(sub);
     this.subs.length = 0;
+    for (const sub of this.mirrorDirectSubs) this.client.removeSub(sub);
+    this.mirrorDirectSubs.length = 0;
     for (const link of this.links) link.stop();
     this.links = [];
   }
@@ -231,6 +264,7 @@ export class Stream implements ConsumerHost, LinkTarget {
     const resubscribe =
       JSON.stringify(config.subjects) !== JSON.stringify(this.cfg.subjects) ||
       config.allow_direct !== this.cfg.allow_direct ||
+      config.mirror_direct !== this.cfg.mirror_direct ||
       JSON.stringify(config.sources) !== JSON.stringify(this.cfg.sources) ||
       JSON.stringify(config.mirror) !== JSON.stringify(this.cfg.mirror);
     this.applyConfig(config);

@@ -112,12 +112,4 @@ describe("ported jetstream_test.go config, overlap, republish and direct get tes
     expect(await get(5, "baz")).toEqual(["12", "dsmg.baz"]);
     expect(await get(14, "baz")).toEqual(["14", "dsmg.baz"]);
   });
-
-  test("TestJetStreamDirectGetBySubject: last message per subject through the subject form", async () => {
-    await jsm.streams.add({ name: "KVV", storage: StorageType.Memory, subjects: ["vid.*.>"], max_msgs_per_subject: 1, allow_direct: true });
-    await js.publish("vid.22.speed", "100");
-    await js.publish("vid.33.speed", "55");
-    expect((await nc.request("$JS.API.DIRECT.GET.KVV.vid.22.speed", "")).string()).toBe("100");
-    expect((await nc.request("$JS.API.DIRECT.GET.KVV.vid.33.speed", "")).string()).toBe("55");
-  });
 });
