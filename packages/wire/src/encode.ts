@@ -125,3 +125,28 @@ function frame(head: string, headers: Uint8Array | undefined, payload: Uint8Arra
   out[end + 1] = 0x0a;
   return out;
 }
+
+/**
+ * The control line of a message sent to another server, without the payload:
+ * `RMSG account subject [+ reply q1 ... | q1 ...] size\r\n` on routes and gateways (give the
+ * account), `LMSG subject ... size\r\n` on leaf connections (no account); with headers the op
+ * is HMSG and the header size precedes the total size (`headerSize` < 0 for none).
+ *
+ * @example
+ * peerMsgHead("$G", "foo", "_INBOX.1", ["q"], -1, 5)       // RMSG $G foo + _INBOX.1 q 5\r\n
+ * peerMsgHead(undefined, "foo", undefined, [], 12, 17)     // HMSG foo 12 17\r\n
+ */
+export function peerMsgHead(
+  account: string | undefined,
+  subject: string,
+  reply: string | undefined,
+  queues: readonly string[],
+  headerSize: number,
+  size: number,
+): string {
+  const op = headerSize >= 0 ? "HMSG" : account === undefined ? "LMSG" : "RMSG";
+  let line = account === undefined ? `${op} ${subject}` : `${op} ${account} ${subject}`;
+  if (queues.length > 0) line += reply === undefined ? ` | ${queues.join(" ")}` : ` + ${reply} ${queues.join(" ")}`;
+  else if (reply !== undefined) line += ` ${reply}`;
+  return headerSize >= 0 ? `${line} ${headerSize} ${size}\r\n` : `${line} ${size}\r\n`;
+}

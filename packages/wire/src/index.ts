@@ -19,6 +19,16 @@ export {
 } from "./parser/client-parser.js";
 export { ServerProtocolParser, type ServerOpHandler, DEFAULT_SERVER_PARSER_LIMITS } from "./parser/server-parser.js";
 export {
+  PeerProtocolParser,
+  parsePeerMsgArgs,
+  DEFAULT_PEER_PARSER_LIMITS,
+  type PeerOpHandler,
+  type PeerInterestOp,
+  type PeerMessageOp,
+  type PeerMsgArgs,
+  type PeerMsgArgsFormat,
+} from "./parser/peer-parser.js";
+export {
   PING,
   PONG,
   OK,
@@ -30,6 +40,7 @@ export {
   encodeSub,
   encodeUnsub,
   encodeMsgHead,
+  peerMsgHead,
   encodeHmsgHead,
   encodeMsg,
   encodeHmsg,

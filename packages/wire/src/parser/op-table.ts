@@ -15,9 +15,20 @@ export const OP_MSG = 9;
 export const OP_HMSG = 10;
 export const OP_OK = 11;
 export const OP_ERR = 12;
+export const OP_RS_PLUS = 13;
+export const OP_RS_MINUS = 14;
+export const OP_LS_PLUS = 15;
+export const OP_LS_MINUS = 16;
+export const OP_A_PLUS = 17;
+export const OP_A_MINUS = 18;
+export const OP_RMSG = 19;
+export const OP_LMSG = 20;
 
 /** Operation names as Go writes them in trace lines. */
-export const OP_NAMES = ["", "CONNECT", "PUB", "HPUB", "SUB", "UNSUB", "PING", "PONG", "INFO", "MSG", "HMSG", "+OK", "-ERR"];
+export const OP_NAMES = [
+  "", "CONNECT", "PUB", "HPUB", "SUB", "UNSUB", "PING", "PONG", "INFO", "MSG", "HMSG", "+OK", "-ERR",
+  "RS+", "RS-", "LS+", "LS-", "A+", "A-", "RMSG", "LMSG",
+];
 
 /** What follows the operation name. */
 export const SYNTAX_SPACE_THEN_ARGS = 1; // PUB foo 5: at least one space or tab is required
@@ -35,7 +46,8 @@ export class OpTable {
   readonly syntax = new Uint8Array(OP_NAMES.length);
   /**
    * The direction's most frequent operation (PUB or MSG, three letters followed by a
-   * space), which the parser recognises in one step when it is whole in the chunk.
+   * space), which the parser recognises in one step when it is whole in the chunk; 0 for
+   * none (the byte values -1 never match).
    */
   readonly fastOp: number;
   readonly fast0: number;
@@ -44,9 +56,9 @@ export class OpTable {
 
   constructor(ops: ReadonlyArray<readonly [op: number, syntax: number]>, fastOp: number) {
     const fastName = OP_NAMES[fastOp].toLowerCase();
-    if (fastName.length !== 3) throw new Error(`fast operation must have three letters: ${fastName}`);
+    if (fastOp !== 0 && fastName.length !== 3) throw new Error(`fast operation must have three letters: ${fastName}`);
     this.fastOp = fastOp;
-    [this.fast0, this.fast1, this.fast2] = [0, 1, 2].map((k) => fastName.charCodeAt(k));
+    [this.fast0, this.fast1, this.fast2] = [0, 1, 2].map((k) => (fastOp === 0 ? -1 : fastName.charCodeAt(k)));
     const maxNodes = 1 + ops.reduce((n, [op]) => n + OP_NAMES[op].length, 0);
     this.next = new Int16Array(maxNodes * FANOUT);
     this.opAt = new Uint8Array(maxNodes);
