@@ -53,9 +53,16 @@ export class MonitorHttpServer {
     r.set("/", () => ({ status: 200, body: rootPage(listed), contentType: "text/html; charset=utf-8" }));
     r.set("/varz", () => json(varz(ctx)));
     r.set("/connz", (q) => json(connz(ctx, connzQuery(q))));
-    r.set("/routez", (q) => (subsQuery(q), json(routez(ctx))));
-    r.set("/gatewayz", () => json(gatewayz(ctx)));
-    r.set("/leafz", (q) => (q.bool("subs"), json(leafz(ctx))));
+    r.set("/routez", (q) => {
+      const { subs, detail } = subsQuery(q);
+      return json(routez(ctx, { subscriptions: subs, subscriptionsDetail: detail }));
+    });
+    r.set("/gatewayz", (q) => {
+      const { subs, detail } = subsQuery(q);
+      const opts = { name: q.get("gw_name"), accounts: q.bool("accs"), accountName: q.get("acc_name"), subscriptions: subs, subscriptionsDetail: detail };
+      return json(gatewayz(ctx, opts));
+    });
+    r.set("/leafz", (q) => json(leafz(ctx, { subscriptions: q.bool("subs"), account: q.get("acc") })));
     const subszHandler: Handler = (q) => json(subsz(ctx, subszQuery(q)));
     r.set("/subsz", subszHandler);
     r.set("/subscriptionsz", subszHandler);

@@ -114,7 +114,7 @@ function forwardAll(
  * Whether a plain subscription of another server gets a message from `from`: routes form a full
  * mesh, so what came over a route (or down from our hub) is not sent on to other routes; a leaf
  * node never gets its own messages back, nor route traffic unless it is our spoke (or the
- * message is a service reply).
+ * message is a service reply); gateways get what entered the cluster here.
  */
 function forwardsPlain(from: MessageSink | undefined, to: MessageSink, subject: string): boolean {
   if (to === from) return false;
@@ -123,6 +123,9 @@ function forwardsPlain(from: MessageSink | undefined, to: MessageSink, subject: 
       return from?.kind !== "ROUTER" && from?.leafSpoke !== true;
     case "LEAF":
       return from?.kind !== "ROUTER" || to.leafSpoke !== true || subject.startsWith("_R_.");
+    case "GATEWAY":
+      // The server where a message entered the cluster sends it to the other clusters.
+      return from?.kind !== "ROUTER" && from?.kind !== "GATEWAY";
     default:
       return false;
   }
@@ -130,8 +133,9 @@ function forwardsPlain(from: MessageSink | undefined, to: MessageSink, subject: 
 
 /**
  * Picks one member of a queue group at random, as Go does: a local member gets the message here
- * (returns true); a route member, or a leaf member when no local one takes it, is returned so
- * the message is forwarded there. What came over a route only goes to local members (or a leaf).
+ * (returns true); a route member, or a leaf member when no local one takes it, or a gateway
+ * member when no member of this cluster does, is returned so the message is forwarded there.
+ * What came over a route only goes to local members (or a leaf).
  */
 function pickQueueMember(
   stats: TrafficStats,
@@ -145,6 +149,7 @@ function pickQueueMember(
 ): Subscription | true | undefined {
   const fromKind = from?.kind;
   let fallback: Subscription | undefined;
+  let otherCluster: Subscription | undefined;
   const n = group.length;
   const first = (Math.random() * n) | 0;
   for (let k = 0; k < n; k++) {
@@ -152,6 +157,11 @@ function pickQueueMember(
     if (sub.remote) {
       const to = sub.sink.kind;
       if (sub.sink === from || (to === "ROUTER" && (fromKind === "ROUTER" || from?.leafSpoke === true))) continue;
+      if (to === "GATEWAY") {
+        // Another cluster only when no member of this one takes it.
+        if (fromKind !== "ROUTER" && fromKind !== "GATEWAY") otherCluster ??= sub;
+        continue;
+      }
       // Leaf members are a fallback: local members first.
       if (to === "LEAF" || fromKind === "ROUTER") {
         fallback ??= sub;
@@ -162,7 +172,7 @@ function pickQueueMember(
     if (sub.sink === skipSelf) continue;
     if (deliverTo(stats, sub, subject, reply, headerSize, msg)) return true;
   }
-  return fallback;
+  return fallback ?? otherCluster;
 }
 
 function deliverTo(

@@ -145,6 +145,22 @@ describe("remote interest in the publish path", () => {
     expect(route.forwarded).toEqual([]);
   });
 
+  test("gateways get what entered the cluster here, and queue messages only when the cluster has no member", async () => {
+    await startServer();
+    const gateway = remote("GATEWAY");
+    const route = remote("ROUTER");
+    interest(gateway, ">");
+    interest(gateway, "work", "q");
+    publish(undefined, "local.pub");
+    publish(route, "routed.pub");
+    publish(remote("GATEWAY"), "other.cluster");
+    expect(gateway.forwarded.map((f) => f.subject)).toEqual(["local.pub"]);
+    interest(route, "work", "q");
+    for (let i = 0; i < 20; i++) publish(undefined, "work");
+    expect(route.forwarded.filter((f) => f.subject === "work")).toHaveLength(20);
+    expect(gateway.forwarded.filter((f) => f.queues.length > 0)).toEqual([]);
+  });
+
   test("a request forwarded to a route counts as reaching a responder", async () => {
     await startServer();
     const route = remote("ROUTER");

@@ -1,17 +1,29 @@
 import { goTime } from "../format.js";
 import type { MonitorContext } from "../context.js";
+import type { ClusterMonitorProvider, GatewayzOptions, LeafzOptions, RoutezOptions } from "../cluster-provider.js";
 
-// Routes, gateways and leaf nodes arrive with @nats-ts/cluster; until then these endpoints answer
-// with Go's shapes for a server that has none.
-
-export function routez(ctx: MonitorContext) {
-  return { server_id: ctx.server.id, server_name: ctx.server.name, now: goTime(new Date()), num_routes: 0, routes: [] };
+/** The "cluster" plugin when it is composed into the server (its methods are duck-typed). */
+function provider(ctx: MonitorContext): ClusterMonitorProvider | undefined {
+  return ctx.server.plugin("cluster") as ClusterMonitorProvider | undefined;
 }
 
-export function gatewayz(ctx: MonitorContext) {
-  return { server_id: ctx.server.id, now: goTime(new Date()), outbound_gateways: {}, inbound_gateways: {} };
+/** Go's Routez names the server; its Leafz and Gatewayz give only the id. */
+function header(ctx: MonitorContext, named: boolean) {
+  const now = goTime(new Date());
+  return named ? { server_id: ctx.server.id, server_name: ctx.server.name, now } : { server_id: ctx.server.id, now };
 }
 
-export function leafz(ctx: MonitorContext) {
-  return { server_id: ctx.server.id, now: goTime(new Date()), leafnodes: 0, leafs: [] };
+export function routez(ctx: MonitorContext, opts: RoutezOptions = { subscriptions: false, subscriptionsDetail: false }) {
+  return { ...header(ctx, true), ...(provider(ctx)?.routez?.(opts) ?? { num_routes: 0, routes: [] }) };
+}
+
+export function gatewayz(
+  ctx: MonitorContext,
+  opts: GatewayzOptions = { name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false },
+) {
+  return { ...header(ctx, false), ...(provider(ctx)?.gatewayz?.(opts) ?? { outbound_gateways: {}, inbound_gateways: {} }) };
+}
+
+export function leafz(ctx: MonitorContext, opts: LeafzOptions = { subscriptions: false, account: "" }) {
+  return { ...header(ctx, false), ...(provider(ctx)?.leafz?.(opts) ?? { leafnodes: 0, leafs: [] }) };
 }

@@ -22,6 +22,7 @@ export interface RequestEndpoint {
 const f = (json: string, type: FieldSpec["type"]): FieldSpec => ({ json, type });
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 const bool = (v: unknown) => v === true;
+const leafzOptions = (b: Record<string, unknown>) => ({ subscriptions: bool(b.subscriptions), account: str(b.account) ?? "" });
 const num = (v: unknown) => (typeof v === "number" ? v : undefined);
 const STATES: ConnState[] = ["open", "closed", "any"];
 
@@ -83,13 +84,24 @@ export const SERVER_ENDPOINTS: Record<string, RequestEndpoint> = {
     run: (ctx, b) => subsz(ctx, { offset: num(b.offset), limit: num(b.limit), subscriptions: bool(b.subscriptions), account: str(b.account), test: str(b.test) }),
   },
   CONNZ: { struct: "ConnzEventOptions", fields: CONNZ_FIELDS, run: (ctx, b) => connz(ctx, connzOptions(b)) },
-  ROUTEZ: { struct: "RoutezEventOptions", fields: [f("subscriptions", "bool"), f("subscriptions_detail", "bool")], run: (ctx) => routez(ctx) },
+  ROUTEZ: {
+    struct: "RoutezEventOptions",
+    fields: [f("subscriptions", "bool"), f("subscriptions_detail", "bool")],
+    run: (ctx, b) => routez(ctx, { subscriptions: bool(b.subscriptions), subscriptionsDetail: bool(b.subscriptions_detail) }),
+  },
   GATEWAYZ: {
     struct: "GatewayzEventOptions",
     fields: [f("name", "string"), f("accounts", "bool"), f("account_name", "string"), f("subscriptions", "bool"), f("subscriptions_detail", "bool")],
-    run: (ctx) => gatewayz(ctx),
+    run: (ctx, b) =>
+      gatewayz(ctx, {
+        name: str(b.name) ?? "",
+        accounts: bool(b.accounts),
+        accountName: str(b.account_name) ?? "",
+        subscriptions: bool(b.subscriptions),
+        subscriptionsDetail: bool(b.subscriptions_detail),
+      }),
   },
-  LEAFZ: { struct: "LeafzEventOptions", fields: [f("subscriptions", "bool"), f("account", "string")], run: (ctx) => leafz(ctx) },
+  LEAFZ: { struct: "LeafzEventOptions", fields: [f("subscriptions", "bool"), f("account", "string")], run: (ctx, b) => leafz(ctx, leafzOptions(b)) },
   ACCOUNTZ: { struct: "AccountzEventOptions", fields: [f("account", "string")], run: (ctx, b) => accountz(ctx, str(b.account) ?? "") },
   JSZ: { struct: "JszEventOptions", fields: JSZ_FIELDS, run: (ctx, b) => jsz(ctx, jszOptions(b)) },
   HEALTHZ: {
@@ -132,7 +144,11 @@ export const ACCOUNT_ENDPOINTS: Record<string, AccountRequestEndpoint> = {
     run: (ctx, account, b) => subsz(ctx, { offset: num(b.offset), limit: num(b.limit), subscriptions: true, account, test: str(b.test) }),
   },
   CONNZ: { struct: "ConnzEventOptions", fields: CONNZ_FIELDS, run: (ctx, account, b) => connz(ctx, { ...connzOptions(b), account }) },
-  LEAFZ: { struct: "LeafzEventOptions", fields: [f("subscriptions", "bool"), f("account", "string")], run: (ctx) => leafz(ctx) },
+  LEAFZ: {
+    struct: "LeafzEventOptions",
+    fields: [f("subscriptions", "bool"), f("account", "string")],
+    run: (ctx, account, b) => leafz(ctx, { ...leafzOptions(b), account }),
+  },
   JSZ: { struct: "JszEventOptions", fields: JSZ_FIELDS, run: (ctx, account, b) => jszAccount(ctx, { ...jszOptions(b), account }) },
   INFO: { struct: "AccInfoEventOptions", fields: [], run: (ctx, account) => accountInfo(ctx, account) },
   STATZ: { struct: "AccountStatzEventOptions", fields: STATZ_FIELDS, run: accountStatz },

@@ -1,0 +1,12 @@
+/**
+ * @nats-ts/cluster: routes, leaf nodes and gateways, so nats-ts servers form clusters with each
+ * other and with Go nats-servers.
+ */
+export {
+  ClusterPlugin,
+  clusterPlugin,
+  type ClusterService,
+  type RoutezOptions,
+  type LeafzOptions,
+  type GatewayzOptions,
+} from "./plugin.js";

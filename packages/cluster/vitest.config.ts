@@ -1,0 +1,3 @@
+import { preset } from "@nats-ts/vitest-preset";
+
+export default preset();
