@@ -3,14 +3,17 @@ import { DEFAULTS, type Account, type Logger, type NatsServer } from "@nats-ts/c
 import { isValidSubject } from "@nats-ts/wire";
 import { authenticateMqtt, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
+import { JetStreamOutbound } from "./js-outbound.js";
+import { MemoryOutbound } from "./memory-outbound.js";
 import { mqttPubHeader } from "./nats-headers.js";
 import type { MqttOptions } from "./options.js";
 import { JsApi } from "./js-api.js";
+import { forgetQos2, holdQos2, releaseQos2 } from "./qos2-incoming.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
 import { encodeRetained, ensureMqttStreams, loadRetained, MQTT_STREAMS } from "./streams.js";
 import { Session, type QoS } from "./session.js";
-import { mqttFilterToNatsSubject, needsParentLevelSubject } from "./topic.js";
-import { SessionStore, type PersistedSession } from "./session-store.js";
+import { mqttFilterToNatsSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
+import { SessionStore, sessionHash, type PersistedSession } from "./session-store.js";
 
 /** Go's mqttDefaultAckWait. */
 const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -36,12 +39,15 @@ interface AccountState {
 /** Go's mqttJSAPITimeout default. */
 const DEFAULT_JS_API_TIMEOUT_MS = 5000;
 
-/** The session a CONNECT resumes or starts, and whether it existed (CONNACK's session present flag). */
-export type Acquired = { session: Session; present: boolean } | "jailed" | "collision";
+/**
+ * The session a CONNECT resumes or starts, whether it existed (CONNACK's session present flag),
+ * and, for a session restored from `$MQTT_sess` after a restart, the setup of its consumers.
+ */
+export type Acquired = { session: Session; present: boolean; restoring?: Promise<void> } | "jailed" | "collision";
 
 /**
  * What MQTT connections share: per-account sessions and retained messages, authentication and
- * the path from an MQTT PUBLISH into NATS. Sessions are kept in memory in this build.
+ * the path from an MQTT PUBLISH into NATS and JetStream.
  */
 export class MqttBroker {
   private readonly accounts = new Map<string, AccountState>();
@@ -139,8 +145,7 @@ export class MqttBroker {
         previous.close("duplicate client id", false);
       }
       if (clean || session.clean) {
-        session.destroy();
-        state.sessions.delete(clientId);
+        this.end(session);
         session = undefined;
       } else {
         present = true;
@@ -148,30 +153,58 @@ export class MqttBroker {
     }
     const stored = state.stored.get(clientId);
     state.stored.delete(clientId);
-    if (clean) state.store?.remove(clientId);
-    if (session === undefined) {
-      const client = this.server.createInternalClient("CLIENT", id.account);
-      session = new Session(clientId, id.account, clean, client, this.maxAckPending, this.options.ackWait || DEFAULT_ACK_WAIT_MS);
-      state.sessions.set(clientId, session);
+    if (clean && stored !== undefined) this.newSession(state, id, clientId, false, stored).destroy(); // its consumers go too
+    if (clean) {
+      state.store?.remove(clientId);
+      if (state.api !== undefined) forgetQos2(state.api, clientId).catch(() => undefined);
     }
-    session.clean = clean;
-    this.owners.set(session, conn);
-    this.identities.set(session, id);
-    if (!clean && stored !== undefined && !present) {
-      // A session from before a restart: its subscriptions come back, checked against today's permissions.
-      present = true;
-      for (const [filter, qos] of Object.entries(stored.subs ?? {})) {
-        let subject: string;
-        try {
-          subject = mqttFilterToNatsSubject(filter);
-        } catch {
-          continue;
-        }
-        this.subscribe(session, filter, subject, qos);
+    let restoring: Promise<void> | undefined;
+    if (session === undefined) {
+      const restore = !clean && stored !== undefined ? stored : undefined;
+      session = this.newSession(state, id, clientId, clean, restore);
+      state.sessions.set(clientId, session);
+      if (restore !== undefined) {
+        present = true;
+        restoring = this.restoreSubscriptions(session, id, restore);
       }
     }
-    if (!clean) this.persist(session);
-    return { session, present };
+    this.owners.set(session, conn);
+    this.identities.set(session, id);
+    if (!clean && restoring === undefined) this.persist(session);
+    return { session, present, restoring };
+  }
+
+  private newSession(state: AccountState, id: MqttIdentity, clientId: string, clean: boolean, restore?: PersistedSession): Session {
+    const client = this.server.createInternalClient("CLIENT", id.account);
+    const o = this.options;
+    if (clean || state.api === undefined) {
+      return new Session(clientId, id.account, true, client, new MemoryOutbound(this.maxAckPending, o.ackWait || DEFAULT_ACK_WAIT_MS), undefined);
+    }
+    const settings = {
+      ackWaitMs: o.ackWait || DEFAULT_ACK_WAIT_MS,
+      maxAckPending: this.maxAckPending,
+      memoryStorage: o.consumerMemoryStorage === true,
+      inactiveThresholdMs: o.consumerInactiveThreshold ?? 0,
+    };
+    const restored = restore === undefined ? undefined : { consumers: restore.cons, pubRel: restore.pubrel };
+    const js = new JetStreamOutbound(state.api, client, sessionHash(clientId), settings, this.log, (subject) => id.canSubscribe(subject), restored);
+    return new Session(clientId, id.account, false, client, js, js);
+  }
+
+  /** A session from before a restart: its subscriptions come back, checked against today's permissions. */
+  private async restoreSubscriptions(session: Session, id: MqttIdentity, stored: PersistedSession): Promise<void> {
+    for (const [subject, qos] of Object.entries(stored.subs ?? {})) {
+      let filter: string;
+      try {
+        filter = natsSubjectToMqttTopic(subject);
+        if (mqttFilterToNatsSubject(filter) !== subject) continue;
+      } catch {
+        continue;
+      }
+      const granted = this.subscribe(session, filter, subject, qos, true);
+      if (typeof granted !== "number") await granted;
+    }
+    this.persist(session);
   }
 
   /** Writes a persistent session's subscriptions to `$MQTT_sess`. */
@@ -180,8 +213,9 @@ export class MqttBroker {
     const state = this.accounts.get(session.account.name);
     if (state?.store === undefined) return;
     const subs: Record<string, QoS> = {};
-    for (const [filter, sub] of session.subscriptions) subs[filter] = sub.qos;
-    state.store.save(session.clientId, subs);
+    for (const sub of session.subscriptions.values()) subs[sub.subject] = sub.qos;
+    const js = session.jetstream;
+    state.store.save({ id: session.clientId, subs, cons: js === undefined ? undefined : Object.fromEntries(js.consumers), pubrel: js?.pubRel });
   }
 
   /** UNSUBSCRIBE: removes the filters and updates the stored session. */
@@ -196,15 +230,21 @@ export class MqttBroker {
     if (this.owners.get(session) !== conn) return;
     this.owners.delete(session);
     session.detach(conn);
-    if (session.clean) {
-      session.destroy();
-      const state = this.accounts.get(session.account.name);
-      if (state?.sessions.get(session.clientId) === session) state.sessions.delete(session.clientId);
-    }
+    if (session.clean) this.end(session);
   }
 
-  /** Subscribes a session's filter; the granted QoS, or 0x80 when refused (permissions). */
-  subscribe(session: Session, filter: string, subject: string, qos: QoS): number {
+  /** The session is over: its state goes, from memory and from JetStream. */
+  private end(session: Session): void {
+    session.destroy();
+    const state = this.accounts.get(session.account.name);
+    if (state?.sessions.get(session.clientId) === session) state.sessions.delete(session.clientId);
+  }
+
+  /**
+   * Subscribes a session's filter; the granted QoS, or 0x80 when refused (permissions, or the
+   * consumer of a persistent session could not be created), once the subscription is ready.
+   */
+  subscribe(session: Session, filter: string, subject: string, qos: QoS, recreate = false): number | Promise<number> {
     const id = this.identities.get(session);
     // The server's own subjects ($MQTT.msgs.<subject> ...) would bypass subscribe permissions.
     if (subject.startsWith("$MQTT.")) {
@@ -223,8 +263,15 @@ export class MqttBroker {
       return SUBACK_FAILURE;
     }
     const granted: QoS = qos === 2 && this.options.downgradeQos2Subscribe === true ? 1 : qos;
-    session.subscribe(filter, subject, granted);
-    return granted;
+    const ready = session.subscribe(filter, subject, granted, recreate);
+    if (ready === undefined) return granted;
+    return ready.then(
+      () => granted,
+      (e: unknown) => {
+        this.log.error(`Unable to add JetStream consumer for subscription on "${subject}": ${(e as Error).message}`);
+        return SUBACK_FAILURE;
+      },
+    );
   }
 
   retainedFor(session: Session, subject: string): RetainedMessage[] {
@@ -233,18 +280,44 @@ export class MqttBroker {
 
   /**
    * Publishes an MQTT message into NATS (with the `Nmqtt-Pub` header) and, with RETAIN, keeps it
-   * as the topic's retained message. Messages the client may not publish are dropped.
+   * as the topic's retained message. QoS 1 and 2 messages are also stored in `$MQTT_msgs` for
+   * the consumers of persistent sessions; the promise settles when JetStream has them (Go's
+   * mqttInitiateMsgDelivery). Messages the client may not publish are dropped.
    */
-  publish(session: Session, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean): boolean {
+  publish(session: Session, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean): Promise<unknown> | undefined {
     const id = this.identities.get(session);
     if (id !== undefined && !id.canPublish(subject)) {
       this.log.error(`Publish Violation - MQTT topic "${topic}" (subject "${subject}")`);
-      return false;
+      return undefined;
     }
     if (retain) this.retain(session.account.name, { topic, subject, payload: Buffer.from(payload), qos });
     // MQTT-3.3.1-12: an empty retained message clears the topic and is not forwarded with RETAIN, but is forwarded.
-    session.publisher.publish(subject, payload, undefined, mqttPubHeader(qos));
-    return true;
+    const header = mqttPubHeader(qos);
+    session.publisher.publish(subject, payload, undefined, header);
+    if (qos === 0) return undefined;
+    const api = this.accounts.get(session.account.name)?.api;
+    return api?.store(MQTT_STREAMS.messages.subject + subject, payload, header);
+  }
+
+  /** A QoS 2 PUBLISH waits in `$MQTT_qos2in` for its PUBREL; a re-sent one is not kept twice. */
+  holdQos2(session: Session, pi: number, subject: string, payload: Buffer, retain: boolean): Promise<void> | undefined {
+    const api = this.accounts.get(session.account.name)?.api;
+    return api === undefined ? undefined : holdQos2(api, session.clientId, pi, subject, payload, retain);
+  }
+
+  /** PUBREL: the held QoS 2 message is published now, once (Go's mqttProcessPubRel). */
+  async releaseQos2(session: Session, pi: number): Promise<void> {
+    const api = this.accounts.get(session.account.name)?.api;
+    if (api === undefined) return;
+    const held = await releaseQos2(api, session.clientId, pi);
+    if (held === undefined) return;
+    let topic: string;
+    try {
+      topic = natsSubjectToMqttTopic(held.subject);
+    } catch {
+      return;
+    }
+    await this.publish(session, topic, held.subject, held.payload, 2, held.retain);
   }
 
   /** Keeps the message in memory for new subscriptions and in `$MQTT_rmsgs` for restarts. */

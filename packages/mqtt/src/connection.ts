@@ -13,6 +13,14 @@ import { mqttFilterToNatsSubject, mqttTopicToNatsSubject } from "./topic.js";
 const SUBACK_FAILURE = 0x80;
 const CONNECT_TYPE = 1;
 const PUBLISH_TYPE = 3;
+const PUBACK = 0x40;
+const PUBREC = 0x50;
+
+/** An acknowledgement waiting for JetStream: PUBACKs and PUBRECs leave in the order of their PUBLISHes (MQTT-4.6.0-2, -3). */
+interface AckSlot {
+  bytes: Buffer;
+  ready: boolean;
+}
 
 /** The connection's will message (Go's mqttWill), published when the client vanishes without DISCONNECT. */
 interface Will {
@@ -43,8 +51,10 @@ export class MqttConnection implements SessionOutput {
   };
   private lastTopic = "";
   private lastSubject = "";
-  /** Packets that arrived while CONNECT waited for the account's streams, replayed afterwards. */
+  /** Packets that arrived while an earlier one waited for JetStream (CONNECT, SUBSCRIBE, PUBREL), replayed afterwards. */
   private held: Packet[] | undefined;
+  private acks: AckSlot[] = [];
+  private acksHead = 0;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   clientId = "";
@@ -107,7 +117,11 @@ export class MqttConnection implements SessionOutput {
     this.will = undefined;
     if (this.session === undefined) return;
     // The will goes out through the session's client, so before a clean session is torn down.
-    if (publishWill && will !== undefined) this.broker.publish(this.session, will.topic, will.subject, will.payload, will.qos, will.retain);
+    if (publishWill && will !== undefined) {
+      this.broker.publish(this.session, will.topic, will.subject, will.payload, will.qos, will.retain)?.catch((e: unknown) => {
+        this.broker.log.error(`${this} - unable to store will message: ${(e as Error).message}`);
+      });
+    }
     this.broker.release(this.session, this);
   }
 
@@ -198,16 +212,21 @@ export class MqttConnection implements SessionOutput {
       case "publish":
         return this.onPublish(p);
       case "puback":
-      case "pubcomp":
         this.session.acknowledge(p.messageId ?? 0);
         return;
-      case "pubrec":
-        this.session.received(p.messageId ?? 0);
+      case "pubcomp":
+        this.session.completed(p.messageId ?? 0);
         return;
-      case "pubrel":
-        this.session.qos2Incoming.delete(p.messageId ?? 0);
-        this.write({ cmd: "pubcomp", messageId: p.messageId });
+      case "pubrec": {
+        const stored = this.session.received(p.messageId ?? 0);
+        stored?.catch((e: unknown) => this.fail(`unable to store PUBREL: ${(e as Error).message}`));
         return;
+      }
+      case "pubrel": {
+        const messageId = p.messageId ?? 0;
+        // Later packets wait, so the released message is published before anything sent after it.
+        return this.holdWhile(this.broker.releaseQos2(this.session, messageId).then(() => this.write({ cmd: "pubcomp", messageId })));
+      }
       case "subscribe":
         return this.onSubscribe(p);
       case "unsubscribe":
@@ -260,32 +279,88 @@ export class MqttConnection implements SessionOutput {
     if (will !== undefined && !auth.canPublish(will.subject)) {
       return this.refuse(CONNACK.NOT_AUTHORIZED, `Publish Violation - MQTT will topic "${will.topic}"`);
     }
+    const keepalive = p.keepalive ?? 0;
     const pending = this.broker.prepare(auth.account);
-    if (pending === undefined) return this.accept(auth, clientId, clean, will, p.keepalive ?? 0);
-    this.held = [];
-    pending.then(
-      () => {
-        if (this.closed) return;
-        this.accept(auth, clientId, clean, will, p.keepalive ?? 0);
-        const held = this.held ?? [];
-        this.held = undefined;
-        for (const q of held) this.onPacket(q);
-      },
-      (e: unknown) => this.refuse(CONNACK.SERVER_UNAVAILABLE, `unable to set up MQTT for account "${auth.account.name}": ${(e as Error).message}`),
+    if (pending === undefined) {
+      const restoring = this.accept(auth, clientId, clean, will, keepalive);
+      if (restoring !== undefined) this.holdWhile(restoring);
+      return;
+    }
+    this.holdWhile(
+      pending.then(() => (this.closed ? undefined : this.accept(auth, clientId, clean, will, keepalive))),
+      (e) => this.refuse(CONNACK.SERVER_UNAVAILABLE, `unable to set up MQTT for account "${auth.account.name}": ${e.message}`),
     );
   }
 
-  /** Takes the session and answers CONNACK, once the account is ready. */
-  private accept(auth: MqttIdentity, clientId: string, clean: boolean, will: Will | undefined, keepalive: number): void {
+  /** Later packets wait until `work` settles, then run in their order; a failure closes the connection. */
+  private holdWhile(work: Promise<unknown>, onError: (e: Error) => void = (e) => this.fail(e.message)): void {
+    this.held ??= [];
+    work.then(
+      () => this.release(),
+      (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))),
+    );
+  }
+
+  private release(): void {
+    if (this.closed) return;
+    const queue = this.held ?? [];
+    this.held = undefined;
+    for (let i = 0; i < queue.length; i++) {
+      if (this.closed) return;
+      // A replayed packet may wait for JetStream in turn: the rest stay queued behind it.
+      const again = this.held as Packet[] | undefined;
+      if (again !== undefined) {
+        again.push(...queue.slice(i));
+        return;
+      }
+      this.onPacket(queue[i]!);
+    }
+  }
+
+  /**
+   * Sends PUBACK or PUBREC for `messageId` once `stored` settles (right away without it), keeping
+   * the order of the PUBLISHes; a message JetStream could not store closes the connection (as Go).
+   */
+  private acknowledgePublish(type: number, messageId: number, stored: Promise<unknown> | undefined): void {
+    const bytes = Buffer.from([type, 2, messageId >> 8, messageId & 0xff]);
+    if (stored === undefined && this.acksHead === this.acks.length) return this.writeBytes(bytes);
+    const slot: AckSlot = { bytes, ready: stored === undefined };
+    this.acks.push(slot);
+    if (stored === undefined) return this.flushAcks();
+    stored.then(
+      () => {
+        slot.ready = true;
+        this.flushAcks();
+      },
+      (e: unknown) => this.fail(`unable to store QoS ${type === PUBACK ? 1 : 2} message: ${(e as Error).message}`),
+    );
+  }
+
+  private flushAcks(): void {
+    while (this.acksHead < this.acks.length && this.acks[this.acksHead]!.ready) this.writeBytes(this.acks[this.acksHead++]!.bytes);
+    if (this.acksHead === this.acks.length) {
+      this.acks = [];
+      this.acksHead = 0;
+    }
+  }
+
+  /**
+   * Takes the session and answers CONNACK, once the account is ready. A session restored after a
+   * restart sets up its consumers after CONNACK (as Go): the returned work, which later packets wait for.
+   */
+  private accept(auth: MqttIdentity, clientId: string, clean: boolean, will: Will | undefined, keepalive: number): Promise<void> | undefined {
     const outcome = this.broker.acquire(auth, clientId, clean, this);
-    if (outcome === "collision") return this.refuse(CONNACK.IDENTIFIER_REJECTED, "stored session does not match client ID");
+    if (outcome === "collision") {
+      this.refuse(CONNACK.IDENTIFIER_REJECTED, "stored session does not match client ID");
+      return undefined;
+    }
     if (outcome === "jailed") {
       // Like Go, hold the flapping client for the jail time before closing it, to slow it down.
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.timer = setTimeout(() => this.close("flapping client, duplicate client id", false), this.broker.flapperJailMs);
-      return;
+      return undefined;
     }
-    const { session, present } = outcome;
+    const { session, present, restoring } = outcome;
     this.session = session;
     this.identity = auth;
     this.will = will;
@@ -295,7 +370,13 @@ export class MqttConnection implements SessionOutput {
     // Keep alive: the client must send something every keepalive seconds; allow 1.5x (MQTT-3.1.2-24).
     if (keepalive > 0) this.timer = setTimeout(() => this.fail("keep alive timeout"), Math.floor(keepalive * 1.5) * 1000);
     this.write({ cmd: "connack", returnCode: CONNACK.ACCEPTED, sessionPresent: present });
-    session.attach(this);
+    if (restoring === undefined) {
+      session.attach(this);
+      return undefined;
+    }
+    return restoring.then(() => {
+      if (!this.closed) session.attach(this);
+    });
   }
 
   private onPublish(p: IPublishPacket): void {
@@ -319,22 +400,18 @@ export class MqttConnection implements SessionOutput {
     if (payload.length > this.broker.maxPayload) return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`);
     if (p.qos === 2) {
       if (this.broker.options.rejectQos2Publish === true) return this.fail("QoS2 publish rejected (reject_qos2_publish)");
-      const id = p.messageId ?? 0;
-      if (!session.qos2Incoming.has(id)) {
-        session.qos2Incoming.add(id);
-        this.broker.publish(session, p.topic, subject, payload, 2, p.retain);
-      }
-      this.write({ cmd: "pubrec", messageId: id });
-      return;
+      // Stored until PUBREL: the payload must not keep the read buffer alive.
+      const held = this.broker.holdQos2(session, p.messageId ?? 0, subject, Buffer.from(payload), p.retain);
+      return this.acknowledgePublish(PUBREC, p.messageId ?? 0, held);
     }
-    this.broker.publish(session, p.topic, subject, payload, p.qos, p.retain);
-    if (p.qos === 1) this.write({ cmd: "puback", messageId: p.messageId });
+    const stored = this.broker.publish(session, p.topic, subject, payload, p.qos, p.retain);
+    if (p.qos === 1) this.acknowledgePublish(PUBACK, p.messageId ?? 0, stored);
   }
 
   private onSubscribe(p: ISubscribePacket): void {
     const session = this.session!;
-    const granted: number[] = [];
-    const retained: { topic: string; payload: Buffer; qos: QoS }[] = [];
+    const results: (number | Promise<number>)[] = [];
+    const subjects: string[] = [];
     for (const { topic: filter, qos } of p.subscriptions) {
       let subject: string;
       try {
@@ -342,20 +419,25 @@ export class MqttConnection implements SessionOutput {
         subject = mqttFilterToNatsSubject(filter);
       } catch (e) {
         this.broker.log.error(`${this} - MQTT invalid topic filter ${JSON.stringify(filter)}: ${(e as Error).message}`);
-        granted.push(SUBACK_FAILURE);
+        results.push(SUBACK_FAILURE);
+        subjects.push("");
         continue;
       }
-      const qosGranted = this.broker.subscribe(session, filter, subject, qos);
-      granted.push(qosGranted);
-      if (qosGranted === SUBACK_FAILURE) continue;
-      for (const m of this.broker.retainedFor(session, subject)) {
-        retained.push({ topic: m.topic, payload: m.payload, qos: (m.qos < qosGranted ? m.qos : qosGranted) as QoS });
-      }
+      results.push(this.broker.subscribe(session, filter, subject, qos));
+      subjects.push(subject);
     }
-    this.write({ cmd: "suback", messageId: p.messageId, granted });
-    this.broker.persist(session);
-    // Retained messages follow the SUBACK, with RETAIN set (MQTT-3.3.1-8).
-    for (const m of retained) session.send(m.topic, m.payload, m.qos, true);
+    const finish = (granted: number[]) => {
+      this.write({ cmd: "suback", messageId: p.messageId, granted });
+      this.broker.persist(session);
+      // Retained messages follow the SUBACK, with RETAIN set (MQTT-3.3.1-8).
+      granted.forEach((g, i) => {
+        if (g === SUBACK_FAILURE) return;
+        for (const m of this.broker.retainedFor(session, subjects[i]!)) session.send(m.topic, m.payload, (m.qos < g ? m.qos : g) as QoS, true);
+      });
+    };
+    if (results.every((r): r is number => typeof r === "number")) return finish(results);
+    // A persistent session's consumers are being created: later packets wait for the SUBACK.
+    this.holdWhile(Promise.all(results).then((granted) => (this.closed ? undefined : finish(granted))));
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {

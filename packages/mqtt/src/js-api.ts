@@ -15,20 +15,27 @@ export class JsApiError extends Error {
 interface Waiter {
   resolve(v: Record<string, unknown>): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
+  deadline: number;
+  subject: string;
 }
+
+const EMPTY = Buffer.alloc(0);
+const NAK = Buffer.from("-NAK");
 
 /**
  * Requests to the `$JS.API` from inside the server, over an internal client of the account
  * (as Go's MQTT code does with its `$MQTT.JSA.` replies), so the same calls work once JetStream
  * is clustered. Replies come to one wildcard subscription and are matched by their token.
+ * Every request waits at most the same time, so one timer watching the oldest covers them all.
  */
 export class JsApi {
   private readonly replyPrefix: string;
   private readonly sub: Subscription;
+  /** In the order sent, which is also the order of their deadlines. */
   private readonly waiters = new Map<string, Waiter>();
   private seq = 0;
   private readonly prefix: string;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: InternalClient,
@@ -50,25 +57,52 @@ export class JsApi {
     return this.send(subject, payload, headers);
   }
 
+  /** Publishes without waiting for an answer. */
+  publish(subject: string, payload: Buffer, headers?: Buffer): void {
+    this.client.publish(subject, payload, undefined, headers);
+  }
+
+  /** Acknowledges a consumer delivery (an empty message to its ack subject, as Go's sendAck). */
+  ack(ackSubject: string): void {
+    if (ackSubject !== "") this.client.publish(ackSubject, EMPTY);
+  }
+
+  /** Asks the consumer to deliver the message again now. */
+  nak(ackSubject: string): void {
+    if (ackSubject !== "") this.client.publish(ackSubject, NAK);
+  }
+
   close(): void {
     this.client.removeSub(this.sub);
-    for (const w of this.waiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(new Error("closed"));
-    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const w of this.waiters.values()) w.reject(new Error("closed"));
     this.waiters.clear();
   }
 
   private send(subject: string, payload: Buffer, headers?: Buffer): Promise<Record<string, unknown>> {
     const token = String(++this.seq);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(token);
-        reject(new Error(`JetStream request on "${subject}" timed out`));
-      }, this.timeoutMs);
-      this.waiters.set(token, { resolve, reject, timer });
+      this.waiters.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs, subject });
+      this.armTimer(this.timeoutMs);
       this.client.publish(subject, payload, this.replyPrefix + token, headers);
     });
+  }
+
+  private armTimer(ms: number): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => this.expire(), Math.max(1, ms));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const [token, w] of this.waiters) {
+      if (w.deadline > now) return this.armTimer(w.deadline - now);
+      this.waiters.delete(token);
+      w.reject(new Error(`JetStream request on "${w.subject}" timed out`));
+    }
   }
 
   private onReply(subject: string, headerSize: number, msg: Buffer): void {
@@ -76,12 +110,13 @@ export class JsApi {
     const w = this.waiters.get(token);
     if (w === undefined) return;
     this.waiters.delete(token);
-    clearTimeout(w.timer);
-    let body: Record<string, unknown>;
+    let body: Record<string, unknown> | null = null;
     try {
-      body = JSON.parse(msg.subarray(headerSize).toString("utf8")) as Record<string, unknown>;
+      body = JSON.parse(msg.subarray(headerSize).toString("utf8")) as Record<string, unknown> | null;
     } catch {
-      // A status-only reply (no responders) or garbage: never crash on what comes back.
+      // handled below: a status-only reply (no responders) or garbage never crashes anything
+    }
+    if (typeof body !== "object" || body === null) {
       w.reject(new Error(headerSize > 0 ? "JetStream not available" : "invalid JetStream response"));
       return;
     }

@@ -1,15 +1,32 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "@nats-ts/core";
 import type { JsApi } from "./js-api.js";
-import type { QoS } from "./session.js";
+import type { ConsumerConfigRecord } from "./js-outbound.js";
+import type { QoS } from "./outbound.js";
 import { MQTT_STREAMS, readStream } from "./streams.js";
 
-/** Go's mqttPersistedSession JSON (the consumer fields are not written yet). */
+/**
+ * Go's mqttPersistedSession JSON: subscriptions by NATS subject with their QoS, the consumer of
+ * each QoS 1/2 subscription (by subject, or "<subject> fwc" for the parent level of "foo/#"),
+ * and the consumer of the session's PUBREL messages.
+ */
 export interface PersistedSession {
   origin?: string;
   id: string;
   clean?: boolean;
   subs?: Record<string, QoS>;
+  cons?: Record<string, ConsumerConfigRecord>;
+  pubrel?: ConsumerConfigRecord;
+}
+
+function consumerRecord(v: unknown): ConsumerConfigRecord | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const c = v as Record<string, unknown>;
+  const name = /^[^.*>\s]+$/;
+  if (typeof c.durable_name !== "string" || !name.test(c.durable_name)) return undefined;
+  if (typeof c.deliver_subject !== "string" || typeof c.filter_subject !== "string") return undefined;
+  if (typeof c.ack_wait !== "number" || typeof c.max_ack_pending !== "number") return undefined;
+  return c as unknown as ConsumerConfigRecord;
 }
 
 const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -32,7 +49,14 @@ function parseRecord(data: Buffer): PersistedSession | undefined {
     if (typeof r.subs === "object" && r.subs !== null) {
       for (const [filter, qos] of Object.entries(r.subs)) if (qos === 0 || qos === 1 || qos === 2) subs[filter] = qos;
     }
-    return { origin: typeof r.origin === "string" ? r.origin : undefined, id: r.id, clean: r.clean === true, subs };
+    const cons: Record<string, ConsumerConfigRecord> = {};
+    if (typeof r.cons === "object" && r.cons !== null) {
+      for (const [sid, cc] of Object.entries(r.cons)) {
+        const rec = consumerRecord(cc);
+        if (rec !== undefined) cons[sid] = rec;
+      }
+    }
+    return { origin: typeof r.origin === "string" ? r.origin : undefined, id: r.id, clean: r.clean === true, subs, cons, pubrel: consumerRecord(r.pubrel) };
   } catch {
     return undefined;
   }
@@ -74,11 +98,12 @@ export class SessionStore {
     return owner !== undefined && owner !== clientId;
   }
 
-  save(clientId: string, subs: Record<string, QoS>): void {
+  save(record: Omit<PersistedSession, "origin">): void {
+    const clientId = record.id;
     const hash = sessionHash(clientId);
     this.ids.set(hash, clientId);
-    const record: PersistedSession = { origin: this.origin, id: clientId, subs };
-    this.api.store(`${MQTT_STREAMS.sessions.subject}${hash}`, Buffer.from(JSON.stringify(record))).catch((e: unknown) => {
+    const stored: PersistedSession = { origin: this.origin, ...record };
+    this.api.store(`${MQTT_STREAMS.sessions.subject}${hash}`, Buffer.from(JSON.stringify(stored))).catch((e: unknown) => {
       this.log.error(`Unable to persist MQTT session "${clientId}": ${(e as Error).message}`);
     });
   }

@@ -1,0 +1,387 @@
+import { randomBytes } from "node:crypto";
+import type { InternalClient, Logger, Subscription } from "@nats-ts/core";
+import type { JsApi } from "./js-api.js";
+import { publishedQos } from "./nats-headers.js";
+import { nextPacketId, type QosOutbound, type SessionOutput } from "./outbound.js";
+import { MQTT_STREAMS } from "./streams.js";
+import { natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
+
+/** The JetStream consumer config stored in a session record (Go's ConsumerConfig JSON). */
+export interface ConsumerConfigRecord {
+  durable_name: string;
+  deliver_subject: string;
+  ack_policy: "explicit";
+  deliver_policy: "new";
+  filter_subject: string;
+  /** Nanoseconds. */
+  ack_wait: number;
+  max_ack_pending: number;
+  mem_storage?: boolean;
+  /** Nanoseconds. */
+  inactive_threshold?: number;
+}
+
+export interface JsOutboundSettings {
+  ackWaitMs: number;
+  maxAckPending: number;
+  memoryStorage: boolean;
+  inactiveThresholdMs: number;
+}
+
+/** Go's mqttSubPrefix: deliver subjects of the per-subscription consumers. */
+const SUB_PREFIX = "$MQTT.sub.";
+const PUBREL_SUBJECT_PREFIX = "$MQTT.out.pubrel.";
+const PUBREL_DELIVER_PREFIX = "$MQTT.deliver.pubrel.";
+const PUBREL_DURABLE_PREFIX = "$MQTT_PUBREL_";
+/** Go's mqttMultiLevelSidSuffix: the key of the extra "foo" subscription that "foo/#" needs. */
+const PARENT_LEVEL_SUFFIX = " fwc";
+/** Go's mqttMaxAckTotalLimit: the sum of a session's consumers' max_ack_pending. */
+const MAX_ACK_TOTAL = 0xffff;
+const PUBREL_HEADER = "Nmqtt-PubRel";
+const PUBREL_NEEDLE = Buffer.from(`${PUBREL_HEADER}:`);
+
+/** A delivery waiting for the client's acknowledgement, and the consumer ack subject to answer. */
+interface Pending {
+  durable: string;
+  sseq: number;
+  ackSubject: string;
+}
+
+/** What a subscription's consumer delivers to: its granted QoS and the $-topic rule. */
+interface Target {
+  qos: 1 | 2;
+  reserved: boolean;
+}
+
+/** Go's nuid-like random token for consumer and deliver subject names. */
+function uniqueToken(): string {
+  return randomBytes(16).toString("base64url").replace(/[-_]/g, "x").slice(0, 22);
+}
+
+/** The stream sequence and delivery count of a `$JS.ACK.` reply subject (v1 or v2 form). */
+export function ackReplyInfo(subject: string): { sseq: number; dc: number } {
+  const t = subject.split(".");
+  const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1;
+  if (at < 0) return { sseq: 0, dc: 0 };
+  const dc = Number(t[at]);
+  const sseq = Number(t[at + 1]);
+  return { sseq: Number.isSafeInteger(sseq) ? sseq : 0, dc: Number.isSafeInteger(dc) ? dc : 0 };
+}
+
+/** The packet identifier of a stored PUBREL (`Nmqtt-PubRel:<pi>`), 0 when absent. */
+function pubrelPacketId(msg: Buffer, headerSize: number): number {
+  if (headerSize === 0) return 0;
+  const head = msg.subarray(0, headerSize);
+  const at = head.indexOf(PUBREL_NEEDLE);
+  if (at < 0) return 0;
+  let pi = 0;
+  for (let i = at + PUBREL_NEEDLE.length; i < head.length; i++) {
+    const c = head[i]! - 48;
+    if (c < 0 || c > 9) break;
+    pi = pi * 10 + c;
+  }
+  return pi > 0xffff ? 0 : pi;
+}
+
+/**
+ * QoS 1 and 2 deliveries of a persistent session, through JetStream as Go does them
+ * (mqttProcessSub / processJSConsumer): each QoS 1/2 subscription has a durable consumer on
+ * `$MQTT_msgs` that pushes to `$MQTT.sub.<token>`, so messages for an absent client wait in the
+ * stream, also across restarts, and the consumer redelivers what the client did not acknowledge.
+ * The packet identifier of each delivery maps to the consumer's ack subject. For QoS 2 the PUBREL
+ * step is stored in `$MQTT_out` and delivered by a second consumer, so it survives too.
+ */
+export class JetStreamOutbound implements QosOutbound {
+  /** The consumer of each subscription key (the subject, or "<parent> fwc"), saved in the session record. */
+  readonly consumers = new Map<string, ConsumerConfigRecord>();
+  pubRel: ConsumerConfigRecord | undefined;
+  private readonly targets = new Map<string, Target>();
+  private readonly pendingPublish = new Map<number, Pending>();
+  private readonly pendingPubRel = new Map<number, Pending>();
+  /** Packet identifier of each (consumer, stream sequence) in flight, so a redelivery reuses it. */
+  private readonly byDelivery = new Map<string, Map<number, number>>();
+  /** Subscriptions on the deliver subjects, while a client is attached. */
+  private readonly deliveries = new Map<string, Subscription>();
+  private lastPid = 0;
+  private output: SessionOutput | undefined;
+  private readonly pubRelSubject: string;
+  /**
+   * Restored after a restart: what was sent before is unknown, so the consumer's delivery count
+   * says whether a message is a redelivery. Otherwise this session's own record of what it sent
+   * does, since the consumer also counts attempts made while nobody was subscribed.
+   */
+  private readonly restoredHistory: boolean;
+
+  constructor(
+    private readonly api: JsApi,
+    private readonly client: InternalClient,
+    private readonly idHash: string,
+    private readonly settings: JsOutboundSettings,
+    private readonly log: Logger,
+    /** Subscribe permissions, checked for each subject a wildcard consumer delivers. */
+    private readonly canSubscribe: (subject: string) => boolean,
+    restored?: { consumers?: Record<string, ConsumerConfigRecord>; pubRel?: ConsumerConfigRecord },
+  ) {
+    this.pubRelSubject = PUBREL_SUBJECT_PREFIX + idHash;
+    for (const [sid, cc] of Object.entries(restored?.consumers ?? {})) this.consumers.set(sid, cc);
+    this.pubRel = restored?.pubRel;
+    this.restoredHistory = restored !== undefined;
+  }
+
+  get pendingCount(): number {
+    return this.pendingPublish.size + this.pendingPubRel.size;
+  }
+
+  /**
+   * Sets up (or drops, for QoS 0) the consumers that serve a subscription on `subject`. An existing
+   * consumer is kept; with `recreate` (a session restored after a restart) it is created again,
+   * which JetStream answers with the existing one, so one lost with a memory store comes back.
+   */
+  async subscribe(subject: string, qos: 0 | 1 | 2, reserved: boolean, recreate: boolean): Promise<void> {
+    const keys: [string, string][] = [[subject, subject]];
+    if (needsParentLevelSubject(subject)) {
+      const parent = subject.slice(0, -2);
+      keys.push([parent + PARENT_LEVEL_SUFFIX, parent]);
+    }
+    if (qos === 2) await this.ensurePubRelConsumer(recreate);
+    const created: string[] = [];
+    try {
+      for (const [sid, subj] of keys) {
+        if (qos === 0) {
+          this.dropConsumer(sid);
+          continue;
+        }
+        let cc = this.consumers.get(sid);
+        if (cc === undefined || recreate) {
+          cc = await this.createConsumer(subj, cc);
+          if (!this.consumers.has(sid)) created.push(sid);
+          this.consumers.set(sid, cc);
+        }
+        this.targets.set(cc.durable_name, { qos, reserved });
+        if (this.output !== undefined) this.listen(cc.deliver_subject, cc.durable_name);
+      }
+    } catch (e) {
+      for (const sid of created) this.dropConsumer(sid);
+      throw e;
+    }
+  }
+
+  /** Removes the consumers of a subscription and forgets their deliveries in flight. */
+  unsubscribe(subject: string): void {
+    this.dropConsumer(subject);
+    if (needsParentLevelSubject(subject)) this.dropConsumer(subject.slice(0, -2) + PARENT_LEVEL_SUFFIX);
+  }
+
+  /** Retained messages come from no consumer: they get a packet identifier and no redelivery (as Go). */
+  send(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void {
+    const output = this.output;
+    if (output === undefined || this.pendingPublish.size >= this.settings.maxAckPending) return;
+    const pi = this.bumpPid();
+    if (pi === 0) return;
+    this.pendingPublish.set(pi, { durable: "", sseq: pi, ackSubject: "" });
+    output.sendPublish({ topic, payload, qos, retain, dup: false, messageId: pi });
+  }
+
+  puback(messageId: number): void {
+    this.api.ack(this.untrackPublish(messageId));
+  }
+
+  /** Stores the PUBREL in `$MQTT_out` before the PUBLISH is acknowledged, so neither step is lost. */
+  pubrec(messageId: number): Promise<void> | undefined {
+    if (!this.pendingPublish.has(messageId) || this.pubRel === undefined) return undefined;
+    this.pendingPubRel.set(messageId, { durable: this.pubRel.durable_name, sseq: 0, ackSubject: "" });
+    const ackSubject = this.untrackPublish(messageId);
+    const headers = Buffer.from(`NATS/1.0\r\n${PUBREL_HEADER}:${messageId}\r\n\r\n`);
+    return this.api.store(this.pubRelSubject, Buffer.alloc(0), headers).then(() => this.api.ack(ackSubject));
+  }
+
+  pubcomp(messageId: number): void {
+    const p = this.pendingPubRel.get(messageId);
+    if (p === undefined) return;
+    this.pendingPubRel.delete(messageId);
+    this.byDelivery.get(p.durable)?.delete(p.sseq);
+    this.api.ack(p.ackSubject);
+  }
+
+  /**
+   * A client takes the session: deliveries resume, and what it did not acknowledge is asked
+   * again from the consumers right away (MQTT-4.4.0-1) rather than after ack_wait.
+   */
+  attach(output: SessionOutput): void {
+    this.output = output;
+    if (this.pubRel !== undefined) this.listenPubRel();
+    for (const cc of this.consumers.values()) if (this.targets.has(cc.durable_name)) this.listen(cc.deliver_subject, cc.durable_name);
+    for (const p of this.pendingPubRel.values()) this.api.nak(p.ackSubject);
+    for (const [pi, p] of this.pendingPublish) {
+      if (p.ackSubject === "") this.pendingPublish.delete(pi); // a retained delivery: not sent again
+      else this.api.nak(p.ackSubject);
+    }
+  }
+
+  /** The client is gone: the consumers lose their subscriber and keep the messages. */
+  detach(output: SessionOutput): void {
+    if (this.output !== output) return;
+    this.output = undefined;
+    for (const sub of this.deliveries.values()) this.client.removeSub(sub);
+    this.deliveries.clear();
+  }
+
+  /** The session ends: its consumers are deleted (their messages go, under interest retention). */
+  destroy(): void {
+    this.output = undefined;
+    for (const sub of this.deliveries.values()) this.client.removeSub(sub);
+    this.deliveries.clear();
+    for (const sid of [...this.consumers.keys()]) this.dropConsumer(sid);
+    if (this.pubRel !== undefined) this.deleteConsumer(MQTT_STREAMS.out.name, this.pubRel.durable_name);
+    this.pubRel = undefined;
+    this.pendingPublish.clear();
+    this.pendingPubRel.clear();
+    this.byDelivery.clear();
+  }
+
+  private config(filterSubject: string, durable: string, deliverSubject: string): ConsumerConfigRecord {
+    const s = this.settings;
+    const cc: ConsumerConfigRecord = {
+      durable_name: durable,
+      deliver_subject: deliverSubject,
+      ack_policy: "explicit",
+      deliver_policy: "new",
+      filter_subject: filterSubject,
+      ack_wait: s.ackWaitMs * 1e6,
+      max_ack_pending: s.maxAckPending,
+    };
+    if (s.memoryStorage) cc.mem_storage = true;
+    if (s.inactiveThresholdMs > 0) cc.inactive_threshold = s.inactiveThresholdMs * 1e6;
+    return cc;
+  }
+
+  private totalMaxAckPending(): number {
+    let total = this.pubRel?.max_ack_pending ?? 0;
+    for (const cc of this.consumers.values()) total += cc.max_ack_pending;
+    return total;
+  }
+
+  private async createConsumer(subject: string, existing: ConsumerConfigRecord | undefined): Promise<ConsumerConfigRecord> {
+    let cc = existing;
+    if (cc === undefined) {
+      const after = this.totalMaxAckPending() + this.settings.maxAckPending;
+      if (after > MAX_ACK_TOTAL) {
+        throw new Error(`max_ack_pending for all consumers would be ${after} which exceeds the limit of ${MAX_ACK_TOTAL}`);
+      }
+      const token = uniqueToken();
+      cc = this.config(MQTT_STREAMS.messages.subject + subject, `${this.idHash}_${token}`, SUB_PREFIX + token);
+    }
+    await this.api.request(`CONSUMER.DURABLE.CREATE.${MQTT_STREAMS.messages.name}.${cc.durable_name}`, { stream_name: MQTT_STREAMS.messages.name, config: cc });
+    return cc;
+  }
+
+  private async ensurePubRelConsumer(recreate: boolean): Promise<void> {
+    if (this.pubRel !== undefined && !recreate) return;
+    const cc = this.pubRel ?? this.config(this.pubRelSubject, PUBREL_DURABLE_PREFIX + this.idHash, PUBREL_DELIVER_PREFIX + this.idHash);
+    if (this.pubRel === undefined && this.totalMaxAckPending() + cc.max_ack_pending > MAX_ACK_TOTAL) {
+      throw new Error(`max_ack_pending for all consumers would be ${this.totalMaxAckPending() + cc.max_ack_pending} which exceeds the limit of ${MAX_ACK_TOTAL}`);
+    }
+    await this.api.request(`CONSUMER.DURABLE.CREATE.${MQTT_STREAMS.out.name}.${cc.durable_name}`, { stream_name: MQTT_STREAMS.out.name, config: cc });
+    this.pubRel = cc;
+    if (this.output !== undefined) this.listenPubRel();
+  }
+
+  private dropConsumer(sid: string): void {
+    const cc = this.consumers.get(sid);
+    if (cc === undefined) return;
+    this.consumers.delete(sid);
+    this.targets.delete(cc.durable_name);
+    const sub = this.deliveries.get(cc.deliver_subject);
+    if (sub !== undefined) this.client.removeSub(sub);
+    this.deliveries.delete(cc.deliver_subject);
+    const inFlight = this.byDelivery.get(cc.durable_name);
+    this.byDelivery.delete(cc.durable_name);
+    if (inFlight !== undefined) for (const pi of inFlight.values()) this.pendingPublish.delete(pi);
+    this.deleteConsumer(MQTT_STREAMS.messages.name, cc.durable_name);
+  }
+
+  private deleteConsumer(stream: string, durable: string): void {
+    this.api.request(`CONSUMER.DELETE.${stream}.${durable}`, undefined).catch((e: unknown) => {
+      this.log.debug(`MQTT consumer ${stream} > ${durable} not deleted: ${(e as Error).message}`);
+    });
+  }
+
+  private listen(deliverSubject: string, durable: string): void {
+    if (this.deliveries.has(deliverSubject)) return;
+    const prefixLength = MQTT_STREAMS.messages.subject.length;
+    const sub = this.client.subscribe(deliverSubject, (subject, reply, headerSize, msg) => {
+      const output = this.output;
+      const target = this.targets.get(durable);
+      if (reply === undefined || output === undefined || target === undefined || subject.length <= prefixLength) return;
+      const published = publishedQos(msg, headerSize) ?? 0;
+      const qos = published < target.qos ? published : target.qos;
+      if (qos === 0) return;
+      const subj = subject.slice(prefixLength);
+      // MQTT-4.7.2-1, and a wildcard consumer may reach subjects a deny clause forbids: drop those.
+      if ((target.reserved && subj.charCodeAt(0) === 0x24) || !this.canSubscribe(subj)) {
+        this.api.ack(reply);
+        return;
+      }
+      const { pi, dup } = this.trackPublish(durable, reply);
+      if (pi === 0) return; // at max_ack_pending: the consumer sends it again after ack_wait
+      output.sendPublish({ topic: natsSubjectToMqttTopic(subj), payload: msg.subarray(headerSize), qos, retain: false, dup, messageId: pi });
+    });
+    this.deliveries.set(deliverSubject, sub);
+  }
+
+  private listenPubRel(): void {
+    const cc = this.pubRel!;
+    if (this.deliveries.has(cc.deliver_subject)) return;
+    const sub = this.client.subscribe(cc.deliver_subject, (_subject, reply, headerSize, msg) => {
+      const pi = pubrelPacketId(msg, headerSize);
+      if (reply === undefined || pi === 0 || this.output === undefined) return;
+      const { sseq } = ackReplyInfo(reply);
+      this.pendingPubRel.set(pi, { durable: cc.durable_name, sseq, ackSubject: reply });
+      this.deliveryMap(cc.durable_name).set(sseq, pi);
+      this.output.sendPubrel(pi);
+    });
+    this.deliveries.set(cc.deliver_subject, sub);
+  }
+
+  private deliveryMap(durable: string): Map<number, number> {
+    let m = this.byDelivery.get(durable);
+    if (m === undefined) {
+      m = new Map();
+      this.byDelivery.set(durable, m);
+    }
+    return m;
+  }
+
+  /** The packet identifier for a (re)delivery, and whether it is a redelivery (Go's trackPublish). */
+  private trackPublish(durable: string, ackSubject: string): { pi: number; dup: boolean } {
+    const { sseq, dc } = ackReplyInfo(ackSubject);
+    const seqs = this.deliveryMap(durable);
+    let pi = seqs.get(sseq) ?? 0;
+    const sentBefore = pi !== 0;
+    if (pi !== 0) {
+      // Its PUBREC came already: the PUBREL step owns the identifier now.
+      if (this.pendingPubRel.has(pi)) return { pi: 0, dup: false };
+    } else {
+      if (this.pendingPublish.size >= this.settings.maxAckPending) return { pi: 0, dup: false };
+      pi = this.bumpPid();
+      if (pi === 0) return { pi: 0, dup: false };
+      seqs.set(sseq, pi);
+    }
+    this.pendingPublish.set(pi, { durable, sseq, ackSubject });
+    return { pi, dup: sentBefore || (this.restoredHistory && dc > 1) };
+  }
+
+  private untrackPublish(pi: number): string {
+    const p = this.pendingPublish.get(pi);
+    if (p === undefined) return "";
+    this.pendingPublish.delete(pi);
+    if (p.durable !== "") this.byDelivery.get(p.durable)?.delete(p.sseq);
+    return p.ackSubject;
+  }
+
+  private bumpPid(): number {
+    const pi = nextPacketId(this.lastPid, (n) => this.pendingPublish.has(n) || this.pendingPubRel.has(n));
+    if (pi !== 0) this.lastPid = pi;
+    return pi;
+  }
+}

@@ -1,0 +1,126 @@
+import { nextPacketId, type QosOutbound, type SessionOutput } from "./outbound.js";
+
+interface Pending {
+  topic: string;
+  payload: Buffer;
+  qos: 1 | 2;
+  retain: boolean;
+  sent: boolean;
+  /** When it was last sent (ms). */
+  sentAt: number;
+  /** A QoS 2 message the client acknowledged with PUBREC: only the PUBREL/PUBCOMP exchange remains. */
+  received: boolean;
+}
+
+/** How many QoS 1 and 2 messages wait at max_ack_pending before the oldest are dropped. */
+const BACKLOG_LIMIT = 65_536;
+
+/**
+ * QoS 1 and 2 deliveries of a clean session, tracked in memory: the session ends with its
+ * connection, so nothing needs to outlive the process. Messages past max_ack_pending wait in a
+ * backlog; unacknowledged ones are sent again with DUP every ack_wait (as Go's consumer would).
+ */
+export class MemoryOutbound implements QosOutbound {
+  /** Sent and not yet acknowledged (PUBACK / PUBCOMP), by packet identifier. */
+  private readonly inflight = new Map<number, Pending>();
+  private backlog: Pending[] = [];
+  private lastPid = 0;
+  private output: SessionOutput | undefined;
+  private redeliveryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly maxAckPending: number,
+    private readonly ackWait: number,
+  ) {}
+
+  get pendingCount(): number {
+    return this.inflight.size + this.backlog.length;
+  }
+
+  send(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void {
+    const p: Pending = { topic, payload, qos, retain, sent: false, sentAt: 0, received: false };
+    if (this.output !== undefined && this.inflight.size < this.maxAckPending && this.transmit(p)) return;
+    if (this.backlog.length >= BACKLOG_LIMIT) this.backlog.shift();
+    this.backlog.push(p);
+  }
+
+  puback(messageId: number): void {
+    if (!this.inflight.delete(messageId)) return;
+    this.drainBacklog();
+  }
+
+  pubrec(messageId: number): undefined {
+    const p = this.inflight.get(messageId);
+    if (p === undefined || p.qos !== 2) return undefined;
+    p.received = true;
+    this.output?.sendPubrel(messageId);
+    return undefined;
+  }
+
+  pubcomp(messageId: number): void {
+    this.puback(messageId);
+  }
+
+  attach(output: SessionOutput): void {
+    this.output = output;
+    this.drainBacklog();
+  }
+
+  detach(output: SessionOutput): void {
+    if (this.output !== output) return;
+    this.output = undefined;
+    this.disarm();
+  }
+
+  destroy(): void {
+    this.output = undefined;
+    this.disarm();
+    this.inflight.clear();
+    this.backlog = [];
+  }
+
+  private transmit(p: Pending): boolean {
+    const messageId = nextPacketId(this.lastPid, (pi) => this.inflight.has(pi));
+    if (messageId === 0) return false;
+    this.lastPid = messageId;
+    this.inflight.set(messageId, p);
+    p.sent = true;
+    p.sentAt = Date.now();
+    this.output!.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: false, messageId });
+    this.arm();
+    return true;
+  }
+
+  /** One timer per session: set while the client is connected and has messages in flight. */
+  private arm(): void {
+    if (this.redeliveryTimer !== undefined || this.output === undefined || this.inflight.size === 0 || this.ackWait <= 0) return;
+    this.redeliveryTimer = setTimeout(() => {
+      this.redeliveryTimer = undefined;
+      this.redeliverExpired();
+    }, this.ackWait);
+  }
+
+  private disarm(): void {
+    if (this.redeliveryTimer !== undefined) clearTimeout(this.redeliveryTimer);
+    this.redeliveryTimer = undefined;
+  }
+
+  private redeliverExpired(): void {
+    const output = this.output;
+    if (output === undefined) return;
+    const due = Date.now() - this.ackWait;
+    for (const [messageId, p] of this.inflight) {
+      if (p.sentAt > due) continue;
+      p.sentAt = Date.now();
+      if (p.received) output.sendPubrel(messageId);
+      else output.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: true, messageId });
+    }
+    this.arm();
+  }
+
+  private drainBacklog(): void {
+    let i = 0;
+    while (this.output !== undefined && i < this.backlog.length && this.inflight.size < this.maxAckPending && this.transmit(this.backlog[i]!)) i++;
+    if (i > 0) this.backlog = this.backlog.slice(i);
+  }
+}

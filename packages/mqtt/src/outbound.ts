@@ -1,0 +1,52 @@
+export type QoS = 0 | 1 | 2;
+
+/** A message on its way to an MQTT client. */
+export interface OutgoingMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  /** Packet identifier, for QoS 1 and 2. */
+  messageId?: number;
+}
+
+/** Where a session sends its messages while a client is connected. */
+export interface SessionOutput {
+  sendPublish(msg: OutgoingMessage): void;
+  /** Second step of a QoS 2 delivery, after the client's PUBREC. */
+  sendPubrel(messageId: number): void;
+}
+
+/**
+ * How a session's QoS 1 and 2 deliveries are tracked until the client acknowledges them: in
+ * memory for clean sessions, through JetStream consumers for persistent ones.
+ */
+export interface QosOutbound {
+  /** QoS 1 and 2 messages sent and not yet acknowledged, or waiting to be sent. */
+  readonly pendingCount: number;
+  /** Sends (or queues) a message that did not come from a JetStream consumer (retained messages, clean sessions). */
+  send(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void;
+  /** PUBACK from the client. */
+  puback(messageId: number): void;
+  /** PUBREC from the client: the PUBREL step starts (it may have to be stored first). */
+  pubrec(messageId: number): Promise<void> | undefined;
+  /** PUBCOMP from the client. */
+  pubcomp(messageId: number): void;
+  attach(output: SessionOutput): void;
+  detach(output: SessionOutput): void;
+  destroy(): void;
+}
+
+/**
+ * The next free packet identifier after `last` (1..65535, never 0), or 0 when all are taken. The
+ * counter only moves forward, so a just-freed identifier is not reused within a burst (MQTT-2.3.1-4).
+ */
+export function nextPacketId(last: number, inUse: (pi: number) => boolean): number {
+  let next = last;
+  for (let n = 0; n < 0xffff; n++) {
+    next = next === 0xffff ? 1 : next + 1;
+    if (!inUse(next)) return next;
+  }
+  return 0;
+}
