@@ -196,6 +196,10 @@ describe("injected file system errors", () => {
         }
         return defaultFsOps.writeSync(fd, b, o, l, p);
       },
+      write(fd: number, b: Uint8Array, o: number, l: number, p: number, cb: (e: NodeJS.ErrnoException | null, n: number) => void): void {
+        if (!ops.failWrites) return defaultFsOps.write(fd, b, o, l, p, cb);
+        defaultFsOps.write(fd, b, o, Math.min(l, 7), p, () => cb(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }), 0));
+      },
       fdatasync(fd: number, cb: (e: NodeJS.ErrnoException | null) => void): void {
         if (ops.failSync) cb(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
         else defaultFsOps.fdatasync(fd, cb);

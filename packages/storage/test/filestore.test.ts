@@ -566,10 +566,19 @@ describe("FileStore", () => {
     expect(syncs).toBeGreaterThan(before);
   });
 
-  test("TestFileStoreSyncIntervals: interval mode fsyncs in the background", async () => {
+  test("TestFileStoreSyncIntervals: interval mode fsyncs in the background, off the event loop", async () => {
     let syncs = 0;
     const { defaultFsOps } = await import("../src/file/fs-ops.js");
-    const fsOps = { ...defaultFsOps, fsyncSync: (fd: number) => { syncs++; defaultFsOps.fsyncSync(fd); }, fdatasync: () => { throw new Error("no fdatasync in interval mode"); } };
+    const fsOps = {
+      ...defaultFsOps,
+      fsyncSync: () => {
+        throw new Error("blocking fsync while running");
+      },
+      fdatasync: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+        syncs++;
+        defaultFsOps.fdatasync(fd, cb);
+      },
+    };
     const fs = await openStore({ dir: tempDir(), sync: "interval", sync_interval: 20e6 }, { fs: fsOps });
     await fs.storeMsg("foo", null, enc("x"));
     expect(syncs).toBe(0);

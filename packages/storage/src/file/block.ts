@@ -5,8 +5,14 @@
 export class Block {
   /** Bytes of records appended (written or not). */
   size = 0;
-  /** Bytes handed to the OS. */
+  /** Bytes handed to write calls (some may still be in flight). */
+  issued = 0;
+  /** Bytes the OS confirmed written. */
   flushed = 0;
+  /** Writes in flight that read `buf`. */
+  inflight = 0;
+  /** Bumped when the file is rewritten or deleted, so that writes issued before are ignored. */
+  generation = 0;
   /** In-memory copy: always for the write block, while cached for sealed blocks. */
   buf: Buffer | null = null;
   /** First message sequence ever appended here (0: none yet); the per-block index starts there. */

@@ -89,6 +89,7 @@ export class FileStore extends BlockLog {
         },
         afterCommit: () => this.afterCommit(),
         onWriteError: (e) => this.recoverFromWriteError(e),
+        onSyncError: (e) => this.warn({ kind: "io", message: `fsync failed: ${(e as Error).message}` }),
         fdatasync: (fd) => new Promise((res, rej) => this.fs.fdatasync(fd, (err) => (err ? rej(err) : res()))),
       },
       this.fcfg.sync ?? "always",
@@ -98,7 +99,8 @@ export class FileStore extends BlockLog {
     if (check && !meta.keyCheck) this.writeMeta({ ...meta, keyCheck: check });
     if (this.fcfg.sync === "interval") {
       const ms = Math.max(1, (this.fcfg.sync_interval ?? DEFAULT_SYNC_INTERVAL_NS) / 1e6);
-      this.syncTimer = setInterval(() => this.syncAll(), ms);
+      // The fsync runs in the commit cycle, off the event loop.
+      this.syncTimer = setInterval(() => this.commit.requestSync(), ms);
       this.syncTimer.unref();
     }
     this.expireMsgs();
@@ -210,7 +212,7 @@ export class FileStore extends BlockLog {
           gaps.push(openGap);
         }
       });
-      b.size = b.flushed = validEnd;
+      b.size = b.flushed = b.issued = validEnd;
       for (const d of damaged) this.reportDamage(b, d.start, d.end, isLast && d.end === image.length);
       if (isLast && validEnd < image.length) {
         // A torn or damaged tail: cut it so appends continue after the last good record.
@@ -299,13 +301,21 @@ export class FileStore extends BlockLog {
    */
   private recoverFromWriteError(e: unknown): void {
     this.warn({ kind: "io", file: this.wb.path, message: `write failed, rolled back to last written record: ${(e as Error).message}` });
-    try {
-      this.fs.ftruncateSync(this.wb.fd, this.wb.flushed);
-    } catch {
-      // If even truncation fails, recovery's checksum scan cuts the torn tail.
+    for (const b of this.blocks) {
+      if (b.flushed >= b.size) continue;
+      try {
+        this.fs.ftruncateSync(b.fd, b.flushed);
+      } catch {
+        // If even truncation fails, recovery's checksum scan cuts the torn tail.
+      }
     }
-    for (const b of this.blocks) this.retire(b.fd);
+    for (const b of this.blocks) {
+      b.generation++;
+      this.retire(b.fd);
+    }
     this.blocks = [];
+    this.sealing = [];
+    this.overwrites = [];
     this.cached.clear();
     this.cacheBytes = 0;
     this.maintenance.clear();
@@ -339,7 +349,7 @@ export class FileStore extends BlockLog {
     for (const c of this.consumers) await c.flush();
     await this.commit.wait();
     // Anything stored since the commit above goes in too, so data and state agree.
-    this.writePending();
+    this.writeAllSync();
     this.syncAll();
     return { data: packDirectory(this.dir), state: this.state() };
   }
@@ -378,7 +388,7 @@ export class FileStore extends BlockLog {
     this.stopTimers();
     if (this.syncTimer) clearInterval(this.syncTimer);
     try {
-      this.writePending();
+      this.writeAllSync();
       this.syncAll();
     } catch (e) {
       this.warn({ kind: "io", message: `final flush failed: ${(e as Error).message}` });

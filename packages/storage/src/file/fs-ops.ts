@@ -8,6 +8,7 @@ export interface FsOps {
   openSync(path: string, flags: string): number;
   closeSync(fd: number): void;
   writeSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  write(fd: number, buf: Uint8Array, offset: number, length: number, position: number, cb: (err: NodeJS.ErrnoException | null, written: number) => void): void;
   readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   ftruncateSync(fd: number, len: number): void;
   fsyncSync(fd: number): void;
@@ -21,6 +22,7 @@ export const defaultFsOps: FsOps = {
   openSync: (p, f) => nodeFs.openSync(p, f),
   closeSync: (fd) => nodeFs.closeSync(fd),
   writeSync: (fd, b, o, l, p) => nodeFs.writeSync(fd, b, o, l, p),
+  write: (fd, b, o, l, p, cb) => nodeFs.write(fd, b, o, l, p, cb),
   readSync: (fd, b, o, l, p) => nodeFs.readSync(fd, b, o, l, p),
   ftruncateSync: (fd, l) => nodeFs.ftruncateSync(fd, l),
   fsyncSync: (fd) => nodeFs.fsyncSync(fd),

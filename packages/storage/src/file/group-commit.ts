@@ -13,28 +13,36 @@ class Batch {
 
 /** What the committer needs from its store. */
 export interface CommitHost {
-  /** Hands every appended byte to the OS; throws on a write error. */
-  writePending(): void;
+  /** Hands every appended byte to the OS (asynchronously); rejects on a write error. */
+  writePending(): Promise<void>;
   /** File descriptors written since their last fsync (cleared by the call). */
   takeDirtyFds(): number[];
-  /** Run after each successful durable point (deferred unlinks, fd closes, maintenance). */
+  /** Run after each cycle (deferred unlinks, fd closes). */
   afterCommit(): void;
   /** Restores a state consistent with disk after a failed write. */
   onWriteError(e: unknown): void;
+  /** A background fsync (sync "interval") failed. */
+  onSyncError(e: unknown): void;
   fdatasync(fd: number): Promise<void>;
 }
 
+class SyncFailed {
+  constructor(readonly cause: unknown) {}
+}
+
 /**
- * Group commit: writers that arrive during one event-loop turn, or while an fsync is in
- * flight, share the next write + fsync. With "always", a waiter resolves only after the fsync
- * that covers its bytes; with "interval", once its bytes reached the OS (the background timer
- * fsyncs later).
+ * Group commit: everything appended during one event-loop turn, or while the previous cycle's
+ * writes and fsync are in flight, goes out in the next cycle: one asynchronous write per block
+ * tail, then (policy "always", or a background sync request) one fdatasync per written file.
+ * With "always" a waiter resolves only after the fsync that covers its bytes, and removals
+ * (tombstones, floors) ride the same fsync; with "interval" once its bytes reached the OS.
  */
 export class GroupCommit {
   private batch: Batch | undefined;
   private scheduled = false;
-  private syncing = false;
+  private running = false;
   private kicked = false;
+  private syncRequested = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -43,8 +51,9 @@ export class GroupCommit {
     private readonly policy: SyncPolicy,
   ) {}
 
+  /** True while a cycle's writes or fsync are in flight. */
   get busy(): boolean {
-    return this.syncing;
+    return this.running;
   }
 
   /** Resolves when everything appended so far is durable under the policy. */
@@ -57,14 +66,20 @@ export class GroupCommit {
     return this.batch.done;
   }
 
-  /** Schedules a write of appended bytes without anyone waiting (removals, markers). */
+  /** Schedules a cycle without anyone waiting (removals, markers, maintenance). */
   kick(): void {
     this.kicked = true;
     this.schedule();
   }
 
+  /** Asks the next cycle to fsync whatever was written (the "interval" timer). */
+  requestSync(): void {
+    this.syncRequested = true;
+    this.kick();
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.syncing) return;
+    if (this.scheduled || this.running || this.stopped) return;
     this.scheduled = true;
     setImmediate(() => this.run());
   }
@@ -83,52 +98,74 @@ export class GroupCommit {
     this.kicked = false;
     const batch = this.batch;
     this.batch = undefined;
+    const sync = this.policy === "always" || this.syncRequested;
+    this.syncRequested = false;
+    this.running = true;
+    let written: Promise<void>;
     try {
-      this.host.writePending();
+      written = this.host.writePending();
     } catch (e) {
-      try {
-        this.host.onWriteError(e);
-      } catch {
-        // Rolling back failed too; the store is unusable but the process must not die.
-        this.stopped = true;
-      }
-      const err = new StoreError("Io", (e as Error).message, undefined, { cause: e });
-      batch?.reject(err);
-      this.settle();
-      return;
+      written = Promise.reject(e);
     }
-    if (this.policy === "interval" || !batch) {
-      this.host.afterCommit();
-      batch?.resolve();
-      this.settle();
-      return;
+    written
+      .then(() => {
+        if (this.policy === "interval") batch?.resolve();
+        const fds = sync ? this.host.takeDirtyFds() : [];
+        if (fds.length === 0) return;
+        return Promise.all(fds.map((fd) => this.host.fdatasync(fd))).then(
+          () => undefined,
+          (e: unknown) => {
+            throw new SyncFailed(e);
+          },
+        );
+      })
+      .then(
+        () => {
+          this.running = false;
+          this.host.afterCommit();
+          batch?.resolve();
+          this.settle();
+        },
+        (e: unknown) => {
+          this.running = false;
+          if (e instanceof SyncFailed) {
+            const cause = e.cause as Error;
+            this.host.onSyncError(cause);
+            batch?.reject(new StoreError("Io", `fsync failed: ${cause.message}`, undefined, { cause }));
+          } else {
+            this.failWrites(e, batch);
+          }
+          this.settle();
+        },
+      );
+  }
+
+  private failWrites(e: unknown, batch: Batch | undefined): void {
+    try {
+      this.host.onWriteError(e);
+    } catch {
+      // Rolling back failed too; the store is unusable but the process must not die.
+      this.stopped = true;
     }
-    this.syncing = true;
-    const fds = this.host.takeDirtyFds();
-    Promise.all(fds.map((fd) => this.host.fdatasync(fd))).then(
-      () => {
-        this.syncing = false;
-        this.host.afterCommit();
-        batch.resolve();
-        this.settle();
-      },
-      (e: unknown) => {
-        this.syncing = false;
-        const err = new StoreError("Io", `fsync failed: ${(e as Error).message}`, undefined, { cause: e });
-        batch.reject(err);
-        this.settle();
-      },
-    );
+    const err = new StoreError("Io", (e as Error).message, undefined, { cause: e });
+    batch?.reject(err);
+    // Records appended while the failed write was in flight were rolled back with it.
+    this.batch?.reject(err);
+    this.batch = undefined;
   }
 
   private settle(): void {
-    if (this.batch || this.kicked) this.schedule();
-    else if (!this.scheduled && !this.syncing) for (const f of this.idleWaiters.splice(0)) f();
+    if (this.stopped) {
+      this.batch?.reject(new StoreError("StoreClosed"));
+      this.batch = undefined;
+    }
+    if (!this.stopped && (this.batch || this.kicked)) this.schedule();
+    else if (!this.scheduled && !this.running) for (const f of this.idleWaiters.splice(0)) f();
   }
 
   /** Resolves once no write or fsync is pending or in flight. */
   idle(): Promise<void> {
-    if (!this.scheduled && !this.syncing && !this.batch && !this.kicked) return Promise.resolve();
+    if (!this.scheduled && !this.running && !this.batch && !this.kicked) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 }
