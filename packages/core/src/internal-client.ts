@@ -7,6 +7,7 @@ export type InternalMsgHandler = (subject: string, reply: string | undefined, he
 /** What an internal client needs from the server: the publish path every connection shares. */
 export interface InternalPublisher {
   publish(from: MessageSink | undefined, account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void;
+  deliverAs(from: MessageSink, account: Account, target: string, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean;
 }
 
 /**
@@ -49,6 +50,16 @@ export class InternalClient implements MessageSink {
     const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
     const msg = headers === undefined || headers.length === 0 ? body : Buffer.concat([headers, body]);
     this.server.publish(this, this.account, subject, reply, headers?.length ?? 0, msg);
+  }
+
+  /**
+   * Delivers to whoever subscribed to `target` while showing `subject` (JetStream consumers
+   * deliver to an inbox yet show the stream subject); other servers get it on `target`.
+   * Returns false when nobody took it.
+   */
+  deliverAs(target: string, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    if (this.closed) return false;
+    return this.server.deliverAs(this, this.account, target, subject, reply, headerSize, msg);
   }
 
   deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {

@@ -300,6 +300,10 @@ export class NatsServer implements ClientHost {
     routeMessage(this.stats, from, flags, account, subject, reply, headerSize, msg, queues);
   }
 
+  deliverAs(from: MessageSink, account: Account, target: string, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+    return routeMessage(this.stats, from, undefined, account, target, reply, headerSize, msg, undefined, subject) > 0;
+  }
+
   /** Routes a message that crossed accounts (imports, service responses); says how many it reached. */
   route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): number {
     return routeMessage(this.stats, undefined, undefined, account, subject, reply, headerSize, msg);

@@ -27,6 +27,10 @@ const INTERNAL: PublisherFlags = { echo: true, noResponders: false };
  * message that came over a route is not sent on to other routes, and one that came from another
  * server only reaches the queue groups named in `queueFilter` (the groups its sender picked here).
  *
+ * `shownSubject` delivers a message matched on `subject` under another name (JetStream hands a
+ * consumer's messages to its deliver subject showing the stream subject); other servers get it
+ * on the matched subject, as Go servers before 2.11 send it, since that is what they can route.
+ *
  * Returns how many subscriptions and remote connections the message reached. Counts deliveries
  * in `stats.out*`; the caller counts what came in (only connections' publishes count, not
  * internal ones).
@@ -41,13 +45,15 @@ export function routeMessage(
   headerSize: number,
   msg: Buffer,
   queueFilter?: readonly string[],
+  shownSubject?: string,
 ): number {
   const fromKind = from?.kind;
   // Mappings were applied where the message entered the cluster.
-  if (account.mappings !== undefined && fromKind !== "ROUTER" && fromKind !== "GATEWAY") {
+  if (account.mappings !== undefined && fromKind !== "ROUTER" && fromKind !== "GATEWAY" && shownSubject === undefined) {
     subject = account.mappings.map(subject);
   }
   const result = account.sublist.match(subject);
+  const shown = shownSubject ?? subject;
   const skipSelf = flags.echo ? undefined : from;
   let delivered = 0;
   let targets: RemoteTarget[] | undefined;
@@ -59,14 +65,14 @@ export function routeMessage(
       continue;
     }
     if (sub.sink === skipSelf) continue;
-    if (deliverTo(stats, sub, subject, reply, headerSize, msg)) delivered++;
+    if (deliverTo(stats, sub, shown, reply, headerSize, msg)) delivered++;
   }
   const fromServer = from !== undefined && isRemoteKind(from.kind);
   if (!fromServer || (queueFilter !== undefined && queueFilter.length > 0)) {
     for (let g = 0; g < qsubs.length; g++) {
       const group = qsubs[g];
       if (fromServer && !queueFilter!.includes(group[0].queue!)) continue;
-      const picked = pickQueueMember(stats, from, skipSelf, group, subject, reply, headerSize, msg);
+      const picked = pickQueueMember(stats, from, skipSelf, group, shown, reply, headerSize, msg);
       if (picked === true) delivered++;
       else if (picked !== undefined) targets = addTarget(targets, picked.sink, picked.queue);
     }

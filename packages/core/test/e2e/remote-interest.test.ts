@@ -161,6 +161,20 @@ describe("remote interest in the publish path", () => {
     expect(gateway.forwarded.filter((f) => f.queues.length > 0)).toEqual([]);
   });
 
+  test("deliverAs shows the given subject here and forwards on the matched subject", async () => {
+    await startServer();
+    const route = remote("ROUTER");
+    interest(route, "_INBOX.x");
+    const js = server.createInternalClient("JETSTREAM");
+    const local = server.createInternalClient("SYSTEM");
+    const seen: string[] = [];
+    local.subscribe("_INBOX.x", (subject, reply) => seen.push(`${subject} ${reply}`));
+    expect(js.deliverAs("_INBOX.x", "orders.new", "$JS.ACK.1", 0, Buffer.from("m"))).toBe(true);
+    expect(seen).toEqual(["orders.new $JS.ACK.1"]);
+    expect(route.forwarded).toEqual([{ subject: "_INBOX.x", reply: "$JS.ACK.1", queues: [], payload: "m" }]);
+    expect(js.deliverAs("_INBOX.nobody", "orders.new", undefined, 0, Buffer.from("m"))).toBe(false);
+  });
+
   test("a request forwarded to a route counts as reaching a responder", async () => {
     await startServer();
     const route = remote("ROUTER");
