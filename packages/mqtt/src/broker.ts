@@ -331,11 +331,11 @@ export class MqttBroker {
     });
   }
 
-  /** Ends every session (server shutdown). */
+  /** Lets go of every session (server shutdown); persistent ones stay in JetStream. */
   closeAll(): void {
     for (const state of this.accounts.values()) {
       state.api?.close();
-      for (const s of state.sessions.values()) s.destroy();
+      for (const s of state.sessions.values()) s.unload();
       state.sessions.clear();
     }
   }

@@ -224,13 +224,22 @@ export class JetStreamOutbound implements QosOutbound {
     this.output = undefined;
     for (const sub of this.deliveries.values()) this.client.removeSub(sub);
     this.deliveries.clear();
+    // A push consumer notices a lost subscriber late (at its next delivery, which then counts as
+    // sent and waits ack_wait, also across a restart); an info request makes it look now.
+    const look = (stream: string, durable: string) => this.api.request(`CONSUMER.INFO.${stream}.${durable}`, undefined).catch(() => undefined);
+    for (const cc of this.consumers.values()) void look(MQTT_STREAMS.messages.name, cc.durable_name);
+    if (this.pubRel !== undefined) void look(MQTT_STREAMS.out.name, this.pubRel.durable_name);
+  }
+
+  unload(): void {
+    this.output = undefined;
+    for (const sub of this.deliveries.values()) this.client.removeSub(sub);
+    this.deliveries.clear();
   }
 
   /** The session ends: its consumers are deleted (their messages go, under interest retention). */
   destroy(): void {
-    this.output = undefined;
-    for (const sub of this.deliveries.values()) this.client.removeSub(sub);
-    this.deliveries.clear();
+    this.unload();
     for (const sid of [...this.consumers.keys()]) this.dropConsumer(sid);
     if (this.pubRel !== undefined) this.deleteConsumer(MQTT_STREAMS.out.name, this.pubRel.durable_name);
     this.pubRel = undefined;

@@ -79,6 +79,10 @@ export class MemoryOutbound implements QosOutbound {
     this.backlog = [];
   }
 
+  unload(): void {
+    this.destroy();
+  }
+
   private transmit(p: Pending): boolean {
     const messageId = nextPacketId(this.lastPid, (pi) => this.inflight.has(pi));
     if (messageId === 0) return false;

@@ -35,7 +35,10 @@ export interface QosOutbound {
   pubcomp(messageId: number): void;
   attach(output: SessionOutput): void;
   detach(output: SessionOutput): void;
+  /** The session is over: its state goes, in memory and in JetStream. */
   destroy(): void;
+  /** The server stops: in-memory state goes, what JetStream keeps stays for the next start. */
+  unload(): void;
 }
 
 /**

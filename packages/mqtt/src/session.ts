@@ -120,6 +120,14 @@ export class Session {
     this.client.close();
   }
 
+  /** The server stops: the session lets go of its subscriptions; what JetStream keeps stays. */
+  unload(): void {
+    this.output = undefined;
+    this.outbound.unload();
+    this.subscriptions.clear();
+    this.client.close();
+  }
+
   private removeEntry(entry: SessionSubscription): void {
     for (const sub of entry.subs) this.client.removeSub(sub);
     this.subscriptions.delete(entry.filter);

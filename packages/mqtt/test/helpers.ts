@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect as tcpConnect, type Socket } from "node:net";
+import { connect as tcpConnect, createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NatsServer, type ServerOptionsInput } from "@nats-ts/core";
 import { jetstreamPlugin } from "@nats-ts/jetstream";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { generate, parser as createParser, type Packet } from "mqtt-packet";
+import { generate, parser as createParser, type IConnackPacket, type Packet } from "mqtt-packet";
 import { mqttPlugin, type MqttOptions, type MqttPlugin } from "../src/index.js";
 
 export interface MqttTestServer {
@@ -164,7 +164,68 @@ export class Inbox {
   }
 }
 
+/**
+ * An MQTT.js client whose inbox listens before CONNACK arrives: a resumed session's queued
+ * messages may follow the CONNACK at once.
+ */
+export async function mqttConnectWithInbox(url: string, opts: IClientOptions = {}): Promise<{ client: MqttClient; inbox: Inbox; connack: IConnackPacket }> {
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 2000, ...opts });
+  const inbox = new Inbox(client);
+  const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+    client.once("connect", resolve);
+    client.once("error", reject);
+  });
+  return { client, inbox, connack };
+}
+
 /** An MQTT.js 3.1.1 client that never reconnects by itself. */
 export function mqttConnect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
   return mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 2000, ...opts });
+}
+
+/**
+ * A TCP relay in front of the MQTT listener, to simulate a client crash at a chosen packet: when
+ * `dropWhen` matches the start of a chunk from the server, that chunk is not forwarded and both
+ * sides are cut. The target port can change, so a client can come back to a restarted server.
+ */
+export class CrashingRelay {
+  private readonly server: NetServer;
+  private readonly sockets = new Set<Socket>();
+  dropWhen: ((fromServer: Buffer) => boolean) | undefined;
+  port = 0;
+
+  private constructor(public target: number) {
+    this.server = createServer((client) => {
+      const upstream = tcpConnect({ host: "127.0.0.1", port: this.target });
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on("close", () => this.sockets.delete(s));
+        s.on("error", () => undefined);
+      }
+      client.on("data", (d) => upstream.write(d));
+      upstream.on("data", (d) => {
+        if (this.dropWhen?.(d)) {
+          this.dropWhen = undefined;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        client.write(d);
+      });
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+  }
+
+  static async open(target: number): Promise<CrashingRelay> {
+    const r = new CrashingRelay(target);
+    await new Promise<void>((resolve) => r.server.listen(0, "127.0.0.1", resolve));
+    r.port = (r.server.address() as { port: number }).port;
+    return r;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 }
