@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
-import { beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
 import { FileStore } from "../src/index.js";
 import { prng } from "./helpers.js";
 import { crashPayload } from "./fixtures/crash-payload.js";
@@ -17,19 +18,22 @@ const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 50);
 let childScript = "";
 
 beforeAll(async () => {
-  childScript = join(tempDir("crash-bundle-"), "crash-writer.mjs");
+  // Dependencies stay external and resolve from the package's node_modules, as in production.
+  const out = mkdtempSync(join(import.meta.dirname, "..", "node_modules", ".crash-bundle-"));
+  childScript = join(out, "crash-writer.mjs");
   await build({
     entryPoints: [join(import.meta.dirname, "fixtures", "crash-writer.ts")],
     bundle: true,
+    packages: "external",
     platform: "node",
     format: "esm",
     target: "node20",
     outfile: childScript,
-    conditions: ["@nats-ts/source"],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     logLevel: "silent",
   });
 });
+
+afterAll(() => rmSync(dirname(childScript), { recursive: true, force: true }));
 
 interface Ack {
   writer: number;

@@ -7,6 +7,7 @@ import type { SubjectEntry } from "../subject-index.js";
 import type { FileStoreConfig, StoreOptions, StoreWarning } from "../types.js";
 import { Block, blockFileName } from "./block.js";
 import { AAD_END, AAD_START, type BodyCodec } from "./body-codec.js";
+import { allocHashable } from "./checksum.js";
 import { defaultFsOps, syncDir, type FsOps } from "./fs-ops.js";
 import type { GroupCommit } from "./group-commit.js";
 import {
@@ -67,6 +68,8 @@ export abstract class BlockLog extends StoreQueries {
   /** Erased records to write over their originals on disk. */
   protected overwrites: { block: Block; generation: number; off: number; rec: Buffer }[] = [];
   private readonly spareBuffers: Buffer[] = [];
+  /** Backing memories of buffers from takeBuffer, the only ones recycled. */
+  private readonly ownBuffers = new WeakSet<ArrayBufferLike>();
 
   protected constructor(protected fcfg: FileStoreConfig, opts: FileStoreOptions) {
     super(fcfg, opts);
@@ -91,16 +94,19 @@ export abstract class BlockLog extends StoreQueries {
    * page fault per 4 KiB on first touch, a large share of the cost of appending records.
    */
   protected takeBuffer(): Buffer {
-    return this.spareBuffers.pop() ?? Buffer.allocUnsafe(this.blockSize + 1024);
+    const spare = this.spareBuffers.pop();
+    if (spare) return spare;
+    const buf = allocHashable(this.blockSize + 1024);
+    this.ownBuffers.add(buf.buffer);
+    return buf;
   }
 
   /** Takes back a block buffer nothing refers to any more (only whole write-block buffers). */
   protected recycleBuffer(b: Block): void {
     const buf = b.buf;
-    const full = this.blockSize + 1024;
     // A write in flight still reads the buffer.
-    if (!buf || b.inflight > 0 || buf.byteOffset !== 0 || buf.buffer.byteLength !== full || this.spareBuffers.length >= 2) return;
-    this.spareBuffers.push(Buffer.from(buf.buffer, 0, full));
+    if (!buf || b.inflight > 0 || !this.ownBuffers.has(buf.buffer) || this.spareBuffers.length >= 2) return;
+    this.spareBuffers.push(Buffer.from(buf.buffer, 0, this.blockSize + 1024));
   }
 
   protected newWriteBlock(): void {

@@ -1,4 +1,4 @@
-import { checksum64 } from "./checksum.js";
+import { checksumAt } from "./checksum.js";
 
 // On-disk record, little-endian:
 //   0 u32 record length (header + body + checksum)   4 u8 kind   5 u8 flags   6 u16 subject length
@@ -48,7 +48,6 @@ export function writeHeader(buf: Buffer, off: number, h: RecordHeader): void {
 // 8-byte scratch for 64-bit values: a typed-array store plus a byte copy is much cheaper
 // than Buffer.writeBig(U)Int64LE on the hot path.
 const scratch64 = new BigInt64Array(1);
-const scratchU64 = new BigUint64Array(scratch64.buffer);
 const scratch8 = new Uint8Array(scratch64.buffer);
 
 function put64(buf: Buffer, off: number): void {
@@ -108,7 +107,7 @@ export function readSeq(buf: Buffer, off: number): number {
 
 /** Writes the checksum of [off, off+len-8) at its end. */
 export function sealRecord(buf: Buffer, off: number, len: number): void {
-  scratchU64[0] = checksum64(buf.subarray(off, off + len - CHECKSUM_LEN));
+  scratch64[0] = checksumAt(buf, off, len - CHECKSUM_LEN);
   put64(buf, off + len - CHECKSUM_LEN);
 }
 
@@ -130,9 +129,11 @@ export function recordIsValid(buf: Buffer, off: number, end: number): boolean {
   } else if (len !== EMPTY_RECORD_LEN) {
     return false;
   }
-  load64(buf, off + len - CHECKSUM_LEN);
-  const stored = scratchU64[0];
-  return stored === checksum64(buf.subarray(off, off + len - CHECKSUM_LEN));
+  // Compared byte for byte: the hash may come back signed or unsigned.
+  scratch64[0] = checksumAt(buf, off, len - CHECKSUM_LEN);
+  const at = off + len - CHECKSUM_LEN;
+  for (let i = 0; i < CHECKSUM_LEN; i++) if (buf[at + i] !== scratch8[i]) return false;
+  return true;
 }
 
 /** A record without body (tombstone, skip, floor). */
