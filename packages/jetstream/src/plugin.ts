@@ -120,6 +120,8 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
       log.info(line);
     }
     for (const account of this.accountsToEnable(server)) await this.enableAccount(account);
+    // Every account's API now answers: links that asked another account during recovery ask again.
+    this.streamsChanged();
     log.info(`Took ${Date.now() - started}ms to start JetStream`);
   }
 
@@ -159,6 +161,10 @@ export class JetStreamPlugin implements ServerPlugin, JetStreamHost {
     await jsa.recover();
     router.start();
     return jsa;
+  }
+
+  streamsChanged(): void {
+    for (const { jsa } of this.accounts.values()) jsa.relinkAll();
   }
 
   /** The JetStream state of an account, if enabled. */

@@ -94,20 +94,36 @@ export function sharedJs(use: (t: JsTestServer) => void): void {
   });
 }
 
+/** A JetStream server started from conf text. */
+export interface ConfJsServer {
+  server: NatsServer;
+  /** Stops the server and starts it again from the same conf and store directory. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
  * Starts a JetStream server from conf text (the way the executable reads a file) on an ephemeral
  * loopback port; `%STORE%` in the text becomes a fresh store directory.
  */
-export async function startJsFromConf(text: string): Promise<{ server: NatsServer; stop(): Promise<void> }> {
+export async function startJsFromConf(text: string): Promise<ConfJsServer> {
   const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-js-conf-"));
   const { options } = optionsFromConf(parseConf(text.replaceAll("%STORE%", storeDir), { env: {} }));
-  const server = new NatsServer({ ...options, host: "127.0.0.1", port: 0 }, { plugins: [jetstreamPlugin()] });
-  await server.start();
-  return {
-    server,
+  const make = async (): Promise<NatsServer> => {
+    const server = new NatsServer({ ...options, host: "127.0.0.1", port: 0 }, { plugins: [jetstreamPlugin()] });
+    await server.start();
+    return server;
+  };
+  const t: ConfJsServer = {
+    server: await make(),
+    async restart() {
+      await t.server.shutdown();
+      t.server = await make();
+    },
     async stop() {
-      await server.shutdown();
+      await t.server.shutdown();
       rmSync(storeDir, { recursive: true, force: true });
     },
   };
+  return t;
 }

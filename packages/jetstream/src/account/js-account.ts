@@ -31,6 +31,8 @@ export interface JetStreamHost {
   streamAdvisory(account: string, stream: string, action: "create" | "delete" | "modify"): void;
   /** Sends an advisory of `type` on `subject` in the account (id, timestamp and domain added). */
   advisory(account: string, subject: string, type: string, fields: Record<string, unknown>): void;
+  /** A stream was created, restored, recovered or deleted: mirrors and sources of every account look again. */
+  streamsChanged(): void;
 }
 
 const META_FILE = "meta.json";
@@ -196,7 +198,7 @@ export class JsAccount {
     }
     this.streams.set(cfg.name, stream);
     stream.start();
-    this.relinkAll();
+    this.host.streamsChanged();
     this.host.streamAdvisory(this.name, cfg.name, "create");
     return { stream, created: true };
   }
@@ -229,7 +231,7 @@ export class JsAccount {
     stream.rebuildDedupe();
     this.streams.set(cfg.name, stream);
     stream.start();
-    this.relinkAll();
+    this.host.streamsChanged();
     this.host.streamAdvisory(this.name, cfg.name, "create");
     return stream;
   }
@@ -254,7 +256,7 @@ export class JsAccount {
     await stream.delete();
     this.countBytes(stream.config.storage, -bytes);
     await rm(join(this.dir, name), { recursive: true, force: true });
-    this.relinkAll();
+    this.host.streamsChanged();
     this.host.streamAdvisory(this.name, name, "delete");
   }
 
@@ -323,11 +325,11 @@ export class JsAccount {
         this.host.log.warn(`  Error recreating stream '${this.name} > ${dirName}': ${(e as Error).message}`);
       }
     }
-    this.relinkAll();
+    this.host.streamsChanged();
   }
 
   /** Mirrors and sources waiting for a stream that now exists attach to it at once. */
-  private relinkAll(): void {
+  relinkAll(): void {
     for (const s of this.streams.values()) s.relink();
   }
 

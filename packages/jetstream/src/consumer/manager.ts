@@ -277,6 +277,13 @@ export class ConsumerManager {
     }
   }
 
+  /** Consumers that count against limits and work queue exclusivity (Go's numLimitableConsumers). */
+  private limitableCount(): number {
+    let n = 0;
+    for (const c of this.consumers.values()) if (!c.cfg.direct) n++;
+    return n;
+  }
+
   private addConsumer(cfg: ConsumerConfigJson, action: string, pedantic: boolean): Consumer {
     const streamCfg = this.host.config;
     applyConsumerDefaults(cfg, streamCfg, this.opts.limits, pedantic);
@@ -288,7 +295,7 @@ export class ConsumerManager {
         const ocfg = { ...existing.cfg };
         if (!configsEqual(cfg, ocfg)) throw jsError("JSConsumerAlreadyExists");
       }
-      if (streamCfg.retention === "workqueue" && !this.partitionUnique(name, filtersOf(cfg))) throw jsError("JSConsumerWQConsumerNotUniqueErr");
+      if (streamCfg.retention === "workqueue" && !cfg.direct && !this.partitionUnique(name, filtersOf(cfg))) throw jsError("JSConsumerWQConsumerNotUniqueErr");
       const err = checkConfigUpdate(existing.cfg, cfg, existing.cfg.deliver_subject ? hasInterest(this.host.client, existing.cfg.deliver_subject) : false);
       if (err) throw err;
       if (!cfg.durable_name && !cfg.inactive_threshold) cfg.inactive_threshold = existing.cfg.inactive_threshold;
@@ -301,11 +308,12 @@ export class ConsumerManager {
     }
     if (action === "update") throw jsError("JSConsumerDoesNotExist");
     const maxc = streamCfg.max_consumers ?? 0;
-    if (maxc > 0 && this.consumers.size >= maxc) throw jsError("JSMaximumConsumersLimitErr");
-    if (streamCfg.retention === "workqueue") {
+    if (maxc > 0 && !cfg.direct && this.limitableCount() >= maxc) throw jsError("JSMaximumConsumersLimitErr");
+    // Direct consumers (of mirrors and sources) are exempt from the work queue rules, as in Go.
+    if (streamCfg.retention === "workqueue" && !cfg.direct) {
       if (cfg.ack_policy !== "explicit") throw jsError("JSConsumerWQRequiresExplicitAckErr");
       if (cfg.deliver_policy !== "all") throw jsError("JSConsumerWQConsumerNotDeliverAllErr");
-      if (this.consumers.size > 0) {
+      if (this.limitableCount() > 0) {
         const subjects = filtersOf(cfg);
         if (subjects.length === 0) throw jsError("JSConsumerWQMultipleUnfilteredErr");
         if (!this.partitionUnique(name, subjects)) throw jsError("JSConsumerWQConsumerNotUniqueErr");
@@ -334,7 +342,7 @@ export class ConsumerManager {
   /** Workqueue rule: no two consumers may see the same subject. */
   private partitionUnique(name: string, filters: string[]): boolean {
     for (const other of this.consumers.values()) {
-      if (other.name === name) continue;
+      if (other.name === name || other.cfg.direct) continue;
       const theirs = filtersOf(other.cfg);
       if (theirs.length === 0) return false;
       for (const a of filters) for (const b of theirs) if (subjectsCollide(a, b)) return false;
@@ -450,9 +458,13 @@ export class ConsumerManager {
     }
   }
 
-  /** Durable state goes to disk unless the stream or the consumer lives in memory. */
+  /**
+   * Durable state goes to disk unless the stream or the consumer lives in memory. Direct
+   * consumers (the ones mirrors and sources read through) have no store in Go: they do not
+   * outlive the server, and the mirror sets up a new one after a restart.
+   */
   private openStore(c: Consumer): void {
-    if (!this.files || c.cfg.mem_storage) return;
+    if (!this.files || c.cfg.mem_storage || c.cfg.direct) return;
     const store = this.files.open({ name: c.name, created: c.created.toString(), config: c.cfg });
     this.stores.set(c, store);
     // a new durable is on disk at once, not only after the first batched write

@@ -1,4 +1,5 @@
-import { isValidSubject, subjectIsSubsetMatch, subjectsCollide } from "@nats-ts/wire";
+import { createHash } from "node:crypto";
+import { isValidPublishSubject, isValidSubject, subjectIsSubsetMatch, subjectsCollide } from "@nats-ts/wire";
 import { ApiError, apiErrors, type JsErrorEntry } from "../errors/index.js";
 import type { StreamConfigJson } from "./config.js";
 import { SubjectTransform } from "./subject-transform.js";
@@ -14,13 +15,26 @@ export interface StreamSourceJson {
   consumer?: { name?: string; deliver_subject?: string };
 }
 
-/** Go's composeIName: `<name> <filters> <destinations>`, identifying one source of a stream. */
+/**
+ * Go's composeIName: `<name>[:<api prefix hash>] <filters> <destinations>`, identifying one
+ * source of a stream (the same name may be in several accounts or domains).
+ */
 export function sourceIndexName(src: StreamSourceJson): string {
+  const name = src.external ? `${src.name}:${shortHash(src.external.api ?? "")}` : src.name;
   const trs = src.subject_transforms ?? [];
-  if (trs.length === 0) return `${src.name} ${src.filter_subject || ">"} >`;
+  if (trs.length === 0) return `${name} ${src.filter_subject || ">"} >`;
   const filters = trs.map((t) => t.src || ">").join("\f");
   const dests = trs.map((t) => t.dest || ">").join("\f");
-  return `${src.name} ${filters} ${dests}`;
+  return `${name} ${filters} ${dests}`;
+}
+
+/** Go's getHash: 8 base62 characters from the SHA-256 of `name`. */
+function shortHash(name: string): string {
+  const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const sum = createHash("sha256").update(name).digest();
+  let out = "";
+  for (let i = 0; i < 8; i++) out += digits[sum[i] % 62];
+  return out;
 }
 
 const isValidName = (name: unknown): name is string => typeof name === "string" && name !== "" && !/[ \t\r\n\f.*>\\/]/.test(name);
@@ -53,14 +67,16 @@ function unsupported(text: string): ApiError {
   return new ApiError(apiErrors.JSStreamInvalidConfigF, { err: text });
 }
 
-const unsupportedExternal = (): ApiError => unsupported("external (cross-account or cross-domain) mirrors and sources are not supported");
-
 /**
  * Go's mirror and sources checks of checkStreamCfg. `lookup` finds the account's other stream
  * configs; a visible origin gives the mirror its `mirror_direct` setting.
  */
 export function checkMirrorAndSources(cfg: StreamConfigJson, lookup: (name: string) => StreamConfigJson | undefined, pedantic: boolean): void {
-  const mirror = cfg.mirror;
+  let mirror = cfg.mirror ?? undefined;
+  if (mirror !== undefined) cfg.mirror = mirror = withExternal(mirror);
+  if (cfg.sources !== undefined) cfg.sources = cfg.sources.map((src) => (src === null ? src : withExternal(src)));
+  const prefixes: NonNullable<StreamSourceJson["external"]>[] = [];
+  const originSubjects: string[] = [];
   if (mirror !== undefined) {
     if ((cfg.first_seq ?? 0) > 0) throw new ApiError(apiErrors.JSMirrorWithFirstSeqErr);
     if ((cfg.subjects ?? []).length > 0) throw new ApiError(apiErrors.JSMirrorWithSubjectsErr);
@@ -83,11 +99,13 @@ export function checkMirrorAndSources(cfg: StreamConfigJson, lookup: (name: stri
       apiErrors.JSMirrorOverlappingSubjectFilters,
       subjectsCollide,
     );
-    if (mirror.external !== undefined && mirror.external !== null) throw unsupportedExternal();
-    if (!isValidName(mirror.name)) throw new ApiError(apiErrors.JSMirrorInvalidStreamName);
     if (mirror.opt_start_seq && mirror.opt_start_time) throw new ApiError(apiErrors.JSMirrorWithStartSeqAndTimeErr);
-    const origin = lookup(mirror.name);
+    // An external origin is not looked at here: the same name may be this very stream elsewhere.
+    const origin = mirror.external ? undefined : lookup(mirror.name);
+    if (mirror.external) prefixes.push(mirror.external);
+    else if (!isValidName(mirror.name)) throw new ApiError(apiErrors.JSMirrorInvalidStreamName);
     if (origin !== undefined) {
+      originSubjects.push(...(origin.subjects ?? []));
       const mine = cfg.max_msg_size ?? -1;
       const theirs = origin.max_msg_size ?? -1;
       if (mine > 0 && theirs > 0 && mine < theirs) throw new ApiError(apiErrors.JSMirrorMaxMessageSizeTooBigErr);
@@ -116,10 +134,43 @@ export function checkMirrorAndSources(cfg: StreamConfigJson, lookup: (name: stri
       subjectIsSubsetMatch,
     );
     if (src.consumer !== undefined && src.consumer !== null) throw unsupported("durable consumers for sources are not supported");
-    if (src.external !== undefined && src.external !== null) throw unsupportedExternal();
+    if (src.external) {
+      prefixes.push(src.external);
+      continue;
+    }
     const origin = lookup(src.name);
+    originSubjects.push(...(origin?.subjects ?? []));
     const mine = cfg.max_msg_size ?? -1;
     const theirs = origin?.max_msg_size ?? -1;
     if (mine > 0 && theirs > 0 && mine < theirs) throw new ApiError(apiErrors.JSSourceMaxMessageSizeTooBigErr);
+  }
+  checkExternalPrefixes(prefixes, originSubjects);
+}
+
+/** Go's ExternalStream JSON: both prefixes always present; a null external is none. */
+function withExternal(src: StreamSourceJson): StreamSourceJson {
+  if (src.external === undefined) return src;
+  const { external, ...rest } = src;
+  if (external === null || typeof external !== "object") return rest;
+  return { ...rest, external: { api: external.api ?? "", deliver: external.deliver ?? "" } };
+}
+
+/** Go's checks of external deliver and API prefixes (checkStreamCfg). */
+function checkExternalPrefixes(prefixes: NonNullable<StreamSourceJson["external"]>[], originSubjects: string[]): void {
+  for (const { deliver } of prefixes) {
+    if (!deliver) continue;
+    if (!isValidPublishSubject(deliver)) throw new ApiError(apiErrors.JSStreamInvalidExternalDeliverySubjErrF, { prefix: deliver });
+    for (const subject of originSubjects) {
+      if (subjectsCollide(subject, `${deliver}.${subject}`)) {
+        throw new ApiError(apiErrors.JSStreamExternalDelPrefixOverlapsErrF, { prefix: deliver, subject });
+      }
+    }
+  }
+  for (const { api } of prefixes) {
+    if (!api) continue;
+    if (!isValidPublishSubject(api)) {
+      throw new ApiError(apiErrors.JSStreamInvalidConfigF, { err: `stream external api prefix ${JSON.stringify(api)} must be a valid subject without wildcards` });
+    }
+    if (subjectsCollide(api, "$JS.API")) throw new ApiError(apiErrors.JSStreamExternalApiOverlapErrF, { prefix: api, subject: "$JS.API" });
   }
 }

@@ -22,7 +22,7 @@ export interface OriginStream {
 /** Where a link writes what it copies. */
 export interface LinkTarget {
   /** Stores an origin message; false stops this pump round (closed, or full: retried later). */
-  take(link: StreamLink, msg: StoreMsg, subject: string): boolean;
+  take(link: { readonly iname: string }, msg: StoreMsg, subject: string): boolean;
   /** A round of copying ended (the link's lag may now be small). */
   linkProgressed(): void;
 }
@@ -32,8 +32,10 @@ export interface StreamSourceInfoJson {
   name: string;
   filter_subject?: string;
   subject_transforms?: { src: string; dest: string }[];
+  external?: { api: string; deliver: string };
   lag: number;
   active: number;
+  error?: object;
 }
 
 /** Most messages copied in one event-loop turn (catching up must not starve other work). */

@@ -11,7 +11,8 @@ import { applyIncrement, checkIncrement } from "./counter.js";
 import { deleteMarkerHeaders, deliberateStore, ExpiryWatch } from "./delete-markers.js";
 import * as H from "./headers.js";
 import { storeConfigOf } from "./store-factory.js";
-import { sourceIndexName } from "./mirror-config.js";
+import { ConsumerLink } from "./consumer-link.js";
+import { sourceIndexName, type StreamSourceJson } from "./mirror-config.js";
 import { lastSourcedSeqs, sourceHeaderValue, StreamLink, type LinkTarget, type StreamSourceInfoJson } from "./source-link.js";
 import { SubjectTransform } from "./subject-transform.js";
 
@@ -37,6 +38,9 @@ export interface StreamContext {
   /** Another stream of the account (the origin of a mirror or source). */
   lookupStream?(name: string): Stream | undefined;
 }
+
+/** A mirror or source: read in-process from a stream of the account, or through a consumer. */
+type Link = StreamLink | ConsumerLink;
 
 const EMPTY = Buffer.alloc(0);
 const MAX_HEADER_SIZE = 0xffff;
@@ -71,7 +75,7 @@ export class Stream implements ConsumerHost, LinkTarget {
   private closed = false;
   private dedupeTimer: NodeJS.Timeout | undefined;
   /** The mirror (alone) or the sources this stream copies from. */
-  private links: StreamLink[] = [];
+  private links: Link[] = [];
   /** Mirrors and sources reading this stream. */
   private readonly readers = new Set<StreamLink>();
 
@@ -182,15 +186,22 @@ export class Stream implements ConsumerHost, LinkTarget {
       const s = lookup(name);
       return s === this ? undefined : s;
     };
+    const link = (spec: StreamSourceJson, mirror: boolean, next: number): Link => {
+      if (!spec.external) return new StreamLink(spec, find, this, next);
+      const kind = mirror ? "mirror" : "source";
+      const metadata: Record<string, string> = { [`_nats.${kind}.stream`]: this.cfg.name, [`_nats.${kind}.acc`]: this.accountName };
+      if (this.domain) metadata[`_nats.${kind}.domain`] = this.domain;
+      return new ConsumerLink(spec, mirror, this, { client: this.client, log: this.ctx.log, label: `${this.accountName} > ${this.cfg.name}`, metadata }, next);
+    };
     if (this.cfg.mirror !== undefined) {
       const last = this.raw.fastState().lastSeq;
-      this.links = [new StreamLink(this.cfg.mirror, find, this, last > 0 ? last + 1 : 0)];
+      this.links = [link(this.cfg.mirror, true, last > 0 ? last + 1 : 0)];
     } else {
       const sources = this.cfg.sources ?? [];
       const resumed = lastSourcedSeqs(this.raw, sources.map(sourceIndexName));
-      this.links = sources.map((spec) => new StreamLink(spec, find, this, (resumed.get(sourceIndexName(spec)) ?? -1) + 1));
+      this.links = sources.map((spec) => link(spec, false, (resumed.get(sourceIndexName(spec)) ?? -1) + 1));
     }
-    for (const link of this.links) link.start();
+    for (const l of this.links) l.start();
   }
 
   addReader(link: StreamLink): () => void {
@@ -223,7 +234,7 @@ export class Stream implements ConsumerHost, LinkTarget {
   }
 
   /** Stores a message a mirror or source link copied from its origin; false: retry it later. */
-  take(link: StreamLink, msg: StoreMsg, subject: string): boolean {
+  take(link: { readonly iname: string }, msg: StoreMsg, subject: string): boolean {
     if (this.closed) return false;
     if (this.cfg.sealed) return true;
     const payload = Buffer.from(msg.msg);

@@ -6,7 +6,7 @@ import { startJs, startJsFromConf } from "../helpers.js";
 
 describe("direct gets served by mirrors (mirror_direct)", () => {
   test("TestJetStreamDirectGetBySubject: subject form, publish permissions, and a mirror answering for its origin", async () => {
-    const { server, stop } = await startJsFromConf(`
+    const conf = await startJsFromConf(`
       listen: 127.0.0.1:-1
       jetstream: {max_mem_store: 64GB, max_file_store: 10TB, store_dir: "%STORE%"}
       ONLYME = {
@@ -22,6 +22,7 @@ describe("direct gets served by mirrors (mirror_direct)", () => {
         },
       }
     `);
+    const { server } = conf;
     const admin = await connect({ servers: server.clientURL, user: "admin", pass: "s3cr3t" });
     const user = await connect({ servers: server.clientURL, user: "user", pass: "pwd" });
     try {
@@ -52,7 +53,7 @@ describe("direct gets served by mirrors (mirror_direct)", () => {
       expect(sawMirror).toBe(true);
     } finally {
       await Promise.all([admin.close(), user.close()]);
-      await stop();
+      await conf.stop();
     }
   });
 

@@ -226,15 +226,17 @@ describe("sources", () => {
     expect(msg.string()).toBe(`{"type":"io.nats.jetstream.api.v1.stream_create_response","error":{"code":400,"err_code":10141,"description":"sourced stream name is invalid"}}`);
   });
 
-  test("config errors: duplicate sources, mirror with sources, external", async () => {
+  test("config errors: duplicate sources, mirror with sources, bad names", async () => {
     let r = await create(t, { name: "DUP", sources: [{ name: "SA" }, { name: "SA" }] });
     expect(r.error).toEqual({ code: 400, err_code: 10140, description: "duplicate source configuration detected" });
     r = await create(t, { name: "MS2", mirror: { name: "SA" }, sources: [{ name: "SB" }] });
     expect(r.error).toEqual({ code: 400, err_code: 10031, description: "stream mirrors can not also contain other sources" });
     r = await create(t, { name: "BADM", mirror: { name: "a.b" } });
     expect(r.error).toEqual({ code: 400, err_code: 10142, description: "mirrored stream name is invalid" });
-    r = await create(t, { name: "EXT", sources: [{ name: "SA", external: { api: "$JS.other.API" } }] });
-    expect(r.error?.description).toBe("external (cross-account or cross-domain) mirrors and sources are not supported");
+    // The same origin once local and once external (through another API prefix) are two sources.
+    r = await create(t, { name: "EXT", sources: [{ name: "SA" }, { name: "SA", external: { api: "$JS.other.API" } }] });
+    expect(r.error).toBeUndefined();
+    expect(r.config.sources[1].external).toEqual({ api: "$JS.other.API", deliver: "" });
   });
 });
 
