@@ -1,8 +1,50 @@
 import type { NatsServer } from "@nats-ts/core";
-import type { ClusterService } from "../plugin.js";
+import type { ClusterService, RoutezOptions } from "../plugin.js";
+import { RouteManager } from "./manager.js";
+import { routez, varzCluster } from "./monitor.js";
+import { routeOptionsFromConf } from "./options.js";
 
-/** Starts the routes of the `cluster {}` block; undefined when there is none. */
-export async function startRoutes(server: NatsServer): Promise<ClusterService | undefined> {
-  if (server.opts.blocks.cluster === undefined) return undefined;
-  throw new Error("routes are not implemented yet");
+export { routeOptionsFromConf, RouteConfigError, type RouteOptions, type RouteTlsOptions } from "./options.js";
+export { parseRouteUrl, type RouteUrl } from "./urls.js";
+
+/** The routes part of the cluster plugin, with what /routez and /varz read. */
+export interface RouteService extends ClusterService {
+  routez(opts: RoutezOptions): Record<string, unknown>;
+  /** /varz `cluster` (Go's ClusterOptsVarz). */
+  varzCluster(): Record<string, unknown>;
+  /** /varz `routes`: how many routes are up. */
+  numRoutes(): number;
+  /** The route listener's port. */
+  readonly port: number;
+  /** The cluster name (it may change when a dynamic name meets a configured one). */
+  readonly clusterName: string;
+}
+
+/**
+ * Starts the routes of the `cluster {}` block; undefined when there is none, or when its port is
+ * 0 (clustering off, as in Go). A bad block throws Go's startup error.
+ *
+ * @example
+ * const routes = await startRoutes(server); // cluster { name: east, port: -1, routes: [...] }
+ * routes?.routez({ subscriptions: false, subscriptionsDetail: false });
+ */
+export async function startRoutes(server: NatsServer): Promise<RouteService | undefined> {
+  const block = server.opts.blocks.cluster;
+  if (block === undefined) return undefined;
+  const opts = routeOptionsFromConf(block);
+  if (opts.port === 0) return undefined;
+  const manager = new RouteManager(server, opts);
+  await manager.start();
+  return {
+    stop: () => manager.stop(),
+    routez: (o) => routez(manager, o),
+    varzCluster: () => varzCluster(manager),
+    numRoutes: () => manager.routes.size,
+    get port() {
+      return manager.port;
+    },
+    get clusterName() {
+      return manager.name;
+    },
+  };
 }

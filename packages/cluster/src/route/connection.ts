@@ -1,0 +1,460 @@
+import type { Duplex } from "node:stream";
+import { InvalidSubjectError, Subscription, type Account, type MessageSink, type NatsServer } from "@nats-ts/core";
+import { PeerProtocolParser, ProtocolError, parsePeerMsgArgs, peerMsgHead, type PeerInterestOp, type PeerMessageOp } from "@nats-ts/wire";
+import { parseRouteConnect, parseRouteInfo, type RouteConnectInfo, type RouteInfo } from "./info.js";
+import { RouteOutbound } from "./outbound.js";
+import type { RouteUrl } from "./urls.js";
+
+/** Explicit routes come from the configuration and are retried forever; implicit ones from gossip. */
+export type RouteType = "explicit" | "implicit";
+
+/** Why a route closed, in Go's words (closed_conn.go). */
+export const RouteClosed = {
+  ClientClosed: "Client Closed",
+  DuplicateRoute: "Duplicate Route",
+  ClusterNameConflict: "Cluster Name Conflict",
+  DuplicateServerName: "Duplicate Server Name",
+  ProtocolViolation: "Protocol Violation",
+  ParseError: "Parse Error",
+  StaleConnection: "Stale Connection",
+  ServerShutdown: "Server Shutdown",
+  AuthenticationTimeout: "Authentication Timeout",
+  AuthenticationViolation: "Authentication Failure",
+  WrongPort: "Incorrect Port",
+  WrongGateway: "Wrong Gateway",
+  ReadError: "Read Error",
+  TLSHandshakeError: "TLS Handshake Failure",
+} as const;
+export type RouteClosedReason = (typeof RouteClosed)[keyof typeof RouteClosed];
+
+/** Go caps nothing here; a bound keeps a hostile weight from allocating without limit. */
+const MAX_QUEUE_WEIGHT = 1024;
+
+/** What a route connection needs from the route manager. */
+export interface RouteHost {
+  readonly server: NatsServer;
+  /** The first INFO of this connection (the handshake). */
+  onFirstInfo(c: RouteConnection, info: RouteInfo): void;
+  /** A later INFO: gossip about another server, or an update (lame duck) about this one. */
+  onAsyncInfo(c: RouteConnection, info: RouteInfo): void;
+  /** CONNECT from a soliciting server; returns false when it closed the connection. */
+  onConnect(c: RouteConnection, connect: RouteConnectInfo): boolean;
+  onClosed(c: RouteConnection, reason: RouteClosedReason): void;
+  /** Whether the remote may have this server's interest in `subject` (cluster import permission). */
+  canImport(subject: string): boolean;
+  /** Whether the remote's interest in `subject` may be honoured (cluster export permission). */
+  canExport(subject: string): boolean;
+  readonly authRequired: boolean;
+}
+
+/** One subject (and queue) the remote server has interest in, and its sublist entries. */
+interface RemoteInterest {
+  account: Account;
+  subject: string;
+  queue?: string;
+  subs: Subscription[];
+}
+
+/**
+ * The sink that stands for a route in one account's sublist. The core forwards one message per
+ * publish to it; it writes RMSG/HMSG naming the account.
+ */
+class RouteAccountSink implements MessageSink {
+  readonly kind = "ROUTER" as const;
+  constructor(
+    readonly route: RouteConnection,
+    readonly account: Account,
+  ) {}
+  get cid(): number {
+    return this.route.cid;
+  }
+  deliver(): boolean {
+    return false;
+  }
+  removeSub(sub: Subscription): void {
+    this.route.dropSubscription(sub);
+  }
+  forward(subject: string, reply: string | undefined, queues: readonly string[], headerSize: number, msg: Buffer): boolean {
+    return this.route.sendMsg(this.account.name, subject, reply, queues, headerSize, msg);
+  }
+}
+
+/**
+ * One route connection: the handshake (INFO/CONNECT), keepalive, the remote server's interest
+ * (RS+/RS-, LS+/LS-) as subscriptions in the accounts' sublists, and messages both ways.
+ */
+export class RouteConnection {
+  readonly start = new Date();
+  lastActivity = new Date();
+  remoteId = "";
+  remoteName = "";
+  /** The remote's first INFO. */
+  info: RouteInfo | undefined;
+  /** Client URLs the remote advertised (removed from ours when it goes away or into lame duck). */
+  connectUrls: string[] = [];
+  /** Set once the manager registered this connection as the route to its remote server. */
+  registered = false;
+  /** Keep the other connection's reconnect duty when a duplicate is dropped (Go's route.retry). */
+  retry = false;
+  noReconnect = false;
+  closedReason: RouteClosedReason | undefined;
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+  /** Round trip of the last PING, in ms. */
+  rtt: number | undefined;
+  private connectReceived = false;
+  private readonly parser: PeerProtocolParser;
+  private readonly out = new RouteOutbound();
+  private flushQueued = false;
+  private readonly sinks = new Map<string, RouteAccountSink>();
+  private readonly remote = new Map<string, RemoteInterest>();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  private pingsOut = 0;
+  private pingSentAt = 0;
+  private readonly label: string;
+
+  constructor(
+    private readonly host: RouteHost,
+    private readonly socket: Duplex,
+    readonly cid: number,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    /** The URL we dialled; undefined for an accepted connection. */
+    public url: RouteUrl | undefined,
+    public routeType: RouteType,
+  ) {
+    this.didSolicit = url !== undefined;
+    this.label = `${remoteAddress.includes(":") ? `[${remoteAddress}]` : remoteAddress}:${remotePort} - rid:${cid}`;
+    const maxPayload = Math.max(64 * 1024 * 1024, host.server.opts.maxPayload);
+    this.parser = new PeerProtocolParser(
+      {
+        onInfo: (json) => this.onInfo(json),
+        onConnect: (json) => this.onConnect(json),
+        onPing: () => this.sendProto("PONG\r\n"),
+        onPong: () => this.onPong(),
+        onErr: (text) => this.onErr(text),
+        onInterest: (op, args) => this.onInterest(op, args),
+        onMessage: (op, args, hdr, msg) => this.onMessage(op, args, hdr, msg),
+        onProtocolError: (err) => this.onProtocolError(err),
+        onTraceIn: (op, arg) => this.log.trace(`${this.label} - <<- [${arg === undefined ? op : `${op} ${arg}`}]`),
+      },
+      { maxPayload },
+    );
+    this.parser.trace = host.server.log.traceEnabled;
+  }
+
+  /** Whether this server dialled the connection (may become true when a duplicate is dropped). */
+  didSolicit: boolean;
+
+  private get log() {
+    return this.host.server.log;
+  }
+
+  /** Starts reading; `greeting` is what to send first (CONNECT then INFO when soliciting, INFO otherwise). */
+  begin(greeting: string, authTimeoutSeconds: number): void {
+    const { socket } = this;
+    socket.on("data", (chunk: Buffer) => {
+      this.lastActivity = new Date();
+      this.parser.parse(chunk);
+    });
+    socket.on("error", (err) => {
+      this.log.debug(`${this.label} - Router connection error: ${err.message}`);
+    });
+    socket.on("close", () => this.close(RouteClosed.ReadError));
+    if (!this.didSolicit && this.host.authRequired) {
+      this.authTimer = setTimeout(() => {
+        this.sendErr("Authentication Timeout");
+        this.close(RouteClosed.AuthenticationTimeout);
+      }, authTimeoutSeconds * 1000);
+    }
+    this.sendProto(greeting);
+    this.log.info(`${this.label} - Route connection created`);
+  }
+
+  /** Keepalive PINGs every `intervalMs`; past `maxOut` unanswered ones the route is stale. */
+  startPings(intervalMs: number, maxOut: number): void {
+    this.sendPing();
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (this.pingsOut + 1 > maxOut) {
+        this.log.debug(`${this.label} - Stale Client Connection - Closing`);
+        this.sendErr("Stale Connection");
+        this.close(RouteClosed.StaleConnection);
+        return;
+      }
+      this.sendPing();
+    }, intervalMs);
+    this.pingTimer.unref();
+  }
+
+  toString(): string {
+    return this.label;
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  sendProto(line: string): void {
+    if (this.closedReason !== undefined) return;
+    if (this.log.traceEnabled) this.log.trace(`${this.label} - ->> [${line.replace(/\r\n$/, "").replace(/\r\n/g, " ")}]`);
+    this.out.appendString(line);
+    this.requestFlush();
+  }
+
+  sendErr(text: string): void {
+    this.sendProto(`-ERR '${text}'\r\n`);
+  }
+
+  /** RMSG/HMSG for a message the core forwards to this route. */
+  sendMsg(account: string, subject: string, reply: string | undefined, queues: readonly string[], headerSize: number, msg: Buffer): boolean {
+    if (this.closedReason !== undefined) return false;
+    this.out.appendString(peerMsgHead(account, subject, reply, queues, headerSize > 0 ? headerSize : -1, msg.length));
+    this.out.append(msg);
+    this.out.appendString("\r\n");
+    this.outMsgs++;
+    this.outBytes += msg.length;
+    this.requestFlush();
+    return true;
+  }
+
+  get pendingBytes(): number {
+    return this.out.pending;
+  }
+
+  private requestFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.out.pending === 0 || this.socket.destroyed) return;
+    const chunks = this.out.drain();
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const c of chunks) this.socket.write(c);
+    this.socket.uncork();
+  }
+
+  private sendPing(): void {
+    this.pingsOut++;
+    this.pingSentAt = performance.now();
+    this.sendProto("PING\r\n");
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  private onInfo(json: string): void {
+    if (this.awaitingAuth()) return;
+    const info = parseRouteInfo(json);
+    if (info === undefined) {
+      this.log.error(`${this.label} - Router parser ERROR: invalid INFO ${json.slice(0, 128)}`);
+      this.close(RouteClosed.ProtocolViolation);
+      return;
+    }
+    if (this.info === undefined) {
+      this.info = info;
+      this.host.onFirstInfo(this, info);
+    } else {
+      this.host.onAsyncInfo(this, info);
+    }
+  }
+
+  private onConnect(json: string): void {
+    const connect = parseRouteConnect(json);
+    if (connect === undefined) {
+      this.log.error(`${this.label} - Router parser ERROR: invalid CONNECT ${json.slice(0, 128)}`);
+      this.close(RouteClosed.ProtocolViolation);
+      return;
+    }
+    if (this.didSolicit || this.connectReceived) return;
+    this.connectReceived = true;
+    clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+    if (this.host.onConnect(this, connect) && typeof connect.name === "string") this.remoteId = connect.name;
+  }
+
+  /** Accepted routes that need credentials must send CONNECT before anything else. */
+  private awaitingAuth(): boolean {
+    if (this.didSolicit || this.connectReceived || !this.host.authRequired) return false;
+    this.sendErr("Authorization Violation");
+    this.close(RouteClosed.AuthenticationViolation);
+    return true;
+  }
+
+  private onPong(): void {
+    this.pingsOut = 0;
+    if (this.pingSentAt > 0) this.rtt = performance.now() - this.pingSentAt;
+    this.pingSentAt = 0;
+  }
+
+  private onErr(text: string): void {
+    this.log.error(`${this.label} - Route Error '${text}'`);
+    this.close(RouteClosed.ParseError);
+  }
+
+  private onProtocolError(err: ProtocolError): void {
+    if (err.clientVisible) this.sendErr(err.message);
+    this.log.error(`${this.label} - Router ${err.kind === "unknown_op" ? err.detail : err.message}`);
+    this.close(RouteClosed.ProtocolViolation);
+  }
+
+  private protocolViolation(text: string): void {
+    this.log.error(`${this.label} - ${text}`);
+    this.close(RouteClosed.ProtocolViolation);
+  }
+
+  private onMessage(op: PeerMessageOp, args: string[], headerSize: number, msg: Buffer): void {
+    if (this.awaitingAuth() || this.closedReason !== undefined) return;
+    if (op === "LMSG") return this.protocolViolation(`Router parser ERROR: LMSG on a route`);
+    const parsed = parsePeerMsgArgs(args, { withAccount: true, leaf: false, headers: op === "HMSG" });
+    if (typeof parsed === "string") return this.protocolViolation(parsed);
+    this.inMsgs++;
+    this.inBytes += msg.length;
+    const account = this.host.server.lookupAccount(parsed.account!);
+    if (account === undefined) {
+      this.log.debug(`${this.label} - Unknown account "${parsed.account}" for routed message on subject: "${parsed.subject}"`);
+      return;
+    }
+    this.host.server.publish(this.sink(account), account, parsed.subject, parsed.reply, headerSize < 0 ? 0 : headerSize, msg, parsed.queues);
+  }
+
+  private onInterest(op: PeerInterestOp, args: string[]): void {
+    if (this.awaitingAuth() || this.closedReason !== undefined) return;
+    switch (op) {
+      case "RS+":
+        return this.remoteSub(args, false);
+      case "LS+":
+        return this.remoteSub(args, true);
+      case "RS-":
+      case "LS-":
+        return this.remoteUnsub(args, op);
+      default:
+        // A+/A- belong to gateways: Go does not expect them on a route.
+        return this.protocolViolation(`Router parser ERROR: unexpected ${op} on a route`);
+    }
+  }
+
+  /** RS+ `account subject [queue weight]`, LS+ `origin account subject [queue weight]`. */
+  private remoteSub(args: string[], hasOrigin: boolean): void {
+    const a = hasOrigin ? args.slice(1) : args;
+    if (a.length !== 2 && a.length !== 4) {
+      return this.protocolViolation(`processRemoteSub Parse Error: '${hasOrigin ? "L" : "R"} ${args.join(" ")}'`);
+    }
+    const [accName, subject, queue, weightText] = a;
+    const account = this.host.server.lookupAccount(accName);
+    if (account === undefined) {
+      this.log.error(`${this.label} - Unknown account "${accName}" for remote subject "${subject}"`);
+      return;
+    }
+    if (!this.host.canExport(subject)) {
+      this.log.debug(`${this.label} - Can not export "${subject}", ignoring remote subscription request`);
+      return;
+    }
+    const key = queue === undefined ? `${accName} ${subject}` : `${accName} ${subject} ${queue}`;
+    const weight = queue === undefined ? 1 : Math.min(MAX_QUEUE_WEIGHT, Math.max(1, Number.parseInt(weightText!, 10) || 1));
+    let entry = this.remote.get(key);
+    if (entry === undefined) {
+      entry = { account, subject, queue, subs: [] };
+      this.remote.set(key, entry);
+    } else if (queue === undefined) {
+      return;
+    }
+    const sink = this.sink(account);
+    try {
+      // A queue member of weight w stands for w members here, so random picks are weighted like Go's.
+      while (entry.subs.length < weight) {
+        const sub = new Subscription(sink, subject, `${key} ${entry.subs.length}`, queue);
+        account.sublist.insert(sub);
+        entry.subs.push(sub);
+      }
+    } catch (e) {
+      if (!(e instanceof InvalidSubjectError)) throw e;
+      if (entry.subs.length === 0) this.remote.delete(key);
+      this.log.error(`${this.label} - Could not insert subscription: ${e.message}`);
+      this.sendErr("Invalid Subscription");
+      return;
+    }
+    while (entry.subs.length > weight) this.removeFromSublist(entry.subs.pop()!);
+  }
+
+  /** RS- `account subject [queue]`; LS- the same, with the origin first when the remote sends one. */
+  private remoteUnsub(args: string[], op: "RS-" | "LS-"): void {
+    if (args.length < 2 || args.length > (op === "LS-" ? 4 : 3)) {
+      return this.protocolViolation(`processRemoteUnsub Parse Error: '${args.join(" ")}'`);
+    }
+    let key = args.join(" ");
+    if (op === "LS-" && !this.remote.has(key) && args.length >= 3) key = args.slice(1).join(" ");
+    const entry = this.remote.get(key);
+    if (entry === undefined) return;
+    this.remote.delete(key);
+    for (const sub of entry.subs) this.removeFromSublist(sub);
+  }
+
+  private removeFromSublist(sub: Subscription): void {
+    sub.closed = true;
+    sub.sink instanceof RouteAccountSink && sub.sink.account.sublist.remove(sub);
+  }
+
+  /** The core dropped one of our subscriptions (never happens for remote ones, kept for the contract). */
+  dropSubscription(sub: Subscription): void {
+    for (const [key, entry] of this.remote) {
+      const i = entry.subs.indexOf(sub);
+      if (i < 0) continue;
+      entry.subs.splice(i, 1);
+      this.removeFromSublist(sub);
+      if (entry.subs.length === 0) this.remote.delete(key);
+      return;
+    }
+  }
+
+  private sink(account: Account): RouteAccountSink {
+    let s = this.sinks.get(account.name);
+    if (s === undefined || s.account !== account) this.sinks.set(account.name, (s = new RouteAccountSink(this, account)));
+    return s;
+  }
+
+  /** The remote's interest, for routez: `subject [queue]` with the account. */
+  remoteInterest(): { account: string; subject: string; queue?: string; weight: number }[] {
+    return [...this.remote.values()].map((e) => ({ account: e.account.name, subject: e.subject, queue: e.queue, weight: e.subs.length }));
+  }
+
+  get numRemoteSubs(): number {
+    return this.remote.size;
+  }
+
+  // ---- closing -----------------------------------------------------------------------------
+
+  /** Closes the connection (idempotent), flushing what was queued, and drops the remote's interest. */
+  close(reason: RouteClosedReason): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.parser.stop();
+    clearInterval(this.pingTimer);
+    clearTimeout(this.authTimer);
+    for (const entry of this.remote.values()) for (const sub of entry.subs) this.removeFromSublist(sub);
+    this.remote.clear();
+    const chunks = this.out.drain();
+    if (!this.socket.destroyed) {
+      for (const c of chunks) this.socket.write(c);
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
+    const quiet = reason === RouteClosed.DuplicateRoute || reason === RouteClosed.ServerShutdown;
+    const msg = `${this.label} - Router connection closed: ${reason}`;
+    if (quiet) this.log.debug(msg);
+    else this.log.info(msg);
+    this.host.onClosed(this, reason);
+  }
+
+  /** Whether the connection closed. */
+  get closed(): boolean {
+    return this.closedReason !== undefined;
+  }
+}

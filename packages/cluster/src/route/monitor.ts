@@ -1,0 +1,104 @@
+import type { RoutezOptions } from "../plugin.js";
+import type { RouteConnection } from "./connection.js";
+import type { RouteManager } from "./manager.js";
+import { joinHostPort } from "./urls.js";
+
+/** Elapsed time as Go's monitoring prints uptime and idle (`1d2h3m4s`, whole seconds). */
+function uptime(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const d = Math.floor(h / 24);
+  if (d > 0) return `${d}d${h % 24}h${m % 60}m${s % 60}s`;
+  if (h > 0) return `${h}h${m % 60}m${s % 60}s`;
+  if (m > 0) return `${m}m${s % 60}s`;
+  return `${s}s`;
+}
+
+/** A round trip as Go's time.Duration prints it (`1.234ms`, `250µs`). */
+function rttString(ms: number): string {
+  const ns = Math.round(ms * 1e6);
+  const trim = (v: number) => String(+v.toFixed(3));
+  if (ns < 1000) return `${ns}ns`;
+  if (ns < 1e6) return `${trim(ns / 1e3)}µs`;
+  if (ns < 1e9) return `${trim(ns / 1e6)}ms`;
+  return `${trim(ns / 1e9)}s`;
+}
+
+function routeInfo(r: RouteConnection, now: number, opts: RoutezOptions): Record<string, unknown> {
+  const interest = r.remoteInterest();
+  const out: Record<string, unknown> = {
+    rid: r.cid,
+    remote_id: r.remoteId,
+    remote_name: r.remoteName,
+    did_solicit: r.didSolicit,
+    is_configured: r.routeType === "explicit",
+    ip: r.remoteAddress,
+    port: r.remotePort,
+    start: r.start.toISOString(),
+    last_activity: r.lastActivity.toISOString(),
+    rtt: r.rtt === undefined ? undefined : rttString(r.rtt),
+    uptime: uptime(now - r.start.getTime()),
+    idle: uptime(now - r.lastActivity.getTime()),
+    import: r.info?.import,
+    export: r.info?.export,
+    pending_size: r.pendingBytes,
+    in_msgs: r.inMsgs,
+    out_msgs: r.outMsgs,
+    in_bytes: r.inBytes,
+    out_bytes: r.outBytes,
+    subscriptions: interest.length,
+  };
+  if (opts.subscriptionsDetail) {
+    out.subscriptions_list_detail = interest.map((i) => ({
+      account: i.account,
+      subject: i.subject,
+      qgroup: i.queue,
+      sid: i.queue === undefined ? `${i.account} ${i.subject}` : `${i.account} ${i.subject} ${i.queue}`,
+      msgs: 0,
+      cid: r.cid,
+    }));
+  } else if (opts.subscriptions) {
+    out.subscriptions_list = interest.map((i) => i.subject);
+  }
+  return out;
+}
+
+/**
+ * Go's Routez fields after server_id/server_name/now.
+ *
+ * @example
+ * routez(manager, { subscriptions: false, subscriptionsDetail: false }); // { num_routes: 2, routes: [...] }
+ */
+export function routez(m: RouteManager, opts: RoutezOptions): Record<string, unknown> {
+  const now = Date.now();
+  const routes = [...m.routes.values()].sort((a, b) => a.cid - b.cid).map((r) => routeInfo(r, now, opts));
+  return {
+    import: m.opts.permissions?.import,
+    export: m.opts.permissions?.export,
+    num_routes: routes.length,
+    routes,
+  };
+}
+
+/**
+ * /varz's `cluster` object (Go's ClusterOptsVarz).
+ *
+ * @example
+ * varzCluster(manager); // { name: "east", addr: "0.0.0.0", cluster_port: 6222, urls: ["127.0.0.1:6223"] }
+ */
+export function varzCluster(m: RouteManager): Record<string, unknown> {
+  const { opts } = m;
+  const tls = opts.tls;
+  return {
+    name: m.name,
+    addr: opts.host,
+    cluster_port: m.port,
+    auth_timeout: opts.authTimeout,
+    urls: opts.routes.length === 0 ? undefined : opts.routes.map((u) => joinHostPort(u.host, u.port)),
+    tls_timeout: tls?.timeout,
+    tls_required: tls === undefined ? undefined : true,
+    tls_verify: tls === undefined ? undefined : true,
+    pool_size: opts.poolSize > 0 ? opts.poolSize : undefined,
+  };
+}

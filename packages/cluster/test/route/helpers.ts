@@ -1,0 +1,78 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsServer } from "@nats-ts/core";
+import type { ClusterPlugin } from "../../src/index.js";
+import { freePort, startInProcess, type TestServer } from "../support/servers.js";
+
+/** Polls `check` until it returns true (or a value), failing after `timeout` ms with `what`. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeout = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeout;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** /routez of an in-process nats-ts server. */
+export function routezOf(server: NatsServer, subscriptions = false): { num_routes: number; routes: Record<string, unknown>[] } {
+  const plugin = server.plugin<ClusterPlugin>("cluster")!;
+  return plugin.routez({ subscriptions, subscriptionsDetail: false }) as { num_routes: number; routes: Record<string, unknown>[] };
+}
+
+export function numRoutes(server: NatsServer): number {
+  return routezOf(server).num_routes;
+}
+
+/** Tracks what a test starts so afterEach stops all of it. */
+export class Topology {
+  readonly servers: TestServer[] = [];
+  readonly clients: NatsConnection[] = [];
+
+  async inProcess(conf: string): Promise<TestServer & { server: NatsServer }> {
+    const s = await startInProcess(conf);
+    this.servers.push(s);
+    return s;
+  }
+
+  track<T extends TestServer>(s: T): T {
+    this.servers.push(s);
+    return s;
+  }
+
+  async client(url: string, opts: Record<string, unknown> = {}): Promise<NatsConnection> {
+    const nc = await connect({ servers: url, reconnect: false, ...opts });
+    this.clients.push(nc);
+    return nc;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => {})));
+    await Promise.all(this.servers.splice(0).map((s) => s.stop().catch(() => {})));
+  }
+}
+
+/** A conf for a cluster member on loopback: random client port, the given route port and seeds. */
+export function memberConf(opts: { name?: string; cluster?: string; port: number; routes?: number[]; extra?: string; clusterExtra?: string }): string {
+  const routes = (opts.routes ?? []).map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+  return `
+    ${opts.name === undefined ? "" : `server_name: ${opts.name}`}
+    host: 127.0.0.1
+    port: -1
+    ${opts.extra ?? ""}
+    cluster {
+      ${opts.cluster === undefined ? "" : `name: ${opts.cluster}`}
+      host: 127.0.0.1
+      port: ${opts.port}
+      routes: [${routes}]
+      ${opts.clusterExtra ?? ""}
+    }
+  `;
+}
+
+export { freePort };
