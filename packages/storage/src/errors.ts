@@ -26,6 +26,8 @@ export const StoreErrorText = {
   BadAckFloorConsumer: "bad ack floor for consumer",
   BadAckFloorStream: "bad ack floor for stream",
   BadPendingEntry: "bad pending entry, sequence out of range",
+  // Not in Go, whose sequences are unsigned integers: a negative, fractional or unsafe number.
+  BadSequence: "invalid sequence",
 } as const;
 
 export type StoreErrorCode = keyof typeof StoreErrorText;

@@ -23,6 +23,16 @@ export interface Body {
   msg: Uint8Array;
 }
 
+/** Rejects what Go's uint64 sequences and counts cannot be: negative, fractional, NaN, past 2^53. */
+export function checkSeqArg(v: number, what = "sequence"): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new StoreError("BadSequence", `${what} ${v}`);
+}
+
+/** A signed integer argument (TTLs, result limits): fractional, NaN or infinite is rejected. */
+export function checkIntArg(v: number, what: string): void {
+  if (!Number.isSafeInteger(v)) throw new StoreError("BadSequence", `${what} ${v}`);
+}
+
 function limit(v: number | undefined): number {
   return v !== undefined && v > 0 ? v : 0;
 }
@@ -98,6 +108,7 @@ export abstract class StoreCore {
     const seq = this.lastSeq + 1;
     const ts = this.clock.now();
     try {
+      if (ttl !== 0) checkIntArg(ttl, "ttl");
       this.storeInternal(subject, hdr ?? EMPTY, msg ?? EMPTY, seq, ts, ttl, true);
     } catch (e) {
       return Promise.reject(e);
@@ -108,6 +119,8 @@ export abstract class StoreCore {
 
   /** Stores a message with an expected sequence (0 = next) and a given timestamp (replication). */
   async storeRawMsg(subject: string, hdr: Uint8Array | null, msg: Uint8Array | null, seq: number, ts: bigint, ttl = 0, discardNewCheck = false): Promise<void> {
+    checkSeqArg(seq);
+    checkIntArg(ttl, "ttl");
     this.storeInternal(subject, hdr ?? EMPTY, msg ?? EMPTY, seq, ts, ttl, discardNewCheck);
     await this.durable();
   }
@@ -220,6 +233,7 @@ export abstract class StoreCore {
   /** Uses the next sequence without storing a message. */
   skipMsg(seq: number): number {
     this.checkOpen();
+    checkSeqArg(seq);
     if (seq !== this.lastSeq + 1) {
       if (seq > 0) throw storeError("SequenceMismatch");
       seq = this.lastSeq + 1;
@@ -231,6 +245,7 @@ export abstract class StoreCore {
   /** Like skipMsg, but always moves the last time to now (Go's SkipMsgNoInterest, interest retention). */
   skipMsgNoInterest(seq: number): number {
     this.checkOpen();
+    checkSeqArg(seq);
     if (seq !== 0 && seq !== this.lastSeq + 1) throw storeError("SequenceMismatch");
     this.lastTime = this.clock.now();
     return this.skipMsg(seq);
@@ -239,6 +254,9 @@ export abstract class StoreCore {
   /** Uses `num` sequences starting at `seq` without storing messages. */
   skipMsgs(seq: number, num: number): void {
     this.checkOpen();
+    checkSeqArg(seq);
+    checkSeqArg(num, "count");
+    if (!Number.isSafeInteger(Math.max(seq, this.lastSeq + 1) + num)) throw new StoreError("BadSequence", `count ${num}`);
     if (seq !== this.lastSeq + 1) {
       if (seq > 0) throw storeError("SequenceMismatch");
       seq = this.lastSeq + 1;
@@ -264,12 +282,14 @@ export abstract class StoreCore {
   /** Removes a message; false when it did not exist. */
   removeMsg(seq: number): boolean {
     this.checkOpen();
+    checkSeqArg(seq);
     return this.removeInternal(seq, false, true);
   }
 
   /** Removes a message and overwrites its bytes where they are stored. */
   eraseMsg(seq: number): boolean {
     this.checkOpen();
+    checkSeqArg(seq);
     return this.removeInternal(seq, true, true);
   }
 
@@ -314,6 +334,7 @@ export abstract class StoreCore {
   /** Removes every message below `seq`; past the end, the next message will get `seq`. */
   compact(seq: number): number {
     this.checkOpen();
+    checkSeqArg(seq);
     if (seq === 0) return this.purge();
     return this.compactTo(seq, false);
   }
@@ -347,6 +368,7 @@ export abstract class StoreCore {
   /** Removes every message above `seq`; seq 0 resets the store completely. */
   truncate(seq: number): void {
     this.checkOpen();
+    checkSeqArg(seq);
     if (seq > this.lastSeq) return;
     const lastTime = seq > 0 && this.index.has(seq) ? this.index.ts(seq) : this.lastTime;
     let purged = 0;

@@ -1,5 +1,5 @@
 import { storeError, StoreError } from "./errors.js";
-import { StoreCore } from "./store-core.js";
+import { checkIntArg, checkSeqArg, StoreCore } from "./store-core.js";
 import type { SubjectEntry } from "./subject-index.js";
 import { isAllFilter, isValidFilter, subjectHasWildcard } from "./subject.js";
 import type { LoadResult, NumPendingResult, SimpleState, StoreMsg, StreamState } from "./types.js";
@@ -12,6 +12,7 @@ export abstract class StoreQueries extends StoreCore {
   /** Loads the message at `seq`; throws MsgNotFound (deleted) or StoreEOF (past the end). */
   loadMsg(seq: number): StoreMsg {
     this.checkOpen();
+    checkSeqArg(seq);
     return this.loadLive(seq);
   }
 
@@ -26,6 +27,7 @@ export abstract class StoreQueries extends StoreCore {
   /** First message at or after `start` matching any of `filters`. */
   loadNextMsgMulti(filters: string[], start: number, wc = true): LoadResult {
     this.checkOpen();
+    checkSeqArg(start);
     if (start < this.firstSeq) start = this.firstSeq;
     if (start > this.lastSeq || this.msgs === 0) throw new StoreError("StoreEOF", undefined, this.lastSeq);
     const seq = this.nextMatch(filters, wc, start);
@@ -64,6 +66,7 @@ export abstract class StoreQueries extends StoreCore {
   /** Last message at or before `start` matching `filter`, walking backwards. */
   loadPrevMsg(filter: string, wc: boolean, start: number): LoadResult {
     this.checkOpen();
+    checkSeqArg(start);
     if (this.msgs === 0 || start < this.firstSeq) throw new StoreError("StoreEOF", undefined, this.firstSeq);
     if (start > this.lastSeq) start = this.lastSeq;
     let found = -1;
@@ -85,6 +88,7 @@ export abstract class StoreQueries extends StoreCore {
   /** Last message at or before `start` matching any of `filters`, walking backwards. */
   loadPrevMsgMulti(filters: string[], start: number): LoadResult {
     this.checkOpen();
+    checkSeqArg(start);
     if (this.msgs === 0 || start < this.firstSeq) throw new StoreError("StoreEOF", undefined, this.firstSeq);
     if (start > this.lastSeq) start = this.lastSeq;
     let found = -1;
@@ -100,6 +104,7 @@ export abstract class StoreQueries extends StoreCore {
    * Returns the number of subjects found and how many were left undelivered.
    */
   multiLastMsgs(filters: string[], minSeq: number, maxSeq: number, maxAllowed: number, cb: (msg: StoreMsg, numPending: number) => boolean): { total: number; numPending: number } {
+    checkSeqArg(minSeq);
     const seqs = this.multiLastSeqs(filters, maxSeq, maxAllowed);
     let np = seqs.length;
     for (const seq of seqs) {
@@ -126,6 +131,7 @@ export abstract class StoreQueries extends StoreCore {
   /** Subject of the message at seq; throws MsgNotFound when it does not exist. */
   subjectForSeq(seq: number): string {
     this.checkOpen();
+    checkSeqArg(seq);
     const id = this.index.subjectId(seq);
     if (id < 0) throw storeError("MsgNotFound");
     return this.subjects.byIdOf(id).subject;
@@ -161,6 +167,7 @@ export abstract class StoreQueries extends StoreCore {
   /** Count, first and last of messages at or after `seq` matching `subject`. */
   filteredState(seq: number, subject: string): SimpleState {
     this.checkOpen();
+    checkSeqArg(seq);
     return this.filtered(seq, subject, false);
   }
 
@@ -212,6 +219,8 @@ export abstract class StoreQueries extends StoreCore {
   /** Last sequence (<= maxSeq, 0 = no bound) of each subject matching any filter, ascending. */
   multiLastSeqs(filters: string[], maxSeq: number, maxAllowed: number): number[] {
     this.checkOpen();
+    checkSeqArg(maxSeq);
+    checkIntArg(maxAllowed, "limit");
     if (this.msgs === 0) return [];
     if (maxSeq === 0) maxSeq = this.lastSeq;
     const seen = new Set<number>();
@@ -231,6 +240,7 @@ export abstract class StoreQueries extends StoreCore {
    */
   numPending(sseq: number, filter: string, lastPerSubject: boolean): NumPendingResult {
     this.checkOpen();
+    checkSeqArg(sseq);
     if (!isAllFilter(filter) && !isValidFilter(filter)) throw storeError("BadSubject");
     return { total: this.filtered(sseq, filter, lastPerSubject).msgs, validThrough: this.lastSeq };
   }
@@ -238,6 +248,7 @@ export abstract class StoreQueries extends StoreCore {
   /** numPending over the union of several filters. */
   numPendingMulti(sseq: number, filters: string[], lastPerSubject: boolean): NumPendingResult {
     this.checkOpen();
+    checkSeqArg(sseq);
     if (filters.some(isAllFilter)) return this.numPending(sseq, ">", lastPerSubject);
     if (sseq < this.firstSeq) sseq = this.firstSeq;
     let total = 0;
@@ -254,6 +265,8 @@ export abstract class StoreQueries extends StoreCore {
    */
   purgeEx(subject: string, seq: number, keep: number): number {
     this.checkOpen();
+    checkSeqArg(seq);
+    checkSeqArg(keep, "keep");
     if (seq === 1) return 0;
     if (isAllFilter(subject)) {
       if (keep === 0 && seq === 0) return this.purge();

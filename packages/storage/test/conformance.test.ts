@@ -917,6 +917,58 @@ function storeConformance(h: StoreHarness): void {
       expectStoreError(() => s.loadMsg(1), "StoreClosed");
       expectStoreError(() => s.removeMsg(1), "StoreClosed");
     });
+
+    test("out-of-range sequences and counts (truncate(-1), compact(-1), NaN, Infinity, 1.5, 2^53) throw BadSequence at once and change nothing", async () => {
+      const s = await open({ allow_msg_ttl: true });
+      for (let i = 0; i < 6; i++) await s.storeMsg(i % 2 ? "a" : "b.c", null, enc("x"));
+      s.removeMsg(3);
+      const calls: [string, (v: number) => unknown][] = [
+        ["truncate", (v) => s.truncate(v)],
+        ["compact", (v) => s.compact(v)],
+        ["skipMsg", (v) => s.skipMsg(v)],
+        ["skipMsgs seq", (v) => s.skipMsgs(v, 1)],
+        ["skipMsgs count", (v) => s.skipMsgs(0, v)],
+        ["skipMsgNoInterest", (v) => s.skipMsgNoInterest(v)],
+        ["removeMsg", (v) => s.removeMsg(v)],
+        ["eraseMsg", (v) => s.eraseMsg(v)],
+        ["purgeEx seq", (v) => s.purgeEx("a", v, 0)],
+        ["purgeEx keep", (v) => s.purgeEx("a", 0, v)],
+        ["loadMsg", (v) => s.loadMsg(v)],
+        ["loadNextMsg", (v) => s.loadNextMsg(">", true, v)],
+        ["loadNextMsgMulti", (v) => s.loadNextMsgMulti(["a"], v)],
+        ["loadPrevMsg", (v) => s.loadPrevMsg("a", false, v)],
+        ["loadPrevMsgMulti", (v) => s.loadPrevMsgMulti(["b.*"], v)],
+        ["multiLastMsgs", (v) => s.multiLastMsgs([">"], v, 0, 0, () => true)],
+        ["multiLastSeqs", (v) => s.multiLastSeqs([">"], v, 0)],
+        ["subjectForSeq", (v) => s.subjectForSeq(v)],
+        ["filteredState", (v) => s.filteredState(v, ">")],
+        ["numPending", (v) => s.numPending(v, ">", true)],
+        ["numPendingMulti", (v) => s.numPendingMulti(v, ["a"], false)],
+      ];
+      const before = s.state();
+      for (const [name, call] of calls) {
+        for (const v of [-1, -1000, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5, 2 ** 53, 1e300]) {
+          const t0 = performance.now();
+          expect(() => call(v), `${name}(${v})`).toThrow(expect.objectContaining({ code: "BadSequence" }));
+          expect(performance.now() - t0, `${name}(${v}) returned promptly`).toBeLessThan(1000);
+        }
+      }
+      // Sequences that would run past 2^53 are refused too.
+      expectStoreError(() => s.skipMsgs(0, Number.MAX_SAFE_INTEGER), "BadSequence");
+      // Limits and TTLs are signed, but must still be whole numbers.
+      expectStoreError(() => s.multiLastSeqs([">"], 0, Number.NaN), "BadSequence");
+      await expectRejects(s.storeMsg("a", null, enc("x"), 1.5), "BadSequence");
+      await expectRejects(s.storeMsg("a", null, enc("x"), Number.POSITIVE_INFINITY), "BadSequence");
+      await expectRejects(s.storeRawMsg("a", null, enc("x"), -1, 1n), "BadSequence");
+      expect(s.state()).toEqual(before);
+      // Valid edge values still work: past the end is a no-op or EOF, never a hang.
+      s.truncate(1e15);
+      expect(s.compact(0)).toBe(5);
+      expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 7, lastSeq: 6 });
+      expect(s.compact(2 ** 40)).toBe(0);
+      expect(s.state()).toMatchObject({ msgs: 0, firstSeq: 2 ** 40, lastSeq: 2 ** 40 - 1 });
+      expect((await s.storeMsg("a", null, enc("y"))).seq).toBe(2 ** 40);
+    });
   });
 }
 

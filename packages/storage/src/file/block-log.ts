@@ -208,6 +208,7 @@ export abstract class BlockLog extends StoreQueries {
   protected persistMsg(seq: number, subject: SubjectEntry, hdr: Uint8Array, msg: Uint8Array, ts: bigint, ttl: number): void {
     const subj = subject.bytes;
     if (subj.length > 0xffff) throw storeError("BadSubject", "subject too long");
+    if (this.wb.tooSparseFor(seq)) this.rotate();
     if (!this.codec.transforms) {
       const len = HEADER_LEN + subj.length + hdr.length + msg.length + CHECKSUM_LEN;
       const off = this.reserve(len);

@@ -26,6 +26,8 @@ export class Block {
   tombs: number[] = [];
   /** Reads served from disk since the block was last cached, to decide when to cache it. */
   diskReads = 0;
+  /** Messages ever added (the per-block index has a slot per sequence from base on). */
+  added = 0;
   /** Set when recovery found damage here. */
   damaged = false;
   private offsets = new Uint32Array(64);
@@ -54,6 +56,7 @@ export class Block {
     }
     this.offsets[i] = offset + 1;
     this.lens[i] = len;
+    this.added++;
     if (i + 1 > this.slots) this.slots = i + 1;
     this.live++;
     this.liveBytes += len;
@@ -103,6 +106,12 @@ export class Block {
     for (const [seq, off] of moved) this.offsets[seq - this.base] = off + 1;
     this.liveBytes = 0;
     for (let i = 0; i < this.slots; i++) this.liveBytes += this.lens[i];
+  }
+
+  /** True when slots up to `seq` would be mostly empty: a big sequence jump (compact past the end, skips). */
+  tooSparseFor(seq: number): boolean {
+    const span = seq - this.base;
+    return this.base > 0 && span >= 65536 && span > 4 * this.added;
   }
 
   indexBytes(): number {
