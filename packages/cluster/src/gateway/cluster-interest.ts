@@ -1,0 +1,98 @@
+import type { Account, Subscription } from "@nats-ts/core";
+import { subjectMatches } from "@nats-ts/wire";
+
+/** How long a new subscription makes replies to it go out mapped (Go's defaultGatewayRecentSubExpiration). */
+export const RECENT_SUB_MS = 2_000;
+
+/** A first or last subscription on a subject (or subject and queue) in an account. */
+export type InterestChange = (account: string, subject: string, queue: string | undefined, added: boolean) => void;
+
+interface Tally {
+  n: number;
+  subject: string;
+  queue: string | undefined;
+}
+
+/**
+ * The interest of this whole cluster as the gateways see it (Go's `pasi`): subscriptions of
+ * clients, internal subscribers, routes and leaf nodes, counted per account and subject (and
+ * queue), so gateways hear of the first and the last one. Gateway interest (what the other
+ * clusters want) and account-import plumbing (present on every server) are not counted.
+ */
+export class ClusterInterest {
+  private readonly accounts = new Map<string, Map<string, Tally>>();
+  /** Recently added subscriptions per account (Go's rsubs), for reply mapping. */
+  private readonly recent = new Map<string, { subject: string; until: number }[]>();
+  private readonly unwatch: (() => void)[] = [];
+
+  constructor(private readonly onChange: InterestChange) {}
+
+  /** Starts counting an account's subscriptions (those present now included). */
+  follow(account: Account): void {
+    for (const sub of account.sublist.all()) this.update(account.name, sub, true, false);
+    this.unwatch.push(account.sublist.watch((sub, added) => this.update(account.name, sub, added, true)));
+  }
+
+  stop(): void {
+    for (const u of this.unwatch.splice(0)) u();
+  }
+
+  /** Whether the account has any subscription this cluster counts. */
+  hasAny(account: string): boolean {
+    return (this.accounts.get(account)?.size ?? 0) > 0;
+  }
+
+  /** The plain subjects (or, with `queues`, the subject/queue pairs) with interest in an account. */
+  entries(account: string, queues: boolean): { subject: string; queue: string | undefined }[] {
+    const m = this.accounts.get(account);
+    if (m === undefined) return [];
+    return [...m.values()].filter((t) => (t.queue !== undefined) === queues);
+  }
+
+  accountNames(): string[] {
+    return [...this.accounts.keys()];
+  }
+
+  /** Whether a reply subject matches a subscription made in the last {@link RECENT_SUB_MS}. */
+  isRecentReply(account: string, reply: string, now = Date.now()): boolean {
+    const list = this.recent.get(account);
+    if (list === undefined) return false;
+    let live = 0;
+    let hit = false;
+    for (const r of list) {
+      if (r.until <= now) continue;
+      list[live++] = r;
+      if (!hit && subjectMatches(r.subject, reply)) hit = true;
+    }
+    list.length = live;
+    if (live === 0) this.recent.delete(account);
+    return hit;
+  }
+
+  private update(account: string, sub: Subscription, added: boolean, notify: boolean): void {
+    const kind = sub.sink.kind;
+    if (kind === "GATEWAY" || kind === "ACCOUNT") return;
+    const key = sub.queue === undefined ? sub.subject : `${sub.subject} ${sub.queue}`;
+    let m = this.accounts.get(account);
+    if (added) {
+      if (m === undefined) this.accounts.set(account, (m = new Map()));
+      let t = m.get(key);
+      const first = t === undefined;
+      if (t === undefined) m.set(key, (t = { n: 0, subject: sub.subject, queue: sub.queue }));
+      t.n++;
+      if (notify) {
+        let list = this.recent.get(account);
+        if (list === undefined) this.recent.set(account, (list = []));
+        list.push({ subject: sub.subject, until: Date.now() + RECENT_SUB_MS });
+      }
+      if (first && notify) this.onChange(account, sub.subject, sub.queue, true);
+      return;
+    }
+    const t = m?.get(key);
+    if (m === undefined || t === undefined) return;
+    if (--t.n > 0) return;
+    m.delete(key);
+    if (m.size === 0) this.accounts.delete(account);
+    if (notify) this.onChange(account, sub.subject, sub.queue, false);
+  }
+}

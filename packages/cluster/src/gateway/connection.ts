@@ -1,0 +1,267 @@
+import type { Socket } from "node:net";
+import type { Logger, MessageSink, Subscription } from "@nats-ts/core";
+import { PeerProtocolParser, peerMsgHead, type PeerInterestOp, type PeerMessageOp, type ProtocolError } from "@nats-ts/wire";
+
+/** What a gateway connection hands to the gateway service (the protocol logic lives there). */
+export interface GatewayConnectionHandler {
+  onInfo(c: GatewayConnection, info: Record<string, unknown>): void;
+  onConnect(c: GatewayConnection, connect: Record<string, unknown>): void;
+  onInterest(c: GatewayConnection, op: PeerInterestOp, args: string[]): void;
+  onMessage(c: GatewayConnection, op: PeerMessageOp, args: string[], headerSize: number, msg: Buffer): void;
+  onClosed(c: GatewayConnection, reason: string): void;
+}
+
+/** Go's ClosedState texts used for gateways. */
+export const GatewayClosed = {
+  ClientClosed: "Client Closed",
+  ServerShutdown: "Server Shutdown",
+  ProtocolViolation: "Protocol Violation",
+  AuthenticationTimeout: "Authentication Timeout",
+  AuthenticationViolation: "Authentication Failure",
+  StaleConnection: "Stale Connection",
+  WrongPort: "Wrong Port",
+  WrongGateway: "Wrong Gateway",
+  DuplicateRoute: "Duplicate Route",
+  ReadError: "Read Error",
+  WriteError: "Write Error",
+  SlowConsumer: "Slow Consumer (Pending Bytes)",
+} as const;
+
+/** Past this many bytes waiting to be written the connection is a slow consumer (Go's max_pending). */
+const MAX_PENDING = 64 * 1024 * 1024;
+
+/**
+ * One gateway connection: inbound (accepted, the remote sends us its messages on it and we tell
+ * it our interest) or outbound (solicited, we send our messages on it and it tells us its
+ * interest). It is the `from` of what it brings in; what goes out is forwarded by one sink per
+ * account (see OutboundAccountInterest), since a sink is told the subject but not the account.
+ */
+export class GatewayConnection implements MessageSink {
+  readonly kind = "GATEWAY" as const;
+  readonly start = new Date();
+  lastActivity = new Date();
+  /** The remote cluster's gateway name (known at once for outbound, from INFO/CONNECT for inbound). */
+  name: string;
+  /** The remote server's id and name, from its INFO. */
+  remoteId = "";
+  remoteName = "";
+  /** INFO received (outbound) or CONNECT received (inbound). */
+  handshakeDone = false;
+  /** Registered as the outbound connection to `name` (or as an inbound one). */
+  registered = false;
+  /** The remote supports headers (HMSG). */
+  headers = false;
+  /** The remote switches every account to interest-only at once (its INFO's gateway_iom). */
+  remoteInterestOnly = false;
+  /** The remote knows the `_GR_.` prefix (gateway_nrp); older servers used `$GR.`. */
+  remoteNewReplyPrefix = true;
+  /** Dropped from the service for good: no reconnect (duplicate, wrong gateway). */
+  noReconnect = false;
+  closedReason: string | undefined;
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+  readonly ip: string;
+  readonly port: number;
+
+  private readonly parser: PeerProtocolParser;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  private pingsOut = 0;
+  private readonly flush = () => this.flushNow();
+
+  constructor(
+    readonly cid: number,
+    private readonly socket: Socket,
+    readonly outbound: boolean,
+    name: string,
+    private readonly handler: GatewayConnectionHandler,
+    readonly log: Logger,
+    /** Set for outbound connections: the URL this one was solicited at. */
+    readonly url?: URL,
+  ) {
+    this.name = name;
+    this.ip = socket.remoteAddress ?? "";
+    this.port = socket.remotePort ?? 0;
+    this.parser = new PeerProtocolParser(this.protocolHandler());
+    this.parser.trace = log.traceEnabled;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.lastActivity = new Date();
+      this.parser.parse(chunk);
+    });
+    socket.on("error", () => this.close(GatewayClosed.ReadError));
+    socket.on("close", () => this.close(GatewayClosed.ClientClosed));
+  }
+
+  /** Log prefix as Go prints it: `127.0.0.1:7222 - gid:5`. */
+  get label(): string {
+    return `${this.ip}:${this.port} - gid:${this.cid}`;
+  }
+
+  get isClosed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  get pendingSize(): number {
+    return this.pendingBytes;
+  }
+
+  /** Queues a protocol line (with its CRLF). */
+  send(proto: string): void {
+    if (this.log.traceEnabled) this.log.trace(`${this.label} - ->> [${proto.replace(/\r\n$/, "")}]`);
+    this.queue(Buffer.from(proto));
+  }
+
+  /** Closes if no CONNECT arrives in time (inbound connections). */
+  startAuthTimer(seconds: number): void {
+    this.authTimer = setTimeout(() => {
+      this.sendErr("Authentication Timeout");
+      this.close(GatewayClosed.AuthenticationTimeout);
+    }, seconds * 1000);
+    this.authTimer.unref();
+  }
+
+  /** Sends PINGs regardless of traffic and closes after `maxOut` unanswered ones (Go's stale check). */
+  startPings(intervalMs: number, maxOut: number): void {
+    clearTimeout(this.authTimer);
+    if (this.pingTimer !== undefined) return;
+    this.pingTimer = setInterval(() => {
+      if (this.pingsOut + 1 > maxOut) {
+        this.log.debug(`${this.label} - Stale Gateway Connection - Closing`);
+        this.close(GatewayClosed.StaleConnection);
+        return;
+      }
+      this.pingsOut++;
+      this.send("PING\r\n");
+    }, intervalMs);
+    this.pingTimer.unref();
+  }
+
+  sendErr(text: string): void {
+    this.send(`-ERR '${text}'\r\n`);
+  }
+
+  // ---- MessageSink --------------------------------------------------------------------------
+
+  deliver(): boolean {
+    return false;
+  }
+
+  removeSub(_sub: Subscription): void {
+    // Gateway interest is never auto-unsubscribed: RS- removes it.
+  }
+
+  /** Writes one RMSG/HMSG (outbound connections, for their per-account sinks). */
+  writeMsg(account: string, subject: string, reply: string | undefined, queues: readonly string[], headerSize: number, msg: Buffer): void {
+    let hs = headerSize > 0 ? headerSize : -1;
+    let body = msg;
+    if (hs > 0 && !this.headers) {
+      // A peer without headers gets the payload only, as Go does.
+      body = msg.subarray(hs);
+      hs = -1;
+    }
+    const head = peerMsgHead(account, subject, reply, queues, hs, body.length);
+    if (this.log.traceEnabled) this.log.trace(`${this.label} - ->> [${head.trimEnd()}]`);
+    this.outMsgs++;
+    this.outBytes += body.length;
+    this.queue(Buffer.from(head));
+    this.queue(body);
+    this.queue(CRLF);
+  }
+
+  /** Closes the connection once (flushing what is queued); the service then forgets it. */
+  close(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.authTimer);
+    this.flushNow();
+    this.socket.end();
+    this.socket.destroySoon?.();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.handler.onClosed(this, reason);
+  }
+
+  private queue(buf: Buffer): void {
+    if (this.closedReason !== undefined) return;
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    if (this.pendingBytes > MAX_PENDING) {
+      this.log.info(`${this.label} - Slow Consumer Detected: MaxPending of ${MAX_PENDING} Exceeded`);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.close(GatewayClosed.SlowConsumer);
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private flushNow(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0 || this.socket.destroyed) return;
+    const out = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.socket.write(out);
+  }
+
+  private protocolHandler() {
+    // Inbound connections must open with CONNECT (Go's expectConnect).
+    const guard = (): boolean => {
+      if (this.closedReason !== undefined) return false;
+      if (this.outbound || this.handshakeDone) return true;
+      this.sendErr("Authorization Violation");
+      this.close(GatewayClosed.AuthenticationViolation);
+      return false;
+    };
+    return {
+      onInfo: (json: string) => {
+        if (!guard()) return;
+        this.handler.onInfo(this, JSON.parse(json) as Record<string, unknown>);
+      },
+      onConnect: (json: string) => {
+        if (this.closedReason !== undefined) return;
+        const parsed = JSON.parse(json) as Record<string, unknown> | null;
+        this.handler.onConnect(this, parsed ?? {});
+      },
+      onPing: () => {
+        if (guard()) this.send("PONG\r\n");
+      },
+      onPong: () => {
+        this.pingsOut = 0;
+      },
+      onOk: () => undefined,
+      onErr: (text: string) => {
+        this.log.error(`${this.label} - Gateway Error '${text}'`);
+      },
+      onInterest: (op: PeerInterestOp, args: string[]) => {
+        if (guard()) this.handler.onInterest(this, op, args);
+      },
+      onMessage: (op: PeerMessageOp, args: string[], headerSize: number, msg: Buffer) => {
+        if (!guard()) return;
+        this.inMsgs++;
+        this.inBytes += msg.length;
+        this.handler.onMessage(this, op, args, headerSize, msg);
+      },
+      onProtocolError: (err: ProtocolError) => {
+        this.log.error(`${this.label} - ${err.detail}`);
+        if (err.kind === "auth_violation") this.sendErr("Authorization Violation");
+        else if (err.clientVisible) this.sendErr(err.message);
+        this.close(err.kind === "auth_violation" ? GatewayClosed.AuthenticationViolation : GatewayClosed.ProtocolViolation);
+      },
+      onTraceIn: (op: string, arg: string | undefined) => {
+        this.log.trace(`${this.label} - <<- [${arg === undefined ? op : `${op} ${arg}`}]`);
+      },
+    };
+  }
+}
+
+const CRLF = Buffer.from("\r\n");

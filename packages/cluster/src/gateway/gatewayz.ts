@@ -1,0 +1,136 @@
+import type { GatewayzOptions } from "../plugin.js";
+import type { GatewayConnection } from "./connection.js";
+import type { OutboundAccountInterest } from "./outbound-interest.js";
+import type { GatewayService } from "./service.js";
+import { gatewayTuning } from "./tuning.js";
+
+/**
+ * /gatewayz after server_id and now (Go's Gatewayz): this server's gateway, its outbound
+ * connection per remote cluster, its inbound ones grouped by cluster, and on request each
+ * account's interest mode.
+ */
+export function gatewayz(service: GatewayService, opts: GatewayzOptions): Record<string, unknown> {
+  const withAccounts = opts.accounts || opts.accountName !== "";
+  const now = Date.now();
+  const outbound: Record<string, unknown> = {};
+  for (const [name, c] of service.outbound) {
+    if (opts.name !== "" && opts.name !== name) continue;
+    const cfg = service.remotes.get(name);
+    const entry: Record<string, unknown> = { configured: cfg !== undefined && !cfg.implicit, connection: connInfo(c, now) };
+    if (withAccounts) {
+      const accounts = [...(service.outboundInterest.get(c)?.values() ?? [])]
+        .filter((e) => opts.accountName === "" || e.accountName === opts.accountName)
+        .map((e) => outboundAccount(e, opts));
+      if (accounts.length > 0) entry.accounts = accounts;
+    }
+    outbound[name] = entry;
+  }
+  const inbound: Record<string, unknown[]> = {};
+  for (const c of service.inbound.values()) {
+    if (opts.name !== "" && opts.name !== c.name) continue;
+    const entry: Record<string, unknown> = { configured: false, connection: connInfo(c, now) };
+    if (withAccounts) {
+      const accounts = (service.inboundInterest.get(c)?.modes() ?? [])
+        .filter((a) => opts.accountName === "" || a.name === opts.accountName)
+        .map((a) => ({
+          name: a.name,
+          interest_mode: a.mode,
+          no_interest_count: a.noInterestCount || undefined,
+          interest_only_threshold: gatewayTuning.maxNoInterestBeforeSwitch,
+        }));
+      if (accounts.length > 0) entry.accounts = accounts;
+    }
+    (inbound[c.name] ??= []).push(entry);
+  }
+  return {
+    name: service.name,
+    host: service.host,
+    port: service.port,
+    outbound_gateways: outbound,
+    inbound_gateways: inbound,
+  };
+}
+
+function outboundAccount(e: OutboundAccountInterest, opts: GatewayzOptions): Record<string, unknown> {
+  const subs = e.subscriptions();
+  const out: Record<string, unknown> = {
+    name: e.accountName,
+    interest_mode: e.mode,
+    no_interest_count: e.noInterest?.size || undefined,
+    interest_only_threshold: gatewayTuning.maxNoInterestBeforeSwitch,
+    num_subs: subs.length || undefined,
+    num_queue_subs: e.queueSubCount || undefined,
+  };
+  if (opts.subscriptions && subs.length > 0) out.subscriptions_list = subs.map((s) => s.subject);
+  else if (opts.subscriptionsDetail && subs.length > 0) {
+    out.subscriptions_list_detail = subs.map((s) => ({
+      account: e.accountName,
+      subject: s.subject,
+      qgroup: s.queue,
+      sid: s.sid,
+      msgs: 0,
+      cid: e.cid,
+    }));
+  }
+  return out;
+}
+
+/** Go's ConnInfo for a gateway connection. */
+function connInfo(c: GatewayConnection, now: number): Record<string, unknown> {
+  return {
+    cid: c.cid,
+    kind: "Gateway",
+    ip: c.ip,
+    port: c.port,
+    start: c.start.toISOString(),
+    last_activity: c.lastActivity.toISOString(),
+    rtt: "0s",
+    uptime: uptime(now - c.start.getTime()),
+    idle: uptime(now - c.lastActivity.getTime()),
+    pending_bytes: c.pendingSize,
+    in_msgs: c.inMsgs,
+    out_msgs: c.outMsgs,
+    in_bytes: c.inBytes,
+    out_bytes: c.outBytes,
+    subscriptions: 0,
+    name: c.remoteId,
+  };
+}
+
+/**
+ * The `gateway` object of /varz (Go's GatewayOptsVarz): this server's gateway options and,
+ * for each remote cluster, its URLs as known now (configured plus discovered).
+ */
+export function varzGateway(service: GatewayService): Record<string, unknown> {
+  const o = service.opts;
+  const gateways = [...service.remotes.values()].map((r) => ({
+    name: r.name,
+    tls_timeout: r.tls?.timeout,
+    urls: r.hostPorts(),
+  }));
+  return {
+    name: o.name,
+    host: o.host,
+    port: service.port,
+    auth_timeout: o.authTimeout,
+    tls_timeout: o.tls?.timeout,
+    tls_required: o.tls !== undefined || undefined,
+    tls_verify: o.tls?.verify || undefined,
+    advertise: o.advertise || undefined,
+    connect_retries: o.connectRetries || undefined,
+    gateways: gateways.length > 0 ? gateways : undefined,
+    reject_unknown: o.rejectUnknown || undefined,
+  };
+}
+
+/** Elapsed time as Go's monitoring prints uptime: `1d2h3m4s`, whole seconds. */
+function uptime(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const d = Math.floor(h / 24);
+  if (d > 0) return `${d}d${h % 24}h${m % 60}m${s % 60}s`;
+  if (h > 0) return `${h}h${m % 60}m${s % 60}s`;
+  if (m > 0) return `${m}m${s % 60}s`;
+  return `${s}s`;
+}

@@ -1,0 +1,586 @@
+import { createServer, connect as netConnect, type Server as NetServer, type Socket } from "node:net";
+import { networkInterfaces } from "node:os";
+import { GO_COMPAT_VERSION, PROTO_VERSION, formatUrl, type Account, type NatsServer } from "@nats-ts/core";
+import type { PeerInterestOp, PeerMessageOp } from "@nats-ts/wire";
+import type { ClusterService, GatewayzOptions } from "../plugin.js";
+import { ClusterInterest } from "./cluster-interest.js";
+import { GatewayClosed, GatewayConnection, type GatewayConnectionHandler } from "./connection.js";
+import { gatewayz, varzGateway } from "./gatewayz.js";
+import { GATEWAY_CMD_ALL_SUBS_COMPLETE, GATEWAY_CMD_ALL_SUBS_START, GATEWAY_CMD_GOSSIP, InboundInterest } from "./inbound-interest.js";
+import { handleGatewayMessage } from "./inbound-messages.js";
+import type { GatewayOptions } from "./options.js";
+import { OutboundAccountInterest } from "./outbound-interest.js";
+import { RemoteGateway } from "./remotes.js";
+import { gatewayHash, gatewayReplyPrefix, isGatewayRoutedReply } from "./reply-prefix.js";
+import { acceptTls, connectTls, loadGatewayTls, type LoadedTls } from "./tls.js";
+import { gatewayTuning } from "./tuning.js";
+
+/** Go's DEFAULT_ROUTE_DIAL: how long one TCP connect may take. */
+const DIAL_TIMEOUT = 1_000;
+
+/**
+ * The gateways of this server (Go's srvGateway): the listener for other clusters' outbound
+ * connections, one outbound connection per remote cluster, interest bookkeeping both ways, and
+ * /gatewayz.
+ */
+export class GatewayService implements ClusterService, GatewayConnectionHandler {
+  readonly remotes = new Map<string, RemoteGateway>();
+  readonly outbound = new Map<string, GatewayConnection>();
+  readonly inbound = new Map<number, GatewayConnection>();
+  /** Per outbound connection, what it knows of the remote's interest, per account. */
+  readonly outboundInterest = new Map<GatewayConnection, Map<string, OutboundAccountInterest>>();
+  readonly inboundInterest = new Map<GatewayConnection, InboundInterest>();
+  /** This server's gateway host and port as announced (after advertise / random port). */
+  host = "";
+  port = 0;
+  /** host:port of every gateway listener of this cluster (ours, plus what routes tell). */
+  readonly clusterUrls = new Set<string>();
+  readonly clusterHash: string;
+  private readonly replyPrefix: string;
+  private readonly interest: ClusterInterest;
+  private readonly pending = new Set<GatewayConnection>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private netServer: NetServer | undefined;
+  private tls: LoadedTls | undefined;
+  private infoJson = "";
+  private stopped = false;
+  private readonly onAccount = (acc: Account) => this.accountAdded(acc);
+
+  constructor(
+    readonly server: NatsServer,
+    readonly opts: GatewayOptions,
+  ) {
+    this.clusterHash = gatewayHash(opts.name);
+    this.replyPrefix = gatewayReplyPrefix(opts.name, server.id);
+    for (const r of opts.gateways) {
+      if (r.name === opts.name) continue;
+      this.remotes.set(r.name, RemoteGateway.fromOptions(r, opts.tls));
+    }
+    this.interest = new ClusterInterest((acc, subject, queue, added) => this.localInterestChanged(acc, subject, queue, added));
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  get gatewayUrl(): string {
+    return formatUrl("", this.host, this.port).slice(3);
+  }
+
+  async start(): Promise<void> {
+    const { opts, server } = this;
+    const log = server.log;
+    if (opts.tls !== undefined) this.tls = loadGatewayTls(opts.tls);
+    const netServer = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.netServer = netServer;
+    const listenPort = opts.port === -1 ? 0 : opts.port;
+    await new Promise<void>((resolve, reject) => {
+      netServer.once("error", (err) => reject(new Error(`Error listening on gateway port: ${opts.port} - ${err.message}`)));
+      netServer.listen({ host: opts.host, port: listenPort }, () => resolve());
+    });
+    netServer.on("error", (err) => log.error(`Error accepting gateway connection: ${err.message}`));
+    const addr = netServer.address();
+    const boundPort = typeof addr === "object" && addr !== null ? addr.port : listenPort;
+    log.info(`Gateway name is ${opts.name}`);
+    log.info(`Listening for gateways connections on ${formatUrl("", opts.host, boundPort).slice(3)}`);
+    this.setHostPort(boundPort);
+    server.listeners.gateway = [`${this.host}:${this.port}`];
+    for (const name of server.accountNames()) this.interest.follow(server.lookupAccount(name)!);
+    server.events.on("accountRegistered", this.onAccount);
+    this.later(gatewayTuning.solicitDelay, () => {
+      for (const cfg of this.remotes.values()) if (!cfg.implicit) void this.solicit(cfg, true);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.server.events.off("accountRegistered", this.onAccount);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.interest.stop();
+    const conns = [...this.pending, ...this.outbound.values(), ...this.inbound.values()];
+    for (const c of conns) c.close(GatewayClosed.ServerShutdown);
+    const netServer = this.netServer;
+    this.netServer = undefined;
+    if (netServer !== undefined) await new Promise<void>((resolve) => netServer.close(() => resolve()));
+  }
+
+  gatewayz(opts: GatewayzOptions): Record<string, unknown> {
+    return gatewayz(this, opts);
+  }
+
+  /** The `gateway` object of /varz (Go's GatewayOptsVarz). */
+  varzGateway(): Record<string, unknown> {
+    return varzGateway(this);
+  }
+
+  /**
+   * Gateway URLs of other servers of this cluster (routes learn them from each other's INFO
+   * `gateway_url`): they go into the `gateway_urls` we announce, so remote clusters can reach
+   * every server of ours.
+   */
+  setClusterGatewayUrls(urls: readonly string[]): void {
+    this.clusterUrls.clear();
+    this.clusterUrls.add(this.gatewayUrl);
+    for (const u of urls) this.clusterUrls.add(u);
+    this.buildInfo();
+    for (const c of this.inbound.values()) c.send(this.infoJson);
+  }
+
+  /** The reply to send: prefixed with `_GR_.<cluster>.<server>.` when its subscription is recent. */
+  mapReply(account: string, reply: string): string {
+    if (isGatewayRoutedReply(reply) || !this.interest.isRecentReply(account, reply)) return reply;
+    return this.replyPrefix + reply;
+  }
+
+  /** Whether the account has any subscription in this cluster (Go's acc.sl.Count() > 0). */
+  accountHasInterest(account: string): boolean {
+    return this.interest.hasAny(account);
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
+  private accept(socket: Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    const ready = (s: Socket) => {
+      const c = this.newConnection(s, false, "", undefined);
+      this.server.log.info(`${c.label} - Processing inbound gateway connection`);
+      c.send(this.infoJson);
+      c.startAuthTimer(this.opts.authTimeout);
+    };
+    if (this.tls === undefined) return ready(socket);
+    acceptTls(socket, this.tls, (err, s) => {
+      if (err !== undefined) this.server.log.error(`Gateway TLS handshake error: ${err.message}`);
+      else ready(s!);
+    });
+  }
+
+  private newConnection(socket: Socket, outbound: boolean, name: string, url: URL | undefined): GatewayConnection {
+    const cid = this.server.createInternalClient("GATEWAY").cid;
+    const c = new GatewayConnection(cid, socket, outbound, name, this, this.server.log, url);
+    this.pending.add(c);
+    return c;
+  }
+
+  /** Go's solicitGateway: tries every URL of the remote, round after round, until one connects. */
+  private async solicit(cfg: RemoteGateway, firstConnect: boolean): Promise<void> {
+    const log = this.server.log;
+    const kind = cfg.implicit ? "implicit" : "explicit";
+    let delay = gatewayTuning.connectDelay;
+    let attempts = 0;
+    while (!this.stopped) {
+      const urls = cfg.shuffledUrls();
+      if (urls.length === 0) return;
+      attempts++;
+      const report = firstConnect && attempts === 1;
+      for (const u of urls) {
+        const msg = `Connecting to ${kind} gateway "${cfg.name}" (${u.host}) at ${u.host} (attempt ${attempts})`;
+        if (report) log.info(msg);
+        else log.debug(msg);
+        try {
+          const socket = await dial(u, DIAL_TIMEOUT);
+          if (this.stopped) {
+            socket.destroy();
+            return;
+          }
+          this.createOutbound(cfg, u, socket);
+          return;
+        } catch (err) {
+          const text = `Error connecting to ${kind} gateway "${cfg.name}" (${u.host}) at ${u.host} (attempt ${attempts}): ${(err as Error).message}`;
+          if (report) log.error(text);
+          else log.debug(text);
+        }
+        if (this.stopped) return;
+      }
+      if (cfg.implicit && (this.opts.connectRetries === 0 || attempts > this.opts.connectRetries)) {
+        if (!this.hasInbound(cfg.name)) {
+          this.remotes.delete(cfg.name);
+          return;
+        }
+      }
+      await new Promise<void>((resolve) => this.later(delay, resolve));
+      if (this.opts.connectBackoff) delay = Math.min(delay * 2, gatewayTuning.connectMaxDelay);
+    }
+  }
+
+  private createOutbound(cfg: RemoteGateway, url: URL, socket: Socket): void {
+    cfg.connectAttempts++;
+    const ready = (s: Socket) => {
+      const c = this.newConnection(s, true, cfg.name, url);
+      this.server.log.info(`${c.label} - Creating outbound gateway connection to "${cfg.name}"`);
+    };
+    if (cfg.tls === undefined) return ready(socket);
+    connectTls(socket, cfg.tls, url.hostname, (err, s) => {
+      if (err === undefined) return ready(s!);
+      this.server.log.error(`Gateway TLS handshake error to "${cfg.name}": ${err.message}`);
+      this.reconnect(cfg);
+    });
+  }
+
+  private reconnect(cfg: RemoteGateway): void {
+    if (this.stopped || this.remotes.get(cfg.name) !== cfg) return;
+    const delay = Math.floor(Math.random() * 100) + (cfg.implicit ? 0 : gatewayTuning.reconnectDelay);
+    this.later(delay, () => void this.solicit(cfg, false));
+  }
+
+  private hasInbound(name: string): boolean {
+    for (const c of this.inbound.values()) if (c.name === name) return true;
+    return false;
+  }
+
+  /** Go's processImplicitGateway: connect to a cluster we learned of, or learn more of its URLs. */
+  private implicitGateway(info: Record<string, unknown>): void {
+    const name = info.gateway;
+    if (typeof name !== "string" || name === "" || name === this.opts.name) return;
+    const urls = Array.isArray(info.gateway_urls) ? info.gateway_urls : [];
+    const known = this.remotes.get(name);
+    if (known !== undefined) {
+      known.addUrls(urls);
+      return;
+    }
+    const cfg = new RemoteGateway(name, true, [], this.opts.tls);
+    cfg.addUrls(urls);
+    if (cfg.urls.size === 0) return;
+    this.remotes.set(name, cfg);
+    void this.solicit(cfg, true);
+  }
+
+  // ---- GatewayConnectionHandler ----------------------------------------------------------------
+
+  onConnect(c: GatewayConnection, connect: Record<string, unknown>): void {
+    if (c.outbound || c.handshakeDone) return;
+    const log = this.server.log;
+    const gateway = typeof connect.gateway === "string" ? connect.gateway : "";
+    if (gateway === "") {
+      c.sendErr("attempted to connect to gateway port");
+      c.close(GatewayClosed.WrongPort);
+      return;
+    }
+    const { username, password } = this.opts;
+    if (username !== undefined && (connect.user !== username || (connect.pass ?? "") !== (password ?? ""))) {
+      log.error(`${c.label} - Gateway authentication error`);
+      c.sendErr("Authorization Violation");
+      c.close(GatewayClosed.AuthenticationViolation);
+      return;
+    }
+    if (this.opts.rejectUnknown && !this.remotes.has(gateway)) {
+      log.error(`${c.label} - Rejecting connection from gateway "${gateway}"`);
+      c.sendErr(`Connection to gateway "${this.opts.name}" rejected`);
+      c.close(GatewayClosed.WrongGateway);
+      return;
+    }
+    c.name = gateway;
+    c.handshakeDone = true;
+    c.startPings(this.pingInterval(), this.server.opts.pingMax);
+  }
+
+  onInfo(c: GatewayConnection, info: Record<string, unknown>): void {
+    if (c.outbound) this.outboundInfo(c, info);
+    else if (!c.registered) this.registerInbound(c, info);
+  }
+
+  onInterest(c: GatewayConnection, op: PeerInterestOp, args: string[]): void {
+    const log = this.server.log;
+    if (!c.outbound) {
+      log.error(`${c.label} - Received ${op} from gateway on inbound connection`);
+      c.close(GatewayClosed.ProtocolViolation);
+      return;
+    }
+    const plus = op.endsWith("+");
+    if (op === "A+" || op === "A-") {
+      if (args.length !== 1) return this.protocolError(c, `processGatewayAccount${plus ? "Sub" : "Unsub"} Parse Error: '${args.join(" ")}'`);
+      const e = this.outboundFor(c, args[0]);
+      if (plus) e.accountSubscribed();
+      else e.accountUnsubscribed();
+      return;
+    }
+    const valid = plus ? args.length === 2 || args.length === 4 : args.length === 2 || args.length === 3;
+    if (!valid) {
+      const fn = plus ? "processGatewaySubjectSub" : "processGatewaySubjectUnsub";
+      return this.protocolError(c, `${fn} Parse Error: '${args.join(" ")}'`);
+    }
+    const [account, subject, queue] = args;
+    const e = this.outboundFor(c, account);
+    if (plus) e.addInterest(subject, queue);
+    else e.removeInterest(subject, queue);
+  }
+
+  onMessage(c: GatewayConnection, op: PeerMessageOp, args: string[], headerSize: number, msg: Buffer): void {
+    handleGatewayMessage(this, c, op, args, headerSize, msg);
+  }
+
+  onClosed(c: GatewayConnection, reason: string): void {
+    this.pending.delete(c);
+    if (c.registered || c.handshakeDone) this.server.log.info(`${c.label} - Gateway connection closed: ${reason}`);
+    else this.server.log.debug(`${c.label} - Gateway connection closed: ${reason}`);
+    if (!c.outbound) {
+      this.inbound.delete(c.cid);
+      this.inboundInterest.delete(c);
+      return;
+    }
+    if (this.outbound.get(c.name) === c) this.outbound.delete(c.name);
+    const accounts = this.outboundInterest.get(c);
+    this.outboundInterest.delete(c);
+    for (const e of accounts?.values() ?? []) e.detach();
+    const cfg = this.remotes.get(c.name);
+    if (!c.noReconnect && cfg !== undefined) this.reconnect(cfg);
+  }
+
+  /** Logs and closes a connection that broke the protocol. */
+  protocolError(c: GatewayConnection, text: string): void {
+    this.server.log.error(`${c.label} - ${text}`);
+    c.close(GatewayClosed.ProtocolViolation);
+  }
+
+  // ---- handshake -----------------------------------------------------------------------------
+
+  private outboundInfo(c: GatewayConnection, info: Record<string, unknown>): void {
+    const log = this.server.log;
+    const first = !c.handshakeDone;
+    const gateway = typeof info.gateway === "string" ? info.gateway : "";
+    const cmd = typeof info.gateway_cmd === "number" ? info.gateway_cmd : 0;
+    if (gateway === "") {
+      c.sendErr(`Attempt to connect to gateway "${c.name}" using wrong port`);
+      c.close(GatewayClosed.WrongPort);
+      return;
+    }
+    if (gateway !== c.name) {
+      if (!first && cmd === GATEWAY_CMD_GOSSIP) {
+        if (this.opts.rejectUnknown && !this.remotes.has(gateway)) return;
+        this.implicitGateway(info);
+        return;
+      }
+      log.error(`${c.label} - Failing connection to gateway "${c.name}", remote gateway name is "${gateway}"`);
+      c.sendErr(`Connection from "${this.opts.name}" rejected, wanted to connect to "${c.name}", this is "${gateway}"`);
+      c.close(GatewayClosed.WrongGateway);
+      return;
+    }
+    const cfg = this.remotes.get(c.name);
+    if (Array.isArray(info.gateway_urls) && info.gateway_urls.length > 0) cfg?.replaceUrls(info.gateway_urls);
+    if (first) {
+      c.handshakeDone = true;
+      c.remoteId = typeof info.server_id === "string" ? info.server_id : "";
+      c.remoteName = typeof info.server_name === "string" ? info.server_name : "";
+      c.remoteInterestOnly = info.gateway_iom === true;
+      c.remoteNewReplyPrefix = info.gateway_nrp === true;
+      c.headers = info.headers === true;
+      c.send(this.connectProto(c));
+      log.debug(`${c.label} - Gateway connect protocol sent to "${c.name}"`);
+      c.send(this.infoJson);
+      this.registerOutbound(c);
+      return;
+    }
+    if (cmd === GATEWAY_CMD_ALL_SUBS_START || cmd === GATEWAY_CMD_ALL_SUBS_COMPLETE) {
+      const what = cmd === GATEWAY_CMD_ALL_SUBS_START ? "start" : "complete";
+      const payload = typeof info.gateway_cmd_payload === "string" ? Buffer.from(info.gateway_cmd_payload, "base64").toString() : "";
+      if (payload === "") {
+        c.sendErr(`Account absent from receive-all-subscriptions-${what} command`);
+        c.close(GatewayClosed.ProtocolViolation);
+        return;
+      }
+      const e = this.outboundFor(c, payload);
+      log.debug(`${c.label} - Gateway "${gateway}": switching account "${payload}" to Interest-Only mode${what === "complete" ? " complete" : ""}`);
+      if (cmd === GATEWAY_CMD_ALL_SUBS_START) e.startInterestOnly();
+      else e.completeInterestOnly();
+    } else if (cmd > 0) {
+      log.warn(`Received unknown command ${cmd} from gateway "${c.name}"`);
+    }
+  }
+
+  private registerOutbound(c: GatewayConnection): void {
+    this.pending.delete(c);
+    if (this.outbound.has(c.name)) {
+      c.noReconnect = true;
+      c.close(GatewayClosed.WrongGateway);
+      return;
+    }
+    this.outbound.set(c.name, c);
+    c.registered = true;
+    this.outboundInterest.set(c, new Map());
+    this.server.log.info(`${c.label} - Outbound gateway connection to "${c.name}" (${c.remoteId}) registered`);
+    c.startPings(this.pingInterval(), this.server.opts.pingMax);
+    // Optimistic mode sends everything of every account until told otherwise.
+    if (!c.remoteInterestOnly) for (const name of this.server.accountNames()) this.outboundFor(c, name);
+  }
+
+  private registerInbound(c: GatewayConnection, info: Record<string, unknown>): void {
+    this.pending.delete(c);
+    if (typeof info.gateway === "string" && info.gateway !== "") c.name = info.gateway;
+    c.remoteId = typeof info.server_id === "string" ? info.server_id : "";
+    c.remoteName = typeof info.server_name === "string" ? info.server_name : "";
+    c.registered = true;
+    this.inbound.set(c.cid, c);
+    const interest = new InboundInterest(c, this.opts.name, (acc) => this.interest.entries(acc, false).map((e) => e.subject));
+    this.inboundInterest.set(c, interest);
+    this.server.log.info(`${c.label} - Inbound gateway connection from "${c.name}" (${c.remoteId}) registered`);
+    let queues = "";
+    for (const acc of this.interest.accountNames()) {
+      for (const q of this.interest.entries(acc, true)) queues += `RS+ ${acc} ${q.subject} ${q.queue} 1\r\n`;
+    }
+    if (queues !== "") c.send(queues);
+    this.implicitGateway(info);
+    this.gossipTo(c);
+    if (!gatewayTuning.doNotForceInterestOnly) {
+      for (const acc of this.server.accountNames()) interest.switchToInterestOnly(acc);
+    }
+  }
+
+  /** Tells a new inbound connection about every other cluster we know (Go's gossipGatewaysToInboundGateway). */
+  private gossipTo(c: GatewayConnection): void {
+    for (const cfg of this.remotes.values()) {
+      if (cfg.name === c.name || cfg.urls.size === 0) continue;
+      const info = { server_id: this.server.id, gateway: cfg.name, gateway_urls: cfg.hostPorts(), gateway_cmd: GATEWAY_CMD_GOSSIP };
+      c.send(`INFO ${JSON.stringify(info)}\r\n`);
+    }
+  }
+
+  private connectProto(c: GatewayConnection): string {
+    const user = c.url?.username ? decodeURIComponent(c.url.username) : this.opts.username;
+    const pass = c.url?.username ? decodeURIComponent(c.url.password) : this.opts.password;
+    const connect = {
+      echo: false,
+      verbose: false,
+      pedantic: false,
+      user: user || undefined,
+      pass: pass || undefined,
+      tls_required: this.remotes.get(c.name)?.tls !== undefined,
+      headers: false,
+      name: this.server.id,
+      cluster: "",
+      gateway: this.opts.name,
+    };
+    return `CONNECT ${JSON.stringify(connect)}\r\n`;
+  }
+
+  private setHostPort(boundPort: number): void {
+    const { opts, server } = this;
+    if (opts.advertise !== undefined && opts.advertise !== "") {
+      const i = opts.advertise.lastIndexOf(":");
+      const hasPort = i > 0 && /^\d+$/.test(opts.advertise.slice(i + 1));
+      this.host = (hasPort ? opts.advertise.slice(0, i) : opts.advertise).replace(/^\[|\]$/g, "");
+      this.port = hasPort ? Number(opts.advertise.slice(i + 1)) : boundPort;
+      server.log.info(`Advertise address for gateway "${opts.name}" is set to ${this.gatewayUrl}`);
+    } else {
+      this.host = opts.host;
+      this.port = boundPort;
+      if (opts.host === "0.0.0.0" || opts.host === "::") {
+        const ip = firstNonLocalIp(opts.host === "::");
+        if (ip === undefined) {
+          server.log.error(`Could not find any non-local IP for gateway "${opts.name}" with listen specification "${opts.host}"`);
+        } else {
+          this.host = ip;
+        }
+      }
+      server.log.info(`Address for gateway "${opts.name}" is ${this.gatewayUrl}`);
+    }
+    this.clusterUrls.add(this.gatewayUrl);
+    this.buildInfo();
+  }
+
+  private buildInfo(): void {
+    const { opts, server } = this;
+    const info = {
+      server_id: server.id,
+      server_name: server.name,
+      version: GO_COMPAT_VERSION,
+      proto: PROTO_VERSION,
+      go: "",
+      host: this.host,
+      port: this.port,
+      headers: true,
+      auth_required: opts.username !== undefined || undefined,
+      tls_required: opts.tls !== undefined || undefined,
+      tls_verify: opts.tls !== undefined || undefined,
+      max_payload: server.opts.maxPayload,
+      gateway: opts.name,
+      gateway_urls: [...this.clusterUrls],
+      gateway_url: this.gatewayUrl,
+      gateway_nrp: true,
+      gateway_iom: gatewayTuning.doNotForceInterestOnly ? undefined : true,
+    };
+    this.infoJson = `INFO ${JSON.stringify(info)}\r\n`;
+  }
+
+  private pingInterval(): number {
+    return Math.min(this.server.opts.pingInterval, gatewayTuning.maxPingInterval);
+  }
+
+  // ---- interest ------------------------------------------------------------------------------
+
+  /** The outbound interest of an account on a connection, created (and attached) on first use. */
+  outboundFor(c: GatewayConnection, account: string): OutboundAccountInterest {
+    let m = this.outboundInterest.get(c);
+    if (m === undefined) this.outboundInterest.set(c, (m = new Map()));
+    let e = m.get(account);
+    if (e === undefined) {
+      const hash = this.remotes.get(c.name)?.hash ?? gatewayHash(c.name);
+      m.set(account, (e = new OutboundAccountInterest(account, c, hash, this)));
+      const acc = this.server.lookupAccount(account);
+      if (acc !== undefined) e.attach(acc);
+    }
+    return e;
+  }
+
+  private accountAdded(acc: Account): void {
+    this.interest.follow(acc);
+    for (const [c, m] of this.outboundInterest) {
+      const e = m.get(acc.name);
+      if (e !== undefined) e.attach(acc);
+      else if (!c.remoteInterestOnly) this.outboundFor(c, acc.name);
+    }
+    if (!gatewayTuning.doNotForceInterestOnly) {
+      for (const interest of this.inboundInterest.values()) interest.switchToInterestOnly(acc.name);
+    }
+  }
+
+  private localInterestChanged(account: string, subject: string, queue: string | undefined, added: boolean): void {
+    for (const interest of this.inboundInterest.values()) {
+      if (queue !== undefined) interest.queueChanged(account, subject, queue, added);
+      else interest.plainChanged(account, subject, added);
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+}
+
+/** TCP connect with a timeout, rejecting with Go-like wording. */
+function dial(u: URL, timeout: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const host = u.hostname.replace(/^\[|\]$/g, "");
+    const socket = netConnect({ host, port: Number(u.port || 7222) });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`dial tcp ${u.host}: i/o timeout`));
+    }, timeout);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.removeAllListeners("error");
+      resolve(socket);
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const why = err.code === "ECONNREFUSED" ? "connect: connection refused" : err.message;
+      reject(new Error(`dial tcp ${u.host}: ${why}`));
+    });
+  });
+}
+
+function firstNonLocalIp(v6: boolean): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === "IPv4" || v6) return a.address;
+    }
+  }
+  return undefined;
+}
