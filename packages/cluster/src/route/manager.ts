@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connect as netConnect, createServer, type Server as NetServer, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
-import { GO_COMPAT_VERSION, PROTO_VERSION, type NatsServer } from "@nats-ts/core";
+import { GO_COMPAT_VERSION, type NatsServer } from "@nats-ts/core";
 import { RouteClosed, RouteConnection, type RouteClosedReason, type RouteHost, type RouteType } from "./connection.js";
 import type { RouteConnectInfo, RouteInfo } from "./info.js";
 import { interestProto, LocalInterestTracker, type LocalInterest } from "./interest.js";
@@ -16,6 +16,11 @@ const CONNECT_DELAY = 1000;
 const CONNECT_MAX_DELAY = 30_000;
 const RECONNECT_DELAY = 1000;
 const DIAL_TIMEOUT = 1000;
+/**
+ * Go's RouteProtoV2 (routes that name the account). Not MsgTraceProto: nats-ts does not trace
+ * messages across servers.
+ */
+const ROUTE_PROTO_V2 = 2;
 /** Go's routeMaxPingInterval. */
 const MAX_PING_INTERVAL = 30_000;
 /** Go reports a failing first connect on the first attempt and then every hour of attempts. */
@@ -171,7 +176,7 @@ export class RouteManager implements RouteHost {
       server_id: server.id,
       server_name: server.name,
       version: GO_COMPAT_VERSION,
-      proto: PROTO_VERSION,
+      proto: ROUTE_PROTO_V2,
       go: `node${process.version}`,
       host,
       port,
@@ -189,6 +194,7 @@ export class RouteManager implements RouteHost {
       import: opts.permissions?.import,
       export: opts.permissions?.export,
       lnoc: true,
+      lnocu: true,
     };
     return info;
   }
@@ -210,6 +216,7 @@ export class RouteManager implements RouteHost {
       cluster: this.clusterName,
       cluster_dynamic: this.dynamic || undefined,
       lnoc: true,
+      lnocu: true,
     };
     return `CONNECT ${JSON.stringify(connect)}\r\n`;
   }

@@ -1,0 +1,338 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { afterEach, describe, expect, test } from "vitest";
+import { freePort, Topology } from "./helpers.js";
+import { CONNECT_RE, ERR_RE, INFO_RE, MSG_RE, PONG_RE, RawConn, rawClient, rawRoute, RMSG_RE, RSUB_RE, RUNSUB_RE } from "./raw.js";
+
+const topo = new Topology();
+const raws: RawConn[] = [];
+const listeners: Server[] = [];
+afterEach(async () => {
+  for (const r of raws.splice(0)) r.close();
+  for (const l of listeners.splice(0)) l.close();
+  await topo.stop();
+});
+
+function keep<T extends RawConn>(c: T): T {
+  raws.push(c);
+  return c;
+}
+
+/** Go's test/configs/cluster.conf (route credentials, cluster xyz), with our ports. */
+async function routeServer(opts: { routes?: number[]; extra?: string } = {}) {
+  const routePort = await freePort();
+  const routes = (opts.routes ?? []).map((p) => `"nats-route://foo:bar@127.0.0.1:${p}"`).join(", ");
+  const s = await topo.inProcess(`
+    listen: "127.0.0.1:-1"
+    ${opts.extra ?? ""}
+    cluster {
+      listen: "127.0.0.1:${routePort}"
+      name: xyz
+      authorization { user: route_user, password: top_secret, timeout: 0.5 }
+      routes = [${routes}]
+    }
+  `);
+  return { s, routePort, clientPort: s.port };
+}
+
+async function client(port: number): Promise<RawConn> {
+  return keep(await rawClient(port));
+}
+
+async function route(port: number, id: string, creds?: { user: string; pass: string }) {
+  const r = await rawRoute(port, id, creds);
+  keep(r.conn);
+  return r;
+}
+
+/** Go's sendRouteInfo: the fake route's own INFO, so the server registers it. */
+function sendRouteInfo(c: RawConn, id: string): void {
+  c.send(`INFO {"server_id":"${id}","cluster":"xyz"}\r\n`);
+}
+
+describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)", () => {
+  test("TestSendRouteInfoOnConnect: route INFO requires auth, names our route port, and a route INFO gets registered", async () => {
+    const { routePort } = await routeServer();
+    const { conn, info } = await route(routePort, "RouteID");
+    expect(info.auth_required).toBe(true);
+    expect(info.port).toBe(routePort);
+    conn.send(`INFO ${JSON.stringify({ ...info, server_id: "RouteID", server_name: "" })}\r\nPING\r\n`);
+    await conn.expect(PONG_RE);
+  });
+
+  test("TestNewRouteInfoOnConnect: route proto v2, a nonce, headers and leaf origin support", async () => {
+    const { routePort } = await routeServer();
+    const rc = keep(await RawConn.open(routePort));
+    const info = JSON.parse((await rc.expect(INFO_RE))[1]) as Record<string, unknown>;
+    expect(info.port).toBe(routePort);
+    expect(info.proto as number).toBeGreaterThanOrEqual(2);
+    expect(info.nonce).toMatch(/.+/);
+    expect(info.headers).toBe(true);
+    expect(info.lnoc).toBe(true);
+    expect(info.lnocu).toBe(true);
+  });
+
+  test("TestRouteToSelf: a route that presents this server's own id is closed", async () => {
+    const { s, routePort } = await routeServer();
+    const { conn, info } = await route(routePort, s.server.id);
+    conn.send(`INFO ${JSON.stringify(info)}\r\n`);
+    await conn.whenClosed();
+  });
+
+  test("TestSendRouteSubAndUnsub: a client SUB/UNSUB becomes RS+/RS- on the route", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "ROUTER:xyz");
+    sendRouteInfo(conn, "ROUTER:xyz");
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    c.send("SUB foo 22\r\n");
+    const rs = await conn.expect(RSUB_RE);
+    expect([rs[1], rs[2]]).toEqual(["$G", "foo"]);
+    c.send("UNSUB 22\r\n");
+    const ru = await conn.expect(RUNSUB_RE);
+    expect([ru[1], ru[2]]).toEqual(["$G", "foo"]);
+  });
+
+  test("TestRouteForwardsMsgFromClients: the server solicits its configured route and forwards a client PUB as RMSG", async () => {
+    const solicitPort = await freePort();
+    const accepted = new Promise<Socket>((resolve) => {
+      const l = createServer((sock) => resolve(sock));
+      l.listen(solicitPort, "127.0.0.1");
+      listeners.push(l);
+    });
+    const { clientPort } = await routeServer({ routes: [solicitPort] });
+    const c = await client(clientPort);
+    const sock = await accepted;
+    const rc = keep(RawConn.adopt(sock));
+    // The soliciting side sends CONNECT (with the URL's credentials) and its INFO.
+    const connect = JSON.parse((await rc.expect(CONNECT_RE))[1]) as Record<string, unknown>;
+    expect(connect.user).toBe("foo");
+    expect(connect.pass).toBe("bar");
+    expect(connect.cluster).toBe("xyz");
+    await rc.expect(INFO_RE);
+    rc.send(`INFO {"server_id":"ROUTER:solicited","cluster":"xyz"}\r\n`);
+    rc.send("RS+ $G foo\r\nPING\r\n");
+    await rc.expect(PONG_RE);
+    c.send("PUB foo 2\r\nok\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    const m = await rc.expect(RMSG_RE);
+    expect([m[1], m[2], m[3], m[4], m[5]]).toEqual(["$G", "foo", undefined, "2", "ok"]);
+  });
+
+  test("TestRouteForwardsMsgToClients: an RMSG from a route reaches the local subscriber", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "ROUTER:to-clients");
+    c.send("SUB foo 1\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    conn.send("RMSG $G foo 2\r\nok\r\n");
+    const m = await c.expect(MSG_RE);
+    expect([m[1], m[2], m[4], m[5]]).toEqual(["foo", "1", "2", "ok"]);
+  });
+
+  test("TestRouteOneHopSemantics: a message from a route never goes back to a route", async () => {
+    const { routePort } = await routeServer();
+    const { conn } = await route(routePort, "ROUTER:onehop");
+    conn.send("RS+ $G foo\r\nRMSG $G foo 2\r\nok\r\n");
+    expect(await conn.nothing()).toBe("");
+  });
+
+  test("TestRouteOnlySendOnce: repeated RS+ for one subject still means one RMSG per message", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "ROUTER:once");
+    conn.send("RS+ $G foo\r\nRS+ $G foo\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    c.send("PUB foo 2\r\nok\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    await conn.expect(RMSG_RE);
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    expect(conn.pending).not.toMatch(/RMSG/);
+  });
+
+  test("TestRouteQueueSemantics: one RMSG naming the queue group, and a routed queue message reaches one local member", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "ROUTER:xyz");
+    sendRouteInfo(conn, "ROUTER:xyz");
+    conn.send("RS+ $G foo bar 1\r\nRS+ $G foo bar 2\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    c.send("PUB foo 2\r\nok\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    let m = await conn.expect(RMSG_RE);
+    expect([m[1], m[2], m[3], m[4], m[5]]).toEqual(["$G", "foo", "| bar", "2", "ok"]);
+    conn.send("RS+ $G foo\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    c.send("PUB foo 2\r\nok\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    m = await conn.expect(RMSG_RE);
+    expect([m[1], m[2], m[3], m[4], m[5]]).toEqual(["$G", "foo", "| bar", "2", "ok"]);
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    expect(conn.pending).not.toMatch(/RMSG/);
+    c.send("SUB foo 1\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    await conn.expect(RSUB_RE);
+    c.send("SUB foo bar 2\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    await conn.expect(RSUB_RE);
+    conn.send("RMSG $G foo | bar 2\r\nok\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    const msgs = await c.collect(MSG_RE, 2);
+    expect(msgs.map((x) => x[2]).sort()).toEqual(["1", "2"]);
+  });
+
+  test("TestNewRouteConnectSubs: a new route gets one RS+ per subject and one per queue group with its weight; RS- when the client goes", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    for (let i = 0; i < 10; i++) c.send(`SUB foo ${i}\r\nSUB foo bar ${100 + i}\r\n`);
+    c.send("PING\r\n");
+    await c.expect(PONG_RE);
+    const { conn } = await route(routePort, "RTEST_NEW:22");
+    sendRouteInfo(conn, "RTEST_NEW:22");
+    const subs = await conn.collect(RSUB_RE, 2);
+    for (const m of subs) {
+      expect([m[1], m[2]]).toEqual(["$G", "foo"]);
+      if (m[3] !== undefined) expect([m[3], m[4]]).toEqual(["bar", "10"]);
+    }
+    expect(subs.filter((m) => m[3] !== undefined)).toHaveLength(1);
+    c.close();
+    await conn.collect(RUNSUB_RE, 2);
+  });
+
+  test("TestNewRouteClientClosedWithQueueSubscriptions: every weight change is sent, one RS- when the client closes", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "RTEST_NEW:44");
+    sendRouteInfo(conn, "RTEST_NEW:44");
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    for (let i = 0; i < 100; i++) c.send(`SUB foo bar ${i}\r\n`);
+    c.send("PING\r\n");
+    await c.expect(PONG_RE);
+    const subs = await conn.collect(RSUB_RE, 100);
+    expect(subs[99][4]).toBe("100");
+    c.close();
+    await conn.expect(RUNSUB_RE);
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    expect(conn.pending).not.toMatch(/RS-/);
+  });
+
+  test("TestNewRouteClientClosedWithNormalSubscriptions: one RS- per subject when the client closes", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "RTEST_NEW:33");
+    sendRouteInfo(conn, "RTEST_NEW:33");
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    c.send("SUB foo 1\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    await conn.expect(RSUB_RE);
+    for (let i = 2; i <= 100; i++) c.send(`SUB foo ${i}\r\n`);
+    c.send("PING\r\n");
+    await c.expect(PONG_RE);
+    c.close();
+    await conn.expect(RUNSUB_RE);
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    expect(conn.pending).not.toMatch(/RS[+-]/);
+  });
+
+  test("TestNewRouteRUnsubAccountSpecific: RS- removes interest in one account only", async () => {
+    const accounts = Array.from({ length: 50 }, (_, i) => `A${i}: { users: [{ user: u${i}, password: p }] }`).join("\n");
+    const { routePort, clientPort } = await routeServer({ extra: `accounts { ${accounts} }` });
+    const { conn } = await route(routePort, "RTEST_NEW:77");
+    sendRouteInfo(conn, "RTEST_NEW:77");
+    for (let i = 0; i < 50; i++) conn.send(`RS+ A${i} foo\r\n`);
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    conn.send("RS- A22 foo\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    const pub = async (user: string) => {
+      const c = keep(await RawConn.open(clientPort));
+      await c.expect(INFO_RE);
+      c.send(`CONNECT {"verbose":false,"user":"${user}","pass":"p"}\r\nPUB foo 2\r\nok\r\nPING\r\n`);
+      await c.expect(PONG_RE);
+      c.close();
+    };
+    await pub("u22");
+    await pub("u33");
+    const m = await conn.expect(RMSG_RE);
+    expect([m[1], m[2], m[5]]).toEqual(["A33", "foo", "ok"]);
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    expect(conn.pending).not.toMatch(/RMSG/);
+  });
+
+  test("TestNewRouteRSubCleanupOnDisconnect: a route's interest goes away with the route", async () => {
+    const { s, routePort } = await routeServer();
+    const { conn } = await route(routePort, "RTEST_NEW:55");
+    sendRouteInfo(conn, "RTEST_NEW:55");
+    conn.send("RS+ $G foo\r\nRS+ $G bar baz 2\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    expect(s.server.globalAccount.sublist.count).toBe(3);
+    conn.close();
+    const deadline = Date.now() + 3000;
+    while (s.server.globalAccount.sublist.count !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(s.server.globalAccount.sublist.count).toBe(0);
+  });
+
+  test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
+    const { routePort } = await routeServer();
+    const rc = keep(await RawConn.open(routePort));
+    await rc.expect(INFO_RE);
+    rc.send(`CONNECT {"verbose":false,"user":"route_user","pass":"top_secret","lang":"go","version":"1.0"}\r\n`);
+    const err = await rc.expect(ERR_RE);
+    expect(err[1]).toBe("attempted to connect to route port");
+    await rc.whenClosed();
+  });
+
+  test("route credentials: a wrong password and a missing CONNECT are refused", async () => {
+    const { routePort } = await routeServer();
+    const bad = await route(routePort, "ROUTER:bad", { user: "route_user", pass: "nope" });
+    expect((await bad.conn.expect(ERR_RE))[1]).toBe("Authorization Violation");
+    await bad.conn.whenClosed();
+    const early = keep(await RawConn.open(routePort));
+    await early.expect(INFO_RE);
+    early.send("RS+ $G foo\r\n");
+    expect((await early.expect(ERR_RE))[1]).toBe("Authorization Violation");
+    await early.whenClosed();
+    // Silence: the auth timeout (0.5 s) closes a route that never sends CONNECT.
+    const silent = keep(await RawConn.open(routePort));
+    await silent.expect(INFO_RE);
+    expect((await silent.expect(ERR_RE, 2000))[1]).toBe("Authentication Timeout");
+    await silent.whenClosed();
+  });
+
+  test("malformed route protocol closes that route only; the server keeps serving", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const cases = [
+      "FOO BAR\r\n",
+      "RS+ $G\r\n",
+      "RS+ $G foo bar\r\n",
+      "RMSG $G\r\n",
+      "RMSG $G foo x\r\n",
+      "HMSG $G foo 10 5\r\n",
+      "RMSG $G foo bad | q 2\r\nok\r\n",
+      "INFO [1,2]\r\n",
+      "-ERR 'boom'\r\n",
+    ];
+    for (const proto of cases) {
+      const { conn } = await route(routePort, `ROUTER:${proto.length}`);
+      sendRouteInfo(conn, `ROUTER:bad${proto.length}`);
+      conn.send(proto);
+      await conn.whenClosed();
+    }
+    // A good route and a client still work.
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "ROUTER:good");
+    sendRouteInfo(conn, "ROUTER:good");
+    conn.send("RS+ $G foo\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    c.send("PUB foo 2\r\nok\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    expect((await conn.expect(RMSG_RE))[5]).toBe("ok");
+  });
+});
