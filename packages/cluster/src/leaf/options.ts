@@ -1,0 +1,479 @@
+import {
+  confBool as bool,
+  confDuration as duration,
+  confFail as fail,
+  confInt as int,
+  confString as str,
+  goTypeName as typeName,
+  isConfMap as isMap,
+  type ConfMap,
+  type ConfValue,
+  type ServerOptions,
+} from "@nats-ts/core";
+import { isValidSubject } from "@nats-ts/wire";
+import { DEFAULT_FIRST_INFO_TIMEOUT, DEFAULT_RECONNECT_INTERVAL, DEFAULT_TLS_TIMEOUT } from "./constants.js";
+import { parseLeafUrl } from "./urls.js";
+
+
+/** TLS of the leaf listener or of one remote (the `tls {}` block). */
+export interface LeafTlsOptions {
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+  /** Accepting side: ask for and verify the peer's certificate. */
+  verify: boolean;
+  /** Soliciting side: skip verification of the hub's certificate (Go's `insecure`). */
+  insecure: boolean;
+  /** Seconds allowed for the handshake. */
+  timeout: number;
+}
+
+/** One user of `leafnodes { authorization { users [...] } }`, bound to an account. */
+export interface LeafUser {
+  user: string;
+  password: string;
+  account?: string;
+}
+
+/** `leafnodes { authorization {} }` (Go's parseLeafAuthorization). */
+export interface LeafAuthorization {
+  user?: string;
+  password?: string;
+  nkey?: string;
+  account?: string;
+  /** Seconds; 0 = the default. */
+  timeout: number;
+  users: LeafUser[];
+}
+
+/** One entry of `leafnodes { remotes [...] }` (Go's RemoteLeafOpts). */
+export interface RemoteLeafOptions {
+  urls: URL[];
+  /** The local account the connection binds to ($G when not given). */
+  account: string;
+  credentials?: string;
+  /** A user nkey seed to sign the hub's nonce with. */
+  nkey?: string;
+  tls?: LeafTlsOptions;
+  /** TLS without a `tls {}` block (a `tls://` URL). */
+  tlsRequired: boolean;
+  /** The remote is our spoke rather than our hub. */
+  hub: boolean;
+  denyImports: string[];
+  denyExports: string[];
+  /** Milliseconds to wait for the hub's first INFO. */
+  firstInfoTimeout: number;
+  noRandomize: boolean;
+  compression: string;
+  disabled: boolean;
+  ignoreDiscoveredServers: boolean;
+  /** Do not send interest of other leaf nodes over this connection. */
+  isolate: boolean;
+  requestIsolation: boolean;
+}
+
+/** The `leafnodes {}` block (Go's LeafNodeOpts). Durations are milliseconds. */
+export interface LeafNodeOptions {
+  host: string;
+  /** 0 = no listener, -1 = a random port. */
+  port: number;
+  advertise?: string;
+  noAdvertise: boolean;
+  authorization: LeafAuthorization;
+  tls?: LeafTlsOptions;
+  compression: string;
+  remotes: RemoteLeafOptions[];
+  reconnectInterval: number;
+  minVersion?: string;
+  isolate: boolean;
+}
+
+const COMPRESSION_MODES = new Map([
+  ["off", "off"],
+  ["disabled", "off"],
+  ["false", "off"],
+  ["accept", "accept"],
+  ["s2_fast", "s2_fast"],
+  ["fast", "s2_fast"],
+  ["s2_better", "s2_better"],
+  ["better", "s2_better"],
+  ["s2_best", "s2_best"],
+  ["best", "s2_best"],
+  ["s2_auto", "s2_auto"],
+  ["auto", "s2_auto"],
+  ["on", "s2_auto"],
+  ["enabled", "s2_auto"],
+  ["true", "s2_auto"],
+]);
+
+/** Go's parseCompression: a boolean, a mode name or `{ mode, rtt_thresholds }`. */
+function compressionFromConf(m: ConfMap, k: string, v: ConfValue): string {
+  if (typeof v === "boolean") return v ? "s2_auto" : "off";
+  let mode: ConfValue | undefined = v;
+  if (isMap(v)) {
+    const key = Object.keys(v).find((x) => x.toLowerCase() === "mode");
+    mode = key === undefined ? "s2_auto" : v[key];
+  }
+  if (typeof mode !== "string") fail(m, k, `field "${k}" should be a boolean or a structure, got ${typeName(v)}`);
+  const normalized = COMPRESSION_MODES.get((mode as string).toLowerCase());
+  if (normalized === undefined) fail(m, k, `unsupported compression mode "${mode}"`);
+  return normalized!;
+}
+
+function tlsFromConf(m: ConfMap): LeafTlsOptions {
+  const out: LeafTlsOptions = { verify: false, insecure: false, timeout: DEFAULT_TLS_TIMEOUT };
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "cert_file":
+        out.certFile = str(m, k, v);
+        break;
+      case "key_file":
+        out.keyFile = str(m, k, v);
+        break;
+      case "ca_file":
+        out.caFile = str(m, k, v);
+        break;
+      case "verify":
+        out.verify = bool(m, k, v);
+        break;
+      case "insecure":
+        out.insecure = bool(m, k, v);
+        break;
+      case "timeout":
+        out.timeout = typeof v === "number" ? v : duration(m, k, v, "tls timeout") / 1000;
+        break;
+      case "cipher_suites":
+      case "curve_preferences":
+      case "pinned_certs":
+      case "min_version":
+      case "handshake_first":
+      case "verify_and_map":
+      case "map_and_verify":
+        break;
+      default:
+        fail(m, k, `error parsing tls config, unknown field [${k}]`);
+    }
+  }
+  if ((out.certFile === undefined) !== (out.keyFile === undefined)) {
+    fail(m, Object.keys(m)[0], "missing 'cert_file' or 'key_file' in TLS configuration");
+  }
+  return out;
+}
+
+/** A list of subjects (`deny_imports: "foo"` or `["foo", "bar.>"]`), checked like Go's checkPermSubjectArray. */
+function subjectsFromConf(m: ConfMap, k: string, v: ConfValue): string[] {
+  const list = typeof v === "string" ? [v] : Array.isArray(v) ? v : fail(m, k, `Expected subject permissions to be a subject, or array of subjects, got ${typeName(v)}`);
+  return list.map((s) => {
+    if (typeof s !== "string") return fail(m, k, `Subject in permissions array cannot be cast to string`);
+    const [subject, queue, extra] = s.trim().split(/\s+/);
+    if (!isValidSubject(subject) || extra !== undefined || (queue !== undefined && queue.length === 0)) {
+      fail(m, k, `subject "${s}" is not a valid subject`);
+    }
+    return s;
+  });
+}
+
+function authorizationFromConf(m: ConfMap): LeafAuthorization {
+  const out: LeafAuthorization = { timeout: 0, users: [] };
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "user":
+      case "username":
+        out.user = str(m, k, v);
+        break;
+      case "pass":
+      case "password":
+        out.password = str(m, k, v);
+        break;
+      case "nkey": {
+        const nk = str(m, k, v);
+        if (!/^U[A-Z2-7]{55}$/.test(nk)) fail(m, k, "Not a valid public nkey for leafnode authorization");
+        out.nkey = nk;
+        break;
+      }
+      case "timeout":
+        if (typeof v === "number") out.timeout = v;
+        else if (typeof v === "string") out.timeout = duration(m, k, v, "leafnode authorization config, 'timeout'") / 1000;
+        else fail(m, k, "error parsing leafnode authorization config, 'timeout' wrong type");
+        break;
+      case "users":
+        out.users = usersFromConf(m, k, v);
+        break;
+      case "account":
+        out.account = str(m, k, v);
+        break;
+      case "proxy_required":
+        bool(m, k, v);
+        break;
+      default:
+        fail(m, k, `unknown field "${k}"`);
+    }
+  }
+  if (out.users.length > 0) {
+    const key = Object.keys(m).find((x) => x.toLowerCase() === "users")!;
+    if (out.user !== undefined) fail(m, key, "can not have a single user/pass and a users array");
+    if (out.nkey !== undefined) fail(m, key, "can not have a single nkey and a users array");
+    const seen = new Set<string>();
+    for (const u of out.users) {
+      if (seen.has(u.user)) fail(m, key, `duplicate user "${u.user}" detected in leafnode authorization`);
+      seen.add(u.user);
+    }
+  }
+  return out;
+}
+
+function usersFromConf(m: ConfMap, k: string, v: ConfValue): LeafUser[] {
+  if (!Array.isArray(v)) fail(m, k, `Expected users field to be an array, got ${JSON.stringify(v)}`);
+  return (v as ConfValue[]).map((u) => {
+    if (!isMap(u)) return fail(m, k, `Expected user entry to be a map/struct, got ${JSON.stringify(u)}`);
+    const user: LeafUser = { user: "", password: "" };
+    for (const [uk, uv] of Object.entries(u)) {
+      switch (uk.toLowerCase()) {
+        case "user":
+        case "username":
+          user.user = str(u, uk, uv);
+          break;
+        case "pass":
+        case "password":
+          user.password = str(u, uk, uv);
+          break;
+        case "account":
+          user.account = str(u, uk, uv);
+          break;
+        case "proxy_required":
+          bool(u, uk, uv);
+          break;
+        default:
+          fail(u, uk, `unknown field "${uk}"`);
+      }
+    }
+    return user;
+  });
+}
+
+function remoteFromConf(m: ConfMap): RemoteLeafOptions {
+  const out: RemoteLeafOptions = {
+    urls: [],
+    account: "",
+    tlsRequired: false,
+    hub: false,
+    denyImports: [],
+    denyExports: [],
+    firstInfoTimeout: DEFAULT_FIRST_INFO_TIMEOUT,
+    noRandomize: false,
+    compression: "",
+    disabled: false,
+    ignoreDiscoveredServers: false,
+    isolate: false,
+    requestIsolation: false,
+  };
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "no_randomize":
+      case "dont_randomize":
+        out.noRandomize = bool(m, k, v);
+        break;
+      case "url":
+      case "urls": {
+        const list = typeof v === "string" ? [v] : Array.isArray(v) ? v : fail(m, k, `Expected remote leafnode url to be an array or string, got ${JSON.stringify(v)}`);
+        for (const u of list) {
+          if (typeof u !== "string") fail(m, k, `Expected remote leafnode url to be an array or string, got ${JSON.stringify(v)}`);
+          const parsed = parseLeafUrl(u as string);
+          if (typeof parsed === "string") fail(m, k, parsed);
+          out.urls.push(parsed as URL);
+        }
+        break;
+      }
+      case "account":
+      case "local":
+        out.account = str(m, k, v);
+        break;
+      case "creds":
+      case "credentials":
+        if (out.nkey !== undefined) fail(m, k, "Remote leafnode can not have both creds and nkey defined");
+        out.credentials = str(m, k, v).replace(/^~(?=\/)/, process.env.HOME ?? "~");
+        break;
+      case "nkey":
+      case "seed": {
+        const seed = str(m, k, v);
+        if (!/^SU[A-Z2-7]{56}$/.test(seed)) fail(m, k, `Remote leafnode nkey is not a valid seed: ${JSON.stringify(seed)}`);
+        if (out.credentials !== undefined) fail(m, k, "Remote leafnode can not have both creds and nkey defined");
+        out.nkey = seed;
+        break;
+      }
+      case "tls":
+        if (!isMap(v)) fail(m, k, `Expected tls to be a map/struct, got ${typeName(v)}`);
+        out.tls = tlsFromConf(v as ConfMap);
+        break;
+      case "hub":
+        out.hub = bool(m, k, v);
+        break;
+      case "deny_imports":
+      case "deny_import":
+        out.denyImports = subjectsFromConf(m, k, v);
+        break;
+      case "deny_exports":
+      case "deny_export":
+        out.denyExports = subjectsFromConf(m, k, v);
+        break;
+      case "compression":
+        out.compression = compressionFromConf(m, k, v);
+        break;
+      case "first_info_timeout":
+        out.firstInfoTimeout = duration(m, k, v, "first_info_timeout");
+        break;
+      case "disabled":
+        out.disabled = bool(m, k, v);
+        break;
+      case "ignore_discovered_servers":
+        out.ignoreDiscoveredServers = bool(m, k, v);
+        break;
+      case "isolate_leafnode_interest":
+      case "isolate":
+        out.isolate = bool(m, k, v);
+        break;
+      case "request_isolation":
+        out.requestIsolation = bool(m, k, v);
+        break;
+      case "dial_timeout":
+        duration(m, k, v, "dial_timeout");
+        break;
+      case "ws_compress":
+      case "ws_compression":
+      case "websocket_compress":
+      case "websocket_compression":
+      case "ws_no_masking":
+      case "websocket_no_masking":
+      case "jetstream_cluster_migrate":
+      case "js_cluster_migrate":
+      case "proxy":
+        break;
+      default:
+        fail(m, k, `unknown field "${k}"`);
+    }
+  }
+  out.tlsRequired = out.tls !== undefined || out.urls.some((u) => u.protocol === "tls:");
+  return out;
+}
+
+/** The Go name of a remote, for errors: its URLs without credentials. */
+export function remoteName(r: RemoteLeafOptions): string {
+  return r.urls.map((u) => `${u.protocol}//${u.host}`).join(" ");
+}
+
+/**
+ * Reads the `leafnodes {}` block with Go's keys and aliases (parseLeafNodes in opts.go). Wrong
+ * types and unknown keys fail at their position.
+ *
+ * @example
+ * leafNodeOptionsFromConf({ port: -1, remotes: [{ url: "nats-leaf://hub:7422", account: "A" }] });
+ */
+export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
+  if (!isMap(block as ConfValue)) throw new Error(`Expected map to define a leafnode, got ${typeName(block as ConfValue)}`);
+  const m = block as ConfMap;
+  const out: LeafNodeOptions = {
+    host: "0.0.0.0",
+    port: 0,
+    noAdvertise: false,
+    authorization: { timeout: 0, users: [] },
+    compression: "",
+    remotes: [],
+    reconnectInterval: DEFAULT_RECONNECT_INTERVAL,
+    isolate: false,
+  };
+  for (const [k, v] of Object.entries(m)) {
+    switch (k.toLowerCase()) {
+      case "listen": {
+        if (typeof v !== "number" && typeof v !== "string") fail(m, k, `expected port or host:port, got ${typeName(v)}`);
+        const s = typeof v === "number" ? `:${v}` : (v as string);
+        const i = s.lastIndexOf(":");
+        if (i < 0) fail(m, k, `could not parse address string "${s}"`);
+        const host = s.slice(0, i).replace(/^\[|\]$/g, "");
+        if (host !== "") out.host = host;
+        out.port = Number.parseInt(s.slice(i + 1), 10);
+        if (!Number.isInteger(out.port)) fail(m, k, `could not parse port "${s.slice(i + 1)}"`);
+        break;
+      }
+      case "port":
+        out.port = int(m, k, v);
+        break;
+      case "host":
+      case "net":
+        out.host = str(m, k, v);
+        break;
+      case "authorization":
+        if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
+        out.authorization = authorizationFromConf(v as ConfMap);
+        break;
+      case "remotes":
+        if (!Array.isArray(v)) fail(m, k, `Expected remotes field to be an array, got ${typeName(v)}`);
+        for (const r of v as ConfValue[]) {
+          if (!isMap(r)) fail(m, k, `Expected remote leafnode entry to be a map/struct, got ${JSON.stringify(r)}`);
+          const remote = remoteFromConf(r as ConfMap);
+          const name = remoteName(remote);
+          if (out.remotes.some((x) => remoteName(x) === name)) fail(m, k, `duplicate remote ${name}`);
+          out.remotes.push(remote);
+        }
+        break;
+      case "reconnect":
+      case "reconnect_delay":
+      case "reconnect_interval":
+        out.reconnectInterval = duration(m, k, v, "reconnect");
+        break;
+      case "tls":
+        if (!isMap(v)) fail(m, k, `Expected tls to be a map/struct, got ${typeName(v)}`);
+        out.tls = tlsFromConf(v as ConfMap);
+        break;
+      case "leafnode_advertise":
+      case "advertise":
+        out.advertise = str(m, k, v);
+        break;
+      case "no_advertise":
+        out.noAdvertise = bool(m, k, v);
+        break;
+      case "min_version":
+      case "minimum_version": {
+        const version = str(m, k, v);
+        const parts = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version);
+        if (parts === null) fail(m, k, `invalid leafnode's minimum version: invalid semver`);
+        const [maj, min] = [Number(parts![1]), Number(parts![2])];
+        if (maj < 2 || (maj === 2 && min < 8)) fail(m, k, "the minimum version should be at least 2.8.0");
+        out.minVersion = version;
+        break;
+      }
+      case "compression":
+        out.compression = compressionFromConf(m, k, v);
+        break;
+      case "isolate_leafnode_interest":
+      case "isolate":
+        out.isolate = bool(m, k, v);
+        break;
+      case "dial_timeout":
+      case "write_deadline":
+        duration(m, k, v, k);
+        break;
+      case "write_timeout":
+        str(m, k, v);
+        break;
+      default:
+        fail(m, k, `unknown field "${k}"`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The check Go's validateLeafNode makes against the rest of the options: every account the
+ * block names must exist. Returns Go's error text, or undefined when the options are valid.
+ */
+export function validateLeafNodeOptions(leaf: LeafNodeOptions, opts: ServerOptions): string | undefined {
+  const accounts = new Set(["$G", "", ...Object.keys(opts.accounts)]);
+  accounts.add(opts.systemAccount || "$SYS");
+  const missing = (name: string | undefined, where: string) =>
+    name !== undefined && !accounts.has(name) ? `cannot find local account ${JSON.stringify(name)} specified in leafnode ${where}` : undefined;
+  const problem =
+    missing(leaf.authorization.account, "authorization") ??
+    leaf.authorization.users.map((u) => missing(u.account, "authorization")).find((e) => e !== undefined) ??
+    leaf.remotes.map((r) => missing(r.account || "$G", "remote")).find((e) => e !== undefined);
+  return problem;
+}

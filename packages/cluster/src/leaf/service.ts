@@ -1,0 +1,390 @@
+import { randomBytes } from "node:crypto";
+import { connect as netConnect, createServer, type Server as NetServer, type Socket } from "node:net";
+import { formatGoDuration, type Account, type NatsServer, type Subscription } from "@nats-ts/core";
+import { isLiteralSubject } from "@nats-ts/wire";
+import type { ClusterService, LeafzOptions } from "../plugin.js";
+import {
+  DEFAULT_AUTH_TIMEOUT,
+  ERR_AUTH_TIMEOUT,
+  ERR_DUPLICATE_CONNECTION,
+  LDS_PREFIX,
+  MAX_RECONNECT_DELAY,
+  RECONNECT_DELAY_AFTER_LOOP,
+  RECONNECT_DELAY_AFTER_VIOLATION,
+} from "./constants.js";
+import { LeafConnection } from "./connection.js";
+import { applyConnect, applyHubInfo, applyHubUpdate, authenticateLeaf, connectInfoReply, leafConnect, refuseConnect } from "./handshake.js";
+import type { LeafHost, RemoteState } from "./host.js";
+import { acceptInfo, infoLine, joinHostPort, type LeafConnectInfo, type LeafInfo } from "./info.js";
+import { applyJetStreamDomain, jetStreamMappingSources } from "./jetstream-domain.js";
+import type { LeafNodeOptions } from "./options.js";
+import { bypassesPermissions } from "./permissions.js";
+import { reconnectDelay, redactUrl, urlCredentials, urlHostPort } from "./urls.js";
+import { leafzEntry, varzLeaf } from "./monitoring.js";
+
+/** The leaf connections bound to one account, and the watcher that follows its interest. */
+interface AccountLeafs {
+  conns: Set<LeafConnection>;
+  unwatch: () => void;
+}
+
+/** Go's alphabet for NUIDs (the random part of $LDS subjects). */
+const NUID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+function nuid(): string {
+  return [...randomBytes(22)].map((b) => NUID_ALPHABET[b % 62]).join("");
+}
+
+/**
+ * Leaf nodes of one server (Go's leafnode.go): the listener that accepts leaf connections, the
+ * remotes it solicits (with reconnect), and the interest each connection announces for its
+ * bound account.
+ *
+ * @example
+ * const leafs = new LeafNodeService(server, leafNodeOptionsFromConf(server.opts.blocks.leafnodes));
+ * await leafs.start();
+ */
+export class LeafNodeService implements ClusterService, LeafHost {
+  private listener: NetServer | undefined;
+  private boundPort = 0;
+  private readonly conns = new Map<number, LeafConnection>();
+  private readonly pending = new Set<LeafConnection>();
+  private readonly byAccount = new Map<string, AccountLeafs>();
+  /** Each account's loop detection subject (Go's acc.lds), made once. */
+  private readonly loopSubjects = new Map<string, string>();
+  private readonly remotes: RemoteState[];
+  private readonly authTimers = new WeakMap<LeafConnection, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    readonly server: NatsServer,
+    readonly opts: LeafNodeOptions,
+  ) {
+    this.remotes = opts.remotes.map((r) => {
+      const configured = r.urls.map((u) => urlCredentials(u)).find((x) => x !== undefined);
+      const urls = [...r.urls];
+      if (!r.noRandomize) urls.sort(() => Math.random() - 0.5);
+      return { opts: r, urls, current: undefined, attempts: 0, connectDelay: 0, timer: undefined, conn: undefined, user: configured?.user, password: configured?.password };
+    });
+  }
+
+  /** The leaf port actually bound (0 without a listener). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Registered leaf connections. */
+  connections(): LeafConnection[] {
+    return [...this.conns.values()];
+  }
+
+  async start(): Promise<void> {
+    const { opts, server } = this;
+    if (opts.port !== 0) {
+      const listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      this.listener = listener;
+      await new Promise<void>((resolve, reject) => {
+        listener.once("error", (err) => reject(new Error(`Error listening on leafnode port: ${opts.port} - ${err.message}`)));
+        listener.listen({ host: opts.host, port: opts.port === -1 ? 0 : opts.port }, () => resolve());
+      });
+      listener.on("error", (err) => server.log.error(`Error accepting leafnode connection: ${err.message}`));
+      const addr = listener.address();
+      this.boundPort = typeof addr === "object" && addr !== null ? addr.port : opts.port;
+      server.listeners.leafnode = [`nats-leaf://${joinHostPort(opts.host, this.boundPort)}`];
+      server.log.info(`Listening for leafnode connections on ${joinHostPort(opts.host, this.boundPort)}`);
+      if (opts.advertise !== undefined) server.log.info(`Advertise address for leafnode is set to ${opts.advertise}`);
+    }
+    for (const r of this.remotes) if (!r.opts.disabled) this.connectRemote(r);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const r of this.remotes) clearTimeout(r.timer);
+    this.listener?.close();
+    this.listener = undefined;
+    for (const c of [...this.pending, ...this.conns.values()]) c.close("Server Shutdown");
+  }
+
+  leafz(opts: LeafzOptions): Record<string, unknown> {
+    const list = this.connections().filter((c) => opts.account === "" || c.account?.name === opts.account);
+    return { leafnodes: list.length, leafs: list.map((c) => leafzEntry(c, opts.subscriptions)) };
+  }
+
+  /** What /varz needs from leaf nodes: the `leafnodes` count and the `leaf` block. */
+  varzLeaf(): { leafnodes: number; leaf: Record<string, unknown> } {
+    return { leafnodes: this.conns.size, leaf: varzLeaf(this.opts, this.boundPort) };
+  }
+
+  // ---- accepting ---------------------------------------------------------------------------
+
+  private accept(socket: Socket): void {
+    if (this.stopped) return void socket.destroy();
+    const c = new LeafConnection(this.allocateCid(), socket, socket.remoteAddress ?? "", socket.remotePort ?? 0, this, undefined);
+    this.pending.add(c);
+    this.server.log.info(`${c.label} - Leafnode connection created`);
+    c.nonce = randomBytes(11).toString("base64url");
+    c.send(infoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce }));
+    const timeout = (this.opts.authorization.timeout || DEFAULT_AUTH_TIMEOUT) * 1000;
+    const timer = setTimeout(() => {
+      if (c.registered || c.closedReason !== undefined) return;
+      this.server.log.debug(`${c.label} - ${ERR_AUTH_TIMEOUT}`);
+      c.sendErr(ERR_AUTH_TIMEOUT);
+      c.close("Authentication Timeout");
+    }, timeout);
+    timer.unref();
+    this.authTimers.set(c, timer);
+  }
+
+  private baseInfo(): LeafInfo {
+    return acceptInfo(this.server, this.opts, this.boundPort, false);
+  }
+
+  onConnect(c: LeafConnection, raw: Record<string, unknown>): void {
+    if (c.solicited || c.registered || c.account !== undefined) return;
+    clearTimeout(this.authTimers.get(c));
+    const connect = raw as LeafConnectInfo;
+    const refused = refuseConnect(this.server, this.opts, connect);
+    if (refused !== undefined) return this.refuse(c, refused);
+    const auth = authenticateLeaf(this.server, this.opts, raw, c.nonce);
+    const account = auth === undefined ? undefined : this.server.lookupAccount(auth.account);
+    if (auth === undefined || account === undefined) {
+      if (auth !== undefined) this.server.log.error(`authentication of user ${JSON.stringify(connect.user ?? "")} failed, unable to lookup account ${JSON.stringify(auth.account)}`);
+      return c.authViolation();
+    }
+    c.account = account;
+    applyConnect(c, connect, auth);
+    this.replaceDuplicate(c);
+    c.send(infoLine("INFO", connectInfoReply(this.baseInfo(), c, account, this.server.systemAccount)));
+    this.register(c);
+  }
+
+  /** Go keeps the newest of two connections from the same server and account (a stale one). */
+  private replaceDuplicate(c: LeafConnection): void {
+    if (c.remoteServer === "" || c.remoteAccount === "") return;
+    for (const old of this.conns.values()) {
+      if (old.solicited || old.remoteServer !== c.remoteServer || old.remoteCluster !== c.remoteCluster) continue;
+      if (old.account !== c.account || old.remoteAccount !== c.remoteAccount) continue;
+      old.sendErr(ERR_DUPLICATE_CONNECTION);
+      this.server.log.error(`${old.label} - ${ERR_DUPLICATE_CONNECTION}`);
+      old.close("Duplicate Remote LeafNode Connection");
+      this.server.log.warn(`${c.label} - Replacing connection from same server`);
+    }
+  }
+
+  private refuse(c: LeafConnection, r: { text: string; reason: Parameters<LeafConnection["close"]>[0]; sendErr: boolean }): void {
+    this.server.log.error(`${c.label} - ${r.text}`);
+    if (r.sendErr) c.sendErr(r.text);
+    c.close(r.reason);
+  }
+
+  // ---- soliciting --------------------------------------------------------------------------
+
+  private connectRemote(r: RemoteState): void {
+    if (this.stopped) return;
+    const delay = r.connectDelay;
+    if (delay > 0) {
+      r.connectDelay = 0;
+      r.timer = setTimeout(() => this.connectRemote(r), delay);
+      return;
+    }
+    // Go rotates: the URL just used goes to the end of the list.
+    if (r.current !== undefined && r.urls.length > 1 && r.urls[0].host === r.current.host) r.urls.push(r.urls.shift()!);
+    const url = (r.current = r.urls[0]);
+    const { host, port } = urlHostPort(url);
+    this.server.log.debug(`Trying to connect as leafnode to remote server on ${JSON.stringify(url.host)}`);
+    const socket = netConnect({ host, port, noDelay: true });
+    const fail = (err: Error) => {
+      socket.destroy();
+      r.attempts++;
+      const text = `Error trying to connect as leafnode to remote server ${JSON.stringify(url.host)} (attempt ${r.attempts}): ${err.message}`;
+      if (r.attempts === 1) this.server.log.error(text);
+      else this.server.log.debug(text);
+      this.scheduleReconnect(r, reconnectDelay(this.opts.reconnectInterval, r.attempts - 1, Math.max(MAX_RECONNECT_DELAY, this.opts.reconnectInterval)));
+    };
+    socket.once("error", fail);
+    socket.once("connect", () => {
+      socket.off("error", fail);
+      if (this.stopped) return void socket.destroy();
+      this.solicited(r, socket);
+    });
+  }
+
+  private solicited(r: RemoteState, socket: Socket): void {
+    const account = this.server.lookupAccount(r.opts.account || "$G");
+    const c = new LeafConnection(this.allocateCid(), socket, socket.remoteAddress ?? "", socket.remotePort ?? 0, this, r);
+    r.conn = c;
+    this.pending.add(c);
+    if (account === undefined) {
+      this.server.log.error(`Unable to lookup account ${r.opts.account} for solicited leafnode connection`);
+      return c.close("Missing Account");
+    }
+    c.account = account;
+    c.leafSpoke = !r.opts.hub;
+    c.perms.mergeDeny("publish", r.opts.denyExports);
+    c.perms.mergeDeny("subscribe", r.opts.denyImports);
+    this.server.log.info(`${c.label} - Leafnode connection created for account: ${account.name} `);
+    const timer = setTimeout(() => {
+      if (c.closedReason !== undefined || c.infoReceived) return;
+      this.server.log.debug(`${c.label} - Timed out waiting for the hub's INFO`);
+      c.close("Read Error");
+    }, r.opts.firstInfoTimeout);
+    timer.unref();
+  }
+
+  private scheduleReconnect(r: RemoteState, delay: number): void {
+    if (this.stopped) return;
+    clearTimeout(r.timer);
+    r.timer = setTimeout(() => this.connectRemote(r), delay);
+  }
+
+  onInfo(c: LeafConnection, raw: Record<string, unknown>): void {
+    const r = c.remote;
+    // An accepting server does not act on INFO (Go only uses it for compression).
+    if (r === undefined) return;
+    const info = raw as LeafInfo;
+    if (!c.infoReceived) {
+      c.infoReceived = true;
+      const problem = applyHubInfo(c, r, info);
+      if (problem !== undefined) return this.refuse(c, problem);
+      try {
+        c.send(infoLine("CONNECT", leafConnect(this.server, c, r, c.account!)));
+      } catch (e) {
+        this.server.log.error(`${c.label} - ${(e as Error).message}`);
+        return c.close("Protocol Violation");
+      }
+      if (info.info_on_connect !== true) return this.register(c);
+      c.awaitConnectInfo();
+      return;
+    }
+    applyHubUpdate(c, r, info);
+    if (info.connect_info === true && !c.registered) this.register(c);
+  }
+
+  onPeerError(c: LeafConnection, text: string): void {
+    this.server.log.error(`${c.label} - Leafnode Error '${text}'`);
+    if (text.includes("remote leafnode has same cluster name")) {
+      if (c.remote !== undefined) c.remote.connectDelay = RECONNECT_DELAY_AFTER_VIOLATION;
+      this.server.log.error(`${c.label} - Leafnode connection dropped with same cluster name error. Delaying attempt to reconnect for ${formatGoDuration(RECONNECT_DELAY_AFTER_VIOLATION)}`);
+      return;
+    }
+    if (text.includes("Loop detected")) this.loopDetected(c, false);
+  }
+
+  // ---- registration and interest -----------------------------------------------------------
+
+  /** The handshake is done: the connection joins its account and both sides exchange interest. */
+  private register(c: LeafConnection): void {
+    const account = c.account!;
+    this.pending.delete(c);
+    this.conns.set(c.cid, c);
+    c.registered = true;
+    if (c.remote !== undefined) c.remote.attempts = 0;
+    let group = this.byAccount.get(account.name);
+    if (group === undefined) {
+      const conns = new Set<LeafConnection>();
+      const unwatch = account.sublist.watch((sub, added) => this.onAccountInterest(conns, sub, added));
+      this.byAccount.set(account.name, (group = { conns, unwatch }));
+    }
+    group.conns.add(c);
+    applyJetStreamDomain(this.server, c, account);
+    this.sendAllInterest(c, account);
+    c.startPings();
+  }
+
+  private onAccountInterest(conns: Set<LeafConnection>, sub: Subscription, added: boolean): void {
+    for (const c of conns) c.onAccountInterest(sub, added);
+  }
+
+  /** Everything the account is interested in, as Go's initLeafNodeSmapAndSendSubs sends it. */
+  private sendAllInterest(c: LeafConnection, account: Account): void {
+    for (const sub of account.sublist.all()) if (c.announces(sub)) c.announce(sub.queue === undefined ? sub.subject : `${sub.subject} ${sub.queue}`, 1);
+    for (const subject of importedSubjects(this.server, account)) {
+      if (c.leafSpoke && !c.perms.canReceive(subject)) continue;
+      c.announce(subject, 1);
+    }
+    if (this.server.opts.blocks.gateway !== undefined) {
+      c.announce("$GR.*.>", 1);
+      c.announce("_GR_.>", 1);
+    }
+    c.announce(this.loopSubject(account), 1);
+  }
+
+  private loopSubject(account: Account): string {
+    let lds = this.loopSubjects.get(account.name);
+    if (lds === undefined) this.loopSubjects.set(account.name, (lds = `${LDS_PREFIX}${nuid()}`));
+    return lds;
+  }
+
+  acceptsInterest(c: LeafConnection, subject: string): boolean {
+    if (subject.startsWith(LDS_PREFIX) && subject === this.loopSubjects.get(c.account!.name)) {
+      this.loopDetected(c, true);
+      return false;
+    }
+    if (bypassesPermissions(subject) || !isLiteralSubject(subject) || c.perms.canSend(subject)) return true;
+    // A spoke quietly ignores what its hub said it may not send to; a hub closes the connection.
+    if (!c.leafSpoke) this.permissionViolation(c, "Subscription", subject);
+    return false;
+  }
+
+  inboundAllowed(c: LeafConnection, subject: string): boolean {
+    if (subject.startsWith("_R_.") || subject.startsWith("$JS.ACK.")) return true;
+    if (c.leafSpoke) return bypassesPermissions(subject) || c.perms.canReceive(subject);
+    if (c.exportRules === undefined || c.exportRules.canSend(subject)) return true;
+    this.permissionViolation(c, "Publish", subject);
+    return false;
+  }
+
+  private permissionViolation(c: LeafConnection, action: "Publish" | "Subscription", subject: string): void {
+    if (c.remote !== undefined) c.remote.connectDelay = RECONNECT_DELAY_AFTER_VIOLATION;
+    c.sendErr(`Permissions Violation for ${action} to ${JSON.stringify(subject)}`);
+    this.server.log.error(`${c.label} - ${action} Violation on ${JSON.stringify(subject)} - Check other side configuration`);
+    c.close("Protocol Violation");
+  }
+
+  /** Go's handleLeafNodeLoop: tell the other side (when we found it), log, close, reconnect later. */
+  private loopDetected(c: LeafConnection, sendErr: boolean): void {
+    if (c.remote !== undefined) c.remote.connectDelay = RECONNECT_DELAY_AFTER_LOOP;
+    const text = `Loop detected for leafnode account=${JSON.stringify(c.account?.name ?? "")}. Delaying attempt to reconnect for ${formatGoDuration(RECONNECT_DELAY_AFTER_LOOP)}`;
+    if (sendErr) c.sendErr(text);
+    this.server.log.error(`${c.label} - ${text}`);
+    c.close("Protocol Violation");
+  }
+
+  onClosed(c: LeafConnection): void {
+    clearTimeout(this.authTimers.get(c));
+    this.pending.delete(c);
+    const wasRegistered = this.conns.delete(c.cid);
+    const group = c.account === undefined ? undefined : this.byAccount.get(c.account.name);
+    if (group !== undefined && group.conns.delete(c) && group.conns.size === 0) {
+      group.unwatch();
+      this.byAccount.delete(c.account!.name);
+    }
+    const account = wasRegistered && c.account !== undefined ? ` account: ${c.account.name}` : "";
+    this.server.log.info(`${c.label} - Leafnode connection closed: ${c.closedReason}${account}`);
+    const r = c.remote;
+    if (r === undefined || r.conn !== c) return;
+    r.conn = undefined;
+    if (this.stopped || r.opts.disabled) return;
+    const delay = r.connectDelay > 0 ? r.connectDelay : this.opts.reconnectInterval;
+    r.connectDelay = 0;
+    this.scheduleReconnect(r, delay);
+  }
+
+  /** Connection ids come from the server's own counter so that they never collide with clients'. */
+  private allocateCid(): number {
+    return this.server.createInternalClient("SYSTEM").cid;
+  }
+}
+
+/**
+ * Subjects an account answers through imports or mappings, which no subscription stands for
+ * here: Go announces service imports and mapping sources to leaf nodes explicitly.
+ */
+function importedSubjects(server: NatsServer, account: Account): string[] {
+  const out = new Set<string>();
+  for (const imp of account.plan?.serviceImports ?? []) out.add(imp.to);
+  const mappings = account.name === "$G" ? server.opts.mappings : server.opts.accounts[account.name]?.mappings;
+  for (const src of Object.keys(mappings ?? {})) out.add(src);
+  for (const src of jetStreamMappingSources(account)) out.add(src);
+  return [...out];
+}
