@@ -10,3 +10,4 @@ export {
   type LeafzOptions,
   type GatewayzOptions,
 } from "./plugin.js";
+export { LeafNodeService, leafNodeOptionsFromConf, type LeafNodeOptions, type RemoteLeafOptions } from "./leaf/index.js";
