@@ -11,7 +11,8 @@ import { tempDir } from "./helpers.js";
 // A child process stores messages concurrently (and removes some) and reports each
 // acknowledged sequence; the parent kill -9s it at a random moment, reopens the store and
 // checks that every acknowledged message that was not removed is there with its exact bytes,
-// that only removed sequences are missing, and that the recovered state matches a scan.
+// that only removed sequences are missing, that every removal confirmed durable (removeMsg then
+// flushAllPending) stayed removed, and that the recovered state matches a scan.
 // The same directory is reused across rounds, so recovery also runs on recovered stores.
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 50);
@@ -40,7 +41,7 @@ interface Ack {
   counter: number;
 }
 
-function runRound(dir: string, sync: "always" | "interval", killAfterMs: number, removed: Set<number>): Promise<Map<number, Ack>> {
+function runRound(dir: string, sync: "always" | "interval", killAfterMs: number, removed: Set<number>, confirmed: Set<number>): Promise<Map<number, Ack>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [childScript, dir, sync, "16"], { stdio: ["ignore", "pipe", "pipe"] });
     const acks = new Map<number, Ack>();
@@ -62,6 +63,10 @@ function runRound(dir: string, sync: "always" | "interval", killAfterMs: number,
           removed.add(Number(line.slice(2)));
           continue;
         }
+        if (line.startsWith("R ")) {
+          confirmed.add(Number(line.slice(2)));
+          continue;
+        }
         const [seq, writer, counter] = line.split(" ").map(Number);
         acks.set(seq, { writer, counter });
       }
@@ -75,11 +80,13 @@ function runRound(dir: string, sync: "always" | "interval", killAfterMs: number,
   });
 }
 
-async function verify(dir: string, round: number, acked: Map<number, Ack>, removed: Set<number>, scanFrom: number): Promise<void> {
+async function verify(dir: string, round: number, acked: Map<number, Ack>, removed: Set<number>, confirmed: Set<number>, scanFrom: number): Promise<void> {
   const store = await FileStore.open({ dir, sync: "interval" });
   try {
     const bad = store.warnings.filter((w) => w.kind !== "truncated-block");
     expect(bad, `round ${round}: unexpected damage`).toEqual([]);
+    // A removal the writer saw confirmed stays removed.
+    for (const seq of confirmed) expect(() => store.loadMsg(seq), `round ${round}: removed seq ${seq} came back`).toThrow();
     for (const [seq, a] of acked) {
       // A message the writer set out to remove may or may not be gone; if present it is intact.
       let m;
@@ -122,18 +129,20 @@ test(`crash test: ${ROUNDS} rounds of kill -9 during concurrent stores lose no a
   const rnd = prng(2024);
   const everAcked = new Map<number, Ack>();
   const removed = new Set<number>();
+  const confirmed = new Set<number>();
   let totalAcked = 0;
   let scannedUpTo = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const sync = round % 3 === 2 ? "interval" : "always";
-    const acks = await runRound(dir, sync, 20 + rnd(120), removed);
+    const acks = await runRound(dir, sync, 20 + rnd(120), removed, confirmed);
     totalAcked += acks.size;
     for (const [seq, a] of acks) everAcked.set(seq, a);
 
     // Each round checks its own acknowledgements and the newly written range; the final
     // reopen checks everything ever acknowledged.
-    await verify(dir, round, round === ROUNDS - 1 ? everAcked : acks, removed, round === ROUNDS - 1 ? 1 : scannedUpTo + 1);
+    await verify(dir, round, round === ROUNDS - 1 ? everAcked : acks, removed, confirmed, round === ROUNDS - 1 ? 1 : scannedUpTo + 1);
     scannedUpTo = Math.max(scannedUpTo, ...acks.keys());
   }
   expect(totalAcked).toBeGreaterThan(ROUNDS * 10);
+  expect(confirmed.size).toBeGreaterThan(ROUNDS);
 }, 180_000);

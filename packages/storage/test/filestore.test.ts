@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { FileStore, fileStoreMsgSize, ManualClock, StoreError, type FileStoreConfig, type FileStoreOptions } from "../src/index.js";
 import { prng, tempDir } from "./helpers.js";
 
@@ -564,6 +564,52 @@ describe("FileStore", () => {
     const before = syncs;
     await fs.storeMsg("solo", null, enc("y"));
     expect(syncs).toBeGreaterThan(before);
+  });
+
+  test("sync always: removals are fsynced with the next group commit; flushAllPending resolves after that fsync", async () => {
+    const { defaultFsOps } = await import("../src/file/fs-ops.js");
+    const events: string[] = [];
+    const fsOps = {
+      ...defaultFsOps,
+      write: (fd: number, b: Uint8Array, o: number, l: number, p: number, cb: (e: NodeJS.ErrnoException | null, n: number) => void) =>
+        defaultFsOps.write(fd, b, o, l, p, (e, n) => {
+          events.push(`write ${fd}`);
+          cb(e, n);
+        }),
+      fdatasync: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) =>
+        defaultFsOps.fdatasync(fd, (e) => {
+          events.push(`sync ${fd}`);
+          cb(e);
+        }),
+    };
+    // Every write since the removal is followed by an fsync of the same file.
+    const synced = () => events.every((e, i) => !e.startsWith("write") || events.slice(i + 1).includes(e.replace("write", "sync")));
+    const dir = tempDir();
+    const fs = await openStore({ dir, sync: "always" }, { fs: fsOps });
+    for (let i = 1; i <= 6; i++) await fs.storeMsg("foo", null, enc(`secret-${i}`));
+
+    for (const remove of [() => fs.removeMsg(2), () => fs.eraseMsg(3), () => fs.removeMsg(1)]) {
+      events.length = 0;
+      expect(remove()).toBe(true);
+      const flushed = fs.flushAllPending();
+      expect(events).toEqual([]);
+      await flushed;
+      expect(events.some((e) => e.startsWith("write"))).toBe(true);
+      expect(synced()).toBe(true);
+    }
+    // Nobody waiting: the removal's own commit cycle still writes and fsyncs it.
+    events.length = 0;
+    fs.removeMsg(5);
+    await vi.waitFor(() => expect(events.some((e) => e.startsWith("sync"))).toBe(true));
+    expect(synced()).toBe(true);
+
+    // What is on disk now (what a kill -9 leaves) has the removals and not the erased bytes.
+    const copy = tempDir();
+    cpSync(dir, copy, { recursive: true });
+    expect(allBlockBytes(copy).includes("secret-3")).toBe(false);
+    const recovered = await openStore({ dir: copy, sync: "always" });
+    expect(recovered.state()).toMatchObject({ msgs: 2, firstSeq: 4, lastSeq: 6, deleted: [5] });
+    for (const seq of [1, 2, 3, 5]) expect(() => recovered.loadMsg(seq)).toThrow();
   });
 
   test("TestFileStoreSyncIntervals: interval mode fsyncs in the background, off the event loop", async () => {
