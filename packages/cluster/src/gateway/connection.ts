@@ -29,6 +29,8 @@ export const GatewayClosed = {
 
 /** Past this many bytes waiting to be written the connection is a slow consumer (Go's max_pending). */
 const MAX_PENDING = 64 * 1024 * 1024;
+/** Go's firstPingInterval for server connections. */
+const FIRST_PING_MS = 1_000;
 
 /**
  * One gateway connection: inbound (accepted, the remote sends us its messages on it and we tell
@@ -126,11 +128,14 @@ export class GatewayConnection implements MessageSink {
     this.authTimer.unref();
   }
 
-  /** Sends PINGs regardless of traffic and closes after `maxOut` unanswered ones (Go's stale check). */
+  /**
+   * Sends PINGs regardless of traffic (the first one soon after the handshake, as Go does) and
+   * closes after `maxOut` unanswered ones (Go's stale connection check).
+   */
   startPings(intervalMs: number, maxOut: number): void {
     clearTimeout(this.authTimer);
-    if (this.pingTimer !== undefined) return;
-    this.pingTimer = setInterval(() => {
+    if (this.pingTimer !== undefined || this.closedReason !== undefined) return;
+    const ping = () => {
       if (this.pingsOut + 1 > maxOut) {
         this.log.debug(`${this.label} - Stale Gateway Connection - Closing`);
         this.close(GatewayClosed.StaleConnection);
@@ -138,7 +143,12 @@ export class GatewayConnection implements MessageSink {
       }
       this.pingsOut++;
       this.send("PING\r\n");
-    }, intervalMs);
+    };
+    this.pingTimer = setTimeout(() => {
+      ping();
+      this.pingTimer = setInterval(ping, intervalMs);
+      this.pingTimer.unref();
+    }, Math.min(intervalMs, FIRST_PING_MS));
     this.pingTimer.unref();
   }
 
@@ -178,6 +188,7 @@ export class GatewayConnection implements MessageSink {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
+    clearTimeout(this.pingTimer);
     clearInterval(this.pingTimer);
     clearTimeout(this.authTimer);
     this.flushNow();
