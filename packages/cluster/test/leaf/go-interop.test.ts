@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, test } from "vitest";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { freePort } from "../support/servers.js";
+import { Topology, leafzOf, numLeafs, waitFor } from "./helpers.js";
+
+const topo = new Topology();
+afterEach(() => topo.stop());
+
+/** Waits until a request on `subject` from `nc` gets an answer (interest has crossed). */
+async function answered(nc: NatsConnection, subject: string): Promise<string> {
+  return waitFor(`an answer on ${subject}`, async () => (await nc.request(subject, "ping", { timeout: 200 })).string());
+}
+
+describe("nats-ts leaf into a Go 2.9 hub", () => {
+  test("pub/sub, request/reply and queue groups both ways", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.go(`port: ${await freePort()}\nserver_name: GOHUB\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const leaf = await topo.inProcess(`port: -1\nserver_name: TSLEAF\nleafnodes { reconnect_interval: "50ms", remotes [ { url: "nats://127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("leaf connected", () => numLeafs(leaf.server) === 1);
+    const onHub = await topo.client(hub.url);
+    const onLeaf = await topo.client(leaf.url);
+    onHub.subscribe("svc.hub", { callback: (_e, m) => m.respond(`hub:${m.string()}`) });
+    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => m.respond(`leaf:${m.string()}`) });
+    expect(await answered(onLeaf, "svc.hub")).toBe("hub:ping");
+    expect(await answered(onHub, "svc.leaf")).toBe("leaf:ping");
+    expect(leafzOf(leaf.server).leafs[0]).toMatchObject({ name: "GOHUB", is_spoke: true, account: "$G" });
+  });
+});
+
+describe("Go 2.9 leaf into a nats-ts hub", () => {
+  test("pub/sub, request/reply both ways", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(`port: -1\nserver_name: TSHUB\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const leaf = await topo.go(`port: ${await freePort()}\nserver_name: GOLEAF\nleafnodes { reconnect: 1, remotes [ { url: "nats://127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("leaf connected", () => numLeafs(hub.server) === 1);
+    const onHub = await topo.client(hub.url);
+    const onLeaf = await topo.client(leaf.url);
+    onHub.subscribe("svc.hub", { callback: (_e, m) => m.respond(`hub:${m.string()}`) });
+    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => m.respond(`leaf:${m.string()}`) });
+    expect(await answered(onLeaf, "svc.hub")).toBe("hub:ping");
+    expect(await answered(onHub, "svc.leaf")).toBe("leaf:ping");
+    expect(leafzOf(hub.server).leafs[0]).toMatchObject({ name: "GOLEAF", is_spoke: false, account: "$G" });
+  });
+});
