@@ -279,6 +279,7 @@ export class JsAccount {
       wouldExceedAccountLimits: (storage, bytes) => this.wouldExceedLimits(storage, bytes),
       onBytes: (storage, delta) => this.countBytes(storage, delta),
       lookupStream: (name) => this.streams.get(name),
+      advisory: (subject, type, fields) => this.advisory(subject, type, fields),
     });
     this.countBytes(cfg.storage, store.fastState().bytes);
     return stream;

@@ -49,3 +49,8 @@ export function parseMessageTtl(value: string): number {
   if (n < 0) throw new Error("invalid per-message TTL");
   return n;
 }
+
+/** Atomic batch publish headers (Go's JSBatchId, JSBatchSeq, JSBatchCommit). */
+export const JS_BATCH_ID = "Nats-Batch-Id";
+export const JS_BATCH_SEQ = "Nats-Batch-Sequence";
+export const JS_BATCH_COMMIT = "Nats-Batch-Commit";

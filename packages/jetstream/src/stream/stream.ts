@@ -11,6 +11,7 @@ import { applyIncrement, checkIncrement } from "./counter.js";
 import { deleteMarkerHeaders, deliberateStore, ExpiryWatch } from "./delete-markers.js";
 import * as H from "./headers.js";
 import { storeConfigOf } from "./store-factory.js";
+import { AtomicBatches, type BatchHost } from "./atomic-batch.js";
 import { ConsumerLink } from "./consumer-link.js";
 import { sourceIndexName, type StreamSourceJson } from "./mirror-config.js";
 import { lastSourcedSeqs, sourceHeaderValue, StreamLink, type LinkTarget, type StreamSourceInfoJson } from "./source-link.js";
@@ -37,6 +38,14 @@ export interface StreamContext {
   wouldExceedAccountLimits(storage: "file" | "memory", bytes: number): "server" | "account" | undefined;
   /** Another stream of the account (the origin of a mirror or source). */
   lookupStream?(name: string): Stream | undefined;
+  /** Publishes an advisory in the account (id, timestamp and domain added). */
+  advisory?(subject: string, type: string, fields: Record<string, unknown>): void;
+}
+
+/** The batch a stored message belongs to; its last message's PubAck names it. */
+interface BatchAck {
+  id: string;
+  count: number;
 }
 
 /** A mirror or source: read in-process from a stream of the account, or through a consumer. */
@@ -78,6 +87,7 @@ export class Stream implements ConsumerHost, LinkTarget {
   private links: Link[] = [];
   /** Mirrors and sources reading this stream. */
   private readonly readers = new Set<StreamLink>();
+  private readonly batches: AtomicBatches;
 
   constructor(
     config: StreamConfigJson,
@@ -98,6 +108,7 @@ export class Stream implements ConsumerHost, LinkTarget {
       this.expiry.update(raw, msgs, seq, subject);
     });
     this.applyConfig(config);
+    this.batches = new AtomicBatches(this.batchHost());
     if (ctx.consumerFactory !== undefined) {
       this.consumers = ctx.consumerFactory(this, { storeDir: ctx.consumerDir, maxAckPending: ctx.maxAckPending });
     }
@@ -279,6 +290,7 @@ export class Stream implements ConsumerHost, LinkTarget {
       JSON.stringify(config.sources) !== JSON.stringify(this.cfg.sources) ||
       JSON.stringify(config.mirror) !== JSON.stringify(this.cfg.mirror);
     this.applyConfig(config);
+    if (!config.allow_atomic) this.batches.clear();
     this.expiry.deliberate(() => this.raw.updateConfig(storeConfigOf(config)));
     this.dedupe.prune(nowNs());
     if (this.dedupeTimer !== undefined) {
@@ -355,6 +367,44 @@ export class Stream implements ConsumerHost, LinkTarget {
     }
   }
 
+  private batchHost(): BatchHost {
+    const stream = this;
+    return {
+      get config() {
+        return stream.cfg;
+      },
+      state: () => {
+        const st = this.raw.fastState();
+        return { lastSeq: st.lastSeq, msgs: st.msgs };
+      },
+      lastSeqOf: (subject) => {
+        try {
+          return this.store.loadLastMsg(subject).seq;
+        } catch {
+          return 0;
+        }
+      },
+      mapSubject: (subject) => this.inputTransform?.match(subject) ?? subject,
+      isDuplicate: (msgId) => this.dedupe.check(msgId, nowNs()) > 0,
+      respondError: (reply, refusal) => this.respondError(reply, refusal.entry, refusal.args),
+      respondStaged: (reply) => {
+        if (reply !== undefined && reply !== "" && !this.cfg.no_ack) this.client.publish(reply, EMPTY);
+      },
+      apply: (msgs, reply, batch) => {
+        for (let i = 0; i < msgs.length; i++) {
+          const m = msgs[i];
+          this.processMessage(m.subject, i === msgs.length - 1 ? reply : undefined, m.hdr, m.payload, batch);
+        }
+      },
+      abandoned: (batchId, reason) =>
+        this.ctx.advisory?.(`$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.${this.cfg.name}`, "io.nats.jetstream.advisory.v1.stream_batch_abandoned", {
+          stream: this.cfg.name,
+          batch: batchId,
+          reason,
+        }),
+    };
+  }
+
   // ---- publish path ---------------------------------------------------------------------------
 
   private inbound(subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
@@ -378,15 +428,23 @@ export class Stream implements ConsumerHost, LinkTarget {
     this.client.publish(reply, Buffer.from(JSON.stringify({ error: err, stream: this.cfg.name, seq: 0 })));
   }
 
-  private respondAck(reply: string | undefined, seq: number, duplicate = false, counterValue?: string): void {
+  private respondAck(reply: string | undefined, seq: number, duplicate = false, counterValue?: string, batch?: BatchAck): void {
     if (reply === undefined || reply === "" || this.cfg.no_ack) return;
-    const tail = duplicate ? ',"duplicate": true}' : counterValue !== undefined ? `,"val":${JSON.stringify(counterValue)}}` : "}";
+    let tail = duplicate ? ',"duplicate": true}' : counterValue !== undefined ? `,"val":${JSON.stringify(counterValue)}}` : "}";
+    if (batch !== undefined) tail = `${tail.slice(0, -1)},"batch":${JSON.stringify(batch.id)},"count":${batch.count}}`;
     this.client.publish(reply, Buffer.from(`${this.pubAckPrefix}${seq}${tail}`));
   }
 
-  /** Go's processJetStreamMsg for a standalone server. */
-  processMessage(subject: string, reply: string | undefined, hdrIn: Buffer, payload: Buffer): void {
+  /**
+   * Go's processJetStreamMsg for a standalone server. Messages of an atomic batch are staged
+   * first; `batch` is set when a committed batch is being stored.
+   */
+  processMessage(subject: string, reply: string | undefined, hdrIn: Buffer, payload: Buffer, batch?: BatchAck): void {
     const cfg = this.cfg;
+    if (batch === undefined && hdrIn.length > 0) {
+      const batchId = getHeader(hdrIn, H.JS_BATCH_ID);
+      if (batchId !== undefined && batchId !== "") return this.batches.handle(batchId, subject, reply, hdrIn, payload);
+    }
     if (this.inputTransform !== undefined) subject = this.inputTransform.match(subject) ?? subject;
     if (cfg.sealed) return this.respondError(reply, apiErrors.JSStreamSealedErr);
     let hdr = hdrIn;
@@ -466,7 +524,7 @@ export class Stream implements ConsumerHost, LinkTarget {
       const seq = this.store.skipMsg(0);
       this.lastMsgId = msgId;
       if (msgId !== "") this.rememberMsgId(msgId, seq);
-      return this.respondAck(reply, seq);
+      return this.respondAck(reply, seq, false, undefined, batch);
     }
     const exceeded = this.ctx.wouldExceedAccountLimits(cfg.storage, accountedSize(this.raw, subject, hdr, payload));
     if (exceeded !== undefined) {
@@ -486,10 +544,20 @@ export class Stream implements ConsumerHost, LinkTarget {
         hdr = appendHeader(removeHeader(hdr, H.JS_MSG_TTL), H.JS_MSG_TTL, String(ttl));
       }
     }
-    this.store_(subject, reply, hdr, payload, ttl, msgId, rollup, counterValue);
+    this.store_(subject, reply, hdr, payload, ttl, msgId, rollup, counterValue, batch);
   }
 
-  private store_(subject: string, reply: string | undefined, hdr: Buffer, payload: Buffer, ttl: number, msgId: string, rollup: string, counterValue?: string): void {
+  private store_(
+    subject: string,
+    reply: string | undefined,
+    hdr: Buffer,
+    payload: Buffer,
+    ttl: number,
+    msgId: string,
+    rollup: string,
+    counterValue?: string,
+    batch?: BatchAck,
+  ): void {
     const republish = this.republishTransform?.match(subject);
     const republishTo = republish !== undefined && isValidPublishSubject(republish) ? republish : undefined;
     let subjectLastSeq = 0;
@@ -521,13 +589,13 @@ export class Stream implements ConsumerHost, LinkTarget {
     if (this.cfg.retention === "interest" && !this.readersNeed(seq) && this.consumers?.interestDone?.(seq)) {
       // No consumer wants it: Go skips such messages; the sequence stays used.
       this.store.removeMsg(seq);
-      pending.then(() => this.respondAck(reply, seq), (err: unknown) => this.storeFailed(reply, err));
+      pending.then(() => this.respondAck(reply, seq, false, undefined, batch), (err: unknown) => this.storeFailed(reply, err));
       return;
     }
     pending.then(
       ({ ts }) => {
         if (republishTo !== undefined) this.republish(republishTo, subject, hdr, payload, seq, ts, subjectLastSeq);
-        this.respondAck(reply, seq, false, counterValue);
+        this.respondAck(reply, seq, false, counterValue, batch);
         for (const l of this.storedListeners) l(seq, subject);
       },
       (err: unknown) => this.storeFailed(reply, err),
@@ -593,6 +661,7 @@ export class Stream implements ConsumerHost, LinkTarget {
     this.closed = true;
     if (this.dedupeTimer !== undefined) clearTimeout(this.dedupeTimer);
     this.raw.registerStorageUpdates(undefined);
+    this.batches.clear();
     this.stopSubs();
     await this.consumers?.stop();
     await this.store.stop();
@@ -603,6 +672,7 @@ export class Stream implements ConsumerHost, LinkTarget {
     this.closed = true;
     if (this.dedupeTimer !== undefined) clearTimeout(this.dedupeTimer);
     this.raw.registerStorageUpdates(undefined);
+    this.batches.clear();
     this.stopSubs();
     await this.consumers?.delete();
     await this.store.delete();
