@@ -119,7 +119,7 @@ export class RouteManager implements RouteHost {
     log.info(`Listening for route connections on ${joinHostPort(opts.host, this.boundPort)}`);
     if (opts.advertise !== undefined && parseHostPort(opts.advertise, this.boundPort) === undefined) {
       await this.closeListener();
-      throw new Error(`Error setting route INFO with Cluster.Advertise value of ${opts.advertise}, err=invalid advertise address`);
+      throw new Error(`Error setting route INFO with Cluster.Advertise value of ${opts.advertise}, err=address ${opts.advertise}: too many colons in address`);
     }
     if (this.tls?.opts.insecure) log.warn("TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!");
     this.excludedAddresses = this.selfAddresses();
@@ -389,6 +389,7 @@ export class RouteManager implements RouteHost {
 
   /** Registers the connection as the route to its server, or drops it as a duplicate (Go's addRoute). */
   private addRoute(c: RouteConnection, info: RouteInfo): void {
+    if (c.closed) return;
     if (!this.running) {
       c.close(RouteClosed.ServerShutdown);
       return;
@@ -489,7 +490,7 @@ export class RouteManager implements RouteHost {
   }
 
   private removeAllRoutesExcept(remoteId: string): void {
-    for (const r of [...this.routes.values(), ...this.pending]) {
+    for (const r of [...this.routes.values()]) {
       if (r.remoteId !== remoteId) r.close(RouteClosed.ClusterNameConflict);
     }
   }

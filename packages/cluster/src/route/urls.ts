@@ -57,7 +57,9 @@ export function parseHostPort(text: string, defaultPort: number): { host: string
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
   if (bracket !== null) return { host: bracket[1], port: bracket[2] === undefined ? defaultPort : Number(bracket[2]) };
   const i = s.lastIndexOf(":");
-  if (i < 0 || s.indexOf(":") !== i) return { host: s, port: defaultPort };
+  if (i < 0) return { host: s, port: defaultPort };
+  // Go's net.SplitHostPort: an IPv6 host needs brackets ("too many colons in address").
+  if (s.indexOf(":") !== i) return undefined;
   const port = Number(s.slice(i + 1));
   if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
   const host = s.slice(0, i);

@@ -1,0 +1,207 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { afterEach, describe, expect, test } from "vitest";
+import { freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
+import { INFO_RE, PONG_RE, RawConn, rawClient, rawRoute, RSUB_RE } from "./raw.js";
+
+const topo = new Topology();
+const raws: RawConn[] = [];
+const listeners: Server[] = [];
+afterEach(async () => {
+  for (const r of raws.splice(0)) r.close();
+  for (const l of listeners.splice(0)) l.close();
+  await topo.stop();
+});
+
+function keep(c: RawConn): RawConn {
+  raws.push(c);
+  return c;
+}
+
+/** The INFO a new client gets (cluster name, connect_urls). */
+async function clientInfo(port: number): Promise<Record<string, unknown>> {
+  const c = keep(await RawConn.open(port));
+  const info = JSON.parse((await c.expect(INFO_RE))[1]) as Record<string, unknown>;
+  c.close();
+  return info;
+}
+
+/** A protocol-1 client that has completed its handshake, so it gets async INFO updates. */
+async function infoClient(port: number): Promise<RawConn> {
+  const c = keep(await RawConn.open(port));
+  await c.expect(INFO_RE);
+  c.send(`CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n`);
+  await c.expect(PONG_RE);
+  return c;
+}
+
+describe("routes: reconnects, restarts and the clients' view", () => {
+  test("TestRoutesToEachOther: two servers that solicit each other end up with one route", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const a = await topo.inProcess(memberConf({ cluster: "c", port: pa, routes: [pb] }));
+    const b = await topo.inProcess(memberConf({ cluster: "c", port: pb, routes: [pa] }));
+    await waitFor("one route each", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    // Stays at one after duplicates were resolved.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(numRoutes(a.server)).toBe(1);
+    expect(numRoutes(b.server)).toBe(1);
+    expect(routezOf(a.server).routes[0].remote_id).toBe(b.server.id);
+  });
+
+  test("TestRouteResendsLocalSubsOnReconnect: a route that comes back gets the local interest again", async () => {
+    const routePort = await freePort();
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
+    const c = keep(await rawClient(s.port));
+    c.send("SUB foo 1\r\nPING\r\n");
+    await c.expect(PONG_RE);
+    for (let i = 0; i < 2; i++) {
+      const { conn, info } = await rawRoute(routePort, "ROUTE:1234");
+      keep(conn);
+      conn.send(`INFO ${JSON.stringify({ ...info, server_id: "ROUTE:1234", server_name: "" })}\r\n`);
+      const m = await conn.expect(RSUB_RE);
+      expect([m[1], m[2]]).toEqual(["$G", "foo"]);
+      conn.close();
+      await waitFor("route gone", () => numRoutes(s.server) === 0);
+    }
+  });
+
+  test("TestSolicitRouteReconnect: an explicit route that drops is dialled again", async () => {
+    const solicitPort = await freePort();
+    const accepted: Socket[] = [];
+    const l = createServer((sock) => accepted.push(sock));
+    l.listen(solicitPort, "127.0.0.1");
+    listeners.push(l);
+    await topo.inProcess(memberConf({ cluster: "xyz", port: await freePort(), routes: [solicitPort] }));
+    await waitFor("first connection", () => accepted.length === 1);
+    accepted[0].destroy();
+    await waitFor("reconnected", () => accepted.length === 2, 5000);
+    accepted[1].destroy();
+  });
+
+  test("a restarted node rejoins and interest re-syncs both ways", async () => {
+    const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
+    const a = await topo.inProcess(memberConf({ name: "A", cluster: "c", port: pa, routes: [pb, pc] }));
+    let b = await topo.inProcess(memberConf({ name: "B", cluster: "c", port: pb, routes: [pa, pc] }));
+    const c = await topo.inProcess(memberConf({ name: "C", cluster: "c", port: pc, routes: [pa, pb] }));
+    await waitFor("mesh", () => [a, b, c].every((s) => numRoutes(s.server) === 2));
+    const subA = await topo.client(a.url);
+    const onA: string[] = [];
+    subA.subscribe("restart.>", { callback: (_e, m) => onA.push(m.string()) });
+    await subA.flush();
+    await b.stop();
+    await waitFor("B gone", () => numRoutes(a.server) === 1 && numRoutes(c.server) === 1);
+    b = await topo.inProcess(memberConf({ name: "B", cluster: "c", port: pb, routes: [pa, pc] }));
+    await waitFor("B back in the mesh", () => [a, b, c].every((s) => numRoutes(s.server) === 2), 8000);
+    // A's interest reached the new B.
+    const pubB = await topo.client(b.url);
+    await waitFor("A's interest on B", async () => {
+      pubB.publish("restart.x", "from-b");
+      await pubB.flush();
+      return onA.includes("from-b");
+    });
+    // B's new interest reached A and C.
+    const subB = await topo.client(b.url);
+    const onB: string[] = [];
+    subB.subscribe("back.>", { callback: (_e, m) => onB.push(m.string()) });
+    await subB.flush();
+    const pubC = await topo.client(c.url);
+    await waitFor("B's interest on C", async () => {
+      pubC.publish("back.x", "from-c");
+      await pubC.flush();
+      return onB.includes("from-c");
+    });
+  });
+
+  test("TestRouteSendAsyncINFOToClients: clients learn the other servers' URLs and lose them when the route goes", async () => {
+    const routePort = await freePort();
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
+    const clientUrl = `127.0.0.1:${s.port}`;
+    const old = keep(await rawClient(s.port));
+    const fresh = await infoClient(s.port);
+    const createRoute = async () => {
+      const { conn, info } = await rawRoute(routePort, "Server-B");
+      keep(conn);
+      expect(info.connect_urls).toEqual([clientUrl]);
+      return conn;
+    };
+    const sendRouteInfo = async (conn: RawConn, urls: string[]) => {
+      conn.send(`INFO ${JSON.stringify({ server_id: "Server-B", cluster: "xyz", host: "127.0.0.1", port: 5222, connect_urls: urls })}\r\nPING\r\n`);
+      await conn.expect(PONG_RE);
+    };
+    const nextUrls = async () => (JSON.parse((await fresh.expect(INFO_RE))[1]) as { connect_urls?: string[] }).connect_urls?.sort();
+    let rc = await createRoute();
+    await sendRouteInfo(rc, ["127.0.0.1:5222"]);
+    expect(await nextUrls()).toEqual([clientUrl, "127.0.0.1:5222"].sort());
+    rc.close();
+    expect(await nextUrls()).toEqual([clientUrl]);
+    rc = await createRoute();
+    await sendRouteInfo(rc, ["127.0.0.1:5222", "127.0.0.1:7777"]);
+    expect(await nextUrls()).toEqual([clientUrl, "127.0.0.1:5222", "127.0.0.1:7777"].sort());
+    // A client that did not ask for async INFO (protocol 0) gets none.
+    expect(await old.nothing(50)).toBe("");
+  });
+
+  test("TestServerPoolUpdatedWhenRouteGoesAway: clients' connect_urls follow the members of a real cluster", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const a = await topo.inProcess(memberConf({ cluster: "c", port: pa }));
+    const fresh = await infoClient(a.port);
+    const b = await topo.inProcess(memberConf({ cluster: "c", port: pb, routes: [pa] }));
+    const urls = async () => (JSON.parse((await fresh.expect(INFO_RE))[1]) as { connect_urls: string[] }).connect_urls.sort();
+    expect(await urls()).toEqual([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort());
+    await b.stop();
+    expect(await urls()).toEqual([`127.0.0.1:${a.port}`]);
+  });
+
+  test("lame duck: the other servers drop this server's URL from what they tell their clients", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const a = await topo.inProcess(memberConf({ cluster: "c", port: pa, extra: "lame_duck_duration: 2s\nlame_duck_grace_period: 1s" }));
+    const b = await topo.inProcess(memberConf({ cluster: "c", port: pb, routes: [pa] }));
+    await waitFor("route", () => numRoutes(b.server) === 1);
+    const fresh = await infoClient(b.port);
+    expect((await clientInfo(b.port)).connect_urls).toEqual(expect.arrayContaining([`127.0.0.1:${a.port}`]));
+    void a.server.enterLameDuckMode();
+    const info = JSON.parse((await fresh.expect(INFO_RE))[1]) as { connect_urls: string[] };
+    expect(info.connect_urls).toEqual([`127.0.0.1:${b.port}`]);
+  });
+});
+
+describe("routes: cluster names", () => {
+  test("TestEphemeralClusterName: without a name the server makes one up and tells clients", async () => {
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1" }`);
+    expect((await clientInfo(s.port)).cluster).toMatch(/^[0-9A-Za-z]{22}$/);
+  });
+
+  test("TestClusterNameOption: the configured name is the clients' INFO cluster", async () => {
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: MyCluster, listen: "127.0.0.1:-1" }`);
+    expect((await clientInfo(s.port)).cluster).toBe("MyCluster");
+  });
+
+  test("TestClusterNameConflictsDropRoutes: servers with different names never form a route", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const a = await topo.inProcess(memberConf({ cluster: "AAA", port: pa }));
+    const b = await topo.inProcess(memberConf({ cluster: "BBB", port: pb, routes: [pa] }));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(numRoutes(a.server)).toBe(0);
+    expect(numRoutes(b.server)).toBe(0);
+  });
+
+  test("TestClusterNameDynamicNegotiation: servers without names converge on one", async () => {
+    const seedPort = await freePort();
+    const seed = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${seedPort}" }`);
+    const others = [];
+    for (let i = 0; i < 4; i++) {
+      others.push(await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${seedPort}"] }`));
+    }
+    const all = [seed, ...others];
+    await waitFor("cluster formed", () => all.every((s) => numRoutes(s.server) === all.length - 1), 10_000);
+    const names = new Set(await Promise.all(all.map(async (s) => (await clientInfo(s.port)).cluster)));
+    expect(names.size).toBe(1);
+  });
+
+  test("TestRouteClusterNameConflictBetweenStaticAndDynamic: a dynamic name yields to a configured one", async () => {
+    const pa = await freePort();
+    const a = await topo.inProcess(memberConf({ cluster: "AAAAAAAAAAAAAAAAAAAA", port: pa }));
+    const b = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", routes: ["nats://127.0.0.1:${pa}"] }`);
+    await waitFor("cluster formed", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    expect((await clientInfo(b.port)).cluster).toBe("AAAAAAAAAAAAAAAAAAAA");
+  });
+});
