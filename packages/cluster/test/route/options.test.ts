@@ -102,7 +102,7 @@ describe("routes: the cluster {} block", () => {
     expect(confError(`cluster { accounts: [A], pool_size: -1 }`)).toBe("pool_size cannot be negative if pinned accounts are specified");
     expect(confError(`cluster { permissions { import: "a", responses: true } }`)).toMatch(/Cluster permissions do not support dynamic responses/);
     expect(confError(`cluster { bogus: 1 }`)).toMatch(/unknown field "bogus"/);
-    expect(confError(`cluster {\n routes: [1]\n}`)).toMatch(/not string/);
+    expect(confError(`cluster {\n routes: [ 1 ]\n}`)).toMatch(/not string/);
     expect(confError(`cluster { tls { key_file: "k.pem" } }`)).toMatch(/missing 'cert_file' in TLS configuration/);
   });
 
