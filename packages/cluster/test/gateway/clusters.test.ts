@@ -1,0 +1,326 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { gatewayTuning } from "../../src/gateway/index.js";
+import { freePort } from "../support/servers.js";
+import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
+
+const saved = { ...gatewayTuning };
+beforeAll(() => {
+  gatewayTuning.solicitDelay = 10;
+  gatewayTuning.reconnectDelay = 50;
+  gatewayTuning.connectDelay = 50;
+});
+afterAll(() => Object.assign(gatewayTuning, saved));
+
+const NO_OPTS = { name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false };
+
+/** Publishes until `done` holds (interest may still be propagating), flushing each time. */
+async function publishUntil(nc: NatsConnection, subject: string, done: () => boolean, what: string): Promise<void> {
+  await waitFor(async () => {
+    nc.publish(subject, "x");
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    return done();
+  }, what);
+}
+
+/** Messages the outbound gateway connection of `s` to `remote` has sent. */
+function sentTo(s: InProcess, remote: string): number {
+  return gatewayOf(s).outbound.get(remote)?.outMsgs ?? -1;
+}
+
+describe("two nats-ts clusters joined by gateways", () => {
+  const topo = new Topology();
+  afterEach(async () => {
+    await topo.stop();
+    gatewayTuning.doNotForceInterestOnly = false;
+    gatewayTuning.maxNoInterestBeforeSwitch = saved.maxNoInterestBeforeSwitch;
+  });
+
+  test("TestGatewaySwitchToInterestOnlyModeImmediately: accounts are interest-only at once and nothing goes out without interest", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    await waitFor(() => gatewayOf(a).outboundInterest.get(gatewayOf(a).outbound.get("B")!)?.get("$G")?.mode === "Interest-Only", "A's outbound to B interest-only");
+    const z = gatewayOf(a).gatewayz({ ...NO_OPTS, accounts: true });
+    const out = (z.outbound_gateways as Record<string, { configured: boolean; accounts: { name: string; interest_mode: string }[] }>).B;
+    expect(out.configured).toBe(true);
+    expect(out.accounts.find((x) => x.name === "$G")?.interest_mode).toBe("Interest-Only");
+    const inb = (z.inbound_gateways as Record<string, { accounts: { name: string; interest_mode: string }[] }[]>).B;
+    expect(inb[0].accounts.find((x) => x.name === "$G")?.interest_mode).toBe("Interest-Only");
+
+    const before = sentTo(a, "B");
+    for (let i = 0; i < 10; i++) ca.publish("nobody.here", "x");
+    await ca.flush();
+    expect(sentTo(a, "B")).toBe(before);
+
+    const got: string[] = [];
+    cb.subscribe("somebody.here", { callback: (_e, m) => void got.push(m.string()) });
+    await cb.flush();
+    await publishUntil(ca, "somebody.here", () => got.length > 0, "message after RS+");
+  });
+
+  test("TestGatewaySubjectInterest: removing the last subscription stops the flow", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    const got: string[] = [];
+    const sub = cb.subscribe("news", { callback: (_e, m) => void got.push(m.string()) });
+    await cb.flush();
+    await publishUntil(ca, "news", () => got.length > 0, "news in B");
+    sub.unsubscribe();
+    await cb.flush();
+    const outA = gatewayOf(a);
+    await waitFor(() => {
+      const e = outA.outboundInterest.get(outA.outbound.get("B")!)?.get("$G");
+      return e !== undefined && !e.subscriptions().some((s) => s.subject === "news");
+    }, "RS- for news at A");
+    const before = sentTo(a, "B");
+    for (let i = 0; i < 5; i++) ca.publish("news", "late");
+    await ca.flush();
+    expect(sentTo(a, "B")).toBe(before);
+  });
+
+  test("TestGatewayQueueSub: queue groups prefer the local cluster and deliver each message once", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    const counts = { a1: 0, b1: 0, b2: 0 };
+    const qa = ca.subscribe("work", { queue: "q", callback: () => void counts.a1++ });
+    cb.subscribe("work", { queue: "q", callback: () => void counts.b1++ });
+    cb.subscribe("work", { queue: "q", callback: () => void counts.b2++ });
+    await ca.flush();
+    await cb.flush();
+    const gwA = gatewayOf(a);
+    await waitFor(() => gwA.outboundInterest.get(gwA.outbound.get("B")!)?.get("$G")?.queueSubCount === 1, "queue interest of B at A");
+
+    // Members in both clusters: everything stays local.
+    for (let i = 0; i < 50; i++) ca.publish("work", String(i));
+    await ca.flush();
+    await waitFor(() => counts.a1 === 50, "50 local deliveries in A");
+    for (let i = 0; i < 50; i++) cb.publish("work", String(i));
+    await cb.flush();
+    await waitFor(() => counts.b1 + counts.b2 === 50, "50 local deliveries in B");
+    expect(counts.a1).toBe(50);
+
+    // No member left in A: B's group gets each message exactly once.
+    qa.unsubscribe();
+    await ca.flush();
+    counts.b1 = counts.b2 = 0;
+    for (let i = 0; i < 100; i++) ca.publish("work", String(i));
+    await ca.flush();
+    await waitFor(() => counts.b1 + counts.b2 === 100, "100 deliveries in B");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(counts.b1 + counts.b2).toBe(100);
+    expect(counts.a1).toBe(50);
+  });
+
+  test("TestGatewayMsgSentOnlyOnce: one message per gateway however many subscriptions match", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    let count = 0;
+    const cb1 = () => void count++;
+    ca.subscribe(">", { callback: cb1 });
+    ca.subscribe("foo", { callback: cb1 });
+    ca.subscribe("foo", { queue: "bar", callback: cb1 });
+    ca.subscribe("foo", { queue: "bar", callback: cb1 });
+    ca.subscribe("foo", { queue: "baz", callback: cb1 });
+    await ca.flush();
+    const gwB = gatewayOf(b);
+    await waitFor(() => {
+      const e = gwB.outboundInterest.get(gwB.outbound.get("A")!)?.get("$G");
+      return e !== undefined && e.queueSubCount === 2 && e.subscriptions().length === 4;
+    }, "A's interest at B");
+    const before = sentTo(b, "A");
+    cb.publish("foo", "hello");
+    await cb.flush();
+    await waitFor(() => count === 4, "4 deliveries in A");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(count).toBe(4);
+    expect(sentTo(b, "A") - before).toBe(1);
+  });
+
+  test("TestGatewaySendReplyAcrossGateways: request in one cluster answered in the other", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    cb.subscribe("svc.b", { callback: (_e, m) => m.respond(`B answers ${m.string()}`) });
+    ca.subscribe("svc.a", { callback: (_e, m) => m.respond(`A answers ${m.string()}`) });
+    await cb.flush();
+    await ca.flush();
+    const ask = async (nc: NatsConnection, subject: string) =>
+      waitFor(async () => {
+        try {
+          return (await nc.request(subject, "hi", { timeout: 300 })).string();
+        } catch {
+          return undefined;
+        }
+      }, `reply on ${subject}`);
+    expect(await ask(ca, "svc.b")).toBe("B answers hi");
+    expect(await ask(cb, "svc.a")).toBe("A answers hi");
+    // Many requests in a row, all answered once.
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => ca.request("svc.b", String(i), { timeout: 2000 })));
+    expect(answers.map((m) => m.string())).toEqual(Array.from({ length: 20 }, (_, i) => `B answers ${i}`));
+  });
+
+  test("TestGatewayMapReplyOnlyForRecentSub: replies to a fresh inbox go out as _GR_ and come back", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    const replies: string[] = [];
+    cb.subscribe("echo", { callback: (_e, m) => { replies.push(m.reply ?? ""); m.respond(m.data); } });
+    await cb.flush();
+    await waitFor(async () => {
+      try {
+        await ca.request("echo", "1", { timeout: 300 });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "first answer");
+    // The requester's inbox subscription is seconds old at most: the reply is routed.
+    const gwA = gatewayOf(a);
+    expect(replies.at(-1)!.startsWith(`_GR_.${gwA.clusterHash}.`)).toBe(true);
+    expect(gwA.mapReply("$G", "not.subscribed.recently")).toBe("not.subscribed.recently");
+  });
+
+  test("TestGatewayImplicitReconnect: a restarted cluster is reconnected and interest resent", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    let b = await topo.inProcess(gatewayConf("B", pb, { A: pa }));
+    await waitFor(() => connected(a, "B") && connected(b, "A"), "first connection");
+    await b.stop();
+    await waitFor(() => !gatewayOf(a).outbound.has("B"), "A sees B gone");
+    b = await topo.inProcess(gatewayConf("B", pb, { A: pa }));
+    await waitFor(() => connected(a, "B") && connected(b, "A"), "reconnected");
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    const got: string[] = [];
+    cb.subscribe("after.restart", { callback: (_e, m) => void got.push(m.string()) });
+    await cb.flush();
+    await publishUntil(ca, "after.restart", () => got.length > 0, "message after restart");
+  });
+
+  test("TestGatewayCreateImplicit: a cluster learns of a third one by gossip and connects to it", async () => {
+    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    const b = await topo.inProcess(gatewayConf("B", pb, {}));
+    const c = await topo.inProcess(gatewayConf("C", pc, { B: pb }));
+    await waitFor(() => ["B", "C"].every((n) => connected(a, n)) && ["A", "C"].every((n) => connected(b, n)) && ["A", "B"].every((n) => connected(c, n)), "full mesh A, B, C");
+    const z = gatewayOf(a).gatewayz(NO_OPTS).outbound_gateways as Record<string, { configured: boolean }>;
+    expect(z.B.configured).toBe(true);
+    expect(z.C.configured).toBe(false);
+    const cc = await topo.client(c);
+    const ca = await topo.client(a);
+    const got: string[] = [];
+    ca.subscribe("from.c", { callback: (_e, m) => void got.push(m.string()) });
+    await ca.flush();
+    await publishUntil(cc, "from.c", () => got.length > 0, "C to A over the implicit gateway");
+  });
+
+  test("TestGatewayRejectUnknown: reject_unknown_cluster refuses gateways not configured", async () => {
+    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }, "", "reject_unknown_cluster: true"));
+    const b = await topo.inProcess(gatewayConf("B", pb, {}));
+    await waitFor(() => connected(a, "B") && connected(b, "A"), "A <-> B");
+    // C knows only B; B tells C about A, and A refuses C.
+    const c = await topo.inProcess(gatewayConf("C", pc, { B: pb }));
+    await waitFor(() => connected(b, "C") && connected(c, "B"), "C <-> B");
+    await waitFor(() => (gatewayOf(c).remotes.get("A")?.connectAttempts ?? 0) >= 1, "C tried A");
+    await new Promise((r) => setTimeout(r, 200));
+    expect([...gatewayOf(a).inbound.values()].some((x) => x.name === "C")).toBe(false);
+    expect(gatewayOf(a).outbound.has("C")).toBe(false);
+    expect(gatewayOf(a).remotes.has("C")).toBe(false);
+    expect(gatewayOf(c).outbound.has("A")).toBe(false);
+  });
+
+  test("TestGatewayWrongDestination: a remote with another name is refused until it has the right one", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    const wrong = await topo.inProcess(gatewayConf("C", pb, {}));
+    const remote = gatewayOf(a).remotes.get("B")!;
+    await waitFor(() => remote.connectAttempts >= 2, "failed attempts");
+    expect(gatewayOf(a).outbound.has("B")).toBe(false);
+    await wrong.stop();
+    const b = await topo.inProcess(gatewayConf("B", pb, { A: pa }));
+    await waitFor(() => connected(a, "B") && connected(b, "A"), "connected once the name is right");
+  });
+
+  test("TestGatewayConnectToWrongPort: a gateway URL pointing at a client port never registers", async () => {
+    const pa = await freePort();
+    const b = await topo.inProcess(gatewayConf("B", await freePort(), {}));
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: b.port }));
+    const remote = gatewayOf(a).remotes.get("B")!;
+    await waitFor(() => remote.connectAttempts >= 2, "attempts on the client port");
+    expect(gatewayOf(a).outbound.has("B")).toBe(false);
+  });
+
+  test("TestGatewayAuth: gateways with credentials connect, wrong ones are refused", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const auth = "authorization { user: gw, password: secret }";
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }, "", auth));
+    const b = await topo.inProcess(gatewayConf("B", pb, { A: pa }, "", auth));
+    await waitFor(() => connected(a, "B") && connected(b, "A"), "authenticated gateways");
+    const pc = await freePort();
+    const c = await topo.inProcess(gatewayConf("C", pc, { B: pb }, "", "authorization { user: gw, password: wrong }"));
+    await waitFor(() => gatewayOf(c).remotes.get("B")!.connectAttempts >= 2, "C's attempts");
+    expect(gatewayOf(c).outbound.has("B")).toBe(false);
+  });
+});
+
+describe("optimistic mode (Go before 2.9, GatewayDoNotForceInterestOnlyMode)", () => {
+  const topo = new Topology();
+  afterEach(async () => {
+    await topo.stop();
+    gatewayTuning.doNotForceInterestOnly = false;
+    gatewayTuning.maxNoInterestBeforeSwitch = saved.maxNoInterestBeforeSwitch;
+  });
+
+  test("TestGatewayDontSendSubInterest: optimistic sends, RS- stops them, RS+ resumes, then the switch to interest-only", async () => {
+    gatewayTuning.doNotForceInterestOnly = true;
+    gatewayTuning.maxNoInterestBeforeSwitch = 5;
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    cb.subscribe("keep.busy", { callback: () => undefined });
+    await cb.flush();
+    const gwA = gatewayOf(a);
+    const outB = () => gwA.outboundInterest.get(gwA.outbound.get("B")!)!.get("$G")!;
+    await waitFor(() => outB() !== undefined, "optimistic state");
+    expect(outB().mode).toBe("Optimistic");
+
+    // Optimistic: the first message goes out, B answers RS-, later ones stay home.
+    ca.publish("quiet", "1");
+    await ca.flush();
+    await waitFor(() => outB().noInterest?.has("quiet") === true, "RS- for quiet");
+    const before = sentTo(a, "B");
+    for (let i = 0; i < 5; i++) ca.publish("quiet", "more");
+    await ca.flush();
+    expect(sentTo(a, "B")).toBe(before);
+
+    // A subscription in B takes the RS- back.
+    const got: string[] = [];
+    cb.subscribe("quiet", { callback: (_e, m) => void got.push(m.string()) });
+    await cb.flush();
+    await publishUntil(ca, "quiet", () => got.length > 0, "quiet delivered after RS+");
+
+    // Past the threshold of RS-, B sends all its interest and A stops being optimistic.
+    for (let i = 0; i < 10; i++) ca.publish(`noise.${i}`, "x");
+    await ca.flush();
+    await waitFor(() => outB().mode === "Interest-Only", "switch to interest-only");
+    const z = gwA.gatewayz({ ...NO_OPTS, accounts: true, accountName: "$G", subscriptions: true });
+    const acc = (z.outbound_gateways as Record<string, { accounts: { interest_mode: string; subscriptions_list: string[] }[] }>).B.accounts[0];
+    expect(acc.interest_mode).toBe("Interest-Only");
+    expect(acc.subscriptions_list.sort()).toEqual(["keep.busy", "quiet"]);
+    got.length = 0;
+    await publishUntil(ca, "quiet", () => got.length > 0, "quiet still delivered");
+    const after = sentTo(a, "B");
+    ca.publish("noise.99", "x");
+    await ca.flush();
+    expect(sentTo(a, "B")).toBe(after);
+  });
+});
