@@ -107,9 +107,14 @@ export class ConsumerManager {
     return [...this.consumers.keys()].sort();
   }
 
+  /** Names for CONSUMER.NAMES and LIST: direct consumers (of mirrors and sources) are not listed, as in Go. */
+  private publicNames(): string[] {
+    return this.names().filter((n) => !this.consumers.get(n)!.cfg.direct);
+  }
+
   infos(offset: number, limit: number): unknown[] {
     const now = this.clock.now();
-    return this.names()
+    return this.publicNames()
       .slice(offset, offset + limit)
       .map((n) => consumerInfo(this.consumers.get(n)!, this.host.streamName, now));
   }
@@ -136,12 +141,12 @@ export class ConsumerManager {
       }
       case "NAMES": {
         const offset = pagingOffset(request);
-        const all = this.names();
+        const all = this.publicNames();
         return { type: TYPE.names, total: all.length, offset, limit: NAMES_LIMIT, consumers: all.slice(offset, offset + NAMES_LIMIT) };
       }
       case "LIST": {
         const offset = pagingOffset(request);
-        return { type: TYPE.list, total: this.count, offset, limit: LIST_LIMIT, consumers: this.infos(offset, LIST_LIMIT) };
+        return { type: TYPE.list, total: this.publicNames().length, offset, limit: LIST_LIMIT, consumers: this.infos(offset, LIST_LIMIT) };
       }
       case "DELETE": {
         const c = this.lookup(tokens[5]);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { apiRequest, startJs, startJsFromConf, type ConfJsServer } from "../helpers.js";
+import { apiRequest, serverStream, startJs, startJsFromConf, type ConfJsServer } from "../helpers.js";
 
 async function client(t: ConfJsServer, user: string, pass: string): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
   const nc = await connect({ servers: t.server.clientURL, user, pass, reconnect: false });
@@ -203,8 +203,27 @@ describe("external mirrors and sources", () => {
       const seqs = [];
       for (let s = 1; s <= 8; s++) seqs.push((await t.jsm.streams.getMessage("AGG", { seq: s }))?.header.get("Nats-Stream-Source").split(" ")[1]);
       expect(seqs).toEqual(["1", "2", "3", "4", "5", "6", "7", "8"]);
-      // The origin has no consumer left behind by the restart (direct consumers are not kept).
-      expect((await apiRequest(t.nc, "$JS.API.CONSUMER.NAMES.ORIGIN")).consumers).toHaveLength(1);
+      // The origin has one consumer, not one left behind by the restart (direct consumers are not
+      // kept); like Go, CONSUMER.NAMES and LIST leave it out.
+      expect(serverStream(t, "ORIGIN")?.consumers?.names()).toEqual([expect.stringMatching(/^JS_SRC_/)]);
+      expect((await apiRequest(t.nc, "$JS.API.CONSUMER.NAMES.ORIGIN")).consumers).toEqual([]);
+      expect((await apiRequest(t.nc, "$JS.API.CONSUMER.LIST.ORIGIN")).total).toBe(0);
+
+      // Junk on the deliver subject (no reply, foreign or malformed ack replies, odd status lines) is ignored.
+      const name = serverStream(t, "ORIGIN")!.consumers!.names()[0];
+      const deliver = (await apiRequest(t.nc, `$JS.API.CONSUMER.INFO.ORIGIN.${name}`)).config.deliver_subject as string;
+      t.nc.publish(deliver, "junk");
+      t.nc.publish(deliver, "junk", { reply: "$JS.ACK.ORIGIN.other.1.9.9.1.0" });
+      t.nc.publish(deliver, "junk", { reply: `$JS.ACK.ORIGIN.${name}.x.y.z` });
+      t.nc.publish(deliver, "junk", { reply: `$JS.ACK.ORIGIN.${name}.1.2.1.1.0` });
+      const odd = headers(100, "Idle Heartbeat");
+      odd.set("Nats-Last-Consumer", "nope");
+      t.nc.publish(deliver, "", { headers: odd });
+      await t.nc.flush();
+      for (let i = 8; i < 10; i++) await t.js.publish(`o.${i}`, "x");
+      await expectMsgs(t.jsm, "AGG", 10);
+      const last = await t.jsm.streams.getMessage("AGG", { seq: 10 });
+      expect(last?.header.get("Nats-Stream-Source").split(" ")[1]).toBe("10");
     } finally {
       await t.stop();
     }
