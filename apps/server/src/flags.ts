@@ -14,6 +14,20 @@ export interface CommandLine {
   storeDir?: string;
   /** TLS flags (--tls, --tlscert, --tlskey, --tlscacert, --tlsverify); they override the conf's tls block. */
   tls?: { enabled?: boolean; certFile?: string; keyFile?: string; caFile?: string; verify?: boolean };
+  /** Cluster flags (--cluster, --routes, --cluster_name ...); {@link applyClusterFlags} merges them into the `cluster {}` block. */
+  cluster?: ClusterFlags;
+}
+
+/** Go's cluster flags, as given. */
+export interface ClusterFlags {
+  /** `--cluster` / `--cluster_listen`: `nats-route://[user:pass@]host:port` (port -1 = random). */
+  listen?: string;
+  /** `--routes`: comma-separated route URLs. */
+  routes?: string;
+  name?: string;
+  advertise?: string;
+  noAdvertise?: boolean;
+  connectRetries?: number;
 }
 
 /** A bad flag or value: printed with the usage hint, exit code 1. */
@@ -32,6 +46,12 @@ interface Flag {
 function portValue(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < -1 || n > 65535) throw new FlagError(`invalid value "${value}" for flag -${flag}: parse error`);
+  return n;
+}
+
+function intValue(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n)) throw new FlagError(`invalid value "${value}" for flag -${flag}: parse error`);
   return n;
 }
 
@@ -73,12 +93,93 @@ const FLAGS: Flag[] = [
   { names: ["tlskey"], apply: (cl, v) => (tls(cl).keyFile = v) },
   { names: ["tlscacert"], apply: (cl, v) => (tls(cl).caFile = v) },
   { names: ["tlsverify"], bool: true, apply: (cl, v, f) => (tls(cl).verify = boolValue(v, f)) },
+  { names: ["routes"], apply: (cl, v) => (cluster(cl).routes = v) },
+  { names: ["cluster", "cluster_listen"], apply: (cl, v) => (cluster(cl).listen = v) },
+  { names: ["cluster_name"], apply: (cl, v) => (cluster(cl).name = v) },
+  { names: ["cluster_advertise"], apply: (cl, v) => (cluster(cl).advertise = v) },
+  { names: ["no_advertise"], bool: true, apply: (cl, v, f) => (cluster(cl).noAdvertise = boolValue(v, f)) },
+  { names: ["connect_retries"], apply: (cl, v, f) => (cluster(cl).connectRetries = intValue(v, f)) },
   { names: ["h", "help"], bool: true, apply: (cl, v, f) => (cl.help = boolValue(v, f)) },
   { names: ["v", "version"], bool: true, apply: (cl, v, f) => (cl.version = boolValue(v, f)) },
 ];
 
 function auth(cl: CommandLine): { user?: string; password?: string; token?: string } {
   return (cl.options.authorization ??= {}) as { user?: string; password?: string; token?: string };
+}
+
+function cluster(cl: CommandLine): ClusterFlags {
+  return (cl.cluster ??= {});
+}
+
+/** Removes every key of `block` that names `key` (conf keys are case-insensitive, as in Go). */
+function dropKey(block: Record<string, unknown>, ...keys: string[]): void {
+  for (const k of Object.keys(block)) if (keys.includes(k.toLowerCase())) delete block[k];
+}
+
+/**
+ * Merges the cluster flags into the conf's `cluster {}` block (Go's MergeOptions and
+ * overrideCluster): `--cluster` sets host, port and the route credentials (clearing the conf's when
+ * the URL has none), `--routes` replaces the route list, the others set their one field.
+ * Returns the blocks unchanged when no cluster flag was given.
+ *
+ * @example
+ * applyClusterFlags({}, { listen: "nats://127.0.0.1:-1", routes: "nats://127.0.0.1:6222" });
+ * // { cluster: { host: "127.0.0.1", port: -1, routes: ["nats://127.0.0.1:6222"] } }
+ */
+export function applyClusterFlags(blocks: Record<string, unknown>, flags: ClusterFlags | undefined): Record<string, unknown> {
+  if (flags === undefined) return blocks;
+  const conf = blocks.cluster;
+  const block: Record<string, unknown> = typeof conf === "object" && conf !== null && !Array.isArray(conf) ? { ...(conf as object) } : {};
+  if (flags.listen !== undefined) {
+    const { host, port, user, password } = clusterListen(flags.listen);
+    dropKey(block, "listen", "host", "net", "port");
+    block.host = host;
+    block.port = port;
+    const authKey = Object.keys(block).find((k) => k.toLowerCase() === "authorization");
+    const auth: Record<string, unknown> = authKey === undefined ? {} : { ...(block[authKey] as object) };
+    if (authKey !== undefined) delete block[authKey];
+    dropKey(auth, "user", "username", "pass", "password");
+    if (user !== undefined) Object.assign(auth, { user, password });
+    if (Object.keys(auth).length > 0) block.authorization = auth;
+  }
+  if (flags.routes !== undefined) {
+    dropKey(block, "routes");
+    block.routes = flags.routes.split(",").map((r) => r.trim()).filter((r) => r !== "");
+  }
+  if (flags.name !== undefined) {
+    dropKey(block, "name");
+    block.name = flags.name;
+  }
+  if (flags.advertise !== undefined) {
+    dropKey(block, "advertise", "cluster_advertise");
+    block.advertise = flags.advertise;
+  }
+  if (flags.noAdvertise === true) {
+    dropKey(block, "no_advertise");
+    block.no_advertise = true;
+  }
+  if (flags.connectRetries !== undefined && flags.connectRetries !== 0) {
+    dropKey(block, "connect_retries");
+    block.connect_retries = flags.connectRetries;
+  }
+  return { ...blocks, cluster: block };
+}
+
+/** Go's overrideCluster reading of `--cluster nats://[user:pass@]host:port`. */
+function clusterListen(text: string): { host: string; port: number; user?: string; password?: string } {
+  const random = text.endsWith(":-1");
+  let url: URL;
+  try {
+    url = new URL(random ? `${text.slice(0, -3)}:0` : text);
+  } catch {
+    throw new FlagError(`parse "${text}": invalid URL`);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (url.port === "" && !random) throw new FlagError(`address ${url.host}: missing port in address`);
+  const port = random ? -1 : Number(url.port);
+  if (url.username === "") return { host, port };
+  if (url.password === "") throw new FlagError("expected cluster password to be set");
+  return { host, port, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
 }
 
 function tls(cl: CommandLine): NonNullable<CommandLine["tls"]> {
@@ -153,6 +254,15 @@ TLS Options:
         --tlskey <file>              Private key for server certificate
         --tlsverify                  Enable TLS, verify client certificates
         --tlscacert <file>           Client certificate CA for verification
+
+Cluster Options:
+        --routes <rurl-1, rurl-2>    Routes to solicit and connect
+        --cluster <cluster-url>      Cluster URL for solicited routes
+        --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+        --no_advertise <bool>        Do not advertise known cluster information to clients
+        --cluster_advertise <string> Cluster URL to advertise to other servers
+        --connect_retries <number>   For implicit routes, number of connect retries
+        --cluster_listen <url>       Cluster url from which members can solicit routes
 
 Common Options:
     -h, --help                       Show this message
