@@ -33,8 +33,9 @@ export class RouteTls {
       secureContext: this.context,
       ca: this.ca,
       rejectUnauthorized: !this.opts.insecure,
+      // Checked against the URL's host (an IP address must be in the certificate's IP SANs), as Go does.
+      host,
       servername: isIP(host) === 0 ? host : undefined,
-      checkServerIdentity: isIP(host) === 0 ? undefined : () => undefined,
     });
     return this.handshake(secure, "secureConnect");
   }
