@@ -88,6 +88,6 @@ export class LocalInterestTracker {
       return;
     }
     // Plain subjects matter on their first subscription only; queue groups on every weight change.
-    if (report && (e.queue !== undefined || e.count === 1)) this.onChange(e, true);
+    if (report && (e.queue !== undefined || (delta > 0 && e.count === 1))) this.onChange(e, true);
   }
 }

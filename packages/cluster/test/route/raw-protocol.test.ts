@@ -279,6 +279,111 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     expect(s.server.globalAccount.sublist.count).toBe(0);
   });
 
+  test("TestNewRouteSendSubsAndMsgs: RMSG carries the reply and every queue group the route asked for", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const { conn } = await route(routePort, "RTEST_NEW:44");
+    sendRouteInfo(conn, "RTEST_NEW:44");
+    const roundTrip = async () => {
+      conn.send("PING\r\n");
+      await conn.expect(PONG_RE);
+    };
+    await roundTrip();
+    conn.send("RS+ $G foo\r\n");
+    await roundTrip();
+    const c = await client(clientPort);
+    const pub = async (withReply: boolean) => {
+      c.send(withReply ? "PUB foo reply 2\r\nok\r\nPING\r\n" : "PUB foo 2\r\nok\r\nPING\r\n");
+      await c.expect(PONG_RE);
+    };
+    const rmsg = async () => {
+      const m = await conn.expect(RMSG_RE);
+      return [m[1], m[2], m[3], m[4], m[5]];
+    };
+    await pub(false);
+    expect(await rmsg()).toEqual(["$G", "foo", undefined, "2", "ok"]);
+    conn.send("RS+ $G foo bar 1\r\n");
+    await roundTrip();
+    await pub(true);
+    expect(await rmsg()).toEqual(["$G", "foo", "+ reply bar", "2", "ok"]);
+    conn.send("RS+ $G foo baz 1\r\n");
+    await roundTrip();
+    await pub(true);
+    expect(await rmsg()).toEqual(["$G", "foo", "+ reply bar baz", "2", "ok"]);
+    conn.send("RS+ $G *\r\n");
+    await roundTrip();
+    await pub(true);
+    expect(await rmsg()).toEqual(["$G", "foo", "+ reply bar baz", "2", "ok"]);
+    await pub(false);
+    expect(await rmsg()).toEqual(["$G", "foo", "| bar baz", "2", "ok"]);
+    conn.send("RS- $G foo baz\r\nRS- $G foo bar\r\n");
+    await roundTrip();
+    await pub(false);
+    expect(await rmsg()).toEqual(["$G", "foo", undefined, "2", "ok"]);
+    conn.send("RS- $G foo\r\nRS- $G *\r\n");
+    await roundTrip();
+    await pub(false);
+    expect(await conn.nothing()).toBe("");
+  });
+
+  test("TestNewRouteProcessRoutedMsgs: routed messages reach plain subscribers and only the queue groups named", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const { conn } = await route(routePort, "RTEST_NEW:55");
+    sendRouteInfo(conn, "RTEST_NEW:55");
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    const c = await client(clientPort);
+    const sub = async (proto: string) => {
+      c.send(`${proto}\r\nPING\r\n`);
+      await c.expect(PONG_RE);
+      await conn.expect(RSUB_RE);
+    };
+    const routed = async (proto: string, n: number) => {
+      conn.send(`${proto}\r\nok\r\nPING\r\n`);
+      await conn.expect(PONG_RE);
+      const msgs = await c.collect(MSG_RE, n);
+      c.send("PING\r\n");
+      await c.expect(PONG_RE);
+      expect(c.pending).not.toMatch(/MSG/);
+      return msgs.map((m) => [m[2], m[3]]).sort();
+    };
+    await sub("SUB foo 1");
+    expect(await routed("RMSG $G foo 2", 1)).toEqual([["1", undefined]]);
+    expect(await routed("RMSG $G foo reply 2", 1)).toEqual([["1", "reply"]]);
+    await sub("SUB foo bar 11");
+    await sub("SUB foo baz 22");
+    expect(await routed("RMSG $G foo 2", 1)).toEqual([["1", undefined]]);
+    expect(await routed("RMSG $G foo | bar 2", 2)).toEqual([["1", undefined], ["11", undefined]]);
+    expect(await routed("RMSG $G foo | bar baz 2", 3)).toEqual([["1", undefined], ["11", undefined], ["22", undefined]]);
+    expect(await routed("RMSG $G foo + reply bar baz 2", 3)).toEqual([["1", "reply"], ["11", "reply"], ["22", "reply"]]);
+  });
+
+  test("TestNewRouteProgressiveNormalSubs: RS+ on a subject's first subscription, every queue weight change, RS- on the last", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "RTEST_NEW:33");
+    sendRouteInfo(conn, "RTEST_NEW:33");
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+    const send = async (proto: string) => {
+      c.send(`${proto}\r\nPING\r\n`);
+      await c.expect(PONG_RE);
+    };
+    await send("SUB foo 1");
+    await conn.expect(RSUB_RE);
+    await send("SUB foo 2");
+    expect(await conn.nothing()).toBe("");
+    for (const [proto, weight] of [["SUB foo bar 3", "1"], ["SUB foo bar 4", "2"], ["SUB foo bar 5", "3"], ["UNSUB 5", "2"], ["UNSUB 4", "1"]]) {
+      await send(proto);
+      expect((await conn.expect(RSUB_RE))[4]).toBe(weight);
+    }
+    await send("UNSUB 3");
+    await conn.expect(RUNSUB_RE);
+    await send("UNSUB 1");
+    expect(await conn.nothing()).toBe("");
+    await send("UNSUB 2");
+    await conn.expect(RUNSUB_RE);
+  });
+
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
     const rc = keep(await RawConn.open(routePort));
