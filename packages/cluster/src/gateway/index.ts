@@ -22,6 +22,10 @@ export async function startGateways(server: NatsServer): Promise<GatewayService 
   if (block === undefined) return undefined;
   const opts = gatewayOptionsFromConf(block);
   if (opts === undefined) return undefined;
+  const clusterName = clusterBlockName(server.opts.blocks.cluster);
+  if (clusterName !== undefined && clusterName !== opts.name) {
+    throw new Error("cluster name conflicts between cluster and gateway definitions");
+  }
   const service = new GatewayService(server, opts);
   try {
     await service.start();
@@ -30,4 +34,11 @@ export async function startGateways(server: NatsServer): Promise<GatewayService 
     throw e;
   }
   return service;
+}
+
+/** The `name` of the `cluster {}` block, if any (keys are case-insensitive, as in Go). */
+function clusterBlockName(block: unknown): string | undefined {
+  if (typeof block !== "object" || block === null) return undefined;
+  for (const [k, v] of Object.entries(block)) if (k.toLowerCase() === "name" && typeof v === "string" && v !== "") return v;
+  return undefined;
 }

@@ -232,8 +232,11 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     return false;
   }
 
-  /** Go's processImplicitGateway: connect to a cluster we learned of, or learn more of its URLs. */
-  private implicitGateway(info: Record<string, unknown>): void {
+  /**
+   * Go's processImplicitGateway: connect to a cluster we learned of (from an inbound gateway,
+   * gossip, or a route's INFO with `gateway_cmd` 1), or learn more of its URLs.
+   */
+  implicitGateway(info: Record<string, unknown>): void {
     const name = info.gateway;
     if (typeof name !== "string" || name === "" || name === this.opts.name) return;
     const urls = Array.isArray(info.gateway_urls) ? info.gateway_urls : [];
@@ -459,10 +462,14 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   private setHostPort(boundPort: number): void {
     const { opts, server } = this;
     if (opts.advertise !== undefined && opts.advertise !== "") {
-      const i = opts.advertise.lastIndexOf(":");
-      const hasPort = i > 0 && /^\d+$/.test(opts.advertise.slice(i + 1));
-      this.host = (hasPort ? opts.advertise.slice(0, i) : opts.advertise).replace(/^\[|\]$/g, "");
-      this.port = hasPort ? Number(opts.advertise.slice(i + 1)) : boundPort;
+      let hp: { host: string; port: number };
+      try {
+        hp = parseHostPort(opts.advertise, boundPort);
+      } catch (e) {
+        throw new Error(`Error setting gateway INFO with Gateway.Advertise value of ${opts.advertise}, err=${(e as Error).message}`);
+      }
+      this.host = hp.host;
+      this.port = hp.port;
       server.log.info(`Advertise address for gateway "${opts.name}" is set to ${this.gatewayUrl}`);
     } else {
       this.host = opts.host;
@@ -583,4 +590,23 @@ function firstNonLocalIp(v6: boolean): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Go's parseHostPort: `host[:port]`, the default port when none (or 0 / -1) is given. */
+function parseHostPort(hostPort: string, defaultPort: number): { host: string; port: number } {
+  let host: string;
+  let portText: string;
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(hostPort);
+  if (bracketed !== null) {
+    host = bracketed[1];
+    portText = bracketed[2] ?? String(defaultPort);
+  } else {
+    const colons = hostPort.split(":").length - 1;
+    if (colons > 1) throw new Error(`address ${hostPort}: too many colons in address`);
+    [host, portText] = colons === 0 ? [hostPort, String(defaultPort)] : (hostPort.split(":") as [string, string]);
+  }
+  const trimmed = portText.trim();
+  if (!/^[+-]?\d+$/.test(trimmed)) throw new Error(`strconv.Atoi: parsing "${trimmed}": invalid syntax`);
+  const port = Number(trimmed);
+  return { host: host.trim(), port: port === 0 || port === -1 ? defaultPort : port };
 }

@@ -145,8 +145,8 @@ describe("two nats-ts clusters joined by gateways", () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
     const cb = await topo.client(b);
-    cb.subscribe("svc.b", { callback: (_e, m) => m.respond(`B answers ${m.string()}`) });
-    ca.subscribe("svc.a", { callback: (_e, m) => m.respond(`A answers ${m.string()}`) });
+    cb.subscribe("svc.b", { callback: (_e, m) => void m.respond(`B answers ${m.string()}`) });
+    ca.subscribe("svc.a", { callback: (_e, m) => void m.respond(`A answers ${m.string()}`) });
     await cb.flush();
     await ca.flush();
     const ask = async (nc: NatsConnection, subject: string) =>

@@ -169,8 +169,8 @@ describe("a nats-ts cluster gatewayed to a Go 2.9 cluster", () => {
   test("request/reply across clusters both ways", async () => {
     const ca = await client(a);
     const cb = await client(b);
-    cb.subscribe("svc.go", { callback: (_e, m) => m.respond(`go: ${m.string()}`) });
-    ca.subscribe("svc.ts", { callback: (_e, m) => m.respond(`ts: ${m.string()}`) });
+    cb.subscribe("svc.go", { callback: (_e, m) => void m.respond(`go: ${m.string()}`) });
+    ca.subscribe("svc.ts", { callback: (_e, m) => void m.respond(`ts: ${m.string()}`) });
     await cb.flush();
     await ca.flush();
     expect(await request(ca, "svc.go", "q1")).toBe("go: q1");

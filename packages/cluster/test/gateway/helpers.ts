@@ -4,11 +4,11 @@ import type { GatewayService } from "../../src/gateway/index.js";
 import type { NatsServer } from "@nats-ts/core";
 
 /** Polls until `check` returns true (or a truthy value), failing after `timeout` ms. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeout = 10_000): Promise<T> {
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeout = 10_000): Promise<NonNullable<T>> {
   const until = Date.now() + timeout;
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
