@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { Logger, MessageSink, Subscription } from "@nats-ts/core";
 import { PeerProtocolParser, peerMsgHead, type PeerInterestOp, type PeerMessageOp, type ProtocolError } from "@nats-ts/wire";
+import { gatewayTuning } from "./tuning.js";
 
 /** What a gateway connection hands to the gateway service (the protocol logic lives there). */
 export interface GatewayConnectionHandler {
@@ -29,8 +30,6 @@ export const GatewayClosed = {
 
 /** Past this many bytes waiting to be written the connection is a slow consumer (Go's max_pending). */
 const MAX_PENDING = 64 * 1024 * 1024;
-/** Go's firstPingInterval for server connections. */
-const FIRST_PING_MS = 1_000;
 
 /**
  * One gateway connection: inbound (accepted, the remote sends us its messages on it and we tell
@@ -148,7 +147,7 @@ export class GatewayConnection implements MessageSink {
       ping();
       this.pingTimer = setInterval(ping, intervalMs);
       this.pingTimer.unref();
-    }, Math.min(intervalMs, FIRST_PING_MS));
+    }, Math.min(intervalMs, gatewayTuning.firstPingDelay));
     this.pingTimer.unref();
   }
 

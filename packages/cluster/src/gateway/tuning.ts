@@ -15,6 +15,8 @@ export const gatewayTuning = {
   connectMaxDelay: 30_000,
   /** Before reconnecting an explicit gateway whose connection closed. */
   reconnectDelay: 1_000,
+  /** The first PING after the handshake comes this soon (Go's firstPingInterval; its tests disable it). */
+  firstPingDelay: 1_000,
   /** Gateways PING at most this often, whatever the server's ping_interval. */
   maxPingInterval: 15_000,
   /** RS- sent for an account before it is switched to interest-only mode. */

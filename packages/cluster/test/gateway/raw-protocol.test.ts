@@ -12,6 +12,8 @@ const FOO_ACCOUNT = `accounts { FOO { users [ { user: ivan, password: password }
 const saved = { ...gatewayTuning };
 beforeAll(() => {
   gatewayTuning.solicitDelay = 10;
+  // Like Go's test options (DisableShortFirstPing): no PING in the middle of an exchange.
+  gatewayTuning.firstPingDelay = 60_000;
 });
 afterAll(() => Object.assign(gatewayTuning, saved));
 
@@ -53,6 +55,7 @@ describe("gateway protocol against raw connections", () => {
     await topo.stop();
     gatewayTuning.doNotForceInterestOnly = false;
     gatewayTuning.maxNoInterestBeforeSwitch = saved.maxNoInterestBeforeSwitch;
+    gatewayTuning.firstPingDelay = 60_000;
   });
 
   async function serverB(extra = "", gwExtra = ""): Promise<InProcess> {
@@ -273,6 +276,7 @@ describe("gateway protocol against raw connections", () => {
 
   test("TestGatewayFirstPingGoesAfterConnect: no PING before CONNECT, one soon after", async () => {
     gatewayTuning.doNotForceInterestOnly = true;
+    gatewayTuning.firstPingDelay = 1_000;
     await serverB("", "authorization { timeout: 10 }");
     const c = track(await RawConn.open(gwPort));
     await c.expect(INFO_RE);
