@@ -356,9 +356,16 @@ function remoteFromConf(m: ConfMap): RemoteLeafOptions {
   return out;
 }
 
-/** The Go name of a remote, for errors: its URLs without credentials. */
-export function remoteName(r: RemoteLeafOptions): string {
-  return r.urls.map((u) => `${u.protocol}//${u.host}`).join(" ");
+/** Go's name of a remote (URLs, account, credentials or nkey); `redacted` hides passwords and seeds. */
+export function remoteName(r: RemoteLeafOptions, redacted = false): string {
+  const urls = r.urls.map((u) => {
+    if (!redacted || u.password === "") return JSON.stringify(u.href.replace(/\/$/, ""));
+    const copy = new URL(u.href);
+    copy.password = "xxxxx";
+    return JSON.stringify(copy.href.replace(/\/$/, ""));
+  });
+  const extra = r.credentials !== undefined ? `, credentials=${JSON.stringify(r.credentials)}` : r.nkey !== undefined ? `, nkey=${redacted ? '"[REDACTED]"' : JSON.stringify(r.nkey)}` : "";
+  return `urls=[${urls.join(" ")}], account=${JSON.stringify(r.account || "$G")}${extra}`;
 }
 
 /**
@@ -411,7 +418,7 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
           if (!isMap(r)) fail(m, k, `Expected remote leafnode entry to be a map/struct, got ${JSON.stringify(r)}`);
           const remote = remoteFromConf(r as ConfMap);
           const name = remoteName(remote);
-          if (out.remotes.some((x) => remoteName(x) === name)) fail(m, k, `duplicate remote ${name}`);
+          if (out.remotes.some((x) => remoteName(x) === name)) fail(m, k, `duplicate remote ${remoteName(remote, true)}`);
           out.remotes.push(remote);
         }
         break;

@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from "node:net";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { NatsServer } from "@nats-ts/core";
-import type { ClusterPlugin } from "../../src/index.js";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { NatsServer, createLogger, optionsFromConf, parseConf } from "@nats-ts/core";
+import { clusterPlugin, type ClusterPlugin } from "../../src/index.js";
 import { startChild, startGo, startInProcess, type TestServer } from "../support/servers.js";
 
 /** Polls `check` until it returns something truthy, failing after `timeout` ms with `what`. */
@@ -55,6 +55,17 @@ export class Topology {
 
   async inProcess(conf: string): Promise<TestServer & { server: NatsServer }> {
     const s = await startInProcess(conf);
+    this.servers.push(s);
+    return s;
+  }
+
+  /** An in-process server whose log lines are kept (debug included). */
+  async logged(conf: string): Promise<TestServer & { server: NatsServer; lines: string[] }> {
+    const lines: string[] = [];
+    const logger = createLogger({ debug: true, logtime: false, write: (l) => void lines.push(l) });
+    const server = new NatsServer(optionsFromConf(parseConf(conf)).options, { logger, plugins: [clusterPlugin()] });
+    await server.start();
+    const s = { kind: "nats-ts" as const, server, lines, port: server.port, url: `nats://127.0.0.1:${server.port}`, log: () => lines.join("\n"), stop: () => server.shutdown() };
     this.servers.push(s);
     return s;
   }
@@ -174,6 +185,43 @@ export class RawConn {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
+  }
+}
+
+/** Messages of one subscription, kept in order, with a way to wait for the next one. */
+export class Inbox {
+  readonly received: string[] = [];
+  private read = 0;
+  private waiters: (() => void)[] = [];
+  private readonly sub: Subscription;
+
+  constructor(nc: NatsConnection, subject: string, queue?: string) {
+    this.sub = nc.subscribe(subject, {
+      queue,
+      callback: (_e, m) => {
+        this.received.push(m.string());
+        const w = this.waiters;
+        this.waiters = [];
+        for (const f of w) f();
+      },
+    });
+  }
+
+  unsubscribe(): void {
+    this.sub.unsubscribe();
+  }
+
+  /** The next message not read yet, or undefined after `ms`. */
+  async next(ms = 1000): Promise<string | undefined> {
+    if (this.read < this.received.length) return this.received[this.read++];
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    return this.read < this.received.length ? this.received[this.read++] : undefined;
   }
 }
 
