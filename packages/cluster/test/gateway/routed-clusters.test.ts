@@ -1,0 +1,115 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { gatewayTuning } from "../../src/gateway/index.js";
+import { freePort } from "../support/servers.js";
+import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
+
+const saved = { ...gatewayTuning };
+beforeAll(() => {
+  gatewayTuning.solicitDelay = 10;
+  gatewayTuning.reconnectDelay = 50;
+  gatewayTuning.connectDelay = 50;
+});
+afterAll(() => Object.assign(gatewayTuning, saved));
+
+/** A member of cluster `name` with routes to `routes` and a gateway to `remotes`. */
+function memberConf(name: string, server: string, routePort: number, routes: number[], gwPort: number, remotes: Record<string, number>): string {
+  const seeds = routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+  const cluster = `cluster { name: "${name}", host: 127.0.0.1, port: ${routePort}, routes: [${seeds}] }`;
+  return gatewayConf(name, gwPort, remotes, cluster).replace(`server_name: "${name}-1"`, `server_name: "${server}"`);
+}
+
+async function until(nc: NatsConnection, subject: string, done: () => boolean, what: string): Promise<void> {
+  await waitFor(async () => {
+    nc.publish(subject, "probe");
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 30));
+    return done();
+  }, what);
+}
+
+describe("a two-server cluster (routes) gatewayed to another cluster", () => {
+  const topo = new Topology();
+  let a1: InProcess;
+  let a2: InProcess;
+  let b: InProcess;
+
+  beforeAll(async () => {
+    const [r1, r2, g1, g2, gb] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    a1 = await topo.inProcess(memberConf("A", "A1", r1, [r2], g1, { B: gb }));
+    a2 = await topo.inProcess(memberConf("A", "A2", r2, [r1], g2, { B: gb }));
+    b = await topo.inProcess(gatewayConf("B", gb, { A: g1 }));
+    await waitFor(() => connected(a1, "B") && gatewayOf(a2).outbound.has("B") && gatewayOf(b).outbound.has("A"), "gateways");
+    await waitFor(() => [...gatewayOf(b).inbound.values()].filter((c) => c.name === "A").length === 2, "B's inbound from A1 and A2");
+  }, 20_000);
+  afterAll(() => topo.stop());
+
+  const clients: NatsConnection[] = [];
+  afterEach(async () => {
+    for (const nc of clients.splice(0)) await nc.close();
+  });
+  const client = async (s: InProcess) => {
+    const nc = await topo.client(s);
+    clients.push(nc);
+    return nc;
+  };
+
+  test("messages cross between any server of A and B", async () => {
+    const c1 = await client(a1);
+    const c2 = await client(a2);
+    const cb = await client(b);
+    const onA2: string[] = [];
+    const onB: string[] = [];
+    c2.subscribe("to.a2", { callback: (_e, m) => void onA2.push(m.string()) });
+    cb.subscribe("to.b", { callback: (_e, m) => void onB.push(m.string()) });
+    await c2.flush();
+    await cb.flush();
+    await until(cb, "to.a2", () => onA2.length > 0, "B -> A1 -> route -> A2");
+    await until(c2, "to.b", () => onB.length > 0, "A2 -> its own outbound -> B");
+    onB.length = 0;
+    await until(c1, "to.b", () => onB.length > 0, "A1 -> B");
+  });
+
+  test("queue groups: a member elsewhere in the cluster beats one in another cluster, once per message", async () => {
+    const c1 = await client(a1);
+    const c2 = await client(a2);
+    const cb = await client(b);
+    const counts = { a1: 0, b: 0 };
+    c1.subscribe("tasks", { queue: "q", callback: () => void counts.a1++ });
+    cb.subscribe("tasks", { queue: "q", callback: () => void counts.b++ });
+    await c1.flush();
+    await cb.flush();
+    const gw2 = gatewayOf(a2);
+    await waitFor(() => gw2.outboundInterest.get(gw2.outbound.get("B")!)?.get("$G")?.queueSubCount === 1, "B's queue interest at A2");
+    await waitFor(async () => {
+      counts.a1 = 0;
+      c2.publish("tasks", "probe");
+      await c2.flush();
+      await new Promise((r) => setTimeout(r, 30));
+      return counts.a1 > 0;
+    }, "A1's member known at A2");
+    counts.a1 = counts.b = 0;
+    for (let i = 0; i < 100; i++) c2.publish("tasks", String(i));
+    await c2.flush();
+    await waitFor(() => counts.a1 + counts.b === 100, "100 deliveries");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(counts).toEqual({ a1: 100, b: 0 });
+  });
+
+  test("request from a server that has no inbound from B is answered in B", async () => {
+    const c2 = await client(a2);
+    const cb = await client(b);
+    cb.subscribe("svc", { callback: (_e, m) => void m.respond(`B: ${m.string()}`) });
+    await cb.flush();
+    const answer = await waitFor(async () => {
+      try {
+        return (await c2.request("svc", "ping", { timeout: 500 })).string();
+      } catch {
+        return undefined;
+      }
+    }, "answer from B");
+    expect(answer).toBe("B: ping");
+    const many = await Promise.all(Array.from({ length: 10 }, (_, i) => c2.request("svc", String(i), { timeout: 3000 })));
+    expect(many.map((m) => m.string())).toEqual(Array.from({ length: 10 }, (_, i) => `B: ${i}`));
+  });
+});
