@@ -172,8 +172,8 @@ describe("accounts and authorization", () => {
     await waitFor("connected", () => numLeafs(hub.server) === 1 && numLeafs(leaf.server) === 1);
     const onHub = await topo.client(hub.url, { user: "admin", pass: "pwd" });
     const onLeaf = await topo.client(leaf.url);
-    onHub.subscribe("up.svc", { callback: (_e, m) => m.respond("up") });
-    onHub.subscribe("other.svc", { callback: (_e, m) => m.respond("other") });
+    onHub.subscribe("up.svc", { callback: (_e, m) => void m.respond("up") });
+    onHub.subscribe("other.svc", { callback: (_e, m) => void m.respond("other") });
     await onHub.flush();
     expect(await answered(onLeaf, "up.svc")).toBe("up");
     // The hub only tells the leaf about interest the leaf may publish to.
@@ -215,7 +215,7 @@ describe("Go 2.9 interop with deny lists", () => {
     const onLeaf = await topo.client(leaf.url);
     const atLeaf: string[] = [];
     onLeaf.subscribe(">", { callback: (_e, m) => void atLeaf.push(m.subject) });
-    onLeaf.subscribe("ready", { callback: (_e, m) => m.respond("ok") });
+    onLeaf.subscribe("ready", { callback: (_e, m) => void m.respond("ok") });
     const atHub: string[] = [];
     onHub.subscribe(">", { callback: (_e, m) => void atHub.push(m.subject) });
     await answered(onHub, "ready");
@@ -244,7 +244,7 @@ describe("Go 2.9 interop with deny lists", () => {
     const onLeaf = await topo.client(leaf.url);
     const atLeaf: string[] = [];
     onLeaf.subscribe(">", { callback: (_e, m) => void atLeaf.push(m.subject) });
-    onLeaf.subscribe("ready", { callback: (_e, m) => m.respond("ok") });
+    onLeaf.subscribe("ready", { callback: (_e, m) => void m.respond("ok") });
     const atHub: string[] = [];
     onHub.subscribe(">", { callback: (_e, m) => void atHub.push(m.subject) });
     await answered(onHub, "ready");

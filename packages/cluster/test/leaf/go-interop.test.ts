@@ -19,8 +19,8 @@ describe("nats-ts leaf into a Go 2.9 hub", () => {
     await waitFor("leaf connected", () => numLeafs(leaf.server) === 1);
     const onHub = await topo.client(hub.url);
     const onLeaf = await topo.client(leaf.url);
-    onHub.subscribe("svc.hub", { callback: (_e, m) => m.respond(`hub:${m.string()}`) });
-    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => m.respond(`leaf:${m.string()}`) });
+    onHub.subscribe("svc.hub", { callback: (_e, m) => void m.respond(`hub:${m.string()}`) });
+    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => void m.respond(`leaf:${m.string()}`) });
     expect(await answered(onLeaf, "svc.hub")).toBe("hub:ping");
     expect(await answered(onHub, "svc.leaf")).toBe("leaf:ping");
     expect(leafzOf(leaf.server).leafs[0]).toMatchObject({ name: "GOHUB", is_spoke: true, account: "$G" });
@@ -35,8 +35,8 @@ describe("Go 2.9 leaf into a nats-ts hub", () => {
     await waitFor("leaf connected", () => numLeafs(hub.server) === 1);
     const onHub = await topo.client(hub.url);
     const onLeaf = await topo.client(leaf.url);
-    onHub.subscribe("svc.hub", { callback: (_e, m) => m.respond(`hub:${m.string()}`) });
-    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => m.respond(`leaf:${m.string()}`) });
+    onHub.subscribe("svc.hub", { callback: (_e, m) => void m.respond(`hub:${m.string()}`) });
+    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => void m.respond(`leaf:${m.string()}`) });
     expect(await answered(onLeaf, "svc.hub")).toBe("hub:ping");
     expect(await answered(onHub, "svc.leaf")).toBe("leaf:ping");
     expect(leafzOf(hub.server).leafs[0]).toMatchObject({ name: "GOLEAF", is_spoke: false, account: "$G" });

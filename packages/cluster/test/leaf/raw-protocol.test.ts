@@ -178,7 +178,7 @@ describe("raw leaf protocol (Go's test/leafnode_test.go)", () => {
   test("TestLeafNodeSplitBuffer: an LMSG split across reads", async () => {
     const s = await leafServer();
     const responder = await topo.client(`nats://127.0.0.1:${s.port}`);
-    responder.subscribe("foo", { queue: "bar", callback: (_e, m) => m.respond("ok") });
+    responder.subscribe("foo", { queue: "bar", callback: (_e, m) => void m.respond("ok") });
     await responder.flush();
     const { lc } = await leafConn(s.leafPort, 2);
     lc.send("LS+ reply\r\n");

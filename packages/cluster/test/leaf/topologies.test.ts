@@ -74,8 +74,8 @@ describe.each(cases)("%s", (_name, hubKind, leafKind) => {
     const t = await build(hubKind, leafKind);
     const onHub = await topo.client(t.hubUrl());
     const onLeaf = await topo.client(t.leafUrl);
-    const hubSvc = onHub.subscribe("svc.hub", { callback: (_e, m) => m.respond(`hub:${m.string()}`) });
-    const leafSvc = onLeaf.subscribe("svc.leaf", { callback: (_e, m) => m.respond(`leaf:${m.string()}`) });
+    const hubSvc = onHub.subscribe("svc.hub", { callback: (_e, m) => void m.respond(`hub:${m.string()}`) });
+    const leafSvc = onLeaf.subscribe("svc.leaf", { callback: (_e, m) => void m.respond(`leaf:${m.string()}`) });
     expect(await answered(onLeaf, "svc.hub")).toBe("hub:ping");
     expect(await answered(onHub, "svc.leaf")).toBe("leaf:ping");
 
@@ -112,7 +112,7 @@ describe.each(cases)("%s", (_name, hubKind, leafKind) => {
     const got: string[] = [];
     const hubMember = onHub.subscribe("work", { queue: "q", callback: (_e, m) => void got.push(`hub:${m.string()}`) });
     onLeaf.subscribe("work", { queue: "q", callback: (_e, m) => void got.push(`leaf:${m.string()}`) });
-    onLeaf.subscribe("ready", { callback: (_e, m) => m.respond("ok") });
+    onLeaf.subscribe("ready", { callback: (_e, m) => void m.respond("ok") });
     await onHub.flush();
     await answered(onHub, "ready");
     // Both sides prefer their own member.
@@ -136,7 +136,7 @@ describe.each(cases)("%s", (_name, hubKind, leafKind) => {
   test("TestLeafNodeSolicit: hub restart, the leaf reconnects and interest re-syncs", async () => {
     const t = await build(hubKind, leafKind);
     const onLeaf = await topo.client(t.leafUrl);
-    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => m.respond("leaf") });
+    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => void m.respond("leaf") });
     await onLeaf.flush();
     let onHub = await topo.client(t.hubUrl());
     expect(await answered(onHub, "svc.leaf")).toBe("leaf");
@@ -145,7 +145,7 @@ describe.each(cases)("%s", (_name, hubKind, leafKind) => {
     await t.connected();
     onHub = await topo.client(t.hubUrl());
     expect(await answered(onHub, "svc.leaf", 10_000)).toBe("leaf");
-    onHub.subscribe("svc.hub", { callback: (_e, m) => m.respond("hub") });
+    onHub.subscribe("svc.hub", { callback: (_e, m) => void m.respond("hub") });
     expect(await answered(onLeaf, "svc.hub")).toBe("hub");
   });
 });
@@ -157,7 +157,7 @@ describe("nats-ts hub and leaf as child processes", () => {
     const leaf = await topo.child(`port: -1\nserver_name: CHILDLEAF\nleafnodes { reconnect: "50ms", remotes [ { url: "nats-leaf://127.0.0.1:${leafPort}" } ] }`);
     const onHub = await topo.client(hub.url);
     const onLeaf = await topo.client(leaf.url);
-    onHub.subscribe("svc", { callback: (_e, m) => m.respond("hub") });
+    onHub.subscribe("svc", { callback: (_e, m) => void m.respond("hub") });
     await onHub.flush();
     expect(await answered(onLeaf, "svc")).toBe("hub");
     expect(leaf.log()).toContain("Leafnode connection created for account: $G");
