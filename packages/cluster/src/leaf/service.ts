@@ -215,7 +215,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     r.conn = c;
     this.pending.add(c);
     if (account === undefined) {
-      this.server.log.error(`Unable to lookup account ${r.opts.account} for solicited leafnode connection`);
+      this.server.log.error(`Unable to lookup account ${r.opts.account || "$G"} for solicited leafnode connection: account missing`);
       return c.close("Missing Account");
     }
     c.account = account;
