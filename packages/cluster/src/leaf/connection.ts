@@ -330,7 +330,8 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   }
 
   onProtocolError(err: ProtocolError): void {
-    if (err.kind === "auth_violation") return this.authViolation();
+    // Before CONNECT anything but CONNECT is an authorization violation (Go's expectConnect).
+    if (err.kind === "auth_violation" || (err.kind === "unknown_op" && !this.beforeConnectAllowed())) return this.authViolation();
     this.host.server.log.error(`${this.label} - ${err.detail}`);
     if (err.clientVisible) this.sendErr(err.message);
     this.close("Protocol Violation");

@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, test } from "vitest";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { freePort } from "../support/servers.js";
+import { Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
+
+const topo = new Topology();
+afterEach(() => topo.stop());
+
+async function answered(nc: NatsConnection, subject: string): Promise<string> {
+  return waitFor(`an answer on ${subject}`, async () => (await nc.request(subject, "", { timeout: 200 })).string());
+}
+
+describe("loop detection", () => {
+  test("two servers soliciting each other: the $LDS subscription comes back, Go's error, both connections close", async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const a = await topo.logged(`port: -1\nserver_name: A\nleafnodes { listen: "127.0.0.1:${pa}", reconnect: "10ms", remotes [ { url: "nats://127.0.0.1:${pb}" } ] }`);
+    const b = await topo.logged(`port: -1\nserver_name: B\nleafnodes { listen: "127.0.0.1:${pb}", reconnect: "10ms", remotes [ { url: "nats://127.0.0.1:${pa}" } ] }`);
+    const loopLine = /Loop detected for leafnode account="\$G"\. Delaying attempt to reconnect for 30s/;
+    await waitFor("a loop reported", () => [...a.lines, ...b.lines].some((l) => loopLine.test(l)));
+    // The side that found it sent the error; the other side logs it as a Leafnode Error.
+    await waitFor("the peer told", () => [...a.lines, ...b.lines].some((l) => /Leafnode Error 'Loop detected/.test(l)));
+    // The soliciting side waits 30s before trying again: no reconnect storm.
+    const created = () => [...a.lines, ...b.lines].filter((l) => l.includes("Leafnode connection created for account")).length;
+    const before = created();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(created()).toBeLessThanOrEqual(before + 1);
+  });
+
+  test("a leaf of a leaf: interest and messages cross two hops without a false loop", async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const hub = await topo.inProcess(`port: -1\nserver_name: HUB\nleafnodes { listen: "127.0.0.1:${p1}" }`);
+    const mid = await topo.logged(`port: -1\nserver_name: MID\nleafnodes { listen: "127.0.0.1:${p2}", reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${p1}" } ] }`);
+    const edge = await topo.inProcess(`port: -1\nserver_name: EDGE\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${p2}" } ] }`);
+    await waitFor("chain up", () => numLeafs(hub.server) === 1 && numLeafs(mid.server) === 2 && numLeafs(edge.server) === 1);
+    const onHub = await topo.client(hub.url);
+    const onEdge = await topo.client(edge.url);
+    onHub.subscribe("at.hub", { callback: (_e, m) => void m.respond("hub") });
+    onEdge.subscribe("at.edge", { callback: (_e, m) => void m.respond("edge") });
+    expect(await answered(onEdge, "at.hub")).toBe("hub");
+    expect(await answered(onHub, "at.edge")).toBe("edge");
+    expect(mid.lines.some((l) => l.includes("Loop detected"))).toBe(false);
+  });
+});
+
+describe("malformed leaf protocol from a raw socket closes that connection only", () => {
+  test.each([
+    ["an operation before CONNECT", "SUB foo 1\r\n", /-ERR 'Authorization Violation'/, false],
+    ["LS+ before CONNECT", "LS+ foo\r\n", /-ERR 'Authorization Violation'/, false],
+    ["an unknown operation", "CONNECT {}\r\nFOO BAR\r\n", /-ERR 'Unknown Protocol Operation'/, true],
+    ["a route operation", "CONNECT {}\r\nRS+ $G foo\r\n", /-ERR 'Unknown Protocol Operation'/, true],
+    ["an RMSG", "CONNECT {}\r\nRMSG $G foo 2\r\nhi\r\n", /-ERR 'Unknown Protocol Operation'/, true],
+    ["LMSG without a size", "CONNECT {}\r\nLMSG foo\r\n", undefined, true],
+    ["LMSG with a bad reply indicator", "CONNECT {}\r\nLMSG foo x r q 2\r\nhi\r\n", undefined, true],
+    ["HMSG with a header larger than the message", "CONNECT {}\r\nHMSG foo 10 2\r\nhi\r\n", undefined, true],
+    ["LS+ with too many arguments", "CONNECT {}\r\nLS+ foo bar baz qux\r\n", undefined, true],
+    ["a payload over max_payload", "CONNECT {}\r\nLMSG foo 2000000\r\n", /-ERR 'Maximum Payload Violation'/, true],
+    ["CONNECT that is not JSON", "CONNECT {nope\r\n", undefined, false],
+    ["a client on the leaf port", `CONNECT {"lang":"node","verbose":false}\r\n`, /-ERR 'attempted to connect to leaf node port'/, false],
+    ["a cluster name with spaces", `CONNECT {"cluster":"a b"}\r\n`, /-ERR 'cluster name cannot contain spaces'/, false],
+  ])("%s", async (_name, proto, err, registersFirst) => {
+    const [lp] = [await freePort()];
+    const hub = await topo.inProcess(`port: -1\nserver_name: HUB\nleafnodes { listen: "127.0.0.1:${lp}" }`);
+    const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${lp}" } ] }`);
+    await waitFor("real leaf connected", () => numLeafs(hub.server) === 1);
+    const raw = await topo.raw(lp);
+    await readInfo(raw);
+    raw.send(proto);
+    if (err !== undefined) await raw.expect(err);
+    await raw.expectClosed();
+    if (registersFirst) await waitFor("raw leaf gone", () => numLeafs(hub.server) === 1);
+    // The good leaf connection still carries traffic.
+    const onHub = await topo.client(hub.url);
+    const onLeaf = await topo.client(leaf.url);
+    onLeaf.subscribe("still.ok", { callback: (_e, m) => void m.respond("yes") });
+    expect(await answered(onHub, "still.ok")).toBe("yes");
+    expect(numLeafs(hub.server)).toBe(1);
+  });
+
+  test("a fake hub answering with a client INFO: the soliciting side reports the wrong port", async () => {
+    const { createServer } = await import("node:net");
+    const port = await freePort();
+    const fake = createServer((s) => s.write(`INFO {"server_id":"X","max_payload":1048576}\r\n`));
+    await new Promise<void>((r) => fake.listen(port, "127.0.0.1", () => r()));
+    try {
+      const leaf = await topo.logged(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "nats://127.0.0.1:${port}" } ] }`);
+      await waitFor("wrong port error", () => leaf.lines.some((l) => l.includes("attempted to connect to wrong port")));
+      expect(numLeafs(leaf.server)).toBe(0);
+    } finally {
+      fake.close();
+    }
+  });
+
+  test("a remote pointing at a client port never connects", async () => {
+    const hub = await topo.inProcess(`port: -1`);
+    const leaf = await topo.logged(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "nats://127.0.0.1:${hub.port}" } ] }`);
+    await waitFor("wrong port error", () => leaf.lines.some((l) => l.includes("attempted to connect to wrong port")));
+    expect(numLeafs(leaf.server)).toBe(0);
+  });
+});
