@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { TLSSocket, connect as tlsConnect, createSecureContext, type SecureContext } from "node:tls";
+import { TLSSocket, connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from "node:tls";
 import type { GatewayTlsOptions } from "./options.js";
 
 /** A gateway `tls {}` block with its files read. */
@@ -55,13 +55,10 @@ export function connectTls(socket: Socket, remote: GatewayTlsOptions, servername
     return;
   }
   const insecure = own.insecure;
-  const s = tlsConnect({
-    socket,
-    secureContext: own.context,
-    servername: /^[\d.]+$|:/.test(servername) ? undefined : servername,
-    rejectUnauthorized: !insecure,
-    checkServerIdentity: insecure ? () => undefined : undefined,
-  });
+  const options: ConnectionOptions = { socket, secureContext: own.context, rejectUnauthorized: !insecure };
+  if (!/^[\d.]+$|:/.test(servername)) options.servername = servername;
+  if (insecure) options.checkServerIdentity = () => undefined;
+  const s = tlsConnect(options);
   handshake(s, socket, own.timeout, "secureConnect", done);
 }
 

@@ -1,0 +1,72 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { gatewayTuning } from "../../src/gateway/index.js";
+import { makeRoutePki } from "../route/certs.js";
+import { freePort, startGo } from "../support/servers.js";
+import { Topology, connected, gatewayConf, gatewayOf, waitFor } from "./helpers.js";
+
+const saved = { ...gatewayTuning };
+let pki: ReturnType<typeof makeRoutePki>;
+beforeAll(() => {
+  gatewayTuning.solicitDelay = 10;
+  gatewayTuning.reconnectDelay = 50;
+  gatewayTuning.connectDelay = 50;
+  pki = makeRoutePki();
+});
+afterAll(() => {
+  Object.assign(gatewayTuning, saved);
+  pki.cleanup();
+});
+
+const tlsBlock = (timeout = 2) => `tls { cert_file: "${pki.cert}", key_file: "${pki.key}", ca_file: "${pki.ca}", verify: true, timeout: ${timeout} }`;
+
+describe("gateways over TLS", () => {
+  const topo = new Topology();
+  afterEach(() => topo.stop());
+
+  test("TestGatewayTLS: two clusters with verified TLS exchange messages", async () => {
+    const { a, b } = await topo.pair("", "", tlsBlock());
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    const got: string[] = [];
+    cb.subscribe("secure", { callback: (_e, m) => void got.push(m.string()) });
+    await cb.flush();
+    await waitFor(async () => {
+      ca.publish("secure", "over tls");
+      await ca.flush();
+      await new Promise((r) => setTimeout(r, 30));
+      return got.length > 0;
+    }, "message over TLS");
+    expect(got[0]).toBe("over tls");
+  });
+
+  test("TestGatewayTLSErrors: a gateway without TLS cannot join one that requires it", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const b = await topo.inProcess(gatewayConf("B", pb, {}, "", tlsBlock(0.3)));
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    await waitFor(() => gatewayOf(a).remotes.get("B")!.connectAttempts >= 2, "A's attempts");
+    expect(gatewayOf(a).outbound.has("B")).toBe(false);
+    expect(gatewayOf(b).inbound.size).toBe(0);
+  });
+
+  test("TLS gateways between nats-ts and a Go 2.9 server", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }, "", tlsBlock()));
+    const go = topo.add(
+      await startGo(`port: ${await freePort()}\ngateway {\n name: "B"\n host: 127.0.0.1\n port: ${pb}\n ${tlsBlock()}\n gateways: [ { name: "A", url: "nats://127.0.0.1:${pa}" } ]\n}\n`),
+    );
+    await waitFor(() => connected(a, "B"), "TLS gateways with Go", 15_000);
+    const ca = await topo.client(a);
+    const cg = await topo.client(go);
+    const got: string[] = [];
+    ca.subscribe("from.go", { callback: (_e, m) => void got.push(m.string()) });
+    await ca.flush();
+    await waitFor(async () => {
+      cg.publish("from.go", "tls");
+      await cg.flush();
+      await new Promise((r) => setTimeout(r, 30));
+      return got.length > 0;
+    }, "Go to nats-ts over TLS", 15_000);
+  });
+});
