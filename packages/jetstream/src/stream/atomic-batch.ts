@@ -1,7 +1,8 @@
-import { appendHeader, getHeader } from "@nats-ts/wire";
+import { appendHeader, getHeader, removeHeader } from "@nats-ts/wire";
 import { apiErrors, type JsErrorEntry } from "../errors/index.js";
 import type { StreamConfigJson } from "./config.js";
 import * as H from "./headers.js";
+import { JS_API_LEVEL } from "./metadata.js";
 
 /** Go's streamDefaultMaxAtomicBatchSize: messages in one batch. */
 export const MAX_BATCH_SIZE = 1000;
@@ -104,6 +105,15 @@ export class AtomicBatches {
     if (commit && !eob && commitValue !== "1") {
       this.drop(batchId);
       return refuse(apiErrors.JSAtomicPublishInvalidBatchCommitErr);
+    }
+    // A batch needing a newer server is refused; otherwise the header is not stored.
+    const level = getHeader(hdr, H.JS_REQUIRED_API_LEVEL);
+    if (level !== undefined && level !== "") {
+      if (!/^\d+$/.test(level) || Number(level) > JS_API_LEVEL) {
+        this.abandon(batchId, "unsupported");
+        return refuse(apiErrors.JSRequiredApiLevelErr);
+      }
+      hdr = removeHeader(hdr, H.JS_REQUIRED_API_LEVEL) ?? Buffer.alloc(0);
     }
     if (batchSeq !== batch.msgs.length + 1 || (batchSeq === 1 && eob)) {
       this.abandon(batchId, "incomplete");

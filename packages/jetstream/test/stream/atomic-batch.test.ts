@@ -121,6 +121,52 @@ describe("atomic batch publish", () => {
     expect(r.error).toEqual({ code: 400, err_code: 10177, description: "atomic publish unsupported header used: Nats-Expected-Last-Msg-Id" });
   });
 
+  test("TestJetStreamAtomicBatchPublishExpectedSeq: a one-message batch with an expected last sequence", async () => {
+    await recreate({ subjects: ["foo"], storage: "file", allow_atomic: true });
+    await t.js.publish("foo", "hello");
+    await t.js.publish("foo", "hello", { expect: { lastSequence: 1 } });
+    const r = await ack(t.nc, "foo", "", { "Nats-Expected-Last-Sequence": "2", "Nats-Batch-Id": "uuid", "Nats-Batch-Sequence": "1", "Nats-Batch-Commit": "1" });
+    expect(r).toEqual({ stream: "TEST", seq: 3, batch: "uuid", count: 1 });
+  });
+
+  test("TestJetStreamAtomicBatchPublishExpectedLastSubjectSequence", async () => {
+    await recreate({ subjects: ["foo.*"], storage: "file", allow_atomic: true });
+    await t.js.publish("foo.A", "");
+    await t.js.publish("foo.B", "");
+    const staged = await request(t.nc, "foo.A", "", {
+      "Nats-Batch-Id": "uuid",
+      "Nats-Batch-Sequence": "1",
+      "Nats-Expected-Last-Sequence": "2",
+      "Nats-Expected-Last-Subject-Sequence": "1",
+      "Nats-Expected-Last-Subject-Sequence-Subject": "foo.A",
+    });
+    expect(staged).toBe("");
+    const r = await ack(t.nc, "foo.B", "", {
+      "Nats-Batch-Id": "uuid",
+      "Nats-Batch-Sequence": "2",
+      "Nats-Batch-Commit": "1",
+      "Nats-Expected-Last-Subject-Sequence": "2",
+      "Nats-Expected-Last-Subject-Sequence-Subject": "foo.B",
+    });
+    expect(r).toEqual({ stream: "TEST", seq: 4, batch: "uuid", count: 2 });
+  });
+
+  test("TestJetStreamAtomicBatchPublishCommitUnsupported", async () => {
+    await recreate({ subjects: ["foo"], storage: "memory", allow_atomic: true });
+    for (const commit of ["", "unsupported", "0"]) {
+      expect(await request(t.nc, "foo", "", { "Nats-Batch-Id": "uuid", "Nats-Batch-Sequence": "1" })).toBe("");
+      const r = await ack(t.nc, "foo", "", { "Nats-Batch-Id": "uuid", "Nats-Batch-Sequence": "2", "Nats-Batch-Commit": commit });
+      expect(r.error).toEqual({ code: 400, err_code: 10200, description: "atomic publish batch commit is invalid" });
+    }
+    // No batch is left over: a new one starts at 1.
+    const h = { "Nats-Batch-Id": "uuid", "Nats-Batch-Sequence": "1", "Nats-Batch-Commit": "1" };
+    let r = await ack(t.nc, "foo", "", { ...h, "Nats-Required-Api-Level": String(Number.MAX_SAFE_INTEGER) });
+    expect(r.error?.err_code).toBe(10185); // JSRequiredApiLevelErr
+    r = await ack(t.nc, "foo", "", { ...h, "Nats-Required-Api-Level": "0" });
+    expect(r).toEqual({ stream: "TEST", seq: 1, batch: "uuid", count: 1 });
+    expect((await t.jsm.streams.getMessage("TEST", { seq: 1 }))?.header.has("Nats-Required-Api-Level")).toBe(false);
+  });
+
   test("a batch any of whose messages would be refused stores nothing; expected sequences are checked against the stream before the batch", async () => {
     const { nc } = t;
     await recreate({ subjects: ["foo.*"], storage: "file", allow_atomic: true });
