@@ -1,4 +1,6 @@
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as snappy from "snappyjs";
+import { checksum64 } from "../src/file/checksum.js";
 import { join } from "node:path";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { FileStore, fileStoreMsgSize, ManualClock, StoreError, type FileStoreConfig, type FileStoreOptions } from "../src/index.js";
@@ -31,6 +33,27 @@ const permutations: [string, Partial<FileStoreConfig>][] = [
   ["chacha", { cipher: { algorithm: "chacha20-poly1305", key: "s3cr3t" } }],
   ["chacha-s2", { cipher: { algorithm: "chacha20-poly1305", key: "s3cr3t" }, compression: "s2" }],
 ];
+
+/** True when a block file holds compressed frames (sealed with compression on). */
+const isFramedFile = (path: string) => readFileSync(path).readUInt32LE(0) === 0x9a5c17f3;
+
+/** A message record as versions before block compression wrote it with compression on. */
+function legacyCompressedRecord(seq: number, subject: string, payload: Buffer): Buffer {
+  const subj = Buffer.from(subject);
+  const body = Buffer.from(snappy.compress(Buffer.concat([subj, payload])));
+  const rec = Buffer.alloc(36 + body.length + 8);
+  rec.writeUInt32LE(rec.length, 0);
+  rec[4] = 1; // message
+  rec[5] = 1; // compressed
+  rec.writeUInt16LE(subj.length, 6);
+  rec.writeUInt32LE(0, 8);
+  rec.writeUInt32LE(payload.length, 12);
+  rec.writeUInt32LE(seq, 16);
+  rec.writeBigInt64LE(1_700_000_000_000_000_000n + BigInt(seq), 24);
+  body.copy(rec, 36);
+  rec.writeBigUInt64LE(checksum64(rec.subarray(0, rec.length - 8)), rec.length - 8);
+  return rec;
+}
 
 const blockFiles = (dir: string) => readdirSync(join(dir, "msgs")).filter((f) => f.endsWith(".blk"));
 const allBlockBytes = (dir: string) => Buffer.concat(blockFiles(dir).map((f) => readFileSync(join(dir, "msgs", f))));
@@ -535,20 +558,54 @@ describe("FileStore", () => {
     expect(Buffer.from(fs.loadMsg(1).msg).toString()).toBe("plaintext-payload");
   });
 
-  test("compression and encryption can be switched on an existing store", async () => {
+  test("sealed blocks are compressed; switching compression and encryption on and off keeps every message readable", async () => {
     const dir = tempDir();
-    let fs = await openStore({ dir, sync: "interval" });
-    await fs.storeMsg("a", null, Buffer.alloc(500, 97));
-    const withBoth: FileStoreConfig = { dir, sync: "interval", compression: "s2", cipher: { algorithm: "aes-256-gcm", key: "k" } };
-    fs = await reopen(fs, withBoth);
-    await fs.storeMsg("b", null, Buffer.alloc(500, 98));
-    fs = await reopen(fs, { dir, sync: "interval", compression: "none", cipher: withBoth.cipher });
-    await fs.storeMsg("c", null, Buffer.alloc(500, 99));
-    fs = await reopen(fs, withBoth);
-    expect([1, 2, 3].map((s) => fs.loadMsg(s).msg[499])).toEqual([97, 98, 99]);
-    expect(fs.loadMsg(2).msg.length).toBe(500);
-    // Compressed: 500 equal bytes take far less than 500 on disk.
-    expect(fs.utilization().total).toBeLessThan(3 * 500);
+    const cipher = { algorithm: "aes-256-gcm", key: "k" } as const;
+    const payload = (i: number) => Buffer.alloc(500, 97 + (i % 26));
+    const phases: Partial<FileStoreConfig>[] = [{}, { compression: "s2", cipher }, { compression: "none", cipher }, { compression: "s2", cipher }];
+    let fs: FileStore | undefined;
+    let seq = 0;
+    for (const phase of phases) {
+      const cfg: FileStoreConfig = { dir, sync: "interval", block_size: 2048, ...phase };
+      fs = fs ? await reopen(fs, cfg) : await openStore(cfg);
+      for (let i = 0; i < 30; i++) await fs.storeMsg(`s.${i % 3}`, i % 4 ? null : enc("H:1"), payload(++seq));
+      await fs.flushAllPending();
+      for (let i = 1; i <= seq; i++) expect(Buffer.from(fs.loadMsg(i).msg).equals(payload(i)), `seq ${i}`).toBe(true);
+    }
+    // Every block sealed while compression was on (and rewritten since) is framed, and the
+    // compressible payloads take far less space than written.
+    expect(blockFiles(dir).map((f) => isFramedFile(join(dir, "msgs", f))).filter(Boolean).length).toBeGreaterThan(3);
+    expect(fs!.utilization().total).toBeLessThan(seq * 500);
+    fs = await reopen(fs!, { dir, sync: "interval", block_size: 2048, compression: "s2", cipher });
+    expect(fs.warnings).toEqual([]);
+    expect(fs.state()).toMatchObject({ msgs: seq, firstSeq: 1, lastSeq: seq });
+    for (let i = 1; i <= seq; i++) expect(Buffer.from(fs.loadMsg(i).msg).equals(payload(i))).toBe(true);
+    // Reads that walk a compressed block decompress frame by frame and hit the same answers.
+    expect(fs.loadNextMsg("s.1", false, 1).seq).toBe(2);
+    expect(fs.loadLastMsg("s.2").seq).toBe(seq);
+  });
+
+  test("stores written with per-record compression (older format) open, read and migrate without loss", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "msgs"), { recursive: true });
+    // Two sealed-looking blocks whose message bodies are snappy-compressed record by record.
+    const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(300, 65 + i));
+    for (const [id, seqs] of [[1, [1, 2, 3]], [2, [4, 5, 6]]] as const) {
+      const recs = seqs.map((seq) => legacyCompressedRecord(seq, "legacy", bodies[seq - 1]));
+      writeFileSync(join(dir, "msgs", `${id}.blk`), Buffer.concat(recs));
+    }
+    let fs = await openStore({ dir, sync: "interval", compression: "s2" });
+    expect(fs.warnings).toEqual([]);
+    expect(fs.state()).toMatchObject({ msgs: 6, firstSeq: 1, lastSeq: 6 });
+    await fs.storeMsg("legacy", null, bodies[0]);
+    await fs.flushAllPending();
+    for (let seq = 1; seq <= 6; seq++) expect(Buffer.from(fs.loadMsg(seq).msg).equals(bodies[seq - 1])).toBe(true);
+    // The older of the two blocks was sealed and uncompressed: it was compressed at open.
+    expect(isFramedFile(join(dir, "msgs", "1.blk"))).toBe(true);
+    fs = await reopen(fs, { dir, sync: "interval", compression: "none" });
+    expect(fs.warnings).toEqual([]);
+    for (let seq = 1; seq <= 6; seq++) expect(Buffer.from(fs.loadMsg(seq).msg).equals(bodies[seq - 1])).toBe(true);
+    expect(fs.state().msgs).toBe(7);
   });
 
   test("sync always: concurrent writers share fsyncs (group commit)", async () => {

@@ -24,6 +24,7 @@ import {
   writeHeaderFields,
 } from "./record.js";
 import { scanRecords } from "./scan.js";
+import { decodeFrames, encodeFrames, plainRecordOf, readFrame } from "./frames.js";
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CACHE_SIZE = 32 * 1024 * 1024;
@@ -51,6 +52,12 @@ export abstract class BlockLog extends StoreQueries {
   protected readonly cacheSize: number;
   protected readonly onWarning?: (w: StoreWarning) => void;
   protected codec!: BodyCodec;
+  /** Encodes and decodes the frames of blocks compressed when sealed. */
+  protected frameCodec!: BodyCodec;
+  /** Compress blocks when they are sealed (compression "s2"/"snappy"). */
+  protected readonly compressSealed: boolean;
+  /** The last frame decompressed for a read, for reads that walk through a block. */
+  private lastFrame?: { block: Block; generation: number; index: number; plain: Buffer };
   protected blocks: Block[] = [];
   protected wb!: Block;
   protected cached = new Set<Block>();
@@ -79,6 +86,7 @@ export abstract class BlockLog extends StoreQueries {
     this.msgsDir = join(fcfg.dir, MSGS_DIR);
     this.blockSize = fcfg.block_size && fcfg.block_size > 0 ? fcfg.block_size : DEFAULT_BLOCK_SIZE;
     this.cacheSize = fcfg.cache_size ?? DEFAULT_CACHE_SIZE;
+    this.compressSealed = fcfg.compression === "s2" || fcfg.compression === "snappy";
   }
 
   // ---- blocks ------------------------------------------------------------------------------
@@ -124,7 +132,11 @@ export abstract class BlockLog extends StoreQueries {
     const old = this.wb;
     if (old.issued < old.size) this.sealing.push(old);
     this.newWriteBlock();
-    if (old.live === 0 || old.liveBytes < this.compactRatio() * old.size) this.maintenance.add(old);
+    // Maintenance rewrites it: compacted when mostly removed, compressed when compression is on.
+    if (this.compressSealed || old.live === 0 || old.liveBytes < this.compactRatio() * old.size) {
+      this.maintenance.add(old);
+      this.commit.kick();
+    }
     // The sealed block's bytes stay cached: recent messages are the likeliest reads.
     if (old.buf) {
       old.buf = old.buf.subarray(0, old.size);
@@ -281,17 +293,37 @@ export abstract class BlockLog extends StoreQueries {
     // Cache a whole block only once a good share of it has been read (a scan), not for
     // scattered random reads, where loading megabytes per hit would thrash the cache.
     if (++b.diskReads > Math.max(READS_BEFORE_CACHING, b.live / 4) && this.cacheSize >= b.size) {
-      const whole = Buffer.allocUnsafe(b.size);
-      this.readFully(b, whole, 0);
+      const whole = this.blockImage(b);
       b.buf = whole;
       this.cached.add(b);
-      this.cacheBytes += b.size;
+      this.cacheBytes += whole.length;
       this.evictCache();
       if (b.buf) return b.buf.subarray(off, off + len);
+    }
+    if (b.frames) {
+      const plain = this.frameHolding(b, off);
+      const at = off - b.frames.starts[this.lastFrame!.index];
+      return plain.subarray(at, at + len);
     }
     const out = Buffer.allocUnsafe(len);
     this.readFully(b, out, off);
     return out;
+  }
+
+  /** The decompressed frame of framed block `b` holding logical offset `off`. */
+  private frameHolding(b: Block, off: number): Buffer {
+    const table = b.frames!;
+    const last = this.lastFrame;
+    if (last && last.block === b && last.generation === b.generation && off >= table.starts[last.index] && off < table.starts[last.index] + table.plainLens[last.index]) return last.plain;
+    const index = table.find(off);
+    if (index < 0) throw storeError("CorruptState", `no frame of ${blockFileName(b.id)} holds offset ${off}`);
+    const plain = readFrame(table, index, (at, len) => {
+      const raw = Buffer.allocUnsafe(len);
+      this.readFully(b, raw, at);
+      return raw;
+    }, this.frameCodec);
+    this.lastFrame = { block: b, generation: b.generation, index, plain };
+    return plain;
   }
 
   protected readFully(b: Block, out: Buffer, position: number): void {
@@ -319,6 +351,13 @@ export abstract class BlockLog extends StoreQueries {
       return;
     }
     const b = this.blockHolding(seq);
+    if (b.frames) {
+      // A compressed block cannot be overwritten in place: the next cycle rewrites it without
+      // the message (already gone from the block's index).
+      this.maintenance.add(b);
+      this.commit.kick();
+      return;
+    }
     const off = b.offsetOf(seq);
     const len = b.lenOf(seq);
     const erased = Buffer.allocUnsafe(len);
@@ -537,8 +576,14 @@ export abstract class BlockLog extends StoreQueries {
     b.buf = null;
   }
 
+  /** The records of block `b` (decompressed when it is framed; damaged frames read as zeros). */
   protected blockImage(b: Block): Buffer {
     if (b.buf) return b.buf.subarray(0, b.size);
+    if (b.frames) {
+      const file = Buffer.allocUnsafe(b.fileSize);
+      this.readFully(b, file, 0);
+      return decodeFrames(file, this.frameCodec).logical.subarray(0, b.size);
+    }
     const img = Buffer.allocUnsafe(b.size);
     this.readFully(b, img, 0);
     return img;
@@ -550,8 +595,10 @@ export abstract class BlockLog extends StoreQueries {
    */
   protected rewriteBlock(b: Block, keep: (kind: RecordKind, seq: number, off: number) => boolean, clipTo = Number.MAX_SAFE_INTEGER): void {
     const img = this.blockImage(b);
+    // Sealed blocks are stored compressed when compression is on; the write block never is.
+    const framed = this.compressSealed && b !== this.wb;
     const parts: Buffer[] = [];
-    const moved: [number, number][] = [];
+    const moved: [number, number, number][] = [];
     const tombs: number[] = [];
     let size = 0;
     let maxSeq = 0;
@@ -569,7 +616,8 @@ export abstract class BlockLog extends StoreQueries {
         if (end > clipTo) rec = encodeMarker(RecordKind.Skip, seq, clipTo - seq + 1, img.readBigInt64LE(off + 24));
         maxSeq = Math.max(maxSeq, Math.min(end, clipTo));
       } else if (kind === RecordKind.Msg) {
-        moved.push([seq, size]);
+        if (framed) rec = plainRecordOf(img, off, len, this.codec);
+        moved.push([seq, size, rec.length]);
         maxSeq = Math.max(maxSeq, seq);
       } else if (kind === RecordKind.Floor) {
         maxSeq = Math.max(maxSeq, seq - 1);
@@ -578,10 +626,12 @@ export abstract class BlockLog extends StoreQueries {
       size += rec.length;
     });
     const content = Buffer.concat(parts, size);
+    const frames = framed ? encodeFrames(content, this.frameCodec) : undefined;
+    const file = frames ? frames.file : content;
     const tmp = `${b.path}.tmp`;
     const fd = this.fs.openSync(tmp, "w+");
     try {
-      if (content.length > 0) this.fs.writeSync(fd, content, 0, content.length, 0);
+      if (file.length > 0) this.fs.writeSync(fd, file, 0, file.length, 0);
       this.fs.fsyncSync(fd);
       this.fs.renameSync(tmp, b.path);
     } catch (e) {
@@ -594,6 +644,8 @@ export abstract class BlockLog extends StoreQueries {
     b.rebuildSlots(moved);
     b.tombs = tombs;
     b.size = b.flushed = b.issued = content.length;
+    b.frames = frames ? frames.table : null;
+    b.fileSize = file.length;
     b.generation++;
     b.maxSeq = maxSeq;
     b.damaged = false;
@@ -642,7 +694,10 @@ export abstract class BlockLog extends StoreQueries {
     }
     if (this.blocks.length === 0) this.newWriteBlock();
     const last = this.blocks[this.blocks.length - 1];
-    if (last !== this.wb) {
+    if (last !== this.wb && last.frames) {
+      // Records are appended to plain blocks only.
+      this.newWriteBlock();
+    } else if (last !== this.wb) {
       this.retire(last.fd);
       last.fd = this.fs.openSync(last.path, "r+");
       const img = this.blockImage(last);

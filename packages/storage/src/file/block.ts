@@ -1,3 +1,5 @@
+import type { FrameTable } from "./frames.js";
+
 // One message block file: an append-only run of records. The write block keeps its bytes in
 // memory (it doubles as write buffer and recent-write cache); sealed blocks are read-only on
 // disk except for eraseMsg overwrites and compaction rewrites.
@@ -28,6 +30,10 @@ export class Block {
   diskReads = 0;
   /** Messages ever added (the per-block index has a slot per sequence from base on). */
   added = 0;
+  /** Frames of a block compressed when sealed (null: a plain run of records). */
+  frames: FrameTable | null = null;
+  /** Size of the file of a framed block (its records, `size`, are larger). */
+  fileSize = 0;
   /** Set when recovery found damage here. */
   damaged = false;
   private offsets = new Uint32Array(64);
@@ -100,10 +106,13 @@ export class Block {
     for (let i = 0; i < this.slots; i++) if (this.lens[i] !== 0) yield this.base + i;
   }
 
-  /** After a rewrite: only the `moved` messages remain, at their new offsets. */
-  rebuildSlots(moved: [seq: number, offset: number][]): void {
+  /** After a rewrite: only the `moved` messages remain, at their new offsets and lengths. */
+  rebuildSlots(moved: [seq: number, offset: number, len: number][]): void {
     this.offsets.fill(0);
-    for (const [seq, off] of moved) this.offsets[seq - this.base] = off + 1;
+    for (const [seq, off, len] of moved) {
+      this.offsets[seq - this.base] = off + 1;
+      this.lens[seq - this.base] = len;
+    }
     this.liveBytes = 0;
     for (let i = 0; i < this.slots; i++) this.liveBytes += this.lens[i];
   }

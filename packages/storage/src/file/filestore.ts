@@ -8,6 +8,7 @@ import { BlockLog, type FileStoreOptions } from "./block-log.js";
 import { AAD_END, AAD_START, BodyCodec } from "./body-codec.js";
 import { lockDirectory } from "./dir-lock.js";
 import { syncDir } from "./fs-ops.js";
+import { decodeFrames, isFramed } from "./frames.js";
 import { GroupCommit } from "./group-commit.js";
 import { CHECKSUM_LEN, HEADER_LEN, readSeq, readTs, RecordKind, skipEnd } from "./record.js";
 import { scanRecords } from "./scan.js";
@@ -75,7 +76,10 @@ export class FileStore extends BlockLog {
     this.unlock = lockDirectory(this.dir);
     this.dirFd = this.fs.openSync(this.msgsDir, "r");
     const meta = this.loadMeta();
-    this.codec = new BodyCodec(this.fcfg.compression === "s2" || this.fcfg.compression === "snappy", this.fcfg.cipher);
+    // Records are never compressed one by one any more (blocks are, when sealed); records that
+    // older versions compressed still decode.
+    this.codec = new BodyCodec(false, this.fcfg.cipher);
+    this.frameCodec = new BodyCodec(true, this.fcfg.cipher);
     const check = this.codec.keyCheck();
     if (meta.keyCheck && !check) throw storeError("NoEncryptionKey");
     if (meta.keyCheck && check !== meta.keyCheck) throw storeError("BadKey");
@@ -148,7 +152,14 @@ export class FileStore extends BlockLog {
       const path = join(this.msgsDir, blockFileName(id));
       const isLast = i === ids.length - 1;
       const b = new Block(id, path, this.fs.openSync(path, "r+"));
-      const image = readFileSync(path);
+      const file = readFileSync(path);
+      let image: Buffer = file;
+      if (isFramed(file)) {
+        const decoded = decodeFrames(file, this.frameCodec);
+        image = decoded.logical;
+        b.frames = decoded.table;
+        b.fileSize = file.length;
+      }
       const { validEnd, damaged } = scanRecords(image, (off, len) => {
         if (openGap && image[off + 4] === RecordKind.Msg) {
           openGap.before = readSeq(image, off);
@@ -213,12 +224,13 @@ export class FileStore extends BlockLog {
         }
       });
       b.size = b.flushed = b.issued = validEnd;
-      for (const d of damaged) this.reportDamage(b, d.start, d.end, isLast && d.end === image.length);
-      if (isLast && validEnd < image.length) {
+      const plain = b.frames === null;
+      for (const d of damaged) this.reportDamage(b, d.start, d.end, plain && isLast && d.end === image.length);
+      if (plain && isLast && validEnd < image.length) {
         // A torn or damaged tail: cut it so appends continue after the last good record.
         this.fs.ftruncateSync(b.fd, validEnd);
       }
-      if (isLast) b.buf = this.blockBuffer(image.subarray(0, validEnd));
+      if (plain && isLast) b.buf = this.blockBuffer(image.subarray(0, validEnd));
       this.blocks.push(b);
     }
     this.lastSeq = Math.max(maxSeq, lastMsgSeq);
@@ -242,9 +254,16 @@ export class FileStore extends BlockLog {
     if (this.blocks.length === 0) this.newWriteBlock();
     else {
       this.wb = this.blocks[this.blocks.length - 1];
-      if (this.wb.damaged) this.newWriteBlock();
+      // Appends go to an undamaged plain block (a compressed one is last when the crash came
+      // before the next block's file was created).
+      if (this.wb.damaged || this.wb.frames) this.newWriteBlock();
     }
-    for (const b of this.blocks) if (b !== this.wb && (b.live === 0 || b.liveBytes < this.compactRatio() * b.size)) this.maintenance.add(b);
+    for (const b of this.blocks) {
+      if (b === this.wb) continue;
+      // A block sealed but not yet compressed when the store stopped is compressed now.
+      const uncompressed = this.compressSealed && !b.frames && b === this.blocks[this.blocks.length - 2];
+      if (uncompressed || b.live === 0 || b.liveBytes < this.compactRatio() * b.size) this.maintenance.add(b);
+    }
     if (this.maintenance.size > 0) this.commit.kick();
   }
 
@@ -336,7 +355,7 @@ export class FileStore extends BlockLog {
 
   utilization(): { total: number; reported: number } {
     let total = 0;
-    for (const b of this.blocks) total += b.size;
+    for (const b of this.blocks) total += b.frames ? b.fileSize : b.size;
     return { total, reported: this.bytes };
   }
 
