@@ -1,0 +1,117 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterEach, describe, expect, test } from "vitest";
+import { freePort, startChild, startGo, type TestServer } from "../support/servers.js";
+import { Topology, gatewayConf, waitFor } from "./helpers.js";
+
+// These start nats-ts from the built package (run `pnpm --filter @nats-ts/cluster build` first)
+// and Go 2.9 servers as child processes, with Go's default gateway timings.
+
+/** Publishes until `done` holds (interest may still be propagating). */
+async function until(nc: NatsConnection, subject: string, done: () => boolean, what: string): Promise<void> {
+  await waitFor(async () => {
+    nc.publish(subject, "probe");
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    return done();
+  }, what, 20_000);
+}
+
+function goMember(name: string, server: string, clientPort: number, routePort: number, seeds: number[], gwPort: number, remotes: Record<string, number>): string {
+  const routes = seeds.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+  const list = Object.entries(remotes)
+    .map(([n, p]) => `{ name: "${n}", url: "nats://127.0.0.1:${p}" }`)
+    .join(", ");
+  return `port: ${clientPort}\nserver_name: "${server}"\ncluster { name: "${name}", host: 127.0.0.1, port: ${routePort}, routes: [${routes}] }\ngateway { name: "${name}", host: 127.0.0.1, port: ${gwPort}, gateways: [ ${list} ] }\n`;
+}
+
+describe("gateways between server processes", () => {
+  const topo = new Topology();
+  afterEach(() => topo.stop());
+
+  test("two nats-ts clusters in child processes: pub/sub, queue, request/reply, restart and reconnect", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const confB = gatewayConf("B", pb, { A: pa }).replace("port: -1", `port: ${await freePort()}`);
+    const a = topo.add(await startChild(gatewayConf("A", pa, { B: pb })));
+    let b: TestServer = topo.add(await startChild(confB));
+    await waitFor(() => /Outbound gateway connection to "B"/.test(a.log()) && /Outbound gateway connection to "A"/.test(b.log()), "gateway logs", 20_000);
+    expect(a.log()).toMatch(/Gateway name is A/);
+    expect(a.log()).toMatch(/Listening for gateways connections on 127\.0\.0\.1:\d+/);
+    expect(a.log()).toMatch(/Inbound gateway connection from "B" \(\w+\) registered/);
+
+    const ca = await topo.client(a);
+    let cb = await topo.client(b);
+    const got: string[] = [];
+    cb.subscribe("child.msgs", { callback: (_e, m) => void got.push(m.string()) });
+    cb.subscribe("child.svc", { callback: (_e, m) => void m.respond("served by B") });
+    let queued = 0;
+    cb.subscribe("child.q", { queue: "g", callback: () => void queued++ });
+    cb.subscribe("child.q", { queue: "g", callback: () => void queued++ });
+    await cb.flush();
+    await until(ca, "child.msgs", () => got.length > 0, "A -> B");
+    expect((await ca.request("child.svc", "", { timeout: 5000 })).string()).toBe("served by B");
+    await until(ca, "child.q", () => queued > 0, "queue interest");
+    queued = 0;
+    for (let i = 0; i < 50; i++) ca.publish("child.q", String(i));
+    await ca.flush();
+    await waitFor(() => queued === 50, "50 queue deliveries");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(queued).toBe(50);
+
+    // Restart B on the same ports: A reconnects and the interest comes back.
+    await cb.close();
+    await b.stop();
+    b = topo.add(await startChild(confB));
+    cb = await topo.client(b);
+    const again: string[] = [];
+    cb.subscribe("child.msgs", { callback: (_e, m) => void again.push(m.string()) });
+    await cb.flush();
+    await until(ca, "child.msgs", () => again.length > 0, "A -> restarted B");
+  }, 60_000);
+
+  test("a Go cluster of two servers gatewayed to a nats-ts cluster", async () => {
+    const [pa, gb1, gb2, rb1, rb2, cb1, cb2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    const b1 = topo.add(await startGo(goMember("B", "B1", cb1, rb1, [rb2], gb1, { A: pa })));
+    const b2 = topo.add(await startGo(goMember("B", "B2", cb2, rb2, [rb1], gb2, { A: pa })));
+    const a = topo.add(await startChild(gatewayConf("A", pa, { B: gb1 })));
+    // A learns B2's gateway URL from B's INFO and both Go servers connect to A.
+    await waitFor(() => (a.log().match(/Inbound gateway connection from "B"/g) ?? []).length >= 2, "both Go servers connected to A", 20_000);
+
+    const ca = await topo.client(a);
+    const c1 = await topo.client(b1);
+    const c2 = await topo.client(b2);
+    const onB2: string[] = [];
+    const onA: string[] = [];
+    c2.subscribe("mixed.b2", { callback: (_e, m) => void onB2.push(m.string()) });
+    ca.subscribe("mixed.a", { callback: (_e, m) => void onA.push(m.string()) });
+    c1.subscribe("mixed.svc", { callback: (_e, m) => void m.respond("B1 here") });
+    await c2.flush();
+    await ca.flush();
+    await c1.flush();
+    await until(ca, "mixed.b2", () => onB2.length > 0, "A -> B2");
+    await until(c2, "mixed.a", () => onA.length > 0, "B2 -> A");
+    const answer = await waitFor(async () => {
+      try {
+        return (await ca.request("mixed.svc", "", { timeout: 1000 })).string();
+      } catch {
+        return undefined;
+      }
+    }, "request answered in B1", 20_000);
+    expect(answer).toBe("B1 here");
+
+    // Queue group spread over both Go servers: each message once.
+    let n = 0;
+    c1.subscribe("mixed.q", { queue: "w", callback: () => void n++ });
+    c2.subscribe("mixed.q", { queue: "w", callback: () => void n++ });
+    await c1.flush();
+    await c2.flush();
+    await until(ca, "mixed.q", () => n > 0, "queue interest from Go");
+    await new Promise((r) => setTimeout(r, 200));
+    n = 0;
+    for (let i = 0; i < 60; i++) ca.publish("mixed.q", String(i));
+    await ca.flush();
+    await waitFor(() => n === 60, "60 queue deliveries in Go's cluster");
+    await new Promise((r) => setTimeout(r, 150));
+    expect(n).toBe(60);
+  }, 60_000);
+});
