@@ -7,14 +7,14 @@ export interface MqttIdentity {
   account: Account;
   user?: string;
   canPublish(subject: string): boolean;
-  canSubscribe(subject: string): boolean;
+  canSubscribe(subject: string, queue?: string): boolean;
 }
 
 const everything = { canPublish: () => true, canSubscribe: () => true };
 
 function identity(account: Account, user: string | undefined, perms: ClientPermissions | undefined): MqttIdentity {
   if (perms === undefined) return { account, user, ...everything };
-  return { account, user, canPublish: (s) => perms.canPublish(s), canSubscribe: (s) => perms.canSubscribe(s) };
+  return { account, user, canPublish: (s) => perms.canPublish(s), canSubscribe: (s, q) => perms.canSubscribe(s, q) };
 }
 
 /**

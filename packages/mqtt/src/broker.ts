@@ -5,15 +5,16 @@ import { authenticateMqtt, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
 import { JetStreamOutbound } from "./js-outbound.js";
 import { MemoryOutbound } from "./memory-outbound.js";
-import { mqttPubHeader } from "./nats-headers.js";
+import { mqttPubHeader, mqttPubHeaderWith } from "./nats-headers.js";
 import type { MqttOptions } from "./options.js";
 import { JsApi } from "./js-api.js";
 import { forgetQos2, holdQos2, releaseQos2 } from "./qos2-incoming.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
 import { encodeRetained, ensureMqttStreams, loadRetained, MQTT_STREAMS } from "./streams.js";
-import { Session, type QoS } from "./session.js";
+import { Session, type QoS, type SubscriptionOptions } from "./session.js";
+import { parseSharedFilter, REASON, type PublishExtras } from "./v5.js";
 import { mqttFilterToNatsSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
-import { SessionStore, sessionHash, type PersistedSession } from "./session-store.js";
+import { SessionStore, sessionHash, type PersistedSession, type StoredSubscriptionOptions } from "./session-store.js";
 
 /** Go's mqttDefaultAckWait. */
 const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -22,6 +23,18 @@ const DEFAULT_MAX_ACK_PENDING = 1024;
 /** Go's mqttSessJailDur: a client id that just took over a session waits this long before it may again. */
 const FLAPPER_JAIL_MS = 1000;
 const SUBACK_FAILURE = 0x80;
+const SUBACK_NOT_AUTHORIZED = 0x87;
+const SUBACK_FILTER_INVALID = 0x8f;
+
+/** How a CONNECT starts its session: MQTT 3.1.1's clean session, or MQTT 5.0's clean start and expiry. */
+export interface SessionStart {
+  /** Discard any existing session. */
+  cleanStart: boolean;
+  /** The session outlives the connection (clean session 0, or an expiry interval above 0). */
+  persistent: boolean;
+  /** How long it outlives it (ms); infinite for MQTT 3.1.1. */
+  expiryMs: number;
+}
 
 interface AccountState {
   sessions: Map<string, Session>;
@@ -126,7 +139,8 @@ export class MqttBroker {
    * clean session, otherwise new. A connection already holding it is closed without its will
    * (session takeover, MQTT-3.1.4-2).
    */
-  acquire(id: MqttIdentity, clientId: string, clean: boolean, conn: MqttConnection): Acquired {
+  acquire(id: MqttIdentity, clientId: string, start: SessionStart, conn: MqttConnection): Acquired {
+    const clean = start.cleanStart;
     const state = this.stateFor(id.account.name);
     if (state.store?.collides(clientId)) return "collision";
     const jailedAt = state.flappers.get(clientId);
@@ -142,13 +156,15 @@ export class MqttBroker {
         this.owners.delete(session);
         this.jail(state, clientId);
         this.log.warn(`${conn} - Replacing old client ${previous} since both have the same client ID "${clientId}"`);
-        previous.close("duplicate client id", false);
+        previous.close("duplicate client id", false, REASON.SESSION_TAKEN_OVER);
       }
       if (clean || session.clean) {
         this.end(session);
         session = undefined;
       } else {
         present = true;
+        // MQTT 5.0: a session resumed with an expiry of 0 now ends with this connection.
+        session.clean = !start.persistent;
       }
     }
     const stored = state.stored.get(clientId);
@@ -161,16 +177,18 @@ export class MqttBroker {
     let restoring: Promise<void> | undefined;
     if (session === undefined) {
       const restore = !clean && stored !== undefined ? stored : undefined;
-      session = this.newSession(state, id, clientId, clean, restore);
+      session = this.newSession(state, id, clientId, !start.persistent && restore === undefined, restore);
+      session.clean = !start.persistent;
       state.sessions.set(clientId, session);
       if (restore !== undefined) {
         present = true;
         restoring = this.restoreSubscriptions(session, id, restore);
       }
     }
+    session.expiryMs = start.expiryMs;
     this.owners.set(session, conn);
     this.identities.set(session, id);
-    if (!clean && restoring === undefined) this.persist(session);
+    if (!session.clean && restoring === undefined) this.persist(session);
     return { session, present, restoring };
   }
 
@@ -178,7 +196,8 @@ export class MqttBroker {
     const client = this.server.createInternalClient("CLIENT", id.account);
     const o = this.options;
     if (clean || state.api === undefined) {
-      return new Session(clientId, id.account, true, client, new MemoryOutbound(this.maxAckPending, o.ackWait || DEFAULT_ACK_WAIT_MS), undefined);
+      const memory = new MemoryOutbound(this.maxAckPending, o.ackWait || DEFAULT_ACK_WAIT_MS);
+      return new Session(clientId, id.account, true, client, memory, undefined, sessionHash(clientId));
     }
     const settings = {
       ackWaitMs: o.ackWait || DEFAULT_ACK_WAIT_MS,
@@ -188,12 +207,15 @@ export class MqttBroker {
     };
     const restored = restore === undefined ? undefined : { consumers: restore.cons, pubRel: restore.pubrel };
     const js = new JetStreamOutbound(state.api, client, sessionHash(clientId), settings, this.log, (subject) => id.canSubscribe(subject), restored);
-    return new Session(clientId, id.account, false, client, js, js);
+    return new Session(clientId, id.account, false, client, js, js, sessionHash(clientId));
   }
 
   /** A session from before a restart: its subscriptions come back, checked against today's permissions. */
   private async restoreSubscriptions(session: Session, id: MqttIdentity, stored: PersistedSession): Promise<void> {
-    for (const [subject, qos] of Object.entries(stored.subs ?? {})) {
+    for (const [key, qos] of Object.entries(stored.subs ?? {})) {
+      const shared = parseSharedFilter(key);
+      if (shared === "invalid") continue;
+      const subject = shared === undefined ? key : shared.filter;
       let filter: string;
       try {
         filter = natsSubjectToMqttTopic(subject);
@@ -201,7 +223,12 @@ export class MqttBroker {
       } catch {
         continue;
       }
-      const granted = this.subscribe(session, filter, subject, qos, true);
+      const options: SubscriptionOptions = { ...stored.sub_opts?.[key] };
+      if (shared !== undefined) {
+        options.group = shared.group;
+        filter = `$share/${shared.group}/${filter}`;
+      }
+      const { granted } = this.subscribe(session, filter, subject, qos, options, true);
       if (typeof granted !== "number") await granted;
     }
     this.persist(session);
@@ -213,16 +240,29 @@ export class MqttBroker {
     const state = this.accounts.get(session.account.name);
     if (state?.store === undefined) return;
     const subs: Record<string, QoS> = {};
-    for (const sub of session.subscriptions.values()) subs[sub.subject] = sub.qos;
+    const opts: Record<string, StoredSubscriptionOptions> = {};
+    for (const sub of session.subscriptions.values()) {
+      // Go keys subscriptions by subject; a shared one keeps its group in the key.
+      const { group, noLocal, retainAsPublished, subscriptionId } = sub.options;
+      const key = group === undefined ? sub.subject : `$share/${group}/${sub.subject}`;
+      subs[key] = sub.qos;
+      if (noLocal || retainAsPublished || subscriptionId !== undefined) opts[key] = { noLocal, retainAsPublished, subscriptionId };
+    }
     const js = session.jetstream;
-    state.store.save({ id: session.clientId, subs, cons: js === undefined ? undefined : Object.fromEntries(js.consumers), pubrel: js?.pubRel });
+    state.store.save({
+      id: session.clientId,
+      subs,
+      cons: js === undefined ? undefined : Object.fromEntries(js.consumers),
+      pubrel: js?.pubRel,
+      sub_opts: Object.keys(opts).length > 0 ? opts : undefined,
+    });
   }
 
   /** UNSUBSCRIBE: removes the filters and updates the stored session. */
-  unsubscribe(session: Session, filters: string[]): void {
-    let changed = false;
-    for (const f of filters) changed = session.unsubscribe(f) || changed;
-    if (changed) this.persist(session);
+  unsubscribe(session: Session, filters: string[]): boolean[] {
+    const existed = filters.map((f) => session.unsubscribe(f));
+    if (existed.includes(true)) this.persist(session);
+    return existed;
   }
 
   /** A connection is gone: its clean session ends, a persistent one waits for the client. */
@@ -230,7 +270,9 @@ export class MqttBroker {
     if (this.owners.get(session) !== conn) return;
     this.owners.delete(session);
     session.detach(conn);
-    if (session.clean) this.end(session);
+    if (session.clean || session.expiryMs <= 0) return this.end(session);
+    // MQTT 5.0 session expiry: the session goes once it stayed detached that long.
+    if (Number.isFinite(session.expiryMs)) session.expiryTimer = setTimeout(() => !session.connected && this.end(session), session.expiryMs);
   }
 
   /** The session is over: its state goes, from memory and from JetStream. */
@@ -241,37 +283,39 @@ export class MqttBroker {
   }
 
   /**
-   * Subscribes a session's filter; the granted QoS, or 0x80 when refused (permissions, or the
-   * consumer of a persistent session could not be created), once the subscription is ready.
+   * Subscribes a session's filter. `granted` is the QoS, or a failure reason code (0x87 denied by
+   * permissions, 0x8F invalid, 0x80 the consumer of a persistent session could not be created),
+   * once the subscription is ready; `created` tells a new filter from a replaced one.
    */
-  subscribe(session: Session, filter: string, subject: string, qos: QoS, recreate = false): number | Promise<number> {
+  subscribe(session: Session, filter: string, subject: string, qos: QoS, options: SubscriptionOptions = {}, recreate = false): { granted: number | Promise<number>; created: boolean } {
     const id = this.identities.get(session);
     // The server's own subjects ($MQTT.msgs.<subject> ...) would bypass subscribe permissions.
     if (subject.startsWith("$MQTT.")) {
       this.log.error(`Subscription Violation - MQTT filter "${filter}" names an internal subject`);
-      return SUBACK_FAILURE;
+      return { granted: SUBACK_NOT_AUTHORIZED, created: false };
     }
     // "foo/#" also subscribes to "foo" (the parent level): both must be permitted, as in Go.
-    const parentDenied = needsParentLevelSubject(subject) && id !== undefined && !id.canSubscribe(subject.slice(0, -2));
-    if ((id !== undefined && !id.canSubscribe(subject)) || parentDenied) {
+    const parentDenied = needsParentLevelSubject(subject) && id !== undefined && !id.canSubscribe(subject.slice(0, -2), options.group);
+    if ((id !== undefined && !id.canSubscribe(subject, options.group)) || parentDenied) {
       this.log.error(`Subscription Violation - MQTT filter "${filter}" (subject "${subject}")`);
-      return SUBACK_FAILURE;
+      return { granted: SUBACK_NOT_AUTHORIZED, created: false };
     }
     // "foo/#/bar" becomes "foo.>.bar", which NATS refuses: the filter is invalid.
     if (!isValidSubject(subject, true)) {
       this.log.error(`Invalid MQTT filter "${filter}" (subject "${subject}")`);
-      return SUBACK_FAILURE;
+      return { granted: SUBACK_FILTER_INVALID, created: false };
     }
     const granted: QoS = qos === 2 && this.options.downgradeQos2Subscribe === true ? 1 : qos;
-    const ready = session.subscribe(filter, subject, granted, recreate);
-    if (ready === undefined) return granted;
-    return ready.then(
+    const { created, ready } = session.subscribe(filter, subject, granted, options, recreate);
+    if (ready === undefined) return { granted, created };
+    const done = ready.then(
       () => granted,
       (e: unknown) => {
         this.log.error(`Unable to add JetStream consumer for subscription on "${subject}": ${(e as Error).message}`);
         return SUBACK_FAILURE;
       },
     );
+    return { granted: done, created };
   }
 
   retainedFor(session: Session, subject: string): RetainedMessage[] {
@@ -284,40 +328,45 @@ export class MqttBroker {
    * the consumers of persistent sessions; the promise settles when JetStream has them (Go's
    * mqttInitiateMsgDelivery). Messages the client may not publish are dropped.
    */
-  publish(session: Session, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean): Promise<unknown> | undefined {
-    const id = this.identities.get(session);
-    if (id !== undefined && !id.canPublish(subject)) {
-      this.log.error(`Publish Violation - MQTT topic "${topic}" (subject "${subject}")`);
-      return undefined;
-    }
+  publish(session: Session, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean, extras?: PublishExtras): Promise<unknown> | undefined | false {
+    if (!this.mayPublish(session, topic, subject)) return false;
     if (retain) this.retain(session.account.name, { topic, subject, payload: Buffer.from(payload), qos });
     // MQTT-3.3.1-12: an empty retained message clears the topic and is not forwarded with RETAIN, but is forwarded.
-    const header = mqttPubHeader(qos);
-    session.publisher.publish(subject, payload, undefined, header);
+    const header = extras === undefined ? mqttPubHeader(qos, retain) : mqttPubHeaderWith(qos, retain, extras.headerLines);
+    session.publisher.publish(subject, payload, extras?.reply, header);
     if (qos === 0) return undefined;
     const api = this.accounts.get(session.account.name)?.api;
     return api?.store(MQTT_STREAMS.messages.subject + subject, payload, header);
   }
 
-  /** A QoS 2 PUBLISH waits in `$MQTT_qos2in` for its PUBREL; a re-sent one is not kept twice. */
-  holdQos2(session: Session, pi: number, subject: string, payload: Buffer, retain: boolean): Promise<void> | undefined {
-    const api = this.accounts.get(session.account.name)?.api;
-    return api === undefined ? undefined : holdQos2(api, session.clientId, pi, subject, payload, retain);
+  /** Publish permissions; a refused message is logged and dropped. */
+  mayPublish(session: Session, topic: string, subject: string): boolean {
+    const id = this.identities.get(session);
+    if (id === undefined || id.canPublish(subject)) return true;
+    this.log.error(`Publish Violation - MQTT topic "${topic}" (subject "${subject}")`);
+    return false;
   }
 
-  /** PUBREL: the held QoS 2 message is published now, once (Go's mqttProcessPubRel). */
-  async releaseQos2(session: Session, pi: number): Promise<void> {
+  /** A QoS 2 PUBLISH waits in `$MQTT_qos2in` for its PUBREL; a re-sent one is not kept twice. */
+  holdQos2(session: Session, pi: number, subject: string, payload: Buffer, retain: boolean, extras?: PublishExtras): Promise<void> | undefined {
     const api = this.accounts.get(session.account.name)?.api;
-    if (api === undefined) return;
+    return api === undefined ? undefined : holdQos2(api, session.clientId, pi, subject, payload, retain, extras?.headerLines ?? "");
+  }
+
+  /** PUBREL: the held QoS 2 message is published now, once (Go's mqttProcessPubRel); false when none was held. */
+  async releaseQos2(session: Session, pi: number): Promise<boolean> {
+    const api = this.accounts.get(session.account.name)?.api;
+    if (api === undefined) return false;
     const held = await releaseQos2(api, session.clientId, pi);
-    if (held === undefined) return;
+    if (held === undefined) return false;
     let topic: string;
     try {
       topic = natsSubjectToMqttTopic(held.subject);
     } catch {
-      return;
+      return true;
     }
-    await this.publish(session, topic, held.subject, held.payload, 2, held.retain);
+    await this.publish(session, topic, held.subject, held.payload, 2, held.retain, { headerLines: held.headerLines, reply: held.reply });
+    return true;
   }
 
   /** Keeps the message in memory for new subscriptions and in `$MQTT_rmsgs` for restarts. */

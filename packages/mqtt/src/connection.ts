@@ -1,20 +1,24 @@
-import { generate, parser as createParser, type IConnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser } from "mqtt-packet";
+import { generate, parser as createParser, type IConnectPacket, type IDisconnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser } from "mqtt-packet";
 import { isValidPublishSubject } from "@nats-ts/wire";
 import type { MqttIdentity } from "./auth.js";
 import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
+import { readConnect, type ConnectRequest, type Will } from "./connect-request.js";
 import { PacketFramer } from "./framer.js";
 import type { MqttTransport } from "./transport.js";
-import { decodePublish, encodePublish } from "./publish-codec.js";
-import type { OutgoingMessage, QoS, Session, SessionOutput } from "./session.js";
-import { mqttFilterToNatsSubject, mqttTopicToNatsSubject } from "./topic.js";
+import { decodePublish, encodePublish, HAS_PROPERTIES } from "./publish-codec.js";
+import type { OutgoingMessage, QoS, Session, SessionOutput, SubscriptionOptions } from "./session.js";
+import { mqttFilterToNatsSubject, mqttTopicToNatsSubject, natsSubjectToMqttTopic } from "./topic.js";
+import { CONNACK_V5, deliveryProperties, parseSharedFilter, publishExtras, REASON, TOPIC_ALIAS_MAXIMUM, TopicAliases, type PublishExtras } from "./v5.js";
 
-/** SUBACK return code for a refused filter. */
+/** SUBACK return code for a refused filter (MQTT 3.1.1 has only this one). */
 const SUBACK_FAILURE = 0x80;
 const CONNECT_TYPE = 1;
 const PUBLISH_TYPE = 3;
 const PUBACK = 0x40;
 const PUBREC = 0x50;
+/** MQTT 5.0 DISCONNECT reason "disconnect with will message". */
+const DISCONNECT_WITH_WILL = 0x04;
 
 /** An acknowledgement waiting for JetStream: PUBACKs and PUBRECs leave in the order of their PUBLISHes (MQTT-4.6.0-2, -3). */
 interface AckSlot {
@@ -22,21 +26,12 @@ interface AckSlot {
   ready: boolean;
 }
 
-/** The connection's will message (Go's mqttWill), published when the client vanishes without DISCONNECT. */
-interface Will {
-  topic: string;
-  subject: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-}
-
 /**
- * One MQTT 3.1.1 client connection: frames the byte stream itself, decodes PUBLISH itself and
- * the other packets with mqtt-packet, enforces the protocol's
- * rules (CONNECT first, keep alive at 1.5x, packet identifiers), and hands publishes and
- * subscriptions to the broker and the client's session. A protocol violation closes this
- * connection only.
+ * One MQTT 3.1.1 or 5.0 client connection: frames the byte stream itself, decodes PUBLISH itself
+ * and the other packets with mqtt-packet, enforces the protocol's rules (CONNECT first, keep
+ * alive at 1.5x, packet identifiers, topic aliases), and hands publishes and subscriptions to
+ * the broker and the client's session. A protocol violation closes this connection only (with
+ * a DISCONNECT and its reason code for MQTT 5.0 clients).
  */
 export class MqttConnection implements SessionOutput {
   private readonly parser: Parser;
@@ -57,6 +52,11 @@ export class MqttConnection implements SessionOutput {
   private acksHead = 0;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
+  /** 4 for MQTT 3.1.1, 5 for MQTT 5.0, once CONNECT told. */
+  private protocolVersion: 4 | 5 = 4;
+  private aliases: TopicAliases | undefined;
+  /** MQTT 5.0: the largest packet the client accepts. */
+  private maxPacketSize = Number.MAX_SAFE_INTEGER;
   clientId = "";
   /** Who the client authenticated as, once CONNECT succeeded. */
   identity: MqttIdentity | undefined;
@@ -68,10 +68,10 @@ export class MqttConnection implements SessionOutput {
   ) {
     this.parser = createParser({ protocolVersion: 4 });
     this.parser.on("packet", (p: Packet) => this.onPacket(p));
-    this.parser.on("error", (err: Error) => this.fail(err.message));
+    this.parser.on("error", (err: Error) => this.fail(err.message, REASON.MALFORMED_PACKET));
     this.framer = new PacketFramer(
       (packet, bodyStart) => this.onFrame(packet, bodyStart),
-      (reason) => this.fail(reason),
+      (reason) => this.fail(reason, reason.startsWith("maximum payload") ? REASON.PACKET_TOO_LARGE : REASON.MALFORMED_PACKET),
     );
     this.framer.limit = broker.maxPayload;
     transport.onData((chunk) => this.onData(chunk));
@@ -92,43 +92,90 @@ export class MqttConnection implements SessionOutput {
     this.write({ cmd: "pubrel", messageId });
   }
 
-  sendPublish(msg: OutgoingMessage): void {
+  sendPublish(msg: OutgoingMessage): boolean {
+    if (this.closed) return false;
     let bytes: Buffer;
     try {
-      bytes = encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId);
+      if (this.protocolVersion === 5) {
+        const props = this.publishProperties(msg);
+        if (props === "expired") return false;
+        bytes =
+          props === undefined
+            ? encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId, true)
+            : generate({ cmd: "publish", topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: msg.dup, messageId: msg.messageId, properties: props }, { protocolVersion: 5 });
+      } else {
+        bytes = encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId);
+      }
     } catch (e) {
       this.fail(`cannot encode publish: ${(e as Error).message}`);
-      return;
+      return false;
     }
+    // MQTT-3.1.2-25: what the client cannot take is discarded, as if delivered.
+    if (bytes.length > this.maxPacketSize) return false;
     this.writeBytes(bytes);
+    return true;
   }
 
-  /** Closes the socket; a will is published unless the client said DISCONNECT or was replaced. */
-  close(reason: string, publishWill = true): void {
+  /** MQTT 5.0 PUBLISH properties from the message's NATS side; "expired" when its expiry interval is over. */
+  private publishProperties(msg: OutgoingMessage): IPublishPacket["properties"] | "expired" | undefined {
+    const hasHeaders = msg.headers !== undefined && msg.headers.length > 0;
+    if (!hasHeaders && msg.reply === undefined && msg.subscriptionId === undefined) return undefined;
+    const d = hasHeaders ? deliveryProperties(msg.headers!) : undefined;
+    const props: NonNullable<IPublishPacket["properties"]> = d?.properties ?? {};
+    if (d?.expiry !== undefined) {
+      const left = d.expiry - Math.floor((Date.now() - (msg.since ?? Date.now())) / 1000);
+      if (left <= 0) return "expired";
+      props.messageExpiryInterval = left;
+    }
+    const reply = msg.reply ?? d?.replySubject;
+    if (reply !== undefined && reply !== "") {
+      try {
+        props.responseTopic = natsSubjectToMqttTopic(reply);
+      } catch {
+        // a reply subject MQTT cannot name: no response topic
+      }
+    }
+    if (msg.subscriptionId !== undefined) props.subscriptionIdentifier = msg.subscriptionId;
+    return Object.keys(props).length === 0 ? undefined : props;
+  }
+
+  /**
+   * Closes the socket; a will is published unless the client said DISCONNECT or was replaced. An
+   * MQTT 5.0 client is told why first when `reasonCode` is given.
+   */
+  close(reason: string, publishWill = true, reasonCode?: number): void {
     if (this.closed) return;
+    if (reasonCode !== undefined && this.protocolVersion === 5 && this.session !== undefined) {
+      this.write({ cmd: "disconnect", reasonCode });
+    }
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.broker.log.debug(`${this} - MQTT connection closed: ${reason}`);
-    // What was written this turn (a refusing CONNACK) still goes out before the socket closes.
+    // What was written this turn (a refusing CONNACK, a DISCONNECT) still goes out before the socket closes.
     if (this.corked) this.uncork();
     this.transport.destroy();
     this.framer.reset();
     const will = this.will;
     this.will = undefined;
-    if (this.session === undefined) return;
+    const session = this.session;
+    if (session === undefined) return;
     // The will goes out through the session's client, so before a clean session is torn down.
     if (publishWill && will !== undefined) {
-      this.broker.publish(this.session, will.topic, will.subject, will.payload, will.qos, will.retain)?.catch((e: unknown) => {
-        this.broker.log.error(`${this} - unable to store will message: ${(e as Error).message}`);
-      });
+      if (will.delayMs > 0 && !session.clean) session.delayWill(will.delayMs, () => this.publishWill(session, will));
+      else this.publishWill(session, will);
     }
-    this.broker.release(this.session, this);
+    this.broker.release(session, this);
   }
 
-  private fail(reason: string): void {
+  private publishWill(session: Session, will: Will): void {
+    const stored = this.broker.publish(session, will.topic, will.subject, will.payload, will.qos, will.retain, will.extras);
+    if (stored) stored.catch((e: unknown) => this.broker.log.error(`${this} - unable to store will message: ${(e as Error).message}`));
+  }
+
+  private fail(reason: string, reasonCode: number = REASON.UNSPECIFIED_ERROR): void {
     if (this.closed) return;
     this.broker.log.error(`${this} - MQTT ${reason}`);
-    this.close(reason);
+    this.close(reason, true, reasonCode);
   }
 
   /** Runs inside NATS deliveries too, so it never throws: a packet that cannot be sent closes this connection. */
@@ -136,7 +183,7 @@ export class MqttConnection implements SessionOutput {
     if (this.closed) return;
     let bytes: Buffer;
     try {
-      bytes = generate(p);
+      bytes = generate(p, { protocolVersion: this.protocolVersion });
     } catch (e) {
       this.fail(`cannot encode ${p.cmd}: ${(e as Error).message}`);
       return;
@@ -175,17 +222,19 @@ export class MqttConnection implements SessionOutput {
   private onFrame(packet: Buffer, bodyStart: number): void {
     if (this.closed) return;
     if (packet[0]! >> 4 === PUBLISH_TYPE && this.session !== undefined && this.held === undefined) {
-      const p = decodePublish(packet, bodyStart);
-      if (typeof p === "string") return this.fail(p);
-      return this.onPublish(p);
+      const p = decodePublish(packet, bodyStart, this.protocolVersion === 5);
+      if (p !== HAS_PROPERTIES) {
+        if (typeof p === "string") return this.fail(p, REASON.MALFORMED_PACKET);
+        return this.onPublish(p);
+      }
     }
     if (packet[0]! >> 4 === CONNECT_TYPE && this.unknownProtocolLevel(packet, bodyStart)) {
-      return this.refuse(CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, `unacceptable protocol version of ${packet[bodyStart + 6]}`);
+      return this.refuse({ returnCode: CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, reason: `unacceptable protocol version of ${packet[bodyStart + 6]}` });
     }
     try {
       this.parser.parse(packet);
     } catch (e) {
-      this.fail(`parse error: ${(e as Error).message}`);
+      this.fail(`parse error: ${(e as Error).message}`, REASON.MALFORMED_PACKET);
     }
   }
 
@@ -204,7 +253,7 @@ export class MqttConnection implements SessionOutput {
       return;
     }
     if (p.cmd === "connect") {
-      if (this.session !== undefined) return this.fail("received a second CONNECT packet");
+      if (this.session !== undefined) return this.fail("received a second CONNECT packet", REASON.PROTOCOL_ERROR);
       return this.onConnect(p);
     }
     if (this.session === undefined) return; // CONNECT still being processed
@@ -218,6 +267,8 @@ export class MqttConnection implements SessionOutput {
         this.session.completed(p.messageId ?? 0);
         return;
       case "pubrec": {
+        // MQTT 5.0: a PUBREC with an error reason ends the exchange (MQTT-4.3.3-?): treat it as complete.
+        if (p.reasonCode !== undefined && p.reasonCode >= 0x80) return this.session.acknowledge(p.messageId ?? 0);
         const stored = this.session.received(p.messageId ?? 0);
         stored?.catch((e: unknown) => this.fail(`unable to store PUBREL: ${(e as Error).message}`));
         return;
@@ -225,7 +276,11 @@ export class MqttConnection implements SessionOutput {
       case "pubrel": {
         const messageId = p.messageId ?? 0;
         // Later packets wait, so the released message is published before anything sent after it.
-        return this.holdWhile(this.broker.releaseQos2(this.session, messageId).then(() => this.write({ cmd: "pubcomp", messageId })));
+        return this.holdWhile(
+          this.broker.releaseQos2(this.session, messageId).then((found) => {
+            this.write({ cmd: "pubcomp", messageId, reasonCode: found || this.protocolVersion === 4 ? undefined : REASON.PACKET_IDENTIFIER_NOT_FOUND });
+          }),
+        );
       }
       case "subscribe":
         return this.onSubscribe(p);
@@ -235,60 +290,46 @@ export class MqttConnection implements SessionOutput {
         this.write({ cmd: "pingresp" });
         return;
       case "disconnect":
-        return this.close("client sent DISCONNECT", false);
+        return this.onDisconnect(p);
       default:
-        return this.fail(`unexpected packet ${p.cmd}`);
+        return this.fail(`unexpected packet ${p.cmd}`, REASON.PROTOCOL_ERROR);
     }
   }
 
-  private refuse(returnCode: number, reason: string): void {
-    this.write({ cmd: "connack", returnCode, sessionPresent: false });
-    this.fail(reason);
+  private onDisconnect(p: IDisconnectPacket): void {
+    const expiry = p.properties?.sessionExpiryInterval;
+    // MQTT 5.0: the session expiry may change at DISCONNECT, not from 0 (MQTT-3.14.2-2).
+    if (this.protocolVersion === 5 && expiry !== undefined && this.session !== undefined && !this.session.clean) {
+      this.session.expiryMs = expiry >= 0xffffffff ? Number.POSITIVE_INFINITY : expiry * 1000;
+    }
+    this.close("client sent DISCONNECT", this.protocolVersion === 5 && p.reasonCode === DISCONNECT_WITH_WILL);
+  }
+
+  private refuse(refusal: { returnCode?: number; reasonCode?: number; reason: string }): void {
+    if (refusal.returnCode !== undefined) {
+      if (this.protocolVersion === 5) {
+        this.write({ cmd: "connack", reasonCode: refusal.reasonCode ?? CONNACK_V5[refusal.returnCode] ?? REASON.UNSPECIFIED_ERROR, sessionPresent: false });
+      } else {
+        this.write({ cmd: "connack", returnCode: refusal.returnCode, sessionPresent: false });
+      }
+    }
+    this.fail(refusal.reason);
   }
 
   private onConnect(p: IConnectPacket): void {
-    if (p.protocolId !== "MQTT") return this.fail(`older protocol "${p.protocolId}" not supported`);
-    if (p.protocolVersion !== 4) return this.refuse(CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, `unacceptable protocol version of ${p.protocolVersion}`);
-    const clean = p.clean === true;
-    let clientId = p.clientId;
-    if (clientId === "") {
-      if (!clean) return this.refuse(CONNACK.IDENTIFIER_REJECTED, "when client ID is empty, clean session flag must be set to 1");
-      clientId = this.broker.generateClientId();
-    }
-    if (clientId.includes("\u0000")) return this.refuse(CONNACK.IDENTIFIER_REJECTED, `invalid null character in client ID ${JSON.stringify(clientId)}`);
-    if (/[ \t\r\n\f.*>]/.test(clientId)) return this.refuse(CONNACK.IDENTIFIER_REJECTED, `invalid character in client ID ${JSON.stringify(clientId)}`);
-    this.clientId = clientId;
-    let will: Will | undefined;
-    if (p.will !== undefined) {
-      if (p.will.qos === 2 && this.broker.options.rejectQos2Publish === true) {
-        return this.refuse(CONNACK.QOS2_WILL_REJECTED, "server does not accept QoS2 for Will messages");
-      }
-      if (p.will.topic === "") return this.fail("empty Will topic not allowed");
-      let subject: string;
-      try {
-        subject = mqttTopicToNatsSubject(p.will.topic);
-      } catch (e) {
-        return this.fail((e as Error).message);
-      }
-      const payload = typeof p.will.payload === "string" ? Buffer.from(p.will.payload) : Buffer.from(p.will.payload);
-      will = { topic: p.will.topic, subject, payload, qos: p.will.qos ?? 0, retain: p.will.retain === true };
-    }
-    if (p.username === "") return this.refuse(CONNACK.BAD_USER_OR_PASSWORD, "empty user name not allowed");
-    const auth = this.broker.authenticate(p.username, p.password === undefined ? undefined : p.password.toString("utf8"));
-    if (auth === undefined) return this.refuse(CONNACK.NOT_AUTHORIZED, "Authorization Violation");
-    if (will !== undefined && !auth.canPublish(will.subject)) {
-      return this.refuse(CONNACK.NOT_AUTHORIZED, `Publish Violation - MQTT will topic "${will.topic}"`);
-    }
-    const keepalive = p.keepalive ?? 0;
-    const pending = this.broker.prepare(auth.account);
+    if (p.protocolVersion === 5) this.protocolVersion = 5;
+    const req = readConnect(p, this.broker);
+    if (!("auth" in req)) return this.refuse(req);
+    this.clientId = req.clientId;
+    const pending = this.broker.prepare(req.auth.account);
     if (pending === undefined) {
-      const restoring = this.accept(auth, clientId, clean, will, keepalive);
+      const restoring = this.accept(req);
       if (restoring !== undefined) this.holdWhile(restoring);
       return;
     }
     this.holdWhile(
-      pending.then(() => (this.closed ? undefined : this.accept(auth, clientId, clean, will, keepalive))),
-      (e) => this.refuse(CONNACK.SERVER_UNAVAILABLE, `unable to set up MQTT for account "${auth.account.name}": ${e.message}`),
+      pending.then(() => (this.closed ? undefined : this.accept(req))),
+      (e) => this.refuse({ returnCode: CONNACK.SERVER_UNAVAILABLE, reason: `unable to set up MQTT for account "${req.auth.account.name}": ${e.message}` }),
     );
   }
 
@@ -320,9 +361,10 @@ export class MqttConnection implements SessionOutput {
   /**
    * Sends PUBACK or PUBREC for `messageId` once `stored` settles (right away without it), keeping
    * the order of the PUBLISHes; a message JetStream could not store closes the connection (as Go).
+   * MQTT 5.0 acknowledgements carry a reason code when it is not success.
    */
-  private acknowledgePublish(type: number, messageId: number, stored: Promise<unknown> | undefined): void {
-    const bytes = Buffer.from([type, 2, messageId >> 8, messageId & 0xff]);
+  private acknowledgePublish(type: number, messageId: number, stored: Promise<unknown> | undefined, reasonCode = 0): void {
+    const bytes = reasonCode === 0 || this.protocolVersion === 4 ? Buffer.from([type, 2, messageId >> 8, messageId & 0xff]) : Buffer.from([type, 3, messageId >> 8, messageId & 0xff, reasonCode]);
     if (stored === undefined && this.acksHead === this.acks.length) return this.writeBytes(bytes);
     const slot: AckSlot = { bytes, ready: stored === undefined };
     this.acks.push(slot);
@@ -348,10 +390,10 @@ export class MqttConnection implements SessionOutput {
    * Takes the session and answers CONNACK, once the account is ready. A session restored after a
    * restart sets up its consumers after CONNACK (as Go): the returned work, which later packets wait for.
    */
-  private accept(auth: MqttIdentity, clientId: string, clean: boolean, will: Will | undefined, keepalive: number): Promise<void> | undefined {
-    const outcome = this.broker.acquire(auth, clientId, clean, this);
+  private accept(req: ConnectRequest): Promise<void> | undefined {
+    const outcome = this.broker.acquire(req.auth, req.clientId, req.start, this);
     if (outcome === "collision") {
-      this.refuse(CONNACK.IDENTIFIER_REJECTED, "stored session does not match client ID");
+      this.refuse({ returnCode: CONNACK.IDENTIFIER_REJECTED, reason: "stored session does not match client ID" });
       return undefined;
     }
     if (outcome === "jailed") {
@@ -362,14 +404,25 @@ export class MqttConnection implements SessionOutput {
     }
     const { session, present, restoring } = outcome;
     this.session = session;
-    this.identity = auth;
-    this.will = will;
+    this.identity = req.auth;
+    this.will = req.will;
     this.framer.limit = Number.MAX_SAFE_INTEGER;
+    session.protocolVersion = req.protocolVersion;
+    session.outbound.setInflightLimit(req.receiveMaximum);
+    this.maxPacketSize = req.maximumPacketSize;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     // Keep alive: the client must send something every keepalive seconds; allow 1.5x (MQTT-3.1.2-24).
-    if (keepalive > 0) this.timer = setTimeout(() => this.fail("keep alive timeout"), Math.floor(keepalive * 1.5) * 1000);
-    this.write({ cmd: "connack", returnCode: CONNACK.ACCEPTED, sessionPresent: present });
+    const keepalive = req.keepalive;
+    if (keepalive > 0) this.timer = setTimeout(() => this.fail("keep alive timeout", REASON.KEEP_ALIVE_TIMEOUT), Math.floor(keepalive * 1.5) * 1000);
+    if (req.protocolVersion === 5) {
+      this.aliases = new TopicAliases();
+      const properties: NonNullable<Extract<Packet, { cmd: "connack" }>["properties"]> = { topicAliasMaximum: TOPIC_ALIAS_MAXIMUM };
+      if (req.assignedClientId) properties.assignedClientIdentifier = req.clientId;
+      this.write({ cmd: "connack", reasonCode: 0, sessionPresent: present, properties });
+    } else {
+      this.write({ cmd: "connack", returnCode: CONNACK.ACCEPTED, sessionPresent: present });
+    }
     if (restoring === undefined) {
       session.attach(this);
       return undefined;
@@ -381,67 +434,125 @@ export class MqttConnection implements SessionOutput {
 
   private onPublish(p: IPublishPacket): void {
     const session = this.session!;
+    let topic = p.topic;
+    if (this.aliases !== undefined && p.properties?.topicAlias !== undefined) {
+      const resolved = this.aliases.resolve(topic, p.properties.topicAlias);
+      if (typeof resolved === "number") return this.fail(`invalid topic alias ${p.properties.topicAlias}`, resolved);
+      topic = resolved;
+    }
     let subject = this.lastSubject;
-    if (p.topic !== this.lastTopic || p.topic === "") {
+    if (topic !== this.lastTopic || topic === "") {
       // Publishers mostly repeat a topic: only a new one is converted and validated.
-      if (p.topic === "") return this.fail("topic cannot be empty");
+      if (topic === "") return this.fail("topic cannot be empty", REASON.PROTOCOL_ERROR);
       try {
-        subject = mqttTopicToNatsSubject(p.topic);
+        subject = mqttTopicToNatsSubject(topic);
       } catch (e) {
-        return this.fail((e as Error).message);
+        return this.fail((e as Error).message, REASON.TOPIC_NAME_INVALID);
       }
       if (!isValidPublishSubject(subject) || subject.includes("\u0000") || subject.includes("\ufffd")) {
-        return this.fail(`invalid publish topic ${JSON.stringify(p.topic)}`);
+        return this.fail(`invalid publish topic ${JSON.stringify(topic)}`, REASON.TOPIC_NAME_INVALID);
       }
-      this.lastTopic = p.topic;
+      this.lastTopic = topic;
       this.lastSubject = subject;
     }
     const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
-    if (payload.length > this.broker.maxPayload) return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`);
-    if (p.qos === 2) {
-      if (this.broker.options.rejectQos2Publish === true) return this.fail("QoS2 publish rejected (reject_qos2_publish)");
-      // Stored until PUBREL: the payload must not keep the read buffer alive.
-      const held = this.broker.holdQos2(session, p.messageId ?? 0, subject, Buffer.from(payload), p.retain);
-      return this.acknowledgePublish(PUBREC, p.messageId ?? 0, held);
+    if (payload.length > this.broker.maxPayload) {
+      return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`, REASON.PACKET_TOO_LARGE);
     }
-    const stored = this.broker.publish(session, p.topic, subject, payload, p.qos, p.retain);
-    if (p.qos === 1) this.acknowledgePublish(PUBACK, p.messageId ?? 0, stored);
+    let extras: PublishExtras | undefined;
+    if (this.protocolVersion === 5) {
+      const props = p.properties;
+      let reply: string | undefined;
+      if (props?.responseTopic !== undefined) {
+        try {
+          reply = mqttTopicToNatsSubject(props.responseTopic);
+        } catch (e) {
+          return this.fail(`invalid response topic: ${(e as Error).message}`, REASON.PROTOCOL_ERROR);
+        }
+      }
+      const origin = session.hasNoLocal ? session.origin : undefined;
+      if (props !== undefined || origin !== undefined) extras = publishExtras(props, reply, origin);
+    }
+    const messageId = p.messageId ?? 0;
+    if (p.qos === 2) {
+      if (this.broker.options.rejectQos2Publish === true) return this.fail("QoS2 publish rejected (reject_qos2_publish)", REASON.QOS_NOT_SUPPORTED);
+      if (this.protocolVersion === 5 && !this.broker.mayPublish(session, topic, subject)) return this.acknowledgePublish(PUBREC, messageId, undefined, REASON.NOT_AUTHORIZED);
+      // Stored until PUBREL: the payload must not keep the read buffer alive.
+      const held = this.broker.holdQos2(session, messageId, subject, Buffer.from(payload), p.retain, extras);
+      return this.acknowledgePublish(PUBREC, messageId, held);
+    }
+    const stored = this.broker.publish(session, topic, subject, payload, p.qos, p.retain, extras);
+    if (p.qos === 1) {
+      if (stored === false) this.acknowledgePublish(PUBACK, messageId, undefined, REASON.NOT_AUTHORIZED);
+      else this.acknowledgePublish(PUBACK, messageId, stored);
+    }
   }
 
   private onSubscribe(p: ISubscribePacket): void {
     const session = this.session!;
+    const v5 = this.protocolVersion === 5;
+    const subscriptionId = v5 ? p.properties?.subscriptionIdentifier : undefined;
     const results: (number | Promise<number>)[] = [];
-    const subjects: string[] = [];
-    for (const { topic: filter, qos } of p.subscriptions) {
+    const retainedFor: { subject: string; send: boolean }[] = [];
+    for (const s of p.subscriptions) {
+      let filter = s.topic;
+      const options: SubscriptionOptions = {};
+      let sendRetained = true;
+      if (v5) {
+        const shared = parseSharedFilter(filter);
+        if (shared === "invalid") {
+          results.push(REASON.TOPIC_FILTER_INVALID);
+          retainedFor.push({ subject: "", send: false });
+          continue;
+        }
+        if (shared !== undefined) {
+          // MQTT-3.8.3-4: no-local on a shared subscription is a protocol error.
+          if (s.nl === true) return this.fail("no local set on a shared subscription", REASON.PROTOCOL_ERROR);
+          options.group = shared.group;
+          filter = shared.filter;
+          sendRetained = false; // retained messages are not sent to shared subscriptions
+        }
+        if (s.nl === true) options.noLocal = true;
+        if (s.rap === true) options.retainAsPublished = true;
+        if (subscriptionId !== undefined) options.subscriptionId = subscriptionId;
+        if (s.rh === 2) sendRetained = false;
+      }
       let subject: string;
       try {
         if (filter === "") throw new Error("topic filter cannot be empty");
         subject = mqttFilterToNatsSubject(filter);
       } catch (e) {
-        this.broker.log.error(`${this} - MQTT invalid topic filter ${JSON.stringify(filter)}: ${(e as Error).message}`);
-        results.push(SUBACK_FAILURE);
-        subjects.push("");
+        this.broker.log.error(`${this} - MQTT invalid topic filter ${JSON.stringify(s.topic)}: ${(e as Error).message}`);
+        results.push(REASON.TOPIC_FILTER_INVALID);
+        retainedFor.push({ subject: "", send: false });
         continue;
       }
-      results.push(this.broker.subscribe(session, filter, subject, qos));
-      subjects.push(subject);
+      const { granted, created } = this.broker.subscribe(session, s.topic, subject, s.qos, options);
+      results.push(granted);
+      // MQTT 5.0 retain handling 1: only for a subscription that did not exist.
+      retainedFor.push({ subject, send: sendRetained && (!v5 || s.rh !== 1 || created) });
     }
-    const finish = (granted: number[]) => {
+    const finish = (codes: number[]) => {
+      const granted = v5 ? codes : codes.map((c) => (c >= 0x80 ? SUBACK_FAILURE : c));
       this.write({ cmd: "suback", messageId: p.messageId, granted });
       this.broker.persist(session);
       // Retained messages follow the SUBACK, with RETAIN set (MQTT-3.3.1-8).
-      granted.forEach((g, i) => {
-        if (g === SUBACK_FAILURE) return;
-        for (const m of this.broker.retainedFor(session, subjects[i]!)) session.send(m.topic, m.payload, (m.qos < g ? m.qos : g) as QoS, true);
+      codes.forEach((g, i) => {
+        const r = retainedFor[i]!;
+        if (g >= 0x80 || !r.send) return;
+        for (const m of this.broker.retainedFor(session, r.subject)) {
+          session.send({ topic: m.topic, payload: m.payload, qos: (m.qos < g ? m.qos : g) as QoS, retain: true, dup: false, subscriptionId });
+        }
       });
     };
     if (results.every((r): r is number => typeof r === "number")) return finish(results);
     // A persistent session's consumers are being created: later packets wait for the SUBACK.
-    this.holdWhile(Promise.all(results).then((granted) => (this.closed ? undefined : finish(granted))));
+    this.holdWhile(Promise.all(results).then((codes) => (this.closed ? undefined : finish(codes))));
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {
-    this.broker.unsubscribe(this.session!, p.unsubscriptions);
-    this.write({ cmd: "unsuback", messageId: p.messageId, granted: [] });
+    const existed = this.broker.unsubscribe(this.session!, p.unsubscriptions);
+    const granted = this.protocolVersion === 5 ? existed.map((e) => (e ? REASON.SUCCESS : REASON.NO_SUBSCRIPTION_EXISTED)) : [];
+    this.write({ cmd: "unsuback", messageId: p.messageId, granted });
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { InternalClient, Logger, Subscription } from "@nats-ts/core";
 import type { JsApi } from "./js-api.js";
-import { publishedQos } from "./nats-headers.js";
-import { nextPacketId, type QosOutbound, type SessionOutput } from "./outbound.js";
+import { publishedQos, publishedRetained } from "./nats-headers.js";
+import { nextPacketId, type OutgoingMessage, type QosOutbound, type SessionOutput } from "./outbound.js";
 import { MQTT_STREAMS } from "./streams.js";
 import { natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
 
@@ -47,10 +47,14 @@ interface Pending {
   ackSubject: string;
 }
 
-/** What a subscription's consumer delivers to: its granted QoS and the $-topic rule. */
-interface Target {
+/** What a subscription's consumer delivers to: its granted QoS, the $-topic rule and its MQTT 5.0 options. */
+export interface Target {
   qos: 1 | 2;
   reserved: boolean;
+  /** Drops the session's own messages (no-local): its origin token. */
+  noLocal?: Buffer;
+  retainAsPublished?: boolean;
+  subscriptionId?: number;
 }
 
 /** Go's nuid-like random token for consumer and deliver subject names. */
@@ -58,14 +62,23 @@ function uniqueToken(): string {
   return randomBytes(16).toString("base64url").replace(/[-_]/g, "x").slice(0, 22);
 }
 
-/** The stream sequence and delivery count of a `$JS.ACK.` reply subject (v1 or v2 form). */
-export function ackReplyInfo(subject: string): { sseq: number; dc: number } {
+/** The stream sequence, delivery count and store time (ms) of a `$JS.ACK.` reply subject (v1 or v2 form). */
+export function ackReplyInfo(subject: string): { sseq: number; dc: number; storedAt: number } {
   const t = subject.split(".");
   const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1;
-  if (at < 0) return { sseq: 0, dc: 0 };
-  const dc = Number(t[at]);
-  const sseq = Number(t[at + 1]);
-  return { sseq: Number.isSafeInteger(sseq) ? sseq : 0, dc: Number.isSafeInteger(dc) ? dc : 0 };
+  if (at < 0) return { sseq: 0, dc: 0, storedAt: 0 };
+  const num = (s: string | undefined) => {
+    const n = Number(s);
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  };
+  // Nanoseconds since 1970 are beyond 2^53: milliseconds only need the leading digits.
+  const ns = Number(t[at + 3]);
+  return { dc: num(t[at]), sseq: num(t[at + 1]), storedAt: Number.isFinite(ns) && ns > 0 ? Math.floor(ns / 1e6) : 0 };
+}
+
+/** Whether a header block names `origin` as the publishing session (no-local). */
+export function fromOrigin(headers: Buffer, origin: Buffer): boolean {
+  return headers.length > 0 && headers.indexOf(origin) >= 0;
 }
 
 /** The packet identifier of a stored PUBREL (`Nmqtt-PubRel:<pi>`), 0 when absent. */
@@ -111,6 +124,7 @@ export class JetStreamOutbound implements QosOutbound {
    * does, since the consumer also counts attempts made while nobody was subscribed.
    */
   private readonly restoredHistory: boolean;
+  private inflightLimit: number;
 
   constructor(
     private readonly api: JsApi,
@@ -126,6 +140,11 @@ export class JetStreamOutbound implements QosOutbound {
     for (const [sid, cc] of Object.entries(restored?.consumers ?? {})) this.consumers.set(sid, cc);
     this.pubRel = restored?.pubRel;
     this.restoredHistory = restored !== undefined;
+    this.inflightLimit = settings.maxAckPending;
+  }
+
+  setInflightLimit(limit: number): void {
+    this.inflightLimit = Math.min(this.settings.maxAckPending, limit);
   }
 
   get pendingCount(): number {
@@ -137,7 +156,7 @@ export class JetStreamOutbound implements QosOutbound {
    * consumer is kept; with `recreate` (a session restored after a restart) it is created again,
    * which JetStream answers with the existing one, so one lost with a memory store comes back.
    */
-  async subscribe(subject: string, qos: 0 | 1 | 2, reserved: boolean, recreate: boolean): Promise<void> {
+  async subscribe(subject: string, qos: 0 | 1 | 2, target: Omit<Target, "qos">, recreate: boolean): Promise<void> {
     const keys: [string, string][] = [[subject, subject]];
     if (needsParentLevelSubject(subject)) {
       const parent = subject.slice(0, -2);
@@ -157,7 +176,7 @@ export class JetStreamOutbound implements QosOutbound {
           if (!this.consumers.has(sid)) created.push(sid);
           this.consumers.set(sid, cc);
         }
-        this.targets.set(cc.durable_name, { qos, reserved });
+        this.targets.set(cc.durable_name, { ...target, qos });
         if (this.output !== undefined) this.listen(cc.deliver_subject, cc.durable_name);
       }
     } catch (e) {
@@ -173,13 +192,14 @@ export class JetStreamOutbound implements QosOutbound {
   }
 
   /** Retained messages come from no consumer: they get a packet identifier and no redelivery (as Go). */
-  send(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void {
+  send(msg: OutgoingMessage & { qos: 1 | 2 }): void {
     const output = this.output;
-    if (output === undefined || this.pendingPublish.size >= this.settings.maxAckPending) return;
+    if (output === undefined || this.pendingPublish.size >= this.inflightLimit) return;
     const pi = this.bumpPid();
     if (pi === 0) return;
     this.pendingPublish.set(pi, { durable: "", sseq: pi, ackSubject: "" });
-    output.sendPublish({ topic, payload, qos, retain, dup: false, messageId: pi });
+    msg.messageId = pi;
+    if (!output.sendPublish(msg)) this.pendingPublish.delete(pi);
   }
 
   puback(messageId: number): void {
@@ -326,14 +346,18 @@ export class JetStreamOutbound implements QosOutbound {
       const qos = published < target.qos ? published : target.qos;
       if (qos === 0) return;
       const subj = subject.slice(prefixLength);
-      // MQTT-4.7.2-1, and a wildcard consumer may reach subjects a deny clause forbids: drop those.
-      if ((target.reserved && subj.charCodeAt(0) === 0x24) || !this.canSubscribe(subj)) {
+      const headers = msg.subarray(0, headerSize);
+      // MQTT-4.7.2-1, a wildcard consumer may reach subjects a deny clause forbids, and no-local: drop those.
+      if ((target.reserved && subj.charCodeAt(0) === 0x24) || !this.canSubscribe(subj) || (target.noLocal !== undefined && fromOrigin(headers, target.noLocal))) {
         this.api.ack(reply);
         return;
       }
-      const { pi, dup } = this.trackPublish(durable, reply);
+      const { pi, dup, storedAt } = this.trackPublish(durable, reply);
       if (pi === 0) return; // at max_ack_pending: the consumer sends it again after ack_wait
-      output.sendPublish({ topic: natsSubjectToMqttTopic(subj), payload: msg.subarray(headerSize), qos, retain: false, dup, messageId: pi });
+      const retain = target.retainAsPublished === true && publishedRetained(msg, headerSize);
+      const out: OutgoingMessage = { topic: natsSubjectToMqttTopic(subj), payload: msg.subarray(headerSize), qos, retain, dup, messageId: pi, headers, subscriptionId: target.subscriptionId, since: storedAt };
+      // Not sent (too large for the client, or expired): done with, as if acknowledged.
+      if (!output.sendPublish(out)) this.puback(pi);
     });
     this.deliveries.set(deliverSubject, sub);
   }
@@ -362,22 +386,22 @@ export class JetStreamOutbound implements QosOutbound {
   }
 
   /** The packet identifier for a (re)delivery, and whether it is a redelivery (Go's trackPublish). */
-  private trackPublish(durable: string, ackSubject: string): { pi: number; dup: boolean } {
-    const { sseq, dc } = ackReplyInfo(ackSubject);
+  private trackPublish(durable: string, ackSubject: string): { pi: number; dup: boolean; storedAt: number } {
+    const { sseq, dc, storedAt } = ackReplyInfo(ackSubject);
     const seqs = this.deliveryMap(durable);
     let pi = seqs.get(sseq) ?? 0;
     const sentBefore = pi !== 0;
     if (pi !== 0) {
       // Its PUBREC came already: the PUBREL step owns the identifier now.
-      if (this.pendingPubRel.has(pi)) return { pi: 0, dup: false };
+      if (this.pendingPubRel.has(pi)) return { pi: 0, dup: false, storedAt };
     } else {
-      if (this.pendingPublish.size >= this.settings.maxAckPending) return { pi: 0, dup: false };
+      if (this.pendingPublish.size >= this.inflightLimit) return { pi: 0, dup: false, storedAt };
       pi = this.bumpPid();
-      if (pi === 0) return { pi: 0, dup: false };
+      if (pi === 0) return { pi: 0, dup: false, storedAt };
       seqs.set(sseq, pi);
     }
     this.pendingPublish.set(pi, { durable, sseq, ackSubject });
-    return { pi, dup: sentBefore || (this.restoredHistory && dc > 1) };
+    return { pi, dup: sentBefore || (this.restoredHistory && dc > 1), storedAt };
   }
 
   private untrackPublish(pi: number): string {

@@ -1,10 +1,7 @@
-import { nextPacketId, type QosOutbound, type SessionOutput } from "./outbound.js";
+import { nextPacketId, type OutgoingMessage, type QosOutbound, type SessionOutput } from "./outbound.js";
 
 interface Pending {
-  topic: string;
-  payload: Buffer;
-  qos: 1 | 2;
-  retain: boolean;
+  msg: OutgoingMessage & { qos: 1 | 2 };
   sent: boolean;
   /** When it was last sent (ms). */
   sentAt: number;
@@ -27,19 +24,26 @@ export class MemoryOutbound implements QosOutbound {
   private lastPid = 0;
   private output: SessionOutput | undefined;
   private redeliveryTimer: NodeJS.Timeout | undefined;
+  private limit: number;
 
   constructor(
     private readonly maxAckPending: number,
     private readonly ackWait: number,
-  ) {}
+  ) {
+    this.limit = maxAckPending;
+  }
+
+  setInflightLimit(limit: number): void {
+    this.limit = Math.min(this.maxAckPending, limit);
+  }
 
   get pendingCount(): number {
     return this.inflight.size + this.backlog.length;
   }
 
-  send(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void {
-    const p: Pending = { topic, payload, qos, retain, sent: false, sentAt: 0, received: false };
-    if (this.output !== undefined && this.inflight.size < this.maxAckPending && this.transmit(p)) return;
+  send(msg: OutgoingMessage & { qos: 1 | 2 }): void {
+    const p: Pending = { msg, sent: false, sentAt: 0, received: false };
+    if (this.output !== undefined && this.inflight.size < this.limit && this.transmit(p)) return;
     if (this.backlog.length >= BACKLOG_LIMIT) this.backlog.shift();
     this.backlog.push(p);
   }
@@ -51,7 +55,7 @@ export class MemoryOutbound implements QosOutbound {
 
   pubrec(messageId: number): undefined {
     const p = this.inflight.get(messageId);
-    if (p === undefined || p.qos !== 2) return undefined;
+    if (p === undefined || p.msg.qos !== 2) return undefined;
     p.received = true;
     this.output?.sendPubrel(messageId);
     return undefined;
@@ -87,10 +91,12 @@ export class MemoryOutbound implements QosOutbound {
     const messageId = nextPacketId(this.lastPid, (pi) => this.inflight.has(pi));
     if (messageId === 0) return false;
     this.lastPid = messageId;
-    this.inflight.set(messageId, p);
+    p.msg.messageId = messageId;
     p.sent = true;
     p.sentAt = Date.now();
-    this.output!.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: false, messageId });
+    // Not sent (too large for the client, expired): done with, as if acknowledged.
+    if (!this.output!.sendPublish(p.msg)) return true;
+    this.inflight.set(messageId, p);
     this.arm();
     return true;
   }
@@ -117,14 +123,14 @@ export class MemoryOutbound implements QosOutbound {
       if (p.sentAt > due) continue;
       p.sentAt = Date.now();
       if (p.received) output.sendPubrel(messageId);
-      else output.sendPublish({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: true, messageId });
+      else if (!output.sendPublish({ ...p.msg, dup: true })) this.inflight.delete(messageId);
     }
     this.arm();
   }
 
   private drainBacklog(): void {
     let i = 0;
-    while (this.output !== undefined && i < this.backlog.length && this.inflight.size < this.maxAckPending && this.transmit(this.backlog[i]!)) i++;
+    while (this.output !== undefined && i < this.backlog.length && this.inflight.size < this.limit && this.transmit(this.backlog[i]!)) i++;
     if (i > 0) this.backlog = this.backlog.slice(i);
   }
 }

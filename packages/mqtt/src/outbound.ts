@@ -9,11 +9,20 @@ export interface OutgoingMessage {
   dup: boolean;
   /** Packet identifier, for QoS 1 and 2. */
   messageId?: number;
+  /** MQTT 5.0: the NATS header block the properties are read from. */
+  headers?: Buffer;
+  /** MQTT 5.0: the NATS reply subject (the response topic). */
+  reply?: string;
+  /** MQTT 5.0: the identifier of the subscription that matched. */
+  subscriptionId?: number;
+  /** MQTT 5.0: when the message entered the server (ms), for what is left of its expiry interval. */
+  since?: number;
 }
 
 /** Where a session sends its messages while a client is connected. */
 export interface SessionOutput {
-  sendPublish(msg: OutgoingMessage): void;
+  /** False when the message was not sent (larger than the client's maximum packet size, or expired). */
+  sendPublish(msg: OutgoingMessage): boolean;
   /** Second step of a QoS 2 delivery, after the client's PUBREC. */
   sendPubrel(messageId: number): void;
 }
@@ -26,7 +35,9 @@ export interface QosOutbound {
   /** QoS 1 and 2 messages sent and not yet acknowledged, or waiting to be sent. */
   readonly pendingCount: number;
   /** Sends (or queues) a message that did not come from a JetStream consumer (retained messages, clean sessions). */
-  send(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void;
+  send(msg: OutgoingMessage & { qos: 1 | 2 }): void;
+  /** MQTT 5.0 receive maximum: QoS 1/2 messages the connected client takes in flight. */
+  setInflightLimit(limit: number): void;
   /** PUBACK from the client. */
   puback(messageId: number): void;
   /** PUBREC from the client: the PUBREL step starts (it may have to be stored first). */

@@ -4,6 +4,7 @@ import { MqttBroker } from "./broker.js";
 import { MqttConnection } from "./connection.js";
 import { tcpTransport, webSocketTransport, type MqttTransport, type WebSocketLike } from "./transport.js";
 import { mqttOptionsFromConf, validateMqttOptions, type MqttOptions } from "./options.js";
+import { REASON } from "./v5.js";
 
 /** What the "websocket" plugin offers other protocols (structural: this package does not import @nats-ts/ws). */
 interface WebsocketRoutes {
@@ -103,7 +104,7 @@ export class MqttPlugin implements ServerPlugin {
   async stop(): Promise<void> {
     const netServer = this.netServer;
     this.netServer = undefined;
-    for (const c of [...this.connections]) c.close("server shutdown", false);
+    for (const c of [...this.connections]) c.close("server shutdown", false, REASON.SERVER_SHUTTING_DOWN);
     this.broker?.closeAll();
     if (netServer !== undefined) await new Promise<void>((resolve) => netServer.close(() => resolve()));
     this.boundPort = 0;

@@ -3,10 +3,13 @@ import type { IPublishPacket } from "mqtt-packet";
 // PUBLISH is the hot path both ways: mqtt-packet's general codec costs several buffers and
 // objects per message, so PUBLISH is encoded and decoded here and other packets go through it.
 
-/** Encodes an MQTT 3.1.1 PUBLISH in one allocation. */
-export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, messageId?: number): Buffer {
+/**
+ * Encodes a PUBLISH in one allocation: MQTT 3.1.1, or MQTT 5.0 without properties (`v5` adds
+ * the empty property length).
+ */
+export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, messageId?: number, v5 = false): Buffer {
   const topicLen = Buffer.byteLength(topic);
-  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + payload.length;
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.length;
   let lenBytes = 1;
   for (let n = remaining; n >= 128; n = Math.floor(n / 128)) lenBytes++;
   const out = Buffer.allocUnsafe(1 + lenBytes + remaining);
@@ -26,15 +29,19 @@ export function encodePublish(topic: string, payload: Buffer, qos: number, retai
     out.writeUInt16BE(messageId ?? 0, pos);
     pos += 2;
   }
+  if (v5) out[pos++] = 0;
   payload.copy(out, pos);
   return out;
 }
 
+/** decodePublish's answer for an MQTT 5.0 PUBLISH with properties: mqtt-packet decodes those. */
+export const HAS_PROPERTIES = "has properties";
+
 /**
  * Decodes a whole PUBLISH packet (as framed by PacketFramer); the payload is a view of `packet`.
- * Returns an error text for what mqtt-packet would refuse too.
+ * Returns an error text for what mqtt-packet would refuse too, or {@link HAS_PROPERTIES}.
  */
-export function decodePublish(packet: Buffer, bodyStart: number): IPublishPacket | string {
+export function decodePublish(packet: Buffer, bodyStart: number, v5 = false): IPublishPacket | string {
   const b0 = packet[0]!;
   const qos = (b0 >> 1) & 0x03;
   if (qos === 3) return "Packet must not have both QoS bits set to 1";
@@ -50,6 +57,11 @@ export function decodePublish(packet: Buffer, bodyStart: number): IPublishPacket
     if (pos + 2 > packet.length) return "Cannot parse messageId";
     messageId = packet.readUInt16BE(pos);
     pos += 2;
+  }
+  if (v5) {
+    if (pos >= packet.length) return "Cannot parse properties length";
+    if (packet[pos] !== 0) return HAS_PROPERTIES;
+    pos++;
   }
   return {
     cmd: "publish",

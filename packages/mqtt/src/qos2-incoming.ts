@@ -1,5 +1,6 @@
 import { JsApiError, type JsApi } from "./js-api.js";
 import { MQTT_STREAMS } from "./streams.js";
+import { REPLY_HEADER } from "./v5.js";
 
 /** JSStreamStoreFailedF: the stream refused the message. */
 const STORE_FAILED = 10077;
@@ -14,6 +15,10 @@ export interface HeldQos2Message {
   subject: string;
   payload: Buffer;
   retain: boolean;
+  /** MQTT 5.0 property headers (`Key: value\r\n` lines) to publish it with. */
+  headerLines: string;
+  /** The response topic's subject. */
+  reply?: string;
 }
 
 /** Go's mqttQoS2InternalSubject: where a client's QoS 2 message waits, one per packet identifier. */
@@ -26,10 +31,10 @@ function heldSubject(clientId: string, pi: number): string {
  * stream holds one message per subject and refuses new ones, so a re-sent PUBLISH with the same
  * packet identifier (after a crash of either side) is not stored, nor published, twice.
  */
-export async function holdQos2(api: JsApi, clientId: string, pi: number, subject: string, payload: Buffer, retain: boolean): Promise<void> {
+export async function holdQos2(api: JsApi, clientId: string, pi: number, subject: string, payload: Buffer, retain: boolean, headerLines = ""): Promise<void> {
   // Go's header: the QoS then the PUBLISH flags as one hex digit, and the subject to deliver on.
   const flags = ((2 << 1) | (retain ? RETAIN_FLAG : 0)).toString(16);
-  const headers = Buffer.from(`NATS/1.0\r\nNmqtt-Pub:2${flags}\r\n${SUBJECT_HEADER}:${subject}\r\n\r\n`);
+  const headers = Buffer.from(`NATS/1.0\r\nNmqtt-Pub:2${flags}\r\n${SUBJECT_HEADER}:${subject}\r\n${headerLines}\r\n`);
   try {
     await api.store(heldSubject(clientId, pi), payload, headers);
   } catch (e) {
@@ -53,12 +58,19 @@ export async function releaseQos2(api: JsApi, clientId: string, pi: number): Pro
   const headers = m.hdrs === undefined ? "" : Buffer.from(m.hdrs, "base64").toString("utf8");
   let subject = "";
   let flags = 0;
-  for (const line of headers.split("\r\n")) {
+  let headerLines = "";
+  let reply: string | undefined;
+  for (const line of headers.split("\r\n").slice(1)) {
+    if (line === "") continue;
     if (line.startsWith(`${SUBJECT_HEADER}:`)) subject = line.slice(SUBJECT_HEADER.length + 1).trim();
     else if (line.startsWith("Nmqtt-Pub:")) flags = Number.parseInt(line.charAt(11) || "0", 16) || 0;
+    else {
+      if (line.startsWith(`${REPLY_HEADER}:`)) reply = line.slice(REPLY_HEADER.length + 1).trim();
+      headerLines += `${line}\r\n`;
+    }
   }
   if (subject === "") return undefined;
-  return { subject, payload: Buffer.from(m.data ?? "", "base64"), retain: (flags & RETAIN_FLAG) !== 0 };
+  return { subject, payload: Buffer.from(m.data ?? "", "base64"), retain: (flags & RETAIN_FLAG) !== 0, headerLines, reply };
 }
 
 /** A clean start forgets the client's held QoS 2 messages, so their packet identifiers are free again. */

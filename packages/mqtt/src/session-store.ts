@@ -17,6 +17,30 @@ export interface PersistedSession {
   subs?: Record<string, QoS>;
   cons?: Record<string, ConsumerConfigRecord>;
   pubrel?: ConsumerConfigRecord;
+  /** MQTT 5.0 subscription options by the same keys as `subs` (not in Go's record, which Go ignores). */
+  sub_opts?: Record<string, StoredSubscriptionOptions>;
+}
+
+export interface StoredSubscriptionOptions {
+  noLocal?: boolean;
+  retainAsPublished?: boolean;
+  subscriptionId?: number;
+}
+
+function storedOptions(v: unknown): Record<string, StoredSubscriptionOptions> | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const out: Record<string, StoredSubscriptionOptions> = {};
+  for (const [key, o] of Object.entries(v)) {
+    if (typeof o !== "object" || o === null) continue;
+    const r = o as Record<string, unknown>;
+    const id = r.subscriptionId;
+    out[key] = {
+      noLocal: r.noLocal === true || undefined,
+      retainAsPublished: r.retainAsPublished === true || undefined,
+      subscriptionId: typeof id === "number" && Number.isInteger(id) && id > 0 && id < 268_435_456 ? id : undefined,
+    };
+  }
+  return out;
 }
 
 function consumerRecord(v: unknown): ConsumerConfigRecord | undefined {
@@ -56,7 +80,7 @@ function parseRecord(data: Buffer): PersistedSession | undefined {
         if (rec !== undefined) cons[sid] = rec;
       }
     }
-    return { origin: typeof r.origin === "string" ? r.origin : undefined, id: r.id, clean: r.clean === true, subs, cons, pubrel: consumerRecord(r.pubrel) };
+    return { origin: typeof r.origin === "string" ? r.origin : undefined, id: r.id, clean: r.clean === true, subs, cons, pubrel: consumerRecord(r.pubrel), sub_opts: storedOptions(r.sub_opts) };
   } catch {
     return undefined;
   }

@@ -1,40 +1,69 @@
 import type { Account, InternalClient, Subscription } from "@nats-ts/core";
-import type { JetStreamOutbound } from "./js-outbound.js";
-import { publishedQos } from "./nats-headers.js";
-import type { QoS, QosOutbound, SessionOutput } from "./outbound.js";
+import { fromOrigin, type JetStreamOutbound } from "./js-outbound.js";
+import { publishedQos, publishedRetained } from "./nats-headers.js";
+import type { OutgoingMessage, QoS, QosOutbound, SessionOutput } from "./outbound.js";
 import { isReservedWildcardSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
 
 export type { OutgoingMessage, QoS, SessionOutput } from "./outbound.js";
+
+/** MQTT 5.0 subscription options (all off for MQTT 3.1.1). */
+export interface SubscriptionOptions {
+  /** Do not deliver the session's own publications. */
+  noLocal?: boolean;
+  /** Keep the RETAIN flag the publisher set. */
+  retainAsPublished?: boolean;
+  /** Sent back with every message this subscription matches. */
+  subscriptionId?: number;
+  /** `$share/<group>/...`: one member of the group gets each message (a NATS queue group). */
+  group?: string;
+}
 
 /** One SUBSCRIBE filter of a session, with the NATS subscriptions that serve it. */
 export interface SessionSubscription {
   filter: string;
   subject: string;
   qos: QoS;
+  options: SubscriptionOptions;
   subs: Subscription[];
 }
 
 /**
  * An MQTT session (Go's mqttSession): the client id's subscriptions and its QoS 1 and 2
  * deliveries. Plain NATS subscriptions carry QoS 0 (and, for a clean session, everything); a
- * persistent session (clean session 0) gets its QoS 1/2 messages from JetStream consumers, so
- * they wait for an absent client and survive restarts.
+ * persistent session gets its QoS 1/2 messages from JetStream consumers, so they wait for an
+ * absent client and survive restarts. Shared subscriptions are NATS queue subscriptions.
  */
 export class Session {
   readonly subscriptions = new Map<string, SessionSubscription>();
+  /** MQTT 5.0: how long the session outlives its connection (ms); 0 = it ends with it. */
+  expiryMs = Number.POSITIVE_INFINITY;
+  /** Timer ending a detached session once its expiry interval has passed. */
+  expiryTimer: NodeJS.Timeout | undefined;
+  /** The protocol level of the connected client: MQTT 5.0 deliveries carry properties. */
+  protocolVersion = 4;
+  /** Some subscription has no-local set: the session's publications carry its origin. */
+  hasNoLocal = false;
+  /** An MQTT 5.0 will waiting for its delay interval (cancelled when the client returns). */
+  private pendingWill: { timer: NodeJS.Timeout; publish: () => void } | undefined;
   private output: SessionOutput | undefined;
   private lastSubject = "";
   private lastTopic = "";
+  private readonly originNeedle: Buffer;
 
   constructor(
     readonly clientId: string,
     readonly account: Account,
-    readonly clean: boolean,
+    /** The session ends with its connection (clean session 1, or an MQTT 5.0 expiry of 0). */
+    public clean: boolean,
     private readonly client: InternalClient,
     readonly outbound: QosOutbound,
     /** The JetStream side of a persistent session (the same object as `outbound`). */
     readonly jetstream: JetStreamOutbound | undefined,
-  ) {}
+    /** Marks this session's publications (`Nmqtt-Origin`), for no-local subscriptions. */
+    readonly origin: string,
+  ) {
+    this.originNeedle = Buffer.from(`Nmqtt-Origin: ${origin}\r\n`);
+  }
 
   /** The internal NATS client the session publishes and subscribes with. */
   get publisher(): InternalClient {
@@ -53,39 +82,51 @@ export class Session {
    * Adds (or updates, MQTT-3.8.4-3) a filter's subscription. `foo/#` also listens on `foo`,
    * since `#` matches the parent level too (MQTT-4.7.1-2). For a persistent session the
    * consumers are set up before this resolves; on failure the filter is removed again.
+   * Returns whether the filter was new (for MQTT 5.0 retain handling 1).
    */
-  subscribe(filter: string, subject: string, qos: QoS, recreate = false): Promise<void> | undefined {
+  subscribe(filter: string, subject: string, qos: QoS, options: SubscriptionOptions = {}, recreate = false): { created: boolean; ready?: Promise<void> } {
     let entry = this.subscriptions.get(filter);
+    const created = entry === undefined;
     if (entry === undefined) {
-      const created: SessionSubscription = { filter, subject, qos, subs: [] };
-      entry = created;
+      const fresh: SessionSubscription = { filter, subject, qos, options, subs: [] };
+      entry = fresh;
       const reserved = isReservedWildcardSubject(subject);
-      const handler = (subj: string, _reply: string | undefined, headerSize: number, msg: Buffer) => this.deliver(created, reserved, subj, headerSize, msg);
-      entry.subs.push(this.client.subscribe(subject, handler));
-      if (needsParentLevelSubject(subject)) entry.subs.push(this.client.subscribe(subject.slice(0, -2), handler));
+      const handler = (subj: string, reply: string | undefined, headerSize: number, msg: Buffer) => this.deliver(fresh, reserved, subj, reply, headerSize, msg);
+      entry.subs.push(this.client.subscribe(subject, handler, options.group));
+      if (needsParentLevelSubject(subject)) entry.subs.push(this.client.subscribe(subject.slice(0, -2), handler, options.group));
       this.subscriptions.set(filter, entry);
     }
     entry.qos = qos;
-    if (this.jetstream === undefined) return undefined;
+    entry.options = options;
+    this.noteOptions();
+    // Shared subscriptions are served by their queue subscription alone.
+    if (this.jetstream === undefined || options.group !== undefined) return { created };
     const done = entry;
-    return this.jetstream.subscribe(subject, qos, isReservedWildcardSubject(subject), recreate).catch((e: unknown) => {
+    const target = {
+      reserved: isReservedWildcardSubject(subject),
+      noLocal: options.noLocal ? this.originNeedle : undefined,
+      retainAsPublished: options.retainAsPublished,
+      subscriptionId: options.subscriptionId,
+    };
+    const ready = this.jetstream.subscribe(subject, qos, target, recreate).catch((e: unknown) => {
       if (this.subscriptions.get(filter) === done) this.removeEntry(done);
       throw e;
     });
+    return { created, ready };
   }
 
   unsubscribe(filter: string): boolean {
     const entry = this.subscriptions.get(filter);
     if (entry === undefined) return false;
     this.removeEntry(entry);
-    this.jetstream?.unsubscribe(entry.subject);
+    if (entry.options.group === undefined) this.jetstream?.unsubscribe(entry.subject);
     return true;
   }
 
   /** Sends a message to the connected client, at QoS `min(published, granted)` (MQTT-3.8.4-6). */
-  send(topic: string, payload: Buffer, qos: QoS, retain: boolean): void {
-    if (qos === 0) this.output?.sendPublish({ topic, payload, qos: 0, retain, dup: false });
-    else this.outbound.send(topic, payload, qos, retain);
+  send(msg: OutgoingMessage): void {
+    if (msg.qos === 0) this.output?.sendPublish(msg);
+    else this.outbound.send(msg as OutgoingMessage & { qos: 1 | 2 });
   }
 
   acknowledge(messageId: number): void {
@@ -100,7 +141,37 @@ export class Session {
     this.outbound.pubcomp(messageId);
   }
 
+  /**
+   * MQTT 5.0 will delay: the will goes out after `ms`, or when the session ends if sooner, and not
+   * at all if the client comes back first (MQTT-3.1.3-9).
+   */
+  delayWill(ms: number, publish: () => void): void {
+    this.cancelWill();
+    const timer = setTimeout(() => {
+      this.pendingWill = undefined;
+      publish();
+    }, ms);
+    this.pendingWill = { timer, publish };
+  }
+
+  private cancelWill(): (() => void) | undefined {
+    const w = this.pendingWill;
+    if (w === undefined) return undefined;
+    clearTimeout(w.timer);
+    this.pendingWill = undefined;
+    return w.publish;
+  }
+
+  private noteOptions(): void {
+    let noLocal = false;
+    for (const e of this.subscriptions.values()) noLocal ||= e.options.noLocal === true;
+    this.hasNoLocal = noLocal;
+  }
+
   attach(output: SessionOutput): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.cancelWill();
     this.output = output;
     this.outbound.attach(output);
   }
@@ -114,6 +185,8 @@ export class Session {
 
   /** Removes every subscription and forgets every message (the session is over). */
   destroy(): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.cancelWill()?.();
     this.output = undefined;
     this.outbound.destroy();
     this.subscriptions.clear();
@@ -122,6 +195,8 @@ export class Session {
 
   /** The server stops: the session lets go of its subscriptions; what JetStream keeps stays. */
   unload(): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.cancelWill();
     this.output = undefined;
     this.outbound.unload();
     this.subscriptions.clear();
@@ -131,21 +206,37 @@ export class Session {
   private removeEntry(entry: SessionSubscription): void {
     for (const sub of entry.subs) this.client.removeSub(sub);
     this.subscriptions.delete(entry.filter);
+    this.noteOptions();
   }
 
-  private deliver(entry: SessionSubscription, reserved: boolean, subject: string, headerSize: number, msg: Buffer): void {
+  private deliver(entry: SessionSubscription, reserved: boolean, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
     // Nothing waits on plain subscriptions for an absent client: QoS 0 is dropped and a persistent
     // session's QoS 1/2 messages wait in JetStream.
     if (this.output === undefined) return;
     // Wildcards at the first level do not match topics starting with '$' (MQTT-4.7.2-1).
     if (reserved && subject.charCodeAt(0) === 0x24) return;
     const published = publishedQos(msg, headerSize) ?? 0;
+    const options = entry.options;
     // An MQTT QoS 1/2 message for a QoS 1/2 subscription of a persistent session comes from its consumer.
-    if (this.jetstream !== undefined && published > 0 && entry.qos > 0) return;
+    if (this.jetstream !== undefined && published > 0 && entry.qos > 0 && options.group === undefined) return;
+    if (options.noLocal === true && fromOrigin(msg.subarray(0, headerSize), this.originNeedle)) return;
     const qos = (published < entry.qos ? published : entry.qos) as QoS;
     const body = headerSize === 0 ? msg : msg.subarray(headerSize);
-    // QoS 0 is encoded right away; anything kept for later must not share the sender's buffer.
-    this.send(this.topicFor(subject), qos === 0 ? body : Buffer.from(body), qos, false);
+    const out: OutgoingMessage = {
+      topic: this.topicFor(subject),
+      // QoS 0 is encoded right away; anything kept for later must not share the sender's buffer.
+      payload: qos === 0 ? body : Buffer.from(body),
+      qos,
+      retain: options.retainAsPublished === true && publishedRetained(msg, headerSize),
+      dup: false,
+    };
+    if (this.protocolVersion === 5) {
+      out.headers = qos === 0 ? msg.subarray(0, headerSize) : Buffer.from(msg.subarray(0, headerSize));
+      out.reply = reply;
+      out.subscriptionId = options.subscriptionId;
+      out.since = Date.now();
+    }
+    this.send(out);
   }
 
   /** Streams of messages mostly repeat a subject: remember the last conversion. */

@@ -29,14 +29,6 @@ describe("CONNECT / CONNACK", () => {
     expect(await c.closesWithin(2000)).toBe(true);
   });
 
-  test("CONNECT: protocol level 5 gets CONNACK 0x01 (unacceptable protocol version)", async () => {
-    const c = await RawMqtt.open(t.port);
-    c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: true, clientId: "v5", keepalive: 0 });
-    const ack = await c.next();
-    expect(ack).toMatchObject({ cmd: "connack", returnCode: 1, sessionPresent: false });
-    expect(await c.closesWithin(2000)).toBe(true);
-  });
-
   test("any other protocol level with the name MQTT gets CONNACK 0x01 too", async () => {
     const c = await RawMqtt.open(t.port);
     c.sendRaw([0x10, 12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 6, 0x02, 0, 0, 0, 0]);

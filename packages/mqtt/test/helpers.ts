@@ -47,8 +47,11 @@ export class RawMqtt {
   closed = false;
   readonly whenClosed: Promise<void>;
 
-  private constructor(readonly socket: Socket) {
-    const p = createParser({ protocolVersion: 4 });
+  private constructor(
+    readonly socket: Socket,
+    private readonly protocolVersion: 4 | 5,
+  ) {
+    const p = createParser({ protocolVersion });
     p.on("packet", (pk: Packet) => {
       this.packets.push(pk);
       this.wake();
@@ -64,24 +67,24 @@ export class RawMqtt {
     );
   }
 
-  static open(port: number): Promise<RawMqtt> {
+  static open(port: number, protocolVersion: 4 | 5 = 4): Promise<RawMqtt> {
     return new Promise((resolve, reject) => {
-      const s = tcpConnect({ host: "127.0.0.1", port }, () => resolve(new RawMqtt(s)));
+      const s = tcpConnect({ host: "127.0.0.1", port }, () => resolve(new RawMqtt(s, protocolVersion)));
       s.once("error", reject);
     });
   }
 
   /** Opens a connection and completes CONNECT/CONNACK. */
   static async connected(port: number, connect: Partial<Extract<Packet, { cmd: "connect" }>> = {}): Promise<RawMqtt> {
-    const c = await RawMqtt.open(port);
+    const c = await RawMqtt.open(port, connect.protocolVersion === 5 ? 5 : 4);
     c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId: "", keepalive: 0, ...connect });
     const ack = await c.next();
-    if (ack.cmd !== "connack" || ack.returnCode !== 0) throw new Error(`connect refused: ${JSON.stringify(ack)}`);
+    if (ack.cmd !== "connack" || (ack.returnCode ?? ack.reasonCode) !== 0) throw new Error(`connect refused: ${JSON.stringify(ack)}`);
     return c;
   }
 
   send(p: Packet): void {
-    this.socket.write(generate(p));
+    this.socket.write(generate(p, { protocolVersion: this.protocolVersion }));
   }
 
   sendRaw(bytes: Buffer | number[]): void {
