@@ -28,7 +28,7 @@ async function checkTraffic(urls: string[]): Promise<void> {
   for (const u of urls) conns.push(await topo.client(u));
   // Plain subscription on the first node, publishers everywhere.
   const got: string[] = [];
-  conns[0].subscribe("mixed.>", { callback: (_e, m) => got.push(m.subject) });
+  conns[0].subscribe("mixed.>", { callback: (_e, m) => { got.push(m.subject); } });
   await conns[0].flush();
   for (let i = 1; i < conns.length; i++) {
     await waitFor(`interest seen from node ${i}`, async () => {
@@ -40,11 +40,11 @@ async function checkTraffic(urls: string[]): Promise<void> {
   // Queue group with members on every node: exactly once cluster-wide.
   const counts = new Map<string, number>();
   for (const nc of conns) {
-    nc.subscribe("jobs", { queue: "q", callback: (_e, m) => counts.set(m.string(), (counts.get(m.string()) ?? 0) + 1) });
+    nc.subscribe("jobs", { queue: "q", callback: (_e, m) => { counts.set(m.string(), (counts.get(m.string()) ?? 0) + 1); } });
     await nc.flush();
   }
   // A request answered by a responder on the last node proves its queue interest reached the first.
-  conns[conns.length - 1].subscribe("svc", { callback: (_e, m) => m.respond("ok") });
+  conns[conns.length - 1].subscribe("svc", { callback: (_e, m) => { m.respond("ok"); } });
   await conns[conns.length - 1].flush();
   const reply = await waitFor("request/reply across", () => conns[0].request("svc", "", { timeout: 500 }).catch(() => undefined));
   expect(reply.string()).toBe("ok");

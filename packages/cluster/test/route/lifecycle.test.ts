@@ -85,7 +85,7 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     await waitFor("mesh", () => [a, b, c].every((s) => numRoutes(s.server) === 2));
     const subA = await topo.client(a.url);
     const onA: string[] = [];
-    subA.subscribe("restart.>", { callback: (_e, m) => onA.push(m.string()) });
+    subA.subscribe("restart.>", { callback: (_e, m) => { onA.push(m.string()); } });
     await subA.flush();
     await b.stop();
     await waitFor("B gone", () => numRoutes(a.server) === 1 && numRoutes(c.server) === 1);
@@ -101,7 +101,7 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     // B's new interest reached A and C.
     const subB = await topo.client(b.url);
     const onB: string[] = [];
-    subB.subscribe("back.>", { callback: (_e, m) => onB.push(m.string()) });
+    subB.subscribe("back.>", { callback: (_e, m) => { onB.push(m.string()); } });
     await subB.flush();
     const pubC = await topo.client(c.url);
     await waitFor("B's interest on C", async () => {

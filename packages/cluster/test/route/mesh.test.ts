@@ -31,7 +31,7 @@ describe("routes: full mesh", () => {
     const subA = await topo.client(a.url);
     const pubC = await topo.client(c.url);
     const got: string[] = [];
-    const sub = subA.subscribe("orders.>", { callback: (_e, m) => got.push(`${m.subject}:${m.string()}`) });
+    const sub = subA.subscribe("orders.>", { callback: (_e, m) => { got.push(`${m.subject}:${m.string()}`); } });
     await subA.flush();
     await waitFor("interest on C", async () => {
       pubC.publish("orders.probe", "x");
@@ -46,7 +46,7 @@ describe("routes: full mesh", () => {
     sub.unsubscribe();
 
     const responder = await topo.client(b.url);
-    responder.subscribe("svc.echo", { callback: (_e, m) => m.respond(`echo ${m.string()}`) });
+    responder.subscribe("svc.echo", { callback: (_e, m) => { m.respond(`echo ${m.string()}`); } });
     await responder.flush();
     const reply = await waitFor("a reply across the cluster", () => pubC.request("svc.echo", "hi", { timeout: 500 }).catch(() => undefined));
     expect(reply.string()).toBe("echo hi");
@@ -92,7 +92,7 @@ describe("routes: full mesh", () => {
     const subA = await topo.client(a.url);
     const pubC = await topo.client(c.url);
     let n = 0;
-    const sub = subA.subscribe("gone", { callback: () => n++ });
+    const sub = subA.subscribe("gone", { callback: () => { n++; } });
     await subA.flush();
     const aOnC = () => routezOf(c.server, true).routes.find((r) => r.remote_id === a.server.id)!;
     await waitFor("RS+ on C", () => (aOnC().subscriptions_list as string[]).includes("gone"));

@@ -19,7 +19,9 @@ function tlsBlock(verify = true): string {
 /** Publishes on `pub` until `sub` got one message on `subject`. */
 async function flowing(pub: NatsConnection, sub: NatsConnection, subject: string): Promise<void> {
   let got = false;
-  const s = sub.subscribe(subject, { callback: () => (got = true) });
+  const s = sub.subscribe(subject, { callback: () => {
+    got = true;
+  } });
   await sub.flush();
   await waitFor(`${subject} flowing`, async () => {
     pub.publish(subject);
@@ -87,7 +89,9 @@ describe("routes: permissions", () => {
     const nca = await topo.client(a.url);
     const ncb = await topo.client(b.url);
     const got: string[] = [];
-    const cb = (_e: unknown, m: { subject: string }) => got.push(m.subject);
+    const cb = (_e: unknown, m: { subject: string }) => {
+      got.push(m.subject);
+    };
     ncb.subscribe("bar", { callback: cb });
     ncb.subscribe("baz", { callback: cb });
     await ncb.flush();

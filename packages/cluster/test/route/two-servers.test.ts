@@ -133,7 +133,9 @@ describe("routes: two servers (Go test/cluster_test.go, test/client_cluster_test
     const { a, b } = await runServers();
     const nc1 = await topo.client(a.url);
     const nc2 = await topo.client(b.url);
-    nc1.subscribe("foo-req", { callback: (_e, m) => m.respond("I will help you") });
+    nc1.subscribe("foo-req", { callback: (_e, m) => {
+        m.respond("I will help you");
+      } });
     await nc1.flush();
     await checkExpectedSubs(1, a.server, b.server);
     for (let i = 0; i < 100; i++) expect((await nc2.request("foo-req", String(i), { timeout: 500 })).string()).toBe("I will help you");
@@ -143,8 +145,12 @@ describe("routes: two servers (Go test/cluster_test.go, test/client_cluster_test
     const { a, b } = await runServers();
     const nc1 = await topo.client(a.url);
     const nc2 = await topo.client(b.url);
-    nc1.subscribe("foo-req", { queue: "booboo", callback: (_e, m) => m.respond("I will help you") });
-    nc2.subscribe("foo-req", { queue: "booboo", callback: (_e, m) => m.respond("I will help you") });
+    nc1.subscribe("foo-req", { queue: "booboo", callback: (_e, m) => {
+        m.respond("I will help you");
+      } });
+    nc2.subscribe("foo-req", { queue: "booboo", callback: (_e, m) => {
+        m.respond("I will help you");
+      } });
     await nc1.flush();
     await nc2.flush();
     await checkExpectedSubs(2, a.server, b.server);
@@ -162,7 +168,12 @@ describe("routes: two servers (Go test/cluster_test.go, test/client_cluster_test
     const counts: number[] = [];
     const member = (nc: typeof nc1) => {
       const i = counts.push(0) - 1;
-      nc.subscribe("foo", { queue: "bar", callback: () => counts[i]++ });
+      nc.subscribe("foo", {
+        queue: "bar",
+        callback: () => {
+          counts[i]++;
+        },
+      });
     };
     for (let i = 0; i < 2; i++) member(nc1);
     await nc1.flush();
