@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { NatsServer } from "@nats-ts/core";
+import { expect } from "vitest";
 import type { ClusterPlugin } from "../../src/index.js";
 import { freePort, startInProcess, type TestServer } from "../support/servers.js";
 
@@ -73,6 +74,41 @@ export function memberConf(opts: { name?: string; cluster?: string; port: number
       ${opts.clusterExtra ?? ""}
     }
   `;
+}
+
+/** Pub/sub, queue exactly-once and request/reply between clients of `nodes`. */
+export async function checkTraffic(topo: Topology, urls: string[]): Promise<void> {
+  const conns: NatsConnection[] = [];
+  for (const u of urls) conns.push(await topo.client(u));
+  // Plain subscription on the first node, publishers everywhere.
+  const got: string[] = [];
+  conns[0].subscribe("mixed.>", { callback: (_e, m) => { got.push(m.subject); } });
+  await conns[0].flush();
+  for (let i = 1; i < conns.length; i++) {
+    await waitFor(`interest seen from node ${i}`, async () => {
+      conns[i].publish(`mixed.probe${i}`);
+      await conns[i].flush();
+      return got.includes(`mixed.probe${i}`);
+    });
+  }
+  // Queue group with members on every node: exactly once cluster-wide.
+  const counts = new Map<string, number>();
+  for (const nc of conns) {
+    nc.subscribe("jobs", { queue: "q", callback: (_e, m) => { counts.set(m.string(), (counts.get(m.string()) ?? 0) + 1); } });
+    await nc.flush();
+  }
+  // A request answered by a responder on the last node proves its queue interest reached the first.
+  conns[conns.length - 1].subscribe("svc", { callback: (_e, m) => { m.respond("ok"); } });
+  await conns[conns.length - 1].flush();
+  const reply = await waitFor("request/reply across", () => conns[0].request("svc", "", { timeout: 500 }).catch(() => undefined));
+  expect(reply.string()).toBe("ok");
+  // Every node has a local member, so no message can be lost while interest is still travelling.
+  const N = 200;
+  for (let i = 0; i < N; i++) conns[i % conns.length].publish("jobs", String(i));
+  for (const nc of conns) await nc.flush();
+  await waitFor("every job delivered", () => counts.size === N);
+  await conns[0].flush();
+  expect([...counts.values()].every((n) => n === 1)).toBe(true);
 }
 
 export { freePort };
