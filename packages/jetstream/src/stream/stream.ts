@@ -1,6 +1,6 @@
 import type { InternalClient, Logger, Subscription } from "@nats-ts/core";
 import { isStoreError, type StoreMsg, type StreamStore } from "@nats-ts/storage";
-import { appendHeader, getHeader, isValidPublishSubject, removeHeader } from "@nats-ts/wire";
+import { appendHeader, getHeader, isValidPublishSubject, removeHeader, removeHeadersWithPrefix } from "@nats-ts/wire";
 import { ApiError, apiErrors, type JsErrorEntry } from "../errors/index.js";
 import { nowNs, rfc3339Nano } from "../util/time.js";
 import type { StreamConfigJson } from "./config.js";
@@ -254,7 +254,7 @@ export class Stream implements ConsumerHost, LinkTarget {
       const last = this.raw.fastState().lastSeq;
       if (msg.seq <= last) return true;
       if (msg.seq > last + 1) this.raw.skipMsgs(last + 1, msg.seq - last - 1);
-      const hdr = msg.hdr.length > 0 ? Buffer.from(msg.hdr) : null;
+      const hdr = copiedHeaders(msg.hdr, false) ?? null;
       const pending = this.expiry.deliberate(() => this.raw.storeRawMsg(subject, hdr, payload, msg.seq, msg.ts));
       if (this.raw.fastState().lastSeq !== msg.seq) {
         pending.catch((err: unknown) => this.ctx.log.warn(`Mirror '${this.accountName} > ${this.cfg.name}' skipped sequence ${msg.seq}: ${String(err)}`));
@@ -269,7 +269,7 @@ export class Stream implements ConsumerHost, LinkTarget {
       );
       return true;
     }
-    const base = msg.hdr.length > 0 ? Buffer.from(msg.hdr) : Buffer.from("NATS/1.0\r\n\r\n");
+    const base = copiedHeaders(msg.hdr, true) ?? Buffer.from("NATS/1.0\r\n\r\n");
     const hdr = appendHeader(base, H.JS_STREAM_SOURCE, sourceHeaderValue(link.iname, msg.seq, msg.subject));
     // Sourced messages are de-duplicated by their Nats-Msg-Id within this stream's window.
     const window = this.cfg.duplicate_window ?? 0;
@@ -677,6 +677,20 @@ export class Stream implements ConsumerHost, LinkTarget {
     await this.consumers?.delete();
     await this.store.delete();
   }
+}
+
+/**
+ * The headers a mirror or source stores for an origin message, as Go ingests them: expected-*
+ * checks and batch headers are the origin's business, and a source replaces an earlier
+ * Nats-Stream-Source (daisy chains). Undefined when none remain.
+ */
+function copiedHeaders(hdr: Uint8Array, sourced: boolean): Buffer | undefined {
+  if (hdr.length === 0) return undefined;
+  let out: Buffer | undefined = Buffer.from(hdr);
+  if (sourced) out = removeHeader(out, H.JS_STREAM_SOURCE);
+  if (out !== undefined) out = removeHeadersWithPrefix(out, "Nats-Expected-");
+  if (out !== undefined) out = removeHeadersWithPrefix(out, "Nats-Batch-");
+  return out;
 }
 
 /** The bytes a message will count for in its store (Go's fileStoreMsgSize / memStoreMsgSize). */

@@ -167,6 +167,35 @@ describe("atomic batch publish", () => {
     expect((await t.jsm.streams.getMessage("TEST", { seq: 1 }))?.header.has("Nats-Required-Api-Level")).toBe(false);
   });
 
+  test("TestJetStreamAtomicBatchPublishSourceAndMirror: batch headers are not copied by mirrors and sources", async () => {
+    await recreate({ subjects: ["foo"], storage: "file", allow_atomic: true });
+    for (const name of ["M", "S"]) await apiRequest(t.nc, `$JS.API.STREAM.DELETE.${name}`);
+    for (let seq = 1; seq <= 3; seq++) {
+      const h: Record<string, string> = { "Nats-Batch-Id": "uuid", "Nats-Batch-Sequence": String(seq) };
+      if (seq < 3) t.nc.publish("foo", "", { headers: msgHeaders(h) });
+      else expect(await ack(t.nc, "foo", "", { ...h, "Nats-Batch-Commit": "1" })).toEqual({ stream: "TEST", seq: 3, batch: "uuid", count: 3 });
+    }
+    await t.jsm.streams.deleteMessage("TEST", 2);
+    // A mirror can copy batched messages but can't take atomic batches itself.
+    const bad = await apiRequest(t.nc, "$JS.API.STREAM.CREATE.M-no-batch", { name: "M-no-batch", storage: "file", mirror: { name: "TEST" }, allow_atomic: true });
+    expect(bad.error?.err_code).toBe(10198); // JSMirrorWithAtomicPublishErr
+    await t.jsm.streams.add({ name: "M", mirror: { name: "TEST" } });
+    expect((await apiRequest(t.nc, "$JS.API.STREAM.CREATE.S", { name: "S", storage: "file", sources: [{ name: "TEST" }], allow_atomic: true })).error).toBeUndefined();
+    for (const name of ["M", "S"]) await expect.poll(async () => (await t.jsm.streams.info(name)).state.messages).toBe(2);
+    for (const seq of [1, 3]) expect((await t.jsm.streams.getMessage("M", { seq }))?.header.keys()).toEqual([]);
+    for (const [seq, origin] of [[1, 1], [2, 3]]) {
+      const h = (await t.jsm.streams.getMessage("S", { seq }))!.header;
+      expect(h.keys()).toEqual(["Nats-Stream-Source"]);
+      expect(h.get("Nats-Stream-Source").startsWith(`TEST ${origin} > > foo`)).toBe(true);
+    }
+    // Daisy-chained, a source keeps only its own Nats-Stream-Source.
+    await apiRequest(t.nc, "$JS.API.STREAM.DELETE.S2");
+    await t.jsm.streams.add({ name: "S2", sources: [{ name: "S" }] });
+    await expect.poll(async () => (await t.jsm.streams.info("S2")).state.messages).toBe(2);
+    const chained = (await t.jsm.streams.getMessage("S2", { seq: 2 }))!.header;
+    expect(chained.values("Nats-Stream-Source")).toEqual(["S 2 > > foo"]);
+  });
+
   test("a batch any of whose messages would be refused stores nothing; expected sequences are checked against the stream before the batch", async () => {
     const { nc } = t;
     await recreate({ subjects: ["foo.*"], storage: "file", allow_atomic: true });
