@@ -406,8 +406,9 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     this.outboundInterest.set(c, new Map());
     this.server.log.info(`${c.label} - Outbound gateway connection to "${c.name}" (${c.remoteId}) registered`);
     c.startPings(this.pingInterval(), this.server.opts.pingMax);
-    // Optimistic mode sends everything of every account until told otherwise.
-    if (!c.remoteInterestOnly) for (const name of this.server.accountNames()) this.outboundFor(c, name);
+    // Every account gets its sink now: optimistic mode sends everything until told otherwise,
+    // and routed replies go out in any mode.
+    for (const name of this.server.accountNames()) this.outboundFor(c, name);
   }
 
   private registerInbound(c: GatewayConnection, info: Record<string, unknown>): void {
@@ -537,7 +538,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     for (const [c, m] of this.outboundInterest) {
       const e = m.get(acc.name);
       if (e !== undefined) e.attach(acc);
-      else if (!c.remoteInterestOnly) this.outboundFor(c, acc.name);
+      else this.outboundFor(c, acc.name);
     }
     if (!gatewayTuning.doNotForceInterestOnly) {
       for (const interest of this.inboundInterest.values()) interest.switchToInterestOnly(acc.name);

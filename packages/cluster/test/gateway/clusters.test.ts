@@ -81,6 +81,30 @@ describe("two nats-ts clusters joined by gateways", () => {
     expect(sentTo(a, "B")).toBe(before);
   });
 
+  test("TestGatewayAccountUnsub: once the last subscriber leaves, few of many messages still go out", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    cb.subscribe("foo", { callback: (_e, m) => void m.respond("reply") });
+    await cb.flush();
+    await waitFor(async () => {
+      try {
+        return (await ca.request("foo", "req", { timeout: 300 })).string() === "reply";
+      } catch {
+        return false;
+      }
+    }, "reply from B");
+    await cb.close();
+    const before = sentTo(a, "B");
+    const total = 5000;
+    for (let i = 0; i < total; i++) {
+      ca.publish("foo", "hello");
+      if (i % 100 === 0) await ca.flush();
+    }
+    await ca.flush();
+    expect(sentTo(a, "B") - before).toBeLessThan((80 * total) / 100);
+  });
+
   test("TestGatewayQueueSub: queue groups prefer the local cluster and deliver each message once", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
