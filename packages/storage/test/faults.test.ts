@@ -80,6 +80,45 @@ describe("corruption", () => {
     }
   });
 
+  test("a flipped bit in a compressed block costs that frame's messages only: reported as lost, never served", async () => {
+    const rnd = prng(42);
+    for (let trial = 0; trial < 10; trial++) {
+      const cfg = await seeded({ compression: "s2", ...(trial % 2 ? { cipher: { algorithm: "chacha20-poly1305", key: "k" } } : {}) });
+      const files = blocks(cfg.dir);
+      const sealed = files.slice(0, -1);
+      expect(sealed.every((f) => readFileSync(f).readUInt32LE(0) === 0x9a5c17f3)).toBe(true);
+      const victim = sealed[rnd(sealed.length)];
+      const buf = readFileSync(victim);
+      buf[rnd(buf.length)] ^= 1 << rnd(8);
+      writeFileSync(victim, buf);
+
+      const s = await openStore(cfg);
+      expect(s.warnings.some((w) => w.kind === "corrupt-record")).toBe(true);
+      const { ok, failed } = checkNoWrongData(s);
+      // One block of 2 KiB is one frame: its messages (and nothing else) are gone, all reported.
+      expect(failed.length).toBeGreaterThanOrEqual(1);
+      expect(failed.length).toBeLessThanOrEqual(40);
+      expect(failed.at(-1)! - failed[0]).toBe(failed.length - 1);
+      expect(s.state().lost?.msgs).toEqual(expect.arrayContaining(failed));
+      expect(s.state().msgs).toBe(ok);
+      expect((await s.storeMsg("after", null, Buffer.from("x"))).seq).toBe(201);
+      await s.stop();
+    }
+  });
+
+  test("damage to a compressed block after open is caught when its frame is read", async () => {
+    const cfg = await seeded({ compression: "s2", cache_size: 0 });
+    const s = await openStore(cfg);
+    const files = blocks(cfg.dir);
+    const buf = readFileSync(files[0]);
+    buf[buf.length >> 1] ^= 0x10;
+    writeFileSync(files[0], buf);
+    const { ok, failed } = checkNoWrongData(s);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]).toBe(1);
+    expect(ok + failed.length).toBe(200);
+  });
+
   test("truncating the last block at any point keeps every complete record", async () => {
     const rnd = prng(7);
     for (let trial = 0; trial < 15; trial++) {

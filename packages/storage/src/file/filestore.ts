@@ -301,7 +301,9 @@ export class FileStore extends BlockLog {
   private detectLost(gaps: { after: number; before: number }[], tombstoned: Set<number>, floor: number): void {
     const lost: number[] = [];
     for (const g of gaps) {
-      const from = Math.max(g.after + 1, floor, this.firstSeq);
+      // Not bounded by the first sequence: damage at the head (a whole frame of the first block)
+      // moves it past messages that were lost, not removed.
+      const from = Math.max(g.after + 1, floor);
       const to = Math.min(g.before - 1, this.lastSeq);
       // Skip and erase records are not indexed per sequence: a gap next to damage is reported
       // as lost, erring on the side of telling the operator.

@@ -111,6 +111,7 @@ export function decodeFrames(file: Buffer, codec: BodyCodec): { logical: Buffer;
   const table = new FrameTable();
   const plains: Buffer[] = [];
   let damagedBytes = 0;
+  let damagedTail = false;
   let off = 0;
   while (off < file.length) {
     const len = frameLenAt(file, off);
@@ -126,6 +127,7 @@ export function decodeFrames(file: Buffer, codec: BodyCodec): { logical: Buffer;
       let next = off + 1;
       while (next < file.length && frameLenAt(file, next) === 0) next++;
       damagedBytes += next - off;
+      damagedTail = next >= file.length;
       off = next;
       continue;
     }
@@ -134,7 +136,9 @@ export function decodeFrames(file: Buffer, codec: BodyCodec): { logical: Buffer;
     off += len;
   }
   const n = table.starts.length;
-  const size = n > 0 ? table.starts[n - 1] + table.plainLens[n - 1] : 0;
+  // Damage at the end leaves no later frame to say how long the image was: one zero byte
+  // stands for it, so that the scanner still reports damage there.
+  const size = (n > 0 ? table.starts[n - 1] + table.plainLens[n - 1] : 0) + (damagedTail ? 1 : 0);
   const logical = Buffer.alloc(size);
   for (let i = 0; i < n; i++) if (table.starts[i] + plains[i].length <= size) plains[i].copy(logical, table.starts[i]);
   return { logical, table, damagedBytes };
