@@ -24,6 +24,7 @@ export const RouteClosed = {
   WrongGateway: "Wrong Gateway",
   ReadError: "Read Error",
   TLSHandshakeError: "TLS Handshake Failure",
+  SlowConsumerPendingBytes: "Slow Consumer (Pending Bytes)",
 } as const;
 export type RouteClosedReason = (typeof RouteClosed)[keyof typeof RouteClosed];
 
@@ -45,6 +46,8 @@ export interface RouteHost {
   /** Whether the remote's interest in `subject` may be honoured (cluster export permission). */
   canExport(subject: string): boolean;
   readonly authRequired: boolean;
+  /** The route was cut off for not reading what we send (counted in /varz slow consumers). */
+  onSlowConsumer(c: RouteConnection): void;
 }
 
 /** One subject (and queue) the remote server has interest in, and its sublist entries. */
@@ -215,6 +218,7 @@ export class RouteConnection {
     this.out.appendString("\r\n");
     this.outMsgs++;
     this.outBytes += msg.length;
+    if (this.out.pending > 1024 * 1024) this.checkPending();
     this.requestFlush();
     return true;
   }
@@ -232,6 +236,8 @@ export class RouteConnection {
   private flush(): void {
     this.flushQueued = false;
     if (this.out.pending === 0 || this.socket.destroyed) return;
+    this.checkPending();
+    if (this.closedReason !== undefined) return;
     const chunks = this.out.drain();
     if (chunks.length === 1) {
       this.socket.write(chunks[0]);
@@ -400,6 +406,16 @@ export class RouteConnection {
   private removeFromSublist(sub: Subscription): void {
     sub.closed = true;
     sub.sink instanceof RouteAccountSink && sub.sink.account.sublist.remove(sub);
+  }
+
+  /** Go's max_pending for routes: a peer that stops reading is cut off rather than buffered without bound. */
+  private checkPending(): void {
+    const maxPending = this.host.server.opts.maxPending;
+    const queued = this.out.pending + this.socket.writableLength;
+    if (queued <= maxPending || this.closedReason !== undefined) return;
+    this.log.error(`${this.label} - Slow Consumer Detected: MaxPending of ${maxPending} Exceeded`);
+    this.host.onSlowConsumer(this);
+    this.close(RouteClosed.SlowConsumerPendingBytes);
   }
 
   /** The core dropped one of our subscriptions (never happens for remote ones, kept for the contract). */

@@ -14,6 +14,8 @@ export interface RouteService extends ClusterService {
   varzCluster(): Record<string, unknown>;
   /** /varz `routes`: how many routes are up. */
   numRoutes(): number;
+  /** Routes closed as slow consumers (/varz slow_consumer_stats.routes). */
+  slowConsumers(): number;
   /** The route listener's port. */
   readonly port: number;
   /** The cluster name (it may change when a dynamic name meets a configured one). */
@@ -40,6 +42,7 @@ export async function startRoutes(server: NatsServer): Promise<RouteService | un
     routez: (o) => routez(manager, o),
     varzCluster: () => varzCluster(manager),
     numRoutes: () => manager.routes.size,
+    slowConsumers: () => manager.slowConsumers,
     get port() {
       return manager.port;
     },

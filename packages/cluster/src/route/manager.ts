@@ -89,6 +89,14 @@ export class RouteManager implements RouteHost {
     return this.boundPort;
   }
 
+  /** Routes closed as slow consumers (Go's slow_consumer_stats.routes). */
+  slowConsumers = 0;
+
+  onSlowConsumer(): void {
+    this.slowConsumers++;
+    this.server.countSlowConsumer();
+  }
+
   canImport(subject: string): boolean {
     return this.importCheck(subject);
   }

@@ -384,6 +384,28 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     await conn.expect(RUNSUB_RE);
   });
 
+  test("a route that stops reading is closed as a slow consumer; its interest goes with it", async () => {
+    const { s: srv, routePort, clientPort } = await routeServer({ extra: "max_pending: 2MB" });
+    const { conn } = await route(routePort, "ROUTER:slow");
+    sendRouteInfo(conn, "ROUTER:slow");
+    conn.send("RS+ $G big\r\nPING\r\n");
+    await conn.expect(PONG_RE);
+    conn.socket.pause();
+    const c = await client(clientPort);
+    const payload = "x".repeat(64 * 1024);
+    for (let i = 0; i < 400 && !conn.closed; i++) {
+      c.send(`PUB big ${payload.length}\r\n${payload}\r\n`);
+      if (i % 20 === 19) {
+        c.send("PING\r\n");
+        await c.expect(PONG_RE);
+      }
+    }
+    const deadline = Date.now() + 5000;
+    while (srv.server.globalAccount.sublist.count !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(srv.server.globalAccount.sublist.count).toBe(0);
+    expect(srv.server.stats.slowConsumers).toBe(1);
+  });
+
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
     const rc = keep(await RawConn.open(routePort));
