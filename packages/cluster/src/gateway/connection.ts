@@ -109,7 +109,7 @@ export class GatewayConnection implements MessageSink {
   }
 
   get pendingSize(): number {
-    return this.pendingBytes;
+    return this.pendingBytes + this.socket.writableLength;
   }
 
   /** Queues a protocol line (with its CRLF). */
@@ -124,6 +124,16 @@ export class GatewayConnection implements MessageSink {
       this.sendErr("Authentication Timeout");
       this.close(GatewayClosed.AuthenticationTimeout);
     }, seconds * 1000);
+    this.authTimer.unref();
+  }
+
+  /** Closes as stale if the remote's INFO does not come in time (outbound connections, Go's watchForStaleConnection). */
+  startInfoTimer(ms: number): void {
+    this.authTimer = setTimeout(() => {
+      if (this.handshakeDone) return;
+      this.log.debug(`${this.label} - Stale Gateway Connection - Closing`);
+      this.close(GatewayClosed.StaleConnection);
+    }, ms);
     this.authTimer.unref();
   }
 
@@ -201,7 +211,7 @@ export class GatewayConnection implements MessageSink {
     if (this.closedReason !== undefined) return;
     this.pending.push(buf);
     this.pendingBytes += buf.length;
-    if (this.pendingBytes > MAX_PENDING) {
+    if (this.pendingBytes + this.socket.writableLength > MAX_PENDING) {
       this.log.info(`${this.label} - Slow Consumer Detected: MaxPending of ${MAX_PENDING} Exceeded`);
       this.pending = [];
       this.pendingBytes = 0;

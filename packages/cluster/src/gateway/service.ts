@@ -212,6 +212,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     const ready = (s: Socket) => {
       const c = this.newConnection(s, true, cfg.name, url);
       this.server.log.info(`${c.label} - Creating outbound gateway connection to "${cfg.name}"`);
+      c.startInfoTimer(this.pingInterval() * this.server.opts.pingMax);
     };
     if (cfg.tls === undefined) return ready(socket);
     connectTls(socket, cfg.tls, url.hostname, (err, s) => {

@@ -165,6 +165,33 @@ describe("our outbound gateway connection against a fake remote", () => {
   });
 });
 
+describe("a remote that never sends its INFO", () => {
+  const topo = new Topology();
+  afterEach(() => topo.stop());
+
+  test("TestGatewayOutboundDetectsStaleConnectionIfNoInfo: the outbound sends nothing and closes as stale", async () => {
+    const received: string[] = [];
+    let accepted = 0;
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => {
+      accepted++;
+      sockets.push(s);
+      s.on("data", (d) => received.push(d.toString()));
+    });
+    const port = await new Promise<number>((resolve) => silent.listen(0, "127.0.0.1", () => resolve((silent.address() as { port: number }).port)));
+    try {
+      const a = await topo.inProcess(gatewayConf("A", await freePort(), { B: port }, "ping_interval: \"50ms\"\nping_max: 3"));
+      // Closed as stale after ping_interval x ping_max, then solicited again.
+      await waitFor(() => accepted >= 2, "a second connection after the stale one");
+      expect(received.join("")).toBe("");
+      expect(gatewayOf(a).outbound.has("B")).toBe(false);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+});
+
 describe("messages arriving with a routed reply prefix", () => {
   const topo = new Topology();
   afterEach(() => topo.stop());
