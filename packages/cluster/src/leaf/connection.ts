@@ -31,7 +31,8 @@ export type LeafCloseReason =
   | "Wrong Port"
   | "Cluster Names Identical"
   | "Duplicate Remote LeafNode Connection"
-  | "Missing Account";
+  | "Missing Account"
+  | "TLS Handshake Error";
 
 /** Traffic counters of one connection (Go's in/out msgs and bytes). */
 export interface LeafStats {

@@ -1,6 +1,7 @@
 import type { NatsServer } from "@nats-ts/core";
 import type { LeafConnection } from "./connection.js";
 import type { RemoteLeafOptions } from "./options.js";
+import type { LeafTls } from "./tls.js";
 
 /** What a {@link LeafConnection} asks of the leaf node service that owns it. */
 export interface LeafHost {
@@ -33,4 +34,6 @@ export interface RemoteState {
   /** The user name and password of the URL the remote was configured with. */
   user: string | undefined;
   password: string | undefined;
+  /** Key material of the remote's `tls {}` block. */
+  tls: LeafTls | undefined;
 }

@@ -21,6 +21,7 @@ import type { LeafNodeOptions } from "./options.js";
 import { bypassesPermissions } from "./permissions.js";
 import { reconnectDelay, redactUrl, urlCredentials, urlHostPort } from "./urls.js";
 import { leafzEntry, varzLeaf } from "./monitoring.js";
+import { acceptTls, loadLeafTls, solicitTls, type LeafTls } from "./tls.js";
 
 /** The leaf connections bound to one account, and the watcher that follows its interest. */
 interface AccountLeafs {
@@ -55,16 +56,20 @@ export class LeafNodeService implements ClusterService, LeafHost {
   private readonly remotes: RemoteState[];
   private readonly authTimers = new WeakMap<LeafConnection, NodeJS.Timeout>();
   private stopped = false;
+  /** Key material of the listener's `tls {}` block (TLS required for accepted connections). */
+  private readonly tls: LeafTls | undefined;
 
   constructor(
     readonly server: NatsServer,
     readonly opts: LeafNodeOptions,
   ) {
+    this.tls = opts.tls === undefined ? undefined : loadLeafTls(opts.tls, true);
     this.remotes = opts.remotes.map((r) => {
       const configured = r.urls.map((u) => urlCredentials(u)).find((x) => x !== undefined);
       const urls = [...r.urls];
       if (!r.noRandomize) urls.sort(() => Math.random() - 0.5);
-      return { opts: r, urls, current: undefined, attempts: 0, connectDelay: 0, timer: undefined, conn: undefined, user: configured?.user, password: configured?.password };
+      const tls = r.tls === undefined ? undefined : loadLeafTls(r.tls, false);
+      return { opts: r, urls, current: undefined, attempts: 0, connectDelay: 0, timer: undefined, conn: undefined, user: configured?.user, password: configured?.password, tls };
     });
   }
 
@@ -124,6 +129,13 @@ export class LeafNodeService implements ClusterService, LeafHost {
     this.server.log.info(`${c.label} - Leafnode connection created`);
     c.nonce = randomBytes(11).toString("base64url");
     c.send(infoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce }));
+    if (this.tls !== undefined) {
+      // Go sends INFO in the clear, then the leaf starts the TLS handshake.
+      acceptTls(c.takeStream(), this.tls).then(
+        (secure) => c.replaceStream(secure),
+        (err: Error) => this.tlsFailed(c, err),
+      );
+    }
     const timeout = (this.opts.authorization.timeout || DEFAULT_AUTH_TIMEOUT) * 1000;
     const timer = setTimeout(() => {
       if (c.registered || c.closedReason !== undefined) return;
@@ -136,7 +148,13 @@ export class LeafNodeService implements ClusterService, LeafHost {
   }
 
   private baseInfo(): LeafInfo {
-    return acceptInfo(this.server, this.opts, this.boundPort, false);
+    return acceptInfo(this.server, this.opts, this.boundPort, this.tls !== undefined);
+  }
+
+  private tlsFailed(c: LeafConnection, err: Error): void {
+    if (c.closedReason !== undefined) return;
+    this.server.log.error(`${c.label} - TLS leafnode handshake error: ${err.message}`);
+    c.close("TLS Handshake Error");
   }
 
   onConnect(c: LeafConnection, raw: Record<string, unknown>): void {
@@ -246,18 +264,31 @@ export class LeafNodeService implements ClusterService, LeafHost {
       c.infoReceived = true;
       const problem = applyHubInfo(c, r, info);
       if (problem !== undefined) return this.refuse(c, problem);
-      try {
-        c.send(infoLine("CONNECT", leafConnect(this.server, c, r, c.account!)));
-      } catch (e) {
-        this.server.log.error(`${c.label} - ${(e as Error).message}`);
-        return c.close("Protocol Violation");
-      }
-      if (info.info_on_connect !== true) return this.register(c);
-      c.awaitConnectInfo();
+      if (info.tls_required !== true && !r.opts.tlsRequired) return this.sendConnect(c, r, info);
+      solicitTls(c.takeStream(), urlHostPort(r.current!).host, r.tls).then(
+        (secure) => {
+          if (c.closedReason !== undefined) return void secure.destroy();
+          c.replaceStream(secure);
+          this.sendConnect(c, r, info);
+        },
+        (err: Error) => this.tlsFailed(c, err),
+      );
       return;
     }
     applyHubUpdate(c, r, info);
     if (info.connect_info === true && !c.registered) this.register(c);
+  }
+
+  /** Solicited side: CONNECT, then either register now or wait for the hub's answer (Go's info_on_connect). */
+  private sendConnect(c: LeafConnection, r: RemoteState, info: LeafInfo): void {
+    try {
+      c.send(infoLine("CONNECT", leafConnect(this.server, c, r, c.account!)));
+    } catch (e) {
+      this.server.log.error(`${c.label} - ${(e as Error).message}`);
+      return c.close("Protocol Violation");
+    }
+    if (info.info_on_connect !== true) return this.register(c);
+    c.awaitConnectInfo();
   }
 
   onPeerError(c: LeafConnection, text: string): void {
