@@ -365,4 +365,37 @@ describe("Go mqtt_test.go: ack_wait redelivery and max_ack_pending", () => {
     expect(nextPacketId(1, () => true)).toBe(0);
     expect(nextPacketId(1, (pi) => pi !== 1234)).toBe(1234);
   });
+
+  test("TestMQTTQoS2PubRelResumedSessionDelivery: a QoS 2 message held over a reconnect is delivered at PUBREL, once, and stays retained", async () => {
+    const t = await startMqtt();
+    try {
+      const mcs = await open(t.port, "sub", true);
+      await sub(mcs, [["foo", 1]], [1]);
+      await flush(mcs);
+      const pubPI = 7;
+      const mcp = await open(t.port, "pub", false);
+      mcp.send({ cmd: "publish", topic: "foo", payload: Buffer.from("m"), qos: 2, messageId: pubPI, retain: true, dup: false });
+      expect(await mcp.next()).toMatchObject({ cmd: "pubrec", messageId: pubPI });
+      mcp.send({ cmd: "disconnect" });
+      await mcs.expectNothing(100);
+      const mcp2 = await open(t.port, "pub", false, true);
+      mcp2.send({ cmd: "pubrel", messageId: pubPI });
+      expect(await mcp2.next()).toMatchObject({ cmd: "pubcomp", messageId: pubPI });
+      await expectPub(mcs, "foo", 1, "m");
+      await mcs.expectNothing(100);
+      mcp2.send({ cmd: "pubrel", messageId: pubPI });
+      expect(await mcp2.next()).toMatchObject({ cmd: "pubcomp", messageId: pubPI });
+      await mcs.expectNothing(100);
+      const nc = await connect({ servers: t.server.clientURL });
+      const jsm = await jetstreamManager(nc);
+      await eventually(async () => (await jsm.streams.info("$MQTT_rmsgs")).state.messages === 1);
+      await nc.close();
+      const mcs2 = await open(t.port, "sub2", true);
+      await sub(mcs2, [["foo", 1]], [1]);
+      await expectPub(mcs2, "foo", 1, "m", false, true);
+      for (const c of [mcs, mcp2, mcs2]) c.end();
+    } finally {
+      await t.stop();
+    }
+  });
 });

@@ -146,4 +146,168 @@ describe("persistent sessions across a server restart", () => {
     await back.expectNothing(700);
     back.end();
   });
+
+  test("TestMQTTRecoverSessionAndAddNewSub: a session restored after a restart takes new subscriptions", async () => {
+    let s = await restart();
+    const c = await RawMqtt.open(s.port);
+    c.send(persistent("sub1"));
+    expect(await c.next()).toMatchObject({ cmd: "connack", sessionPresent: false });
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    s = await restart();
+    const c1 = await RawMqtt.open(s.port);
+    c1.send(persistent("sub1"));
+    expect(await c1.next()).toMatchObject({ cmd: "connack", sessionPresent: true });
+    c1.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo", qos: 1 }] });
+    expect(await c1.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    c1.send({ cmd: "pingreq" });
+    expect((await c1.next()).cmd).toBe("pingresp");
+    // The same without a restart in between.
+    const c2 = await RawMqtt.open(s.port);
+    c2.send(persistent("sub2"));
+    expect(await c2.next()).toMatchObject({ cmd: "connack", sessionPresent: false });
+    c2.send({ cmd: "disconnect" });
+    await c2.whenClosed;
+    const c3 = await RawMqtt.open(s.port);
+    c3.send(persistent("sub2"));
+    expect(await c3.next()).toMatchObject({ cmd: "connack", sessionPresent: true });
+    c3.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "bar", qos: 1 }] });
+    expect(await c3.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    c1.end();
+    c3.end();
+  });
+
+  test("TestMQTTRecoverSessionWithSubAndClientResendSub: a SUBSCRIBE repeated after the session came back adds no second subscription", async () => {
+    let s = await restart();
+    const nc = await connect({ servers: s.server.clientURL });
+    const subscribeFoo = async (c: RawMqtt) => {
+      c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo", qos: 1 }] });
+      expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+      c.send({ cmd: "pingreq" });
+      expect((await c.next()).cmd).toBe("pingresp");
+    };
+    // One NATS subscription on foo and one on the consumer's deliver subject, as Go counts them.
+    const checkNumSub = async (server: MqttTestServer) => {
+      const sublist = server.server.globalAccount.sublist;
+      expect(sublist.match("foo").psubs.length).toBe(1);
+      const conn = await connect({ servers: server.server.clientURL });
+      const jsm = await jetstreamManager(conn);
+      const delivers: string[] = [];
+      for await (const ci of jsm.consumers.list("$MQTT_msgs")) delivers.push(ci.config.deliver_subject!);
+      expect(delivers.length).toBe(1);
+      expect(sublist.match(delivers[0]!).psubs.length).toBe(1);
+      await conn.close();
+    };
+    await nc.close();
+    let c = await RawMqtt.open(s.port);
+    c.send(persistent("sub1"));
+    expect((await c.next()).cmd).toBe("connack");
+    await subscribeFoo(c);
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    s = await restart();
+    c = await RawMqtt.open(s.port);
+    c.send(persistent("sub1"));
+    expect(await c.next()).toMatchObject({ cmd: "connack", sessionPresent: true });
+    await subscribeFoo(c);
+    await checkNumSub(s);
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    // The same without a restart in between (sub1's consumer goes with a clean session first).
+    const clean = await RawMqtt.connected(s.port, { clientId: "sub1", clean: true });
+    clean.send({ cmd: "disconnect" });
+    await clean.whenClosed;
+    c = await RawMqtt.open(s.port);
+    c.send(persistent("sub2"));
+    expect(await c.next()).toMatchObject({ cmd: "connack", sessionPresent: false });
+    await subscribeFoo(c);
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    c = await RawMqtt.open(s.port);
+    c.send(persistent("sub2"));
+    expect(await c.next()).toMatchObject({ cmd: "connack", sessionPresent: true });
+    await subscribeFoo(c);
+    await eventually(async () => (await consumerCount(s)) === 1);
+    await checkNumSub(s);
+    c.end();
+  });
+
+  test("TestMQTTMaxAckPending: max_ack_pending holds deliveries, for an absent session too, and a changed value after a restart keeps the consumer", async () => {
+    let s = await restart({ maxAckPending: 1 });
+    const sub = async (present: boolean) => {
+      const c = await RawMqtt.open(s.port);
+      c.send(persistent("sub"));
+      expect(await c.next()).toMatchObject({ cmd: "connack", sessionPresent: present });
+      return c;
+    };
+    const pubQos1 = async (pub: RawMqtt, payload: string) => {
+      pub.send({ cmd: "publish", topic: "foo", payload: Buffer.from(payload), qos: 1, messageId: 1, retain: false, dup: false });
+      expect(await pub.next()).toMatchObject({ cmd: "puback", messageId: 1 });
+    };
+    const expectMsg = async (c: RawMqtt, payload: string) => {
+      const m = (await c.next()) as { cmd: string; qos: number; messageId: number; payload: Buffer };
+      expect([m.cmd, m.qos, m.payload.toString()]).toEqual(["publish", 1, payload]);
+      return m.messageId;
+    };
+    let c = await sub(false);
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo", qos: 1 }] });
+    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    let cp = await RawMqtt.connected(s.port, { clientId: "pub" });
+    await pubQos1(cp, "msg1");
+    await pubQos1(cp, "msg2");
+    let pi = await expectMsg(c, "msg1");
+    await c.expectNothing(100);
+    c.send({ cmd: "puback", messageId: pi });
+    c.send({ cmd: "puback", messageId: await expectMsg(c, "msg2") });
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    // The consumer lets go of its deliver subject.
+    const nc = await connect({ servers: s.server.clientURL });
+    const jsm = await jetstreamManager(nc);
+    await eventually(async () => {
+      for await (const ci of jsm.consumers.list("$MQTT_msgs")) if (ci.push_bound) return false;
+      return true;
+    });
+    await nc.close();
+    await pubQos1(cp, "msg3");
+    await pubQos1(cp, "msg4");
+    c = await sub(true);
+    pi = await expectMsg(c, "msg3");
+    await c.expectNothing(100);
+    c.send({ cmd: "puback", messageId: pi });
+    c.send({ cmd: "puback", messageId: await expectMsg(c, "msg4") });
+    c.send({ cmd: "pingreq" });
+    expect((await c.next()).cmd).toBe("pingresp");
+    cp.end();
+    c.end();
+
+    s = await restart({ maxAckPending: 2 });
+    cp = await RawMqtt.connected(s.port, { clientId: "pub" });
+    await pubQos1(cp, "msg5");
+    await pubQos1(cp, "msg6");
+    c = await sub(true);
+    pi = await expectMsg(c, "msg5");
+    await c.expectNothing(100);
+    c.send({ cmd: "puback", messageId: pi });
+    await expectMsg(c, "msg6");
+    cp.end();
+    c.end();
+  });
 });
+
+async function consumerCount(s: MqttTestServer): Promise<number> {
+  const nc = await connect({ servers: s.server.clientURL });
+  const jsm = await jetstreamManager(nc);
+  let n = 0;
+  for await (const _ of jsm.consumers.list("$MQTT_msgs")) n++;
+  await nc.close();
+  return n;
+}
+
+async function eventually(check: () => Promise<boolean>, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
