@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import mqtt from "mqtt";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -292,6 +292,101 @@ describe("persistent sessions across a server restart", () => {
     await expectMsg(c, "msg6");
     cp.end();
     c.end();
+  });
+
+  test("TestMQTTPersistedSession: subscriptions and consumers come back after restarts; UNSUBSCRIBE, a QoS 0 downgrade and a clean session stick", async () => {
+    const nc0 = { nc: undefined as NatsConnection | undefined };
+    const connectSub = async (present: boolean, clean = false) => {
+      const c = await RawMqtt.open(t!.port);
+      c.send({ ...persistent("sub"), clean });
+      expect(await c.next()).toMatchObject({ cmd: "connack", sessionPresent: present });
+      return c;
+    };
+    const flush = async (c: RawMqtt) => {
+      c.send({ cmd: "pingreq" });
+      expect((await c.next()).cmd).toBe("pingresp");
+    };
+    const expectMsg = async (c: RawMqtt, topic: string, qos: number, payload: string) => {
+      const m = (await c.next()) as { cmd: string; topic: string; qos: number; messageId?: number; payload: Buffer };
+      expect([m.cmd, m.topic, m.qos, m.payload.toString()]).toEqual(["publish", topic, qos, payload]);
+      if (qos === 1) c.send({ cmd: "puback", messageId: m.messageId! });
+    };
+    const natsPub = async (subject: string, payload: string) => {
+      nc0.nc ??= await connect({ servers: t!.server.clientURL });
+      nc0.nc.publish(subject, payload);
+      await nc0.nc.flush();
+    };
+    const restartNats = async () => {
+      await nc0.nc?.close();
+      nc0.nc = undefined;
+      await restart();
+    };
+    const mqttPub = async (payload: string) => {
+      const p = await RawMqtt.connected(t!.port, { clientId: "pub" });
+      p.send({ cmd: "publish", topic: "foo/bar", payload: Buffer.from(payload), qos: 1, messageId: 1, retain: false, dup: false });
+      expect(await p.next()).toMatchObject({ cmd: "puback" });
+      p.send({ cmd: "disconnect" });
+    };
+
+    await restart();
+    let c = await connectSub(false);
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo/#", qos: 1 }, { topic: "bar", qos: 1 }, { topic: "baz", qos: 0 }] });
+    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1, 1, 0] });
+    await flush(c);
+    c.end();
+    await restartNats();
+    await mqttPub("msg0");
+    c = await connectSub(true);
+    await expectMsg(c, "foo/bar", 1, "msg0");
+    await flush(c);
+    await natsPub("foo.bar", "msg1");
+    await expectMsg(c, "foo/bar", 0, "msg1");
+    await natsPub("foo", "msg2");
+    await expectMsg(c, "foo", 0, "msg2");
+    await natsPub("bar", "msg3");
+    await expectMsg(c, "bar", 0, "msg3");
+    await natsPub("baz", "msg4");
+    await expectMsg(c, "baz", 0, "msg4");
+    c.send({ cmd: "unsubscribe", messageId: 1, unsubscriptions: ["bar"] });
+    expect((await c.next()).cmd).toBe("unsuback");
+    await natsPub("bar", "msg5");
+    await c.expectNothing(100);
+    c.end();
+
+    await restartNats();
+    c = await connectSub(true);
+    await flush(c);
+    await natsPub("foo.bar", "msg6");
+    await expectMsg(c, "foo/bar", 0, "msg6");
+    await natsPub("foo", "msg7");
+    await expectMsg(c, "foo", 0, "msg7");
+    await natsPub("bar", "msg8");
+    await c.expectNothing(100);
+    await natsPub("baz", "msg9");
+    await expectMsg(c, "baz", 0, "msg9");
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo/#", qos: 0 }] });
+    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [0] });
+    await flush(c);
+    c.end();
+
+    await restartNats();
+    c = await connectSub(true);
+    await flush(c);
+    await mqttPub("msg10");
+    await expectMsg(c, "foo/bar", 0, "msg10");
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+
+    for (let i = 0; i < 2; i++) {
+      c = await connectSub(false, true);
+      for (const [subject, payload] of [["foo.bar", "msg11"], ["foo", "msg12"], ["bar", "msg13"], ["baz", "msg14"]] as const) {
+        await natsPub(subject, payload);
+        await c.expectNothing(50);
+      }
+      c.send({ cmd: "disconnect" });
+      await c.whenClosed;
+      await restartNats();
+    }
   });
 });
 
