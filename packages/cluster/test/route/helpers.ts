@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { NatsServer } from "@nats-ts/core";
+import { NatsServer, optionsFromConf, parseConf, type Logger } from "@nats-ts/core";
 import { expect } from "vitest";
-import type { ClusterPlugin } from "../../src/index.js";
+import { clusterPlugin, type ClusterPlugin } from "../../src/index.js";
 import { freePort, startInProcess, type TestServer } from "../support/servers.js";
 
 /** Polls `check` until it returns true (or a value), failing after `timeout` ms with `what`. */
@@ -37,6 +37,38 @@ export class Topology {
 
   async inProcess(conf: string): Promise<TestServer & { server: NatsServer }> {
     const s = await startInProcess(conf);
+    this.servers.push(s);
+    return s;
+  }
+
+  /** An in-process server whose log lines (debug included) are kept in `lines`. */
+  async logged(conf: string): Promise<TestServer & { server: NatsServer; lines: string[] }> {
+    const lines: string[] = [];
+    const put = (level: string) => (m: string) => {
+      lines.push(`[${level}] ${m}`);
+    };
+    const logger: Logger = {
+      info: put("INF"),
+      warn: put("WRN"),
+      error: put("ERR"),
+      fatal: put("FTL"),
+      debug: put("DBG"),
+      trace: () => {},
+      debugEnabled: true,
+      traceEnabled: false,
+    };
+    const { options } = optionsFromConf(parseConf(conf));
+    const server = new NatsServer(options, { logger, plugins: [clusterPlugin()] });
+    await server.start();
+    const s = {
+      kind: "nats-ts" as const,
+      server,
+      lines,
+      port: server.port,
+      url: `nats://127.0.0.1:${server.port}`,
+      log: () => lines.join("\n"),
+      stop: () => server.shutdown(),
+    };
     this.servers.push(s);
     return s;
   }
