@@ -175,7 +175,7 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
     }
     s.write(data);
     if (s.writableLength > this.host.server.opts.maxPending) {
-      this.host.server.log.error(`${this.label} - Slow Consumer Detected: WriteDeadline of ${this.host.server.opts.writeDeadline}ms exceeded`);
+      this.host.server.log.info(`${this.label} - Slow Consumer Detected: MaxPending of ${this.host.server.opts.maxPending} Exceeded`);
       this.host.server.countSlowConsumer();
       this.close("Slow Consumer (Pending Bytes)");
     }

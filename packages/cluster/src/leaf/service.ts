@@ -13,6 +13,7 @@ import {
   RECONNECT_DELAY_AFTER_VIOLATION,
 } from "./constants.js";
 import { LeafConnection } from "./connection.js";
+import { interestKey } from "./interest.js";
 import { applyConnect, applyHubInfo, applyHubUpdate, authenticateLeaf, connectInfoReply, leafConnect, refuseConnect } from "./handshake.js";
 import type { LeafHost, RemoteState } from "./host.js";
 import { acceptInfo, infoLine, joinHostPort, type LeafConnectInfo, type LeafInfo } from "./info.js";
@@ -56,6 +57,8 @@ export class LeafNodeService implements ClusterService, LeafHost {
   private readonly remotes: RemoteState[];
   private readonly authTimers = new WeakMap<LeafConnection, NodeJS.Timeout>();
   private stopped = false;
+  /** Leaf URLs of the other members of this server's cluster. */
+  private clusterLeafUrls: string[] = [];
   /** Key material of the listener's `tls {}` block (TLS required for accepted connections). */
   private readonly tls: LeafTls | undefined;
 
@@ -99,7 +102,33 @@ export class LeafNodeService implements ClusterService, LeafHost {
       server.log.info(`Listening for leafnode connections on ${joinHostPort(opts.host, this.boundPort)}`);
       if (opts.advertise !== undefined) server.log.info(`Advertise address for leafnode is set to ${opts.advertise}`);
     }
+    const compressed = (mode: string) => mode !== "" && mode !== "off" && mode !== "accept";
+    if (compressed(opts.compression) || opts.remotes.some((r) => compressed(r.compression))) {
+      server.log.warn("Leafnode compression is not supported by nats-ts: leaf connections are not compressed");
+    }
     for (const r of this.remotes) if (!r.opts.disabled) this.connectRemote(r);
+  }
+
+  /**
+   * This server's leaf node URL (`host:port`) for other cluster members to gossip to leaf nodes,
+   * undefined without a listener or with `no_advertise` (what Go puts in a route INFO's
+   * `leafnode_urls`).
+   */
+  advertisedUrl(): string | undefined {
+    if (this.listener === undefined || this.opts.noAdvertise) return undefined;
+    const info = this.baseInfo();
+    return info.ip;
+  }
+
+  /**
+   * Sets the leaf URLs of the other cluster members (learnt over routes): accepted leaf nodes get
+   * them in an INFO, so that they can reconnect to another member (Go's sendAsyncLeafNodeInfo).
+   */
+  setClusterLeafUrls(urls: readonly string[]): void {
+    const next = [...new Set(urls)].sort();
+    if (next.join(",") === this.clusterLeafUrls.join(",")) return;
+    this.clusterLeafUrls = next;
+    for (const c of this.conns.values()) if (!c.solicited) c.send(infoLine("INFO", this.baseInfo()));
   }
 
   async stop(): Promise<void> {
@@ -126,6 +155,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     if (this.stopped) return void socket.destroy();
     const c = new LeafConnection(this.allocateCid(), socket, socket.remoteAddress ?? "", socket.remotePort ?? 0, this, undefined);
     this.pending.add(c);
+    c.isolated = this.opts.isolate;
     this.server.log.info(`${c.label} - Leafnode connection created`);
     c.nonce = randomBytes(11).toString("base64url");
     c.send(infoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce }));
@@ -148,7 +178,9 @@ export class LeafNodeService implements ClusterService, LeafHost {
   }
 
   private baseInfo(): LeafInfo {
-    return acceptInfo(this.server, this.opts, this.boundPort, this.tls !== undefined);
+    const info = acceptInfo(this.server, this.opts, this.boundPort, this.tls !== undefined);
+    if (this.clusterLeafUrls.length > 0) info.leafnode_urls = [...new Set([...info.leafnode_urls!, ...this.clusterLeafUrls])];
+    return info;
   }
 
   private tlsFailed(c: LeafConnection, err: Error): void {
@@ -238,6 +270,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     }
     c.account = account;
     c.leafSpoke = !r.opts.hub;
+    c.isolated = this.opts.isolate || r.opts.isolate;
     c.perms.mergeDeny("publish", r.opts.denyExports);
     c.perms.mergeDeny("subscribe", r.opts.denyImports);
     this.server.log.info(`${c.label} - Leafnode connection created for account: ${account.name} `);
@@ -328,7 +361,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
 
   /** Everything the account is interested in, as Go's initLeafNodeSmapAndSendSubs sends it. */
   private sendAllInterest(c: LeafConnection, account: Account): void {
-    for (const sub of account.sublist.all()) if (c.announces(sub)) c.announce(sub.queue === undefined ? sub.subject : `${sub.subject} ${sub.queue}`, 1);
+    for (const sub of account.sublist.all()) if (c.announces(sub)) c.announce(interestKey(sub), 1);
     for (const subject of importedSubjects(this.server, account)) {
       if (c.leafSpoke && !c.perms.canReceive(subject)) continue;
       c.announce(subject, 1);
