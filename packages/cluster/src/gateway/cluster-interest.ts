@@ -4,6 +4,19 @@ import { subjectMatches } from "@nats-ts/wire";
 /** How long a new subscription makes replies to it go out mapped (Go's defaultGatewayRecentSubExpiration). */
 export const RECENT_SUB_MS = 2_000;
 
+/**
+ * Whether a subscription is interest this cluster tells other clusters about: not theirs
+ * (gateway), and of the account-import plumbing only stream imports (the importer may have
+ * subscribers here). Service imports are answered in the cluster where the request is made, as
+ * in Go (its `si` subscriptions). Core marks import subscriptions by their sid prefix.
+ */
+export function isClusterInterest(sub: Subscription): boolean {
+  const kind = sub.sink.kind;
+  if (kind === "GATEWAY") return false;
+  if (kind === "ACCOUNT") return sub.sid.startsWith("import:");
+  return true;
+}
+
 /** A first or last subscription on a subject (or subject and queue) in an account. */
 export type InterestChange = (account: string, subject: string, queue: string | undefined, added: boolean) => void;
 
@@ -70,8 +83,7 @@ export class ClusterInterest {
   }
 
   private update(account: string, sub: Subscription, added: boolean, notify: boolean): void {
-    const kind = sub.sink.kind;
-    if (kind === "GATEWAY" || kind === "ACCOUNT") return;
+    if (!isClusterInterest(sub)) return;
     const key = sub.queue === undefined ? sub.subject : `${sub.subject} ${sub.queue}`;
     let m = this.accounts.get(account);
     if (added) {

@@ -1,4 +1,6 @@
+import type { Subscription } from "@nats-ts/core";
 import { parsePeerMsgArgs, type PeerMessageOp } from "@nats-ts/wire";
+import { isClusterInterest } from "./cluster-interest.js";
 import type { GatewayConnection } from "./connection.js";
 import { isGatewayRoutedReply, routedReplyCluster, routedReplySubject } from "./reply-prefix.js";
 import type { GatewayService } from "./service.js";
@@ -50,13 +52,9 @@ export function handleGatewayMessage(
  * Whether plain subscriptions of this cluster match: other clusters' interest does not count,
  * nor service-import plumbing (each cluster answers its own imports), except for service replies.
  */
-function hasPlainInterest(psubs: readonly { sink: { kind: string } }[], subject: string): boolean {
-  const serviceReply = subject.startsWith("_R_.");
+function hasPlainInterest(psubs: readonly Subscription[], subject: string): boolean {
   for (const s of psubs) {
-    const kind = s.sink.kind;
-    if (kind === "GATEWAY") continue;
-    if (kind === "ACCOUNT" && !serviceReply) continue;
-    return true;
+    if (isClusterInterest(s) || (s.sink.kind === "ACCOUNT" && subject.startsWith("_R_."))) return true;
   }
   return false;
 }

@@ -128,9 +128,14 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     for (const c of this.inbound.values()) c.send(this.infoJson);
   }
 
-  /** The reply to send: prefixed with `_GR_.<cluster>.<server>.` when its subscription is recent. */
+  /**
+   * The reply to send: prefixed with `_GR_.<cluster>.<server>.` when its subscription is recent
+   * (the remote may not know of it yet), and always for service-import replies (`_R_.`), whose
+   * subscription is import plumbing no cluster announces.
+   */
   mapReply(account: string, reply: string): string {
-    if (isGatewayRoutedReply(reply) || !this.interest.isRecentReply(account, reply)) return reply;
+    if (isGatewayRoutedReply(reply)) return reply;
+    if (!reply.startsWith("_R_.") && !this.interest.isRecentReply(account, reply)) return reply;
     return this.replyPrefix + reply;
   }
 
