@@ -42,5 +42,26 @@ describe("routes: interop with Go nats-server 2.9", () => {
     await waitFor("Go node meshed with both nats-ts nodes", () => numRoutes(ts1.server) === 2 && numRoutes(ts2.server) === 2);
     await checkTraffic(topo, [go.url, ts1.url, ts2.url]);
   });
-});
 
+  test("a Go node that restarts rejoins the nats-ts cluster and interest re-syncs", async () => {
+    const [p1, p2, pg] = await Promise.all([freePort(), freePort(), freePort()]);
+    const ts1 = await topo.inProcess(memberConf({ name: "ts1", cluster: "mixed", port: p1 }));
+    const ts2 = await topo.inProcess(memberConf({ name: "ts2", cluster: "mixed", port: p2, routes: [p1] }));
+    let go = await goMember("go", pg, [p1]);
+    await waitFor("mesh", () => numRoutes(ts1.server) === 2 && numRoutes(ts2.server) === 2);
+    const onTs: string[] = [];
+    const sub = await topo.client(ts2.url);
+    sub.subscribe("resync", { callback: (_e, m) => { onTs.push(m.string()); } });
+    await sub.flush();
+    await go.stop();
+    await waitFor("Go node gone", () => numRoutes(ts1.server) === 1 && numRoutes(ts2.server) === 1);
+    go = await goMember("go", pg, [p1]);
+    await waitFor("Go node back", () => numRoutes(ts1.server) === 2 && numRoutes(ts2.server) === 2, 10_000);
+    const pub = await topo.client(go.url);
+    await waitFor("ts2's interest on the restarted Go node", async () => {
+      pub.publish("resync", "from-go");
+      await pub.flush();
+      return onTs.includes("from-go");
+    });
+  });
+});

@@ -47,6 +47,23 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     expect(routezOf(a.server).routes[0].remote_id).toBe(b.server.id);
   });
 
+  test("TestRouteDuplicateServerName: a server with this server's name is refused with Go's error", async () => {
+    const pa = await freePort();
+    const a = await topo.logged(memberConf({ name: "A", cluster: "c", port: pa }));
+    const b = await topo.inProcess(memberConf({ name: "A", cluster: "c", port: await freePort(), routes: [pa] }));
+    await waitFor("duplicate name error", () => a.lines.some((l) => l.startsWith("[ERR]") && l.includes('Remote server has a duplicate name: "A"')));
+    expect(numRoutes(a.server)).toBe(0);
+    expect(numRoutes(b.server)).toBe(0);
+  });
+
+  test("a configured route to this server itself is never dialled (Go's routes to self)", async () => {
+    const port = await freePort();
+    const s = await topo.logged(memberConf({ cluster: "c", port, routes: [port] }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.lines.some((l) => l.includes("Trying to connect to route"))).toBe(false);
+    expect(numRoutes(s.server)).toBe(0);
+  });
+
   test("TestRouteResendsLocalSubsOnReconnect: a route that comes back gets the local interest again", async () => {
     const routePort = await freePort();
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
