@@ -295,4 +295,52 @@ describe("MQTT 5.0", () => {
     expect(text(await watcher.inbox.next())).toBe("gone");
     await watcher.client.endAsync();
   });
+
+  test("will delay interval: the will waits, and is dropped when the client returns in time", async () => {
+    const watcher = await v5({ clientId: "delay-watch" });
+    await watcher.client.subscribeAsync("delayed/+", { qos: 0 });
+    const connectWithWill = () =>
+      RawMqtt.connected(t.port, {
+        protocolVersion: 5,
+        clientId: "delayed",
+        clean: false,
+        username: "v5",
+        password: Buffer.from("pw"),
+        properties: { sessionExpiryInterval: 60 },
+        will: { topic: "delayed/w", payload: Buffer.from("late"), qos: 0, retain: false, properties: { willDelayInterval: 1 } },
+      });
+    let c = await connectWithWill();
+    c.end(); // vanishes
+    await watcher.inbox.expectNothing(300);
+    c = await connectWithWill(); // back before the delay: no will
+    await watcher.inbox.expectNothing(1000);
+    c.end();
+    expect(text(await watcher.inbox.next(2500))).toBe("late");
+    const clean = await v5({ clientId: "delayed", clean: true });
+    await clean.client.endAsync();
+    await watcher.client.endAsync();
+  });
+
+  test("receive maximum and maximum packet size of the client are respected", async () => {
+    const c = await RawMqtt.connected(t.port, {
+      protocolVersion: 5,
+      clientId: "limits",
+      username: "v5",
+      password: Buffer.from("pw"),
+      properties: { receiveMaximum: 1, maximumPacketSize: 64 },
+    });
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "limits/t", qos: 1 }] });
+    expect((await c.next()).cmd).toBe("suback");
+    const pub = await v5({ clientId: "limits-pub" });
+    await pub.client.publishAsync("limits/t", "x".repeat(200), { qos: 1 }); // larger than 64 bytes: never sent
+    await pub.client.publishAsync("limits/t", "one", { qos: 1 });
+    await pub.client.publishAsync("limits/t", "two", { qos: 1 });
+    const first = (await c.next()) as { payload: Buffer; messageId: number };
+    expect(first.payload.toString()).toBe("one");
+    await c.expectNothing(150); // one in flight at most
+    c.send({ cmd: "puback", messageId: first.messageId });
+    expect(((await c.next()) as { payload: Buffer }).payload.toString()).toBe("two");
+    c.end();
+    await pub.client.endAsync();
+  });
 });
