@@ -134,7 +134,8 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
    * subscription is import plumbing no cluster announces.
    */
   mapReply(account: string, reply: string): string {
-    if (isGatewayRoutedReply(reply)) return reply;
+    // Acks keep their subject: clients read the message's metadata from it.
+    if (isGatewayRoutedReply(reply) || reply.startsWith("$JS.ACK.")) return reply;
     if (!reply.startsWith("_R_.") && !this.interest.isRecentReply(account, reply)) return reply;
     return this.replyPrefix + reply;
   }

@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
+import { INFO_RE, PONG_RE, RawConn } from "../route/raw.js";
 import { freePort } from "../support/servers.js";
 import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
 
@@ -103,6 +104,31 @@ describe("two nats-ts clusters joined by gateways", () => {
     }
     await ca.flush();
     expect(sentTo(a, "B") - before).toBeLessThan((80 * total) / 100);
+  });
+
+  test("TestGatewayNoCrashOnInvalidSubject: a publish on an invalid subject does not break the gateway", async () => {
+    const { a, b } = await topo.pair();
+    const cb = await topo.client(b);
+    cb.subscribe("foo", { callback: () => undefined });
+    await cb.flush();
+    const raw = await RawConn.open(a.port);
+    try {
+      await raw.expect(INFO_RE);
+      raw.send(`CONNECT {"verbose":false}\r\nPUB bar..baz 11\r\nbad subject\r\nPING\r\n`);
+      await raw.expect(PONG_RE);
+      const got: string[] = [];
+      cb.subscribe("bar.*", { callback: (_e, m) => void got.push(m.string()) });
+      await cb.flush();
+      await waitFor(async () => {
+        raw.send(`PUB bar.baz 13\r\nvalid subject\r\nPING\r\n`);
+        await raw.expect(PONG_RE);
+        await new Promise((r) => setTimeout(r, 30));
+        return got.length > 0;
+      }, "valid subject delivered");
+      expect(got[0]).toBe("valid subject");
+    } finally {
+      raw.close();
+    }
   });
 
   test("TestGatewayQueueSub: queue groups prefer the local cluster and deliver each message once", async () => {

@@ -146,6 +146,21 @@ describe("our outbound gateway connection against a fake remote", () => {
     expect(await conn.nothing(50)).toBe("");
   });
 
+  test("TestGatewayPings: gateways PING at their own interval whatever the traffic", async () => {
+    gatewayTuning.maxPingInterval = 50;
+    gatewayTuning.firstPingDelay = 50;
+    try {
+      const { conn } = await setup({ gateway_iom: true });
+      for (let i = 0; i < 5; i++) {
+        await conn.expect(/PING\r\n/, 250);
+        conn.send("PONG\r\n");
+      }
+    } finally {
+      gatewayTuning.maxPingInterval = saved.maxPingInterval;
+      gatewayTuning.firstPingDelay = 60_000;
+    }
+  });
+
   test("TestGatewaySendAllSubsBadProtocol: a command without an account closes the connection, which comes back", async () => {
     const { conn } = await setup({ gateway_iom: true });
     conn.send(`INFO ${JSON.stringify({ gateway: "B", gateway_cmd: 2 })}\r\n`);
