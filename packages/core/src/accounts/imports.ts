@@ -5,7 +5,8 @@ import type { ServiceExport, ServiceImport, StreamImport } from "./plan.js";
 
 /** Routes a message inside one account and says how many subscriptions it reached. */
 export interface AccountRouter {
-  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): number;
+  /** `shown`: deliver under this subject what matches `subject` (see routeMessage). */
+  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, shown?: string): number;
 }
 
 /** Go's service reply prefix: responders answer on `_R_.<account prefix>.<id>`. */
@@ -35,13 +36,15 @@ export class StreamImportSink implements MessageSink {
     private readonly imp: StreamImport,
   ) {}
 
-  deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
+  deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, matched?: string): boolean {
     if (this.forwarding) return false;
-    const target = this.imp.transform === undefined ? subject : this.imp.transform.transform(subject);
+    // A JetStream delivery matched its deliver subject: the importer gets it on that (mapped) subject, still showing the stream subject.
+    const source = matched ?? subject;
+    const target = this.imp.transform === undefined ? source : this.imp.transform.transform(source);
     this.forwarding = true;
     streamDeliveries++;
     try {
-      this.router.route(this.importer, target, reply, headerSize, msg);
+      this.router.route(this.importer, target, reply, headerSize, msg, matched === undefined ? undefined : subject);
     } finally {
       this.forwarding = false;
       streamDeliveries--;
@@ -143,15 +146,16 @@ export class ResponseRouter implements MessageSink {
     this.pending.delete(subject);
   }
 
-  deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
-    const p = this.pending.get(subject);
+  deliver(_sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, matched?: string): boolean {
+    // A JetStream delivery to a mapped reply matched the `_R_` subject and shows the stream subject.
+    const p = this.pending.get(matched ?? subject);
     if (p === undefined) return false;
     if (p.expires <= this.now()) {
       this.pending.delete(subject);
       return false;
     }
-    if (p.singleton) this.pending.delete(subject);
-    this.router.route(p.account, p.reply, reply, headerSize, msg);
+    if (p.singleton) this.pending.delete(matched ?? subject);
+    this.router.route(p.account, p.reply, reply, headerSize, msg, matched === undefined ? undefined : subject);
     return true;
   }
 

@@ -305,8 +305,8 @@ export class NatsServer implements ClientHost {
   }
 
   /** Routes a message that crossed accounts (imports, service responses); says how many it reached. */
-  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): number {
-    return routeMessage(this.stats, undefined, undefined, account, subject, reply, headerSize, msg);
+  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, shown?: string): number {
+    return routeMessage(this.stats, undefined, undefined, account, subject, reply, headerSize, msg, undefined, shown);
   }
 
   compilePermissions(result: AuthResult): ClientPermissions | undefined {

@@ -54,6 +54,8 @@ export function routeMessage(
   }
   const result = account.sublist.match(subject);
   const shown = shownSubject ?? subject;
+  // Import sinks route by what matched, not by what is shown.
+  const matched = shownSubject === undefined ? undefined : subject;
   const skipSelf = flags.echo ? undefined : from;
   let delivered = 0;
   let targets: RemoteTarget[] | undefined;
@@ -65,14 +67,14 @@ export function routeMessage(
       continue;
     }
     if (sub.sink === skipSelf) continue;
-    if (deliverTo(stats, sub, shown, reply, headerSize, msg)) delivered++;
+    if (deliverTo(stats, sub, shown, reply, headerSize, msg, matched)) delivered++;
   }
   const fromServer = from !== undefined && isRemoteKind(from.kind);
   if (!fromServer || (queueFilter !== undefined && queueFilter.length > 0)) {
     for (let g = 0; g < qsubs.length; g++) {
       const group = qsubs[g];
       if (fromServer && !queueFilter!.includes(group[0].queue!)) continue;
-      const picked = pickQueueMember(stats, from, skipSelf, group, shown, reply, headerSize, msg);
+      const picked = pickQueueMember(stats, from, skipSelf, group, shown, reply, headerSize, msg, matched);
       if (picked === true) delivered++;
       else if (picked !== undefined) targets = addTarget(targets, picked.sink, picked.queue);
     }
@@ -152,6 +154,7 @@ function pickQueueMember(
   reply: string | undefined,
   headerSize: number,
   msg: Buffer,
+  matched: string | undefined,
 ): Subscription | true | undefined {
   const fromKind = from?.kind;
   let fallback: Subscription | undefined;
@@ -176,7 +179,7 @@ function pickQueueMember(
       return sub;
     }
     if (sub.sink === skipSelf) continue;
-    if (deliverTo(stats, sub, subject, reply, headerSize, msg)) return true;
+    if (deliverTo(stats, sub, subject, reply, headerSize, msg, matched)) return true;
   }
   return fallback ?? otherCluster;
 }
@@ -188,9 +191,10 @@ function deliverTo(
   reply: string | undefined,
   headerSize: number,
   msg: Buffer,
+  matched?: string,
 ): boolean {
   if (sub.closed) return false;
-  if (!sub.sink.deliver(sub, subject, reply, headerSize, msg)) return false;
+  if (!sub.sink.deliver(sub, subject, reply, headerSize, msg, matched)) return false;
   if (sub.countsOut) {
     stats.outMsgs++;
     stats.outBytes += msg.length;

@@ -10,9 +10,11 @@ export interface MessageSink {
   readonly cid: number;
   /**
    * Deliver one message. `msg` holds the header block followed by the payload; `headerSize` is
-   * 0 when there are no headers. Returns false when the sink could not take it (closed).
+   * 0 when there are no headers. `matched` is set when the message is shown under another
+   * subject than the one it matched (JetStream deliveries): sinks that re-route (imports) use it.
+   * Returns false when the sink could not take it (closed).
    */
-  deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean;
+  deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, matched?: string): boolean;
   /** Drops one of this sink's subscriptions (auto-unsubscribe reached its max). */
   removeSub(sub: Subscription): void;
   /**

@@ -470,3 +470,41 @@ describe("export authorization", () => {
     await expect(nc.request("echo", enc.encode("request"), { timeout: 1000 })).resolves.toBeDefined();
   });
 });
+
+describe("deliveries shown under another subject (JetStream) across imports", () => {
+  test("a stream import routes by the deliver subject and shows the stream subject", async () => {
+    const s = await start(`
+      accounts {
+        JS { users [{user: js, password: js}], exports [{stream: "deliver.>"}] }
+        APP { users [{user: app, password: app}], imports [{stream: {account: JS, subject: "deliver.>"}, to: "inbox.>"}] }
+      }`);
+    const app = await login(s, "app");
+    const js = s.createInternalClient("JETSTREAM", s.lookupAccount("JS")!);
+    const leak: string[] = [];
+    const leakSub = app.subscribe("orders.>", { callback: (_e, m) => leak.push(m.subject) });
+    const got = await collect(app, "inbox.>", async () => {
+      expect(js.deliverAs("deliver.c1", "orders.1", "$JS.ACK.x", 0, Buffer.from("m"))).toBe(true);
+    });
+    leakSub.unsubscribe();
+    expect(got).toEqual(["orders.1:m"]);
+    expect(leak).toEqual([]);
+  });
+
+  test("a delivery to a service import's reply reaches the requester, showing the stream subject", async () => {
+    const s = await start(`
+      accounts {
+        JS { users [{user: js, password: js}], exports [{service: "pull.next"}] }
+        APP { users [{user: app, password: app}], imports [{service: {account: JS, subject: "pull.next"}}] }
+      }`);
+    const app = await login(s, "app");
+    const js = s.createInternalClient("JETSTREAM", s.lookupAccount("JS")!);
+    js.subscribe("pull.next", (_subject, reply) => {
+      js.deliverAs(reply!, "orders.7", "$JS.ACK.y", 0, Buffer.from("pulled"));
+    });
+    const got = await collect(app, "my.inbox", async () => {
+      app.publish("pull.next", enc.encode(""), { reply: "my.inbox" });
+      await app.flush();
+    });
+    expect(got).toEqual(["orders.7:pulled"]);
+  });
+});
