@@ -6,6 +6,7 @@ import type { ClusterService, LeafzOptions } from "../plugin.js";
 import {
   DEFAULT_AUTH_TIMEOUT,
   ERR_AUTH_TIMEOUT,
+  ERR_CLUSTER_NAME_SPACES,
   ERR_DUPLICATE_CONNECTION,
   LDS_PREFIX,
   MAX_RECONNECT_DELAY,
@@ -290,9 +291,13 @@ export class LeafNodeService implements ClusterService, LeafHost {
 
   onInfo(c: LeafConnection, raw: Record<string, unknown>): void {
     const r = c.remote;
-    // An accepting server does not act on INFO (Go only uses it for compression).
-    if (r === undefined) return;
     const info = raw as LeafInfo;
+    // An accepting server does not act on INFO (Go only uses it for compression), but still
+    // refuses a cluster name with spaces.
+    if (r === undefined) {
+      if (typeof info.cluster === "string" && info.cluster.includes(" ")) this.refuse(c, { text: ERR_CLUSTER_NAME_SPACES, reason: "Protocol Violation", sendErr: true });
+      return;
+    }
     if (!c.infoReceived) {
       c.infoReceived = true;
       const problem = applyHubInfo(c, r, info);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort } from "../support/servers.js";
-import { RawConn, Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
+import { RawConn, Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -234,6 +234,122 @@ describe("raw leaf protocol (Go's test/leafnode_test.go)", () => {
       clientB.send(`HPUB ${subject}${reply ? ` ${reply}` : ""} 12 14\r\nK1:V1,K2:V2 ok\r\n`);
       const m = await clientA.expect(HMSG);
       expect([m[1], m[2], m[3], m[4], m[5], m[6]]).toEqual([subject, sid, reply, "12", "14", "K1:V1,K2:V2 ok"]);
+    }
+  });
+});
+
+describe("raw leaf protocol (more of Go's tests)", () => {
+  test("TestLeafNodeQueueSubscriberUnsubscribe: a queue member leaving lowers the weight, no LS-", async () => {
+    const s = await leafServer();
+    const { lc } = await leafConn(s.leafPort, 1);
+    await lc.untilPong();
+    const c1 = await clientConn(s.port);
+    c1.send("SUB foo bar 1\r\n");
+    await lc.expect(/^LS\+ foo bar 1\r\n/);
+    const c2 = await clientConn(s.port);
+    c2.send("SUB foo bar 1\r\n");
+    await lc.expect(/^LS\+ foo bar 2\r\n/);
+    c1.socket.destroy();
+    await lc.expect(/^LS\+ foo bar 1\r\n/);
+    expect(await lc.untilPong()).toBe("");
+  });
+
+  test("TestLeafNodeLocalizedDQ: queue messages stay with the local members", async () => {
+    const s = await leafServer();
+    const sl = await topo.inProcess(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "nats-leaf://127.0.0.1:${s.leafPort}" } ] }`);
+    await waitFor("connected", () => numLeafs(s.server) === 1);
+    const c = await clientConn(sl.port);
+    c.send("SUB foo bar 1\r\nSUB foo bar 2\r\nSUB foo bar 3\r\nSUB foo bar 4\r\n");
+    await c.untilPong();
+    const sc = await clientConn(s.port);
+    sc.send("SUB foo bar 11\r\nSUB foo bar 12\r\nSUB foo bar 13\r\nSUB foo bar 14\r\n");
+    await sc.untilPong();
+    await waitFor("the hub's queue interest on the leaf", () => leafzOf(sl.server, true).leafs[0].subscriptions_list?.includes("foo"));
+    for (let i = 0; i < 10; i++) c.send("PUB foo 2\r\nOK\r\n");
+    for (let i = 0; i < 10; i++) expect((await c.expect(MSG))[5]).toBe("OK");
+    expect(await sc.untilPong()).toBe("");
+  });
+
+  test("TestLeafNodeClusterNameWithSpacesRejected: in CONNECT and in a later INFO", async () => {
+    const s = await leafServer();
+    const lc = await topo.raw(s.leafPort);
+    await readInfo(lc);
+    lc.send(`CONNECT {"cluster":"my cluster"}\r\n`);
+    await lc.expect(/-ERR 'cluster name cannot contain spaces'\r\n/);
+    await lc.expectClosed();
+    const { lc: lc2 } = await leafConn(s.leafPort, 1);
+    lc2.send(`INFO {"server":"server"}\r\n`);
+    lc2.send(`INFO {"cluster":"my cluster"}\r\n`);
+    await lc2.expect(/-ERR 'cluster name cannot contain spaces'\r\n/);
+    await lc2.expectClosed();
+  });
+
+  test.each([
+    ["with explicit system account", "system_account: SYS", true],
+    ["without explicit system account", "", false],
+  ])("TestLeafNodeConnectInfo: %s", async (_name, sys, hasSys) => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(`port: -1
+      ${sys}
+      accounts {
+        SYS: { users: [{ user: sys, password: pwd}] }
+        A:   { users: [{ user: a, password: pwd}] }
+        B:   { users: [{ user: b, password: pwd}] }
+      }
+      leafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    let n = 0;
+    for (const [user, acc, isSys] of [["a", "A", false], ["sys", "SYS", hasSys], ["b", "B", false]] as const) {
+      const lc = await topo.raw(leafPort);
+      await readInfo(lc);
+      lc.send(`CONNECT {"user":"${user}","pass":"pwd"}\r\n`);
+      const info = await readInfo(lc);
+      expect(info.connect_info).toBe(true);
+      expect(info.remote_account).toBe(acc);
+      expect(info.acc_is_sys === true).toBe(isSys);
+      n++;
+      await waitFor("registered", () => numLeafs(hub.server) === n);
+    }
+  });
+
+  test("TestLeafNodeBasicAuth: the listener's user and password", async () => {
+    const leafPort = await freePort();
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n authorization { user: "derek", password: "s3cr3t!", timeout: 2.2 }\n}`);
+    for (const creds of ["", `,"user":"derek","pass":"badpassword"`]) {
+      const lc = await topo.raw(leafPort);
+      await readInfo(lc);
+      lc.send(`CONNECT {"verbose":false,"pedantic":false${creds}}\r\n`);
+      await lc.expect(/-ERR 'Authorization Violation'\r\n/);
+      await lc.expectClosed();
+    }
+    const lc = await topo.raw(leafPort);
+    await readInfo(lc);
+    lc.send(`CONNECT {"verbose":false,"pedantic":false,"user":"derek","pass":"s3cr3t!"}\r\n`);
+    await lc.expect(/INFO .*\r\n/);
+    await lc.expect(/LS\+ \$LDS\.[^\r]+\r\n/);
+    await lc.untilPong();
+    await waitFor("registered", () => numLeafs(s.server) === 1);
+  });
+
+  test("TestLeafNodeNoPingBeforeConnect: PINGs start once CONNECT is processed", async () => {
+    const leafPort = await freePort();
+    await topo.inProcess(`port: -1\nping_interval: "15ms"\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n authorization { timeout: 0.5 }\n}`);
+    const lc = await topo.raw(leafPort);
+    await readInfo(lc);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(lc.pending).toBe("");
+    lc.send("CONNECT {}\r\n");
+    await lc.expect(/PING\r\n/);
+  });
+
+  test("TestLeafNodeRTT: both sides measure the round trip and keep it current", async () => {
+    const leafPort = await freePort();
+    const sb = await topo.inProcess(`port: -1\nping_interval: "15ms"\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const sa = await topo.inProcess(`port: -1\nping_interval: "15ms"\nleafnodes { remotes [ { url: "nats://127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("connected", () => numLeafs(sa.server) === 1 && numLeafs(sb.server) === 1);
+    for (const s of [sa, sb]) {
+      const rtt = () => leafzOf(s.server).leafs[0].rtt;
+      const first = await waitFor("rtt tracked", rtt);
+      await waitFor("rtt updated", () => rtt() !== first);
     }
   });
 });
