@@ -2,7 +2,8 @@
 // WebSocket, MQTT, ...) as its own module in this folder and list it here.
 import { fanOut, pubOnly, pubSub } from "./core-pubsub.js";
 import { idleConnections } from "./idle-connections.js";
+import { jsPublishAsync, jsPublishSync } from "./jetstream-publish.js";
 import { requestReply } from "./request-reply.js";
 
 /** @type {import("../load-types.js").Load[]} */
-export const LOADS = [pubOnly, pubSub, fanOut, requestReply, idleConnections];
+export const LOADS = [pubOnly, pubSub, fanOut, requestReply, jsPublishSync, jsPublishAsync, idleConnections];
