@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { Subscription, type MessageSink } from "@nats-ts/core";
+import { OutboundInterest } from "../../src/leaf/interest.js";
+import { freePort } from "../support/servers.js";
+import { Topology, leafzOf, numLeafs, waitFor } from "./helpers.js";
+
+const topo = new Topology();
+afterEach(() => topo.stop());
+
+/** Interest of another server as core's sublist holds it (what the routes code inserts). */
+function remoteSink(kind: "ROUTER" | "GATEWAY"): MessageSink {
+  return { kind, cid: 9999, deliver: () => false, removeSub: () => {}, forward: () => true };
+}
+
+describe("which interest crosses a leaf connection (Go's updateSmap rules)", () => {
+  test("a hub announces route interest to its leafs; a spoke keeps route interest from its hub", async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const hub = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${p1}" }`);
+    const mid = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${p2}", reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${p1}" } ] }`);
+    const edge = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${p2}" } ] }`);
+    await waitFor("chain up", () => numLeafs(hub.server) === 1 && numLeafs(mid.server) === 2 && numLeafs(edge.server) === 1);
+    const routeSub = new Subscription(remoteSink("ROUTER"), "from.route", "1");
+    mid.server.globalAccount.sublist.insert(routeSub);
+    // The edge (a leaf of mid) hears of it; the hub (mid's hub) does not.
+    await waitFor("edge knows from.route", () => leafzOf(edge.server, true).leafs[0].subscriptions_list?.includes("from.route"));
+    const onMid = await topo.client(mid.url);
+    onMid.subscribe("probe", { callback: () => {} });
+    await onMid.flush();
+    await waitFor("hub knows probe", () => leafzOf(hub.server, true).leafs[0].subscriptions_list?.includes("probe"));
+    expect(leafzOf(hub.server, true).leafs[0].subscriptions_list).not.toContain("from.route");
+    mid.server.globalAccount.sublist.remove(routeSub);
+    await waitFor("edge forgot from.route", () => !leafzOf(edge.server, true).leafs[0].subscriptions_list?.includes("from.route"));
+    // Interest the hub sent to mid goes on to the edge (mid is the edge's hub), not back up.
+    const onHub = await topo.client(hub.url);
+    onHub.subscribe("from.hub", { callback: () => {} });
+    await onHub.flush();
+    await waitFor("edge knows from.hub", () => leafzOf(edge.server, true).leafs[0].subscriptions_list?.includes("from.hub"));
+    // And the edge's interest reaches the hub through mid.
+    const onEdge = await topo.client(edge.url);
+    onEdge.subscribe("from.edge", { callback: () => {} });
+    await onEdge.flush();
+    await waitFor("hub knows from.edge", () => leafzOf(hub.server, true).leafs[0].subscriptions_list?.includes("from.edge"));
+  });
+
+  test("service imports are announced to leafs (Go's ims) and answered through the import", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(`port: -1
+      accounts {
+        A { users [ { user: a, password: a } ], imports [ { service: { account: B, subject: "svc.>" } } ] }
+        B { users [ { user: b, password: b } ], exports [ { service: "svc.>" } ] }
+      }
+      leafnodes { listen: "127.0.0.1:${leafPort}", authorization { user: leaf, password: pwd, account: A } }`);
+    const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://leaf:pwd@127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("connected", () => numLeafs(hub.server) === 1 && numLeafs(leaf.server) === 1);
+    expect(leafzOf(leaf.server, true).leafs[0].subscriptions_list).toContain("svc.>");
+    // A request from the leaf reaches B's responder through A's import on the hub.
+    const onB = await topo.client(hub.url, { user: "b", pass: "b" });
+    onB.subscribe("svc.echo", { callback: (_e, m) => void m.respond(`b:${m.string()}`) });
+    await onB.flush();
+    const onLeaf = await topo.client(leaf.url);
+    const r = await waitFor("answer", async () => (await onLeaf.request("svc.echo", "hi", { timeout: 300 })).string());
+    expect(r).toBe("b:hi");
+  });
+});
+
+describe("OutboundInterest", () => {
+  test("coalesces changes into the LS+/LS- lines Go would have sent last", () => {
+    const i = new OutboundInterest();
+    i.add("foo", 1);
+    i.add("foo", 1);
+    i.add("foo bar", 1);
+    i.add("foo bar", 1);
+    expect(i.take()).toBe("LS+ foo\r\nLS+ foo bar 2\r\n");
+    i.add("foo", -1);
+    expect(i.take()).toBe("");
+    i.add("foo", -1);
+    i.add("foo bar", -1);
+    expect(i.take()).toBe("LS- foo\r\nLS+ foo bar 1\r\n");
+    i.add("baz", 1);
+    i.add("baz", -1);
+    expect(i.take()).toBe("");
+    i.add("never", -1);
+    expect(i.take()).toBe("");
+    i.add("foo bar", -1);
+    expect(i.take()).toBe("LS- foo bar\r\n");
+    expect(i.keys()).toEqual([]);
+  });
+});
