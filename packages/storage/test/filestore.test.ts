@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as snappy from "snappyjs";
+import { BodyCodec } from "../src/file/body-codec.js";
 import { checksum64 } from "../src/file/checksum.js";
+import { decodeFrames, isFramed } from "../src/file/frames.js";
 import { join } from "node:path";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { FileStore, fileStoreMsgSize, ManualClock, StoreError, type FileStoreConfig, type FileStoreOptions } from "../src/index.js";
@@ -58,6 +60,14 @@ function legacyCompressedRecord(seq: number, subject: string, payload: Buffer): 
 
 const blockFiles = (dir: string) => readdirSync(join(dir, "msgs")).filter((f) => f.endsWith(".blk"));
 const allBlockBytes = (dir: string) => Buffer.concat(blockFiles(dir).map((f) => readFileSync(join(dir, "msgs", f))));
+/** The records of every block as stored, compressed blocks decompressed (stores without a cipher). */
+const allRecordBytes = (dir: string) =>
+  Buffer.concat(
+    blockFiles(dir).map((f) => {
+      const file = readFileSync(join(dir, "msgs", f));
+      return isFramed(file) ? decodeFrames(file, new BodyCodec(true, undefined)).logical : file;
+    }),
+  );
 
 describe.each(permutations)("FileStore (%s)", (_name, extra) => {
   const cfgFor = (more: Partial<FileStoreConfig> = {}): FileStoreConfig => ({ dir: tempDir(), sync: "interval", ...extra, ...more });
@@ -81,6 +91,55 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     fs = await reopen(fs, cfg);
     expect(fs.state()).toMatchObject({ msgs: 0, bytes: 0, firstSeq: 201, lastSeq: 200 });
     expect((await fs.storeMsg("foo", null, null)).seq).toBe(201);
+  });
+
+  test("TestFileStoreEraseMsgDoesNotLoseTombstones: erasing a message keeps the tombstone written after it", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo", null, null);
+    await fs.storeMsg("foo", null, null);
+    await fs.storeMsg("foo", null, enc("secret!"));
+    expect(fs.removeMsg(2)).toBe(true);
+    await fs.storeMsg("foo", null, null);
+    expect(fs.eraseMsg(3)).toBe(true);
+    const before = fs.state();
+    expect(before).toMatchObject({ msgs: 2, firstSeq: 1, lastSeq: 4, deleted: [2, 3] });
+    expect(() => fs.loadMsg(2)).toThrow(expect.objectContaining({ code: "MsgNotFound" }));
+    expect(() => fs.loadMsg(3)).toThrow(expect.objectContaining({ code: "MsgNotFound" }));
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+    expect(() => fs.loadMsg(2)).toThrow(expect.objectContaining({ code: "MsgNotFound" }));
+    expect(() => fs.loadMsg(3)).toThrow(expect.objectContaining({ code: "MsgNotFound" }));
+    if (!extra.cipher) expect(allRecordBytes(cfg.dir).includes("secret!")).toBe(false);
+  });
+
+  test("TestFileStoreMessageTTLRecovered: per-message TTLs are rebuilt from the blocks and still expire", async () => {
+    const clock = new ManualClock();
+    const cfg = cfgFor({ allow_msg_ttl: true });
+    let fs = await openStore(cfg, { clock });
+    await fs.storeMsg("test", null, null);
+    for (let i = 0; i < 9; i++) await fs.storeMsg("test", enc("NATS/1.0\r\nNats-TTL: 1\r\n\r\n"), null, 1);
+    expect(fs.fastState()).toMatchObject({ firstSeq: 1, lastSeq: 10, msgs: 10 });
+    fs = await reopen(fs, cfg, { clock });
+    expect(fs.fastState()).toMatchObject({ firstSeq: 1, lastSeq: 10, msgs: 10 });
+    clock.advance(2_000_000_000n);
+    expect(fs.fastState()).toMatchObject({ firstSeq: 1, lastSeq: 10, msgs: 1 });
+  });
+
+  test("eraseMsg on a compressed sealed block rewrites the block without the message's bytes", async () => {
+    const cfg = cfgFor({ block_size: 512 });
+    let fs = await openStore(cfg);
+    for (let i = 1; i <= 20; i++) await fs.storeMsg("foo", null, enc(`secret-${String(i).padStart(3, "0")}`));
+    await fs.flushAllPending();
+    expect(fs.eraseMsg(2)).toBe(true);
+    await fs.flushAllPending();
+    if (!extra.cipher) {
+      expect(allRecordBytes(cfg.dir).includes("secret-001")).toBe(true);
+      expect(allRecordBytes(cfg.dir).includes("secret-002")).toBe(false);
+    }
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toMatchObject({ msgs: 19, firstSeq: 1, lastSeq: 20, deleted: [2] });
+    for (const seq of [1, 3, 20]) expect(Buffer.from(fs.loadMsg(seq).msg).toString()).toBe(`secret-${String(seq).padStart(3, "0")}`);
   });
 
   test("TestFileStoreRemovePartialRecovery: removed front half stays removed", async () => {
