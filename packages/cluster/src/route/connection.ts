@@ -265,6 +265,11 @@ export class RouteConnection {
       return;
     }
     if (this.info === undefined) {
+      if (info.server_id === "") {
+        this.log.error(`${this.label} - Router parser ERROR: INFO without a server id`);
+        this.close(RouteClosed.ProtocolViolation);
+        return;
+      }
       this.info = info;
       this.host.onFirstInfo(this, info);
     } else {

@@ -61,13 +61,16 @@ export interface RouteConnectInfo {
   [field: string]: unknown;
 }
 
-/** Reads INFO JSON into an object with a server id; undefined when it is not one. */
+/**
+ * Reads INFO JSON; undefined when it is not a JSON object. A missing server id reads as "" (Go's
+ * gateway INFO relayed over routes may carry none).
+ */
 export function parseRouteInfo(json: string): RouteInfo | undefined {
   try {
     const v = JSON.parse(json) as unknown;
     if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
     const info = v as RouteInfo;
-    if (typeof info.server_id !== "string") return undefined;
+    if (typeof info.server_id !== "string") info.server_id = "";
     return info;
   } catch {
     return undefined;

@@ -384,6 +384,12 @@ export class RouteManager implements RouteHost {
   }
 
   onAsyncInfo(c: RouteConnection, info: RouteInfo): void {
+    // Gateway information relayed by a route is the gateways' business, not a new route.
+    if (typeof info.gateway === "string" && info.gateway !== "") {
+      this.server.log.debug(`${c} - Ignoring gateway INFO "${info.gateway}" received on a route`);
+      return;
+    }
+    if (info.server_id === "") return;
     if (c.remoteId !== "" && info.server_id !== c.remoteId) {
       this.processImplicitRoute(info);
       return;

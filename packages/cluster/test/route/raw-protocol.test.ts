@@ -406,6 +406,15 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     expect(srv.server.stats.slowConsumers).toBe(1);
   });
 
+  test("gateway INFO relayed over a route (no server id) leaves the route up", async () => {
+    const { routePort } = await routeServer();
+    const { conn } = await route(routePort, "ROUTER:gw");
+    sendRouteInfo(conn, "ROUTER:gw");
+    conn.send(`INFO {"gateway":"B","gateway_urls":["127.0.0.1:7222"],"gateway_cmd":1}\r\nINFO {"cluster":"xyz"}\r\nPING\r\n`);
+    await conn.expect(PONG_RE);
+    expect(conn.closed).toBe(false);
+  });
+
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
     const rc = keep(await RawConn.open(routePort));
