@@ -163,10 +163,13 @@ export class RouteConnection {
       this.lastActivity = new Date();
       this.parser.parse(chunk);
     });
+    let readError = false;
     socket.on("error", (err) => {
+      readError = true;
       this.log.debug(`${this.label} - Router connection error: ${err.message}`);
     });
-    socket.on("close", () => this.close(RouteClosed.ReadError));
+    // Go reports a peer that hung up as "Client Closed", a broken connection as "Read Error".
+    socket.on("close", () => this.close(readError ? RouteClosed.ReadError : RouteClosed.ClientClosed));
     if (!this.didSolicit && this.host.authRequired) {
       this.authTimer = setTimeout(() => {
         this.sendErr("Authentication Timeout");

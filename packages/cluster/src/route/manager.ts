@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connect as netConnect, createServer, type Server as NetServer, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
-import { GO_COMPAT_VERSION, type NatsServer } from "@nats-ts/core";
+import { configAuthenticator, GO_COMPAT_VERSION, resolveOptions, type Authenticator, type ConnectInfo, type NatsServer } from "@nats-ts/core";
 import { RouteClosed, RouteConnection, type RouteClosedReason, type RouteHost, type RouteType } from "./connection.js";
 import type { RouteConnectInfo, RouteInfo } from "./info.js";
 import { interestProto, LocalInterestTracker, type LocalInterest } from "./interest.js";
@@ -25,6 +25,25 @@ const ROUTE_PROTO_V2 = 2;
 const MAX_PING_INTERVAL = 30_000;
 /** Go reports a failing first connect on the first attempt and then every hour of attempts. */
 const CONNECT_ERROR_REPORTS = 3600;
+
+/** A route CONNECT's credentials in the shape core's authenticator reads. */
+function credentials(connect: RouteConnectInfo): ConnectInfo {
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  return {
+    verbose: false,
+    pedantic: false,
+    echo: true,
+    headers: true,
+    noResponders: false,
+    protocol: 1,
+    tlsRequired: connect.tls_required === true,
+    name: str(connect.name) ?? "",
+    lang: "",
+    version: "",
+    user: str(connect.user),
+    pass: str(connect.pass) ?? "",
+  };
+}
 
 /** Go's nuid alphabet, for a dynamic cluster name that looks like Go's. */
 function dynamicName(): string {
@@ -52,6 +71,8 @@ export class RouteManager implements RouteHost {
   private readonly sockets = new Set<Socket>();
   private interest: LocalInterestTracker | undefined;
   private readonly tls: RouteTls | undefined;
+  /** Route credentials checked like client ones (plain or bcrypt password), by core's authenticator. */
+  private readonly routeAuth: Authenticator | undefined;
   private readonly importCheck: (subject: string) => boolean;
   private readonly exportCheck: (subject: string) => boolean;
   /** Remote servers' client URLs, counted by how many routes advertised each (Go's clientConnectURLsMap). */
@@ -68,6 +89,10 @@ export class RouteManager implements RouteHost {
     this.dynamic = opts.name === undefined;
     this.clusterName = opts.name ?? dynamicName();
     this.tls = opts.tls === undefined ? undefined : new RouteTls(opts.tls);
+    this.routeAuth =
+      opts.username === undefined || opts.username === ""
+        ? undefined
+        : configAuthenticator(resolveOptions({ authorization: { user: opts.username, password: opts.password ?? "" } }));
     this.importCheck = permissionCheck(opts.permissions?.import);
     this.exportCheck = permissionCheck(opts.permissions?.export);
   }
@@ -319,7 +344,7 @@ export class RouteManager implements RouteHost {
 
   onConnect(c: RouteConnection, connect: RouteConnectInfo): boolean {
     const log = this.server.log;
-    if (this.authRequired && (connect.user !== this.opts.username || (connect.pass ?? "") !== (this.opts.password ?? ""))) {
+    if (this.routeAuth !== undefined && this.routeAuth.authenticate(credentials(connect), {}) === undefined) {
       log.error(`${c} - authentication error`);
       c.sendErr("Authorization Violation");
       c.close(RouteClosed.AuthenticationViolation);

@@ -73,6 +73,18 @@ describe("routes: TLS", () => {
   });
 });
 
+describe("routes: authorization", () => {
+  test("TestServerRoutesWithAuthAndBCrypt: route credentials checked against a bcrypt password", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    // bcrypt of "bar" (Go's configs/srv_a_bcrypt.conf).
+    const hash = "$2a$10$LoRPzN3GtF2pNX5QgCBBHeUr6/zVN./RVGOu5U8SpHyg2sfzvfXji";
+    const a = await topo.inProcess(memberConf({ cluster: "abc", port: pa, clusterExtra: `authorization { user: ruser, password: "${hash}", timeout: 5 }` }));
+    const b = await topo.inProcess(memberConf({ cluster: "abc", port: pb, clusterExtra: `routes: ["nats-route://ruser:bar@127.0.0.1:${pa}"]` }));
+    await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    await flowing(await topo.client(b.url), await topo.client(a.url), "foo");
+  });
+});
+
 describe("routes: permissions", () => {
   test("TestRouteBasicPermissions: import limits the interest sent, export the interest honoured", async () => {
     const [pa, pb] = await Promise.all([freePort(), freePort()]);
