@@ -296,6 +296,8 @@ export class LeafNodeService implements ClusterService, LeafHost {
     // refuses a cluster name with spaces.
     if (r === undefined) {
       if (typeof info.cluster === "string" && info.cluster.includes(" ")) this.refuse(c, { text: ERR_CLUSTER_NAME_SPACES, reason: "Protocol Violation", sendErr: true });
+      // Only a bound connection may speak of accounts (Go's checks against a forged INFO).
+      else if (!c.registered && (info.remote_account !== undefined || info.connect_info === true)) c.authViolation();
       return;
     }
     if (!c.infoReceived) {

@@ -1,6 +1,8 @@
+import { connect, createServer } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { freePort } from "../support/servers.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 import { Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
 
 const topo = new Topology();
@@ -95,5 +97,114 @@ describe("malformed leaf protocol from a raw socket closes that connection only"
     const leaf = await topo.logged(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "nats://127.0.0.1:${hub.port}" } ] }`);
     await waitFor("wrong port error", () => leaf.lines.some((l) => l.includes("attempted to connect to wrong port")));
     expect(numLeafs(leaf.server)).toBe(0);
+  });
+});
+
+describe("Go's checks before CONNECT and on slow or silent peers", () => {
+  test.each([
+    ["TestLeafNodeNoAccPanicOnLeafSubBeforeConnect", "LS+ test\r\n"],
+    ["TestLeafNodeNoAccPanicOnLeafUnsubBeforeConnect", "LS- test\r\n"],
+    ["TestLeafNodeNoAccPanicOnLeafErrLoopDetectedBeforeConnect", "-ERR 'Loop detected'\r\n"],
+  ])("%s: the connection closes, the server keeps running", async (_name, proto) => {
+    const lp = await freePort();
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\nleafnodes { listen: "127.0.0.1:${lp}" }`);
+    const raw = await topo.raw(lp);
+    await readInfo(raw);
+    raw.send(proto);
+    await raw.expectClosed();
+    expect(s.server.isRunning).toBe(true);
+    const nc = await topo.client(s.url);
+    await nc.flush();
+  });
+
+  test("TestLeafNodeInfoBeforeConnectStillRequiresConnect: an INFO does not stand for CONNECT", async () => {
+    const lp = await freePort();
+    await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${lp}", compression: s2_auto }`);
+    const raw = await topo.raw(lp);
+    await readInfo(raw);
+    raw.send(`INFO {"compression":"off"}\r\nLS+ test\r\n`);
+    await raw.expect(/Authorization Violation/);
+  });
+
+  test.each([
+    ["remote_account", `INFO {"remote_account":"attacker"}`],
+    ["connect_info", `INFO {"connect_info":true}`],
+  ])("TestLeafNodeSecondInfoBeforeConnectDoesNotPanic: %s", async (_name, second) => {
+    const lp = await freePort();
+    const s = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${lp}", compression: s2_auto }`);
+    const raw = await topo.raw(lp);
+    await readInfo(raw);
+    raw.send(`INFO {}\r\n${second}\r\n`);
+    await raw.expect(/Authorization Violation/);
+    expect(s.server.isRunning).toBe(true);
+  });
+
+  test("TestLeafNodeDetectsStaleConnectionIfNoInfo: a remote that never sends INFO is dropped after first_info_timeout", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const sa = await topo.logged(`port: -1\nserver_name: SPOKE\nleafnodes { remotes [ { url: "nats://127.0.0.1:${port}", first_info_timeout: "250ms" } ] }`);
+      const started = Date.now();
+      await waitFor("connection closed", () => sa.lines.some((l) => l.includes("Leafnode connection closed")), 2_000);
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test("TestLeafNodeConnectionSucceedsEvenWithDelayedFirstINFO: an INFO later than a second but within first_info_timeout", async () => {
+    const lp = await freePort();
+    await topo.inProcess(`port: -1\nserver_name: HUB\nleafnodes { listen: "127.0.0.1:${lp}", authorization { timeout: 10 } }`);
+    // A hop that connects through to the hub only after 1.1s: the hub's INFO comes late.
+    const slow = createServer((down) => {
+      down.pause();
+      setTimeout(() => {
+        const up = connect(lp, "127.0.0.1", () => {
+          down.pipe(up);
+          up.pipe(down);
+          down.resume();
+        });
+        up.on("error", () => down.destroy());
+        down.on("error", () => up.destroy());
+        down.on("close", () => up.destroy());
+      }, 1_100);
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", () => r()));
+    const port = (slow.address() as { port: number }).port;
+    try {
+      const sa = await topo.inProcess(`port: -1\nserver_name: SPOKE\nleafnodes { remotes [ { url: "nats://127.0.0.1:${port}", first_info_timeout: "3s" } ] }`);
+      await waitFor("connected", () => numLeafs(sa.server) === 1, 5_000);
+    } finally {
+      slow.close();
+    }
+  });
+
+  test("a cut link heals: the leaf reconnects through the proxy and interest re-syncs", async () => {
+    const lp = await freePort();
+    const hub = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${lp}" }`);
+    const proxy = await TcpProxy.start(lp);
+    try {
+      const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${proxy.port}" } ] }`);
+      await waitFor("connected", () => numLeafs(hub.server) === 1 && numLeafs(leaf.server) === 1);
+      const onLeaf = await topo.client(leaf.url);
+      let served = 0;
+      onLeaf.subscribe("svc", { queue: "q", callback: (_e, m) => void (served++, m.respond("leaf")) });
+      const onHub = await topo.client(hub.url);
+      expect(await answered(onHub, "svc")).toBe("leaf");
+      proxy.cut();
+      await waitFor("down on both sides", () => numLeafs(hub.server) === 0 && numLeafs(leaf.server) === 0);
+      proxy.heal();
+      await waitFor("reconnected", () => numLeafs(hub.server) === 1 && numLeafs(leaf.server) === 1, 5_000);
+      expect(await answered(onHub, "svc")).toBe("leaf");
+      // One request, one delivery to the queue member.
+      await onLeaf.flush();
+      served = 0;
+      await onHub.request("svc", "", { timeout: 2000 });
+      await onLeaf.flush();
+      expect(served).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
