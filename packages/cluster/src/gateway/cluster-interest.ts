@@ -82,6 +82,17 @@ export class ClusterInterest {
     return hit;
   }
 
+  /** Notes a new subscription for reply mapping; entries expire in insertion order, so old ones go from the front. */
+  private remember(account: string, subject: string): void {
+    const now = Date.now();
+    let list = this.recent.get(account);
+    if (list === undefined) this.recent.set(account, (list = []));
+    let expired = 0;
+    while (expired < list.length && list[expired].until <= now) expired++;
+    if (expired > 0) list.splice(0, expired);
+    list.push({ subject, until: now + RECENT_SUB_MS });
+  }
+
   private update(account: string, sub: Subscription, added: boolean, notify: boolean): void {
     if (!isClusterInterest(sub)) return;
     const key = sub.queue === undefined ? sub.subject : `${sub.subject} ${sub.queue}`;
@@ -92,11 +103,7 @@ export class ClusterInterest {
       const first = t === undefined;
       if (t === undefined) m.set(key, (t = { n: 0, subject: sub.subject, queue: sub.queue }));
       t.n++;
-      if (notify) {
-        let list = this.recent.get(account);
-        if (list === undefined) this.recent.set(account, (list = []));
-        list.push({ subject: sub.subject, until: Date.now() + RECENT_SUB_MS });
-      }
+      if (notify) this.remember(account, sub.subject);
       if (first && notify) this.onChange(account, sub.subject, sub.queue, true);
       return;
     }

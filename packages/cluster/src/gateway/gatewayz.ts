@@ -16,7 +16,8 @@ export function gatewayz(service: GatewayService, opts: GatewayzOptions): Record
   for (const [name, c] of service.outbound) {
     if (opts.name !== "" && opts.name !== name) continue;
     const cfg = service.remotes.get(name);
-    const entry: Record<string, unknown> = { configured: cfg !== undefined && !cfg.implicit, connection: connInfo(c, now) };
+    const subs = [...(service.outboundInterest.get(c)?.values() ?? [])].reduce((n, e) => n + e.subscriptions().length, 0);
+    const entry: Record<string, unknown> = { configured: cfg !== undefined && !cfg.implicit, connection: connInfo(c, now, subs) };
     if (withAccounts) {
       const accounts = [...(service.outboundInterest.get(c)?.values() ?? [])]
         .filter((e) => opts.accountName === "" || e.accountName === opts.accountName)
@@ -28,7 +29,7 @@ export function gatewayz(service: GatewayService, opts: GatewayzOptions): Record
   const inbound: Record<string, unknown[]> = {};
   for (const c of service.inbound.values()) {
     if (opts.name !== "" && opts.name !== c.name) continue;
-    const entry: Record<string, unknown> = { configured: false, connection: connInfo(c, now) };
+    const entry: Record<string, unknown> = { configured: false, connection: connInfo(c, now, 0) };
     if (withAccounts) {
       const accounts = (service.inboundInterest.get(c)?.modes() ?? [])
         .filter((a) => opts.accountName === "" || a.name === opts.accountName)
@@ -76,7 +77,7 @@ function outboundAccount(e: OutboundAccountInterest, opts: GatewayzOptions): Rec
 }
 
 /** Go's ConnInfo for a gateway connection. */
-function connInfo(c: GatewayConnection, now: number): Record<string, unknown> {
+function connInfo(c: GatewayConnection, now: number, subscriptions: number): Record<string, unknown> {
   return {
     cid: c.cid,
     kind: "Gateway",
@@ -92,7 +93,7 @@ function connInfo(c: GatewayConnection, now: number): Record<string, unknown> {
     out_msgs: c.outMsgs,
     in_bytes: c.inBytes,
     out_bytes: c.outBytes,
-    subscriptions: 0,
+    subscriptions,
     name: c.remoteId,
   };
 }
