@@ -436,7 +436,10 @@ export class LeafNodeService implements ClusterService, LeafHost {
     if (r === undefined || r.conn !== c) return;
     r.conn = undefined;
     if (this.stopped || r.opts.disabled) return;
-    const delay = r.connectDelay > 0 ? r.connectDelay : this.opts.reconnectInterval;
+    // A hub that keeps refusing the handshake is retried with the same backoff as one that is down.
+    let delay = this.opts.reconnectInterval;
+    if (!wasRegistered) delay = reconnectDelay(delay, r.attempts++, Math.max(MAX_RECONNECT_DELAY, delay));
+    if (r.connectDelay > 0) delay = r.connectDelay;
     r.connectDelay = 0;
     this.scheduleReconnect(r, delay);
   }

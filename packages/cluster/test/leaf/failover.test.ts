@@ -64,6 +64,23 @@ describe("remote URLs and failover", () => {
     expect(b.leafs.connections()[0].remoteServer).toBe(leaf.server.name);
   });
 
+  test("varzLeaf: the leafnodes count and Go's leaf block of /varz", async () => {
+    const [pa, dead] = [await freePort(), await freePort()];
+    const { options } = optionsFromConf(
+      parseConf(`port: -1\nleafnodes { listen: "127.0.0.1:${pa}", authorization { timeout: 3 }, remotes [ { url: "nats://u:p@127.0.0.1:${dead}", deny_imports: ["a.>"] } ] }`),
+    );
+    const server = new NatsServer(options);
+    await server.start();
+    const leafs = new LeafNodeService(server, leafNodeOptionsFromConf(options.blocks!.leafnodes));
+    await leafs.start();
+    services.push({ server, leafs });
+    const v = JSON.parse(JSON.stringify(leafs.varzLeaf())) as Record<string, unknown>;
+    expect(v).toEqual({
+      leafnodes: 0,
+      leaf: { host: "127.0.0.1", port: pa, auth_timeout: 3, remotes: [{ local_account: "$G", urls: [`127.0.0.1:${dead}`], deny: { imports: ["a.>"] } }] },
+    });
+  });
+
   test("no_advertise keeps the leaf URL out of the cluster's gossip", async () => {
     const leafPort = await freePort();
     const { options } = optionsFromConf(parseConf(`port: -1\nleafnodes { listen: "127.0.0.1:${leafPort}", no_advertise: true }`));

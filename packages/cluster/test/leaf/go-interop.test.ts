@@ -42,3 +42,12 @@ describe("Go 2.9 leaf into a nats-ts hub", () => {
     expect(leafzOf(hub.server).leafs[0]).toMatchObject({ name: "GOLEAF", is_spoke: false, account: "$G" });
   });
 });
+
+describe("loop detection with Go 2.9", () => {
+  test("a nats-ts server and a Go server soliciting each other detect the loop", async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const a = await topo.logged(`port: -1\nserver_name: TS\nleafnodes { listen: "127.0.0.1:${pa}", reconnect: "10ms", remotes [ { url: "nats://127.0.0.1:${pb}" } ] }`);
+    const b = await topo.go(`port: ${await freePort()}\nserver_name: GO\nleafnodes { listen: "127.0.0.1:${pb}", reconnect: 1, remotes [ { url: "nats://127.0.0.1:${pa}" } ] }`);
+    await waitFor("a loop reported", () => a.lines.some((l) => l.includes("Loop detected")) || b.log().includes("Loop detected"));
+  });
+});
