@@ -93,7 +93,13 @@ export class GatewayConnection implements MessageSink {
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       this.lastActivity = new Date();
-      this.parser.parse(chunk);
+      try {
+        this.parser.parse(chunk);
+      } catch (err) {
+        // Whatever the peer sent, it must not take the server down: drop this connection only.
+        this.log.error(`${this.label} - Gateway protocol error: ${(err as Error).message}`);
+        this.close(GatewayClosed.ProtocolViolation);
+      }
     });
     socket.on("error", () => this.close(GatewayClosed.ReadError));
     socket.on("close", () => this.close(GatewayClosed.ClientClosed));

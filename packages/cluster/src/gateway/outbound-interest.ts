@@ -1,5 +1,5 @@
 import { Sublist, Subscription, type Account, type MessageSink } from "@nats-ts/core";
-import { subjectIsSubsetMatch } from "@nats-ts/wire";
+import { isValidSubject, subjectIsSubsetMatch } from "@nats-ts/wire";
 import type { GatewayConnection } from "./connection.js";
 import { GW_REPLY_PREFIX, isGatewayRoutedReply, routedReplyCluster } from "./reply-prefix.js";
 
@@ -100,7 +100,7 @@ export class OutboundAccountInterest implements MessageSink {
       return;
     }
     const key = queue === undefined ? subject : `${subject} ${queue}`;
-    if (this.explicit.has(key)) return;
+    if (this.explicit.has(key) || !isValidSubject(subject)) return;
     const sub = new Subscription(this, subject, this.sid(), queue);
     this.explicit.set(key, sub);
     if (queue === undefined) this.explicitPlain.insert(sub);

@@ -175,6 +175,9 @@ describe("our outbound gateway connection against a fake remote", () => {
     const { conn } = await setup({ gateway_iom: true });
     conn.send(`INFO ${JSON.stringify({ gateway: "B", gateway_cmd: 255 })}\r\nPING\r\n`);
     await conn.expect(PONG_RE);
+    // Invalid subjects in interest are ignored (Go's sublist refuses them), not fatal.
+    conn.send("RS+ $G foo..bar\r\nRS+ $G >.x q 1\r\nRS- $G foo..bar\r\nPING\r\n");
+    await conn.expect(PONG_RE);
     conn.send("RS+ $G\r\n");
     await conn.whenClosed();
   });
