@@ -918,6 +918,20 @@ function storeConformance(h: StoreHarness): void {
       expectStoreError(() => s.removeMsg(1), "StoreClosed");
     });
 
+    test(`${go("TestMemStoreNumPendingMulti", "TestFileStoreNumPendingMulti")}: numPendingMulti over thousands of literal filters matches a scan`, async () => {
+      const s = await open();
+      const rnd = prng(31);
+      const subjects = Array.from({ length: 2_000 }, (_, i) => `ev.${i.toString(36)}x${rnd(1e6)}`);
+      const msg = Buffer.from("ZZZ".repeat(333));
+      for (let i = 0; i < 20_000; i++) await s.storeMsg(subjects[rnd(subjects.length)], null, msg);
+      const filters = new Set<string>();
+      while (filters.size < 1_000) filters.add(subjects[rnd(subjects.length)]);
+      const start = 1_000 + rnd(18_000);
+      let expected = 0;
+      for (let seq = start; seq <= 20_000; seq++) if (filters.has(s.loadMsg(seq).subject)) expected++;
+      expect(s.numPendingMulti(start, [...filters], false).total).toBe(expected);
+    });
+
     test("out-of-range sequences and counts (truncate(-1), compact(-1), NaN, Infinity, 1.5, 2^53) throw BadSequence at once and change nothing", async () => {
       const s = await open({ allow_msg_ttl: true });
       for (let i = 0; i < 6; i++) await s.storeMsg(i % 2 ? "a" : "b.c", null, enc("x"));

@@ -142,6 +142,22 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     for (const seq of [1, 3, 20]) expect(Buffer.from(fs.loadMsg(seq).msg).toString()).toBe(`secret-${String(seq).padStart(3, "0")}`);
   });
 
+  for (const payloadSize of [1024, 1024 * 1024]) {
+    test(`TestFileStoreRecoverAfterCompact: compact(4) of four ${payloadSize}-byte messages recovers the same state`, async () => {
+      const cfg = cfgFor();
+      let fs = await openStore(cfg);
+      const payload = Buffer.alloc(payloadSize);
+      for (let i = 0; i < 4; i++) await fs.storeMsg("foo", null, payload);
+      const size = fileStoreMsgSize(3, 0, payloadSize);
+      expect(fs.state()).toMatchObject({ msgs: 4, firstSeq: 1, lastSeq: 4, bytes: 4 * size });
+      expect(fs.compact(4)).toBe(3);
+      const before = fs.state();
+      expect(before).toMatchObject({ msgs: 1, firstSeq: 4, lastSeq: 4, bytes: size });
+      fs = await reopen(fs, cfg);
+      expect(fs.state()).toEqual(before);
+    });
+  }
+
   test("TestFileStoreRemovePartialRecovery: removed front half stays removed", async () => {
     const cfg = cfgFor({ block_size: 1024 });
     let fs = await openStore(cfg);
