@@ -131,6 +131,35 @@ describe("two nats-ts clusters joined by gateways", () => {
     }
   });
 
+  test("TestGatewayDoesntSendBackToItself: one publish, one delivery per cluster, no echo loop", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    let count = 0;
+    cb.subscribe("foo", { callback: () => void count++ });
+    await cb.flush();
+    const gwA = gatewayOf(a);
+    await waitFor(() => gwA.outboundInterest.get(gwA.outbound.get("B")!)?.get("$G")?.subscriptions().some((x) => x.subject === "foo"), "B's interest at A");
+    ca.subscribe("foo", { callback: () => void count++ });
+    await ca.flush();
+    const gwB = gatewayOf(b);
+    await waitFor(() => gwB.outboundInterest.get(gwB.outbound.get("A")!)?.get("$G")?.subscriptions().some((x) => x.subject === "foo"), "A's interest at B");
+    ca.publish("foo", "cycle");
+    await ca.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(count).toBe(2);
+  });
+
+  test("TestGatewayNoReconnectOnClose: when a cluster shuts down, the implicit gateway to it goes away", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const b = await topo.inProcess(gatewayConf("B", pb, {}));
+    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    await waitFor(() => connected(a, "B") && connected(b, "A"), "A <-> B");
+    await a.stop();
+    await waitFor(() => !gatewayOf(b).outbound.has("A") && gatewayOf(b).inbound.size === 0 && !gatewayOf(b).remotes.has("A"), "B forgets A");
+  });
+
   test("TestGatewayQueueSub: queue groups prefer the local cluster and deliver each message once", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);

@@ -113,3 +113,35 @@ describe("a two-server cluster (routes) gatewayed to another cluster", () => {
     expect(many.map((m) => m.string())).toEqual(Array.from({ length: 10 }, (_, i) => `B: ${i}`));
   });
 });
+
+describe("clusters growing while gatewayed", () => {
+  const topo = new Topology();
+  afterEach(() => topo.stop());
+
+  test("TestGatewaySendsToNonLocalSubs: messages reach subscribers on servers without the gateway connection", async () => {
+    const [ra1, ra2, rb1, rb2, ga1, ga2, gb1, gb2] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+    const b1 = await topo.inProcess(memberConf("B", "B1", rb1, [], gb1, {}));
+    const a1 = await topo.inProcess(memberConf("A", "A1", ra1, [], ga1, { B: gb1 }));
+    const a2 = await topo.inProcess(memberConf("A", "A2", ra2, [ra1], ga2, { B: gb1 }));
+    await waitFor(() => gatewayOf(a2).outbound.has("B") && [...gatewayOf(b1).inbound.values()].filter((c) => c.name === "A").length === 2, "A2 joined");
+
+    const got: string[] = [];
+    let sub = await topo.client(a2);
+    sub.subscribe("foo", { callback: (_e, m) => void got.push(m.string()) });
+    await sub.flush();
+    let pub = await topo.client(b1);
+    await until(pub, "foo", () => got.length > 0, "B1 -> A1 -> route -> A2");
+    await sub.close();
+    await pub.close();
+
+    // B2 joins B by route and opens its gateway to A2 only.
+    const b2 = await topo.inProcess(memberConf("B", "B2", rb2, [rb1], gb2, { A: ga2 }));
+    await waitFor(() => gatewayOf(b2).outbound.has("A"), "B2's outbound");
+    got.length = 0;
+    sub = await topo.client(a1);
+    sub.subscribe("foo", { callback: (_e, m) => void got.push(m.string()) });
+    await sub.flush();
+    pub = await topo.client(b2);
+    await until(pub, "foo", () => got.length > 0, "B2 -> A2 -> route -> A1");
+  });
+});
