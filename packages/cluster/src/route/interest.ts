@@ -12,10 +12,13 @@ export interface LocalInterest {
 /**
  * Whether a subscription is interest other servers of the cluster must hear about: clients',
  * the system's, JetStream's and leaf nodes'. Not other routes' (full mesh), not gateways', and
- * not account-import subscriptions, which exist statically on every server.
+ * not account-import subscriptions, which exist statically on every server, except the
+ * exporter's wildcard for service responses (`_R_.<prefix>.>`): its prefix is this server's own,
+ * so a responder on another server can only answer through it.
  */
 function propagates(sub: Subscription): boolean {
   const kind = sub.sink.kind;
+  if (kind === "ACCOUNT") return sub.subject.startsWith("_R_.");
   return kind === "CLIENT" || kind === "SYSTEM" || kind === "JETSTREAM" || kind === "LEAF";
 }
 

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { startGo } from "../support/servers.js";
+import { freePort, memberConf, numRoutes, Topology, waitFor } from "./helpers.js";
+
+const topo = new Topology();
+afterEach(() => topo.stop());
+
+const ACCOUNTS = `
+  accounts {
+    FOO: {
+      users: [{ user: foo, password: foo }]
+      exports: [{ stream: "foo" }, { service: "svc" }]
+    }
+    BAR: {
+      users: [{ user: bar, password: bar }]
+      imports: [{ stream: { account: FOO, subject: "foo" } }, { service: { account: FOO, subject: "svc" } }]
+    }
+  }
+`;
+
+async function runServers() {
+  const [pa, pb] = await Promise.all([freePort(), freePort()]);
+  const a = await topo.inProcess(memberConf({ cluster: "acc", port: pa, extra: ACCOUNTS }));
+  const b = await topo.inProcess(memberConf({ cluster: "acc", port: pb, routes: [pa], extra: ACCOUNTS }));
+  await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+  return { a, b };
+}
+
+describe("routes: accounts, imports and exports across servers", () => {
+  test("TestNewRouteStreamImport: a stream exported on one server reaches the importing account on the other, once", async () => {
+    const { a, b } = await runServers();
+    const producer = await topo.client(a.url, { user: "foo", pass: "foo" });
+    const consumer = await topo.client(b.url, { user: "bar", pass: "bar" });
+    const got: string[] = [];
+    const sub = consumer.subscribe("foo", { callback: (_e, m) => { got.push(m.string()); } });
+    await consumer.flush();
+    await waitFor("stream flowing", async () => {
+      producer.publish("foo", "probe");
+      await producer.flush();
+      return got.length > 0;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    got.length = 0;
+    producer.publish("foo", "ok");
+    producer.publish("foo", "ok2");
+    await producer.flush();
+    await waitFor("two messages", () => got.length >= 2);
+    await consumer.flush();
+    expect(got).toEqual(["ok", "ok2"]);
+    sub.unsubscribe();
+    await consumer.flush();
+    await waitFor("interest gone on A", () => a.server.lookupAccount("BAR")!.sublist.all().every((s) => !s.remote));
+  });
+
+  test("TestNewRouteServiceImport: a service exported on one server answers requests from the importing account on the other", async () => {
+    const { a, b } = await runServers();
+    const responder = await topo.client(a.url, { user: "foo", pass: "foo" });
+    responder.subscribe("svc", { callback: (_e, m) => { m.respond(`served ${m.string()}`); } });
+    await responder.flush();
+    const requester = await topo.client(b.url, { user: "bar", pass: "bar" });
+    const reply = await waitFor("service across the route", () => requester.request("svc", "x", { timeout: 500 }).catch(() => undefined));
+    expect(reply.string()).toBe("served x");
+    for (let i = 0; i < 20; i++) expect((await requester.request("svc", String(i), { timeout: 1000 })).string()).toBe(`served ${i}`);
+  });
+
+  test("service imports work across a route to a Go 2.9 server, both ways", async () => {
+    const [pa, pg, cg] = await Promise.all([freePort(), freePort(), freePort()]);
+    const ts = await topo.inProcess(memberConf({ cluster: "acc", port: pa, extra: ACCOUNTS }));
+    const go = topo.track(
+      await startGo(`
+        host: 127.0.0.1
+        port: ${cg}
+        ${ACCOUNTS}
+        cluster { name: acc, host: 127.0.0.1, port: ${pg}, routes: ["nats-route://127.0.0.1:${pa}"] }
+      `),
+    );
+    await waitFor("route", () => numRoutes(ts.server) === 1);
+    for (const [serve, ask] of [[ts.url, go.url], [go.url, ts.url]]) {
+      const responder = await topo.client(serve, { user: "foo", pass: "foo" });
+      const sub = responder.subscribe("svc", { callback: (_e, m) => { m.respond(`served ${m.string()}`); } });
+      await responder.flush();
+      const requester = await topo.client(ask, { user: "bar", pass: "bar" });
+      const reply = await waitFor("service across the route", () => requester.request("svc", "x", { timeout: 500 }).catch(() => undefined));
+      expect(reply.string()).toBe("served x");
+      sub.unsubscribe();
+      await responder.flush();
+    }
+  });
+});
