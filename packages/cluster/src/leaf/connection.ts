@@ -15,8 +15,6 @@ import { OutboundInterest, interestKey } from "./interest.js";
 import { LeafPermissions, bypassesPermissions } from "./permissions.js";
 import type { LeafHost, RemoteState } from "./host.js";
 
-const CRLF = Buffer.from("\r\n");
-
 /** Go's closed-connection reasons as leaf connections use them. */
 export type LeafCloseReason =
   | "Client Closed"
@@ -214,9 +212,15 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
       body = msg.subarray(hdr);
       hdr = -1;
     }
-    this.send(peerMsgHead(undefined, subject, reply, queues, hdr, body.length));
-    this.send(body);
-    this.send(CRLF);
+    // One write per message: head, payload and CRLF in one buffer.
+    const head = peerMsgHead(undefined, subject, reply, queues, hdr, body.length);
+    const headLen = Buffer.byteLength(head);
+    const frame = Buffer.allocUnsafe(headLen + body.length + 2);
+    frame.write(head, 0, "utf8");
+    body.copy(frame, headLen);
+    frame[frame.length - 2] = 13;
+    frame[frame.length - 1] = 10;
+    this.send(frame);
     this.stats.outMsgs++;
     this.stats.outBytes += body.length;
     return true;
