@@ -7,3 +7,4 @@ export {
   TopicError,
 } from "./topic.js";
 export { MQTT_PUB_HEADER } from "./nats-headers.js";
+export { type MqttTlsOptions } from "./tls.js";

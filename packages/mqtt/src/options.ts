@@ -11,6 +11,7 @@ import {
   type ConfMap,
   type ConfValue,
 } from "@nats-ts/core";
+import { mqttTlsFromConf, type MqttTlsOptions } from "./tls.js";
 
 /** Credentials only MQTT clients use (Go's MQTT auth override: `authorization {}` inside `mqtt {}`). */
 export type MqttAuthorization = ListenerAuthorization;
@@ -36,8 +37,8 @@ export interface MqttOptions {
   consumerInactiveThreshold?: number;
   rejectQos2Publish?: boolean;
   downgradeQos2Subscribe?: boolean;
-  /** The raw `tls {}` block; TLS is not served by this build yet, so the plugin refuses to start with it. */
-  tls?: ConfMap;
+  /** TLS for the listener: clients handshake first, as with Go's MQTT listener. */
+  tls?: MqttTlsOptions;
 }
 
 function listen(m: ConfMap, k: string, v: ConfValue, out: MqttOptions): void {
@@ -74,8 +75,7 @@ export function mqttOptionsFromConf(block: unknown): MqttOptions {
         out.host = str(m, k, v);
         break;
       case "tls":
-        if (!isMap(v)) fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not map[string]interface {}`);
-        out.tls = v;
+        out.tls = mqttTlsFromConf(v, m, k);
         break;
       case "authorization":
       case "authentication":

@@ -4,6 +4,7 @@ import { MqttBroker } from "./broker.js";
 import { MqttConnection } from "./connection.js";
 import { tcpTransport, webSocketTransport, type MqttTransport, type WebSocketLike } from "./transport.js";
 import { mqttOptionsFromConf, validateMqttOptions, type MqttOptions } from "./options.js";
+import { mqttTlsServer } from "./tls.js";
 import { REASON } from "./v5.js";
 
 /** What the "websocket" plugin offers other protocols (structural: this package does not import @nats-ts/ws). */
@@ -21,7 +22,7 @@ export interface MqttClientInfo {
 }
 
 /**
- * The "mqtt" server plugin: MQTT 3.1.1 clients on their own listener, exchanging messages with
+ * The "mqtt" server plugin: MQTT 3.1.1 and 5.0 clients on their own listener (TLS with `tls`), exchanging messages with
  * NATS clients on the same subjects. Configured by the `mqtt {}` conf block or by the options
  * given here (which win over the block). It stays idle while the port is 0.
  *
@@ -75,12 +76,13 @@ export class MqttPlugin implements ServerPlugin {
       users: new Set([...plan.users.keys(), ...plan.nkeys.keys()]),
     });
     if (problem !== undefined) throw new Error(problem);
-    // Serving plain TCP when the configuration asks for TLS would be worse than not starting.
-    if (options.tls !== undefined) throw new Error("mqtt: TLS is not supported by this nats-ts build yet");
     const broker = new MqttBroker(server, options);
     this.broker = broker;
     const host = options.host ?? "0.0.0.0";
-    const netServer = createServer({ noDelay: true }, (socket) => this.accept(tcpTransport(socket), broker));
+    const netServer =
+      options.tls === undefined
+        ? createServer({ noDelay: true }, (socket) => this.accept(tcpTransport(socket), broker))
+        : mqttTlsServer(options.tls, (socket) => this.accept(tcpTransport(socket), broker), (message) => server.log.debug(`MQTT ${message}`));
     this.netServer = netServer;
     await new Promise<void>((resolve, reject) => {
       netServer.once("error", reject);
@@ -92,8 +94,9 @@ export class MqttPlugin implements ServerPlugin {
     netServer.on("error", (err) => server.log.error(`Error accepting MQTT connection: ${err.message}`));
     const addr = netServer.address();
     this.boundPort = typeof addr === "object" && addr !== null ? addr.port : (options.port ?? 0);
-    server.listeners.mqtt = listenerUrls("mqtt", host, this.boundPort);
-    server.log.info(`Listening for MQTT clients on mqtt://${host}:${this.boundPort}`);
+    const scheme = options.tls === undefined ? "mqtt" : "tls";
+    server.listeners.mqtt = listenerUrls(scheme, host, this.boundPort);
+    server.log.info(`Listening for MQTT clients on ${scheme}://${host}:${this.boundPort}`);
     // MQTT over WebSocket: the websocket listener hands us upgrades whose path ends with /mqtt (as Go).
     server.plugin<ServerPlugin & Partial<WebsocketRoutes>>("websocket")?.addRoute?.("/mqtt", {
       protocol: "mqtt",

@@ -86,10 +86,6 @@ mqtt { port: -1, tls { cert_file: "./configs/certs/server.pem", key_file: "./con
     expect(await startError({}, { port: -1 })).toBe("mqtt requires JetStream to be enabled if running in standalone mode");
   });
 
-  test("a tls block is refused rather than served in the clear", async () => {
-    expect(await startError({ serverName: "s", jetstream: {} }, { port: -1, tls: { cert_file: "x" } })).toContain("TLS is not supported");
-  });
-
   test("port 0 leaves the plugin idle", async () => {
     const plugin = mqttPlugin({ port: 0 });
     const server = new NatsServer({ host: "127.0.0.1", port: 0 }, { plugins: [plugin] });
