@@ -64,6 +64,54 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     expect(numRoutes(s.server)).toBe(0);
   });
 
+  test("TestClusterAdvertise: gossip sends the other servers to a member's advertised address", async () => {
+    const advertised: Socket[] = [];
+    const lst = createServer((sock) => {
+      advertised.push(sock);
+      sock.destroy();
+    });
+    await new Promise<void>((r) => lst.listen(0, "127.0.0.1", () => r()));
+    listeners.push(lst);
+    const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
+    const a = await topo.inProcess(memberConf({ cluster: "adv", port: pa }));
+    const b = await topo.inProcess(memberConf({ cluster: "adv", port: pb, routes: [pa] }));
+    await waitFor("A-B", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    const advPort = (lst.address() as { port: number }).port;
+    await topo.inProcess(memberConf({ cluster: "adv", port: pc, routes: [pa], clusterExtra: `advertise: "127.0.0.1:${advPort}"` }));
+    await waitFor("B dialled C's advertised address", () => advertised.length > 0, 3000);
+  });
+
+  test("TestRoutesOnlyImportOrExport: cluster permissions with only import or only export are accepted", async () => {
+    const contents = [
+      `import: "foo"`,
+      `import: { allow: "foo" }`,
+      `import: { deny: "foo" }`,
+      `import: { allow: "foo", deny: "foo" }`,
+      `export: "foo"`,
+      `export: { allow: "foo" }`,
+      `export: { deny: "foo" }`,
+      `export: { allow: "foo", deny: "foo" }`,
+    ];
+    for (const c of contents) {
+      const s = await topo.inProcess(`port: -1\ncluster {\n name: "Z"\n port: -1\n authorization {\n user: ivan\n password: pwd\n permissions {\n ${c}\n }\n }\n}\n`);
+      await s.stop();
+    }
+  });
+
+  test("TestProperServerWithRoutesShutdown: a server with routes shuts down promptly and its peers notice", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const a = await topo.inProcess(memberConf({ cluster: "sd", port: pa }));
+    const b = await topo.inProcess(memberConf({ cluster: "sd", port: pb, routes: [pa] }));
+    await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    const started = Date.now();
+    await b.stop();
+    expect(Date.now() - started).toBeLessThan(2000);
+    await waitFor("A saw B go", () => numRoutes(a.server) === 0);
+    // The route port is released: a new server can take it at once.
+    const again = await topo.inProcess(memberConf({ cluster: "sd", port: pb, routes: [pa] }));
+    await waitFor("route again", () => numRoutes(again.server) === 1);
+  });
+
   test("TestRouteResendsLocalSubsOnReconnect: a route that comes back gets the local interest again", async () => {
     const routePort = await freePort();
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
