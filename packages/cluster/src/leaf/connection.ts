@@ -10,7 +10,7 @@ import {
   type PeerOpHandler,
   type ProtocolError,
 } from "@nats-ts/wire";
-import { CONNECT_PROCESS_TIMEOUT, ERR_AUTH_VIOLATION, ERR_STALE_CONNECTION, LDS_PREFIX } from "./constants.js";
+import { CONNECT_PROCESS_TIMEOUT, ERR_AUTH_VIOLATION, ERR_STALE_CONNECTION, LDS_PREFIX, MAX_QUEUE_WEIGHT } from "./constants.js";
 import { OutboundInterest, interestKey } from "./interest.js";
 import { LeafPermissions, bypassesPermissions } from "./permissions.js";
 import type { LeafHost, RemoteState } from "./host.js";
@@ -68,7 +68,7 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   remoteDomain = "";
   /** The account the other side bound this connection to (from its CONNECT or INFO). */
   remoteAccount = "";
-  /** Compression mode as Go reports it in /leafz ("off" when the peer offered it, else unset). */
+  /** Compression mode as Go reports it in /leafz: "off" when the peer knows compression, else "not supported". */
   compression = "";
   /** The nonce of the INFO this server sent (accepted) or received (solicited), for signatures. */
   nonce = "";
@@ -79,7 +79,6 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   /** Round-trip time of the last PING, in milliseconds (undefined until measured). */
   rtt: number | undefined;
   readonly stats: LeafStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
-  readonly start = new Date();
   /** What the other side subscribed to, by Go's key (`subject` or `subject queue`). */
   private readonly remoteSubs = new Map<string, Subscription[]>();
   private readonly interest = new OutboundInterest();
@@ -351,11 +350,17 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
     }
     const subject = args[0];
     const queue = args.length === 3 ? args[1] : undefined;
-    const weight = queue === undefined ? 1 : Math.max(1, /^\d{1,9}$/.test(args[2]) ? Number(args[2]) : 1);
+    const weight = queue === undefined ? 1 : Math.min(MAX_QUEUE_WEIGHT, Math.max(1, /^\d{1,9}$/.test(args[2]) ? Number(args[2]) : 1));
     if (!this.host.acceptsInterest(this, subject)) return;
     const key = queue === undefined ? subject : `${subject} ${queue}`;
     const existing = this.remoteSubs.get(key);
     if (existing !== undefined && queue === undefined) return;
+    const max = this.host.server.opts.maxSubscriptions;
+    if (existing === undefined && max > 0 && this.remoteSubs.size >= max) {
+      this.host.server.log.error(`${this.label} - maximum subscriptions exceeded`);
+      this.sendErr("maximum subscriptions exceeded");
+      return;
+    }
     const subs = existing ?? [];
     const sublist = this.account!.sublist;
     try {

@@ -17,6 +17,12 @@ export const RECONNECT_DELAY_AFTER_LOOP = 30_000;
 /** Go waits this long before reconnecting after a permissions violation or same cluster name. */
 export const RECONNECT_DELAY_AFTER_VIOLATION = 30_000;
 
+/**
+ * A queue group's weight on a leaf connection is held as that many members in the sublist (so that
+ * picking one at random is weighted); a peer can not make this server hold more than this many.
+ */
+export const MAX_QUEUE_WEIGHT = 1024;
+
 /** Prefix of the loop detection subjects (Go's leafNodeLoopDetectionSubjectPrefix). */
 export const LDS_PREFIX = "$LDS.";
 /** Reply prefixes of gateway-routed requests: interest in them is never filtered. */

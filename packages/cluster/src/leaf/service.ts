@@ -21,7 +21,7 @@ import { acceptInfo, infoLine, joinHostPort, type LeafConnectInfo, type LeafInfo
 import { applyJetStreamDomain, jetStreamMappingSources } from "./jetstream-domain.js";
 import type { LeafNodeOptions } from "./options.js";
 import { bypassesPermissions } from "./permissions.js";
-import { reconnectDelay, redactUrl, urlCredentials, urlHostPort } from "./urls.js";
+import { reconnectDelay, urlCredentials, urlHostPort } from "./urls.js";
 import { leafzEntry, varzLeaf } from "./monitoring.js";
 import { acceptTls, loadLeafTls, solicitTls, type LeafTls } from "./tls.js";
 
@@ -70,8 +70,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     this.tls = opts.tls === undefined ? undefined : loadLeafTls(opts.tls, true);
     this.remotes = opts.remotes.map((r) => {
       const configured = r.urls.map((u) => urlCredentials(u)).find((x) => x !== undefined);
-      const urls = [...r.urls];
-      if (!r.noRandomize) urls.sort(() => Math.random() - 0.5);
+      const urls = r.noRandomize ? [...r.urls] : shuffled(r.urls);
       const tls = r.tls === undefined ? undefined : loadLeafTls(r.tls, false);
       return { opts: r, urls, current: undefined, attempts: 0, connectDelay: 0, timer: undefined, conn: undefined, user: configured?.user, password: configured?.password, tls };
     });
@@ -448,6 +447,16 @@ export class LeafNodeService implements ClusterService, LeafHost {
   private allocateCid(): number {
     return this.server.createInternalClient("SYSTEM").cid;
   }
+}
+
+/** A copy in random order (Fisher-Yates), as Go shuffles a remote's URLs unless told not to. */
+function shuffled<T>(list: readonly T[]): T[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 /**

@@ -353,3 +353,27 @@ describe("raw leaf protocol (more of Go's tests)", () => {
     }
   });
 });
+
+describe("limits on what a leaf may make this server hold", () => {
+  test("a huge queue weight is capped, the group still gets its messages", async () => {
+    const s = await leafServer();
+    const { lc } = await leafConn(s.leafPort, 1);
+    lc.send("LS+ foo q 999999999\r\n");
+    await lc.untilPong();
+    expect(leafzOf(s.server).leafs[0].subscriptions).toBe(1);
+    const c = await clientConn(s.port);
+    c.send("PUB foo 2\r\nok\r\n");
+    const m = await lc.expect(LMSG);
+    expect([m[1], m[2]]).toEqual(["foo", "| q"]);
+  });
+
+  test("max_subscriptions applies to a leaf's interest", async () => {
+    const leafPort = await freePort();
+    const s = await topo.inProcess(`port: -1\nmax_subscriptions: 2\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const { lc } = await leafConn(leafPort, 1);
+    lc.send("LS+ a\r\nLS+ b\r\nLS+ c\r\n");
+    await lc.expect(/-ERR 'maximum subscriptions exceeded'\r\n/);
+    await lc.untilPong();
+    expect(leafzOf(s.server, true).leafs[0].subscriptions_list?.sort()).toEqual(["a", "b"]);
+  });
+});
