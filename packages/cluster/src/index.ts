@@ -11,3 +11,4 @@ export {
   type GatewayzOptions,
 } from "./plugin.js";
 export { LeafNodeService, leafNodeOptionsFromConf, type LeafNodeOptions, type RemoteLeafOptions } from "./leaf/index.js";
+export { GatewayService, gatewayOptionsFromConf, type GatewayOptions, type RemoteGatewayOptions } from "./gateway/index.js";
