@@ -205,6 +205,19 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     expect(await old.nothing(50)).toBe("");
   });
 
+  test("no_advertise: the route INFO carries no client URLs and clients are not told of other servers", async () => {
+    const routePort = await freePort();
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz, no_advertise: true }`);
+    const fresh = await infoClient(s.port);
+    const { conn, info } = await rawRoute(routePort, "Server-B");
+    keep(conn);
+    expect(info.connect_urls).toBeUndefined();
+    conn.send(`INFO ${JSON.stringify({ server_id: "Server-B", cluster: "xyz", connect_urls: ["127.0.0.1:5222"] })}\r\nPING\r\n`);
+    await conn.expect(PONG_RE);
+    expect(await fresh.nothing(100)).toBe("");
+    expect((await clientInfo(s.port)).connect_urls).toBeUndefined();
+  });
+
   test("TestServerPoolUpdatedWhenRouteGoesAway: clients' connect_urls follow the members of a real cluster", async () => {
     const [pa, pb] = await Promise.all([freePort(), freePort()]);
     const a = await topo.inProcess(memberConf({ cluster: "c", port: pa }));
