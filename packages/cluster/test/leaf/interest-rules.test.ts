@@ -42,6 +42,22 @@ describe("which interest crosses a leaf connection (Go's updateSmap rules)", () 
     await waitFor("hub knows from.edge", () => leafzOf(hub.server, true).leafs[0].subscriptions_list?.includes("from.edge"));
   });
 
+  test("a remote with hub: true makes the accepting side the spoke", async () => {
+    const leafPort = await freePort();
+    const spoke = await topo.inProcess(`port: -1\nserver_name: SPOKE\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const hub = await topo.inProcess(`port: -1\nserver_name: HUB\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${leafPort}", hub: true } ] }`);
+    await waitFor("connected", () => numLeafs(hub.server) === 1 && numLeafs(spoke.server) === 1);
+    expect(leafzOf(hub.server).leafs[0]).toMatchObject({ name: "SPOKE", is_spoke: false });
+    expect(leafzOf(spoke.server).leafs[0]).toMatchObject({ name: "HUB", is_spoke: true });
+    // The spoke does not pass route interest up to its hub.
+    spoke.server.globalAccount.sublist.insert(new Subscription(remoteSink("ROUTER"), "from.route", "1"));
+    const onSpoke = await topo.client(spoke.url);
+    onSpoke.subscribe("local", { callback: () => {} });
+    await onSpoke.flush();
+    await waitFor("hub knows local", () => leafzOf(hub.server, true).leafs[0].subscriptions_list?.includes("local"));
+    expect(leafzOf(hub.server, true).leafs[0].subscriptions_list).not.toContain("from.route");
+  });
+
   test("service imports are announced to leafs (Go's ims) and answered through the import", async () => {
     const leafPort = await freePort();
     const hub = await topo.inProcess(`port: -1
