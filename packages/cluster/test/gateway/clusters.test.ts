@@ -1,5 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { NatsServer, optionsFromConf, parseConf, silentLogger } from "@nats-ts/core";
+import { clusterPlugin } from "../../src/index.js";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { INFO_RE, PONG_RE, RawConn } from "../route/raw.js";
 import { freePort } from "../support/servers.js";
@@ -158,6 +160,28 @@ describe("two nats-ts clusters joined by gateways", () => {
     await waitFor(() => connected(a, "B") && connected(b, "A"), "A <-> B");
     await a.stop();
     await waitFor(() => !gatewayOf(b).outbound.has("A") && gatewayOf(b).inbound.size === 0 && !gatewayOf(b).remotes.has("A"), "B forgets A");
+  });
+
+  test("TestGatewayImplicitReconnectHonorConnectRetries: an implicit gateway is retried connect_retries times, then dropped", async () => {
+    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
+    const lines: string[] = [];
+    const logger = { ...silentLogger, debugEnabled: true, error: (m: string) => void lines.push(m), debug: (m: string) => void lines.push(m) };
+    const sb = new NatsServer(optionsFromConf(parseConf(gatewayConf("B", pb, {}, "", "connect_retries: 2"))).options, { plugins: [clusterPlugin()], logger });
+    await sb.start();
+    try {
+      const b = { server: sb } as InProcess;
+      const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+      const c = await topo.inProcess(gatewayConf("C", pc, { B: pb }));
+      await waitFor(() => ["A", "C"].every((n) => connected(b, n)) && connected(a, "C") && connected(c, "A"), "full mesh");
+      await a.stop();
+      const failures = () => lines.filter((l) => l.startsWith(`Error connecting to implicit gateway "A"`)).length;
+      await waitFor(() => failures() === 3, "three attempts");
+      await new Promise((r) => setTimeout(r, 250));
+      expect(failures()).toBe(3);
+      expect(gatewayOf(b).remotes.has("A")).toBe(false);
+    } finally {
+      await sb.shutdown();
+    }
   });
 
   test("TestGatewayQueueSub: queue groups prefer the local cluster and deliver each message once", async () => {
