@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { Subscription, type MessageSink } from "@nats-ts/core";
 import { OutboundInterest } from "../../src/leaf/interest.js";
 import { freePort } from "../support/servers.js";
-import { Topology, leafzOf, numLeafs, waitFor } from "./helpers.js";
+import { Inbox, Topology, leafzOf, numLeafs, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -100,5 +100,60 @@ describe("OutboundInterest", () => {
     i.add("foo bar", -1);
     expect(i.take()).toBe("LS- foo bar\r\n");
     expect(i.keys()).toEqual([]);
+  });
+});
+
+describe("daisy chains and several remotes", () => {
+  test("TestLeafNodeInterestPropagationDaisychain: interest of C reaches A through B, again after A restarts", async () => {
+    const [aPort, aLeaf, bLeaf] = [await freePort(), await freePort(), await freePort()];
+    const confA = `port: ${aPort}\nleafnodes { listen: "127.0.0.1:${aLeaf}" }`;
+    let sA = await topo.inProcess(confA);
+    const sB = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${bLeaf}", reconnect: "20ms", remotes = [{ url: "nats://127.0.0.1:${aLeaf}" }] }`);
+    const sC = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes = [{ url: "nats://127.0.0.1:${bLeaf}" }] }`);
+    await waitFor("chain up", () => numLeafs(sC.server) === 1 && numLeafs(sB.server) === 2 && numLeafs(sA.server) === 1);
+    const ncC = await topo.client(sC.url);
+    ncC.subscribe("foo", { callback: () => {} });
+    await ncC.flush();
+    const knows = (s: typeof sA) => leafzOf(s.server, true).leafs.some((l) => l.subscriptions_list?.includes("foo"));
+    await waitFor("B knows foo", () => knows(sB));
+    await waitFor("A knows foo", () => knows(sA));
+    await sA.stop();
+    topo.servers.splice(topo.servers.indexOf(sA), 1);
+    sA = await topo.inProcess(confA);
+    await waitFor("chain up again", () => numLeafs(sA.server) === 1 && numLeafs(sB.server) === 2 && numLeafs(sC.server) === 1);
+    await waitFor("A knows foo again", () => knows(sA));
+  });
+
+  test("TestLeafNodeTwoRemotesToSameHubAccount: two local accounts into one hub account, no duplicate", async () => {
+    const leafPort = await freePort();
+    const s1 = await topo.inProcess(`port: -1\nserver_name: "hub"\naccounts { HA { users: [{user: ha, password: pwd}] } }\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const s2 = await topo.logged(`port: -1
+      server_name: "spoke"
+      accounts {
+        A { users: [{user: A, password: pwd}] }
+        B { users: [{user: B, password: pwd}] }
+        C { users: [{user: C, password: pwd}] }
+      }
+      leafnodes {
+        reconnect: "20ms"
+        remotes [
+          { url: "nats://ha:pwd@127.0.0.1:${leafPort}", local: "A" }
+          { url: "nats://ha:pwd@127.0.0.1:${leafPort}", local: "C" }
+        ]
+      }`);
+    await waitFor("2 connections", () => numLeafs(s2.server) === 2 && numLeafs(s1.server) === 2);
+    const subs = {
+      A: new Inbox(await topo.client(s2.url, { user: "A", pass: "pwd" }), "A"),
+      B: new Inbox(await topo.client(s2.url, { user: "B", pass: "pwd" }), "B"),
+      C: new Inbox(await topo.client(s2.url, { user: "C", pass: "pwd" }), "C"),
+    };
+    for (const subj of ["A", "C"]) await waitFor(`HA knows ${subj}`, () => leafzOf(s1.server, true).leafs.some((l) => l.subscriptions_list?.includes(subj)));
+    const nc = await topo.client(s1.url, { user: "ha", pass: "pwd" });
+    for (const subj of ["A", "B", "C"]) nc.publish(subj, "hello");
+    expect(await subs.A.next()).toBe("hello");
+    expect(await subs.C.next()).toBe("hello");
+    expect(await subs.B.next(100)).toBeUndefined();
+    expect(s2.lines.some((l) => l.includes("Duplicate Remote LeafNode Connection"))).toBe(false);
+    expect(numLeafs(s2.server)).toBe(2);
   });
 });
