@@ -377,3 +377,62 @@ describe("limits on what a leaf may make this server hold", () => {
     expect(leafzOf(s.server, true).leafs[0].subscriptions_list?.sort()).toEqual(["a", "b"]);
   });
 });
+
+describe("solicited leafs (Go's test/leafnode_test.go)", () => {
+  test("TestLeafNodeSendsRemoteSubsOnConnect: a restarted hub passes a leaf's interest to a newcomer", async () => {
+    const leafPort = await freePort();
+    const hubConf = `port: -1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`;
+    let s = await topo.inProcess(hubConf);
+    const sl = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats-leaf://127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("connected", () => numLeafs(s.server) === 1);
+    await s.stop();
+    topo.servers.splice(topo.servers.indexOf(s), 1);
+    const c = await clientConn(sl.port);
+    c.send("SUB foo 1\r\n");
+    await c.untilPong();
+    s = await topo.inProcess(hubConf);
+    await waitFor("reconnected", () => numLeafs(s.server) === 1);
+    await waitFor("foo known", () => leafzOf(s.server, true).leafs[0].subscriptions_list?.includes("foo"));
+    const { subs } = await leafConn(leafPort, 3);
+    expect(subs.filter((x) => x.startsWith("$LDS.")).length).toBe(2);
+    expect(subs).toContain("foo");
+  });
+
+  test("TestLeafNodeDaisyChain: a request from the end of a chain reaches a responder at the other end", async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const s1 = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${p1}" }`);
+    const s2 = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${p2}", reconnect: "20ms", remotes [ { url: "nats-leaf://127.0.0.1:${p1}" } ] }`);
+    await waitFor("s1 connected", () => numLeafs(s1.server) === 1);
+    const s3 = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats-leaf://127.0.0.1:${p2}" } ] }`);
+    await waitFor("s2 has 2", () => numLeafs(s2.server) === 2);
+    const nc1 = await topo.client(s1.url);
+    nc1.subscribe("ngs.usage", { callback: (_e, m) => void m.respond("22 msgs") });
+    await nc1.flush();
+    await waitFor("s3 knows ngs.usage", () => leafzOf(s3.server, true).leafs[0].subscriptions_list?.includes("ngs.usage"));
+    const nc2 = await topo.client(s3.url);
+    expect((await nc2.request("ngs.usage", "1h", { timeout: 1000 })).string()).toBe("22 msgs");
+  });
+
+  test("TestLeafnodeHeaders: headers cross to the leaf", async () => {
+    const leafPort = await freePort();
+    const srv = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats-leaf://127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("connected", () => numLeafs(srv.server) === 1 && numLeafs(leaf.server) === 1);
+    const snc = await topo.client(srv.url);
+    const lnc = await topo.client(leaf.url);
+    const got: { where: string; value: string | undefined }[] = [];
+    lnc.subscribe("test", { callback: (_e, m) => void got.push({ where: "leaf", value: m.headers?.get("Test") }) });
+    await lnc.flush();
+    await waitFor("test known", () => leafzOf(srv.server, true).leafs[0].subscriptions_list?.includes("test"));
+    snc.subscribe("test", { callback: (_e, m) => void got.push({ where: "server", value: m.headers?.get("Test") }) });
+    const { headers } = await import("@nats-io/transport-node");
+    const h = headers();
+    h.append("Test", "Header");
+    snc.publish("test", "", { headers: h });
+    await waitFor("both", () => got.length === 2);
+    expect(got.sort((a, b) => a.where.localeCompare(b.where))).toEqual([
+      { where: "leaf", value: "Header" },
+      { where: "server", value: "Header" },
+    ]);
+  });
+});
