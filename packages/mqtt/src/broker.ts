@@ -167,6 +167,13 @@ export class MqttBroker {
         session.clean = !start.persistent;
       }
     }
+    let restoring: Promise<void> | undefined;
+    // consumer_inactive_threshold may have removed the consumers of an absent session: make them again.
+    if (present && session?.jetstream !== undefined && (this.options.consumerInactiveThreshold ?? 0) > 0) {
+      restoring = session.jetstream.recreateConsumers().catch((e: unknown) => {
+        this.log.error(`Unable to recreate JetStream consumers of MQTT session "${clientId}": ${(e as Error).message}`);
+      });
+    }
     const stored = state.stored.get(clientId);
     state.stored.delete(clientId);
     if (clean && stored !== undefined) this.newSession(state, id, clientId, false, stored).destroy(); // its consumers go too
@@ -174,7 +181,6 @@ export class MqttBroker {
       state.store?.remove(clientId);
       if (state.api !== undefined) forgetQos2(state.api, clientId).catch(() => undefined);
     }
-    let restoring: Promise<void> | undefined;
     if (session === undefined) {
       const restore = !clean && stored !== undefined ? stored : undefined;
       session = this.newSession(state, id, clientId, !start.persistent && restore === undefined, restore);

@@ -185,6 +185,12 @@ export class JetStreamOutbound implements QosOutbound {
     }
   }
 
+  /** Creates every consumer of the session again (JetStream answers with the existing one). */
+  async recreateConsumers(): Promise<void> {
+    if (this.pubRel !== undefined) await this.ensurePubRelConsumer(true);
+    for (const cc of this.consumers.values()) await this.createConsumer(cc.filter_subject.slice(MQTT_STREAMS.messages.subject.length), cc);
+  }
+
   /** Removes the consumers of a subscription and forgets their deliveries in flight. */
   unsubscribe(subject: string): void {
     this.dropConsumer(subject);

@@ -360,6 +360,37 @@ describe("Go mqtt_test.go: ack_wait redelivery and max_ack_pending", () => {
     }
   });
 
+  test("consumer_inactive_threshold removes an absent session's consumers; they are made again when it returns", async () => {
+    const t = await startMqtt({ mqtt: { consumerInactiveThreshold: 200 } });
+    const nc = await connect({ servers: t.server.clientURL });
+    const jsm = await jetstreamManager(nc);
+    const count = async () => {
+      let n = 0;
+      for await (const _ of jsm.consumers.list("$MQTT_msgs")) n++;
+      return n;
+    };
+    try {
+      const c = await open(t.port, "idle", false);
+      await sub(c, [["idle/t", 1]], [1]);
+      expect(await count()).toBe(1);
+      c.send({ cmd: "disconnect" });
+      await c.whenClosed;
+      await eventually(async () => (await count()) === 0, 3000);
+      const back = await open(t.port, "idle", false, true);
+      await flush(back);
+      expect(await count()).toBe(1);
+      const pub = await open(t.port, "idle-pub", true);
+      await publish(pub, 1, "idle/t", 1, "after");
+      const pi = await expectPub(back, "idle/t", 1, "after");
+      back.send({ cmd: "puback", messageId: pi });
+      back.end();
+      pub.end();
+    } finally {
+      await nc.close();
+      await t.stop();
+    }
+  });
+
   test("TestMQTTTrackPendingOverrun: packet ids wrap from 65535 to 1, and 0 means none is free", () => {
     expect(nextPacketId(0xffff, () => false)).toBe(1);
     expect(nextPacketId(1, () => true)).toBe(0);
