@@ -36,6 +36,13 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   /** host:port of every gateway listener of this cluster (ours, plus what routes tell). */
   readonly clusterUrls = new Set<string>();
   readonly clusterHash: string;
+  /**
+   * Set by whoever runs the routes: gets the INFO line to relay to every route when this server
+   * connects to a remote cluster or learns more of its URLs (Go's forwardNewGatewayToLocalCluster),
+   * so the other servers of this cluster connect there too. Routes hand what they receive with
+   * `gateway_cmd` 1 to {@link implicitGateway}.
+   */
+  onRouteGossip: ((infoLine: string) => void) | undefined;
   private readonly replyPrefix: string;
   private readonly interest: ClusterInterest;
   private readonly pending = new Set<GatewayConnection>();
@@ -113,6 +120,21 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   /** The `gateway` object of /varz (Go's GatewayOptsVarz). */
   varzGateway(): Record<string, unknown> {
     return varzGateway(this);
+  }
+
+  /** INFO lines for a new route, one per remote cluster we are connected to (Go's sendGatewayConfigsToRoute). */
+  routeGossip(): string[] {
+    const out: string[] = [];
+    for (const name of this.outbound.keys()) {
+      const cfg = this.remotes.get(name);
+      if (cfg !== undefined && cfg.urls.size > 0) out.push(this.routeGossipLine(cfg));
+    }
+    return out;
+  }
+
+  private routeGossipLine(cfg: RemoteGateway): string {
+    const info = { server_id: `GW${this.server.id}`, server_name: this.server.name, gateway: cfg.name, gateway_urls: cfg.hostPorts(), gateway_cmd: GATEWAY_CMD_GOSSIP };
+    return `INFO ${JSON.stringify(info)}\r\n`;
   }
 
   /**
@@ -371,6 +393,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     }
     const cfg = this.remotes.get(c.name);
     if (Array.isArray(info.gateway_urls) && info.gateway_urls.length > 0) cfg?.replaceUrls(info.gateway_urls);
+    if (cfg !== undefined && (first || cmd === 0)) this.onRouteGossip?.(this.routeGossipLine(cfg));
     if (first) {
       c.handshakeDone = true;
       c.remoteId = typeof info.server_id === "string" ? info.server_id : "";

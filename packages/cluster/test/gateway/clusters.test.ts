@@ -184,6 +184,22 @@ describe("two nats-ts clusters joined by gateways", () => {
     }
   });
 
+  test("gateway gossip for routes: another server of the cluster connects to what this one knows", async () => {
+    const { a, b, pb } = await topo.pair();
+    const lines = gatewayOf(a).routeGossip();
+    expect(lines).toHaveLength(1);
+    const info = JSON.parse(lines[0].slice(5)) as Record<string, unknown>;
+    expect(info).toMatchObject({ server_id: `GW${a.server.id}`, gateway: "B", gateway_urls: [`127.0.0.1:${pb}`], gateway_cmd: 1 });
+    // A second server of cluster A without any gateway configured, told by "its route".
+    const a2 = await topo.inProcess(gatewayConf("A", await freePort(), {}));
+    gatewayOf(a2).implicitGateway(info);
+    await waitFor(() => gatewayOf(a2).outbound.has("B") && [...gatewayOf(b).inbound.values()].filter((c) => c.name === "A").length === 2, "A2 -> B");
+    const relayed: string[] = [];
+    gatewayOf(a2).onRouteGossip = (line) => void relayed.push(line);
+    gatewayOf(a2).outbound.get("B")!.close("test");
+    await waitFor(() => relayed.length > 0, "gossip relayed on reconnect");
+  });
+
   test("TestGatewayQueueSub: queue groups prefer the local cluster and deliver each message once", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
