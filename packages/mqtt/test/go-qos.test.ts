@@ -246,6 +246,32 @@ describe("Go mqtt_test.go: QoS 1/2 delivery and JetStream consumers", () => {
     c.end();
   });
 
+  test("TestMQTTConnAckFirstPacket: while NATS messages flood a persistent session's subscription, CONNACK is always the first packet", async () => {
+    const c = await open(t.port, "connack-first", false);
+    await sub(c, [["flood", 0]], [0]);
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    let flooding = true;
+    const flood = (async () => {
+      while (flooding) {
+        for (let i = 0; i < 200; i++) nc.publish("flood", "msg");
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    try {
+      for (let i = 0; i < 100; i++) {
+        const r = await RawMqtt.open(t.port);
+        r.send(connectPacket("connack-first", false));
+        expect(await r.next()).toMatchObject({ cmd: "connack", returnCode: 0, sessionPresent: true });
+        r.send({ cmd: "disconnect" });
+        await r.whenClosed;
+      }
+    } finally {
+      flooding = false;
+      await flood;
+    }
+  });
+
   test("TestMQTTStreamInfoReturnsNonEmptySubject: the MQTT streams report their subjects", async () => {
     const c = await open(t.port, "sub-info", false);
     for (const name of ["$MQTT_msgs", "$MQTT_rmsgs"]) {
