@@ -111,6 +111,7 @@ export class RouteConnection {
   private readonly parser: PeerProtocolParser;
   private readonly out = new RouteOutbound();
   private flushQueued = false;
+  private lastHead: { account: string; subject: string; headerSize: number; size: number; bytes: Buffer } | undefined;
   private readonly sinks = new Map<string, RouteAccountSink>();
   private readonly remote = new Map<string, RemoteInterest>();
   private pingTimer: NodeJS.Timeout | undefined;
@@ -216,7 +217,8 @@ export class RouteConnection {
   /** RMSG/HMSG for a message the core forwards to this route. */
   sendMsg(account: string, subject: string, reply: string | undefined, queues: readonly string[], headerSize: number, msg: Buffer): boolean {
     if (this.closedReason !== undefined) return false;
-    this.out.appendString(peerMsgHead(account, subject, reply, queues, headerSize > 0 ? headerSize : -1, msg.length));
+    if (reply === undefined && queues.length === 0) this.out.append(this.plainHead(account, subject, headerSize, msg.length));
+    else this.out.appendString(peerMsgHead(account, subject, reply, queues, headerSize > 0 ? headerSize : -1, msg.length));
     this.out.append(msg);
     this.out.appendString("\r\n");
     this.outMsgs++;
@@ -224,6 +226,18 @@ export class RouteConnection {
     if (this.out.pending > 1024 * 1024) this.checkPending();
     this.requestFlush();
     return true;
+  }
+
+  /**
+   * The control line of a message without reply or queues, reused while account, subject and
+   * sizes repeat (a stream of messages on one subject): encoding it is the costliest step here.
+   */
+  private plainHead(account: string, subject: string, headerSize: number, size: number): Buffer {
+    const h = this.lastHead;
+    if (h !== undefined && h.subject === subject && h.account === account && h.headerSize === headerSize && h.size === size) return h.bytes;
+    const bytes = Buffer.from(peerMsgHead(account, subject, undefined, [], headerSize > 0 ? headerSize : -1, size));
+    this.lastHead = { account, subject, headerSize, size, bytes };
+    return bytes;
   }
 
   get pendingBytes(): number {
