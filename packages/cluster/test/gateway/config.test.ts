@@ -42,7 +42,7 @@ describe("gateway {} configuration", () => {
     await expectStartError(`port: -1\n${block}\n`, message);
   });
 
-  test("TestGatewayIgnoreSelfReference: our own name in the list is not a remote", () => {
+  test("options keep every remote as written, with Go's defaults", () => {
     const o = gatewayOptionsFromConf(parseConf(`gateway { name: A, port: -1, gateways: [ { name: A, url: "nats://127.0.0.1:1" }, { name: B, urls: ["nats://127.0.0.1:2", "127.0.0.1:3"] } ] }`).gateway)!;
     expect(o.gateways.map((g) => g.name)).toEqual(["A", "B"]);
     expect(o.gateways[1].urls.map((u) => u.host)).toEqual(["127.0.0.1:2", "127.0.0.1:3"]);
@@ -87,6 +87,16 @@ describe("gateway listener", () => {
     }
     const z = gatewayOf(s).gatewayz(NO_OPTS);
     expect(z).toMatchObject({ name: "A", host: "example.com", port: 1234, outbound_gateways: {}, inbound_gateways: {} });
+  });
+
+  test("TestGatewayIgnoreSelfReference: our own name in the gateways list is neither a remote nor dialled", async () => {
+    const port = await freePort();
+    const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: ${port}, gateways: [ { name: A, url: "nats://127.0.0.1:${port}" } ] }\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    const gw = gatewayOf(s);
+    expect(gw.remotes.has("A")).toBe(false);
+    expect(gw.outbound.size).toBe(0);
+    expect(gw.inbound.size).toBe(0);
   });
 
   test("/varz gateway block: name, host, port and the remotes' URLs", async () => {
