@@ -932,6 +932,18 @@ function storeConformance(h: StoreHarness): void {
       expect(s.numPendingMulti(start, [...filters], false).total).toBe(expected);
     });
 
+    test("TestFileStoreMultiLastSeqsAndLoadLastMsgWithLazySubjectState: last sequences follow removals and new stores", async () => {
+      const s = await open();
+      for (let i = 0; i < 3; i++) await s.storeMsg("foo", null, null);
+      expect(s.multiLastSeqs(["foo"], 0, 0)).toEqual([3]);
+      expect(s.removeMsg(3)).toBe(true);
+      expect(s.multiLastSeqs(["foo"], 0, 0)).toEqual([2]);
+      await s.storeMsg("foo", null, null);
+      expect(s.loadLastMsg("foo").seq).toBe(4);
+      expect(s.removeMsg(4)).toBe(true);
+      expect(s.loadLastMsg("foo").seq).toBe(2);
+    });
+
     test("out-of-range sequences and counts (truncate(-1), compact(-1), NaN, Infinity, 1.5, 2^53) throw BadSequence at once and change nothing", async () => {
       const s = await open({ allow_msg_ttl: true });
       for (let i = 0; i < 6; i++) await s.storeMsg(i % 2 ? "a" : "b.c", null, enc("x"));
