@@ -42,12 +42,22 @@ const isFramedFile = (path: string) => readFileSync(path).readUInt32LE(0) === 0x
 
 /** A message record as versions before block compression wrote it with compression on. */
 function legacyCompressedRecord(seq: number, subject: string, payload: Buffer): Buffer {
+  return messageRecord(seq, subject, payload, true);
+}
+
+/** A plain message record, as the write block holds it. */
+function plainRecord(seq: number, subject: string, payload: Buffer): Buffer {
+  return messageRecord(seq, subject, payload, false);
+}
+
+function messageRecord(seq: number, subject: string, payload: Buffer, compressed: boolean): Buffer {
   const subj = Buffer.from(subject);
-  const body = Buffer.from(snappy.compress(Buffer.concat([subj, payload])));
+  const plain = Buffer.concat([subj, payload]);
+  const body = compressed ? Buffer.from(snappy.compress(plain)) : plain;
   const rec = Buffer.alloc(36 + body.length + 8);
   rec.writeUInt32LE(rec.length, 0);
   rec[4] = 1; // message
-  rec[5] = 1; // compressed
+  rec[5] = compressed ? 1 : 0;
   rec.writeUInt16LE(subj.length, 6);
   rec.writeUInt32LE(0, 8);
   rec.writeUInt32LE(payload.length, 12);
@@ -190,6 +200,22 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     cpSync(cfg.dir, copy, { recursive: true });
     const again = await openStore({ ...cfg, dir: copy });
     expect(again.state()).toMatchObject({ firstSeq: 2, lastSeq: 1, numDeleted: 0, msgs: 0 });
+  });
+
+  test("TestFileStoreRecoverOnlyBlkFiles: stray files beside the blocks are ignored on recovery", async () => {
+    const cfg = cfgFor();
+    let fs = await openStore(cfg);
+    await fs.storeMsg("foo", null, null);
+    const before = fs.state();
+    expect(before).toMatchObject({ msgs: 1, firstSeq: 1, lastSeq: 1 });
+    fs = await reopen(fs, cfg);
+    expect(fs.state()).toEqual(before);
+    await fs.stop();
+    writeFileSync(join(cfg.dir, "msgs", "10.blk.random"), "");
+    writeFileSync(join(cfg.dir, "msgs", "10.blk.tmp"), "");
+    fs = await openStore(cfg);
+    expect(fs.state()).toEqual(before);
+    expect(fs.warnings).toEqual([]);
   });
 
   test("TestFileStoreRemovePartialRecovery: removed front half stays removed", async () => {
@@ -740,6 +766,20 @@ describe("FileStore", () => {
     expect(fs.loadNextMsg("s.1", false, 1).seq).toBe(2);
     expect(fs.loadLastMsg("s.2").seq).toBe(seq);
   });
+
+  for (const [title, seqs, msgs, deleted] of [
+    ["Unordered", [1, 3, 2, 4], 3, 1],
+    ["Duplicated", [1, 2, 2, 3], 3, 0],
+  ] as const) {
+    test(`TestFileStoreCorruptedNonOrderedSequences: ${title} records in a block are recovered in order`, async () => {
+      const dir = tempDir();
+      mkdirSync(join(dir, "msgs"), { recursive: true });
+      writeFileSync(join(dir, "msgs", "1.blk"), Buffer.concat(seqs.map((seq) => plainRecord(seq, "foo", Buffer.alloc(0)))));
+      const fs = await openStore({ dir, sync: "interval" });
+      expect(fs.state()).toMatchObject({ msgs, numDeleted: deleted, firstSeq: 1, lastSeq: seqs.at(-1) });
+      expect(fs.warnings.some((w) => w.message.includes("out of order"))).toBe(true);
+    });
+  }
 
   test("stores written with per-record compression (older format) open, read and migrate without loss", async () => {
     const dir = tempDir();
