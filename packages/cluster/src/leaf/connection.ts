@@ -137,6 +137,8 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   /** The raw stream (for a TLS upgrade); reading from it stops until {@link replaceStream}. */
   takeStream(): Duplex {
     this.detach();
+    // Errors of the raw stream surface on the TLS socket wrapped around it.
+    this.stream.on("error", () => {});
     return this.stream;
   }
 

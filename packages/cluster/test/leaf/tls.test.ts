@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { parseConf } from "@nats-ts/core";
+import { leafNodeOptionsFromConf } from "../../src/index.js";
 import { freePort } from "../support/servers.js";
 import { Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
 
@@ -62,6 +64,31 @@ describe("TLS on leaf connections", () => {
     await without.stop();
     const withCert = await topo.inProcess(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "nats://127.0.0.1:${leafPort}", ${leafTls(true)} } ] }`);
     await waitFor("connected", () => numLeafs(hub.server) === 1 && numLeafs(withCert.server) === 1);
+  });
+
+  test("TestLeafNodeTLSRemoteWithNoCerts: a remote with only a CA connects; its TLS timeout is read or defaults to 2s", async () => {
+    const leafPort = await freePort();
+    const s1 = await topo.inProcess(`port: -1\nleaf {\n listen: "127.0.0.1:${leafPort}"\n ${hubTls()}\n}`);
+    const remote = (tls: string) => leafNodeOptionsFromConf((parseConf(`leaf { remotes [ { url: "nats://localhost:${leafPort}", tls { ${tls} } } ] }`) as { leaf: unknown }).leaf).remotes[0];
+    expect(remote(`ca_file: "${f("ca.pem")}", timeout: 5`).tls?.timeout).toBe(5);
+    expect(remote(`timeout: 10`).tls?.timeout).toBe(10);
+    expect(remote(`ca_file: "${f("ca.pem")}"`).tls?.timeout).toBe(2);
+    const s2 = await topo.inProcess(`port: -1\nleaf { reconnect: "50ms", remotes [ { url: "nats://localhost:${leafPort}", tls { ca_file: "${f("ca.pem")}", timeout: 5 } } ] }`);
+    await waitFor("connected", () => numLeafs(s1.server) === 1 && numLeafs(s2.server) === 1);
+  });
+
+  test("garbage instead of a TLS handshake closes that connection only", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.logged(`port: -1\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n ${hubTls()}\n}`);
+    for (const junk of ["CONNECT {}\r\n", "\x16\x03\x01\x00\xff garbage", "x".repeat(5000)]) {
+      const raw = await topo.raw(leafPort);
+      await readInfo(raw);
+      raw.send(junk);
+      await raw.expectClosed();
+    }
+    const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "tls://127.0.0.1:${leafPort}", ${leafTls()} } ] }`);
+    await waitFor("a good leaf still connects", () => numLeafs(hub.server) === 1 && numLeafs(leaf.server) === 1);
+    expect(hub.lines.filter((l) => l.includes("TLS leafnode handshake error")).length).toBeGreaterThanOrEqual(3);
   });
 
   test("a leaf that does not trust the hub's certificate does not connect", async () => {
