@@ -2,7 +2,13 @@ import type { NatsServer } from "@nats-ts/core";
 import type { ClusterService, RoutezOptions } from "../plugin.js";
 import { RouteManager } from "./manager.js";
 import { routez, varzCluster } from "./monitor.js";
-import { routeOptionsFromConf } from "./options.js";
+import { RouteConfigError, routeOptionsFromConf } from "./options.js";
+
+function gatewayNameOf(block: unknown): string | undefined {
+  if (typeof block !== "object" || block === null) return undefined;
+  for (const [k, v] of Object.entries(block)) if (k.toLowerCase() === "name" && typeof v === "string" && v !== "") return v;
+  return undefined;
+}
 
 export { routeOptionsFromConf, RouteConfigError, type RouteOptions, type RouteTlsOptions } from "./options.js";
 export { parseRouteUrl, type RouteUrl } from "./urls.js";
@@ -35,6 +41,12 @@ export async function startRoutes(server: NatsServer): Promise<RouteService | un
   if (block === undefined) return undefined;
   const opts = routeOptionsFromConf(block);
   if (opts.port === 0) return undefined;
+  // Go's validateCluster: a gateway's name is the cluster's name.
+  const gatewayName = gatewayNameOf(server.opts.blocks.gateway);
+  if (gatewayName !== undefined && gatewayName !== opts.name) {
+    if (opts.name !== undefined) throw new RouteConfigError("cluster name conflicts between cluster and gateway definitions");
+    opts.name = gatewayName;
+  }
   const manager = new RouteManager(server, opts);
   await manager.start();
   return {

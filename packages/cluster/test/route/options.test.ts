@@ -138,6 +138,12 @@ describe("routes: startup errors", () => {
     await expect(topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { port: -1, name: "with space" }`)).rejects.toThrow(/cluster name cannot contain spaces/);
   });
 
+  test("a gateway name names the cluster; a different cluster name is a conflict (Go's validateCluster)", async () => {
+    await expect(topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: a, listen: "127.0.0.1:-1" }\ngateway { name: b, port: -1 }`)).rejects.toThrow(
+      "cluster name conflicts between cluster and gateway definitions",
+    );
+  });
+
   test("port 0 means no clustering, as in Go", async () => {
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: x }`);
     expect(s.server.plugin("cluster")).toBeDefined();
