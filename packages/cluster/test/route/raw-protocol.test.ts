@@ -415,6 +415,24 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     expect(conn.closed).toBe(false);
   });
 
+  test("TestRoutePings: a route is pinged every ping interval", async () => {
+    const { routePort } = await routeServer({ extra: `ping_interval: "50ms"` });
+    const { conn } = await route(routePort, "ROUTER:pings");
+    sendRouteInfo(conn, "ROUTER:pings");
+    for (let i = 0; i < 5; i++) {
+      await conn.expect(/PING\r\n/, 1000);
+      conn.send("PONG\r\n");
+    }
+  });
+
+  test("a route that stops answering PINGs is closed as stale after ping_max", async () => {
+    const { routePort } = await routeServer({ extra: `ping_interval: "50ms"\nping_max: 2` });
+    const { conn } = await route(routePort, "ROUTER:stale");
+    sendRouteInfo(conn, "ROUTER:stale");
+    expect((await conn.expect(ERR_RE, 2000))[1]).toBe("Stale Connection");
+    await conn.whenClosed();
+  });
+
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
     const rc = keep(await RawConn.open(routePort));
