@@ -336,13 +336,15 @@ export class MqttBroker {
    */
   publish(session: Session, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean, extras?: PublishExtras): Promise<unknown> | undefined | false {
     if (!this.mayPublish(session, topic, subject)) return false;
-    if (retain) this.retain(session.account.name, { topic, subject, payload: Buffer.from(payload), qos });
+    const retained = retain ? this.retain(session.account.name, { topic, subject, payload: Buffer.from(payload), qos }) : undefined;
     // MQTT-3.3.1-12: an empty retained message clears the topic and is not forwarded with RETAIN, but is forwarded.
     const header = extras === undefined ? mqttPubHeader(qos, retain) : mqttPubHeaderWith(qos, retain, extras.headerLines);
     session.publisher.publish(subject, payload, extras?.reply, header);
     if (qos === 0) return undefined;
     const api = this.accounts.get(session.account.name)?.api;
-    return api?.store(MQTT_STREAMS.messages.subject + subject, payload, header);
+    const stored = api?.store(MQTT_STREAMS.messages.subject + subject, payload, header);
+    // The PUBACK says the retained message is kept too.
+    return retained === undefined ? stored : Promise.all([stored, retained]);
   }
 
   /** Publish permissions; a refused message is logged and dropped. */
@@ -376,12 +378,12 @@ export class MqttBroker {
   }
 
   /** Keeps the message in memory for new subscriptions and in `$MQTT_rmsgs` for restarts. */
-  private retain(account: string, msg: RetainedMessage): void {
+  private retain(account: string, msg: RetainedMessage): Promise<unknown> | undefined {
     const state = this.stateFor(account);
     state.retained.set(msg);
-    if (state.api === undefined) return;
+    if (state.api === undefined) return undefined;
     const { headers, payload } = encodeRetained(msg, this.server.name);
-    state.api.store(`${MQTT_STREAMS.retained.subject}${msg.subject}`, payload, headers).catch((e: unknown) => {
+    return state.api.store(`${MQTT_STREAMS.retained.subject}${msg.subject}`, payload, headers).catch((e: unknown) => {
       this.log.error(`Unable to persist retained message for topic "${msg.topic}": ${(e as Error).message}`);
     });
   }

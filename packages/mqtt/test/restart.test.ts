@@ -388,6 +388,76 @@ describe("persistent sessions across a server restart", () => {
       await restartNats();
     }
   });
+
+  test("TestMQTTPersistRetainedMsg: retained messages (replaced, QoS 0 and 1, removed) survive a restart and match every filter form", async () => {
+    let s = await restart();
+    const c = await RawMqtt.connected(s.port, { clientId: "pub" });
+    const pub = async (topic: string, qos: 0 | 1, payload: string) => {
+      c.send({ cmd: "publish", topic, payload: Buffer.from(payload), qos, messageId: qos === 1 ? 1 : undefined, retain: true, dup: false });
+      if (qos === 1) expect((await c.next()).cmd).toBe("puback");
+    };
+    await pub("moo/foo", 1, "foo1");
+    await pub("moo/foo", 1, "foo2");
+    await pub("moo/bar", 1, "bar1");
+    await pub("moo/baz", 0, "baz1");
+    await pub("moo/bar", 1, ""); // removes bar
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    s = await restart();
+    const r = await RawMqtt.open(s.port);
+    r.send(persistent("sub"));
+    expect(await r.next()).toMatchObject({ cmd: "connack", sessionPresent: false });
+    type P = { cmd: string; topic: string; qos: number; retain: boolean; dup: boolean; messageId?: number; payload: Buffer };
+    const read = async () => (await r.next()) as P;
+    // many subs, one topic
+    r.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "moo/foo", qos: 1 }] });
+    expect(await r.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    let m = await read();
+    expect([m.topic, m.qos, m.retain, m.payload.toString()]).toEqual(["moo/foo", 1, true, "foo2"]);
+    r.send({ cmd: "puback", messageId: m.messageId! });
+    r.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "moo/baz", qos: 1 }] });
+    expect(await r.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    m = await read();
+    expect([m.topic, m.qos, m.retain, m.payload.toString()]).toEqual(["moo/baz", 0, true, "baz1"]);
+    r.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "moo/bar", qos: 1 }] });
+    expect(await r.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    await r.expectNothing(100);
+    for (const filters of [["moo/foo", "moo/baz", "moo/bar"], ["moo/+"], ["moo/#"]]) {
+      r.send({ cmd: "subscribe", messageId: 1, subscriptions: filters.map((topic) => ({ topic, qos: 1 as const })) });
+      expect((await r.next()).cmd).toBe("suback");
+      const got: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        m = await read();
+        expect([m.retain, m.dup]).toEqual([true, false]);
+        got.push(`${m.topic}:${m.qos}:${m.payload.toString()}`);
+        if (m.qos === 1) r.send({ cmd: "puback", messageId: m.messageId! });
+      }
+      expect(got.sort()).toEqual(["moo/baz:0:baz1", "moo/foo:1:foo2"]);
+      await r.expectNothing(100);
+    }
+    r.send({ cmd: "disconnect" });
+  });
+
+  test("TestMQTTRestoreRetainedMsgs: a restart with removed retained messages does not slow down the next CONNECT", async () => {
+    let s = await restart();
+    const c = await RawMqtt.connected(s.port, { clientId: "retain" });
+    for (const [topic, payload] of [["foo", "msg1"], ["bar", "msg2"], ["baz", "msg3"], ["bar", ""], ["baz", ""]]) {
+      c.send({ cmd: "publish", topic: topic!, payload: Buffer.from(payload!), qos: 1, messageId: 1, retain: true, dup: false });
+      expect((await c.next()).cmd).toBe("puback");
+    }
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    s = await restart();
+    const start = Date.now();
+    const again = await RawMqtt.connected(s.port, { clientId: "retain" });
+    expect(Date.now() - start).toBeLessThan(2000);
+    again.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "+", qos: 1 }] });
+    expect((await again.next()).cmd).toBe("suback");
+    const m = (await again.next()) as { topic: string; payload: Buffer };
+    expect([m.topic, m.payload.toString()]).toEqual(["foo", "msg1"]);
+    await again.expectNothing(100);
+    again.end();
+  });
 });
 
 async function consumerCount(s: MqttTestServer): Promise<number> {
