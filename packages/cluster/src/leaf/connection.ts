@@ -89,7 +89,15 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   private pingTimer: NodeJS.Timeout | undefined;
   private pingsOut = 0;
   private pingSentAt = 0;
-  private readonly onData = (chunk: Buffer) => this.parser.parse(chunk);
+  private readonly onData = (chunk: Buffer) => {
+    try {
+      this.parser.parse(chunk);
+    } catch (e) {
+      // Whatever a peer sends, only its own connection pays for it.
+      this.host.server.log.error(`${this.label} - Error processing leafnode protocol: ${(e as Error).message}`);
+      this.close("Protocol Violation");
+    }
+  };
   private readonly onEnd = () => this.close("Client Closed");
   private readonly onError = () => this.close(this.registered ? "Read Error" : "Client Closed");
 

@@ -10,7 +10,7 @@ import type { LeafConnection } from "./connection.js";
 import { readCredentials, UserKey, verifyNonceSignature } from "./credentials.js";
 import { clusterName, jetStreamSettings, type LeafConnectInfo, type LeafInfo } from "./info.js";
 import type { LeafNodeOptions } from "./options.js";
-import { LeafPermissions } from "./permissions.js";
+import { LeafPermissions, peerPermission, peerSubjects } from "./permissions.js";
 import type { RemoteState } from "./host.js";
 import { urlCredentials } from "./urls.js";
 
@@ -119,7 +119,7 @@ export function applyConnect(c: LeafConnection, connect: LeafConnectInfo, auth: 
     c.perms.reverse();
     if (auth.permissions.publish !== undefined) c.exportRules = new LeafPermissions({ publish: auth.permissions.publish });
   }
-  if (Array.isArray(connect.deny_pub)) c.perms.mergeDeny("publish", connect.deny_pub.filter((s): s is string => typeof s === "string"));
+  c.perms.mergeDeny("publish", peerSubjects(connect.deny_pub));
 }
 
 /** The INFO that answers an accepted leaf's CONNECT (Go's sendPermsAndAccountInfo). */
@@ -168,9 +168,9 @@ export function applyHubUpdate(c: LeafConnection, remote: RemoteState, info: Lea
     remote.urls = [...discovered, ...remote.opts.urls];
   }
   if (info.import !== undefined || info.export !== undefined) {
-    c.perms.applyHubView({ import: info.import, export: info.export }, remote.opts.denyImports, remote.opts.denyExports);
+    c.perms.applyHubView({ import: peerPermission(info.import), export: peerPermission(info.export) }, remote.opts.denyImports, remote.opts.denyExports);
   }
-  if (info.remote_account !== undefined) c.remoteAccount = info.remote_account;
+  if (typeof info.remote_account === "string") c.remoteAccount = info.remote_account;
 }
 
 /** The CONNECT a soliciting server sends once it has the hub's INFO (Go's sendLeafConnect). */

@@ -1,4 +1,5 @@
 import { ClientPermissions, type Permissions, type SubjectPermission } from "@nats-ts/core";
+import { isValidSubject } from "@nats-ts/wire";
 import { GW_REPLY_PREFIX, LDS_PREFIX, OLD_GW_REPLY_PREFIX } from "./constants.js";
 
 /** What the permissions of a leaf connection say in one direction (`publish` or `subscribe`). */
@@ -91,6 +92,25 @@ export class LeafPermissions {
     const side = (s: Side): SubjectPermission | undefined => (none(s) ? undefined : { allow: s.allow, deny: s.deny.length ? s.deny : undefined });
     this.compiled = new ClientPermissions({ publish: side(publish), subscribe: side(subscribe) });
   }
+}
+
+/**
+ * The subjects of a list a peer sent (INFO import/export, CONNECT deny_pub): only strings that
+ * are valid subjects (optionally followed by a queue name) are kept.
+ */
+export function peerSubjects(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter((e): e is string => typeof e === "string" && isValidSubject(e.trim().split(/\s+/)[0]));
+}
+
+/** A subject permission a peer sent, reduced to what can be applied safely. */
+export function peerPermission(v: unknown): SubjectPermission | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const p = v as { allow?: unknown; deny?: unknown };
+  return {
+    allow: p.allow === undefined || p.allow === null ? undefined : peerSubjects(p.allow),
+    deny: p.deny === undefined || p.deny === null ? undefined : peerSubjects(p.deny),
+  };
 }
 
 /** Loop detection and gateway reply subjects cross a leaf connection whatever the permissions say. */

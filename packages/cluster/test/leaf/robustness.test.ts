@@ -208,3 +208,45 @@ describe("Go's checks before CONNECT and on slow or silent peers", () => {
     }
   });
 });
+
+describe("odd values in INFO and CONNECT", () => {
+  test("bad permission lists and types in CONNECT are ignored, the connection works", async () => {
+    const lp = await freePort();
+    const hub = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${lp}" }`);
+    const raw = await topo.raw(lp);
+    await readInfo(raw);
+    raw.send(`CONNECT {"name":5,"deny_pub":["foo..bar",5,"ok.>"],"headers":"yes","is_hub":"no","cluster":7}\r\nLS+ ok.*\r\nLS+ fine\r\n`);
+    await raw.untilPong();
+    await waitFor("registered", () => numLeafs(hub.server) === 1);
+    const nc = await topo.client(hub.url);
+    nc.publish("ok.x", "denied by deny_pub");
+    nc.publish("fine", "ok");
+    const m = await raw.expect(/LMSG ([^\s]+) \d+\r\n/);
+    expect(m[1]).toBe("fine");
+  });
+
+  test("bad permission lists in a hub's INFO are ignored, the connection works", async () => {
+    const { createServer: create } = await import("node:net");
+    const { RawConn } = await import("./helpers.js");
+    let hubSide: InstanceType<typeof RawConn> | undefined;
+    const fake = create((s) => {
+      hubSide = new RawConn(s);
+      topo.raws.push(hubSide);
+      s.write(`INFO {"server_id":"F","client_id":1,"nonce":"n","leafnode_urls":[1,"::::"],"import":{"allow":"x"},"export":{"deny":["a..b",{}]},"remote_account":9}\r\n`);
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (fake.address() as { port: number }).port;
+      const leaf = await topo.inProcess(`port: -1\nleafnodes { remotes [ { url: "nats://127.0.0.1:${port}" } ] }`);
+      await waitFor("registered", () => numLeafs(leaf.server) === 1);
+      const h = await waitFor("hub side", () => hubSide);
+      h.send("LS+ fine\r\n");
+      await h.untilPong();
+      const nc = await topo.client(leaf.url);
+      nc.publish("fine", "ok");
+      expect((await h.expect(/LMSG ([^\s]+) \d+\r\n/))[1]).toBe("fine");
+    } finally {
+      fake.close();
+    }
+  });
+});
