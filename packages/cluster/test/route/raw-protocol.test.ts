@@ -433,6 +433,29 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     await conn.whenClosed();
   });
 
+  test("random bytes on the route port (before and after the handshake) never hurt the server", async () => {
+    const { routePort, clientPort } = await routeServer();
+    let seed = 42;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pieces = ["RS+ ", "RS- ", "RMSG ", "HMSG ", "LS+ ", "LS- ", "INFO ", "CONNECT ", "PING", "PONG", "-ERR ", "$G ", "foo ", "| ", "+ ", "{", "}", "\r\n", " ", "9", "-1", "\u0000", "é"];
+    for (let i = 0; i < 30; i++) {
+      const garbage = Array.from({ length: 5 + Math.floor(rand() * 40) }, () => pieces[Math.floor(rand() * pieces.length)]).join("");
+      const handshake = i % 2 === 0;
+      const conn = handshake ? (await route(routePort, `ROUTER:fuzz${i}`)).conn : keep(await RawConn.open(routePort));
+      if (handshake) sendRouteInfo(conn, `ROUTER:fuzz${i}`);
+      conn.send(garbage);
+      await conn.nothing(10);
+      conn.close();
+    }
+    const c = await client(clientPort);
+    c.send("SUB ok 1\r\nPUB ok 2\r\nhi\r\n");
+    expect((await c.expect(MSG_RE))[5]).toBe("hi");
+    const { conn } = await route(routePort, "ROUTER:after");
+    sendRouteInfo(conn, "ROUTER:after");
+    conn.send("PING\r\n");
+    await conn.expect(PONG_RE);
+  });
+
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
     const rc = keep(await RawConn.open(routePort));
