@@ -250,3 +250,25 @@ describe("odd values in INFO and CONNECT", () => {
     }
   });
 });
+
+test("random bytes on leaf connections, before and after CONNECT, never take the server down", async () => {
+  const lp = await freePort();
+  const hub = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${lp}" }`);
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const pieces = ["LS+ ", "LS- ", "LMSG ", "HMSG ", "INFO ", "CONNECT ", "PING", "PONG", "-ERR ", "+OK", "\r\n", " ", "foo", "q", "5", "{", "}", "*", ">", "$LDS.x", "|", "+"];
+  for (let round = 0; round < 20; round++) {
+    const raw = await topo.raw(lp);
+    await readInfo(raw);
+    let text = round % 2 === 0 ? "CONNECT {}\r\n" : "";
+    for (let i = 0; i < 60; i++) text += rand() < 0.8 ? pieces[Math.floor(rand() * pieces.length)] : String.fromCharCode(Math.floor(rand() * 256));
+    raw.send(text);
+    raw.send("\r\nPING\r\n");
+    await Promise.race([raw.expectClosed(500).catch(() => {}), raw.expect(/PONG/, 500).catch(() => {})]);
+    raw.socket.destroy();
+  }
+  expect(hub.server.isRunning).toBe(true);
+  const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${lp}" } ] }`);
+  await waitFor("a good leaf connects", () => numLeafs(leaf.server) === 1);
+  await waitFor("only it remains", () => numLeafs(hub.server) === 1);
+});
