@@ -12,3 +12,4 @@ export {
 } from "./plugin.js";
 export { LeafNodeService, leafNodeOptionsFromConf, type LeafNodeOptions, type RemoteLeafOptions } from "./leaf/index.js";
 export { GatewayService, gatewayOptionsFromConf, type GatewayOptions, type RemoteGatewayOptions } from "./gateway/index.js";
+export { startRoutes, routeOptionsFromConf, RouteConfigError, type RouteService, type RouteOptions, type RouteTlsOptions } from "./route/index.js";
