@@ -1,11 +1,11 @@
-import { createServer, connect as netConnect, type Server as NetServer, type Socket } from "node:net";
-import { networkInterfaces } from "node:os";
-import { GO_COMPAT_VERSION, PROTO_VERSION, formatUrl, type Account, type NatsServer } from "@nats-ts/core";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Account, NatsServer } from "@nats-ts/core";
 import type { PeerInterestOp, PeerMessageOp } from "@nats-ts/wire";
 import type { ClusterService, GatewayzOptions } from "../plugin.js";
 import { ClusterInterest } from "./cluster-interest.js";
 import { GatewayClosed, GatewayConnection, type GatewayConnectionHandler } from "./connection.js";
 import { gatewayz, varzGateway } from "./gatewayz.js";
+import { announcedHostPort, dial, gatewayInfoLine, hostPort } from "./info.js";
 import { GATEWAY_CMD_ALL_SUBS_COMPLETE, GATEWAY_CMD_ALL_SUBS_START, GATEWAY_CMD_GOSSIP, InboundInterest } from "./inbound-interest.js";
 import { handleGatewayMessage } from "./inbound-messages.js";
 import type { GatewayOptions } from "./options.js";
@@ -14,9 +14,6 @@ import { RemoteGateway } from "./remotes.js";
 import { gatewayHash, gatewayReplyPrefix, isGatewayRoutedReply } from "./reply-prefix.js";
 import { acceptTls, connectTls, loadGatewayTls, type LoadedTls } from "./tls.js";
 import { gatewayTuning } from "./tuning.js";
-
-/** Go's DEFAULT_ROUTE_DIAL: how long one TCP connect may take. */
-const DIAL_TIMEOUT = 1_000;
 
 /**
  * The gateways of this server (Go's srvGateway): the listener for other clusters' outbound
@@ -71,7 +68,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   }
 
   get gatewayUrl(): string {
-    return formatUrl("", this.host, this.port).slice(3);
+    return hostPort(this.host, this.port);
   }
 
   async start(): Promise<void> {
@@ -89,7 +86,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     const addr = netServer.address();
     const boundPort = typeof addr === "object" && addr !== null ? addr.port : listenPort;
     log.info(`Gateway name is ${opts.name}`);
-    log.info(`Listening for gateways connections on ${formatUrl("", opts.host, boundPort).slice(3)}`);
+    log.info(`Listening for gateways connections on ${hostPort(opts.host, boundPort)}`);
     this.setHostPort(boundPort);
     server.listeners.gateway = [`${this.host}:${this.port}`];
     for (const name of server.accountNames()) this.interest.follow(server.lookupAccount(name)!);
@@ -210,7 +207,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
         if (report) log.info(msg);
         else log.debug(msg);
         try {
-          const socket = await dial(u, DIAL_TIMEOUT);
+          const socket = await dial(u);
           if (this.stopped) {
             socket.destroy();
             return;
@@ -491,56 +488,15 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   }
 
   private setHostPort(boundPort: number): void {
-    const { opts, server } = this;
-    if (opts.advertise !== undefined && opts.advertise !== "") {
-      let hp: { host: string; port: number };
-      try {
-        hp = parseHostPort(opts.advertise, boundPort);
-      } catch (e) {
-        throw new Error(`Error setting gateway INFO with Gateway.Advertise value of ${opts.advertise}, err=${(e as Error).message}`);
-      }
-      this.host = hp.host;
-      this.port = hp.port;
-      server.log.info(`Advertise address for gateway "${opts.name}" is set to ${this.gatewayUrl}`);
-    } else {
-      this.host = opts.host;
-      this.port = boundPort;
-      if (opts.host === "0.0.0.0" || opts.host === "::") {
-        const ip = firstNonLocalIp(opts.host === "::");
-        if (ip === undefined) {
-          server.log.error(`Could not find any non-local IP for gateway "${opts.name}" with listen specification "${opts.host}"`);
-        } else {
-          this.host = ip;
-        }
-      }
-      server.log.info(`Address for gateway "${opts.name}" is ${this.gatewayUrl}`);
-    }
+    const { host, port } = announcedHostPort(this.opts, boundPort, this.server.log);
+    this.host = host;
+    this.port = port;
     this.clusterUrls.add(this.gatewayUrl);
     this.buildInfo();
   }
 
   private buildInfo(): void {
-    const { opts, server } = this;
-    const info = {
-      server_id: server.id,
-      server_name: server.name,
-      version: GO_COMPAT_VERSION,
-      proto: PROTO_VERSION,
-      go: "",
-      host: this.host,
-      port: this.port,
-      headers: true,
-      auth_required: opts.username !== undefined || undefined,
-      tls_required: opts.tls !== undefined || undefined,
-      tls_verify: opts.tls !== undefined || undefined,
-      max_payload: server.opts.maxPayload,
-      gateway: opts.name,
-      gateway_urls: [...this.clusterUrls],
-      gateway_url: this.gatewayUrl,
-      gateway_nrp: true,
-      gateway_iom: gatewayTuning.doNotForceInterestOnly ? undefined : true,
-    };
-    this.infoJson = `INFO ${JSON.stringify(info)}\r\n`;
+    this.infoJson = gatewayInfoLine(this.server, this.opts, this.host, this.port, [...this.clusterUrls]);
   }
 
   private pingInterval(): number {
@@ -589,55 +545,4 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     }, ms);
     this.timers.add(t);
   }
-}
-
-/** TCP connect with a timeout, rejecting with Go-like wording. */
-function dial(u: URL, timeout: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const host = u.hostname.replace(/^\[|\]$/g, "");
-    const socket = netConnect({ host, port: Number(u.port || 7222) });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`dial tcp ${u.host}: i/o timeout`));
-    }, timeout);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      resolve(socket);
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      const why = err.code === "ECONNREFUSED" ? "connect: connection refused" : err.message;
-      reject(new Error(`dial tcp ${u.host}: ${why}`));
-    });
-  });
-}
-
-function firstNonLocalIp(v6: boolean): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) {
-      if (a.internal) continue;
-      if (a.family === "IPv4" || v6) return a.address;
-    }
-  }
-  return undefined;
-}
-
-/** Go's parseHostPort: `host[:port]`, the default port when none (or 0 / -1) is given. */
-function parseHostPort(hostPort: string, defaultPort: number): { host: string; port: number } {
-  let host: string;
-  let portText: string;
-  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(hostPort);
-  if (bracketed !== null) {
-    host = bracketed[1];
-    portText = bracketed[2] ?? String(defaultPort);
-  } else {
-    const colons = hostPort.split(":").length - 1;
-    if (colons > 1) throw new Error(`address ${hostPort}: too many colons in address`);
-    [host, portText] = colons === 0 ? [hostPort, String(defaultPort)] : (hostPort.split(":") as [string, string]);
-  }
-  const trimmed = portText.trim();
-  if (!/^[+-]?\d+$/.test(trimmed)) throw new Error(`strconv.Atoi: parsing "${trimmed}": invalid syntax`);
-  const port = Number(trimmed);
-  return { host: host.trim(), port: port === 0 || port === -1 ? defaultPort : port };
 }
