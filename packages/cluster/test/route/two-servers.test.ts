@@ -189,4 +189,70 @@ describe("routes: two servers (Go test/cluster_test.go, test/client_cluster_test
     const avg = send / counts.length;
     for (const n of counts) expect(n).toBeLessThanOrEqual(avg + (avg * 3) / 10);
   });
+
+  test("TestNewRouteNoQueueSubscribersBounce: requests keep getting answers while the other server's members go away", async () => {
+    const { a, b } = await runServers();
+    const ncA = await topo.client(a.url);
+    const ncB = await topo.client(b.url);
+    ncB.subscribe("foo.request", { queue: "workers", callback: (_e, m) => { m.respond("I will help you"); } });
+    for (let i = 0; i < 100; i++) ncA.subscribe("foo.request", { queue: "workers", callback: (_e, m) => { m.respond("I will help you"); } });
+    await ncB.flush();
+    await ncA.flush();
+    await checkExpectedSubs(101, a.server);
+    let answers = 0;
+    for (let i = 0; i < 500; i++) {
+      await ncB.request("foo.request", "Help Me", { timeout: 1000 });
+      answers++;
+      if (i === 20) await ncA.close();
+    }
+    expect(answers).toBe(500);
+  });
+
+  test("TestNewRouteLargeDistinctQueueSubscribers: 100 queue groups on one server each get every message", async () => {
+    const { a, b } = await runServers();
+    const ncA = await topo.client(a.url);
+    const ncB = await topo.client(b.url);
+    const counts = new Array<number>(100).fill(0);
+    for (let i = 0; i < 100; i++) ncB.subscribe("foo", { queue: `worker-${i}`, callback: () => { counts[i]++; } });
+    await ncB.flush();
+    await checkExpectedSubs(100, a.server);
+    for (let i = 0; i < 10; i++) ncA.publish("foo");
+    await ncA.flush();
+    await waitFor("10 each", () => counts.every((n) => n === 10));
+  });
+
+  test("TestNewRouteSinglePublishOnNewAccount: one publish from a fresh connection in another account crosses the route", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const accounts = "accounts { TEST22: { users: [{ user: t, password: t }] } }";
+    const a = await topo.inProcess(memberConf({ cluster: "xyz", port: pa, extra: accounts }));
+    const b = await topo.inProcess(memberConf({ cluster: "xyz", port: pb, routes: [pa], extra: accounts }));
+    await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    const ca = raws[raws.push(await RawConn.open(a.port)) - 1];
+    await ca.expect(/INFO.*\r\n/);
+    await send(ca, `CONNECT {"verbose":false,"user":"t","pass":"t"}\r\nSUB foo 1\r\n`);
+    await waitFor("interest on B", () => b.server.lookupAccount("TEST22")!.sublist.all().some((s) => s.remote));
+    const cb = raws[raws.push(await RawConn.open(b.port)) - 1];
+    await cb.expect(/INFO.*\r\n/);
+    await send(cb, `CONNECT {"verbose":false,"user":"t","pass":"t"}\r\nPUB foo 2\r\nok\r\n`);
+    cb.close();
+    const m = await ca.expect(MSG_RE);
+    expect([m[1], m[2], m[4], m[5]]).toEqual(["foo", "1", "2", "ok"]);
+  });
+
+  test("TestNewRouteQueueSubsDistribution: 100 members on each server share the messages about evenly", async () => {
+    const { a, b } = await runServers();
+    const ca = await client(a.port);
+    const cb = await client(b.port);
+    let subs = "";
+    for (let i = 0; i < 100; i++) subs += `SUB foo bar ${i}\r\n`;
+    await send(ca, subs);
+    await send(cb, subs);
+    await checkExpectedSubs(101, a.server, b.server);
+    const sender = await client(a.port);
+    await send(sender, "PUB foo 2\r\nok\r\n".repeat(100));
+    const countMsgs = (c: RawConn) => (c.pending.match(/MSG foo/g) ?? []).length;
+    await waitFor("100 delivered", () => countMsgs(ca) + countMsgs(cb) === 100);
+    expect(countMsgs(ca)).toBeGreaterThanOrEqual(30);
+    expect(countMsgs(cb)).toBeGreaterThanOrEqual(30);
+  });
 });
