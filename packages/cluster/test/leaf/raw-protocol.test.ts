@@ -436,3 +436,20 @@ describe("solicited leafs (Go's test/leafnode_test.go)", () => {
     ]);
   });
 });
+
+test("TestLeafNodeHubRejectDuplicateRemotes: a second connection from the same server and account replaces the first", async () => {
+  const leafPort = await freePort();
+  const s = await topo.logged(`server_name: "A"\nport: -1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+  const connect = `CONNECT {"name":"B","server_id":"B","remote_account":"$G"}\r\n`;
+  const first = await topo.raw(leafPort);
+  await readInfo(first);
+  first.send(connect);
+  await waitFor("first registered", () => numLeafs(s.server) === 1);
+  const second = await topo.raw(leafPort);
+  await readInfo(second);
+  second.send(connect);
+  await first.expect(/-ERR 'Duplicate Remote LeafNode Connection'\r\n/);
+  await first.expectClosed();
+  expect(s.lines.some((l) => l.includes("Duplicate Remote LeafNode Connection"))).toBe(true);
+  await waitFor("one left", () => numLeafs(s.server) === 1);
+});

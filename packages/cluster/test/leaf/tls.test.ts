@@ -79,7 +79,7 @@ describe("TLS on leaf connections", () => {
 
   test("garbage instead of a TLS handshake closes that connection only", async () => {
     const leafPort = await freePort();
-    const hub = await topo.logged(`port: -1\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n ${hubTls()}\n}`);
+    const hub = await topo.logged(`port: -1\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n ${hubTls(false, 0.3)}\n}`);
     for (const junk of ["CONNECT {}\r\n", "\x16\x03\x01\x00\xff garbage", "x".repeat(5000)]) {
       const raw = await topo.raw(leafPort);
       await readInfo(raw);
