@@ -200,6 +200,39 @@ describe("two nats-ts clusters joined by gateways", () => {
     await waitFor(() => relayed.length > 0, "gossip relayed on reconnect");
   });
 
+  test("TestGatewayReconnectExponentialBackoff: with connect_backoff the delay between attempts doubles up to the cap", async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const times: number[] = [];
+    const logger = {
+      ...silentLogger,
+      debugEnabled: true,
+      error: (m: string) => void (m.startsWith(`Error connecting to implicit gateway "A"`) && times.push(Date.now())),
+      debug: (m: string) => void (m.startsWith(`Error connecting to implicit gateway "A"`) && times.push(Date.now())),
+    };
+    const conf = gatewayConf("B", pb, {}, "", "connect_retries: 3\nconnect_backoff: true");
+    const sb = new NatsServer(optionsFromConf(parseConf(conf)).options, { plugins: [clusterPlugin()], logger });
+    await sb.start();
+    gatewayTuning.connectDelay = 50;
+    gatewayTuning.connectMaxDelay = 150;
+    try {
+      const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+      await waitFor(() => connected({ server: sb } as InProcess, "A"), "B <-> A");
+      await a.stop();
+      await waitFor(() => times.length === 4, "four attempts");
+      const gaps = times.slice(1).map((t, i) => t - times[i]);
+      // 50, 100, then capped at 150 (a timer may fire a millisecond early).
+      expect(gaps[0]).toBeGreaterThanOrEqual(48);
+      expect(gaps[1]).toBeGreaterThanOrEqual(98);
+      expect(gaps[2]).toBeGreaterThanOrEqual(148);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(times.length).toBe(4);
+    } finally {
+      gatewayTuning.connectDelay = 50;
+      gatewayTuning.connectMaxDelay = saved.connectMaxDelay;
+      await sb.shutdown();
+    }
+  });
+
   test("TestGatewayQueueSub: queue groups prefer the local cluster and deliver each message once", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
