@@ -6,6 +6,7 @@ export {
   ClusterPlugin,
   clusterPlugin,
   type ClusterService,
+  type VarzFields,
   type RoutezOptions,
   type LeafzOptions,
   type GatewayzOptions,

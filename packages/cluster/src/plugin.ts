@@ -25,12 +25,16 @@ export interface GatewayzOptions {
   subscriptionsDetail: boolean;
 }
 
+/** The /varz fields a part fills in (Go's names: `cluster`, `routes`, `remotes`, `gateway`, `leaf`, `leafnodes`). */
+export type VarzFields = Record<string, unknown>;
+
 /**
  * One running part of the cluster plugin (routes, leaf nodes, gateways). The monitoring methods
  * return the Go endpoint's fields after `server_id`/`server_name`/`now`.
  */
 export interface ClusterService {
   stop(): Promise<void> | void;
+  varz?(): VarzFields;
   routez?(opts: RoutezOptions): Record<string, unknown>;
   leafz?(opts: LeafzOptions): Record<string, unknown>;
   gatewayz?(opts: GatewayzOptions): Record<string, unknown>;
@@ -63,6 +67,11 @@ export class ClusterPlugin implements ServerPlugin {
     const running = this.services;
     this.services = [];
     for (const s of running.reverse()) await s.stop();
+  }
+
+  /** What routes, gateways and leaf nodes add to /varz. */
+  varz(): VarzFields {
+    return Object.assign({}, ...this.services.map((s) => s.varz?.() ?? {}));
   }
 
   routez(opts: RoutezOptions): Record<string, unknown> | undefined {

@@ -24,7 +24,18 @@ export interface GatewayzOptions {
   subscriptionsDetail: boolean;
 }
 
+/** The /varz fields routes, gateways and leaf nodes fill in (Go's names); absent ones keep their defaults. */
+export interface ClusterVarz {
+  cluster?: Record<string, unknown>;
+  gateway?: Record<string, unknown>;
+  leaf?: Record<string, unknown>;
+  routes?: number;
+  remotes?: number;
+  leafnodes?: number;
+}
+
 export interface ClusterMonitorProvider {
+  varz?(): ClusterVarz;
   routez?(opts: RoutezOptions): Record<string, unknown>;
   leafz?(opts: LeafzOptions): Record<string, unknown>;
   gatewayz?(opts: GatewayzOptions): Record<string, unknown>;

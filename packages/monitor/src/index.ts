@@ -9,7 +9,7 @@ export {
   type JetStreamStreamJson,
   type JetStreamConsumerJson,
 } from "./jetstream-provider.js";
-export type { ClusterMonitorProvider, RoutezOptions, LeafzOptions, GatewayzOptions } from "./cluster-provider.js";
+export type { ClusterMonitorProvider, ClusterVarz, RoutezOptions, LeafzOptions, GatewayzOptions } from "./cluster-provider.js";
 export { connz, CONNZ_SORTS, type ConnzOptions, type ConnzJson, type ConnInfoJson, type ConnState, type SubDetailJson } from "./endpoints/connz.js";
 export { varz } from "./endpoints/varz.js";
 export { subsz, type SubszOptions } from "./endpoints/subsz.js";

@@ -3,7 +3,7 @@ import type { MonitorContext } from "../context.js";
 import type { ClusterMonitorProvider, GatewayzOptions, LeafzOptions, RoutezOptions } from "../cluster-provider.js";
 
 /** The "cluster" plugin when it is composed into the server (its methods are duck-typed). */
-function provider(ctx: MonitorContext): ClusterMonitorProvider | undefined {
+export function clusterProvider(ctx: MonitorContext): ClusterMonitorProvider | undefined {
   return ctx.server.plugin("cluster") as ClusterMonitorProvider | undefined;
 }
 
@@ -14,16 +14,16 @@ function header(ctx: MonitorContext, named: boolean) {
 }
 
 export function routez(ctx: MonitorContext, opts: RoutezOptions = { subscriptions: false, subscriptionsDetail: false }) {
-  return { ...header(ctx, true), ...(provider(ctx)?.routez?.(opts) ?? { num_routes: 0, routes: [] }) };
+  return { ...header(ctx, true), ...(clusterProvider(ctx)?.routez?.(opts) ?? { num_routes: 0, routes: [] }) };
 }
 
 export function gatewayz(
   ctx: MonitorContext,
   opts: GatewayzOptions = { name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false },
 ) {
-  return { ...header(ctx, false), ...(provider(ctx)?.gatewayz?.(opts) ?? { outbound_gateways: {}, inbound_gateways: {} }) };
+  return { ...header(ctx, false), ...(clusterProvider(ctx)?.gatewayz?.(opts) ?? { outbound_gateways: {}, inbound_gateways: {} }) };
 }
 
 export function leafz(ctx: MonitorContext, opts: LeafzOptions = { subscriptions: false, account: "" }) {
-  return { ...header(ctx, false), ...(provider(ctx)?.leafz?.(opts) ?? { leafnodes: 0, leafs: [] }) };
+  return { ...header(ctx, false), ...(clusterProvider(ctx)?.leafz?.(opts) ?? { leafnodes: 0, leafs: [] }) };
 }

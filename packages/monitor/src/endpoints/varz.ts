@@ -5,6 +5,7 @@ import { goNanos, goTime, goUptime } from "../format.js";
 import type { MonitorContext } from "../context.js";
 import type { JetStreamConfigJson, JetStreamStatsJson } from "../jetstream-provider.js";
 import { metadataVarz, mqttVarz, websocketVarz } from "./listener-blocks.js";
+import { clusterProvider } from "./cluster.js";
 
 /** Go's JetStreamVarz: empty when JetStream is off. */
 export interface JetStreamVarzJson {
@@ -114,6 +115,7 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     config_load_time: goTime(tracker.configLoadTime),
     config_digest: "",
   });
+  Object.assign(v, clusterProvider(ctx)?.varz?.());
   if (opts.serverTags.length > 0) v.tags = [...opts.serverTags];
   const metadata = metadataVarz(server);
   if (metadata !== undefined) v.metadata = metadata;
