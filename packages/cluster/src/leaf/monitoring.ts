@@ -31,7 +31,7 @@ export function leafzEntry(c: LeafConnection, withSubscriptions: boolean): Recor
     account: c.account?.name ?? "",
     ip: c.ip,
     port: c.port,
-    rtt: c.rtt === undefined ? undefined : goDuration(c.rtt),
+    rtt: goDuration(c.rtt ?? 0),
     in_msgs: c.stats.inMsgs,
     out_msgs: c.stats.outMsgs,
     in_bytes: c.stats.inBytes,

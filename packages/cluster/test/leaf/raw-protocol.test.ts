@@ -348,7 +348,7 @@ describe("raw leaf protocol (more of Go's tests)", () => {
     await waitFor("connected", () => numLeafs(sa.server) === 1 && numLeafs(sb.server) === 1);
     for (const s of [sa, sb]) {
       const rtt = () => leafzOf(s.server).leafs[0].rtt;
-      const first = await waitFor("rtt tracked", rtt);
+      const first = await waitFor("rtt tracked", () => rtt() !== "0s" && rtt());
       await waitFor("rtt updated", () => rtt() !== first);
     }
   });
