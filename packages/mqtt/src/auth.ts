@@ -8,13 +8,15 @@ export interface MqttIdentity {
   user?: string;
   canPublish(subject: string): boolean;
   canSubscribe(subject: string, queue?: string): boolean;
+  /** It has permissions: deliveries on wildcard subscriptions are checked subject by subject. */
+  restricted: boolean;
 }
 
-const everything = { canPublish: () => true, canSubscribe: () => true };
+const everything = { canPublish: () => true, canSubscribe: () => true, restricted: false };
 
 function identity(account: Account, user: string | undefined, perms: ClientPermissions | undefined): MqttIdentity {
   if (perms === undefined) return { account, user, ...everything };
-  return { account, user, canPublish: (s) => perms.canPublish(s), canSubscribe: (s, q) => perms.canSubscribe(s, q) };
+  return { account, user, canPublish: (s) => perms.canPublish(s), canSubscribe: (s, q) => perms.canSubscribe(s, q), restricted: true };
 }
 
 /**

@@ -192,6 +192,8 @@ export class MqttBroker {
       }
     }
     session.expiryMs = start.expiryMs;
+    // A broad subscription may reach subjects a deny rule forbids: each delivery is checked then.
+    session.mayReceive = id.restricted ? (subject) => id.canSubscribe(subject) : undefined;
     this.owners.set(session, conn);
     this.identities.set(session, id);
     if (!session.clean && restoring === undefined) this.persist(session);
@@ -324,8 +326,11 @@ export class MqttBroker {
     return { granted: done, created };
   }
 
+  /** The retained messages a new subscription on `subject` gets, without those its deny rules forbid. */
   retainedFor(session: Session, subject: string): RetainedMessage[] {
-    return this.stateFor(session.account.name).retained.matching(subject);
+    const all = this.stateFor(session.account.name).retained.matching(subject);
+    const id = this.identities.get(session);
+    return id?.restricted ? all.filter((m) => id.canSubscribe(m.subject)) : all;
   }
 
   /**

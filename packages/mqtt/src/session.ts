@@ -41,6 +41,8 @@ export class Session {
   expiryTimer: NodeJS.Timeout | undefined;
   /** The protocol level of the connected client: MQTT 5.0 deliveries carry properties. */
   protocolVersion = 4;
+  /** Subscribe permissions of the client, for subjects reached through wildcards; undefined when it has none. */
+  mayReceive: ((subject: string) => boolean) | undefined;
   /** Some subscription has no-local set: the session's publications carry its origin. */
   hasNoLocal = false;
   /** An MQTT 5.0 will waiting for its delay interval (cancelled when the client returns). */
@@ -88,13 +90,9 @@ export class Session {
     let entry = this.subscriptions.get(filter);
     const created = entry === undefined;
     if (entry === undefined) {
-      const fresh: SessionSubscription = { filter, subject, qos, options, subs: [] };
-      entry = fresh;
-      const reserved = isReservedWildcardSubject(subject);
-      const handler = (subj: string, reply: string | undefined, headerSize: number, msg: Buffer) => this.deliver(fresh, reserved, subj, reply, headerSize, msg);
-      entry.subs.push(this.client.subscribe(subject, handler, options.group));
-      if (needsParentLevelSubject(subject)) entry.subs.push(this.client.subscribe(subject.slice(0, -2), handler, options.group));
+      entry = { filter, subject, qos, options, subs: [] };
       this.subscriptions.set(filter, entry);
+      if (this.output !== undefined) this.listen(entry);
     }
     entry.qos = qos;
     entry.options = options;
@@ -173,6 +171,7 @@ export class Session {
     this.expiryTimer = undefined;
     this.cancelWill();
     this.output = output;
+    for (const entry of this.subscriptions.values()) this.listen(entry);
     this.outbound.attach(output);
   }
 
@@ -180,6 +179,7 @@ export class Session {
   detach(output: SessionOutput): void {
     if (this.output !== output) return;
     this.output = undefined;
+    for (const entry of this.subscriptions.values()) this.unlisten(entry);
     this.outbound.detach(output);
   }
 
@@ -204,9 +204,27 @@ export class Session {
   }
 
   private removeEntry(entry: SessionSubscription): void {
-    for (const sub of entry.subs) this.client.removeSub(sub);
+    this.unlisten(entry);
     this.subscriptions.delete(entry.filter);
     this.noteOptions();
+  }
+
+  /**
+   * The plain NATS subscriptions of a filter, held only while a client is attached (as Go's are
+   * the client's own): a broad filter such as `#` would otherwise also match the consumers'
+   * deliver subjects and keep them busy delivering to nobody.
+   */
+  private listen(entry: SessionSubscription): void {
+    if (entry.subs.length > 0) return;
+    const reserved = isReservedWildcardSubject(entry.subject);
+    const handler = (subj: string, reply: string | undefined, headerSize: number, msg: Buffer) => this.deliver(entry, reserved, subj, reply, headerSize, msg);
+    entry.subs.push(this.client.subscribe(entry.subject, handler, entry.options.group));
+    if (needsParentLevelSubject(entry.subject)) entry.subs.push(this.client.subscribe(entry.subject.slice(0, -2), handler, entry.options.group));
+  }
+
+  private unlisten(entry: SessionSubscription): void {
+    for (const sub of entry.subs) this.client.removeSub(sub);
+    entry.subs = [];
   }
 
   private deliver(entry: SessionSubscription, reserved: boolean, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): void {
@@ -215,6 +233,7 @@ export class Session {
     if (this.output === undefined) return;
     // Wildcards at the first level do not match topics starting with '$' (MQTT-4.7.2-1).
     if (reserved && subject.charCodeAt(0) === 0x24) return;
+    if (this.mayReceive !== undefined && !this.mayReceive(subject)) return;
     const published = publishedQos(msg, headerSize) ?? 0;
     const options = entry.options;
     // An MQTT QoS 1/2 message for a QoS 1/2 subscription of a persistent session comes from its consumer.

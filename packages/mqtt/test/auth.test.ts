@@ -184,4 +184,68 @@ describe("authentication", () => {
       await t.stop();
     }
   });
+
+  test("TestMQTTSubscribeDenyRetainedAndQoSReplay: deny rules under a broad subscription apply to live, QoS 1 replayed and retained messages", async () => {
+    const t = await startMqtt({
+      server: {
+        authorization: {
+          users: [
+            { user: "pub", password: "pass", permissions: { publish: { allow: ["secret.>", "foo.>"] }, subscribe: { allow: ["_INBOX.>"] } } },
+            { user: "sub", password: "pass", permissions: { subscribe: { allow: [">"], deny: ["secret.>"] } } },
+          ],
+        },
+      },
+    });
+    const as = (clientId: string, user: string, clean = true) => RawMqtt.connected(t.port, { clientId, clean, username: user, password: Buffer.from("pass") });
+    type P = { cmd: string; topic: string; qos: number; retain: boolean; payload: Buffer; messageId?: number };
+    const publish = async (c: RawMqtt, topic: string, qos: 0 | 1, payload: string, retain = false) => {
+      c.send({ cmd: "publish", topic, payload: Buffer.from(payload), qos, messageId: qos === 1 ? 7 : undefined, retain, dup: false });
+      if (qos === 1) expect((await c.next()).cmd).toBe("puback");
+    };
+    const expectMsg = async (c: RawMqtt, topic: string, qos: number, payload: string, retain = false) => {
+      const m = (await c.next()) as P;
+      expect([m.cmd, m.topic, m.qos, m.retain, m.payload.toString()]).toEqual(["publish", topic, qos, retain, payload]);
+      if (qos === 1) c.send({ cmd: "puback", messageId: m.messageId! });
+    };
+    try {
+      const mp = await as("pub", "pub");
+      // 1) live delivery
+      let mc = await as("sub-live", "sub");
+      mc.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "#", qos: 0 }] });
+      expect(await mc.next()).toMatchObject({ cmd: "suback", granted: [0] });
+      await publish(mp, "secret/one", 0, "live-denied");
+      await mc.expectNothing(100);
+      await publish(mp, "foo/live", 0, "live-allowed");
+      await expectMsg(mc, "foo/live", 0, "live-allowed");
+      mc.send({ cmd: "disconnect" });
+      await mc.whenClosed;
+      // 2) QoS 1 replay from the session's consumer
+      mc = await as("persist-sub", "sub", false);
+      mc.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "#", qos: 1 }] });
+      expect(await mc.next()).toMatchObject({ cmd: "suback", granted: [1] });
+      mc.send({ cmd: "disconnect" });
+      await mc.whenClosed;
+      await publish(mp, "secret/one", 1, "qos1-denied");
+      await publish(mp, "foo/replay", 1, "qos1-allowed");
+      mc = await as("persist-sub", "sub", false);
+      await expectMsg(mc, "foo/replay", 1, "qos1-allowed");
+      await mc.expectNothing(100);
+      mc.send({ cmd: "disconnect" });
+      await mc.whenClosed;
+      // 3) retained messages
+      await publish(mp, "secret/one", 0, "retained-denied", true);
+      await publish(mp, "foo/ret", 0, "retained-allowed", true);
+      mp.send({ cmd: "pingreq" });
+      expect((await mp.next()).cmd).toBe("pingresp");
+      mc = await as("sub-retained", "sub");
+      mc.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "#", qos: 0 }] });
+      expect(await mc.next()).toMatchObject({ cmd: "suback", granted: [0] });
+      await expectMsg(mc, "foo/ret", 0, "retained-allowed", true);
+      await mc.expectNothing(100);
+      mc.end();
+      mp.end();
+    } finally {
+      await t.stop();
+    }
+  });
 });
