@@ -463,10 +463,6 @@ export class RouteConnection {
     return [...this.remote.values()].map((e) => ({ account: e.account.name, subject: e.subject, queue: e.queue, weight: e.subs.length }));
   }
 
-  get numRemoteSubs(): number {
-    return this.remote.size;
-  }
-
   // ---- closing -----------------------------------------------------------------------------
 
   /** Closes the connection (idempotent), flushing what was queued, and drops the remote's interest. */

@@ -54,11 +54,6 @@ export class LocalInterestTracker {
     for (const m of this.byAccount.values()) yield* m.values();
   }
 
-  /** Subject entries for one account (for tests and monitoring). */
-  account(name: string): LocalInterest[] {
-    return [...(this.byAccount.get(name)?.values() ?? [])];
-  }
-
   stop(): void {
     this.server.events.off("accountRegistered", this.onAccount);
     for (const u of this.unwatch) u();

@@ -105,10 +105,6 @@ export class RouteManager implements RouteHost {
     return this.clusterName;
   }
 
-  get isDynamic(): boolean {
-    return this.dynamic;
-  }
-
   /** The route listener's port. */
   get port(): number {
     return this.boundPort;
@@ -579,11 +575,6 @@ export class RouteManager implements RouteHost {
   private publishClientUrls(): void {
     const urls = [...this.ownClientUrls, ...[...this.remoteClientUrls.keys()].filter((u) => !this.ownClientUrls.includes(u))];
     this.server.setClusterInfo({ connect_urls: urls }, true);
-  }
-
-  /** The client URLs of the other servers, as clients are told. */
-  get clientConnectUrls(): string[] {
-    return [...this.remoteClientUrls.keys()];
   }
 
   /** Lame duck: the other servers drop this server's URLs from what they tell their clients. */
