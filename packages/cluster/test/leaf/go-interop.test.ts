@@ -51,3 +51,38 @@ describe("loop detection with Go 2.9", () => {
     await waitFor("a loop reported", () => a.lines.some((l) => l.includes("Loop detected")) || b.log().includes("Loop detected"));
   });
 });
+
+describe("permissions granted by a Go 2.9 hub", () => {
+  test("the nats-ts leaf learns the user's permissions from the Go hub's INFO", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.go(`port: ${await freePort()}
+      authorization { users = [
+        { user: leaf, password: pwd, permissions: { publish: { allow: ["up.>", "_INBOX.>"] }, subscribe: { allow: ["down.>", "_INBOX.>"] } } }
+        { user: admin, password: pwd }
+      ] }
+      leafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "nats://leaf:pwd@127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("connected", () => numLeafs(leaf.server) === 1);
+    const onHub = await topo.client(hub.url, { user: "admin", pass: "pwd" });
+    onHub.subscribe("up.svc", { callback: (_e, m) => void m.respond("up") });
+    await onHub.flush();
+    const onLeaf = await topo.client(leaf.url);
+    expect(await answered(onLeaf, "up.svc")).toBe("up");
+    const got: string[] = [];
+    onLeaf.subscribe("down.x", { callback: (_e, m) => void got.push(m.subject) });
+    onLeaf.subscribe("side.x", { callback: (_e, m) => void got.push(m.subject) });
+    await onLeaf.flush();
+    await waitFor("down.x reaches the leaf", async () => {
+      onHub.publish("down.x", "");
+      await onHub.flush();
+      return got.includes("down.x");
+    });
+    onHub.publish("side.x", "");
+    await onHub.flush();
+    await onLeaf.flush();
+    expect(got).not.toContain("side.x");
+    // The leaf kept to its permissions: the Go hub never had to cut it off.
+    expect(numLeafs(leaf.server)).toBe(1);
+    expect(hub.log()).not.toContain("Violation");
+  });
+});

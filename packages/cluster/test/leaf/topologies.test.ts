@@ -185,3 +185,38 @@ test("leafz reports both ends of a connection", async () => {
   expect(leafzOf(leaf.server).leafs[0].rtt).toMatch(/^[\d.]+(ns|µs|ms|s)$/);
   expect(leafzOf(hub.server, false, "OTHER").leafnodes).toBe(0);
 });
+
+describe("queue groups spread over several leafs", () => {
+  test("a hub without members spreads a group's messages over its leafs by weight, each once", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const remote = `leafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${leafPort}" } ] }`;
+    const l1 = await topo.inProcess(`port: -1\nserver_name: L1\n${remote}`);
+    const l2 = await topo.inProcess(`port: -1\nserver_name: L2\n${remote}`);
+    await waitFor("both leafs", () => numLeafs(hub.server) === 2);
+    const got = { L1: 0, L2: 0 };
+    const seen = new Set<string>();
+    let dupes = 0;
+    const member = (name: "L1" | "L2") => (_e: unknown, m: { string(): string }) => {
+      got[name]++;
+      if (seen.has(m.string())) dupes++;
+      seen.add(m.string());
+    };
+    const n1 = await topo.client(l1.url);
+    n1.subscribe("work", { queue: "q", callback: member("L1") });
+    const n2 = await topo.client(l2.url);
+    for (let i = 0; i < 3; i++) n2.subscribe("work", { queue: "q", callback: member("L2") });
+    await n1.flush();
+    await n2.flush();
+    await waitFor("queue interest of both", () => leafzOf(hub.server, true).leafs.every((l) => l.subscriptions_list?.includes("work")));
+    const pub = await topo.client(hub.url);
+    for (let i = 0; i < 400; i++) pub.publish("work", String(i));
+    await waitFor("400 deliveries", () => got.L1 + got.L2 === 400);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.L1 + got.L2).toBe(400);
+    expect(dupes).toBe(0);
+    // Weighted 1:3 (expected 100 and 300); far from even in any plausible draw.
+    expect(got.L2).toBeGreaterThan(got.L1);
+    expect(got.L1).toBeGreaterThan(0);
+  });
+});
