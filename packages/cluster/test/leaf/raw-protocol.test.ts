@@ -453,3 +453,15 @@ test("TestLeafNodeHubRejectDuplicateRemotes: a second connection from the same s
   expect(s.lines.some((l) => l.includes("Duplicate Remote LeafNode Connection"))).toBe(true);
   await waitFor("one left", () => numLeafs(s.server) === 1);
 });
+
+test("a leaf that stops answering PINGs is a stale connection", async () => {
+  const leafPort = await freePort();
+  const s = await topo.inProcess(`port: -1\nping_interval: "20ms"\nping_max: 2\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+  const lc = await topo.raw(leafPort);
+  await readInfo(lc);
+  lc.send("CONNECT {}\r\n");
+  await waitFor("registered", () => numLeafs(s.server) === 1);
+  await lc.expect(/-ERR 'Stale Connection'\r\n/);
+  await lc.expectClosed();
+  await waitFor("gone", () => numLeafs(s.server) === 0);
+});
