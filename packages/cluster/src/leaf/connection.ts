@@ -464,8 +464,9 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
     return this.solicited || this.registered;
   }
 
-  authViolation(): void {
-    this.host.server.log.error(`${this.label} - ${ERR_AUTH_VIOLATION}`);
+  /** Go's authViolation: "authentication error" in the log (with the user), Authorization Violation to the peer. */
+  authViolation(user = ""): void {
+    this.host.server.log.error(`${this.label} - authentication error${user === "" ? "" : ` - User ${JSON.stringify(user)}`}`);
     this.sendErr(ERR_AUTH_VIOLATION);
     this.close("Authentication Failure");
   }

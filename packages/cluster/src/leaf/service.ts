@@ -199,7 +199,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     const account = auth === undefined ? undefined : this.server.lookupAccount(auth.account);
     if (auth === undefined || account === undefined) {
       if (auth !== undefined) this.server.log.error(`authentication of user ${JSON.stringify(connect.user ?? "")} failed, unable to lookup account ${JSON.stringify(auth.account)}`);
-      return c.authViolation();
+      return c.authViolation(typeof raw.user === "string" ? raw.user : "");
     }
     c.account = account;
     applyConnect(c, connect, auth);
