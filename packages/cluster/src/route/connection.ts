@@ -340,8 +340,20 @@ export class RouteConnection {
 
   private onMessage(op: PeerMessageOp, args: string[], headerSize: number, msg: Buffer): void {
     if (this.awaitingAuth() || this.closedReason !== undefined) return;
-    if (op === "LMSG") return this.protocolViolation(`Router parser ERROR: LMSG on a route`);
-    const parsed = parsePeerMsgArgs(args, { withAccount: true, leaf: false, headers: op === "HMSG" });
+    if (op === "LMSG") {
+      // A message that entered the remote's cluster from a leaf node: `LMSG origin account subject
+      // [reply | queues] hdr size`, always with a header size (Go's processRoutedOriginClusterMsgArgs).
+      const hdr = args.pop();
+      const text = `${args.join(" ")} ${hdr ?? ""}`;
+      if (hdr === undefined || !/^[0-9]{1,9}$/.test(hdr)) {
+        return this.protocolViolation(`processRoutedOriginClusterMsgArgs Bad or Missing Header Size: '${text}'`);
+      }
+      headerSize = Number(hdr);
+      if (headerSize > msg.length) return this.protocolViolation(`processRoutedOriginClusterMsgArgs Header Size larger then TotalSize: '${text}'`);
+      if (args.length < 3) return this.protocolViolation(`processRoutedOriginClusterMsgArgs Parse Error: '[${text}]'`);
+      args.shift();
+    }
+    const parsed = parsePeerMsgArgs(args, { withAccount: true, leaf: false, headers: op !== "RMSG" });
     if (typeof parsed === "string") return this.protocolViolation(parsed);
     this.inMsgs++;
     this.inBytes += msg.length;

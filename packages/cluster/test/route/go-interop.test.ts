@@ -65,3 +65,50 @@ describe("routes: interop with Go nats-server 2.9", () => {
     });
   });
 });
+
+describe("routes: Go leaf traffic through a Go hub in a mixed cluster", () => {
+  test("LS+/LMSG: a leaf cluster's interest and messages cross the hub's route to nats-ts and back", async () => {
+    const [ph, pt, leafPort, ch, cl, pl] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const hub = topo.track(
+      await startGo(`
+        server_name: hub
+        host: 127.0.0.1
+        port: ${ch}
+        leafnodes { host: 127.0.0.1, port: ${leafPort} }
+        cluster { name: mixed, host: 127.0.0.1, port: ${ph} }
+      `),
+    );
+    const ts = await topo.inProcess(memberConf({ name: "ts", cluster: "mixed", port: pt, routes: [ph] }));
+    await waitFor("route to the hub", () => numRoutes(ts.server) === 1);
+    const leaf = topo.track(
+      await startGo(`
+        server_name: leaf
+        host: 127.0.0.1
+        port: ${cl}
+        cluster { name: leafc, host: 127.0.0.1, port: ${pl} }
+        leafnodes { remotes: [{ url: "nats://127.0.0.1:${leafPort}" }] }
+      `),
+    );
+    // Leaf subscriber, nats-ts publisher: the hub tells nats-ts of the leaf's interest (LS+ with origin).
+    const onLeaf: string[] = [];
+    const leafClient = await topo.client(leaf.url);
+    leafClient.subscribe("edge.>", { callback: (_e, m) => { onLeaf.push(m.subject); } });
+    await leafClient.flush();
+    const tsClient = await topo.client(ts.url);
+    await waitFor("nats-ts to leaf", async () => {
+      tsClient.publish("edge.down");
+      await tsClient.flush();
+      return onLeaf.includes("edge.down");
+    });
+    // nats-ts subscriber, leaf publisher: the hub forwards it to nats-ts as LMSG (origin cluster).
+    const onTs: string[] = [];
+    tsClient.subscribe("core.>", { callback: (_e, m) => { onTs.push(m.subject); } });
+    await tsClient.flush();
+    await waitFor("leaf to nats-ts", async () => {
+      leafClient.publish("core.up", "x");
+      await leafClient.flush();
+      return onTs.includes("core.up");
+    });
+    expect(numRoutes(ts.server)).toBe(1);
+  });
+});

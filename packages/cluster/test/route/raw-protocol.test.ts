@@ -456,6 +456,23 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     await conn.expect(PONG_RE);
   });
 
+  test("LMSG (a message that came from a leaf node of the remote's cluster) reaches local subscribers", async () => {
+    const { routePort, clientPort } = await routeServer();
+    const c = await client(clientPort);
+    const { conn } = await route(routePort, "ROUTER:lmsg");
+    sendRouteInfo(conn, "ROUTER:lmsg");
+    c.send(`CONNECT {"verbose":false,"headers":true}\r\nSUB foo 1\r\nSUB foo bar 2\r\nPING\r\n`);
+    await c.expect(PONG_RE);
+    conn.send("LMSG leafcluster $G foo 0 2\r\nok\r\n");
+    const m = await c.expect(MSG_RE);
+    expect([m[1], m[2], m[5]]).toEqual(["foo", "1", "ok"]);
+    conn.send("LMSG leafcluster $G foo + reply bar 12 14\r\nK1:V1,K2:V2 ok\r\n");
+    const h = await c.collect(/HMSG foo (\d+) reply 12 14\r\nK1:V1,K2:V2 ok\r\n/, 2);
+    expect(h.map((x) => x[1]).sort()).toEqual(["1", "2"]);
+    conn.send("LMSG leafcluster $G foo x 2\r\nok\r\n");
+    await conn.whenClosed();
+  });
+
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
     const rc = keep(await RawConn.open(routePort));
