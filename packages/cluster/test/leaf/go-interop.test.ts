@@ -86,3 +86,52 @@ describe("permissions granted by a Go 2.9 hub", () => {
     expect(hub.log()).not.toContain("Violation");
   });
 });
+
+describe("account binding with Go 2.9", () => {
+  const hubConf = (leafPort: number, port: number | string) => `port: ${port}
+    accounts {
+      ACC1: { users = [{user: "user1", password: "user1"}] }
+      ACC2: { users = [{user: "user2", password: "user2"}] }
+    }
+    leafnodes {
+      listen: "127.0.0.1:${leafPort}"
+      authorization { users = [ { user: ln1, password: ln1, account: ACC1 }, { user: ln2, password: ln2, account: ACC2 } ] }
+    }`;
+  const leafConf = (leafPort: number, port: number | string, reconnect: string) => `port: ${port}
+    accounts { L1 { users = [{user: "a", password: "a"}] }, L2 { users = [{user: "b", password: "b"}] } }
+    leafnodes {
+      reconnect: ${reconnect}
+      remotes = [
+        { url: "nats://ln1:ln1@127.0.0.1:${leafPort}", account: L1 }
+        { url: "nats://ln2:ln2@127.0.0.1:${leafPort}", account: L2 }
+      ]
+    }`;
+
+  async function check(hubUrl: string, leafUrl: string): Promise<void> {
+    const h1 = await topo.client(hubUrl, { user: "user1", pass: "user1" });
+    const h2 = await topo.client(hubUrl, { user: "user2", pass: "user2" });
+    h1.subscribe("who", { callback: (_e, m) => void m.respond("ACC1") });
+    h2.subscribe("who", { callback: (_e, m) => void m.respond("ACC2") });
+    await h1.flush();
+    await h2.flush();
+    expect(await answered(await topo.client(leafUrl, { user: "a", pass: "a" }), "who")).toBe("ACC1");
+    expect(await answered(await topo.client(leafUrl, { user: "b", pass: "b" }), "who")).toBe("ACC2");
+  }
+
+  test("a nats-ts leaf's accounts bind to a Go hub's accounts", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.go(hubConf(leafPort, await freePort()));
+    const leaf = await topo.inProcess(leafConf(leafPort, -1, `"50ms"`));
+    await waitFor("2 connections", () => numLeafs(leaf.server) === 2);
+    await check(hub.url, leaf.url);
+  });
+
+  test("a Go leaf's accounts bind to a nats-ts hub's accounts", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(hubConf(leafPort, -1));
+    const leaf = await topo.go(leafConf(leafPort, await freePort(), "1"));
+    await waitFor("2 connections", () => numLeafs(hub.server) === 2);
+    expect(leafzOf(hub.server).leafs.map((l) => l.account).sort()).toEqual(["ACC1", "ACC2"]);
+    await check(hub.url, leaf.url);
+  });
+});
