@@ -473,6 +473,17 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     await conn.whenClosed();
   });
 
+  test("TestRouteNoLeakOnAuthTimeout: a route that never authenticates gets the timeout error and leaves no route behind", async () => {
+    const routePort = await freePort();
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz, authorization { user: foo, password: bar, timeout: 0.05 } }`);
+    const rc = keep(await RawConn.open(routePort));
+    await rc.expect(INFO_RE);
+    expect((await rc.expect(ERR_RE, 2000))[1]).toBe("Authentication Timeout");
+    await rc.whenClosed();
+    const plugin = s.server.plugin<import("../../src/index.js").ClusterPlugin>("cluster")!;
+    expect((plugin.routez({ subscriptions: false, subscriptionsDetail: false }) as { num_routes: number }).num_routes).toBe(0);
+  });
+
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
     const rc = keep(await RawConn.open(routePort));
