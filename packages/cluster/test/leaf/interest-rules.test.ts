@@ -157,3 +157,27 @@ describe("daisy chains and several remotes", () => {
     expect(numLeafs(s2.server)).toBe(2);
   });
 });
+
+test("TestLeafNodeStreamImport: a message imported into the leaf's account crosses to the hub", async () => {
+  const leafPort = await freePort();
+  const s1 = await topo.inProcess(`port: -1
+    accounts { A { users = [ { user: a, password: a } ] } }
+    no_auth_user: a
+    leafnodes { listen: "127.0.0.1:${leafPort}", authorization { account: A } }`);
+  const s2 = await topo.inProcess(`port: -1
+    accounts {
+      B { users = [ { user: b, password: b } ], exports = [ { stream: ">" } ] }
+      C { users = [ { user: c, password: c } ], imports = [ { stream: { account: B, subject: ">" } } ] }
+    }
+    no_auth_user: b
+    leafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${leafPort}", account: C } ] }`);
+  await waitFor("connected", () => numLeafs(s1.server) === 1 && numLeafs(s2.server) === 1);
+  expect(leafzOf(s1.server).leafs[0].account).toBe("A");
+  const nc1 = await topo.client(s1.url);
+  const sub = new Inbox(nc1, "a");
+  await nc1.flush();
+  await waitFor("C knows a", () => leafzOf(s2.server, true).leafs[0].subscriptions_list?.includes("a"));
+  const nc2 = await topo.client(s2.url);
+  nc2.publish("a", "hello?");
+  expect(await sub.next()).toBe("hello?");
+});
