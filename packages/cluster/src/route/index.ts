@@ -18,6 +18,8 @@ export interface RouteService extends ClusterService {
   routez(opts: RoutezOptions): Record<string, unknown>;
   /** /varz `cluster` (Go's ClusterOptsVarz). */
   varzCluster(): Record<string, unknown>;
+  /** The /varz fields routes own, ready to merge: `cluster` and `routes`. */
+  varz(): Record<string, unknown>;
   /** /varz `routes`: how many routes are up. */
   numRoutes(): number;
   /** Routes closed as slow consumers (/varz slow_consumer_stats.routes). */
@@ -53,6 +55,7 @@ export async function startRoutes(server: NatsServer): Promise<RouteService | un
     stop: () => manager.stop(),
     routez: (o) => routez(manager, o),
     varzCluster: () => varzCluster(manager),
+    varz: () => ({ cluster: varzCluster(manager), routes: manager.routes.size }),
     numRoutes: () => manager.routes.size,
     slowConsumers: () => manager.slowConsumers,
     get port() {

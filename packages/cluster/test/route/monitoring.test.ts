@@ -105,6 +105,7 @@ describe("routes: monitoring", () => {
       pool_size: undefined,
     });
     expect(routes.numRoutes()).toBe(0);
+    expect(routes.varz()).toEqual({ cluster: routes.varzCluster(), routes: 0 });
     expect(routes.port).toBe(port);
     expect(routes.clusterName).toBe("east");
   });
