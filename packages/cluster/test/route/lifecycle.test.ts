@@ -111,6 +111,14 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     await waitFor("route again", () => numRoutes(again.server) === 1);
   });
 
+  test("TestRouteUseIPv6: a route listener on :: takes routes over IPv6 loopback", async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const a = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: v6, host: "::", port: ${pa} }`);
+    const b = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: v6, host: "::1", port: ${pb}, routes: ["nats-route://[::1]:${pa}"] }`);
+    await waitFor("route over IPv6", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    expect(routezOf(b.server).routes[0].ip).toBe("::1");
+  });
+
   test("TestRouteResendsLocalSubsOnReconnect: a route that comes back gets the local interest again", async () => {
     const routePort = await freePort();
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
