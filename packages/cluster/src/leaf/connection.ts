@@ -10,7 +10,7 @@ import {
   type PeerOpHandler,
   type ProtocolError,
 } from "@nats-ts/wire";
-import { CONNECT_PROCESS_TIMEOUT, ERR_AUTH_VIOLATION, ERR_STALE_CONNECTION, LDS_PREFIX, MAX_QUEUE_WEIGHT } from "./constants.js";
+import { CONNECT_PROCESS_TIMEOUT, ERR_AUTH_VIOLATION, ERR_STALE_CONNECTION, LDS_PREFIX, MAX_QUEUE_WEIGHT, SERVICE_REPLY_PREFIX } from "./constants.js";
 import { OutboundInterest, interestKey } from "./interest.js";
 import { LeafPermissions, bypassesPermissions } from "./permissions.js";
 import type { LeafHost, RemoteState } from "./host.js";
@@ -239,13 +239,15 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
 
   /**
    * Whether a subscription of the bound account is announced to the other side (Go's
-   * updateSmap rules): never its own, never import plumbing; a spoke only tells its hub about
+   * updateSmap rules): never its own, nor import plumbing; a spoke only tells its hub about
    * local interest and that of its own leaf nodes; loop detection subjects always pass.
    */
   announces(sub: Subscription): boolean {
     if (sub.sink === this) return false;
     const kind = sub.sink.kind;
-    if (kind === "ACCOUNT") return false;
+    // Import plumbing exists on every server alike, except the prefix of this server's service
+    // replies (Go's siReply), which the other side needs to send responses back.
+    if (kind === "ACCOUNT") return sub.subject.startsWith(SERVICE_REPLY_PREFIX);
     if (sub.subject.startsWith(LDS_PREFIX)) return true;
     if (this.leafSpoke && (kind === "ROUTER" || kind === "GATEWAY" || (kind === "LEAF" && sub.sink.leafSpoke === true))) return false;
     if (kind === "LEAF" && this.isolated) return false;

@@ -28,6 +28,8 @@ export const LDS_PREFIX = "$LDS.";
 /** Reply prefixes of gateway-routed requests: interest in them is never filtered. */
 export const GW_REPLY_PREFIX = "_GR_.";
 export const OLD_GW_REPLY_PREFIX = "$GR.";
+/** Reply subjects of service imports (Go's isServiceReply): responses cross whatever the permissions. */
+export const SERVICE_REPLY_PREFIX = "_R_.";
 
 /** Go's error texts for leaf connections (server/errors.go). */
 export const ERR_WRONG_PORT = "attempted to connect to wrong port";

@@ -12,6 +12,7 @@ import {
   MAX_RECONNECT_DELAY,
   RECONNECT_DELAY_AFTER_LOOP,
   RECONNECT_DELAY_AFTER_VIOLATION,
+  SERVICE_REPLY_PREFIX,
 } from "./constants.js";
 import { LeafConnection } from "./connection.js";
 import { interestKey } from "./interest.js";
@@ -397,7 +398,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
   }
 
   inboundAllowed(c: LeafConnection, subject: string): boolean {
-    if (subject.startsWith("_R_.") || subject.startsWith("$JS.ACK.")) return true;
+    if (subject.startsWith(SERVICE_REPLY_PREFIX) || subject.startsWith("$JS.ACK.")) return true;
     if (c.leafSpoke) return bypassesPermissions(subject) || c.perms.canReceive(subject);
     if (c.exportRules === undefined || c.exportRules.canSend(subject)) return true;
     this.permissionViolation(c, "Publish", subject);
@@ -460,12 +461,16 @@ function shuffled<T>(list: readonly T[]): T[] {
 }
 
 /**
- * Subjects an account answers through imports or mappings, which no subscription stands for
- * here: Go announces service imports and mapping sources to leaf nodes explicitly.
+ * Subjects an account wants through imports or mappings, which no client subscription stands
+ * for: Go announces service imports and mapping sources to leaf nodes explicitly, and the
+ * streams other accounts import from this one (Go's shadow subscriptions).
  */
 function importedSubjects(server: NatsServer, account: Account): string[] {
   const out = new Set<string>();
   for (const imp of account.plan?.serviceImports ?? []) out.add(imp.to);
+  for (const name of server.accountNames()) {
+    for (const imp of server.lookupAccount(name)?.plan?.streamImports ?? []) if (imp.from === account.name) out.add(imp.subject);
+  }
   const mappings = account.name === "$G" ? server.opts.mappings : server.opts.accounts[account.name]?.mappings;
   for (const src of Object.keys(mappings ?? {})) out.add(src);
   for (const src of jetStreamMappingSources(account)) out.add(src);

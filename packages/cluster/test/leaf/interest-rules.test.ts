@@ -181,3 +181,51 @@ test("TestLeafNodeStreamImport: a message imported into the leaf's account cross
   nc2.publish("a", "hello?");
   expect(await sub.next()).toBe("hello?");
 });
+
+describe("exports and imports across a leaf (Go's test/leafnode_test.go)", () => {
+  const bConf = (leafPort: number, accounts: string) => `listen: 127.0.0.1:-1
+    server_name: B
+    leafnodes { reconnect: "20ms", remotes = [ { url: "nats://127.0.0.1:${leafPort}", account: "EXTERNAL" } ] }
+    accounts: { ${accounts} }`;
+
+  test("TestStreamExportWithMultipleAccounts: a stream imported from the leaf's account arrives with its prefix", async () => {
+    const leafPort = await freePort();
+    const srvA = await topo.inProcess(`listen: 127.0.0.1:-1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const srvB = await topo.inProcess(
+      bConf(
+        leafPort,
+        `INTERNAL: { users: [ {user: good, password: pwd} ], imports: [ { stream: { account: EXTERNAL, subject: "foo" }, prefix: "bar" } ] }
+         EXTERNAL: { users: [ {user: bad, password: pwd} ], exports: [ { stream: "foo" } ] }`,
+      ),
+    );
+    await waitFor("connected", () => numLeafs(srvA.server) === 1 && numLeafs(srvB.server) === 1);
+    const nc = await topo.client(srvB.url, { user: "good", pass: "pwd" });
+    const got: string[] = [];
+    nc.subscribe(">", { callback: (_e, m) => void got.push(m.subject) });
+    await nc.flush();
+    await waitFor("A knows foo", () => leafzOf(srvA.server, true).leafs[0].subscriptions_list?.includes("foo"));
+    const nc2 = await topo.client(srvA.url);
+    nc2.publish("foo", "");
+    await waitFor("received", () => got.length === 1);
+    expect(got).toEqual(["bar.foo"]);
+  });
+
+  test("TestServiceExportWithMultipleAccounts: a service imported from the leaf's account is answered across the leaf", async () => {
+    const leafPort = await freePort();
+    const srvA = await topo.inProcess(`server_name: A\nlisten: 127.0.0.1:-1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const srvB = await topo.inProcess(
+      bConf(
+        leafPort,
+        `INTERNAL: { users: [ {user: good, password: pwd} ], imports: [ { service: { account: EXTERNAL, subject: "foo" } } ] }
+         EXTERNAL: { users: [ {user: evil, password: pwd} ], exports: [ { service: "foo" } ] }`,
+      ),
+    );
+    await waitFor("connected", () => numLeafs(srvB.server) === 1);
+    const nc2 = await topo.client(srvA.url);
+    nc2.subscribe("foo", { callback: (_e, m) => void m.respond("world") });
+    await nc2.flush();
+    await waitFor("B knows foo", () => leafzOf(srvB.server, true).leafs[0].subscriptions_list?.includes("foo"));
+    const nc = await topo.client(srvB.url, { user: "good", pass: "pwd" });
+    expect((await nc.request("foo", "hello", { timeout: 2000 })).string()).toBe("world");
+  });
+});
