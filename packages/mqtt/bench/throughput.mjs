@@ -1,9 +1,10 @@
 // MQTT publish -> subscribe throughput, 1 publisher and 1 subscriber, 128-byte payloads, at
-// QoS 0 and QoS 1: nats-ts's MQTT listener against the Go nats-server's in the same run, with
+// QoS 0 and QoS 1 (and QoS 1 to a persistent session, delivered by a JetStream consumer): nats-ts's MQTT listener against the Go nats-server's in the same run, with
 // the ratio. A raw MQTT load generator (mqtt-packet) so the client is not the bottleneck.
 // A benchmark, not a test.
 //
 //   pnpm --filter @nats-ts/mqtt build && node packages/mqtt/bench/throughput.mjs [--count 100000]
+//   MQTT_BENCH_SYNC_INTERVAL=2m ...   nats-ts with Go's default JetStream sync interval
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as tcpConnect, createServer } from "node:net";
@@ -44,7 +45,9 @@ async function waitForLine(child) {
 }
 
 async function startNatsTs(dir) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./server.mjs", import.meta.url)), dir], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = [fileURLToPath(new URL("./server.mjs", import.meta.url)), dir];
+  if (process.env.MQTT_BENCH_SYNC_INTERVAL) args.push(process.env.MQTT_BENCH_SYNC_INTERVAL);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const { mqttPort } = JSON.parse(await waitForLine(child));
   return { port: mqttPort, stop: () => child.kill("SIGTERM") };
 }
@@ -74,7 +77,7 @@ async function startGo(dir) {
 }
 
 /** A raw MQTT connection: write packets, get decoded ones through a callback. */
-async function client(port, clientId, onPacket) {
+async function client(port, clientId, onPacket, clean = true) {
   const socket = await new Promise((resolve, reject) => {
     const s = tcpConnect({ host: "127.0.0.1", port }, () => resolve(s));
     s.once("error", reject);
@@ -85,29 +88,38 @@ async function client(port, clientId, onPacket) {
   const ready = new Promise((r) => (connack = r));
   p.on("packet", (pk) => (pk.cmd === "connack" ? connack() : onPacket(pk)));
   socket.on("data", (d) => p.parse(d));
-  socket.write(generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId, keepalive: 0 }));
+  socket.write(generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean, clientId, keepalive: 0 }));
   await ready;
   return socket;
 }
 
-async function run(port, qos) {
+let runs = 0;
+
+/** One measured run; `persistent` makes the subscriber a clean-session-0 client (JetStream consumer delivery on both servers). */
+async function run(port, qos, persistent = false) {
+  runs++;
   let received = 0;
   let done;
   const finished = new Promise((r) => (done = r));
   let subacked;
   const subReady = new Promise((r) => (subacked = r));
-  const sub = await client(port, `sub${qos}`, (pk) => {
-    if (pk.cmd === "suback") return subacked();
-    if (pk.cmd !== "publish") return;
-    if (pk.qos === 1) sub.write(generate({ cmd: "puback", messageId: pk.messageId }));
-    if (++received === COUNT) done();
-  });
-  sub.write(generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "bench/t", qos }] }));
+  const sub = await client(
+    port,
+    `sub${qos}-${runs}`,
+    (pk) => {
+      if (pk.cmd === "suback") return subacked();
+      if (pk.cmd !== "publish") return;
+      if (pk.qos === 1) sub.write(generate({ cmd: "puback", messageId: pk.messageId }));
+      if (++received === COUNT) done();
+    },
+    !persistent,
+  );
+  sub.write(generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: `bench/${runs}`, qos }] }));
   await subReady;
   let acked = 0;
   let sent = 0;
   let pump;
-  const pub = await client(port, `pub${qos}`, (pk) => {
+  const pub = await client(port, `pub${qos}-${runs}`, (pk) => {
     if (pk.cmd === "puback") {
       acked++;
       pump();
@@ -119,7 +131,7 @@ async function run(port, qos) {
       // Batches keep the socket busy without buffering everything in memory.
       while (sent < COUNT) {
         const batch = [];
-        for (let i = 0; i < 1000 && sent < COUNT; i++, sent++) batch.push(generate({ cmd: "publish", topic: "bench/t", payload: PAYLOAD, qos: 0, retain: false, dup: false }));
+        for (let i = 0; i < 1000 && sent < COUNT; i++, sent++) batch.push(generate({ cmd: "publish", topic: `bench/${runs}`, payload: PAYLOAD, qos: 0, retain: false, dup: false }));
         if (!pub.write(Buffer.concat(batch))) return void pub.once("drain", pump);
       }
       return;
@@ -127,7 +139,7 @@ async function run(port, qos) {
     const batch = [];
     while (sent < COUNT && sent - acked < WINDOW) {
       sent++;
-      batch.push(generate({ cmd: "publish", topic: "bench/t", payload: PAYLOAD, qos: 1, messageId: (sent % 65535) + 1, retain: false, dup: false }));
+      batch.push(generate({ cmd: "publish", topic: `bench/${runs}`, payload: PAYLOAD, qos: 1, messageId: (sent % 65535) + 1, retain: false, dup: false }));
     }
     if (batch.length > 0) pub.write(Buffer.concat(batch));
   };
@@ -143,16 +155,16 @@ const dir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-bench-"));
 try {
   const servers = [["nats-ts", await startNatsTs(join(dir, "ts"))], ["go", await startGo(dir)]];
   const results = {};
-  for (const qos of [0, 1]) {
+  for (const [label, qos, persistent] of [["QoS 0", 0, false], ["QoS 1", 1, false], ["QoS 1 persistent", 1, true]]) {
     for (const [name, s] of servers) {
       if (s === undefined) continue;
-      await run(s.port, qos); // warm up
-      const rate = await run(s.port, qos);
-      results[`${name} qos${qos}`] = rate;
-      console.log(`${name.padEnd(8)} QoS ${qos}: ${Math.round(rate).toLocaleString()} msgs/s (${COUNT} x 128 B)`);
+      await run(s.port, qos, persistent); // warm up
+      const rate = await run(s.port, qos, persistent);
+      results[`${name} ${label}`] = rate;
+      console.log(`${name.padEnd(8)} ${label}: ${Math.round(rate).toLocaleString()} msgs/s (${COUNT} x 128 B)`);
     }
-    const go = results[`go qos${qos}`];
-    if (go) console.log(`ratio QoS ${qos}: nats-ts/go = ${(results[`nats-ts qos${qos}`] / go).toFixed(2)}`);
+    const go = results[`go ${label}`];
+    if (go) console.log(`ratio ${label}: nats-ts/go = ${(results[`nats-ts ${label}`] / go).toFixed(2)}`);
   }
   for (const [, s] of servers) s?.stop();
 } finally {
