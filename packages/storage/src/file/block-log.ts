@@ -31,6 +31,18 @@ const DEFAULT_CACHE_SIZE = 32 * 1024 * 1024;
 const READS_BEFORE_CACHING = 32;
 export const MSGS_DIR = "msgs";
 
+/** A write handed to the commit cycle, pinned to the file and generation of its block. */
+interface PendingWrite {
+  b: Block;
+  buf: Buffer;
+  from: number;
+  to: number;
+  pos: number;
+  appended: boolean;
+  fd: number;
+  generation: number;
+}
+
 /** Non-configuration hooks for FileStore. */
 export interface FileStoreOptions extends StoreOptions {
   /** Replacement file operations, for fault-injection tests. */
@@ -70,6 +82,8 @@ export abstract class BlockLog extends StoreQueries {
   protected pendingFloor = 0;
   protected writtenFloor = 0;
   protected dirFd = -1;
+  /** Highest block id created or found, so that new blocks never take an old block's name. */
+  protected lastBlockId = 0;
   /** Rotated blocks whose tails are not yet handed to a write. */
   protected sealing: Block[] = [];
   /** Erased records to write over their originals on disk. */
@@ -118,7 +132,9 @@ export abstract class BlockLog extends StoreQueries {
   }
 
   protected newWriteBlock(): void {
-    const id = this.blocks.length > 0 ? this.blocks[this.blocks.length - 1].id + 1 : 1;
+    // Ids are never reused: a dropped block's file may still be waiting to be unlinked.
+    const id = Math.max(this.lastBlockId, this.blocks.length > 0 ? this.blocks[this.blocks.length - 1].id : 0) + 1;
+    this.lastBlockId = id;
     const path = join(this.msgsDir, blockFileName(id));
     const b = new Block(id, path, this.fs.openSync(path, "w+"));
     b.buf = this.takeBuffer();
@@ -404,20 +420,27 @@ export abstract class BlockLog extends StoreQueries {
    */
   protected writePending(): Promise<void> {
     this.prepareWrites();
-    let chain = Promise.resolve();
+    const writes: PendingWrite[] = [];
     for (const b of this.unwritten()) {
-      const from = b.issued;
-      const to = b.size;
-      b.issued = to;
-      const buf = b.buf!;
-      chain = chain.then(() => this.writeAsync(b, buf, from, to, from, true));
+      writes.push(this.pendingWrite(b, b.buf!, b.issued, b.size, b.issued, true));
+      b.issued = b.size;
     }
     for (const o of this.overwrites.splice(0)) {
-      if (o.block.generation === o.generation && this.blocks.includes(o.block)) {
-        chain = chain.then(() => this.writeAsync(o.block, o.rec, 0, o.rec.length, o.off, false));
-      }
+      if (o.block.generation === o.generation && this.blocks.includes(o.block)) writes.push(this.pendingWrite(o.block, o.rec, 0, o.rec.length, o.off, false));
     }
+    let chain = Promise.resolve();
+    for (const w of writes) chain = chain.then(() => this.writeAsync(w));
     return chain;
+  }
+
+  /**
+   * A write of buf[from, to) at file position `pos` of block `b`, pinned to the block's file
+   * and generation as they are now (`appended`: the block's own bytes, so `flushed` advances).
+   */
+  private pendingWrite(b: Block, buf: Buffer, from: number, to: number, pos: number, appended: boolean): PendingWrite {
+    // Counted from now on: a write waiting its turn still needs the buffer.
+    b.inflight++;
+    return { b, buf, from, to, pos, appended, fd: b.fd, generation: b.generation };
   }
 
   private prepareWrites(): void {
@@ -436,36 +459,27 @@ export abstract class BlockLog extends StoreQueries {
     return out;
   }
 
-  /**
-   * Writes buf[from, to) at file position `pos` of block `b` (`appended`: these are the block's
-   * own appended bytes, so `flushed` advances). A block rewritten meanwhile ignores the result.
-   */
-  private writeAsync(b: Block, buf: Buffer, from: number, to: number, pos: number, appended: boolean): Promise<void> {
-    const generation = b.generation;
-    const fd = b.fd;
-    this.dirty.add(fd);
-    b.inflight++;
+  /** Performs a pending write; one whose block was rewritten or deleted meanwhile is dropped. */
+  private writeAsync(w: PendingWrite): Promise<void> {
+    const { b, buf, to, pos, from, fd, generation } = w;
     return new Promise((resolve, reject) => {
+      const finish = (err?: unknown): void => {
+        b.inflight--;
+        if (err) reject(err);
+        else resolve();
+      };
       const step = (at: number): void => {
+        // Its bytes live elsewhere now (a rewrite wrote them, or they were deleted).
+        if (b.generation !== generation) return finish();
+        // Same generation, same file (its descriptor may have been reopened meanwhile).
+        this.dirty.add(b.fd);
         this.fs.write(fd, buf, at, to - at, pos + at - from, (err, n) => {
-          if (b.generation !== generation) {
-            // Rewritten or deleted while in flight: its bytes live elsewhere now.
-            b.inflight--;
-            resolve();
-            return;
-          }
-          if (err) {
-            b.inflight--;
-            reject(err);
-            return;
-          }
+          if (b.generation !== generation) return finish();
+          if (err) return finish(err);
           const done = at + n;
-          if (appended && done > b.flushed) b.flushed = done;
+          if (w.appended && done > b.flushed) b.flushed = done;
           if (done < to) step(done);
-          else {
-            b.inflight--;
-            resolve();
-          }
+          else finish();
         });
       };
       step(from);

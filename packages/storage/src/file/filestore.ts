@@ -139,6 +139,7 @@ export class FileStore extends BlockLog {
       .filter((f) => /^\d+\.blk$/.test(f))
       .map((f) => Number.parseInt(f, 10))
       .sort((a, b) => a - b);
+    this.lastBlockId = Math.max(this.lastBlockId, ids.at(-1) ?? 0);
     for (const f of readdirSync(this.msgsDir)) if (f.endsWith(".tmp")) rmSync(join(this.msgsDir, f), { force: true });
     const tombstoned = new Set<number>();
     let floor = 0;
