@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { freePort, startInProcess, type TestServer } from "../support/servers.js";
+import { startInProcess, type TestServer } from "../support/servers.js";
 import type { GatewayService } from "../../src/gateway/index.js";
 import type { NatsServer } from "@nats-ts/core";
 
@@ -54,14 +54,16 @@ export class Topology {
     return nc;
   }
 
-  /** Two one-server clusters A and B, each configured with the other. */
+  /**
+   * Two one-server clusters: B on a random gateway port, A configured with B (B connects back
+   * to A implicitly, from A's INFO). No port is picked ahead, so none can be taken meanwhile.
+   */
   async pair(extraA = "", extraB = "", gwExtra = ""): Promise<{ a: InProcess; b: InProcess; pa: number; pb: number }> {
-    const pa = await freePort();
-    const pb = await freePort();
-    const a = await this.inProcess(gatewayConf("A", pa, { B: pb }, extraA, gwExtra));
-    const b = await this.inProcess(gatewayConf("B", pb, { A: pa }, extraB, gwExtra));
+    const b = await this.inProcess(gatewayConf("B", -1, {}, extraB, gwExtra));
+    const pb = gatewayOf(b).port;
+    const a = await this.inProcess(gatewayConf("A", -1, { B: pb }, extraA, gwExtra));
     await waitFor(() => connected(a, "B") && connected(b, "A"), "gateways A <-> B");
-    return { a, b, pa, pb };
+    return { a, b, pa: gatewayOf(a).port, pb };
   }
 
   async stop(): Promise<void> {

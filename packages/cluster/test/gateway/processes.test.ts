@@ -34,10 +34,13 @@ describe("gateways between server processes", () => {
     const confB = gatewayConf("B", pb, { A: pa }).replace("port: -1", `port: ${await freePort()}`);
     const a = topo.add(await startChild(gatewayConf("A", pa, { B: pb })));
     let b: TestServer = topo.add(await startChild(confB));
-    await waitFor(() => /Outbound gateway connection to "B"/.test(a.log()) && /Outbound gateway connection to "A"/.test(b.log()), "gateway logs", 20_000);
+    const registered = () =>
+      /Outbound gateway connection to "B" \(\w+\) registered/.test(a.log()) &&
+      /Outbound gateway connection to "A" \(\w+\) registered/.test(b.log()) &&
+      /Inbound gateway connection from "B" \(\w+\) registered/.test(a.log());
+    await waitFor(registered, "gateway logs", 20_000);
     expect(a.log()).toMatch(/Gateway name is A/);
     expect(a.log()).toMatch(/Listening for gateways connections on 127\.0\.0\.1:\d+/);
-    expect(a.log()).toMatch(/Inbound gateway connection from "B" \(\w+\) registered/);
 
     const ca = await topo.client(a);
     let cb = await topo.client(b);
