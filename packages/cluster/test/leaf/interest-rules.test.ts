@@ -229,3 +229,68 @@ describe("exports and imports across a leaf (Go's test/leafnode_test.go)", () =>
     expect((await nc.request("foo", "hello", { timeout: 2000 })).string()).toBe("world");
   });
 });
+
+test("TestServiceExportWithLeafnodeRestart: chained service imports across a leaf, again after the leaf restarts", async () => {
+  const leafPort = await freePort();
+  const srvG = await topo.inProcess(`server_name: G
+    listen: 127.0.0.1:-1
+    leafnodes { listen: "127.0.0.1:${leafPort}", authorization { account: "EXTERNAL", user: ln, password: pass } }
+    accounts: {
+      INTERNAL: {
+        users: [ {user: good, password: pwd} ]
+        exports: [ {service: "foo", response: singleton} ]
+        imports: [ { service: { account: EXTERNAL, subject: "evilfoo" }, to: from_evilfoo } ]
+      },
+      EXTERNAL: {
+        users: [ {user: evil, password: pwd} ]
+        exports: [ {service: "evilfoo", response: singleton} ]
+        imports: [ { service: { account: INTERNAL, subject: "foo" }, to: goodfoo } ]
+      }
+    }`);
+  const confE = `server_name: E
+    listen: 127.0.0.1:-1
+    leafnodes { reconnect: "20ms", remotes = [ { url: "nats://ln:pass@127.0.0.1:${leafPort}", account: "EXTERNAL_GOOD" } ] }
+    accounts: {
+      INTERNAL_EVILINC: {
+        users: [ {user: evil, password: pwd} ]
+        exports: [ {service: "foo", response: singleton} ]
+        imports: [ { service: { account: EXTERNAL_GOOD, subject: "goodfoo" }, to: from_goodfoo } ]
+      },
+      EXTERNAL_GOOD: {
+        users: [ {user: good, password: pwd} ]
+        exports: [ {service: "goodfoo", response: singleton} ]
+        imports: [ { service: { account: INTERNAL_EVILINC, subject: "foo" }, to: evilfoo } ]
+      }
+    }`;
+  for (let round = 0; round < 2; round++) {
+    const srvE = await topo.inProcess(confE);
+    await waitFor("connected", () => numLeafs(srvE.server) === 1 && numLeafs(srvG.server) === 1);
+    const nc2 = await topo.client(srvE.url, { user: "evil", pass: "pwd" });
+    nc2.subscribe("foo", { callback: (_e, m) => void m.respond("world") });
+    await nc2.flush();
+    await waitFor("G knows evilfoo", () => leafzOf(srvG.server, true).leafs[0].subscriptions_list?.includes("evilfoo"));
+    const nc = await topo.client(srvG.url, { user: "good", pass: "pwd" });
+    expect((await nc.request("from_evilfoo", "hello", { timeout: 2000 })).string()).toBe("world");
+    await nc.close();
+    await nc2.close();
+    await srvE.stop();
+    await waitFor("E gone", () => numLeafs(srvG.server) === 0);
+  }
+});
+
+test("TestLeafNodesStaggeredSubPub: a leaf that joins later reaches a subscriber behind an earlier leaf", async () => {
+  const leafPort = await freePort();
+  const s = await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+  const remote = `port: -1\nleafnodes { reconnect: "20ms", remotes [ { url: "nats-leaf://127.0.0.1:${leafPort}" } ] }`;
+  const sl1 = await topo.inProcess(remote);
+  await waitFor("sl1 connected", () => numLeafs(s.server) === 1);
+  const ncl = await topo.client(sl1.url);
+  const sub = new Inbox(ncl, "foo");
+  await ncl.flush();
+  await waitFor("hub knows foo", () => leafzOf(s.server, true).leafs[0].subscriptions_list?.includes("foo"));
+  const sl2 = await topo.inProcess(remote);
+  await waitFor("sl2 connected", () => numLeafs(s.server) === 2 && numLeafs(sl2.server) === 1);
+  const ncl2 = await topo.client(sl2.url);
+  ncl2.publish("foo", "x");
+  expect(await sub.next(1000)).toBe("x");
+});

@@ -91,6 +91,16 @@ describe("TLS on leaf connections", () => {
     expect(hub.lines.filter((l) => l.includes("TLS leafnode handshake error")).length).toBeGreaterThanOrEqual(3);
   });
 
+  test("TestLeafNodeTLSConnCloseEarly: a connection closed before the handshake harms nothing", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(`listen: "127.0.0.1:-1"\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n ${hubTls()}\n}`);
+    const raw = await topo.raw(leafPort);
+    raw.socket.destroy();
+    const leaf = await topo.inProcess(`port: -1\nleafnodes { reconnect: "50ms", remotes [ { url: "tls://127.0.0.1:${leafPort}", ${leafTls()} } ] }`);
+    await waitFor("a leaf connects", () => numLeafs(hub.server) === 1 && numLeafs(leaf.server) === 1);
+    expect(hub.server.isRunning).toBe(true);
+  });
+
   test("a leaf that does not trust the hub's certificate does not connect", async () => {
     const leafPort = await freePort();
     const hub = await topo.inProcess(`port: -1\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n ${hubTls()}\n}`);
