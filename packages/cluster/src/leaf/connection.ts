@@ -23,7 +23,6 @@ export type LeafCloseReason =
   | "Authentication Failure"
   | "Protocol Violation"
   | "Stale Connection"
-  | "Write Error"
   | "Read Error"
   | "Slow Consumer (Pending Bytes)"
   | "Wrong Port"

@@ -6,7 +6,7 @@ import {
   ERR_SAME_CLUSTER_NAME,
   ERR_WRONG_PORT,
 } from "./constants.js";
-import type { LeafConnection } from "./connection.js";
+import type { LeafCloseReason, LeafConnection } from "./connection.js";
 import { readCredentials, UserKey, verifyNonceSignature } from "./credentials.js";
 import { clusterName, jetStreamSettings, type LeafConnectInfo, type LeafInfo } from "./info.js";
 import type { LeafNodeOptions } from "./options.js";
@@ -15,6 +15,13 @@ import type { RemoteState } from "./host.js";
 import { urlCredentials } from "./urls.js";
 
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
+
+/** Why a handshake is refused: Go's text (logged, and sent as -ERR when `sendErr`) and the close reason. */
+export interface Refusal {
+  text: string;
+  reason: LeafCloseReason;
+  sendErr: boolean;
+}
 
 function sameSecret(given: string | undefined, configured: string | undefined): boolean {
   const a = Buffer.from(given ?? "");
@@ -78,7 +85,7 @@ export function authenticateLeaf(
 }
 
 /** Why an accepted leaf's CONNECT is refused before authentication, as Go words it; undefined when fine. */
-export function refuseConnect(server: NatsServer, opts: LeafNodeOptions, connect: LeafConnectInfo): { text: string; reason: Parameters<LeafConnection["close"]>[0]; sendErr: boolean } | undefined {
+export function refuseConnect(server: NatsServer, opts: LeafNodeOptions, connect: LeafConnectInfo): Refusal | undefined {
   if (str(connect.lang) !== "") return { text: ERR_CLIENT_ON_LEAF_PORT, reason: "Wrong Port", sendErr: true };
   const cluster = str(connect.cluster);
   if (cluster.includes(" ")) return { text: ERR_CLUSTER_NAME_SPACES, reason: "Protocol Violation", sendErr: true };
@@ -137,7 +144,7 @@ export function connectInfoReply(base: LeafInfo, c: LeafConnection, account: Acc
 }
 
 /** Takes in the hub's first INFO on a solicited connection; returns Go's error when it must close. */
-export function applyHubInfo(c: LeafConnection, remote: RemoteState, info: LeafInfo): { text: string; reason: Parameters<LeafConnection["close"]>[0]; sendErr: boolean } | undefined {
+export function applyHubInfo(c: LeafConnection, remote: RemoteState, info: LeafInfo): Refusal | undefined {
   if (!info.client_id || info.leafnode_urls === undefined) return { text: ERR_WRONG_PORT, reason: "Wrong Port", sendErr: false };
   const cluster = str(info.cluster);
   if (cluster.includes(" ")) return { text: ERR_CLUSTER_NAME_SPACES, reason: "Protocol Violation", sendErr: true };

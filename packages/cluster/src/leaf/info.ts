@@ -30,8 +30,6 @@ export interface LeafInfo {
   export?: SubjectPermission;
   info_on_connect?: boolean;
   leafnode_urls?: string[];
-  connect_urls?: string[];
-  gateway?: string;
 }
 
 /** The CONNECT a soliciting server sends (Go's leafConnectInfo), in Go's field order. */

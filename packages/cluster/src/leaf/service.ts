@@ -16,7 +16,16 @@ import {
 } from "./constants.js";
 import { LeafConnection } from "./connection.js";
 import { interestKey } from "./interest.js";
-import { applyConnect, applyHubInfo, applyHubUpdate, authenticateLeaf, connectInfoReply, leafConnect, refuseConnect } from "./handshake.js";
+import {
+  applyConnect,
+  applyHubInfo,
+  applyHubUpdate,
+  authenticateLeaf,
+  connectInfoReply,
+  leafConnect,
+  refuseConnect,
+  type Refusal,
+} from "./handshake.js";
 import type { LeafHost, RemoteState } from "./host.js";
 import { acceptInfo, infoLine, joinHostPort, type LeafConnectInfo, type LeafInfo } from "./info.js";
 import { applyJetStreamDomain, jetStreamMappingSources } from "./jetstream-domain.js";
@@ -222,7 +231,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     }
   }
 
-  private refuse(c: LeafConnection, r: { text: string; reason: Parameters<LeafConnection["close"]>[0]; sendErr: boolean }): void {
+  private refuse(c: LeafConnection, r: Refusal): void {
     this.server.log.error(`${c.label} - ${r.text}`);
     if (r.sendErr) c.sendErr(r.text);
     c.close(r.reason);
