@@ -347,7 +347,9 @@ export class MqttBroker {
     session.publisher.publish(subject, payload, extras?.reply, header);
     if (qos === 0) return undefined;
     const api = this.accounts.get(session.account.name)?.api;
-    const stored = api?.store(MQTT_STREAMS.messages.subject + subject, payload, header);
+    // Stored under the subject the account's mappings send it to, where the consumers look.
+    const target = session.account.mappings?.map(subject) ?? subject;
+    const stored = api?.store(MQTT_STREAMS.messages.subject + target, payload, header);
     // The PUBACK says the retained message is kept too.
     return retained === undefined ? stored : Promise.all([stored, retained]);
   }

@@ -417,6 +417,54 @@ describe("Go mqtt_test.go: ack_wait redelivery and max_ack_pending", () => {
     }
   });
 
+  test("subject mappings: MQTT, NATS, retained and will publications reach MQTT subscribers of the mapped subject, and a persistent session's queue", async () => {
+    const t = await startMqtt({ server: { mappings: { foo0: "bar0", foo1: "bar1" } } });
+    const nc = await connect({ servers: t.server.clientURL });
+    try {
+      for (const qos of [0, 1] as const) {
+        const bar = `bar${qos}`;
+        const foo = `foo${qos}`;
+        const mc = await open(t.port, "sub", true);
+        await sub(mc, [[bar, qos]], [qos]);
+        await flush(mc);
+        const mcp = await open(t.port, "pub", true);
+        nc.publish(foo, "msg0");
+        await expectPub(mc, bar, 0, "msg0");
+        await publish(mcp, 0, foo, 0, "msg1");
+        await expectPub(mc, bar, 0, "msg1");
+        await publish(mcp, 0, foo, 0, "msg1_retained", true);
+        await expectPub(mc, bar, 0, "msg1_retained");
+        await publish(mcp, 1, foo, 1, "msg2");
+        const pi = await expectPub(mc, bar, qos, "msg2");
+        if (qos === 1) mc.send({ cmd: "puback", messageId: pi });
+        mcp.send({ cmd: "disconnect" });
+        const willer = await RawMqtt.open(t.port);
+        willer.send({ ...connectPacket("pub", true), will: { topic: foo, payload: Buffer.from("willmsg"), qos: 1, retain: false } });
+        expect((await willer.next()).cmd).toBe("connack");
+        willer.end();
+        const wpi = await expectPub(mc, bar, qos, "willmsg");
+        if (qos === 1) mc.send({ cmd: "puback", messageId: wpi });
+        mc.send({ cmd: "disconnect" });
+        await mc.whenClosed;
+      }
+      // A persistent session's consumer looks at the mapped subject in $MQTT_msgs.
+      const away = await open(t.port, "away", false);
+      await sub(away, [["bar1", 1]], [1]);
+      away.send({ cmd: "disconnect" });
+      await away.whenClosed;
+      const mcp = await open(t.port, "pub", true);
+      await publish(mcp, 1, "foo1", 1, "queued");
+      const back = await open(t.port, "away", false, true);
+      const pi = await expectPub(back, "bar1", 1, "queued");
+      back.send({ cmd: "puback", messageId: pi });
+      back.end();
+      mcp.end();
+    } finally {
+      await nc.close();
+      await t.stop();
+    }
+  });
+
   test("TestMQTTTrackPendingOverrun: packet ids wrap from 65535 to 1, and 0 means none is free", () => {
     expect(nextPacketId(0xffff, () => false)).toBe(1);
     expect(nextPacketId(1, () => true)).toBe(0);
