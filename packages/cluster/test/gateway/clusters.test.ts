@@ -153,25 +153,23 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayNoReconnectOnClose: when a cluster shuts down, the implicit gateway to it goes away", async () => {
-    const pa = await freePort();
-    const pb = await freePort();
-    const b = await topo.inProcess(gatewayConf("B", pb, {}));
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b).port }));
     await waitFor(() => connected(a, "B") && connected(b, "A"), "A <-> B");
     await a.stop();
     await waitFor(() => !gatewayOf(b).outbound.has("A") && gatewayOf(b).inbound.size === 0 && !gatewayOf(b).remotes.has("A"), "B forgets A");
   });
 
   test("TestGatewayImplicitReconnectHonorConnectRetries: an implicit gateway is retried connect_retries times, then dropped", async () => {
-    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
     const lines: string[] = [];
     const logger = { ...silentLogger, debugEnabled: true, error: (m: string) => void lines.push(m), debug: (m: string) => void lines.push(m) };
-    const sb = new NatsServer(optionsFromConf(parseConf(gatewayConf("B", pb, {}, "", "connect_retries: 2"))).options, { plugins: [clusterPlugin()], logger });
+    const sb = new NatsServer(optionsFromConf(parseConf(gatewayConf("B", -1, {}, "", "connect_retries: 2"))).options, { plugins: [clusterPlugin()], logger });
     await sb.start();
     try {
       const b = { server: sb } as InProcess;
-      const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
-      const c = await topo.inProcess(gatewayConf("C", pc, { B: pb }));
+      const pb = gatewayOf(b).port;
+      const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
+      const c = await topo.inProcess(gatewayConf("C", -1, { B: pb }));
       await waitFor(() => ["A", "C"].every((n) => connected(b, n)) && connected(a, "C") && connected(c, "A"), "full mesh");
       await a.stop();
       const failures = () => lines.filter((l) => l.startsWith(`Error connecting to implicit gateway "A"`)).length;
@@ -191,7 +189,7 @@ describe("two nats-ts clusters joined by gateways", () => {
     const info = JSON.parse(lines[0].slice(5)) as Record<string, unknown>;
     expect(info).toMatchObject({ server_id: `GW${a.server.id}`, gateway: "B", gateway_urls: [`127.0.0.1:${pb}`], gateway_cmd: 1 });
     // A second server of cluster A without any gateway configured, told by "its route".
-    const a2 = await topo.inProcess(gatewayConf("A", await freePort(), {}));
+    const a2 = await topo.inProcess(gatewayConf("A", -1, {}));
     gatewayOf(a2).implicitGateway(info);
     await waitFor(() => gatewayOf(a2).outbound.has("B") && [...gatewayOf(b).inbound.values()].filter((c) => c.name === "A").length === 2, "A2 -> B");
     const relayed: string[] = [];
@@ -201,7 +199,6 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayReconnectExponentialBackoff: with connect_backoff the delay between attempts doubles up to the cap", async () => {
-    const [pa, pb] = [await freePort(), await freePort()];
     const times: number[] = [];
     const logger = {
       ...silentLogger,
@@ -209,13 +206,13 @@ describe("two nats-ts clusters joined by gateways", () => {
       error: (m: string) => void (m.startsWith(`Error connecting to implicit gateway "A"`) && times.push(Date.now())),
       debug: (m: string) => void (m.startsWith(`Error connecting to implicit gateway "A"`) && times.push(Date.now())),
     };
-    const conf = gatewayConf("B", pb, {}, "", "connect_retries: 3\nconnect_backoff: true");
+    const conf = gatewayConf("B", -1, {}, "", "connect_retries: 3\nconnect_backoff: true");
     const sb = new NatsServer(optionsFromConf(parseConf(conf)).options, { plugins: [clusterPlugin()], logger });
     await sb.start();
     gatewayTuning.connectDelay = 50;
     gatewayTuning.connectMaxDelay = 150;
     try {
-      const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+      const a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf({ server: sb } as InProcess).port }));
       await waitFor(() => connected({ server: sb } as InProcess, "A"), "B <-> A");
       await a.stop();
       await waitFor(() => times.length === 4, "four attempts");
@@ -356,10 +353,10 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayCreateImplicit: a cluster learns of a third one by gossip and connects to it", async () => {
-    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
-    const b = await topo.inProcess(gatewayConf("B", pb, {}));
-    const c = await topo.inProcess(gatewayConf("C", pc, { B: pb }));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}));
+    const pb = gatewayOf(b).port;
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
+    const c = await topo.inProcess(gatewayConf("C", -1, { B: pb }));
     await waitFor(() => ["B", "C"].every((n) => connected(a, n)) && ["A", "C"].every((n) => connected(b, n)) && ["A", "B"].every((n) => connected(c, n)), "full mesh A, B, C");
     const z = gatewayOf(a).gatewayz(NO_OPTS).outbound_gateways as Record<string, { configured: boolean }>;
     expect(z.B.configured).toBe(true);
@@ -373,12 +370,12 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayRejectUnknown: reject_unknown_cluster refuses gateways not configured", async () => {
-    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }, "", "reject_unknown_cluster: true"));
-    const b = await topo.inProcess(gatewayConf("B", pb, {}));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}));
+    const pb = gatewayOf(b).port;
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }, "", "reject_unknown_cluster: true"));
     await waitFor(() => connected(a, "B") && connected(b, "A"), "A <-> B");
     // C knows only B; B tells C about A, and A refuses C.
-    const c = await topo.inProcess(gatewayConf("C", pc, { B: pb }));
+    const c = await topo.inProcess(gatewayConf("C", -1, { B: pb }));
     await waitFor(() => connected(b, "C") && connected(c, "B"), "C <-> B");
     await waitFor(() => (gatewayOf(c).remotes.get("A")?.connectAttempts ?? 0) >= 1, "C tried A");
     await new Promise((r) => setTimeout(r, 200));
@@ -401,9 +398,8 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayConnectToWrongPort: a gateway URL pointing at a client port never registers", async () => {
-    const pa = await freePort();
-    const b = await topo.inProcess(gatewayConf("B", await freePort(), {}));
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: b.port }));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: b.port }));
     const remote = gatewayOf(a).remotes.get("B")!;
     await waitFor(() => remote.connectAttempts >= 2, "attempts on the client port");
     expect(gatewayOf(a).outbound.has("B")).toBe(false);
@@ -412,7 +408,7 @@ describe("two nats-ts clusters joined by gateways", () => {
   test("TestGatewayAuth: credentials in the gateway URL must match the remote's authorization", async () => {
     const pb = await freePort();
     const withUrl = async (creds: string) =>
-      `port: -1\ngateway { name: "A", host: 127.0.0.1, port: ${await freePort()}, gateways: [ { name: "B", url: "nats://${creds}@127.0.0.1:${pb}" } ] }\n`;
+      `port: -1\ngateway { name: "A", host: 127.0.0.1, port: -1, gateways: [ { name: "B", url: "nats://${creds}@127.0.0.1:${pb}" } ] }\n`;
     const remote = (user: string, pass: string) => gatewayConf("B", pb, {}, "", `authorization { user: ${user}, password: ${pass} }`);
     let b = await topo.inProcess(remote("me", "pwd"));
     let a = await topo.inProcess(await withUrl("me:pwd"));

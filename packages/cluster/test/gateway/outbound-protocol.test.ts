@@ -2,7 +2,6 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayHash, gatewayTuning } from "../../src/gateway/index.js";
 import { CONNECT_RE, ERR_RE, INFO_RE, MSG_RE, PONG_RE, RawConn } from "../route/raw.js";
-import { freePort } from "../support/servers.js";
 import { Topology, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
 
 const saved = { ...gatewayTuning };
@@ -25,8 +24,11 @@ class FakeRemote {
   private readonly server: Server;
   private waiting: ((c: RawConn) => void)[] = [];
 
-  constructor(readonly port: number, private readonly info: Record<string, unknown>) {
+  port = 0;
+
+  constructor(private readonly info: Record<string, unknown>) {
     this.server = createServer((socket: Socket) => {
+      const port = this.port;
       const c = RawConn.adopt(socket);
       c.send(`INFO ${JSON.stringify({ server_id: "FAKEB", gateway: "B", gateway_url: `127.0.0.1:${port}`, gateway_urls: [`127.0.0.1:${port}`], ...this.info })}\r\n`);
       this.accepted.push(c);
@@ -35,8 +37,14 @@ class FakeRemote {
     });
   }
 
+  /** Listens on a random loopback port. */
   listen(): Promise<void> {
-    return new Promise((resolve) => this.server.listen(this.port, "127.0.0.1", () => resolve()));
+    return new Promise((resolve) =>
+      this.server.listen(0, "127.0.0.1", () => {
+        this.port = (this.server.address() as { port: number }).port;
+        resolve();
+      }),
+    );
   }
 
   /** The next connection from our server, after its CONNECT and INFO. */
@@ -68,10 +76,9 @@ describe("our outbound gateway connection against a fake remote", () => {
   });
 
   async function setup(info: Record<string, unknown> = {}, extra = ""): Promise<{ a: InProcess; conn: RawConn; connect: Record<string, unknown>; ourInfo: Record<string, unknown> }> {
-    const pb = await freePort();
-    fake = new FakeRemote(pb, info);
+    fake = new FakeRemote(info);
     await fake.listen();
-    const a = await topo.inProcess(gatewayConf("A", await freePort(), { B: pb }, extra));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: fake.port }, extra));
     const { conn, connect, info: ourInfo } = await fake.next();
     await waitFor(() => gatewayOf(a).outbound.has("B"), "outbound registered");
     return { a, conn, connect, ourInfo };
@@ -198,7 +205,7 @@ describe("a remote that never sends its INFO", () => {
     });
     const port = await new Promise<number>((resolve) => silent.listen(0, "127.0.0.1", () => resolve((silent.address() as { port: number }).port)));
     try {
-      const a = await topo.inProcess(gatewayConf("A", await freePort(), { B: port }, "ping_interval: \"50ms\"\nping_max: 3"));
+      const a = await topo.inProcess(gatewayConf("A", -1, { B: port }, "ping_interval: \"50ms\"\nping_max: 3"));
       // Closed as stale after ping_interval x ping_max, then solicited again.
       await waitFor(() => accepted >= 2, "a second connection after the stale one");
       expect(received.join("")).toBe("");
@@ -215,8 +222,8 @@ describe("messages arriving with a routed reply prefix", () => {
   afterEach(() => topo.stop());
 
   test("a _GR_ subject for this cluster is delivered without its prefix, one for another cluster is dropped", async () => {
-    const gwPort = await freePort();
-    const a = await topo.inProcess(gatewayConf("A", gwPort, {}));
+    const a = await topo.inProcess(gatewayConf("A", -1, {}));
+    const gwPort = gatewayOf(a).port;
     const client = await RawConn.open(a.port);
     const gw = await RawConn.open(gwPort);
     try {

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { ERR_RE, INFO_RE, MSG_RE, PONG_RE, RSUB_RE, RUNSUB_RE, RawConn } from "../route/raw.js";
-import { freePort } from "../support/servers.js";
-import { Topology, gatewayConf, type InProcess } from "./helpers.js";
+import { Topology, gatewayConf, gatewayOf, type InProcess } from "./helpers.js";
 
 const AUNSUB_RE = /A-\s+(\S+)\s*\r\n/;
 const ASUB_RE = /A\+\s+(\S+)\s*\r\n/;
@@ -59,8 +58,9 @@ describe("gateway protocol against raw connections", () => {
   });
 
   async function serverB(extra = "", gwExtra = ""): Promise<InProcess> {
-    gwPort = await freePort();
-    return topo.inProcess(gatewayConf("B", gwPort, {}, extra, gwExtra));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}, extra, gwExtra));
+    gwPort = gatewayOf(b).port;
+    return b;
   }
   const track = <T extends RawConn>(c: T): T => {
     raws.push(c);
