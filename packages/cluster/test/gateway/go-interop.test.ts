@@ -69,6 +69,12 @@ describe("a nats-ts cluster gatewayed to a Go 2.9 cluster", () => {
     const z = await goGatewayz(httpPort);
     expect(Object.keys(z.outbound_gateways)).toEqual(["A"]);
     expect(z.inbound_gateways.A.length).toBe(1);
+    // Our inbound side switched Go's outbound to interest-only (INFO commands with the account).
+    await waitFor(async () => {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/gatewayz?accs=1`);
+      const accs = ((await r.json()) as { outbound_gateways: Record<string, { accounts?: { name: string; interest_mode: string }[] }> }).outbound_gateways.A.accounts ?? [];
+      return accs.find((x) => x.name === "$G")?.interest_mode === "Interest-Only";
+    }, "Go's outbound to A interest-only for $G", 15_000);
   });
 
   test("pub/sub both ways, then interest removal", async () => {
