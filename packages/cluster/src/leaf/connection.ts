@@ -67,8 +67,6 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   remoteDomain = "";
   /** The account the other side bound this connection to (from its CONNECT or INFO). */
   remoteAccount = "";
-  /** Compression mode as Go reports it in /leafz: "off" when the peer knows compression, else "not supported". */
-  compression = "";
   /** The nonce of the INFO this server sent (accepted) or received (solicited), for signatures. */
   nonce = "";
   /** The authenticated user's own permissions (accepted side), as sent back in INFO. */

@@ -112,7 +112,6 @@ function versionAtLeast(version: string, min: string): boolean {
 /** Takes in what an accepted leaf's CONNECT says about the other side (Go's processLeafNodeConnect). */
 export function applyConnect(c: LeafConnection, connect: LeafConnectInfo, auth: LeafAuthResult): void {
   c.headers = connect.headers === true;
-  c.compression = str(connect.compress_mode) === "" ? "not supported" : str(connect.compress_mode);
   c.remoteServer = str(connect.name);
   c.remoteAccount = str(connect.remote_account);
   c.isolated ||= connect.isolate === true;
@@ -153,7 +152,6 @@ export function applyHubInfo(c: LeafConnection, remote: RemoteState, info: LeafI
   c.remoteServer = str(info.server_name) || str(info.server_id);
   c.remoteDomain = str(info.domain);
   c.remoteCluster = cluster;
-  c.compression = str(info.compression) === "" ? "not supported" : "off";
   applyHubUpdate(c, remote, info);
   return undefined;
 }
@@ -194,7 +192,6 @@ export function leafConnect(server: NatsServer, c: LeafConnection, remote: Remot
     jetstream: js.enabled || undefined,
     deny_pub: remote.opts.denyImports.length > 0 ? remote.opts.denyImports : undefined,
     isolate: remote.opts.requestIsolation || undefined,
-    compress_mode: c.compression === "off" ? "off" : undefined,
     remote_account: account.name,
     protocol: PROTO_VERSION,
   };
@@ -222,6 +219,6 @@ export function leafConnect(server: NatsServer, c: LeafConnection, remote: Remot
 
 /** Go's leafConnectInfo field order, so that traces read the same. */
 function orderConnect(c: LeafConnectInfo): LeafConnectInfo {
-  const { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, compress_mode, remote_account, protocol } = c;
-  return { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, compress_mode, remote_account, protocol };
+  const { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, remote_account, protocol } = c;
+  return { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, remote_account, protocol };
 }

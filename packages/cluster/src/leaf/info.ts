@@ -22,7 +22,6 @@ export interface LeafInfo {
   nonce?: string;
   cluster?: string;
   domain?: string;
-  compression?: string;
   connect_info?: boolean;
   remote_account?: string;
   acc_is_sys?: boolean;
@@ -50,7 +49,6 @@ export interface LeafConnectInfo {
   jetstream?: boolean;
   deny_pub?: string[];
   isolate?: boolean;
-  compress_mode?: string;
   gateway?: string;
   remote_account?: string;
   protocol?: number;

@@ -39,7 +39,8 @@ export function leafzEntry(c: LeafConnection, withSubscriptions: boolean): Recor
     subscriptions: c.subscriptionCount,
   };
   if (withSubscriptions) entry.subscriptions_list = c.subscriptionSubjects();
-  if (c.compression !== "") entry.compression = c.compression;
+  // nats-ts does not compress leaf connections; it negotiates like a server before compression.
+  entry.compression = "off";
   return entry;
 }
 
