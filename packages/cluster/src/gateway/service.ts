@@ -88,7 +88,6 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     log.info(`Gateway name is ${opts.name}`);
     log.info(`Listening for gateways connections on ${hostPort(opts.host, boundPort)}`);
     this.setHostPort(boundPort);
-    server.listeners.gateway = [`${this.host}:${this.port}`];
     for (const name of server.accountNames()) this.interest.follow(server.lookupAccount(name)!);
     server.events.on("accountRegistered", this.onAccount);
     this.later(gatewayTuning.solicitDelay, () => {
