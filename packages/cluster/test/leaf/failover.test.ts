@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { NatsServer, optionsFromConf, parseConf } from "@nats-ts/core";
 import { LeafNodeService, leafNodeOptionsFromConf } from "../../src/index.js";
 import { freePort } from "../support/servers.js";
-import { Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
+import { Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 const services: { server: NatsServer; leafs: LeafNodeService }[] = [];
@@ -79,6 +79,20 @@ describe("remote URLs and failover", () => {
       leafnodes: 0,
       leaf: { host: "127.0.0.1", port: pa, auth_timeout: 3, remotes: [{ local_account: "$G", urls: [`127.0.0.1:${dead}`], deny: { imports: ["a.>"] } }] },
     });
+  });
+
+  test("a disabled remote is not solicited, the others are", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(`port: -1\naccounts { A {}, B {} }\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const leaf = await topo.logged(`port: -1
+      accounts { A {}, B {} }
+      leafnodes { reconnect: "20ms", remotes [
+        { url: "nats://127.0.0.1:${leafPort}", account: A, disabled: true }
+        { url: "nats://127.0.0.1:${leafPort}", account: B }
+      ] }`);
+    await waitFor("one connection", () => numLeafs(leaf.server) === 1);
+    expect(leafzOf(leaf.server).leafs[0].account).toBe("B");
+    expect(leaf.lines.filter((l) => l.includes("Leafnode connection created for account")).map((l) => l.split("account: ")[1].trim())).toEqual(["B"]);
   });
 
   test("no_advertise keeps the leaf URL out of the cluster's gossip", async () => {
