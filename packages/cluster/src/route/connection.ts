@@ -40,7 +40,7 @@ export interface RouteHost {
   onAsyncInfo(c: RouteConnection, info: RouteInfo): void;
   /** CONNECT from a soliciting server; returns false when it closed the connection. */
   onConnect(c: RouteConnection, connect: RouteConnectInfo): boolean;
-  onClosed(c: RouteConnection, reason: RouteClosedReason): void;
+  onClosed(c: RouteConnection): void;
   /** Whether the remote may have this server's interest in `subject` (cluster import permission). */
   canImport(subject: string): boolean;
   /** Whether the remote's interest in `subject` may be honoured (cluster export permission). */
@@ -496,7 +496,7 @@ export class RouteConnection {
     const msg = `${this.label} - Router connection closed: ${reason}`;
     if (quiet) this.log.debug(msg);
     else this.log.info(msg);
-    this.host.onClosed(this, reason);
+    this.host.onClosed(this);
   }
 
   /** Whether the connection closed. */

@@ -3,7 +3,7 @@ import { connect as netConnect, createServer, type Server as NetServer, type Soc
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
 import { configAuthenticator, GO_COMPAT_VERSION, resolveOptions, type Authenticator, type ConnectInfo, type NatsServer } from "@nats-ts/core";
-import { RouteClosed, RouteConnection, type RouteClosedReason, type RouteHost, type RouteType } from "./connection.js";
+import { RouteClosed, RouteConnection, type RouteHost, type RouteType } from "./connection.js";
 import type { RouteConnectInfo, RouteInfo } from "./info.js";
 import { interestProto, LocalInterestTracker, type LocalInterest } from "./interest.js";
 import type { RouteOptions } from "./options.js";
@@ -480,7 +480,7 @@ export class RouteManager implements RouteHost {
     return this.opts.routes.some((r) => candidates.some((c) => sameRouteUrl(r, { ...c, text: "" })));
   }
 
-  onClosed(c: RouteConnection, _reason: RouteClosedReason): void {
+  onClosed(c: RouteConnection): void {
     this.pending.delete(c);
     if (c.registered && this.routes.get(c.remoteId) === c) {
       this.routes.delete(c.remoteId);

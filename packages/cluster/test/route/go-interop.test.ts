@@ -69,7 +69,7 @@ describe("routes: interop with Go nats-server 2.9", () => {
 describe("routes: Go leaf traffic through a Go hub in a mixed cluster", () => {
   test("LS+/LMSG: a leaf cluster's interest and messages cross the hub's route to nats-ts and back", async () => {
     const [ph, pt, leafPort, ch, cl, pl] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const hub = topo.track(
+    topo.track(
       await startGo(`
         server_name: hub
         host: 127.0.0.1
