@@ -99,27 +99,29 @@ function connInfo(c: GatewayConnection, now: number, subscriptions: number): Rec
 }
 
 /**
- * The `gateway` object of /varz (Go's GatewayOptsVarz): this server's gateway options and,
- * for each remote cluster, its URLs as known now (configured plus discovered).
+ * The `gateway` object of /varz (Go's GatewayOptsVarz): this server's gateway options and, for
+ * each configured remote cluster, its URLs as known now (configured plus discovered; for an
+ * entry naming our own cluster, the configured ones).
  */
 export function varzGateway(service: GatewayService): Record<string, unknown> {
   const o = service.opts;
-  const gateways = [...service.remotes.values()].map((r) => ({
-    name: r.name,
-    tls_timeout: r.tls?.timeout,
-    urls: r.hostPorts(),
+  const gateways = o.gateways.map((g) => ({
+    name: g.name,
+    tls_timeout: g.tls?.timeout,
+    urls: service.remotes.get(g.name)?.hostPorts() ?? g.urls.map((u) => u.host),
   }));
+  const tls = o.tls !== undefined || undefined;
   return {
     name: o.name,
     host: o.host,
-    port: service.port,
+    port: service.listenPort,
     auth_timeout: o.authTimeout,
-    tls_timeout: o.tls?.timeout,
-    tls_required: o.tls !== undefined || undefined,
-    tls_verify: o.tls?.verify || undefined,
+    tls_timeout: o.tls?.timeout ?? 2,
+    tls_required: tls,
+    tls_verify: tls,
     advertise: o.advertise || undefined,
     connect_retries: o.connectRetries || undefined,
-    gateways: gateways.length > 0 ? gateways : undefined,
+    gateways,
     reject_unknown: o.rejectUnknown || undefined,
   };
 }

@@ -30,6 +30,8 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   /** This server's gateway host and port as announced (after advertise / random port). */
   host = "";
   port = 0;
+  /** The port the gateway listener is bound to. */
+  listenPort = 0;
   /** host:port of every gateway listener of this cluster (ours, plus what routes tell). */
   readonly clusterUrls = new Set<string>();
   readonly clusterHash: string;
@@ -87,6 +89,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     const boundPort = typeof addr === "object" && addr !== null ? addr.port : listenPort;
     log.info(`Gateway name is ${opts.name}`);
     log.info(`Listening for gateways connections on ${hostPort(opts.host, boundPort)}`);
+    this.listenPort = boundPort;
     this.setHostPort(boundPort);
     for (const name of server.accountNames()) this.interest.follow(server.lookupAccount(name)!);
     server.events.on("accountRegistered", this.onAccount);
