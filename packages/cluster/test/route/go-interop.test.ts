@@ -66,6 +66,30 @@ describe("routes: interop with Go nats-server 2.9", () => {
   });
 });
 
+describe("routes: route authorization with Go 2.9", () => {
+  test("nats-ts and Go authenticate each other's routes both ways (and refuse wrong credentials)", async () => {
+    const [pg, pt, cg, pbad] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const auth = "authorization { user: ruser, password: rpwd, timeout: 2 }";
+    const go = topo.track(
+      await startGo(`
+        server_name: go
+        host: 127.0.0.1
+        port: ${cg}
+        cluster { name: sec, host: 127.0.0.1, port: ${pg}, ${auth}, routes: ["nats-route://ruser:rpwd@127.0.0.1:${pt}"] }
+      `),
+    );
+    // Each solicits the other with the URL's credentials and checks the other's CONNECT.
+    const ts = await topo.inProcess(
+      memberConf({ name: "ts", cluster: "sec", port: pt, clusterExtra: `${auth}\nroutes: ["nats-route://ruser:rpwd@127.0.0.1:${pg}"]` }),
+    );
+    await waitFor("authenticated route", () => numRoutes(ts.server) === 1);
+    await checkTraffic(topo, [ts.url, go.url]);
+    const bad = await topo.logged(memberConf({ name: "bad", cluster: "sec", port: pbad, clusterExtra: `routes: ["nats-route://ruser:wrong@127.0.0.1:${pg}"]` }));
+    await waitFor("refused", () => bad.lines.some((l) => l.includes("Authorization Violation")), 5000);
+    expect(numRoutes(bad.server)).toBe(0);
+  });
+});
+
 describe("routes: Go leaf traffic through a Go hub in a mixed cluster", () => {
   test("LS+/LMSG: a leaf cluster's interest and messages cross the hub's route to nats-ts and back", async () => {
     const [ph, pt, leafPort, ch, cl, pl] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
