@@ -182,8 +182,8 @@ export abstract class StoreCore {
   }
 
   /** Re-inserts a message found during recovery (no limits, no callbacks, no persistence). */
-  protected recoverMsg(seq: number, subject: string, ts: bigint, ttl: number, size: number): void {
-    const entry = this.subjects.intern(subject);
+  protected recoverMsg(seq: number, subject: string | SubjectEntry, ts: bigint, ttl: number, size: number): void {
+    const entry = typeof subject === "string" ? this.subjects.intern(subject) : subject;
     this.index.set(seq, entry.id, ts, size);
     entry.seqs.push(seq);
     this.msgs++;

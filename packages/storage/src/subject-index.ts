@@ -90,6 +90,14 @@ export class SeqList {
   }
 }
 
+const RECENT_SLOTS = 4096;
+
+function sameBytes(a: Buffer, buf: Buffer, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
+}
+
 export class SubjectEntry {
   readonly seqs = new SeqList();
   private encoded?: Buffer;
@@ -108,6 +116,7 @@ export class SubjectIndex {
   private byName = new Map<string, SubjectEntry>();
   private byId: (SubjectEntry | undefined)[] = [];
   private freeIds: number[] = [];
+  private recent: (SubjectEntry | undefined)[] = new Array(RECENT_SLOTS);
 
   get size(): number {
     return this.byName.size;
@@ -130,6 +139,21 @@ export class SubjectIndex {
       this.byId[id] = e;
     }
     return e;
+  }
+
+  /**
+   * Interns the UTF-8 subject in buf[start, end) (recovery): a subject seen lately is found by
+   * its bytes, without decoding a string and hashing it again.
+   */
+  internBytes(buf: Buffer, start: number, end: number): SubjectEntry {
+    let h = end - start;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const slot = (h >>> 0) & (RECENT_SLOTS - 1);
+    const e = this.recent[slot];
+    if (e !== undefined && this.byId[e.id] === e && sameBytes(e.bytes, buf, start, end)) return e;
+    const fresh = this.intern(buf.toString("utf8", start, end));
+    this.recent[slot] = fresh;
+    return fresh;
   }
 
   /** Drops seq from its subject; forgets the subject when it has no messages left. */
@@ -161,6 +185,7 @@ export class SubjectIndex {
   }
 
   clear(): void {
+    this.recent = new Array(RECENT_SLOTS);
     this.byName.clear();
     this.byId = [];
     this.freeIds = [];

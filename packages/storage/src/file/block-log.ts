@@ -123,6 +123,11 @@ export abstract class BlockLog extends StoreQueries {
     return buf;
   }
 
+  /** Returns a buffer from takeBuffer that was only borrowed. */
+  protected giveBackBuffer(buf: Buffer): void {
+    if (this.spareBuffers.length < 2) this.spareBuffers.push(buf);
+  }
+
   /** Takes back a block buffer nothing refers to any more (only whole write-block buffers). */
   protected recycleBuffer(b: Block): void {
     const buf = b.buf;

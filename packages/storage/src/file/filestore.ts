@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { StoreError, storeError } from "../errors.js";
 import { FileConsumerStore } from "../consumer/consumer-store.js";
+import type { SubjectEntry } from "../subject-index.js";
 import type { ConsumerStore, ConsumerStoreConfig, FileStoreConfig, SnapshotResult, StorageType, StreamState } from "../types.js";
 import { Block, blockFileName } from "./block.js";
 import { BlockLog, type FileStoreOptions } from "./block-log.js";
@@ -149,11 +150,13 @@ export class FileStore extends BlockLog {
     let lastTsSeq = 0;
     const gaps: { after: number; before: number }[] = [];
     let openGap: { after: number; before: number } | undefined;
+    // Block files are read into one write-block buffer, whose records hash in place.
+    const scratch = this.takeBuffer();
     for (const [i, id] of ids.entries()) {
       const path = join(this.msgsDir, blockFileName(id));
       const isLast = i === ids.length - 1;
       const b = new Block(id, path, this.fs.openSync(path, "r+"));
-      const file = readFileSync(path);
+      const file = this.readForRecovery(b, scratch);
       let image: Buffer = file;
       if (isFramed(file)) {
         const decoded = decodeFrames(file, this.frameCodec);
@@ -234,6 +237,7 @@ export class FileStore extends BlockLog {
       if (plain && isLast) b.buf = this.blockBuffer(image.subarray(0, validEnd));
       this.blocks.push(b);
     }
+    this.giveBackBuffer(scratch);
     this.lastSeq = Math.max(maxSeq, lastMsgSeq);
     this.lastTime = lastTs;
     this.writtenFloor = this.pendingFloor = floor;
@@ -268,8 +272,16 @@ export class FileStore extends BlockLog {
     if (this.maintenance.size > 0) this.commit.kick();
   }
 
-  private recoveredSubject(image: Buffer, off: number, len: number, flags: number, subjLen: number, restLen: number): string | undefined {
-    if (flags === 0) return image.toString("utf8", off + HEADER_LEN, off + HEADER_LEN + subjLen);
+  /** The bytes of block `b`'s file: in `scratch` when they fit (valid until the next call). */
+  private readForRecovery(b: Block, scratch: Buffer): Buffer {
+    const size = this.fs.fstatSync(b.fd).size;
+    const out = size <= scratch.length ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
+    this.readFully(b, out, 0);
+    return out;
+  }
+
+  private recoveredSubject(image: Buffer, off: number, len: number, flags: number, subjLen: number, restLen: number): SubjectEntry | string | undefined {
+    if (flags === 0) return this.subjects.internBytes(image, off + HEADER_LEN, off + HEADER_LEN + subjLen);
     try {
       const plain = this.codec.decode(image.subarray(off + HEADER_LEN, off + len - CHECKSUM_LEN), flags, image.subarray(off + AAD_START, off + AAD_END), subjLen + restLen);
       return plain.toString("utf8", 0, subjLen);
