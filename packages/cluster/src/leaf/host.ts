@@ -27,6 +27,8 @@ export interface RemoteState {
   current: URL | undefined;
   /** Failed attempts in a row (for the backoff). */
   attempts: number;
+  /** A connection of this remote was registered once: failures from now on are reconnects. */
+  connected: boolean;
   /** A one-off delay before the next attempt (after a loop or a permissions violation). */
   connectDelay: number;
   timer: NodeJS.Timeout | undefined;

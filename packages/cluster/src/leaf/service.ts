@@ -82,7 +82,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
       const configured = r.urls.map((u) => urlCredentials(u)).find((x) => x !== undefined);
       const urls = r.noRandomize ? [...r.urls] : shuffled(r.urls);
       const tls = r.tls === undefined ? undefined : loadLeafTls(r.tls, false);
-      return { opts: r, urls, current: undefined, attempts: 0, connectDelay: 0, timer: undefined, conn: undefined, user: configured?.user, password: configured?.password, tls };
+      return { opts: r, urls, current: undefined, attempts: 0, connected: false, connectDelay: 0, timer: undefined, conn: undefined, user: configured?.user, password: configured?.password, tls };
     });
   }
 
@@ -257,7 +257,8 @@ export class LeafNodeService implements ClusterService, LeafHost {
       socket.destroy();
       r.attempts++;
       const text = `Error trying to connect as leafnode to remote server ${JSON.stringify(url.host)} (attempt ${r.attempts}): ${err.message}`;
-      if (r.attempts === 1) this.server.log.error(text);
+      // Go reports every failed reconnect, but only the first (and every 3600th) initial attempt.
+      if (r.connected || r.attempts === 1 || r.attempts % 3600 === 0) this.server.log.error(text);
       else this.server.log.debug(text);
       this.scheduleReconnect(r, reconnectDelay(this.opts.reconnectInterval, r.attempts - 1, Math.max(MAX_RECONNECT_DELAY, this.opts.reconnectInterval)));
     };
@@ -358,7 +359,10 @@ export class LeafNodeService implements ClusterService, LeafHost {
     this.pending.delete(c);
     this.conns.set(c.cid, c);
     c.registered = true;
-    if (c.remote !== undefined) c.remote.attempts = 0;
+    if (c.remote !== undefined) {
+      c.remote.attempts = 0;
+      c.remote.connected = true;
+    }
     let group = this.byAccount.get(account.name);
     if (group === undefined) {
       const conns = new Set<LeafConnection>();
