@@ -41,11 +41,13 @@ export class Topology {
     return s;
   }
 
-  /** An in-process server whose log lines (debug included) are kept in `lines`. */
-  async logged(conf: string): Promise<TestServer & { server: NatsServer; lines: string[] }> {
+  /** An in-process server whose log lines (debug included) are kept in `lines`, with their times in `times`. */
+  async logged(conf: string): Promise<TestServer & { server: NatsServer; lines: string[]; times: number[] }> {
     const lines: string[] = [];
+    const times: number[] = [];
     const put = (level: string) => (m: string) => {
       lines.push(`[${level}] ${m}`);
+      times.push(Date.now());
     };
     const logger: Logger = {
       info: put("INF"),
@@ -64,6 +66,7 @@ export class Topology {
       kind: "nats-ts" as const,
       server,
       lines,
+      times,
       port: server.port,
       url: `nats://127.0.0.1:${server.port}`,
       log: () => lines.join("\n"),

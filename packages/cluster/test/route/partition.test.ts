@@ -86,4 +86,14 @@ describe("routes: partitions", () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(failures()).toBe(3);
   });
+
+  test("TestRouteReconnectExponentialBackoff: with connect_backoff the delay between attempts doubles", async () => {
+    const closed = await freePort();
+    const s = await topo.logged(memberConf({ cluster: "b", port: await freePort(), routes: [closed], clusterExtra: "connect_backoff: true" }));
+    const attempts = () => s.lines.map((l, i) => (/Error trying to connect to route \(attempt \d+\)/.test(l) ? s.times[i] : -1)).filter((t) => t >= 0);
+    await waitFor("three attempts", () => attempts().length >= 3, 8000);
+    const [t1, t2, t3] = attempts();
+    expect(t2 - t1).toBeGreaterThanOrEqual(900);
+    expect(t3 - t2).toBeGreaterThanOrEqual(1800);
+  });
 });
