@@ -1,8 +1,6 @@
 import type { Account, Subscription } from "@nats-ts/core";
 import { subjectMatches } from "@nats-ts/wire";
-
-/** How long a new subscription makes replies to it go out mapped (Go's defaultGatewayRecentSubExpiration). */
-export const RECENT_SUB_MS = 2_000;
+import { gatewayTuning } from "./tuning.js";
 
 /**
  * Whether a subscription is interest this cluster tells other clusters about: not theirs
@@ -66,7 +64,7 @@ export class ClusterInterest {
     return [...this.accounts.keys()];
   }
 
-  /** Whether a reply subject matches a subscription made in the last {@link RECENT_SUB_MS}. */
+  /** Whether a reply subject matches a subscription made in the last `gatewayTuning.recentSubExpiration` ms. */
   isRecentReply(account: string, reply: string, now = Date.now()): boolean {
     const list = this.recent.get(account);
     if (list === undefined) return false;
@@ -90,7 +88,7 @@ export class ClusterInterest {
     let expired = 0;
     while (expired < list.length && list[expired].until <= now) expired++;
     if (expired > 0) list.splice(0, expired);
-    list.push({ subject, until: now + RECENT_SUB_MS });
+    list.push({ subject, until: now + gatewayTuning.recentSubExpiration });
   }
 
   private update(account: string, sub: Subscription, added: boolean, notify: boolean): void {

@@ -19,6 +19,8 @@ export const gatewayTuning = {
   firstPingDelay: 1_000,
   /** Gateways PING at most this often, whatever the server's ping_interval. */
   maxPingInterval: 15_000,
+  /** How long a new subscription makes replies to it go out routed (Go's defaultGatewayRecentSubExpiration). */
+  recentSubExpiration: 2_000,
   /** RS- sent for an account before it is switched to interest-only mode. */
   maxNoInterestBeforeSwitch: 1_000,
   /** Keep accounts optimistic instead of switching them all to interest-only (Go 2.9+ does). */

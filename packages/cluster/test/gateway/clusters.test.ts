@@ -313,25 +313,27 @@ describe("two nats-ts clusters joined by gateways", () => {
     expect(answers.map((m) => m.string())).toEqual(Array.from({ length: 20 }, (_, i) => `B answers ${i}`));
   });
 
-  test("TestGatewayMapReplyOnlyForRecentSub: replies to a fresh inbox go out as _GR_ and come back", async () => {
-    const { a, b } = await topo.pair();
-    const ca = await topo.client(a);
-    const cb = await topo.client(b);
-    const replies: string[] = [];
-    cb.subscribe("echo", { callback: (_e, m) => { replies.push(m.reply ?? ""); m.respond(m.data); } });
-    await cb.flush();
-    await waitFor(async () => {
-      try {
-        await ca.request("echo", "1", { timeout: 300 });
-        return true;
-      } catch {
-        return false;
-      }
-    }, "first answer");
-    // The requester's inbox subscription is seconds old at most: the reply is routed.
-    const gwA = gatewayOf(a);
-    expect(replies.at(-1)!.startsWith(`_GR_.${gwA.clusterHash}.`)).toBe(true);
-    expect(gwA.mapReply("$G", "not.subscribed.recently")).toBe("not.subscribed.recently");
+  test("replies to a fresh inbox go out routed (_GR_.) and come back; older ones are not mapped", async () => {
+    gatewayTuning.recentSubExpiration = 150;
+    try {
+      const { a, b } = await topo.pair();
+      const ca = await topo.client(a);
+      const cb = await topo.client(b);
+      const replies: string[] = [];
+      cb.subscribe("echo", { callback: (_e, m) => { replies.push(m.reply ?? ""); m.respond(m.data); } });
+      await cb.flush();
+      const gwA = gatewayOf(a);
+      await waitFor(() => gwA.outboundInterest.get(gwA.outbound.get("B")!)?.get("$G")?.subscriptions().some((x) => x.subject === "echo"), "B's interest at A");
+      // The first request creates the requester's inbox subscription: its reply is routed.
+      expect((await ca.request("echo", "1", { timeout: 2000 })).string()).toBe("1");
+      expect(replies[0].startsWith(`_GR_.${gwA.clusterHash}.`)).toBe(true);
+      // Once the subscription is older than the expiration, replies go out as they are.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await ca.request("echo", "2", { timeout: 2000 })).string()).toBe("2");
+      expect(replies[1].startsWith("_INBOX.")).toBe(true);
+    } finally {
+      gatewayTuning.recentSubExpiration = saved.recentSubExpiration;
+    }
   });
 
   test("TestGatewayImplicitReconnect: a restarted cluster is reconnected and interest resent", async () => {
