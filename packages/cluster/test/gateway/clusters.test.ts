@@ -336,7 +336,7 @@ describe("two nats-ts clusters joined by gateways", () => {
     }
   });
 
-  test("TestGatewayImplicitReconnect: a restarted cluster is reconnected and interest resent", async () => {
+  test("a restarted cluster is reconnected and interest resent", async () => {
     const pa = await freePort();
     const pb = await freePort();
     const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
@@ -352,6 +352,22 @@ describe("two nats-ts clusters joined by gateways", () => {
     cb.subscribe("after.restart", { callback: (_e, m) => void got.push(m.string()) });
     await cb.flush();
     await publishUntil(ca, "after.restart", () => got.length > 0, "message after restart");
+  });
+
+  test("TestGatewayImplicitReconnect: the implicit side reconnects to a cluster restarted without configuration", async () => {
+    gatewayTuning.connectDelay = 200;
+    try {
+      const pa = await freePort();
+      const b = await topo.inProcess(gatewayConf("B", -1, {}, "", "connect_retries: 5"));
+      let a = await topo.inProcess(gatewayConf("A", pa, { B: gatewayOf(b).port }));
+      await waitFor(() => connected(a, "B") && connected(b, "A"), "A <-> B");
+      await a.stop();
+      a = await topo.inProcess(gatewayConf("A", pa, {}));
+      await waitFor(() => connected(a, "B") && connected(b, "A"), "B reconnected to the restarted A");
+      expect(gatewayOf(b).remotes.has("A")).toBe(true);
+    } finally {
+      gatewayTuning.connectDelay = 50;
+    }
   });
 
   test("TestGatewayCreateImplicit: a cluster learns of a third one by gossip and connects to it", async () => {
