@@ -43,7 +43,7 @@ interface AccountState {
   flappers: Map<string, number>;
   /** The account's JetStream API, once its MQTT streams exist and retained messages are loaded. */
   api?: JsApi;
-  /** The account's persistent sessions in `$MQTT_sess`, and the records read at start not yet resumed. */
+  /** The account's persistent sessions in `$MQTT_sess`, and records read at CONNECT not yet resumed. */
   store?: SessionStore;
   stored: Map<string, PersistedSession>;
   preparing?: Promise<void>;
@@ -101,17 +101,29 @@ export class MqttBroker {
   }
 
   /**
-   * Makes the account ready for MQTT: its streams exist and its retained messages are loaded.
-   * Returns undefined when it already is, so CONNECTs after the first stay synchronous.
+   * Makes the account ready for MQTT (its streams exist, its retained messages are loaded) and
+   * reads the stored session of `clientId` when it is not in memory. Returns undefined when
+   * there is nothing to wait for, so reconnects of known sessions stay synchronous.
    */
-  prepare(account: Account): Promise<void> | undefined {
+  prepare(account: Account, clientId: string): Promise<void> | undefined {
     const state = this.stateFor(account.name);
-    if (state.api !== undefined) return undefined;
-    state.preparing ??= this.bootstrap(account, state).catch((e: unknown) => {
-      state.preparing = undefined;
-      throw e;
+    if (state.api === undefined) {
+      state.preparing ??= this.bootstrap(account, state).catch((e: unknown) => {
+        state.preparing = undefined;
+        throw e;
+      });
+      return state.preparing.then(() => this.fetchSession(state, clientId));
+    }
+    return this.fetchSession(state, clientId);
+  }
+
+  /** Go reads the session record at every CONNECT of an id it does not hold: so do we. */
+  private fetchSession(state: AccountState, clientId: string): Promise<void> | undefined {
+    const store = state.store;
+    if (store === undefined || state.sessions.has(clientId) || state.stored.has(clientId)) return undefined;
+    return store.fetch(clientId).then((rec) => {
+      if (rec !== undefined && !state.sessions.has(clientId)) state.stored.set(clientId, rec);
     });
-    return state.preparing;
   }
 
   private async bootstrap(account: Account, state: AccountState): Promise<void> {
@@ -120,9 +132,7 @@ export class MqttBroker {
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
       for (const m of await loadRetained(api)) state.retained.set(m);
-      const store = new SessionStore(api, this.server.name, this.log);
-      for (const rec of await store.load()) state.stored.set(rec.id, rec);
-      state.store = store;
+      state.store = new SessionStore(api, this.server.name, this.log);
     } catch (e) {
       api.close();
       throw e;
@@ -287,7 +297,10 @@ export class MqttBroker {
   private end(session: Session): void {
     session.destroy();
     const state = this.accounts.get(session.account.name);
-    if (state?.sessions.get(session.clientId) === session) state.sessions.delete(session.clientId);
+    if (state?.sessions.get(session.clientId) !== session) return;
+    state.sessions.delete(session.clientId);
+    // A persistent session's record goes with it (its consumers went in destroy()).
+    if (session.jetstream !== undefined) state.store?.remove(session.clientId);
   }
 
   /**

@@ -321,7 +321,7 @@ export class MqttConnection implements SessionOutput {
     const req = readConnect(p, this.broker);
     if (!("auth" in req)) return this.refuse(req);
     this.clientId = req.clientId;
-    const pending = this.broker.prepare(req.auth.account);
+    const pending = this.broker.prepare(req.auth.account, req.clientId);
     if (pending === undefined) {
       const restoring = this.accept(req);
       if (restoring !== undefined) this.holdWhile(restoring);

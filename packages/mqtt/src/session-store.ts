@@ -3,7 +3,11 @@ import type { Logger } from "@nats-ts/core";
 import type { JsApi } from "./js-api.js";
 import type { ConsumerConfigRecord } from "./js-outbound.js";
 import type { QoS } from "./outbound.js";
-import { MQTT_STREAMS, readStream } from "./streams.js";
+import { JsApiError } from "./js-api.js";
+import { MQTT_STREAMS } from "./streams.js";
+
+/** JSNoMessageFoundErr. */
+const NO_MESSAGE_FOUND = 10037;
 
 /**
  * Go's mqttPersistedSession JSON: subscriptions by NATS subject with their QoS, the consumer of
@@ -101,19 +105,29 @@ export class SessionStore {
     private readonly log: Logger,
   ) {}
 
-  /** Reads every stored session; records that do not parse are skipped (and logged). */
-  async load(): Promise<PersistedSession[]> {
-    const out: PersistedSession[] = [];
-    for (const m of await readStream(this.api, MQTT_STREAMS.sessions.name, `${MQTT_STREAMS.sessions.subject}>`)) {
-      const rec = parseRecord(m.data);
-      if (rec === undefined) {
-        this.log.warn(`Ignoring invalid MQTT session record at sequence ${m.seq}`);
-        continue;
-      }
-      this.ids.set(m.subject.slice(MQTT_STREAMS.sessions.subject.length), rec.id);
-      out.push(rec);
+  /**
+   * Reads the record stored under `clientId`'s hash, when a client connects (Go's
+   * createOrRestoreSession); undefined when there is none or it does not parse (logged). A
+   * record of another client id is remembered, so {@link collides} refuses this one.
+   */
+  async fetch(clientId: string): Promise<PersistedSession | undefined> {
+    const hash = sessionHash(clientId);
+    let res: Record<string, unknown>;
+    try {
+      res = await this.api.request(`STREAM.MSG.GET.${MQTT_STREAMS.sessions.name}`, { last_by_subj: `${MQTT_STREAMS.sessions.subject}${hash}` });
+    } catch (e) {
+      if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) return undefined;
+      throw e;
     }
-    return out;
+    const m = res.message as { seq?: number; data?: string } | undefined;
+    if (m === undefined) return undefined;
+    const rec = parseRecord(Buffer.from(m.data ?? "", "base64"));
+    if (rec === undefined) {
+      this.log.warn(`Ignoring invalid MQTT session record at sequence ${m.seq}`);
+      return undefined;
+    }
+    this.ids.set(hash, rec.id);
+    return rec.id === clientId ? rec : undefined;
   }
 
   /** Whether another client id's record already uses this id's hash (Go's errMQTTSessionCollision). */
