@@ -63,7 +63,7 @@ describe("two nats-ts clusters joined by gateways", () => {
     await publishUntil(ca, "somebody.here", () => got.length > 0, "message after RS+");
   });
 
-  test("TestGatewaySubjectInterest: removing the last subscription stops the flow", async () => {
+  test("interest-only: removing the last subscription stops the flow", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
     const cb = await topo.client(b);
@@ -290,7 +290,7 @@ describe("two nats-ts clusters joined by gateways", () => {
     expect(sentTo(b, "A") - before).toBe(1);
   });
 
-  test("TestGatewaySendReplyAcrossGateways: request in one cluster answered in the other", async () => {
+  test("request in one cluster answered in the other", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
     const cb = await topo.client(b);
@@ -370,7 +370,7 @@ describe("two nats-ts clusters joined by gateways", () => {
     }
   });
 
-  test("TestGatewayCreateImplicit: a cluster learns of a third one by gossip and connects to it", async () => {
+  test("a cluster learns of a third one by gossip over gateways and connects to it", async () => {
     const b = await topo.inProcess(gatewayConf("B", -1, {}));
     const pb = gatewayOf(b).port;
     const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
@@ -452,7 +452,7 @@ describe("optimistic mode (Go before 2.9, GatewayDoNotForceInterestOnlyMode)", (
     gatewayTuning.maxNoInterestBeforeSwitch = saved.maxNoInterestBeforeSwitch;
   });
 
-  test("TestGatewayDontSendSubInterest: optimistic sends, RS- stops them, RS+ resumes, then the switch to interest-only", async () => {
+  test("TestGatewaySubjectInterest: optimistic sends, RS- stops them, RS+ resumes, then the switch to interest-only", async () => {
     gatewayTuning.doNotForceInterestOnly = true;
     gatewayTuning.maxNoInterestBeforeSwitch = 5;
     const { a, b } = await topo.pair();
