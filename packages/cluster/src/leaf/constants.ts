@@ -1,5 +1,7 @@
 /** Go's DEFAULT_LEAF_NODE_RECONNECT. */
 export const DEFAULT_RECONNECT_INTERVAL = 1_000;
+/** Go's DEFAULT_ROUTE_DIAL, which leaf remotes use too: how long a TCP connect may take. */
+export const DEFAULT_DIAL_TIMEOUT = 1_000;
 /** The longest wait between two reconnect attempts of one remote. */
 export const MAX_RECONNECT_DELAY = 30_000;
 /** Go's DEFAULT_LEAFNODE_INFO_WAIT: how long a soliciting server waits for the hub's INFO. */

@@ -1,6 +1,6 @@
 import {
   confBool as bool,
-  confDuration as duration,
+  confDuration,
   confFail as fail,
   confInt as int,
   confString as str,
@@ -9,9 +9,10 @@ import {
   type ConfMap,
   type ConfValue,
   type ServerOptions,
+  parseDuration,
 } from "@nats-ts/core";
 import { isValidSubject } from "@nats-ts/wire";
-import { DEFAULT_FIRST_INFO_TIMEOUT, DEFAULT_RECONNECT_INTERVAL, DEFAULT_TLS_TIMEOUT } from "./constants.js";
+import { DEFAULT_DIAL_TIMEOUT, DEFAULT_FIRST_INFO_TIMEOUT, DEFAULT_RECONNECT_INTERVAL, DEFAULT_TLS_TIMEOUT } from "./constants.js";
 import { parseLeafUrl } from "./urls.js";
 
 
@@ -63,6 +64,8 @@ export interface RemoteLeafOptions {
   denyExports: string[];
   /** Milliseconds to wait for the hub's first INFO. */
   firstInfoTimeout: number;
+  /** Milliseconds allowed for the TCP connect; 0 = the server's leafnodes dial_timeout. */
+  dialTimeout: number;
   noRandomize: boolean;
   compression: string;
   disabled: boolean;
@@ -84,8 +87,22 @@ export interface LeafNodeOptions {
   compression: string;
   remotes: RemoteLeafOptions[];
   reconnectInterval: number;
+  /** Milliseconds allowed for the TCP connect of a remote (Go's dial timeout, default 1s). */
+  dialTimeout: number;
   minVersion?: string;
   isolate: boolean;
+}
+
+/** A duration (Go string or seconds) in milliseconds; a bad string fails as Go's `error parsing <what>: ...`. */
+function duration(m: ConfMap, k: string, v: ConfValue, what: string): number {
+  if (typeof v === "string") {
+    try {
+      return parseDuration(v);
+    } catch (e) {
+      return fail(m, k, `error parsing ${what}: ${(e as Error).message}`);
+    }
+  }
+  return confDuration(m, k, v, what);
 }
 
 const COMPRESSION_MODES = new Map([
@@ -260,6 +277,7 @@ function remoteFromConf(m: ConfMap): RemoteLeafOptions {
     denyImports: [],
     denyExports: [],
     firstInfoTimeout: DEFAULT_FIRST_INFO_TIMEOUT,
+    dialTimeout: 0,
     noRandomize: false,
     compression: "",
     disabled: false,
@@ -336,7 +354,7 @@ function remoteFromConf(m: ConfMap): RemoteLeafOptions {
         out.requestIsolation = bool(m, k, v);
         break;
       case "dial_timeout":
-        duration(m, k, v, "dial_timeout");
+        out.dialTimeout = duration(m, k, v, "dial_timeout");
         break;
       case "ws_compress":
       case "ws_compression":
@@ -386,6 +404,7 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
     compression: "",
     remotes: [],
     reconnectInterval: DEFAULT_RECONNECT_INTERVAL,
+    dialTimeout: DEFAULT_DIAL_TIMEOUT,
     isolate: false,
   };
   for (const [k, v] of Object.entries(m)) {
@@ -456,6 +475,8 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
         out.isolate = bool(m, k, v);
         break;
       case "dial_timeout":
+        out.dialTimeout = duration(m, k, v, k);
+        break;
       case "write_deadline":
         duration(m, k, v, k);
         break;

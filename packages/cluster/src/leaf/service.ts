@@ -254,6 +254,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     this.server.log.debug(`Trying to connect as leafnode to remote server on ${JSON.stringify(url.host)}`);
     const socket = netConnect({ host, port, noDelay: true });
     const fail = (err: Error) => {
+      clearTimeout(dialTimer);
       socket.destroy();
       r.attempts++;
       const text = `Error trying to connect as leafnode to remote server ${JSON.stringify(url.host)} (attempt ${r.attempts}): ${err.message}`;
@@ -262,8 +263,11 @@ export class LeafNodeService implements ClusterService, LeafHost {
       else this.server.log.debug(text);
       this.scheduleReconnect(r, reconnectDelay(this.opts.reconnectInterval, r.attempts - 1, Math.max(MAX_RECONNECT_DELAY, this.opts.reconnectInterval)));
     };
+    // An address that swallows SYNs must not stall the remote for the OS connect timeout.
+    const dialTimer = setTimeout(() => fail(new Error("i/o timeout")), r.opts.dialTimeout || this.opts.dialTimeout);
     socket.once("error", fail);
     socket.once("connect", () => {
+      clearTimeout(dialTimer);
       socket.off("error", fail);
       if (this.stopped) return void socket.destroy();
       this.solicited(r, socket);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { NatsServer, optionsFromConf, parseConf } from "@nats-ts/core";
-import { clusterPlugin } from "../../src/index.js";
+import { clusterPlugin, leafNodeOptionsFromConf } from "../../src/index.js";
 import { freePort } from "../support/servers.js";
 import { Topology, numLeafs, waitFor } from "./helpers.js";
 
@@ -90,5 +90,28 @@ describe("leafnodes {} configuration errors", () => {
     const leafPort = await freePort();
     await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
     expect(await startError(`port: -1\nleafnodes { listen: "127.0.0.1:${leafPort}" }`)).toContain(`Error listening on leafnode port: ${leafPort}`);
+  });
+});
+
+describe("dial timeouts", () => {
+  test("TestLeafNodeDialTimeoutConfig: the block's value, and a remote's own", () => {
+    const opts = leafNodeOptionsFromConf(
+      (parseConf(`leafnodes {
+        dial_timeout: "5s"
+        remotes = [
+          { url: "nats-leaf://127.0.0.1:1234" }
+          { url: "nats-leaf://127.0.0.1:5678", dial_timeout: "15s" }
+        ]
+      }`) as { leafnodes: unknown }).leafnodes,
+    );
+    expect(opts.dialTimeout).toBe(5_000);
+    expect(opts.remotes.map((r) => r.dialTimeout)).toEqual([0, 15_000]);
+  });
+
+  test.each([
+    ["server level", `leafnodes {\n dial_timeout: abc\n}`],
+    ["remote level", `leafnodes {\n remotes = [ { url: "nats-leaf://127.0.0.1:1234", dial_timeout: abc } ]\n}`],
+  ])("TestLeafNodeDialTimeoutConfigInvalid: %s", async (_name, conf) => {
+    expect(await startError(`port: -1\n${conf}`)).toContain("error parsing dial_timeout");
   });
 });
