@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
-import { Topology, waitFor } from "./helpers.js";
+import { freePort } from "../support/servers.js";
+import { Topology, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
 
 const saved = { ...gatewayTuning };
 beforeAll(() => {
@@ -14,7 +15,7 @@ describe("gateways between two nats-ts clusters", () => {
   const topo = new Topology();
   afterEach(() => topo.stop());
 
-  test("TestGatewayBasic: pub/sub both ways between two clusters", async () => {
+  test("pub/sub both ways between two clusters", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
     const cb = await topo.client(b);
@@ -34,5 +35,29 @@ describe("gateways between two nats-ts clusters", () => {
     }, "messages across");
     expect(gotB[0]).toBe("from A");
     expect(gotA[0]).toBe("from B");
+  });
+
+  test("TestGatewayBasic: gateways go away with the remote, come back with it, and an implicit one is dropped", async () => {
+    const pa = await freePort();
+    const pb = await freePort();
+    const confB = gatewayConf("B", pb, {}, "", "connect_retries: 0");
+    let b = await topo.inProcess(confB);
+    let a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    const counts = (s: InProcess) => [gatewayOf(s).outbound.size, gatewayOf(s).inbound.size];
+    await waitFor(() => counts(a).join() === "1,1" && counts(b).join() === "1,1", "connected");
+
+    await b.stop();
+    await waitFor(() => counts(a).join() === "0,0", "A without B");
+    b = await topo.inProcess(confB);
+    await waitFor(() => counts(a).join() === "1,1" && counts(b).join() === "1,1", "reconnected");
+
+    // B's gateway to A is implicit: once A is gone (and B's single retry failed) B forgets it.
+    await a.stop();
+    await waitFor(() => !gatewayOf(b).remotes.has("A"), "B drops A");
+    a = await topo.inProcess(gatewayConf("A", pa, {}));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(counts(a)).toEqual([0, 0]);
+    expect(counts(b)).toEqual([0, 0]);
+    expect(gatewayOf(b).remotes.has("A")).toBe(false);
   });
 });

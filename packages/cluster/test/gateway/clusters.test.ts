@@ -415,12 +415,17 @@ describe("two nats-ts clusters joined by gateways", () => {
     await waitFor(() => connected(a, "B") && connected(b, "A"), "connected once the name is right");
   });
 
-  test("TestGatewayConnectToWrongPort: a gateway URL pointing at a client port never registers", async () => {
-    const b = await topo.inProcess(gatewayConf("B", -1, {}));
-    const a = await topo.inProcess(gatewayConf("A", -1, { B: b.port }));
-    const remote = gatewayOf(a).remotes.get("B")!;
-    await waitFor(() => remote.connectAttempts >= 2, "attempts on the client port");
-    expect(gatewayOf(a).outbound.has("B")).toBe(false);
+  test("TestGatewayConnectToWrongPort: a gateway URL pointing at a client or route port never registers", async () => {
+    const routePort = await freePort();
+    const b = await topo.inProcess(gatewayConf("B", -1, {}, `cluster { name: B, host: 127.0.0.1, port: ${routePort} }`));
+    for (const port of [b.port, routePort]) {
+      const a = await topo.inProcess(gatewayConf("A", -1, { B: port }));
+      const remote = gatewayOf(a).remotes.get("B")!;
+      await waitFor(() => remote.connectAttempts >= 2, `attempts on port ${port}`);
+      expect(gatewayOf(a).outbound.has("B")).toBe(false);
+      expect(gatewayOf(b).inbound.size).toBe(0);
+      await a.stop();
+    }
   });
 
   test("TestGatewayAuth: credentials in the gateway URL must match the remote's authorization", async () => {

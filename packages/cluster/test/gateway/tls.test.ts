@@ -39,7 +39,7 @@ describe("gateways over TLS", () => {
     expect(got[0]).toBe("over tls");
   });
 
-  test("TestGatewayTLSErrors: a gateway without TLS cannot join one that requires it", async () => {
+  test("a gateway without TLS cannot join one that requires it", async () => {
     const pa = await freePort();
     const pb = await freePort();
     const b = await topo.inProcess(gatewayConf("B", pb, {}, "", tlsBlock(0.3)));
@@ -47,6 +47,14 @@ describe("gateways over TLS", () => {
     await waitFor(() => gatewayOf(a).remotes.get("B")!.connectAttempts >= 2, "A's attempts");
     expect(gatewayOf(a).outbound.has("B")).toBe(false);
     expect(gatewayOf(b).inbound.size).toBe(0);
+  });
+
+  test("TestGatewayTLSErrors: a TLS gateway pointed at a plain route port fails to connect", async () => {
+    const routePort = await freePort();
+    await topo.inProcess(gatewayConf("B", -1, {}, `cluster { name: B, host: 127.0.0.1, port: ${routePort} }`));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: routePort }, "", tlsBlock(0.3)));
+    await waitFor(() => gatewayOf(a).remotes.get("B")!.connectAttempts >= 2, "failed TLS attempts");
+    expect(gatewayOf(a).outbound.has("B")).toBe(false);
   });
 
   test("TLS gateways between nats-ts and a Go 2.9 server", async () => {
