@@ -46,6 +46,7 @@ function diskSequentialWrite() {
 async function storeMany(store, n, subjectOf, payload, window = 4096) {
   const chunk = 1024;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const outstanding = [];
   const nextTurn = () => new Promise((r) => setImmediate(r));
   for (let i = 0; i < n; ) {
@@ -57,8 +58,13 @@ async function storeMany(store, n, subjectOf, payload, window = 4096) {
     else await nextTurn();
   }
   await Promise.all(outstanding);
+  const cpu = process.cpuUsage(cpu0);
+  lastCpuNsPerMsg = ((cpu.user + cpu.system) * 1000) / n;
   return (performance.now() - t0) / 1000;
 }
+
+/** CPU time (all threads, user + system) per message of the last storeMany: less sensitive to load than rates. */
+let lastCpuNsPerMsg = 0;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -72,6 +78,7 @@ async function main() {
   // 1M x 128 B, sync interval; the last repetition's store is kept for the read benchmarks.
   const p128 = Buffer.alloc(128, 1);
   const rates128 = [];
+  const cpu128 = [];
   let s;
   let dir1;
   let cfg1;
@@ -88,12 +95,13 @@ async function main() {
     s = await FileStore.open(cfg1);
     const secs = await storeMany(s, N_SMALL, (i) => `bench.${i & 1023}`, p128);
     rates128.push(N_SMALL / secs);
+    cpu128.push(lastCpuNsPerMsg);
     await s.flushAllPending();
     gc();
     if (r === 0) rssGrowth = process.memoryUsage().rss - rssBefore;
   }
   const m128 = median(rates128);
-  report(`storeMsg ${fmt(N_SMALL)} x 128 B (sync interval)`, m128, "msgs/s", `[${fmt(Math.max(...rates128))}] ${fmt(mb(m128 * 128), 1)} MB/s payload`);
+  report(`storeMsg ${fmt(N_SMALL)} x 128 B (sync interval)`, m128, "msgs/s", `[${fmt(Math.max(...rates128))}] ${fmt(mb(m128 * 128), 1)} MB/s payload, ${fmt(median(cpu128))} ns CPU/msg`);
   report("RSS growth per 1M stored messages", mb(rssGrowth) * (1_000_000 / N_SMALL), "MB", "(includes 32 MiB block cache + write block)");
   report("index memory per stored message", s.indexMemory() / N_SMALL, "bytes", "(sequence, subject and per-block indexes)");
 
@@ -122,16 +130,18 @@ async function main() {
   const p1k = Buffer.alloc(1024, 2);
   const ratios = [];
   const rates1k = [];
+  const cpu1k = [];
   for (let r = 0; r < REPS; r++) {
     const disk = diskSequentialWrite();
     s = await FileStore.open({ dir: newDir(), sync: "interval", sync_interval: 2e9 });
     secs = await storeMany(s, n1k, (i) => `kb.${i & 255}`, p1k);
     await s.stop();
     rates1k.push(mb(n1k * 1024) / secs);
+    cpu1k.push(lastCpuNsPerMsg);
     ratios.push(mb(n1k * 1024) / secs / disk);
   }
   const mbs1k = median(rates1k);
-  report(`storeMsg ${fmt(n1k)} x 1 KB (sync interval)`, (mbs1k * 1024 * 1024) / 1024, "msgs/s", `${fmt(mbs1k, 1)} MB/s = ${fmt(100 * median(ratios), 0)}% of disk [best ${fmt(100 * Math.max(...ratios), 0)}%]`);
+  report(`storeMsg ${fmt(n1k)} x 1 KB (sync interval)`, (mbs1k * 1024 * 1024) / 1024, "msgs/s", `${fmt(mbs1k, 1)} MB/s = ${fmt(100 * median(ratios), 0)}% of disk [best ${fmt(100 * Math.max(...ratios), 0)}%], ${fmt(median(cpu1k))} ns CPU/msg`);
 
   // sync always, 256 concurrent writers.
   s = await FileStore.open({ dir: newDir(), sync: "always" });
