@@ -417,10 +417,6 @@ export class MqttBroker {
     }
   }
 
-  sessionCount(account: string): number {
-    return this.accounts.get(account)?.sessions.size ?? 0;
-  }
-
   /** Go's mqttSessJailDur, for connections refused as flappers. */
   get flapperJailMs(): number {
     return FLAPPER_JAIL_MS;

@@ -418,6 +418,8 @@ export class MqttConnection implements SessionOutput {
     if (req.protocolVersion === 5) {
       this.aliases = new TopicAliases();
       const properties: NonNullable<Extract<Packet, { cmd: "connack" }>["properties"]> = { topicAliasMaximum: TOPIC_ALIAS_MAXIMUM };
+      // reject_qos2_publish: MQTT 5.0 clients are told not to send QoS 2 at all.
+      if (this.broker.options.rejectQos2Publish === true) properties.maximumQoS = 1;
       if (req.assignedClientId) properties.assignedClientIdentifier = req.clientId;
       this.write({ cmd: "connack", reasonCode: 0, sessionPresent: present, properties });
     } else {

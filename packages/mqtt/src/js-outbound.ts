@@ -147,10 +147,6 @@ export class JetStreamOutbound implements QosOutbound {
     this.inflightLimit = Math.min(this.settings.maxAckPending, limit);
   }
 
-  get pendingCount(): number {
-    return this.pendingPublish.size + this.pendingPubRel.size;
-  }
-
   /**
    * Sets up (or drops, for QoS 0) the consumers that serve a subscription on `subject`. An existing
    * consumer is kept; with `recreate` (a session restored after a restart) it is created again,

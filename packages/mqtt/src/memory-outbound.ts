@@ -37,10 +37,6 @@ export class MemoryOutbound implements QosOutbound {
     this.limit = Math.min(this.maxAckPending, limit);
   }
 
-  get pendingCount(): number {
-    return this.inflight.size + this.backlog.length;
-  }
-
   send(msg: OutgoingMessage & { qos: 1 | 2 }): void {
     const p: Pending = { msg, sent: false, sentAt: 0, received: false };
     if (this.output !== undefined && this.inflight.size < this.limit && this.transmit(p)) return;

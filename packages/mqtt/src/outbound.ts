@@ -32,8 +32,6 @@ export interface SessionOutput {
  * memory for clean sessions, through JetStream consumers for persistent ones.
  */
 export interface QosOutbound {
-  /** QoS 1 and 2 messages sent and not yet acknowledged, or waiting to be sent. */
-  readonly pendingCount: number;
   /** Sends (or queues) a message that did not come from a JetStream consumer (retained messages, clean sessions). */
   send(msg: OutgoingMessage & { qos: 1 | 2 }): void;
   /** MQTT 5.0 receive maximum: QoS 1/2 messages the connected client takes in flight. */

@@ -76,10 +76,6 @@ export class Session {
     return this.output !== undefined;
   }
 
-  get pendingCount(): number {
-    return this.outbound.pendingCount;
-  }
-
   /**
    * Adds (or updates, MQTT-3.8.4-3) a filter's subscription. `foo/#` also listens on `foo`,
    * since `#` matches the parent level too (MQTT-4.7.1-2). For a persistent session the

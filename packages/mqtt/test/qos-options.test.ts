@@ -23,6 +23,17 @@ describe("QoS options and limits", () => {
     });
   });
 
+  test("reject_qos2_publish: MQTT 5.0 clients learn maximum QoS 1 from CONNACK, and a QoS 2 PUBLISH gets DISCONNECT 0x9B", async () => {
+    await withServer({ mqtt: { rejectQos2Publish: true } }, async (t) => {
+      const c = await RawMqtt.open(t.port, 5);
+      c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: true, clientId: "v5q2", keepalive: 0 });
+      expect(await c.next()).toMatchObject({ cmd: "connack", reasonCode: 0, properties: { maximumQoS: 1 } });
+      c.send({ cmd: "publish", topic: "foo", payload: Buffer.from("msg"), qos: 2, messageId: 2, retain: false, dup: false });
+      expect(await c.next()).toMatchObject({ cmd: "disconnect", reasonCode: 0x9b });
+      expect(await c.closesWithin(2000)).toBe(true);
+    });
+  });
+
   test("TestMQTTQoS2WillReject: with reject_qos2_publish a QoS 2 will gets CONNACK 0x10", async () => {
     await withServer({ mqtt: { rejectQos2Publish: true } }, async (t) => {
       const s = await RawMqtt.connected(t.port, { clientId: "" });
