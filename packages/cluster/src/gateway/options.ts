@@ -15,7 +15,7 @@ export interface GatewayTlsOptions {
   certFile?: string;
   keyFile?: string;
   caFile?: string;
-  /** Require and verify the peer's certificate. */
+  /** Accepted for Go compatibility: gateways always verify peer certificates. */
   verify?: boolean;
   /** Skip verification of the remote's certificate when soliciting (Go's `insecure`). */
   insecure?: boolean;

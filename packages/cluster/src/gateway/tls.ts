@@ -6,8 +6,7 @@ import type { GatewayTlsOptions } from "./options.js";
 /** A gateway `tls {}` block with its files read. */
 export interface LoadedTls {
   context: SecureContext;
-  /** Whether our side checks the peer's certificate. */
-  verify: boolean;
+  /** Skip checking the accepting side's certificate when soliciting (Go's `insecure`). */
   insecure: boolean;
   /** Milliseconds allowed for the handshake. */
   timeout: number;
@@ -28,18 +27,22 @@ export function loadGatewayTls(o: GatewayTlsOptions): LoadedTls {
     key: read(o.keyFile, "certificate/key pair"),
     ca: read(o.caFile, "certificate authority"),
   });
-  return { context, verify: o.verify === true, insecure: o.insecure === true, timeout: (o.timeout ?? 2) * 1000 };
+  return { context, insecure: o.insecure === true, timeout: (o.timeout ?? 2) * 1000 };
 }
 
 type Done = (err: Error | undefined, socket?: Socket) => void;
 
-/** The accepting side's handshake (before any protocol, as Go does for gateways). */
+/**
+ * The accepting side's handshake (before any protocol, as Go does for gateways). Go forces
+ * strict verification between clusters: the soliciting side must present a certificate the CA
+ * signed, whatever `verify` says.
+ */
 export function acceptTls(socket: Socket, tls: LoadedTls, done: Done): void {
   const s = new TLSSocket(socket, {
     isServer: true,
     secureContext: tls.context,
-    requestCert: tls.verify,
-    rejectUnauthorized: tls.verify,
+    requestCert: true,
+    rejectUnauthorized: true,
   });
   handshake(s, socket, tls.timeout, "secure", done);
 }
