@@ -181,7 +181,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     };
     if (this.tls === undefined) return ready(socket);
     acceptTls(socket, this.tls, (err, s) => {
-      if (err !== undefined) this.server.log.error(`Gateway TLS handshake error: ${err.message}`);
+      if (err !== undefined) this.server.log.error(`TLS gateway handshake error: ${err.message}`);
       else ready(s!);
     });
   }
@@ -244,7 +244,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     if (cfg.tls === undefined) return ready(socket);
     connectTls(socket, cfg.tls, url.hostname, (err, s) => {
       if (err === undefined) return ready(s!);
-      this.server.log.error(`Gateway TLS handshake error to "${cfg.name}": ${err.message}`);
+      this.server.log.error(`TLS gateway handshake error: ${err.message}`);
       this.reconnect(cfg);
     });
   }
