@@ -218,6 +218,45 @@ describe.each(permutations)("FileStore (%s)", (_name, extra) => {
     expect(fs.warnings).toEqual([]);
   });
 
+  test("TestFileStoreCompactAllWithDanglingLMB: compacting up to a removed last message, then storing", async () => {
+    const fs = await openStore(cfgFor());
+    for (let i = 0; i < 100; i++) await fs.storeMsg("foo", null, enc("ZZ"));
+    expect(fs.removeMsg(100)).toBe(true);
+    expect(fs.compact(100)).toBe(99);
+    expect((await fs.storeMsg("foo", null, enc("ZZ"))).seq).toBe(101);
+    expect(fs.state()).toMatchObject({ msgs: 1, firstSeq: 101, lastSeq: 101 });
+  });
+
+  for (const sealed of [false, true]) {
+    test(`TestFileStoreAtomicEraseMsg: erase in the ${sealed ? "sealed (compressed when configured)" : "write"} block survives a restart`, async () => {
+      // Blocks of exactly three empty messages, so that a fourth one seals the first block.
+      const cfg = cfgFor(sealed ? { block_size: extra.cipher ? 230 : 145 } : {});
+      let fs = await openStore(cfg);
+      for (let i = 0; i < 3; i++) await fs.storeMsg("foo", null, null);
+      expect(fs.state()).toMatchObject({ msgs: 3, firstSeq: 1, lastSeq: 3, numDeleted: 0 });
+      if (sealed) {
+        expect((await fs.storeMsg("foo", null, null)).seq).toBe(4);
+        await fs.flushAllPending();
+      }
+      expect(fs.eraseMsg(2)).toBe(true);
+      expect(fs.state()).toMatchObject({ msgs: sealed ? 3 : 2, firstSeq: 1, lastSeq: sealed ? 4 : 3, numDeleted: 1 });
+      if (!sealed) expect((await fs.storeMsg("foo", null, null)).seq).toBe(4);
+      await fs.flushAllPending();
+      const before = fs.state();
+      const files = () => blockFiles(cfg.dir).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10)).map((f) => join(cfg.dir, "msgs", f));
+      const validateCompressed = () => {
+        const all = files();
+        expect(isFramedFile(all.at(-1)!)).toBe(false);
+        for (const f of all.slice(0, -1)) expect(isFramedFile(f)).toBe(extra.compression === "s2");
+      };
+      validateCompressed();
+      fs = await reopen(fs, cfg);
+      expect(fs.state()).toEqual(before);
+      validateCompressed();
+      expect(() => fs.loadMsg(2)).toThrow(expect.objectContaining({ code: "MsgNotFound" }));
+    });
+  }
+
   test("TestFileStoreRemovePartialRecovery: removed front half stays removed", async () => {
     const cfg = cfgFor({ block_size: 1024 });
     let fs = await openStore(cfg);
