@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, test } from "vitest";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { freePort } from "../support/servers.js";
+import { Topology, leafzOf, numLeafs, waitFor } from "./helpers.js";
+
+const topo = new Topology();
+afterEach(() => topo.stop());
+
+async function answered(nc: NatsConnection, subject: string): Promise<string> {
+  return waitFor(`an answer on ${subject}`, async () => (await nc.request(subject, "", { timeout: 250 })).string());
+}
+
+describe("a leaf into a routed nats-ts cluster", () => {
+  test("interest and messages cross the leaf and the route; a queue group gets each message once", async () => {
+    const [ra, rb, leafPort] = [await freePort(), await freePort(), await freePort()];
+    const a = await topo.inProcess(`port: -1\nserver_name: A\ncluster { name: HUB, listen: "127.0.0.1:${ra}", routes: ["nats://127.0.0.1:${rb}"] }\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+    const b = await topo.inProcess(`port: -1\nserver_name: B\ncluster { name: HUB, listen: "127.0.0.1:${rb}", routes: ["nats://127.0.0.1:${ra}"] }`);
+    const leaf = await topo.inProcess(`port: -1\nserver_name: LEAF\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${leafPort}" } ] }`);
+    await waitFor("leaf connected", () => numLeafs(a.server) === 1 && numLeafs(leaf.server) === 1);
+    const onB = await topo.client(b.url);
+    const onLeaf = await topo.client(leaf.url);
+    // B's interest reaches the leaf through A (a hub passes route interest to its leafs).
+    onB.subscribe("svc.b", { callback: (_e, m) => void m.respond("b") });
+    expect(await answered(onLeaf, "svc.b")).toBe("b");
+    // The leaf's interest reaches B through A's route.
+    onLeaf.subscribe("svc.leaf", { callback: (_e, m) => void m.respond("leaf") });
+    expect(await answered(onB, "svc.leaf")).toBe("leaf");
+    expect(leafzOf(a.server).leafs[0].is_spoke).toBe(false);
+
+    // A queue group with members on B and on the leaf: each message once.
+    const got: string[] = [];
+    onB.subscribe("work", { queue: "q", callback: (_e, m) => void got.push(`b:${m.string()}`) });
+    onLeaf.subscribe("work", { queue: "q", callback: (_e, m) => void got.push(`leaf:${m.string()}`) });
+    await onB.flush();
+    await onLeaf.flush();
+    await waitFor("queue interest on the leaf", () => leafzOf(leaf.server, true).leafs[0].subscriptions_list?.includes("work"));
+    const onA = await topo.client(a.url);
+    for (let i = 0; i < 50; i++) onA.publish("work", String(i));
+    await waitFor("50 deliveries", () => got.length >= 50);
+    await onA.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    const ids = got.map((g) => g.split(":")[1]).sort();
+    expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => String(i)).sort());
+  });
+});
