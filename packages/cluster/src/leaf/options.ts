@@ -182,10 +182,8 @@ function subjectsFromConf(m: ConfMap, k: string, v: ConfValue): string[] {
   const list = typeof v === "string" ? [v] : Array.isArray(v) ? v : fail(m, k, `Expected subject permissions to be a subject, or array of subjects, got ${typeName(v)}`);
   return list.map((s) => {
     if (typeof s !== "string") return fail(m, k, `Subject in permissions array cannot be cast to string`);
-    const [subject, queue, extra] = s.trim().split(/\s+/);
-    if (!isValidSubject(subject) || extra !== undefined || (queue !== undefined && queue.length === 0)) {
-      fail(m, k, `subject "${s}" is not a valid subject`);
-    }
+    // Leaf deny lists name subjects only, no queue groups (Go's checkPermSubjectArray without queues).
+    if (!isValidSubject(s)) fail(m, k, `subject ${JSON.stringify(s)} is not a valid subject`);
     return s;
   });
 }
