@@ -1,6 +1,7 @@
 import type { Subscription } from "@nats-ts/core";
 import { parsePeerMsgArgs, type PeerMessageOp } from "@nats-ts/wire";
 import { isClusterInterest } from "./cluster-interest.js";
+import { OutboundAccountInterest } from "./outbound-interest.js";
 import type { GatewayConnection } from "./connection.js";
 import { isGatewayRoutedReply, routedReplyCluster, routedReplySubject } from "./reply-prefix.js";
 import type { GatewayService } from "./service.js";
@@ -33,6 +34,13 @@ export function handleGatewayMessage(
     const acc = server.lookupAccount(accountName);
     if (acc === undefined) return service.inboundInterest.get(c)?.noAccountInterest(accountName);
     server.publish(c, acc, subject, parsed.reply, hs, msg, parsed.queues);
+    // Back home, the reply also goes, with its real subject, to clusters that subscribe to it
+    // (Go's handleGatewayReply); core never sends what came from a gateway to another one.
+    if (!subject.startsWith("_R_.")) {
+      const sinks = new Set<OutboundAccountInterest>();
+      for (const sub of acc.sublist.match(subject).psubs) if (sub.sink instanceof OutboundAccountInterest) sinks.add(sub.sink);
+      for (const sink of sinks) sink.forward(subject, parsed.reply, [], hs, msg);
+    }
     return;
   }
   const acc = server.lookupAccount(accountName);

@@ -336,6 +336,26 @@ describe("two nats-ts clusters joined by gateways", () => {
     }
   });
 
+  test("a routed reply also reaches subscribers of the reply subject in the other cluster", async () => {
+    const { a, b } = await topo.pair();
+    const ca = await topo.client(a);
+    const cb = await topo.client(b);
+    cb.subscribe("foo", { callback: (_e, m) => void m.respond("reply") });
+    const inB: string[] = [];
+    cb.subscribe("bar", { callback: (_e, m) => void inB.push(m.string()) });
+    await cb.flush();
+    const gwA = gatewayOf(a);
+    await waitFor(() => gwA.outboundInterest.get(gwA.outbound.get("B")!)?.get("$G")?.subscriptions().length === 2, "B's interest at A");
+    const inA: string[] = [];
+    ca.subscribe("bar", { callback: (_e, m) => void inA.push(m.string()) });
+    // A fresh subscription on the reply subject: the request goes out with a routed reply.
+    ca.publish("foo", "hello", { reply: "bar" });
+    await ca.flush();
+    await waitFor(() => inA.length === 1 && inB.length === 1, "reply in A and in B");
+    await new Promise((r) => setTimeout(r, 50));
+    expect([inA, inB]).toEqual([["reply"], ["reply"]]);
+  });
+
   test("a restarted cluster is reconnected and interest resent", async () => {
     const pa = await freePort();
     const pb = await freePort();
