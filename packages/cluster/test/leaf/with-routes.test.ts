@@ -43,3 +43,14 @@ describe("a leaf into a routed nats-ts cluster", () => {
     expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => String(i)).sort());
   });
 });
+
+test("a leaf with the hub's own cluster name is refused with Go's error and waits before retrying", async () => {
+  const leafPort = await freePort();
+  const hub = await topo.logged(`port: -1\nserver_name: A\ncluster { name: SAME, listen: "127.0.0.1:${await freePort()}" }\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+  const leaf = await topo.logged(`port: -1\nserver_name: L\ncluster { name: SAME, listen: "127.0.0.1:${await freePort()}" }\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${leafPort}" } ] }`);
+  await waitFor("refused on the hub", () => hub.lines.some((l) => l.includes("remote leafnode has same cluster name")));
+  await waitFor("told to the leaf", () =>
+    leaf.lines.some((l) => l.includes("Leafnode connection dropped with same cluster name error. Delaying attempt to reconnect for 30s")),
+  );
+  expect(numLeafs(hub.server)).toBe(0);
+});
