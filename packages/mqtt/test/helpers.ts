@@ -232,3 +232,30 @@ export class CrashingRelay {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/** Polls `check` until it holds; fails after `ms`. */
+export async function eventually(check: () => Promise<boolean>, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A test server restarted on the same store directory, as a server restart in production. */
+export class RestartableServer {
+  readonly storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-restart-"));
+  current: MqttTestServer | undefined;
+
+  async restart(mqtt: MqttOptions = {}): Promise<MqttTestServer> {
+    await this.current?.stop();
+    this.current = await startMqtt({ storeDir: this.storeDir, mqtt });
+    return this.current;
+  }
+
+  async dispose(): Promise<void> {
+    await this.current?.stop();
+    this.current = undefined;
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
