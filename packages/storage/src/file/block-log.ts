@@ -106,7 +106,7 @@ export abstract class BlockLog extends StoreQueries {
   // ---- blocks ------------------------------------------------------------------------------
 
   protected blockBuffer(content: Buffer): Buffer {
-    const buf = content.length + 1024 <= this.blockSize + 1024 ? this.takeBuffer() : Buffer.allocUnsafe(content.length + 1024);
+    const buf = content.length <= this.blockSize ? this.takeBuffer() : Buffer.allocUnsafe(content.length + 1024);
     content.copy(buf, 0);
     return buf;
   }
