@@ -923,7 +923,9 @@ function storeConformance(h: StoreHarness): void {
       const rnd = prng(31);
       const subjects = Array.from({ length: 2_000 }, (_, i) => `ev.${i.toString(36)}x${rnd(1e6)}`);
       const msg = Buffer.from("ZZZ".repeat(333));
-      for (let i = 0; i < 20_000; i++) await s.storeMsg(subjects[rnd(subjects.length)], null, msg);
+      const stored: Promise<unknown>[] = [];
+      for (let i = 0; i < 20_000; i++) stored.push(s.storeMsg(subjects[rnd(subjects.length)], null, msg));
+      await Promise.all(stored);
       const filters = new Set<string>();
       while (filters.size < 1_000) filters.add(subjects[rnd(subjects.length)]);
       const start = 1_000 + rnd(18_000);
