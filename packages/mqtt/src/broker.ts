@@ -204,6 +204,7 @@ export class MqttBroker {
     session.expiryMs = start.expiryMs;
     // A broad subscription may reach subjects a deny rule forbids: each delivery is checked then.
     session.mayReceive = id.restricted ? (subject) => id.canSubscribe(subject) : undefined;
+    if (session.jetstream !== undefined) session.jetstream.mayReceive = session.mayReceive;
     this.owners.set(session, conn);
     this.identities.set(session, id);
     if (!session.clean && restoring === undefined) this.persist(session);
@@ -224,7 +225,7 @@ export class MqttBroker {
       inactiveThresholdMs: o.consumerInactiveThreshold ?? 0,
     };
     const restored = restore === undefined ? undefined : { consumers: restore.cons, pubRel: restore.pubrel };
-    const js = new JetStreamOutbound(state.api, client, sessionHash(clientId), settings, this.log, (subject) => id.canSubscribe(subject), restored);
+    const js = new JetStreamOutbound(state.api, client, sessionHash(clientId), settings, this.log, restored);
     return new Session(clientId, id.account, false, client, js, js, sessionHash(clientId));
   }
 

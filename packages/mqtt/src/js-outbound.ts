@@ -125,6 +125,8 @@ export class JetStreamOutbound implements QosOutbound {
    */
   private readonly restoredHistory: boolean;
   private inflightLimit: number;
+  /** Subscribe permissions of the connected client, checked for each subject a wildcard consumer delivers; undefined when it has none. */
+  mayReceive: ((subject: string) => boolean) | undefined;
 
   constructor(
     private readonly api: JsApi,
@@ -132,8 +134,6 @@ export class JetStreamOutbound implements QosOutbound {
     private readonly idHash: string,
     private readonly settings: JsOutboundSettings,
     private readonly log: Logger,
-    /** Subscribe permissions, checked for each subject a wildcard consumer delivers. */
-    private readonly canSubscribe: (subject: string) => boolean,
     restored?: { consumers?: Record<string, ConsumerConfigRecord>; pubRel?: ConsumerConfigRecord },
   ) {
     this.pubRelSubject = PUBREL_SUBJECT_PREFIX + idHash;
@@ -350,7 +350,7 @@ export class JetStreamOutbound implements QosOutbound {
       const subj = subject.slice(prefixLength);
       const headers = msg.subarray(0, headerSize);
       // MQTT-4.7.2-1, a wildcard consumer may reach subjects a deny clause forbids, and no-local: drop those.
-      if ((target.reserved && subj.charCodeAt(0) === 0x24) || !this.canSubscribe(subj) || (target.noLocal !== undefined && fromOrigin(headers, target.noLocal))) {
+      if ((target.reserved && subj.charCodeAt(0) === 0x24) || (this.mayReceive !== undefined && !this.mayReceive(subj)) || (target.noLocal !== undefined && fromOrigin(headers, target.noLocal))) {
         this.api.ack(reply);
         return;
       }
