@@ -22,9 +22,7 @@ export const GatewayClosed = {
   StaleConnection: "Stale Connection",
   WrongPort: "Wrong Port",
   WrongGateway: "Wrong Gateway",
-  DuplicateRoute: "Duplicate Route",
   ReadError: "Read Error",
-  WriteError: "Write Error",
   SlowConsumer: "Slow Consumer (Pending Bytes)",
 } as const;
 
@@ -40,12 +38,12 @@ const MAX_PENDING = 64 * 1024 * 1024;
 export class GatewayConnection implements MessageSink {
   readonly kind = "GATEWAY" as const;
   readonly start = new Date();
-  lastActivity = new Date();
+  /** When the peer last sent anything (ms since the epoch). */
+  lastActivity = Date.now();
   /** The remote cluster's gateway name (known at once for outbound, from INFO/CONNECT for inbound). */
   name: string;
-  /** The remote server's id and name, from its INFO. */
+  /** The remote server's id, from its INFO. */
   remoteId = "";
-  remoteName = "";
   /** INFO received (outbound) or CONNECT received (inbound). */
   handshakeDone = false;
   /** Registered as the outbound connection to `name` (or as an inbound one). */
@@ -54,8 +52,6 @@ export class GatewayConnection implements MessageSink {
   headers = false;
   /** The remote switches every account to interest-only at once (its INFO's gateway_iom). */
   remoteInterestOnly = false;
-  /** The remote knows the `_GR_.` prefix (gateway_nrp); older servers used `$GR.`. */
-  remoteNewReplyPrefix = true;
   /** Dropped from the service for good: no reconnect (duplicate, wrong gateway). */
   noReconnect = false;
   closedReason: string | undefined;
@@ -92,7 +88,7 @@ export class GatewayConnection implements MessageSink {
     this.parser.trace = log.traceEnabled;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
-      this.lastActivity = new Date();
+      this.lastActivity = Date.now();
       try {
         this.parser.parse(chunk);
       } catch (err) {

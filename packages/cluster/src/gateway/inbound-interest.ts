@@ -44,10 +44,6 @@ export class InboundInterest {
     );
   }
 
-  has(account: string): boolean {
-    return this.accounts.has(account);
-  }
-
   /** A message arrived for an account nobody here uses: A- (once). */
   noAccountInterest(account: string): void {
     if (this.accounts.get(account) === ACCOUNT_UNSUBSCRIBED) return;

@@ -396,9 +396,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     if (first) {
       c.handshakeDone = true;
       c.remoteId = typeof info.server_id === "string" ? info.server_id : "";
-      c.remoteName = typeof info.server_name === "string" ? info.server_name : "";
       c.remoteInterestOnly = info.gateway_iom === true;
-      c.remoteNewReplyPrefix = info.gateway_nrp === true;
       c.headers = info.headers === true;
       c.send(this.connectProto(c));
       log.debug(`${c.label} - Gateway connect protocol sent to "${c.name}"`);
@@ -444,7 +442,6 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     this.pending.delete(c);
     if (typeof info.gateway === "string" && info.gateway !== "") c.name = info.gateway;
     c.remoteId = typeof info.server_id === "string" ? info.server_id : "";
-    c.remoteName = typeof info.server_name === "string" ? info.server_name : "";
     c.registered = true;
     this.inbound.set(c.cid, c);
     const interest = new InboundInterest(c, this.opts.name, (acc) => this.interest.entries(acc, false).map((e) => e.subject));
