@@ -264,6 +264,26 @@ describe("two nats-ts clusters joined by gateways", () => {
     expect(counts.a1).toBe(50);
   });
 
+  test("TestGatewaySendQSubsOnGatewayConnect: queue interest that exists before the gateway is sent when it connects", async () => {
+    const b = await topo.inProcess(gatewayConf("B", -1, {}));
+    const cb = await topo.client(b);
+    let got = 0;
+    cb.subscribe("foo", { queue: "bar", callback: () => void got++ });
+    await cb.flush();
+    const confA = gatewayConf("A", -1, { B: gatewayOf(b).port });
+    for (let round = 1; round <= 2; round++) {
+      const a = await topo.inProcess(confA);
+      const gwA = gatewayOf(a);
+      await waitFor(() => gwA.outboundInterest.get(gwA.outbound.get("B")!)?.get("$G")?.queueSubCount === 1, "queue interest at A");
+      const pub = await topo.client(a);
+      pub.publish("foo", "hello");
+      await pub.flush();
+      await waitFor(() => got === round, `message ${round}`);
+      await pub.close();
+      await a.stop();
+    }
+  });
+
   test("TestGatewayMsgSentOnlyOnce: one message per gateway however many subscriptions match", async () => {
     const { a, b } = await topo.pair();
     const ca = await topo.client(a);
