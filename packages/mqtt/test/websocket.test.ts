@@ -11,7 +11,7 @@ import { WebSocket } from "ws";
 import { mqttPlugin } from "../src/index.js";
 
 /** An MQTT client over a raw WebSocket (MQTT.js's ws transport does not load under vitest's ESM resolution). */
-async function wsMqtt(url: string): Promise<{ send(p: Packet): void; next(): Promise<Packet>; close(): void; protocol: string }> {
+async function wsMqtt(url: string, protocolVersion: 4 | 5 = 4): Promise<{ send(p: Packet): void; next(): Promise<Packet>; close(): void; protocol: string }> {
   const ws = new WebSocket(url, ["mqtt"]);
   await new Promise((resolve, reject) => {
     ws.once("open", resolve);
@@ -19,7 +19,7 @@ async function wsMqtt(url: string): Promise<{ send(p: Packet): void; next(): Pro
   });
   const packets: Packet[] = [];
   let wake: (() => void) | undefined;
-  const p = createParser({ protocolVersion: 4 });
+  const p = createParser({ protocolVersion });
   p.on("packet", (pk: Packet) => {
     packets.push(pk);
     wake?.();
@@ -27,7 +27,7 @@ async function wsMqtt(url: string): Promise<{ send(p: Packet): void; next(): Pro
   ws.on("message", (data: Buffer) => p.parse(data));
   return {
     protocol: ws.protocol,
-    send: (pk) => ws.send(generate(pk)),
+    send: (pk) => ws.send(generate(pk, { protocolVersion })),
     async next() {
       const deadline = Date.now() + 2000;
       while (packets.length === 0) {
@@ -69,6 +69,15 @@ test("TestMQTTWebsocket: MQTT clients connect through the websocket listener's /
     expect([fromNats.topic, fromNats.payload.toString()]).toEqual(["ws/b", "from nats"]);
     await nc.close();
     c.close();
+    // MQTT 5.0 over the same path.
+    const v5 = await wsMqtt(`ws://127.0.0.1:${ws.port}/mqtt`, 5);
+    v5.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: true, clientId: "ws5", keepalive: 0 });
+    expect(await v5.next()).toMatchObject({ cmd: "connack", reasonCode: 0 });
+    v5.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "ws5/t", qos: 0 }] });
+    expect(await v5.next()).toMatchObject({ cmd: "suback", granted: [0] });
+    v5.send({ cmd: "publish", topic: "ws5/t", payload: Buffer.from("v5"), qos: 0, retain: false, dup: false, properties: { userProperties: { k: "v" } } });
+    expect(await v5.next()).toMatchObject({ cmd: "publish", topic: "ws5/t", properties: { userProperties: { k: "v" } } });
+    v5.close();
   } finally {
     await server.shutdown();
     rmSync(storeDir, { recursive: true, force: true });
