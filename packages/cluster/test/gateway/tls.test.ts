@@ -1,3 +1,4 @@
+import { createServer, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { makeRoutePki } from "../route/certs.js";
@@ -55,6 +56,19 @@ describe("gateways over TLS", () => {
     const a = await topo.inProcess(gatewayConf("A", -1, { B: routePort }, "", tlsBlock(0.3)));
     await waitFor(() => gatewayOf(a).remotes.get("B")!.connectAttempts >= 2, "failed TLS attempts");
     expect(gatewayOf(a).outbound.has("B")).toBe(false);
+  });
+
+  test("TestGatewaySingleOutbound: TLS handshakes that time out never leave more than one outbound", async () => {
+    const sockets: Socket[] = [];
+    const bare = createServer((s) => void sockets.push(s));
+    const port = await new Promise<number>((resolve) => bare.listen(0, "127.0.0.1", () => resolve((bare.address() as { port: number }).port)));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: port }, "", tlsBlock(0.1)));
+    await waitFor(() => sockets.length >= 3, "repeated attempts against the silent listener");
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => bare.close(() => resolve()));
+    await topo.inProcess(gatewayConf("B", port, {}, "", tlsBlock()));
+    await waitFor(() => gatewayOf(a).outbound.has("B"), "A's outbound to B", 15_000);
+    expect(gatewayOf(a).outbound.size).toBe(1);
   });
 
   test("TLS gateways between nats-ts and a Go 2.9 server", async () => {
