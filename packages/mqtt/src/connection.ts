@@ -267,7 +267,7 @@ export class MqttConnection implements SessionOutput {
         this.session.completed(p.messageId ?? 0);
         return;
       case "pubrec": {
-        // MQTT 5.0: a PUBREC with an error reason ends the exchange (MQTT-4.3.3-?): treat it as complete.
+        // MQTT 5.0: a PUBREC with an error reason ends the exchange (spec 4.3.3): the message is done with.
         if (p.reasonCode !== undefined && p.reasonCode >= 0x80) return this.session.acknowledge(p.messageId ?? 0);
         const stored = this.session.received(p.messageId ?? 0);
         stored?.catch((e: unknown) => this.fail(`unable to store PUBREL: ${(e as Error).message}`));
