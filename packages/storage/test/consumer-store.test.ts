@@ -131,6 +131,34 @@ describe.each(kinds)("%s consumer store", (kind, make) => {
     expect(() => o.update({ ...st, ackFloor: { consumer: 11, stream: 15 } })).toThrow(expect.objectContaining({ code: "BadAckFloorConsumer" }));
     expect(() => o.update({ ...st, pending: new Map([[15, { sequence: 1, timestamp: 0n }]]) })).toThrow(expect.objectContaining({ code: "BadPendingEntry" }));
   });
+
+  test("out-of-range sequences are refused before they reach the state, which stays savable", async () => {
+    const { store } = await make();
+    const o = store.consumerStore("bad", { ack_policy: "explicit" });
+    o.updateDelivered(1, 1, 1, 1n);
+    const before = o.state();
+    for (const v of [-1, Number.NaN, Number.POSITIVE_INFINITY, 1.5, 2 ** 53]) {
+      for (const call of [
+        () => o.setStarting(v),
+        () => o.updateStarting(v),
+        () => o.reset(v),
+        () => o.updateDelivered(v, 2, 1, 1n),
+        () => o.updateDelivered(2, v, 1, 1n),
+        () => o.updateDelivered(2, 2, v, 1n),
+        () => o.updateAcks(1, v),
+        () => o.removeRedeliveredBelow(v),
+        () => o.update({ ...before, delivered: { consumer: v, stream: 1 } }),
+        () => o.forceUpdate({ ...before, redelivered: new Map([[1, v]]) }),
+      ]) {
+        expect(call).toThrow(expect.objectContaining({ code: "BadSequence" }));
+      }
+    }
+    expect(o.state()).toEqual(before);
+    const decoded = decodeConsumerState(o.encodedState());
+    expect(decoded.delivered).toEqual(before.delivered);
+    expect([...decoded.pending.keys()]).toEqual([...before.pending.keys()]);
+    await o.flush();
+  });
 });
 
 describe("consumer state encoding", () => {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import type { Clock } from "../clock.js";
 import { StoreError, storeError } from "../errors.js";
+import { checkSeqArg } from "../store-core.js";
 import { checksum64 } from "../file/checksum.js";
 import { defaultFsOps, syncDir, type FsOps } from "../file/fs-ops.js";
 import type { ConsumerState, ConsumerStore, ConsumerStoreConfig, StorageType } from "../types.js";
@@ -47,6 +48,7 @@ abstract class ConsumerStateStore implements ConsumerStore {
 
   setStarting(sseq: number): void {
     this.checkOpen();
+    checkSeqArg(sseq);
     this.st.delivered.stream = sseq;
     this.st.ackFloor.stream = sseq;
     this.changed();
@@ -54,6 +56,7 @@ abstract class ConsumerStateStore implements ConsumerStore {
 
   updateStarting(sseq: number): void {
     this.checkOpen();
+    checkSeqArg(sseq);
     if (sseq > this.st.delivered.stream) {
       this.st.delivered.stream = sseq;
       if (this.cfg.ack_policy === "none") this.st.ackFloor.stream = sseq;
@@ -63,6 +66,7 @@ abstract class ConsumerStateStore implements ConsumerStore {
 
   reset(sseq: number): void {
     this.checkOpen();
+    checkSeqArg(sseq);
     this.st = emptyState();
     this.setStarting(sseq);
   }
@@ -74,6 +78,9 @@ abstract class ConsumerStateStore implements ConsumerStore {
   /** Records delivery `dc` of stream message `sseq` as consumer sequence `dseq` at `ts` (ns). */
   updateDelivered(dseq: number, sseq: number, dc: number, ts: bigint): void {
     this.checkOpen();
+    checkSeqArg(dseq);
+    checkSeqArg(sseq);
+    checkSeqArg(dc, "delivery count");
     if (dc !== 1 && this.cfg.ack_policy === "none") throw storeError("NoAckPolicy");
     if (dseq <= this.st.ackFloor.consumer) return;
     const st = this.st;
@@ -107,6 +114,8 @@ abstract class ConsumerStateStore implements ConsumerStore {
   /** Records an acknowledgement; throws MsgNotFound when `sseq` is not pending. */
   updateAcks(dseq: number, sseq: number): void {
     this.checkOpen();
+    checkSeqArg(dseq);
+    checkSeqArg(sseq);
     if (this.cfg.ack_policy === "none") throw storeError("NoAckPolicy");
     const st = this.st;
     if (st.redelivered.delete(sseq)) this.changed();
@@ -150,6 +159,7 @@ abstract class ConsumerStateStore implements ConsumerStore {
   }
 
   removeRedeliveredBelow(seq: number): void {
+    checkSeqArg(seq);
     if (seq === 0) return;
     let removed = false;
     for (const s of [...this.st.redelivered.keys()]) {
@@ -182,6 +192,16 @@ abstract class ConsumerStateStore implements ConsumerStore {
 
   private replace(state: ConsumerState, force: boolean): void {
     this.checkOpen();
+    // Every number must be encodable, or the state could never be saved again.
+    for (const v of [state.delivered.consumer, state.delivered.stream, state.ackFloor.consumer, state.ackFloor.stream]) checkSeqArg(v);
+    for (const [seq, p] of state.pending) {
+      checkSeqArg(seq);
+      checkSeqArg(p.sequence);
+    }
+    for (const [seq, count] of state.redelivered) {
+      checkSeqArg(seq);
+      checkSeqArg(count, "redelivery count");
+    }
     if (state.ackFloor.consumer > state.delivered.consumer) throw storeError("BadAckFloorConsumer");
     if (state.ackFloor.stream > state.delivered.stream) throw storeError("BadAckFloorStream");
     for (const seq of state.pending.keys()) {
