@@ -343,4 +343,18 @@ describe("MQTT 5.0", () => {
     c.end();
     await pub.client.endAsync();
   });
+
+  test("a PUBREC with an error reason ends a QoS 2 delivery: no PUBREL follows", async () => {
+    const c = await RawMqtt.connected(t.port, { protocolVersion: 5, clientId: "pubrec-err", username: "v5", password: Buffer.from("pw") });
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "rec/t", qos: 2 }] });
+    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [2] });
+    const pub = await v5({ clientId: "pubrec-pub" });
+    await pub.client.publishAsync("rec/t", "refused", { qos: 2 });
+    const m = (await c.next()) as { cmd: string; messageId: number };
+    expect(m.cmd).toBe("publish");
+    c.send({ cmd: "pubrec", messageId: m.messageId, reasonCode: 0x80 });
+    await c.expectNothing(200);
+    c.end();
+    await pub.client.endAsync();
+  });
 });
