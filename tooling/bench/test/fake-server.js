@@ -1,5 +1,6 @@
 // A minimal in-process NATS server for the bench's own tests: INFO, CONNECT, PING/PONG,
-// SUB and PUB with fan-out to literal subjects. Enough protocol to drive the generator.
+// SUB and PUB with fan-out to literal subjects, and, like a JetStream stream, a PubAck to the
+// reply of a request nobody subscribed to. Enough protocol to drive the generator.
 import { createServer } from "node:net";
 
 const CRLF = Buffer.from("\r\n");
@@ -18,6 +19,7 @@ export async function startFakeServer() {
   const subs = new Map();
   /** @type {Set<import("node:net").Socket>} */
   const sockets = new Set();
+  let acked = 0;
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -43,10 +45,19 @@ export async function startFakeServer() {
           if (buffered.length < lf + 1 + size + 2) break;
           const payload = buffered.subarray(lf + 1, lf + 1 + size);
           const reply = args.length === 3 ? ` ${args[1]}` : "";
-          for (const sub of subs.get(args[0]) ?? []) {
+          const targets = subs.get(args[0]) ?? [];
+          for (const sub of targets) {
             send(sub.socket, Buffer.from(`MSG ${args[0]} ${sub.sid}${reply} ${size}\r\n`));
             send(sub.socket, payload);
             send(sub.socket, CRLF);
+          }
+          if (targets.length === 0 && reply !== "") {
+            const ack = Buffer.from(JSON.stringify({ stream: "FAKE", seq: ++acked }));
+            for (const sub of subs.get(args[1]) ?? []) {
+              send(sub.socket, Buffer.from(`MSG ${args[1]} ${sub.sid} ${ack.length}\r\n`));
+              send(sub.socket, ack);
+              send(sub.socket, CRLF);
+            }
           }
           buffered = buffered.subarray(lf + 1 + size + 2);
           continue;
