@@ -22,8 +22,9 @@ async function receiveSnapshot(t: JsTestServer, stream: string, opts: Record<str
 async function sendRestore(t: JsTestServer, stream: string, config: Record<string, unknown>, chunks: Buffer[]) {
   const r = await apiRequest(t.nc, `$JS.API.STREAM.RESTORE.${stream}`, { config });
   expect(r.type).toBe("io.nats.jetstream.api.v1.stream_restore_response");
-  for (const c of chunks) await t.nc.request(r.deliver_subject, c);
-  const done = await t.nc.request(r.deliver_subject, new Uint8Array(0));
+  // Each chunk is written (and the last one fsynced) before its answer: allow for a busy disk.
+  for (const c of chunks) await t.nc.request(r.deliver_subject, c, { timeout: 10_000 });
+  const done = await t.nc.request(r.deliver_subject, new Uint8Array(0), { timeout: 10_000 });
   return JSON.parse(done.string()) as Record<string, any>;
 }
 
