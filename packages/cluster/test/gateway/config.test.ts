@@ -5,7 +5,7 @@ import { clusterPlugin } from "../../src/index.js";
 import { gatewayOptionsFromConf, gatewayTuning } from "../../src/gateway/index.js";
 import { freePort } from "../support/servers.js";
 import { INFO_RE, RawConn } from "../route/raw.js";
-import { Topology, gatewayOf } from "./helpers.js";
+import { Topology, gatewayConf, gatewayOf, waitFor } from "./helpers.js";
 
 const saved = { ...gatewayTuning };
 beforeAll(() => {
@@ -75,7 +75,7 @@ describe("gateway listener", () => {
   const topo = new Topology();
   afterEach(() => topo.stop());
 
-  test("TestGatewayAdvertise: INFO and /gatewayz announce the advertised address", async () => {
+  test("INFO and /gatewayz announce the advertised address", async () => {
     const port = await freePort();
     const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: ${port}, advertise: "example.com:1234" }\n`);
     const c = await RawConn.open(port);
@@ -97,6 +97,18 @@ describe("gateway listener", () => {
     expect(gw.remotes.has("A")).toBe(false);
     expect(gw.outbound.size).toBe(0);
     expect(gw.inbound.size).toBe(0);
+  });
+
+  test("TestGatewayAdvertise: a remote cluster connects back to the advertised address", async () => {
+    const c = await topo.inProcess(gatewayConf("C", -1, {}));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}));
+    // A advertises C's address: B's implicit gateway back to "A" reaches C and is refused.
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b).port }, "", `advertise: "127.0.0.1:${gatewayOf(c).port}"`));
+    await waitFor(() => gatewayOf(a).outbound.size === 1 && gatewayOf(b).inbound.size === 1, "A -> B");
+    await waitFor(() => (gatewayOf(b).remotes.get("A")?.connectAttempts ?? 0) >= 2, "B's attempts at the advertised address");
+    expect([gatewayOf(a).outbound.size, gatewayOf(a).inbound.size]).toEqual([1, 0]);
+    expect([gatewayOf(b).outbound.size, gatewayOf(b).inbound.size]).toEqual([0, 1]);
+    expect([gatewayOf(c).outbound.size, gatewayOf(c).inbound.size]).toEqual([0, 0]);
   });
 
   test("/varz gateway block: name, host, port and the remotes' URLs", async () => {
