@@ -155,7 +155,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
   }
 
   /** What /varz needs from leaf nodes: the `leafnodes` count and the `leaf` block. */
-  varzLeaf(): { leafnodes: number; leaf: Record<string, unknown> } {
+  varz(): { leafnodes: number; leaf: Record<string, unknown> } {
     return { leafnodes: this.conns.size, leaf: varzLeaf(this.opts, this.boundPort) };
   }
 

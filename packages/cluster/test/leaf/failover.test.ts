@@ -64,7 +64,7 @@ describe("remote URLs and failover", () => {
     expect(b.leafs.connections()[0].remoteServer).toBe(leaf.server.name);
   });
 
-  test("varzLeaf: the leafnodes count and Go's leaf block of /varz", async () => {
+  test("varz: the leafnodes count and Go's leaf block of /varz", async () => {
     const [pa, dead] = [await freePort(), await freePort()];
     const { options } = optionsFromConf(
       parseConf(`port: -1\nleafnodes { listen: "127.0.0.1:${pa}", authorization { timeout: 3 }, remotes [ { url: "nats://u:p@127.0.0.1:${dead}", deny_imports: ["a.>"] } ] }`),
@@ -74,7 +74,7 @@ describe("remote URLs and failover", () => {
     const leafs = new LeafNodeService(server, leafNodeOptionsFromConf(options.blocks!.leafnodes));
     await leafs.start();
     services.push({ server, leafs });
-    const v = JSON.parse(JSON.stringify(leafs.varzLeaf())) as Record<string, unknown>;
+    const v = JSON.parse(JSON.stringify(leafs.varz())) as Record<string, unknown>;
     expect(v).toEqual({
       leafnodes: 0,
       leaf: { host: "127.0.0.1", port: pa, auth_timeout: 3, remotes: [{ local_account: "$G", urls: [`127.0.0.1:${dead}`], deny: { imports: ["a.>"] } }] },
