@@ -28,6 +28,8 @@ export const RouteClosed = {
 } as const;
 export type RouteClosedReason = (typeof RouteClosed)[keyof typeof RouteClosed];
 
+const NO_QUEUES: readonly string[] = [];
+
 /** Go caps nothing here; a bound keeps a hostile weight from allocating without limit. */
 const MAX_QUEUE_WEIGHT = 1024;
 
@@ -353,7 +355,8 @@ export class RouteConnection {
       if (args.length < 3) return this.protocolViolation(`processRoutedOriginClusterMsgArgs Parse Error: '[${text}]'`);
       args.shift();
     }
-    const parsed = parsePeerMsgArgs(args, { withAccount: true, leaf: false, headers: op !== "RMSG" });
+    // The common `account subject` form needs no further parsing.
+    const parsed = args.length === 2 ? { account: args[0], subject: args[1], reply: undefined, queues: NO_QUEUES } : parsePeerMsgArgs(args, { withAccount: true, leaf: false, headers: op !== "RMSG" });
     if (typeof parsed === "string") return this.protocolViolation(parsed);
     this.inMsgs++;
     this.inBytes += msg.length;
