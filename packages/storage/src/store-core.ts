@@ -33,6 +33,20 @@ export function checkIntArg(v: number, what: string): void {
   if (!Number.isSafeInteger(v)) throw new StoreError("BadSequence", `${what} ${v}`);
 }
 
+const NUMERIC_LIMITS = ["max_msgs", "max_bytes", "max_age", "max_msgs_per_subject", "max_msg_size", "first_seq"] as const;
+
+/** A copy of `cfg` whose numeric limits are whole numbers; NaN or infinite ones are refused. */
+function checkedLimits(cfg: StreamStoreConfig): StreamStoreConfig {
+  const out = { ...cfg };
+  for (const key of NUMERIC_LIMITS) {
+    const v = out[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isFinite(v)) throw storeError("BadConfig", `${key} must be a finite number`);
+    out[key] = Math.floor(v);
+  }
+  return out;
+}
+
 function limit(v: number | undefined): number {
   return v !== undefined && v > 0 ? v : 0;
 }
@@ -68,7 +82,7 @@ export abstract class StoreCore {
   private expiryAt = 0n;
 
   protected constructor(cfg: StreamStoreConfig, opts: StoreOptions = {}) {
-    this.cfg = { ...cfg };
+    this.cfg = checkedLimits(cfg);
     this.clock = opts.clock ?? systemClock;
     this.applyFirstSeq();
   }
@@ -462,7 +476,7 @@ export abstract class StoreCore {
   /** Applies new limits, enforcing them at once. */
   updateConfig(cfg: StreamStoreConfig): void {
     this.checkOpen();
-    this.cfg = { ...this.cfg, ...cfg };
+    this.cfg = checkedLimits({ ...this.cfg, ...cfg });
     const maxPer = limit(this.cfg.max_msgs_per_subject);
     if (maxPer > 0) for (const e of [...this.subjects.all()]) this.enforcePerSubjectLimit(e, maxPer);
     this.enforceMsgAndByteLimits();

@@ -946,6 +946,21 @@ function storeConformance(h: StoreHarness): void {
       expect(s.loadLastMsg("foo").seq).toBe(2);
     });
 
+    test("NaN or infinite limits are refused with BadConfig (at open and in updateConfig), fractional ones rounded down", async () => {
+      for (const key of ["max_msgs", "max_bytes", "max_age", "max_msgs_per_subject", "max_msg_size", "first_seq"] as const) {
+        for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          await expect(open({ [key]: v })).rejects.toMatchObject({ code: "BadConfig" });
+        }
+      }
+      const clock = new ManualClock();
+      const s = await open({ max_age: 1.5e9 + 0.5 }, { clock });
+      await s.storeMsg("a", null, enc("x"));
+      expect(() => s.updateConfig({ max_age: Number.POSITIVE_INFINITY })).toThrow(expect.objectContaining({ code: "BadConfig" }));
+      // The earlier limit still holds: the message expires after 1.5 s.
+      clock.advance(1_600_000_000n);
+      expect(s.state().msgs).toBe(0);
+    });
+
     test("out-of-range sequences and counts (truncate(-1), compact(-1), NaN, Infinity, 1.5, 2^53) throw BadSequence at once and change nothing", async () => {
       const s = await open({ allow_msg_ttl: true });
       for (let i = 0; i < 6; i++) await s.storeMsg(i % 2 ? "a" : "b.c", null, enc("x"));

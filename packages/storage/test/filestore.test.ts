@@ -843,6 +843,15 @@ describe("FileStore", () => {
     expect(fs.state().msgs).toBe(7);
   });
 
+  test("file settings out of range are refused with BadConfig (block size above Go's 8 MB, NaN sizes, compact ratio outside 0..1)", async () => {
+    for (const bad of [{ block_size: 8 * 1024 * 1024 + 1 }, { block_size: Number.POSITIVE_INFINITY }, { cache_size: Number.NaN }, { compact_ratio: 2 }, { compact_ratio: Number.NaN }]) {
+      await expect(FileStore.open({ dir: tempDir(), ...bad })).rejects.toMatchObject({ code: "BadConfig" });
+    }
+    await expect(FileStore.open({ dir: tempDir(), block_size: 8 * 1024 * 1024 + 1 })).rejects.toThrow("filestore max block size is 8.00 MB");
+    const fs = await openStore({ dir: tempDir(), sync: "interval", sync_interval: Number.POSITIVE_INFINITY, block_size: 1000.5 });
+    expect((await fs.storeMsg("a", null, enc("x"))).seq).toBe(1);
+  });
+
   test("sync always: concurrent writers share fsyncs (group commit)", async () => {
     let syncs = 0;
     const { defaultFsOps } = await import("../src/file/fs-ops.js");

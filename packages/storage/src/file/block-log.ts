@@ -27,6 +27,8 @@ import { scanRecords } from "./scan.js";
 import { decodeFrames, encodeFrames, plainRecordOf, readFrame } from "./frames.js";
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+/** Go's maxBlockSize. */
+const MAX_BLOCK_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CACHE_SIZE = 32 * 1024 * 1024;
 const READS_BEFORE_CACHING = 32;
 export const MSGS_DIR = "msgs";
@@ -98,8 +100,14 @@ export abstract class BlockLog extends StoreQueries {
     this.onWarning = opts.onWarning;
     this.dir = fcfg.dir;
     this.msgsDir = join(fcfg.dir, MSGS_DIR);
-    this.blockSize = fcfg.block_size && fcfg.block_size > 0 ? fcfg.block_size : DEFAULT_BLOCK_SIZE;
-    this.cacheSize = fcfg.cache_size ?? DEFAULT_CACHE_SIZE;
+    const blockSize = fcfg.block_size ?? 0;
+    if (!Number.isFinite(blockSize) || blockSize > MAX_BLOCK_SIZE) throw storeError("BadConfig", "filestore max block size is 8.00 MB");
+    this.blockSize = blockSize > 0 ? Math.ceil(blockSize) : DEFAULT_BLOCK_SIZE;
+    const cacheSize = fcfg.cache_size ?? DEFAULT_CACHE_SIZE;
+    if (!Number.isFinite(cacheSize)) throw storeError("BadConfig", "cache_size must be a finite number");
+    this.cacheSize = cacheSize;
+    const ratio = fcfg.compact_ratio ?? 0.5;
+    if (!(ratio >= 0 && ratio <= 1)) throw storeError("BadConfig", "compact_ratio must be between 0 and 1");
     this.compressSealed = fcfg.compression === "s2" || fcfg.compression === "snappy";
   }
 

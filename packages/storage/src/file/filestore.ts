@@ -103,7 +103,9 @@ export class FileStore extends BlockLog {
     // Only a key that just decrypted every record is remembered as the store's key.
     if (check && !meta.keyCheck) this.writeMeta({ ...meta, keyCheck: check });
     if (this.fcfg.sync === "interval") {
-      const ms = Math.max(1, (this.fcfg.sync_interval ?? DEFAULT_SYNC_INTERVAL_NS) / 1e6);
+      const interval = this.fcfg.sync_interval ?? DEFAULT_SYNC_INTERVAL_NS;
+      // Timers hold at most 2^31-1 ms; a missing, invalid or zero interval means Go's default.
+      const ms = Math.min(2 ** 31 - 1, Math.max(1, (Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_SYNC_INTERVAL_NS) / 1e6));
       // The fsync runs in the commit cycle, off the event loop.
       this.syncTimer = setInterval(() => this.commit.requestSync(), ms);
       this.syncTimer.unref();
