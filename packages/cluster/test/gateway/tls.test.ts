@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { makeRoutePki } from "../route/certs.js";
 import { freePort, startGo } from "../support/servers.js";
-import { Topology, connected, gatewayConf, gatewayOf, waitFor } from "./helpers.js";
+import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
 
 const saved = { ...gatewayTuning };
 let pki: ReturnType<typeof makeRoutePki>;
@@ -24,8 +24,14 @@ describe("gateways over TLS", () => {
   const topo = new Topology();
   afterEach(() => topo.stop());
 
-  test("TestGatewayTLS: two clusters with verified TLS exchange messages", async () => {
-    const { a, b } = await topo.pair("", "", tlsBlock());
+  test("TestGatewayTLS: TLS gateways connect, go away and come back, and fail past the handshake timeout", async () => {
+    const pb = await freePort();
+    const confB = gatewayConf("B", pb, {}, "", tlsBlock());
+    const confA = gatewayConf("A", await freePort(), { B: pb }, "", tlsBlock());
+    let b = await topo.inProcess(confB);
+    let a = await topo.inProcess(confA);
+    const counts = (s: InProcess) => `${gatewayOf(s).outbound.size},${gatewayOf(s).inbound.size}`;
+    await waitFor(() => counts(a) === "1,1" && counts(b) === "1,1", "TLS gateways both ways");
     const ca = await topo.client(a);
     const cb = await topo.client(b);
     const got: string[] = [];
@@ -38,6 +44,21 @@ describe("gateways over TLS", () => {
       return got.length > 0;
     }, "message over TLS");
     expect(got[0]).toBe("over tls");
+    await ca.close();
+    await cb.close();
+
+    await b.stop();
+    await waitFor(() => counts(a) === "0,0", "A without B");
+    b = await topo.inProcess(confB);
+    await waitFor(() => counts(a) === "1,1" && counts(b) === "1,1", "TLS gateways back");
+    await a.stop();
+    await waitFor(() => counts(b) === "0,0", "B without A");
+
+    // The remote's own tls block with a handshake timeout too small to make it.
+    const tiny = `tls { cert_file: "${pki.cert}", key_file: "${pki.key}", ca_file: "${pki.ca}", timeout: 0.00000001 }`;
+    a = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: -1, ${tlsBlock()}, gateways: [ { name: B, url: "tls://localhost:${pb}", ${tiny} } ] }\n`);
+    await waitFor(() => gatewayOf(a).remotes.get("B")!.connectAttempts >= 2, "failed TLS attempts");
+    expect(gatewayOf(a).outbound.has("B")).toBe(false);
   });
 
   test("a gateway without TLS cannot join one that requires it", async () => {
