@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { InternalClient, Logger, Subscription } from "@nats-ts/core";
-import type { JsApi } from "./js-api.js";
+import { JsApiError, type JsApi } from "./js-api.js";
 import { publishedQos, publishedRetained } from "./nats-headers.js";
 import { nextPacketId, type OutgoingMessage, type QosOutbound, type SessionOutput } from "./outbound.js";
 import { MQTT_STREAMS } from "./streams.js";
@@ -11,7 +11,8 @@ export interface ConsumerConfigRecord {
   durable_name: string;
   deliver_subject: string;
   ack_policy: "explicit";
-  deliver_policy: "new";
+  /** "new" when this server creates it; a server's copy may say otherwise. */
+  deliver_policy: string;
   filter_subject: string;
   /** Nanoseconds. */
   ack_wait: number;
@@ -302,8 +303,30 @@ export class JetStreamOutbound implements QosOutbound {
       const token = uniqueToken();
       cc = this.config(MQTT_STREAMS.messages.subject + subject, `${this.idHash}_${token}`, SUB_PREFIX + token);
     }
-    await this.api.request(`CONSUMER.DURABLE.CREATE.${MQTT_STREAMS.messages.name}.${cc.durable_name}`, { stream_name: MQTT_STREAMS.messages.name, config: cc });
-    return cc;
+    return this.createDurable(MQTT_STREAMS.messages.name, cc, existing !== undefined);
+  }
+
+  /**
+   * DURABLE.CREATE. For a consumer the session already had, a refusal (the server keeps it with a
+   * config the record no longer matches) must not drop the subscription: the server's consumer
+   * is adopted as it is.
+   */
+  private async createDurable(stream: string, cc: ConsumerConfigRecord, known: boolean): Promise<ConsumerConfigRecord> {
+    try {
+      await this.api.request(`CONSUMER.DURABLE.CREATE.${stream}.${cc.durable_name}`, { stream_name: stream, config: cc });
+      return cc;
+    } catch (e) {
+      if (!known || !(e instanceof JsApiError)) throw e;
+      const info = await this.api.request(`CONSUMER.INFO.${stream}.${cc.durable_name}`, undefined);
+      const server = info.config as Partial<ConsumerConfigRecord> | undefined;
+      if (typeof server?.deliver_subject !== "string" || typeof server.filter_subject !== "string") throw e;
+      this.log.warn(`MQTT consumer ${stream} > ${cc.durable_name} kept as the server has it: ${e.message}`);
+      const adopted: ConsumerConfigRecord = { ...cc, deliver_subject: server.deliver_subject, filter_subject: server.filter_subject };
+      for (const k of ["deliver_policy", "ack_wait", "max_ack_pending", "mem_storage", "inactive_threshold"] as const) {
+        if (server[k] !== undefined) (adopted as unknown as Record<string, unknown>)[k] = server[k];
+      }
+      return adopted;
+    }
   }
 
   private async ensurePubRelConsumer(recreate: boolean): Promise<void> {
@@ -312,8 +335,7 @@ export class JetStreamOutbound implements QosOutbound {
     if (this.pubRel === undefined && this.totalMaxAckPending() + cc.max_ack_pending > MAX_ACK_TOTAL) {
       throw new Error(`max_ack_pending for all consumers would be ${this.totalMaxAckPending() + cc.max_ack_pending} which exceeds the limit of ${MAX_ACK_TOTAL}`);
     }
-    await this.api.request(`CONSUMER.DURABLE.CREATE.${MQTT_STREAMS.out.name}.${cc.durable_name}`, { stream_name: MQTT_STREAMS.out.name, config: cc });
-    this.pubRel = cc;
+    this.pubRel = await this.createDurable(MQTT_STREAMS.out.name, cc, this.pubRel !== undefined);
     if (this.output !== undefined) this.listenPubRel();
   }
 

@@ -134,4 +134,34 @@ describe("persistent sessions across a server restart", () => {
     await back.expectNothing(700);
     back.end();
   });
+
+  test("a stored consumer config the server will not apply (another deliver policy) does not lose the subscription after a restart", async () => {
+    let s = await restart();
+    const c = await RawMqtt.open(s.port);
+    c.send(persistent("drift"));
+    expect((await c.next()).cmd).toBe("connack");
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "drift/t", qos: 1 }] });
+    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    c.send({ cmd: "disconnect" });
+    await c.whenClosed;
+    // Rewrite the session record with a consumer config the server does not have.
+    const nc = await connect({ servers: s.server.clientURL });
+    const jsm = await jetstreamManager(nc);
+    const stored = await jsm.streams.getMessage("$MQTT_sess", { last_by_subj: "$MQTT.sess.>" });
+    const rec = stored!.json<{ cons: Record<string, { deliver_policy: string }> }>();
+    for (const cc of Object.values(rec.cons)) cc.deliver_policy = "all";
+    await nc.request(stored!.subject, JSON.stringify(rec));
+    await nc.close();
+    s = await restart();
+    const back = await RawMqtt.open(s.port);
+    back.send(persistent("drift"));
+    expect(await back.next()).toMatchObject({ cmd: "connack", sessionPresent: true });
+    const pub = await RawMqtt.connected(s.port, { clientId: "drift-pub" });
+    pub.send({ cmd: "publish", topic: "drift/t", payload: Buffer.from("still here"), qos: 1, messageId: 1, retain: false, dup: false });
+    expect((await pub.next()).cmd).toBe("puback");
+    const m = (await back.next()) as { cmd: string; payload: Buffer };
+    expect([m.cmd, m.payload.toString()]).toEqual(["publish", "still here"]);
+    pub.end();
+    back.end();
+  });
 });
