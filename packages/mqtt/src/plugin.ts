@@ -114,6 +114,13 @@ export class MqttPlugin implements ServerPlugin {
   }
 
   private accept(transport: MqttTransport, broker: MqttBroker): void {
+    // MQTT clients count toward max_connections with the NATS ones, as in Go.
+    const max = broker.server.opts.maxConnections;
+    if (max > 0 && broker.server.connections.size + this.connections.size >= max) {
+      broker.log.error(`${transport.remoteAddress}:${transport.remotePort} - MQTT maximum connections exceeded`);
+      transport.destroy();
+      return;
+    }
     const conn = new MqttConnection(this.nextId++, transport, broker);
     this.connections.add(conn);
     transport.onClose(() => this.connections.delete(conn));

@@ -1,3 +1,4 @@
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RawMqtt, startMqtt, type MqttTestServer } from "./helpers.js";
 
@@ -131,5 +132,23 @@ describe("CONNECT / CONNACK", () => {
     const c = await RawMqtt.open(t.port);
     c.sendRaw(Buffer.from("GET /mqtt HTTP/1.1\r\nHost: x\r\n\r\n"));
     expect(await c.closesWithin(2000)).toBe(true);
+  });
+
+  test("MQTT clients count toward max_connections with the NATS clients", async () => {
+    const small = await startMqtt({ server: { maxConnections: 2 } });
+    try {
+      const a = await RawMqtt.connected(small.port, { clientId: "a" });
+      const nc = await connect({ servers: small.server.clientURL });
+      const refused = await RawMqtt.open(small.port);
+      expect(await refused.closesWithin(2000)).toBe(true);
+      a.end();
+      await a.whenClosed;
+      await new Promise((r) => setTimeout(r, 50));
+      const b = await RawMqtt.connected(small.port, { clientId: "b" });
+      b.end();
+      await nc.close();
+    } finally {
+      await small.stop();
+    }
   });
 });
