@@ -28,6 +28,7 @@ export type {
 } from "./auth-options.js";
 export { Sublist, InvalidSubjectError, type SublistResult, type InterestWatcher } from "./sublist/sublist.js";
 export { Subscription, isRemoteKind, type MessageSink, type ClientKind } from "./sublist/subscription.js";
+export { isStreamImport } from "./accounts/imports.js";
 export { InternalClient, type InternalMsgHandler } from "./internal-client.js";
 export { ClientConnection, type ConnectionSnapshot, type ConnectionEndpoint, type SubscriptionSnapshot } from "./client/connection.js";
 export { ClosedReason } from "./client/closed-reason.js";

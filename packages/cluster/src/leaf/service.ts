@@ -163,7 +163,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
 
   private accept(socket: Socket): void {
     if (this.stopped) return void socket.destroy();
-    const c = new LeafConnection(this.allocateCid(), socket, socket.remoteAddress ?? "", socket.remotePort ?? 0, this, undefined);
+    const c = new LeafConnection(this.server.allocateCid(), socket, socket.remoteAddress ?? "", socket.remotePort ?? 0, this, undefined);
     this.pending.add(c);
     c.isolated = this.opts.isolate;
     this.server.log.info(`${c.label} - Leafnode connection created`);
@@ -276,7 +276,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
 
   private solicited(r: RemoteState, socket: Socket): void {
     const account = this.server.lookupAccount(r.opts.account || "$G");
-    const c = new LeafConnection(this.allocateCid(), socket, socket.remoteAddress ?? "", socket.remotePort ?? 0, this, r);
+    const c = new LeafConnection(this.server.allocateCid(), socket, socket.remoteAddress ?? "", socket.remotePort ?? 0, this, r);
     r.conn = c;
     this.pending.add(c);
     if (account === undefined) {
@@ -459,11 +459,6 @@ export class LeafNodeService implements ClusterService, LeafHost {
     if (r.connectDelay > 0) delay = r.connectDelay;
     r.connectDelay = 0;
     this.scheduleReconnect(r, delay);
-  }
-
-  /** Connection ids come from the server's own counter so that they never collide with clients'. */
-  private allocateCid(): number {
-    return this.server.createInternalClient("SYSTEM").cid;
   }
 }
 

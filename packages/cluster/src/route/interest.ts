@@ -1,4 +1,4 @@
-import type { Account, NatsServer, Subscription } from "@nats-ts/core";
+import { isStreamImport, type Account, type NatsServer, type Subscription } from "@nats-ts/core";
 
 /** One subject (or subject and queue group) this server has local interest in. */
 export interface LocalInterest {
@@ -12,13 +12,14 @@ export interface LocalInterest {
 /**
  * Whether a subscription is interest other servers of the cluster must hear about: clients',
  * the system's, JetStream's and leaf nodes'. Not other routes' (full mesh), not gateways', and
- * not account-import subscriptions, which exist statically on every server, except the
- * exporter's wildcard for service responses (`_R_.<prefix>.>`): its prefix is this server's own,
- * so a responder on another server can only answer through it.
+ * not service-import subscriptions, which exist statically on every server. Stream-import
+ * subscriptions do cross (the publisher's server sends the exporter's message and this server
+ * imports it, as Go's shadow subscriptions do), and so does the exporter's wildcard for service
+ * responses (`_R_.<prefix>.>`): its prefix is this server's own.
  */
 function propagates(sub: Subscription): boolean {
   const kind = sub.sink.kind;
-  if (kind === "ACCOUNT") return sub.subject.startsWith("_R_.");
+  if (kind === "ACCOUNT") return sub.subject.startsWith("_R_.") || isStreamImport(sub);
   return kind === "CLIENT" || kind === "SYSTEM" || kind === "JETSTREAM" || kind === "LEAF";
 }
 

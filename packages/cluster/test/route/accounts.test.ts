@@ -127,17 +127,14 @@ describe("routes: accounts, imports and exports across servers", () => {
     expect(await streamImportCounts("Go to nats-ts", true)).toEqual([10, 10]);
   });
 
-  // Skipped until core stops sending stream-import copies to routes (Go delivers them to the local
-  // subscriber only) and routes then propagate the stream-import subscriptions: today a server with
-  // subscribers in both FOO and BAR gets each message twice in BAR (once re-imported from FOO, once
-  // as the publisher's server's own BAR copy), and a Go publisher never learns that a nats-ts
-  // server with only BAR subscribers wants FOO's stream.
+  // Stream-import copies stay on the server that imported them; the import subscriptions cross
+  // routes, so each server gets the exporter's messages once and imports them itself.
   for (const direction of ["nats-ts to nats-ts", "nats-ts to Go"]) {
-    test.skip(`stream import with subscribers in both accounts, ${direction}: once each`, async () => {
+    test(`stream import with subscribers in both accounts, ${direction}: once each`, async () => {
       expect(await streamImportCounts(direction, true)).toEqual([10, 10]);
     });
   }
-  test.skip("stream import from a Go publisher to a nats-ts server with only importing subscribers", async () => {
+  test("stream import from a Go publisher to a nats-ts server with only importing subscribers", async () => {
     expect(await streamImportCounts("Go to nats-ts", false)).toEqual([-1, 10]);
   });
 });

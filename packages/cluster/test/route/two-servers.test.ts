@@ -158,10 +158,8 @@ describe("routes: two servers (Go test/cluster_test.go, test/client_cluster_test
     for (let i = 0; i < 100; i++) await nc1.request("foo-req", String(i), { timeout: 500 });
   });
 
-  // Skipped until core's pickQueueMember picks uniformly among the members a routed message may
-  // reach: today it walks from a random index past the route's entries, so the local member right
-  // after a remote block gets that block's share (the very bug this Go test guards against).
-  test.skip("TestQueueDistributionAcrossRoutes: members 2(A) 6(B) 4(A) each get an even share of what B publishes", async () => {
+  // Members that follow a block of remote entries must not get that block's share.
+  test("TestQueueDistributionAcrossRoutes: members 2(A) 6(B) 4(A) each get an even share of what B publishes", async () => {
     const { a, b } = await runServers();
     const nc1 = await topo.client(a.url);
     const nc2 = await topo.client(b.url);
@@ -190,10 +188,8 @@ describe("routes: two servers (Go test/cluster_test.go, test/client_cluster_test
     for (const n of counts) expect(n).toBeLessThanOrEqual(avg + (avg * 3) / 10);
   });
 
-  // Skipped until core's pickQueueMember falls back to a route member when a routed queue message
-  // finds no local member any more (Go keeps such a route or leaf member as `rsub` and sends the
-  // message there): today a request routed to A in the moment A's members leave is dropped.
-  test.skip("TestNewRouteNoQueueSubscribersBounce: requests keep getting answers while the other server's members go away", async () => {
+  // A routed queue message that finds no local member left falls back to a route member, as in Go.
+  test("TestNewRouteNoQueueSubscribersBounce: requests keep getting answers while the other server's members go away", async () => {
     const { a, b } = await runServers();
     const ncA = await topo.client(a.url);
     const ncB = await topo.client(b.url);

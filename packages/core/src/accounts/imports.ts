@@ -6,7 +6,8 @@ import type { ServiceExport, ServiceImport, StreamImport } from "./plan.js";
 /** Routes a message inside one account and says how many subscriptions it reached. */
 export interface AccountRouter {
   /** `shown`: deliver under this subject what matches `subject` (see routeMessage). */
-  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, shown?: string): number;
+  /** `localOnly`: a stream-import copy, not sent to routes or gateways (their servers import it themselves). */
+  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, shown?: string, localOnly?: boolean): number;
 }
 
 /** Go's service reply prefix: responders answer on `_R_.<account prefix>.<id>`. */
@@ -20,6 +21,11 @@ const SWEEP_INTERVAL = 1000;
  * back).
  */
 let streamDeliveries = 0;
+
+/** Whether a subscription carries a stream import (it exists on every server that has the import configured). */
+export function isStreamImport(sub: Subscription): boolean {
+  return sub.sink instanceof StreamImportSink;
+}
 
 /**
  * Sits in the exporting account's sublist on the exported stream and re-publishes each message in
@@ -44,7 +50,7 @@ export class StreamImportSink implements MessageSink {
     this.forwarding = true;
     streamDeliveries++;
     try {
-      this.router.route(this.importer, target, reply, headerSize, msg, matched === undefined ? undefined : subject);
+      this.router.route(this.importer, target, reply, headerSize, msg, matched === undefined ? undefined : subject, true);
     } finally {
       this.forwarding = false;
       streamDeliveries--;

@@ -272,6 +272,11 @@ export class NatsServer implements ClientHost {
     this.flushAll();
   }
 
+  /** A connection id no other connection of this server has (for routes, leaf nodes, gateways). */
+  allocateCid(): number {
+    return this.nextCid++;
+  }
+
   /** Creates a socketless connection for server-side subscribers and publishers. */
   createInternalClient(kind: ClientKind, account: Account = this.globalAccount): InternalClient {
     return new InternalClient(this.nextCid++, kind, account, this);
@@ -305,8 +310,8 @@ export class NatsServer implements ClientHost {
   }
 
   /** Routes a message that crossed accounts (imports, service responses); says how many it reached. */
-  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, shown?: string): number {
-    return routeMessage(this.stats, undefined, undefined, account, subject, reply, headerSize, msg, undefined, shown);
+  route(account: Account, subject: string, reply: string | undefined, headerSize: number, msg: Buffer, shown?: string, localOnly = false): number {
+    return routeMessage(this.stats, undefined, undefined, account, subject, reply, headerSize, msg, undefined, shown, localOnly);
   }
 
   compilePermissions(result: AuthResult): ClientPermissions | undefined {

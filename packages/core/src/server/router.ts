@@ -46,6 +46,7 @@ export function routeMessage(
   msg: Buffer,
   queueFilter?: readonly string[],
   shownSubject?: string,
+  localOnly = false,
 ): number {
   const fromKind = from?.kind;
   // Mappings were applied where the message entered the cluster.
@@ -63,6 +64,7 @@ export function routeMessage(
   for (let i = 0; i < psubs.length; i++) {
     const sub = psubs[i];
     if (sub.remote) {
+      if (localOnly && sub.sink.kind !== "LEAF") continue;
       if (forwardsPlain(from, sub.sink, subject)) targets = addTarget(targets, sub.sink, undefined);
       continue;
     }
@@ -74,7 +76,7 @@ export function routeMessage(
     for (let g = 0; g < qsubs.length; g++) {
       const group = qsubs[g];
       if (fromServer && !queueFilter!.includes(group[0].queue!)) continue;
-      const picked = pickQueueMember(stats, from, skipSelf, group, shown, reply, headerSize, msg, matched);
+      const picked = pickQueueMember(stats, from, skipSelf, group, shown, reply, headerSize, msg, matched, localOnly);
       if (picked === true) delivered++;
       else if (picked !== undefined) targets = addTarget(targets, picked.sink, picked.queue);
     }
@@ -155,8 +157,10 @@ function pickQueueMember(
   headerSize: number,
   msg: Buffer,
   matched: string | undefined,
+  localOnly: boolean,
 ): Subscription | true | undefined {
   const fromKind = from?.kind;
+  if (fromKind === "ROUTER") return pickForRoutedMessage(stats, group, subject, reply, headerSize, msg, matched);
   let fallback: Subscription | undefined;
   let otherCluster: Subscription | undefined;
   const n = group.length;
@@ -165,14 +169,14 @@ function pickQueueMember(
     const sub = group[(first + k) % n];
     if (sub.remote) {
       const to = sub.sink.kind;
-      if (sub.sink === from || (to === "ROUTER" && (fromKind === "ROUTER" || from?.leafSpoke === true))) continue;
+      if (sub.sink === from || (to === "ROUTER" && (localOnly || from?.leafSpoke === true))) continue;
       if (to === "GATEWAY") {
         // Another cluster only when no member of this one takes it.
-        if (fromKind !== "ROUTER" && fromKind !== "GATEWAY") otherCluster ??= sub;
+        if (fromKind !== "GATEWAY" && !localOnly) otherCluster ??= sub;
         continue;
       }
       // Leaf members are a fallback: local members first.
-      if (to === "LEAF" || fromKind === "ROUTER") {
+      if (to === "LEAF") {
         fallback ??= sub;
         continue;
       }
@@ -182,6 +186,43 @@ function pickQueueMember(
     if (deliverTo(stats, sub, subject, reply, headerSize, msg, matched)) return true;
   }
   return fallback ?? otherCluster;
+}
+
+/**
+ * A queue message another server of the cluster sent here (Go's processMsgResults for a ROUTER
+ * source): a local member picked uniformly, so members that follow a block of remote entries get
+ * no more than their share; when none takes it, a leaf member, else a route member (Go's `rsub`),
+ * so a message that arrives as the last local members leave is not lost.
+ */
+function pickForRoutedMessage(
+  stats: TrafficStats,
+  group: readonly Subscription[],
+  subject: string,
+  reply: string | undefined,
+  headerSize: number,
+  msg: Buffer,
+  matched: string | undefined,
+): Subscription | true | undefined {
+  let locals = 0;
+  let fallback: Subscription | undefined;
+  for (let i = 0; i < group.length; i++) {
+    const sub = group[i];
+    if (!sub.remote) locals++;
+    else if (sub.sink.kind === "LEAF" ? fallback?.sink.kind !== "LEAF" : fallback === undefined && sub.sink.kind === "ROUTER") fallback = sub;
+  }
+  // Start at a random local member and walk the locals (wrapping) until one takes it.
+  let start = (Math.random() * locals) | 0;
+  for (let tried = 0, i = 0; tried < locals; i = (i + 1) % group.length) {
+    const sub = group[i];
+    if (sub.remote) continue;
+    if (start > 0) {
+      start--;
+      continue;
+    }
+    tried++;
+    if (deliverTo(stats, sub, subject, reply, headerSize, msg, matched)) return true;
+  }
+  return fallback;
 }
 
 function deliverTo(

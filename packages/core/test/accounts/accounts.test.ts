@@ -481,7 +481,7 @@ describe("deliveries shown under another subject (JetStream) across imports", ()
     const app = await login(s, "app");
     const js = s.createInternalClient("JETSTREAM", s.lookupAccount("JS")!);
     const leak: string[] = [];
-    const leakSub = app.subscribe("orders.>", { callback: (_e, m) => leak.push(m.subject) });
+    const leakSub = app.subscribe("orders.>", { callback: (_e, m) => void leak.push(m.subject) });
     const got = await collect(app, "inbox.>", async () => {
       expect(js.deliverAs("deliver.c1", "orders.1", "$JS.ACK.x", 0, Buffer.from("m"))).toBe(true);
     });
