@@ -185,7 +185,10 @@ export class JetStreamOutbound implements QosOutbound {
   /** Creates every consumer of the session again (JetStream answers with the existing one). */
   async recreateConsumers(): Promise<void> {
     if (this.pubRel !== undefined) await this.ensurePubRelConsumer(true);
-    for (const cc of this.consumers.values()) await this.createConsumer(cc.filter_subject.slice(MQTT_STREAMS.messages.subject.length), cc);
+    for (const [sid, cc] of [...this.consumers]) {
+      const now = await this.createConsumer(cc.filter_subject.slice(MQTT_STREAMS.messages.subject.length), cc);
+      if (this.consumers.get(sid) === cc) this.consumers.set(sid, now);
+    }
   }
 
   /** Removes the consumers of a subscription and forgets their deliveries in flight. */
