@@ -1,5 +1,5 @@
 import { createLogger, loadConfFile, optionsFromConf, type Logger, type NatsServer, type ServerOptions, type ServerOptionsInput } from "@nats-ts/core";
-import type { CommandLine } from "./flags.js";
+import { applyClusterFlags, type CommandLine } from "./flags.js";
 
 /** Config file options with the command line's on top (flags win, as in Go). */
 export function buildOptions(cl: CommandLine): { options: ServerOptionsInput; warnings: string[] } {
@@ -24,6 +24,7 @@ export function buildOptions(cl: CommandLine): { options: ServerOptionsInput; wa
       merged.tls = { ...((options.tls as object) ?? {}), ...files, ...(verify !== undefined ? { verify } : {}) };
     }
   }
+  if (cl.cluster !== undefined) merged.blocks = applyClusterFlags((options.blocks ?? {}) as Record<string, unknown>, cl.cluster);
   return { options: merged as ServerOptionsInput, warnings };
 }
 

@@ -150,3 +150,31 @@ describe("nats-ts-server executable", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".ports"))).toEqual([]);
   });
 });
+
+describe("nats-ts-server executable in a cluster", () => {
+  test("--cluster and --routes join two servers; messages cross and /varz and /routez show the route", async () => {
+    const a = await launch(["-a", "127.0.0.1", "-p", "-1", "-m", "-1", "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "cli"]);
+    const routeUrl = a.ports.cluster[0];
+    expect(routeUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+    const b = await launch(["-a", "127.0.0.1", "-p", "-1", "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "cli", "--routes", routeUrl]);
+    const monitor = a.ports.monitoring[0];
+    await expect.poll(async () => (await (await fetch(`${monitor}/routez`)).json()).num_routes, { timeout: 10_000 }).toBe(1);
+    const varz = await (await fetch(`${monitor}/varz`)).json();
+    expect(varz.cluster).toMatchObject({ name: "cli", addr: "127.0.0.1" });
+    expect(varz.routes).toBe(1);
+
+    const ncA = await connect({ servers: a.ports.nats[0], reconnect: false });
+    const ncB = await connect({ servers: b.ports.nats[0], reconnect: false });
+    try {
+      ncB.subscribe("svc", { callback: (_e, m) => m.respond(new TextEncoder().encode("from B")) });
+      await ncB.flush();
+      // Interest crosses the route asynchronously: ask until B's responder answers.
+      await expect
+        .poll(async () => (await ncA.request("svc", undefined, { timeout: 500 }).catch(() => undefined))?.string(), { timeout: 10_000 })
+        .toBe("from B");
+    } finally {
+      await ncA.close();
+      await ncB.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connect as netConnect, createServer, type Server as NetServer, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
-import { configAuthenticator, GO_COMPAT_VERSION, resolveOptions, type Authenticator, type ConnectInfo, type NatsServer } from "@nats-ts/core";
+import { configAuthenticator, GO_COMPAT_VERSION, listenerUrls, resolveOptions, type Authenticator, type ConnectInfo, type NatsServer } from "@nats-ts/core";
 import { RouteClosed, RouteConnection, type RouteHost, type RouteType } from "./connection.js";
 import type { RouteConnectInfo, RouteInfo } from "./info.js";
 import { interestProto, LocalInterestTracker, type LocalInterest } from "./interest.js";
@@ -146,6 +146,8 @@ export class RouteManager implements RouteHost {
     this.listener = listener;
     this.boundPort = (listener.address() as { port: number }).port;
     log.info(`Listening for route connections on ${joinHostPort(opts.host, this.boundPort)}`);
+    // Go's ports file lists the cluster listener as nats:// URLs.
+    this.server.listeners.cluster = listenerUrls("nats", opts.host, this.boundPort);
     if (opts.advertise !== undefined && parseHostPort(opts.advertise, this.boundPort) === undefined) {
       await this.closeListener();
       throw new Error(`Error setting route INFO with Cluster.Advertise value of ${opts.advertise}, err=address ${opts.advertise}: too many colons in address`);
