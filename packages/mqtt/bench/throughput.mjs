@@ -3,7 +3,7 @@
 // the ratio. A raw MQTT load generator (mqtt-packet) so the client is not the bottleneck.
 // A benchmark, not a test.
 //
-//   pnpm --filter @nats-ts/mqtt build && node packages/mqtt/bench/throughput.mjs [--count 100000]
+//   pnpm --filter @nats-ts/mqtt build && node packages/mqtt/bench/throughput.mjs [--count 100000] [--rounds 3]
 //   MQTT_BENCH_SYNC_INTERVAL=2m ...   nats-ts with Go's default JetStream sync interval
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +18,8 @@ const arg = (name, fallback) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const COUNT = arg("--count", 100_000);
+/** Measured runs per server and row, servers alternating; the median is reported (the machine is shared). */
+const ROUNDS = arg("--rounds", 3);
 const PAYLOAD = Buffer.alloc(128, 0x61);
 /** QoS 1 messages a publisher keeps in flight (MQTT.js's default receive maximum is similar). */
 const WINDOW = 256;
@@ -156,12 +158,21 @@ try {
   const servers = [["nats-ts", await startNatsTs(join(dir, "ts"))], ["go", await startGo(dir)]];
   const results = {};
   for (const [label, qos, persistent] of [["QoS 0", 0, false], ["QoS 1", 1, false], ["QoS 1 persistent", 1, true]]) {
+    const rates = {};
     for (const [name, s] of servers) {
       if (s === undefined) continue;
       await run(s.port, qos, persistent); // warm up
-      const rate = await run(s.port, qos, persistent);
+      rates[name] = [];
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, s] of servers) if (s !== undefined) rates[name].push(await run(s.port, qos, persistent));
+    }
+    for (const [name, list] of Object.entries(rates)) {
+      const sorted = [...list].sort((a, b) => a - b);
+      const rate = sorted[Math.floor(sorted.length / 2)];
       results[`${name} ${label}`] = rate;
-      console.log(`${name.padEnd(8)} ${label}: ${Math.round(rate).toLocaleString()} msgs/s (${COUNT} x 128 B)`);
+      const spread = sorted.map((r) => Math.round(r / 1000)).join("/");
+      console.log(`${name.padEnd(8)} ${label}: ${Math.round(rate).toLocaleString()} msgs/s median (${spread}k; ${COUNT} x 128 B)`);
     }
     const go = results[`go ${label}`];
     if (go) console.log(`ratio ${label}: nats-ts/go = ${(results[`nats-ts ${label}`] / go).toFixed(2)}`);
