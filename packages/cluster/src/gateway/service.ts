@@ -45,6 +45,8 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   private readonly replyPrefix: string;
   private readonly interest: ClusterInterest;
   private readonly pending = new Set<GatewayConnection>();
+  /** Sockets in their TLS handshake (not connections yet). */
+  private readonly handshaking = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private netServer: NetServer | undefined;
   private tls: LoadedTls | undefined;
@@ -105,6 +107,8 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.interest.stop();
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
     const conns = [...this.pending, ...this.outbound.values(), ...this.inbound.values()];
     for (const c of conns) c.close(GatewayClosed.ServerShutdown);
     const netServer = this.netServer;
@@ -180,8 +184,21 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       c.startAuthTimer(this.opts.authTimeout);
     };
     if (this.tls === undefined) return ready(socket);
-    acceptTls(socket, this.tls, (err, s) => {
-      if (err !== undefined) this.server.log.error(`TLS gateway handshake error: ${err.message}`);
+    this.handshake(socket, (done) => acceptTls(socket, this.tls!, done), ready, (err) => this.server.log.error(`TLS gateway handshake error: ${err.message}`));
+  }
+
+  /** Runs a TLS handshake that {@link stop} can cut short; `ready` only runs while the service is up. */
+  private handshake(
+    socket: Socket,
+    start: (done: (err: Error | undefined, s?: Socket) => void) => void,
+    ready: (s: Socket) => void,
+    failed: (err: Error) => void,
+  ): void {
+    this.handshaking.add(socket);
+    start((err, s) => {
+      this.handshaking.delete(socket);
+      if (err !== undefined) return failed(err);
+      if (this.stopped) s!.destroy();
       else ready(s!);
     });
   }
@@ -242,11 +259,15 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       c.startInfoTimer(this.pingInterval() * this.server.opts.pingMax);
     };
     if (cfg.tls === undefined) return ready(socket);
-    connectTls(socket, cfg.tls, url.hostname, (err, s) => {
-      if (err === undefined) return ready(s!);
-      this.server.log.error(`TLS gateway handshake error: ${err.message}`);
-      this.reconnect(cfg);
-    });
+    this.handshake(
+      socket,
+      (done) => connectTls(socket, cfg.tls!, url.hostname, done),
+      ready,
+      (err) => {
+        this.server.log.error(`TLS gateway handshake error: ${err.message}`);
+        this.reconnect(cfg);
+      },
+    );
   }
 
   private reconnect(cfg: RemoteGateway): void {

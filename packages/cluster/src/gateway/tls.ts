@@ -80,7 +80,9 @@ function handshake(s: TLSSocket, raw: Socket, timeout: number, event: "secure" |
       done(undefined, s);
     }
   };
+  // A deadline, as Go sets on the connection: a handshake that completes late still fails.
+  const started = performance.now();
   const timer = setTimeout(() => finish(new Error("TLS handshake timeout")), timeout);
-  s.once(event, () => finish(undefined));
+  s.once(event, () => finish(performance.now() - started > timeout ? new Error("TLS handshake timeout") : undefined));
   s.once("error", (err) => finish(err));
 }

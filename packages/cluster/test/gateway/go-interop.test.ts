@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
-import { freePort, startGo, type TestServer } from "../support/servers.js";
+import { startGo, type TestServer } from "../support/servers.js";
 import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
 
 const saved = { ...gatewayTuning };
@@ -12,9 +12,9 @@ beforeAll(() => {
 });
 afterAll(() => Object.assign(gatewayTuning, saved));
 
-/** Go's conf for a one-server cluster B gatewayed to A. */
-function goConf(clientPort: number, httpPort: number, gwPort: number, aPort: number): string {
-  return `port: ${clientPort}\nhttp: ${httpPort}\nserver_name: "B-go"\ngateway {\n name: "B"\n host: 127.0.0.1\n port: ${gwPort}\n gateways: [ { name: "A", url: "nats://127.0.0.1:${aPort}" } ]\n}\n`;
+/** Go's conf for a one-server cluster B gatewayed to A, every port random. */
+function goConf(aPort: number): string {
+  return `port: -1\nhttp: "127.0.0.1:-1"\nserver_name: "B-go"\ngateway {\n name: "B"\n host: 127.0.0.1\n port: -1\n gateways: [ { name: "A", url: "nats://127.0.0.1:${aPort}" } ]\n}\n`;
 }
 
 async function goGatewayz(httpPort: number): Promise<{ outbound_gateways: Record<string, unknown>; inbound_gateways: Record<string, unknown[]> }> {
@@ -39,11 +39,10 @@ describe("a nats-ts cluster gatewayed to a Go 2.9 cluster", () => {
   let httpPort = 0;
 
   beforeAll(async () => {
-    const pa = await freePort();
-    const pb = await freePort();
-    httpPort = await freePort();
-    a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
-    b = topo.add(await startGo(goConf(await freePort(), httpPort, pb, pa)));
+    // A knows nothing of B: Go's explicit gateway connects, A connects back implicitly.
+    a = await topo.inProcess(gatewayConf("A", -1, {}));
+    b = topo.add(await startGo(goConf(gatewayOf(a).port)));
+    httpPort = Number(await waitFor(() => /Starting http monitor on [^\s]+:(\d+)/.exec(b.log())?.[1], "Go's monitoring port"));
     await waitFor(async () => {
       if (!connected(a, "B")) return false;
       const z = await goGatewayz(httpPort);

@@ -73,13 +73,13 @@ describe("gateways between server processes", () => {
   }, 60_000);
 
   test("a Go cluster of two servers gatewayed to a nats-ts cluster", async () => {
-    const [pa, gb1, gb2, rb1, rb2, cb1, cb2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-    const b1 = topo.add(await startGo(goMember("B", "B1", cb1, rb1, [rb2], gb1, { A: pa })));
-    const b2 = topo.add(await startGo(goMember("B", "B2", cb2, rb2, [rb1], gb2, { A: pa })));
-    const a = topo.add(await startChild(gatewayConf("A", pa, { B: gb1 })));
-    // A learns B2's gateway URL from B's INFO and both Go servers connect to A.
+    // Every port random: A first, then the Go servers configured with A's gateway (read from the logs).
+    const a = topo.add(await startChild(gatewayConf("A", -1, {})));
+    const pa = Number(await waitFor(() => /Listening for gateways connections on [^\s]+:(\d+)/.exec(a.log())?.[1], "A's gateway port"));
+    const b1 = topo.add(await startGo(goMember("B", "B1", -1, -1, [], -1, { A: pa })));
+    const rb1 = Number(await waitFor(() => /Listening for route connections on [^\s]+:(\d+)/.exec(b1.log())?.[1], "B1's route port"));
+    const b2 = topo.add(await startGo(goMember("B", "B2", -1, -1, [rb1], -1, { A: pa })));
     await waitFor(() => (a.log().match(/Inbound gateway connection from "B"/g) ?? []).length >= 2, "both Go servers connected to A", 20_000);
-
     const ca = await topo.client(a);
     const c1 = await topo.client(b1);
     const c2 = await topo.client(b2);

@@ -35,10 +35,12 @@ describe("a two-server cluster (routes) gatewayed to another cluster", () => {
   let b: InProcess;
 
   beforeAll(async () => {
-    const [r1, r2, g1, g2, gb] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    a1 = await topo.inProcess(memberConf("A", "A1", r1, [r2], g1, { B: gb }));
-    a2 = await topo.inProcess(memberConf("A", "A2", r2, [r1], g2, { B: gb }));
-    b = await topo.inProcess(gatewayConf("B", gb, { A: g1 }));
+    // Only A1's route port is picked ahead (A2 seeds from it); the rest listen on random ports.
+    const r1 = await freePort();
+    b = await topo.inProcess(gatewayConf("B", -1, {}));
+    const gb = gatewayOf(b).port;
+    a1 = await topo.inProcess(memberConf("A", "A1", r1, [], -1, { B: gb }));
+    a2 = await topo.inProcess(memberConf("A", "A2", -1, [r1], -1, { B: gb }));
     await waitFor(() => connected(a1, "B") && gatewayOf(a2).outbound.has("B") && gatewayOf(b).outbound.has("A"), "gateways");
     await waitFor(() => [...gatewayOf(b).inbound.values()].filter((c) => c.name === "A").length === 2, "B's inbound from A1 and A2");
   }, 20_000);
@@ -119,10 +121,11 @@ describe("clusters growing while gatewayed", () => {
   afterEach(() => topo.stop());
 
   test("TestGatewaySendsToNonLocalSubs: messages reach subscribers on servers without the gateway connection", async () => {
-    const [ra1, ra2, rb1, rb2, ga1, ga2, gb1, gb2] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
-    const b1 = await topo.inProcess(memberConf("B", "B1", rb1, [], gb1, {}));
-    const a1 = await topo.inProcess(memberConf("A", "A1", ra1, [], ga1, { B: gb1 }));
-    const a2 = await topo.inProcess(memberConf("A", "A2", ra2, [ra1], ga2, { B: gb1 }));
+    const [ra1, rb1] = [await freePort(), await freePort()];
+    const b1 = await topo.inProcess(memberConf("B", "B1", rb1, [], -1, {}));
+    const gb1 = gatewayOf(b1).port;
+    const a1 = await topo.inProcess(memberConf("A", "A1", ra1, [], -1, { B: gb1 }));
+    const a2 = await topo.inProcess(memberConf("A", "A2", -1, [ra1], -1, { B: gb1 }));
     await waitFor(() => gatewayOf(a2).outbound.has("B") && [...gatewayOf(b1).inbound.values()].filter((c) => c.name === "A").length === 2, "A2 joined");
 
     const got: string[] = [];
@@ -135,7 +138,7 @@ describe("clusters growing while gatewayed", () => {
     await pub.close();
 
     // B2 joins B by route and opens its gateway to A2 only.
-    const b2 = await topo.inProcess(memberConf("B", "B2", rb2, [rb1], gb2, { A: ga2 }));
+    const b2 = await topo.inProcess(memberConf("B", "B2", -1, [rb1], -1, { A: gatewayOf(a2).port }));
     await waitFor(() => gatewayOf(b2).outbound.has("A"), "B2's outbound");
     got.length = 0;
     sub = await topo.client(a1);
