@@ -107,7 +107,9 @@ export class MqttConnection implements SessionOutput {
         bytes = encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId);
       }
     } catch (e) {
-      this.fail(`cannot encode publish: ${(e as Error).message}`);
+      // One message MQTT cannot carry (a topic over 65535 bytes, a property out of range) is
+      // dropped; what another client published must not close this one.
+      this.broker.log.warn(`${this} - MQTT message on ${JSON.stringify(msg.topic.slice(0, 64))} not delivered: ${(e as Error).message}`);
       return false;
     }
     // MQTT-3.1.2-25: what the client cannot take is discarded, as if delivered.

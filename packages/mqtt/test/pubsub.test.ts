@@ -278,4 +278,23 @@ describe("QoS 0 publish/subscribe", () => {
     expect((await inbox.next()).payload).toBe("body");
     await c.endAsync();
   });
+
+  test("a NATS message MQTT cannot carry (a topic over 65535 bytes) is dropped for that subscriber, which stays connected", async () => {
+    const big = await startMqtt({ server: { maxControlLine: 200_000 } });
+    try {
+      const c = await RawMqtt.connected(big.port, { clientId: "" });
+      c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "long/#", qos: 0 }] });
+      expect((await c.next()).cmd).toBe("suback");
+      const nc2 = await connect({ servers: big.server.clientURL });
+      nc2.publish(`long.${"x".repeat(70_000)}`, "too long a topic");
+      nc2.publish("long.ok", "fine");
+      await nc2.flush();
+      const m = (await c.next()) as { topic: string; payload: Buffer };
+      expect([m.topic, m.payload.toString()]).toEqual(["long/ok", "fine"]);
+      await nc2.close();
+      c.end();
+    } finally {
+      await big.stop();
+    }
+  });
 });
