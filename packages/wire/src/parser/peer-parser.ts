@@ -83,8 +83,6 @@ const PEER_OPS = new OpTable([
   [OP_HMSG, SYNTAX_SPACE_THEN_ARGS],
 ], 0);
 
-const WHITESPACE = /[ \t\r\n]+/;
-
 /**
  * Incremental parser of the server-to-server protocols.
  *
@@ -142,7 +140,7 @@ export class PeerProtocolParser extends FrameParser {
         return;
       }
       default:
-        this.handler.onInterest(OP_NAMES[op] as PeerInterestOp, splitWords(utf8(buf, start, end)));
+        this.handler.onInterest(OP_NAMES[op] as PeerInterestOp, splitBytes(buf, start, end));
     }
   }
 
@@ -165,7 +163,7 @@ export class PeerProtocolParser extends FrameParser {
 
   /** Takes the size (and, for HMSG, the header size) off the end of the arguments. */
   private msg(op: PeerMessageOp, buf: Buffer, start: number, end: number): void {
-    const args = splitWords(utf8(buf, start, end));
+    const args = splitBytes(buf, start, end);
     const withHeaders = op === "HMSG";
     const fn = peerMsgFunction(this.leaf || op === "LMSG", withHeaders);
     if (args.length < (withHeaders ? 3 : 2)) return this.badArgs(`${fn} Parse Error: '[${args.join(" ")}]'`);
@@ -242,14 +240,33 @@ function peerMsgFunction(leaf: boolean, withHeaders: boolean): string {
   return withHeaders ? "processRoutedHeaderMsgArgs" : "processRoutedMsgArgs";
 }
 
-function splitWords(text: string): string[] {
-  const words = text.split(WHITESPACE);
-  if (words.length > 0 && words[0] === "") words.shift();
-  if (words.length > 0 && words[words.length - 1] === "") words.pop();
+/** buf[start, end) split on spaces, tabs, CR and LF, straight from the bytes (the hot path of routed messages). */
+function splitBytes(buf: Buffer, start: number, end: number): string[] {
+  const words: string[] = [];
+  let tokenStart = -1;
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    if (b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a) {
+      if (tokenStart >= 0) {
+        words.push(utf8(buf, tokenStart, i));
+        tokenStart = -1;
+      }
+    } else if (tokenStart < 0) {
+      tokenStart = i;
+    }
+  }
+  if (tokenStart >= 0) words.push(utf8(buf, tokenStart, end));
   return words;
 }
 
 /** Go's parseSize on a token: 1 to 9 decimal digits, else -1. */
 function goSize(token: string): number {
-  return /^[0-9]{1,9}$/.test(token) ? Number(token) : -1;
+  if (token.length === 0 || token.length > 9) return -1;
+  let n = 0;
+  for (let i = 0; i < token.length; i++) {
+    const d = token.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
