@@ -63,4 +63,52 @@ describe("Go mqtt_test.go: stored records and spoofing", () => {
       await t.stop();
     }
   });
+
+  test("TestMQTTRejectsHashCollidingClientID: a client id with the same session hash as a stored session is refused (CONNACK 0x02)", async () => {
+    const t = await startMqtt();
+    try {
+      const victimID = "cid-03579431";
+      const attackerID = "cid-09191235";
+      expect(sessionHash(victimID)).toBe(sessionHash(attackerID));
+      const connectAs = async (clientId: string) => {
+        const c = await RawMqtt.open(t.port);
+        c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: false, clientId, keepalive: 0 });
+        return { c, ack: await c.next() };
+      };
+      let { c, ack } = await connectAs(victimID);
+      expect(ack).toMatchObject({ cmd: "connack", returnCode: 0, sessionPresent: false });
+      c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "foo", qos: 1 }] });
+      expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+      c.send({ cmd: "disconnect" });
+      await c.whenClosed;
+      const attacker = await connectAs(attackerID);
+      expect(attacker.ack).toMatchObject({ cmd: "connack", returnCode: 2, sessionPresent: false });
+      expect(await attacker.c.closesWithin(2000)).toBe(true);
+      ({ c, ack } = await connectAs(victimID));
+      expect(ack).toMatchObject({ cmd: "connack", returnCode: 0, sessionPresent: true });
+      c.send({ cmd: "pingreq" });
+      expect((await c.next()).cmd).toBe("pingresp");
+      const nc = await connect({ servers: t.server.clientURL });
+      nc.publish("foo", "msg");
+      const m = (await c.next()) as { cmd: string; topic: string; qos: number; payload: Buffer };
+      expect([m.cmd, m.topic, m.qos, m.payload.toString()]).toEqual(["publish", "foo", 0, "msg"]);
+      await nc.close();
+      c.end();
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test("TestMQTTMaxPayloadDoesNotCapPublishTopic: max_payload limits the message, not the topic", async () => {
+    const t = await startMqtt({ server: { maxPayload: 1024 } });
+    try {
+      const c = await RawMqtt.connected(t.port, { clientId: "cid" });
+      c.send({ cmd: "publish", topic: "a".repeat(1100), payload: Buffer.alloc(0), qos: 0, retain: false, dup: false });
+      c.send({ cmd: "pingreq" });
+      expect((await c.next()).cmd).toBe("pingresp");
+      c.end();
+    } finally {
+      await t.stop();
+    }
+  });
 });
