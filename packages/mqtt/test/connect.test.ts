@@ -30,9 +30,10 @@ describe("CONNECT / CONNACK", () => {
     expect(await c.closesWithin(2000)).toBe(true);
   });
 
-  test("any other protocol level with the name MQTT gets CONNACK 0x01 too", async () => {
+  test("TestMQTTConnectFailsOnParse: a protocol level other than 3, 4 or 5 with the name MQTT gets CONNACK 0x01", async () => {
     const c = await RawMqtt.open(t.port);
-    c.sendRaw([0x10, 12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 6, 0x02, 0, 0, 0, 0]);
+    // "MQTT", level 7, clean session, keep alive 0, client id "mqtt"
+    c.sendRaw([0x10, 16, 0, 4, 0x4d, 0x51, 0x54, 0x54, 7, 0x02, 0, 0, 0, 4, 0x6d, 0x71, 0x74, 0x74]);
     expect(await c.next()).toMatchObject({ cmd: "connack", returnCode: 1 });
     expect(await c.closesWithin(2000)).toBe(true);
   });
