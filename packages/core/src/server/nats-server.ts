@@ -13,7 +13,7 @@ import { ClientConnection, type ClientHost, type ConnectionEndpoint, type Connec
 import { InternalClient } from "../internal-client.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { resolveOptions, type ServerOptions, type ServerOptionsInput } from "../options.js";
-import { countsInServerStats, type ClientKind, type MessageSink } from "../sublist/subscription.js";
+import { countsInServerStats, isRemoteKind, type ClientKind, type MessageSink } from "../sublist/subscription.js";
 import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js";
 import { RecentRing } from "./recent-ring.js";
 import { formatUrl, listenerUrls } from "./listen-urls.js";
@@ -88,6 +88,10 @@ export class NatsServer implements ClientHost {
     inBytes: 0,
     outMsgs: 0,
     outBytes: 0,
+    peerInMsgs: 0,
+    peerInBytes: 0,
+    peerOutMsgs: 0,
+    peerOutBytes: 0,
     slowConsumers: 0,
     totalConnections: 0,
   };
@@ -300,6 +304,10 @@ export class NatsServer implements ClientHost {
     if (from !== undefined && countsInServerStats(from.kind)) {
       this.stats.inMsgs++;
       this.stats.inBytes += msg.length;
+      if (isRemoteKind(from.kind)) {
+        this.stats.peerInMsgs++;
+        this.stats.peerInBytes += msg.length;
+      }
     }
     const flags = from instanceof ClientConnection ? from.connect : undefined;
     routeMessage(this.stats, from, flags, account, subject, reply, headerSize, msg, queues);

@@ -1,12 +1,19 @@
 import type { Account } from "../account.js";
 import { isRemoteKind, type MessageSink, type Subscription } from "../sublist/subscription.js";
 
-/** Server-wide message counters (Go's in/out msgs and bytes). */
+/**
+ * Server-wide message counters (Go's in/out msgs and bytes). The `peer*` part is what came from
+ * or went to other servers (routes, leaf nodes, gateways): Go's in/out_client_* are the rest.
+ */
 export interface TrafficStats {
   inMsgs: number;
   inBytes: number;
   outMsgs: number;
   outBytes: number;
+  peerInMsgs: number;
+  peerInBytes: number;
+  peerOutMsgs: number;
+  peerOutBytes: number;
 }
 
 /** Whether a publisher wants its own messages back and 503 replies for requests nobody answers. */
@@ -115,6 +122,8 @@ function forwardAll(
     if (t.sink.forward?.(subject, reply, t.queues, headerSize, msg) !== true) continue;
     stats.outMsgs++;
     stats.outBytes += msg.length;
+    stats.peerOutMsgs++;
+    stats.peerOutBytes += msg.length;
     n++;
   }
   return n;

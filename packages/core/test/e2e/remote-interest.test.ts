@@ -175,6 +175,21 @@ describe("remote interest in the publish path", () => {
     expect(js.deliverAs("_INBOX.nobody", "orders.new", undefined, 0, Buffer.from("m"))).toBe(false);
   });
 
+  test("traffic from and to other servers is counted apart from client traffic", async () => {
+    await startServer();
+    const route = remote("ROUTER");
+    interest(route, "out");
+    const c = await RawClient.open(server.port);
+    c.send('CONNECT {"verbose":false}\r\nSUB in 1\r\nPUB out 2\r\nhi\r\nPING\r\n');
+    await c.waitFor("PONG");
+    server.publish(route, server.globalAccount, "in", undefined, 0, Buffer.from("abc"));
+    await c.waitFor("MSG in 1 3");
+    const { inMsgs, inBytes, outMsgs, outBytes, peerInMsgs, peerInBytes, peerOutMsgs, peerOutBytes } = server.stats;
+    expect({ inMsgs, inBytes, outMsgs, outBytes }).toEqual({ inMsgs: 2, inBytes: 5, outMsgs: 2, outBytes: 5 });
+    expect({ peerInMsgs, peerInBytes, peerOutMsgs, peerOutBytes }).toEqual({ peerInMsgs: 1, peerInBytes: 3, peerOutMsgs: 1, peerOutBytes: 2 });
+    c.close();
+  });
+
   test("a request forwarded to a route counts as reaching a responder", async () => {
     await startServer();
     const route = remote("ROUTER");

@@ -102,11 +102,11 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     out_msgs: stats.outMsgs,
     in_bytes: stats.inBytes,
     out_bytes: stats.outBytes,
-    // Without routes, gateways or leaf nodes everything in and out is client traffic.
-    in_client_msgs: stats.inMsgs,
-    in_client_bytes: stats.inBytes,
-    out_client_msgs: stats.outMsgs,
-    out_client_bytes: stats.outBytes,
+    // Client traffic: everything but what came from or went to routes, gateways and leaf nodes.
+    in_client_msgs: stats.inMsgs - stats.peerInMsgs,
+    in_client_bytes: stats.inBytes - stats.peerInBytes,
+    out_client_msgs: stats.outMsgs - stats.peerOutMsgs,
+    out_client_bytes: stats.outBytes - stats.peerOutBytes,
     slow_consumers: stats.slowConsumers,
     stale_connections: tracker.staleConnections,
     stalled_clients: 0,

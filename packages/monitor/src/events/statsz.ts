@@ -16,9 +16,9 @@ export function serverStats(ctx: MonitorContext): Record<string, unknown> {
     active_accounts: tracker.activeAccounts(),
     subscriptions: tracker.totalSubscriptions(),
     sent: { msgs: stats.outMsgs, bytes: stats.outBytes },
-    sent_to_clients: { msgs: stats.outMsgs, bytes: stats.outBytes },
+    sent_to_clients: { msgs: stats.outMsgs - stats.peerOutMsgs, bytes: stats.outBytes - stats.peerOutBytes },
     received: { msgs: stats.inMsgs, bytes: stats.inBytes },
-    received_from_clients: { msgs: stats.inMsgs, bytes: stats.inBytes },
+    received_from_clients: { msgs: stats.inMsgs - stats.peerInMsgs, bytes: stats.inBytes - stats.peerInBytes },
     slow_consumers: stats.slowConsumers,
   };
   // Go adds the breakdowns only when something is counted.
