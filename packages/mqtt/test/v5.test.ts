@@ -2,7 +2,7 @@ import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/t
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { IPublishPacket } from "mqtt-packet";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { RawMqtt, startMqtt, type MqttTestServer } from "./helpers.js";
+import { RawMqtt, RestartableServer, startMqtt, type MqttTestServer } from "./helpers.js";
 
 let t: MqttTestServer;
 let nc: NatsConnection;
@@ -356,5 +356,34 @@ describe("MQTT 5.0", () => {
     await c.expectNothing(200);
     c.end();
     await pub.client.endAsync();
+  });
+
+  test("subscription identifiers and no-local of a persistent session survive a restart and apply to queued messages", async () => {
+    const r = new RestartableServer();
+    try {
+      let s = await r.restart();
+      const connectV5 = (clientId: string) =>
+        RawMqtt.connected(s.port, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 600 } });
+      const c = await connectV5("opts-restart");
+      c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "keep/t", qos: 1, nl: true }], properties: { subscriptionIdentifier: 9 } });
+      expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+      c.send({ cmd: "disconnect" });
+      await c.whenClosed;
+      s = await r.restart();
+      const pub = await RawMqtt.connected(s.port, { protocolVersion: 5, clientId: "opts-pub" });
+      pub.send({ cmd: "publish", topic: "keep/t", payload: Buffer.from("queued"), qos: 1, messageId: 1, retain: false, dup: false });
+      expect((await pub.next()).cmd).toBe("puback");
+      const back = await connectV5("opts-restart");
+      const m = (await back.next()) as { cmd: string; payload: Buffer; messageId: number; properties?: { subscriptionIdentifier?: number } };
+      expect([m.cmd, m.payload.toString(), m.properties?.subscriptionIdentifier]).toEqual(["publish", "queued", 9]);
+      back.send({ cmd: "puback", messageId: m.messageId });
+      back.send({ cmd: "publish", topic: "keep/t", payload: Buffer.from("mine"), qos: 1, messageId: 2, retain: false, dup: false });
+      expect(await back.next()).toMatchObject({ cmd: "puback", messageId: 2 });
+      await back.expectNothing(200);
+      back.end();
+      pub.end();
+    } finally {
+      await r.dispose();
+    }
   });
 });
