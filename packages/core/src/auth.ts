@@ -51,7 +51,14 @@ function sameSecret(a: string, b: string): boolean {
 const bcryptVerified = new Set<string>();
 const BCRYPT_CACHE_MAX = 4096;
 
-function passwordMatches(given: string, configured: string): boolean {
+/**
+ * Whether a password someone gave matches the configured one: plain text (compared in constant
+ * time) or a bcrypt hash (`$2a$...`), as Go accepts for clients, routes, gateways and leaf nodes.
+ *
+ * @example
+ * passwordMatches(connect.pass ?? "", opts.password) // true or false
+ */
+export function passwordMatches(given: string, configured: string): boolean {
   if (!configured.startsWith("$2")) return sameSecret(given, configured);
   const key = createHash("sha256").update(configured).update("\u0000").update(given).digest("base64");
   if (bcryptVerified.has(key)) return true;

@@ -8,7 +8,7 @@ export {
   type ServerOptionsInput,
 } from "./options.js";
 export { createLogger, silentLogger, goLogTime, type Logger, type LoggerOptions } from "./logger.js";
-export { configAuthenticator, type Authenticator, type AuthResult, type AuthContext } from "./auth.js";
+export { configAuthenticator, passwordMatches, type Authenticator, type AuthResult, type AuthContext } from "./auth.js";
 export { Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT, type AccountLimitValues } from "./account.js";
 export { ClientPermissions } from "./auth/permissions.js";
 export { SubjectTransform, MappingError, isSubsetMatch } from "./accounts/subject-transform.js";
@@ -32,6 +32,7 @@ export { isStreamImport } from "./accounts/imports.js";
 export { InternalClient, type InternalMsgHandler } from "./internal-client.js";
 export { ClientConnection, type ConnectionSnapshot, type ConnectionEndpoint, type SubscriptionSnapshot } from "./client/connection.js";
 export { ClosedReason } from "./client/closed-reason.js";
+export { OutboundQueue } from "./client/outbound.js";
 export type { ConnectInfo } from "./client/connect-info.js";
 export { RecentRing } from "./server/recent-ring.js";
 export { describeTls, type ConnectionTls } from "./server/tls.js";
@@ -58,6 +59,10 @@ export {
   confBool,
   confInt,
   confDuration,
+  confSeconds,
+  confListen,
+  confTlsBlock,
   listenerAuthorizationFromConf,
+  type ConfTlsBlock,
   type ListenerAuthorization,
 } from "./conf-go-readers.js";

@@ -1,4 +1,4 @@
-import type { Account, Subscription } from "@nats-ts/core";
+import { isStreamImport, type Account, type Subscription } from "@nats-ts/core";
 import { subjectMatches } from "@nats-ts/wire";
 import { gatewayTuning } from "./tuning.js";
 
@@ -6,12 +6,12 @@ import { gatewayTuning } from "./tuning.js";
  * Whether a subscription is interest this cluster tells other clusters about: not theirs
  * (gateway), and of the account-import plumbing only stream imports (the importer may have
  * subscribers here). Service imports are answered in the cluster where the request is made, as
- * in Go (its `si` subscriptions). Core marks import subscriptions by their sid prefix.
+ * in Go (its `si` subscriptions).
  */
 export function isClusterInterest(sub: Subscription): boolean {
   const kind = sub.sink.kind;
   if (kind === "GATEWAY") return false;
-  if (kind === "ACCOUNT") return sub.sid.startsWith("import:");
+  if (kind === "ACCOUNT") return isStreamImport(sub);
   return true;
 }
 

@@ -1,5 +1,5 @@
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import type { Account, NatsServer } from "@nats-ts/core";
+import { passwordMatches, type Account, type NatsServer } from "@nats-ts/core";
 import type { PeerInterestOp, PeerMessageOp } from "@nats-ts/wire";
 import type { ClusterService, GatewayzOptions } from "../plugin.js";
 import { ClusterInterest } from "./cluster-interest.js";
@@ -120,9 +120,9 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     return gatewayz(this, opts);
   }
 
-  /** The `gateway` object of /varz (Go's GatewayOptsVarz). */
-  varzGateway(): Record<string, unknown> {
-    return varzGateway(this);
+  /** What /varz needs from gateways: the `gateway` object (Go's GatewayOptsVarz). */
+  varz(): { gateway: Record<string, unknown> } {
+    return { gateway: varzGateway(this) };
   }
 
   /** INFO lines for a new route, one per remote cluster we are connected to (Go's sendGatewayConfigsToRoute). */
@@ -204,7 +204,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   }
 
   private newConnection(socket: Socket, outbound: boolean, name: string, url: URL | undefined): GatewayConnection {
-    const cid = this.server.createInternalClient("GATEWAY").cid;
+    const cid = this.server.allocateCid();
     const c = new GatewayConnection(cid, socket, outbound, name, this, this.server.log, url);
     this.pending.add(c);
     return c;
@@ -313,7 +313,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       return;
     }
     const { username, password } = this.opts;
-    if (username !== undefined && (connect.user !== username || (connect.pass ?? "") !== (password ?? ""))) {
+    if (username !== undefined && (connect.user !== username || !passwordMatches(typeof connect.pass === "string" ? connect.pass : "", password ?? ""))) {
       log.error(`${c.label} - Gateway authentication error`);
       c.sendErr("Authorization Violation");
       c.close(GatewayClosed.AuthenticationViolation);

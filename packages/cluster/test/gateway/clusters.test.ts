@@ -476,6 +476,12 @@ describe("two nats-ts clusters joined by gateways", () => {
     let b = await topo.inProcess(remote("me", "pwd"));
     let a = await topo.inProcess(await withUrl("me:pwd"));
     await waitFor(() => connected(a, "B") && connected(b, "A"), "authenticated gateways");
+    // A bcrypt hash of "pwd" is accepted as Go accepts it.
+    await a.stop();
+    await b.stop();
+    b = await topo.inProcess(remote("me", '"$2b$04$qfY4NRlEu4D3nZv3n0sbrOFD/HR1QBLz8MUcXXdI0UCceIAm5AoJ6"'));
+    a = await topo.inProcess(await withUrl("me:pwd"));
+    await waitFor(() => connected(a, "B") && connected(b, "A"), "authenticated gateways with a bcrypt password");
     for (const [user, pass] of [["me", "wrong"], ["wrong", "pwd"]]) {
       await a.stop();
       await b.stop();

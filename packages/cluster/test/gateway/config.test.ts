@@ -114,7 +114,7 @@ describe("gateway listener", () => {
   test("/varz gateway block: name, host, port and the remotes' URLs", async () => {
     const port = await freePort();
     const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: ${port}, connect_retries: 3, gateways: [ { name: B, url: "nats://127.0.0.1:1" } ] }\n`);
-    expect(gatewayOf(s).varzGateway()).toEqual({
+    expect(gatewayOf(s).varz().gateway).toEqual({
       name: "A",
       host: "127.0.0.1",
       port,
