@@ -3,6 +3,8 @@ import {
   confBool as bool,
   confDuration as duration,
   confFail as fail,
+  confListen,
+  confTlsBlock,
   confInt as int,
   confString as str,
   goTypeName as typeName,
@@ -67,37 +69,11 @@ export interface WebsocketOptions {
   pingInterval?: number;
 }
 
-function tlsFromConf(m: ConfMap): WebsocketTlsOptions {
-  const out: WebsocketTlsOptions = {};
-  for (const [k, v] of Object.entries(m)) {
-    switch (k.toLowerCase()) {
-      case "cert_file":
-        out.certFile = str(m, k, v);
-        break;
-      case "key_file":
-        out.keyFile = str(m, k, v);
-        break;
-      case "ca_file":
-        out.caFile = str(m, k, v);
-        break;
-      case "verify":
-        out.verify = bool(m, k, v);
-        break;
-      case "timeout":
-        out.timeout = duration(m, k, v, "tls timeout") / 1000;
-        break;
-      case "min_version":
-        out.minVersion = str(m, k, v);
-        break;
-      case "cipher_suites":
-      case "curve_preferences":
-      case "insecure":
-      case "pinned_certs":
-        break;
-      default:
-        fail(m, k, `error parsing tls config, unknown field [${k}]`);
-    }
-  }
+/** The `tls {}` block: core's reader, keeping what the WebSocket listener uses. */
+function tlsFromConf(m: ConfMap, k: string, v: ConfValue): WebsocketTlsOptions {
+  const { certFile, keyFile, caFile, verify, timeout, minVersion } = confTlsBlock(m, k, v);
+  const out: WebsocketTlsOptions = { certFile, keyFile, caFile, verify, timeout, minVersion };
+  for (const key of Object.keys(out) as (keyof WebsocketTlsOptions)[]) if (out[key] === undefined) delete out[key];
   return out;
 }
 
@@ -115,16 +91,9 @@ export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
   const out: WebsocketOptions = {};
   for (const [k, v] of Object.entries(m)) {
     switch (k.toLowerCase()) {
-      case "listen": {
-        if (typeof v !== "number" && typeof v !== "string") fail(m, k, `expected port or host:port, got ${typeName(v)}`);
-        const s = typeof v === "number" ? `:${v}` : v;
-        const i = s.lastIndexOf(":");
-        if (i < 0) fail(m, k, `could not parse address string "${s}"`);
-        out.host = s.slice(0, i).replace(/^\[|\]$/g, "") || undefined;
-        out.port = Number.parseInt(s.slice(i + 1), 10);
-        if (!Number.isInteger(out.port)) fail(m, k, `could not parse port "${s.slice(i + 1)}"`);
+      case "listen":
+        Object.assign(out, confListen(m, k, v));
         break;
-      }
       case "port":
         out.port = int(m, k, v);
         break;
@@ -139,8 +108,7 @@ export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
         out.noTls = bool(m, k, v);
         break;
       case "tls":
-        if (!isMap(v)) fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not map[string]interface {}`);
-        out.tls = tlsFromConf(v);
+        out.tls = tlsFromConf(m, k, v);
         break;
       case "same_origin":
         out.sameOrigin = bool(m, k, v);

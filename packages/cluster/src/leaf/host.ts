@@ -1,7 +1,7 @@
 import type { NatsServer } from "@nats-ts/core";
 import type { LeafConnection } from "./connection.js";
 import type { RemoteLeafOptions } from "./options.js";
-import type { LeafTls } from "./tls.js";
+import type { PeerTls } from "../shared/tls.js";
 
 /** What a {@link LeafConnection} asks of the leaf node service that owns it. */
 export interface LeafHost {
@@ -37,5 +37,5 @@ export interface RemoteState {
   user: string | undefined;
   password: string | undefined;
   /** Key material of the remote's `tls {}` block. */
-  tls: LeafTls | undefined;
+  tls: PeerTls | undefined;
 }

@@ -1,34 +1,15 @@
-import { networkInterfaces } from "node:os";
-import { GO_COMPAT_VERSION, PROTO_VERSION, isConfMap, type ConfValue, type NatsServer, type SubjectPermission } from "@nats-ts/core";
+import { PROTO_VERSION, isConfMap, type ConfValue, type NatsServer } from "@nats-ts/core";
+import { firstNonLocalAddress, isAnyHost, joinHostPort, parseHostPort } from "../shared/addresses.js";
+import { infoHead, type PeerInfo } from "../shared/info.js";
 import type { LeafNodeOptions } from "./options.js";
 
 /** The INFO a leaf connection sends or receives (the fields of Go's Info that leaf nodes use). */
-export interface LeafInfo {
-  server_id?: string;
-  server_name?: string;
-  version?: string;
-  proto?: number;
-  go?: string;
-  host?: string;
-  port?: number;
-  headers?: boolean;
-  auth_required?: boolean;
-  tls_required?: boolean;
-  tls_verify?: boolean;
-  max_payload?: number;
-  jetstream?: boolean;
-  ip?: string;
+export interface LeafInfo extends PeerInfo {
   client_id?: number;
-  nonce?: string;
-  cluster?: string;
-  domain?: string;
   connect_info?: boolean;
   remote_account?: string;
   acc_is_sys?: boolean;
-  import?: SubjectPermission;
-  export?: SubjectPermission;
   info_on_connect?: boolean;
-  leafnode_urls?: string[];
 }
 
 /** The CONNECT a soliciting server sends (Go's leafConnectInfo), in Go's field order. */
@@ -78,30 +59,15 @@ export function jetStreamSettings(server: NatsServer): { enabled: boolean; domai
   return { enabled: true, domain: typeof domain === "string" ? domain : "" };
 }
 
-/** Go resolves a listen-on-any host to one of the machine's addresses for INFO. */
-function advertisedHost(host: string): string {
-  if (host !== "0.0.0.0" && host !== "::" && host !== "") return host;
-  for (const list of Object.values(networkInterfaces())) {
-    const found = list?.find((a) => a.family === "IPv4" && !a.internal);
-    if (found !== undefined) return found.address;
-  }
-  return "127.0.0.1";
-}
-
-/** host:port, with brackets for IPv6. */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /** Host and port this server's leaf listener announces (advertise wins). */
 export function leafAdvertise(opts: LeafNodeOptions, boundPort: number): { host: string; port: number } {
   if (opts.advertise !== undefined) {
-    const i = opts.advertise.lastIndexOf(":");
-    const host = i < 0 ? opts.advertise : opts.advertise.slice(0, i).replace(/^\[|\]$/g, "");
-    const port = i < 0 ? boundPort : Number(opts.advertise.slice(i + 1));
-    return { host, port: Number.isInteger(port) ? port : boundPort };
+    const hp = parseHostPort(opts.advertise, boundPort);
+    if (hp !== undefined) return hp;
   }
-  return { host: advertisedHost(opts.host), port: boundPort };
+  // Go resolves a listen-on-any host to one of the machine's addresses.
+  const host = isAnyHost(opts.host) ? (firstNonLocalAddress(opts.host) ?? "127.0.0.1") : opts.host;
+  return { host, port: boundPort };
 }
 
 /**
@@ -113,18 +79,7 @@ export function acceptInfo(server: NatsServer, opts: LeafNodeOptions, boundPort:
   const js = jetStreamSettings(server);
   const ip = joinHostPort(host, port);
   return {
-    server_id: server.id,
-    server_name: server.name,
-    version: GO_COMPAT_VERSION,
-    proto: PROTO_VERSION,
-    go: `node${process.version}`,
-    host,
-    port,
-    headers: true,
-    auth_required: true,
-    tls_required: tlsRequired || undefined,
-    tls_verify: (tlsRequired && opts.tls?.verify) || undefined,
-    max_payload: server.opts.maxPayload,
+    ...infoHead(server, { proto: PROTO_VERSION, host, port, authRequired: true, tlsRequired, tlsVerify: tlsRequired && opts.tls?.verify }),
     jetstream: js.enabled || undefined,
     ip,
     cluster: clusterName(server),
@@ -132,9 +87,4 @@ export function acceptInfo(server: NatsServer, opts: LeafNodeOptions, boundPort:
     info_on_connect: true,
     leafnode_urls: [ip],
   };
-}
-
-/** JSON without the fields left undefined, as Go's omitempty writes it. */
-export function infoLine(op: "INFO" | "CONNECT", fields: object): string {
-  return `${op} ${JSON.stringify(fields)}\r\n`;
 }

@@ -3,6 +3,7 @@ import {
   confDuration,
   confFail as fail,
   confInt as int,
+  confListen,
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
@@ -12,22 +13,12 @@ import {
   parseDuration,
 } from "@nats-ts/core";
 import { isValidSubject } from "@nats-ts/wire";
-import { DEFAULT_DIAL_TIMEOUT, DEFAULT_FIRST_INFO_TIMEOUT, DEFAULT_RECONNECT_INTERVAL, DEFAULT_TLS_TIMEOUT } from "./constants.js";
+import { compressionFromConf, peerTlsFromConf, subjectsFromConf, type PeerTlsOptions } from "../shared/conf.js";
+import { DEFAULT_DIAL_TIMEOUT, DEFAULT_FIRST_INFO_TIMEOUT, DEFAULT_RECONNECT_INTERVAL } from "./constants.js";
 import { parseLeafUrl } from "./urls.js";
 
-
 /** TLS of the leaf listener or of one remote (the `tls {}` block). */
-export interface LeafTlsOptions {
-  certFile?: string;
-  keyFile?: string;
-  caFile?: string;
-  /** Accepting side: ask for and verify the peer's certificate. */
-  verify: boolean;
-  /** Soliciting side: skip verification of the hub's certificate (Go's `insecure`). */
-  insecure: boolean;
-  /** Seconds allowed for the handshake. */
-  timeout: number;
-}
+export type LeafTlsOptions = PeerTlsOptions;
 
 /** One user of `leafnodes { authorization { users [...] } }`, bound to an account. */
 export interface LeafUser {
@@ -105,87 +96,14 @@ function duration(m: ConfMap, k: string, v: ConfValue, what: string): number {
   return confDuration(m, k, v, what);
 }
 
-const COMPRESSION_MODES = new Map([
-  ["off", "off"],
-  ["disabled", "off"],
-  ["false", "off"],
-  ["accept", "accept"],
-  ["s2_fast", "s2_fast"],
-  ["fast", "s2_fast"],
-  ["s2_better", "s2_better"],
-  ["better", "s2_better"],
-  ["s2_best", "s2_best"],
-  ["best", "s2_best"],
-  ["s2_auto", "s2_auto"],
-  ["auto", "s2_auto"],
-  ["on", "s2_auto"],
-  ["enabled", "s2_auto"],
-  ["true", "s2_auto"],
-]);
-
-/** Go's parseCompression: a boolean, a mode name or `{ mode, rtt_thresholds }`. */
-function compressionFromConf(m: ConfMap, k: string, v: ConfValue): string {
-  if (typeof v === "boolean") return v ? "s2_auto" : "off";
-  let mode: ConfValue | undefined = v;
-  if (isMap(v)) {
-    const key = Object.keys(v).find((x) => x.toLowerCase() === "mode");
-    mode = key === undefined ? "s2_auto" : v[key];
-  }
-  if (typeof mode !== "string") fail(m, k, `field "${k}" should be a boolean or a structure, got ${typeName(v)}`);
-  const normalized = COMPRESSION_MODES.get((mode as string).toLowerCase());
-  if (normalized === undefined) fail(m, k, `unsupported compression mode "${mode}"`);
-  return normalized!;
+/** A deny list names subjects only, no queue groups (Go's checkPermSubjectArray without queues). */
+function denyListFromConf(m: ConfMap, k: string, v: ConfValue): string[] {
+  return subjectsFromConf(m, k, v, (s) => (isValidSubject(s) ? undefined : `subject ${JSON.stringify(s)} is not a valid subject`));
 }
 
-function tlsFromConf(m: ConfMap): LeafTlsOptions {
-  const out: LeafTlsOptions = { verify: false, insecure: false, timeout: DEFAULT_TLS_TIMEOUT };
-  for (const [k, v] of Object.entries(m)) {
-    switch (k.toLowerCase()) {
-      case "cert_file":
-        out.certFile = str(m, k, v);
-        break;
-      case "key_file":
-        out.keyFile = str(m, k, v);
-        break;
-      case "ca_file":
-        out.caFile = str(m, k, v);
-        break;
-      case "verify":
-        out.verify = bool(m, k, v);
-        break;
-      case "insecure":
-        out.insecure = bool(m, k, v);
-        break;
-      case "timeout":
-        out.timeout = typeof v === "number" ? v : duration(m, k, v, "tls timeout") / 1000;
-        break;
-      case "cipher_suites":
-      case "curve_preferences":
-      case "pinned_certs":
-      case "min_version":
-      case "handshake_first":
-      case "verify_and_map":
-      case "map_and_verify":
-        break;
-      default:
-        fail(m, k, `error parsing tls config, unknown field [${k}]`);
-    }
-  }
-  if ((out.certFile === undefined) !== (out.keyFile === undefined)) {
-    fail(m, Object.keys(m)[0], "missing 'cert_file' or 'key_file' in TLS configuration");
-  }
-  return out;
-}
-
-/** A list of subjects (`deny_imports: "foo"` or `["foo", "bar.>"]`), checked like Go's checkPermSubjectArray. */
-function subjectsFromConf(m: ConfMap, k: string, v: ConfValue): string[] {
-  const list = typeof v === "string" ? [v] : Array.isArray(v) ? v : fail(m, k, `Expected subject permissions to be a subject, or array of subjects, got ${typeName(v)}`);
-  return list.map((s) => {
-    if (typeof s !== "string") return fail(m, k, `Subject in permissions array cannot be cast to string`);
-    // Leaf deny lists name subjects only, no queue groups (Go's checkPermSubjectArray without queues).
-    if (!isValidSubject(s)) fail(m, k, `subject ${JSON.stringify(s)} is not a valid subject`);
-    return s;
-  });
+/** Go's leaf default when `compression` names no mode is s2_auto. */
+function leafCompressionFromConf(m: ConfMap, k: string, v: ConfValue): string {
+  return compressionFromConf(m, k, v, "s2_auto") || "s2_auto";
 }
 
 function authorizationFromConf(m: ConfMap): LeafAuthorization {
@@ -318,22 +236,21 @@ function remoteFromConf(m: ConfMap): RemoteLeafOptions {
         break;
       }
       case "tls":
-        if (!isMap(v)) fail(m, k, `Expected tls to be a map/struct, got ${typeName(v)}`);
-        out.tls = tlsFromConf(v as ConfMap);
+        out.tls = peerTlsFromConf(m, k, v);
         break;
       case "hub":
         out.hub = bool(m, k, v);
         break;
       case "deny_imports":
       case "deny_import":
-        out.denyImports = subjectsFromConf(m, k, v);
+        out.denyImports = denyListFromConf(m, k, v);
         break;
       case "deny_exports":
       case "deny_export":
-        out.denyExports = subjectsFromConf(m, k, v);
+        out.denyExports = denyListFromConf(m, k, v);
         break;
       case "compression":
-        out.compression = compressionFromConf(m, k, v);
+        out.compression = leafCompressionFromConf(m, k, v);
         break;
       case "first_info_timeout":
         out.firstInfoTimeout = duration(m, k, v, "first_info_timeout");
@@ -407,17 +324,9 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
   };
   for (const [k, v] of Object.entries(m)) {
     switch (k.toLowerCase()) {
-      case "listen": {
-        if (typeof v !== "number" && typeof v !== "string") fail(m, k, `expected port or host:port, got ${typeName(v)}`);
-        const s = typeof v === "number" ? `:${v}` : (v as string);
-        const i = s.lastIndexOf(":");
-        if (i < 0) fail(m, k, `could not parse address string "${s}"`);
-        const host = s.slice(0, i).replace(/^\[|\]$/g, "");
-        if (host !== "") out.host = host;
-        out.port = Number.parseInt(s.slice(i + 1), 10);
-        if (!Number.isInteger(out.port)) fail(m, k, `could not parse port "${s.slice(i + 1)}"`);
+      case "listen":
+        Object.assign(out, confListen(m, k, v));
         break;
-      }
       case "port":
         out.port = int(m, k, v);
         break;
@@ -445,8 +354,7 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
         out.reconnectInterval = duration(m, k, v, "reconnect");
         break;
       case "tls":
-        if (!isMap(v)) fail(m, k, `Expected tls to be a map/struct, got ${typeName(v)}`);
-        out.tls = tlsFromConf(v as ConfMap);
+        out.tls = peerTlsFromConf(m, k, v);
         break;
       case "leafnode_advertise":
       case "advertise":
@@ -466,7 +374,7 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
         break;
       }
       case "compression":
-        out.compression = compressionFromConf(m, k, v);
+        out.compression = leafCompressionFromConf(m, k, v);
         break;
       case "isolate_leafnode_interest":
       case "isolate":

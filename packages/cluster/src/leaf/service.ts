@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connect as netConnect, createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { formatGoDuration, type Account, type NatsServer, type Subscription } from "@nats-ts/core";
 import { isLiteralSubject } from "@nats-ts/wire";
 import type { ClusterService, LeafzOptions } from "../plugin.js";
@@ -27,13 +27,16 @@ import {
   type Refusal,
 } from "./handshake.js";
 import type { LeafHost, RemoteState } from "./host.js";
-import { acceptInfo, infoLine, joinHostPort, type LeafConnectInfo, type LeafInfo } from "./info.js";
+import { joinHostPort } from "../shared/addresses.js";
+import { protoLine } from "../shared/info.js";
+import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
+import { PeerTls } from "../shared/tls.js";
+import { acceptInfo, type LeafConnectInfo, type LeafInfo } from "./info.js";
 import { applyJetStreamDomain, jetStreamMappingSources } from "./jetstream-domain.js";
 import type { LeafNodeOptions } from "./options.js";
 import { bypassesPermissions } from "./permissions.js";
-import { reconnectDelay, urlCredentials, urlHostPort } from "./urls.js";
+import { urlCredentials, urlHostPort } from "./urls.js";
 import { leafzEntry, varzLeaf } from "./monitoring.js";
-import { acceptTls, loadLeafTls, solicitTls, type LeafTls } from "./tls.js";
 
 /** The leaf connections bound to one account, and the watcher that follows its interest. */
 interface AccountLeafs {
@@ -71,17 +74,18 @@ export class LeafNodeService implements ClusterService, LeafHost {
   /** Leaf URLs of the other members of this server's cluster. */
   private clusterLeafUrls: string[] = [];
   /** Key material of the listener's `tls {}` block (TLS required for accepted connections). */
-  private readonly tls: LeafTls | undefined;
+  private readonly tls: PeerTls | undefined;
 
   constructor(
     readonly server: NatsServer,
     readonly opts: LeafNodeOptions,
   ) {
-    this.tls = opts.tls === undefined ? undefined : loadLeafTls(opts.tls, true);
+    this.tls = opts.tls === undefined ? undefined : new PeerTls(opts.tls);
+    if (this.tls !== undefined && !this.tls.canServe) throw new Error("missing 'cert_file' in TLS configuration");
     this.remotes = opts.remotes.map((r) => {
       const configured = r.urls.map((u) => urlCredentials(u)).find((x) => x !== undefined);
       const urls = r.noRandomize ? [...r.urls] : shuffled(r.urls);
-      const tls = r.tls === undefined ? undefined : loadLeafTls(r.tls, false);
+      const tls = r.tls === undefined ? undefined : new PeerTls(r.tls);
       return { opts: r, urls, current: undefined, attempts: 0, connected: false, connectDelay: 0, timer: undefined, conn: undefined, user: configured?.user, password: configured?.password, tls };
     });
   }
@@ -138,7 +142,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     const next = [...new Set(urls)].sort();
     if (next.join(",") === this.clusterLeafUrls.join(",")) return;
     this.clusterLeafUrls = next;
-    for (const c of this.conns.values()) if (!c.solicited) c.send(infoLine("INFO", this.baseInfo()));
+    for (const c of this.conns.values()) if (!c.solicited) c.send(protoLine("INFO", this.baseInfo()));
   }
 
   async stop(): Promise<void> {
@@ -168,10 +172,10 @@ export class LeafNodeService implements ClusterService, LeafHost {
     c.isolated = this.opts.isolate;
     this.server.log.info(`${c.label} - Leafnode connection created`);
     c.nonce = randomBytes(11).toString("base64url");
-    c.send(infoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce }));
+    c.send(protoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce }));
     if (this.tls !== undefined) {
       // Go sends INFO in the clear, then the leaf starts the TLS handshake.
-      acceptTls(c.takeStream(), this.tls).then(
+      this.tls.accept(c.takeStream(), this.tls.opts.verify).then(
         (secure) => c.replaceStream(secure),
         (err: Error) => this.tlsFailed(c, err),
       );
@@ -214,7 +218,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     c.account = account;
     applyConnect(c, connect, auth);
     this.replaceDuplicate(c);
-    c.send(infoLine("INFO", connectInfoReply(this.baseInfo(), c, account, this.server.systemAccount)));
+    c.send(protoLine("INFO", connectInfoReply(this.baseInfo(), c, account, this.server.systemAccount)));
     this.register(c);
   }
 
@@ -252,26 +256,23 @@ export class LeafNodeService implements ClusterService, LeafHost {
     const url = (r.current = r.urls[0]);
     const { host, port } = urlHostPort(url);
     this.server.log.debug(`Trying to connect as leafnode to remote server on ${JSON.stringify(url.host)}`);
-    const socket = netConnect({ host, port, noDelay: true });
-    const fail = (err: Error) => {
-      clearTimeout(dialTimer);
-      socket.destroy();
+    dialTcp(host, port, r.opts.dialTimeout || this.opts.dialTimeout, (err, socket) => {
+      if (err === undefined) {
+        if (this.stopped) return void socket.destroy();
+        return this.solicited(r, socket);
+      }
       r.attempts++;
       const text = `Error trying to connect as leafnode to remote server ${JSON.stringify(url.host)} (attempt ${r.attempts}): ${err.message}`;
-      // Go reports every failed reconnect, but only the first (and every 3600th) initial attempt.
-      if (r.connected || r.attempts === 1 || r.attempts % 3600 === 0) this.server.log.error(text);
+      if (shouldReportConnectError(!r.connected, r.attempts)) this.server.log.error(text);
       else this.server.log.debug(text);
-      this.scheduleReconnect(r, reconnectDelay(this.opts.reconnectInterval, r.attempts - 1, Math.max(MAX_RECONNECT_DELAY, this.opts.reconnectInterval)));
-    };
-    // An address that swallows SYNs must not stall the remote for the OS connect timeout.
-    const dialTimer = setTimeout(() => fail(new Error("i/o timeout")), r.opts.dialTimeout || this.opts.dialTimeout);
-    socket.once("error", fail);
-    socket.once("connect", () => {
-      clearTimeout(dialTimer);
-      socket.off("error", fail);
-      if (this.stopped) return void socket.destroy();
-      this.solicited(r, socket);
+      this.scheduleReconnect(r, this.reconnectDelay(r.attempts - 1));
     });
+  }
+
+  /** The configured interval doubled on each failed attempt, capped, with 10% jitter so the leaf nodes of one hub do not reconnect in lock step. */
+  private reconnectDelay(attempt: number): number {
+    const interval = this.opts.reconnectInterval;
+    return backoffDelay(interval, attempt, Math.max(MAX_RECONNECT_DELAY, interval), 0.1);
   }
 
   private solicited(r: RemoteState, socket: Socket): void {
@@ -319,7 +320,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
       const problem = applyHubInfo(c, r, info);
       if (problem !== undefined) return this.refuse(c, problem);
       if (info.tls_required !== true && !r.opts.tlsRequired) return this.sendConnect(c, r, info);
-      solicitTls(c.takeStream(), urlHostPort(r.current!).host, r.tls).then(
+      (r.tls ?? new PeerTls()).solicit(c.takeStream(), urlHostPort(r.current!).host).then(
         (secure) => {
           if (c.closedReason !== undefined) return void secure.destroy();
           c.replaceStream(secure);
@@ -336,7 +337,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
   /** Solicited side: CONNECT, then either register now or wait for the hub's answer (Go's info_on_connect). */
   private sendConnect(c: LeafConnection, r: RemoteState, info: LeafInfo): void {
     try {
-      c.send(infoLine("CONNECT", leafConnect(this.server, c, r, c.account!)));
+      c.send(protoLine("CONNECT", leafConnect(this.server, c, r, c.account!)));
     } catch (e) {
       this.server.log.error(`${c.label} - ${(e as Error).message}`);
       return c.close("Protocol Violation");
@@ -455,7 +456,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     if (this.stopped || r.opts.disabled) return;
     // A hub that keeps refusing the handshake is retried with the same backoff as one that is down.
     let delay = this.opts.reconnectInterval;
-    if (!wasRegistered) delay = reconnectDelay(delay, r.attempts++, Math.max(MAX_RECONNECT_DELAY, delay));
+    if (!wasRegistered) delay = this.reconnectDelay(r.attempts++);
     if (r.connectDelay > 0) delay = r.connectDelay;
     r.connectDelay = 0;
     this.scheduleReconnect(r, delay);

@@ -40,13 +40,3 @@ export function urlCredentials(url: URL): { user: string; password?: string } | 
   const hasPassword = url.password !== "" || /^[^/]*\/\/[^@/]*:[^@/]*@/.test(url.href);
   return hasPassword ? { user, password: decodeURIComponent(url.password) } : { user };
 }
-
-/**
- * The delay before reconnect attempt `attempt` (0-based): the configured interval doubled on
- * each failed attempt, capped, with up to 10% jitter so that many leaf nodes of one hub do not
- * reconnect in lock step.
- */
-export function reconnectDelay(interval: number, attempt: number, cap: number): number {
-  const base = Math.min(cap, interval * 2 ** Math.min(attempt, 20));
-  return Math.round(base + Math.random() * base * 0.1);
-}

@@ -1,8 +1,7 @@
 import type { Duplex } from "node:stream";
-import { InvalidSubjectError, Subscription, type Account, type MessageSink, type NatsServer } from "@nats-ts/core";
+import { InvalidSubjectError, OutboundQueue, Subscription, type Account, type MessageSink, type NatsServer } from "@nats-ts/core";
 import { PeerProtocolParser, ProtocolError, parsePeerMsgArgs, peerMsgHead, type PeerInterestOp, type PeerMessageOp } from "@nats-ts/wire";
 import { parseRouteConnect, parseRouteInfo, type RouteConnectInfo, type RouteInfo } from "./info.js";
-import { RouteOutbound } from "./outbound.js";
 import type { RouteUrl } from "./urls.js";
 
 /** Explicit routes come from the configuration and are retried forever; implicit ones from gossip. */
@@ -111,7 +110,7 @@ export class RouteConnection {
   rtt: number | undefined;
   private connectReceived = false;
   private readonly parser: PeerProtocolParser;
-  private readonly out = new RouteOutbound();
+  private readonly out = new OutboundQueue();
   private flushQueued = false;
   private lastHead: { account: string; subject: string; headerSize: number; size: number; bytes: Buffer } | undefined;
   private readonly sinks = new Map<string, RouteAccountSink>();

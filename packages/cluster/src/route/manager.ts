@@ -1,15 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { connect as netConnect, createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
-import { configAuthenticator, GO_COMPAT_VERSION, listenerUrls, resolveOptions, type Authenticator, type ConnectInfo, type NatsServer } from "@nats-ts/core";
+import { configAuthenticator, listenerUrls, resolveOptions, type Authenticator, type ConnectInfo, type NatsServer } from "@nats-ts/core";
 import { RouteClosed, RouteConnection, type RouteHost, type RouteType } from "./connection.js";
 import type { RouteConnectInfo, RouteInfo } from "./info.js";
 import { interestProto, LocalInterestTracker, type LocalInterest } from "./interest.js";
 import type { RouteOptions } from "./options.js";
 import { permissionCheck } from "./permissions.js";
-import { RouteTls } from "./tls.js";
-import { connectUrls, joinHostPort, parseHostPort, parseRouteUrl, redacted, sameRouteUrl, type RouteUrl } from "./urls.js";
+import { joinHostPort, parseHostPort } from "../shared/addresses.js";
+import { infoHead, protoLine } from "../shared/info.js";
+import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
+import { PeerTls } from "../shared/tls.js";
+import { connectUrls, parseRouteUrl, redacted, sameRouteUrl, type RouteUrl } from "./urls.js";
 
 /** Go's DEFAULT_ROUTE_CONNECT, DEFAULT_ROUTE_CONNECT_MAX, DEFAULT_ROUTE_RECONNECT and DEFAULT_ROUTE_DIAL. */
 const CONNECT_DELAY = 1000;
@@ -23,8 +26,6 @@ const DIAL_TIMEOUT = 1000;
 const ROUTE_PROTO_V2 = 2;
 /** Go's routeMaxPingInterval. */
 const MAX_PING_INTERVAL = 30_000;
-/** Go reports a failing first connect on the first attempt and then every hour of attempts. */
-const CONNECT_ERROR_REPORTS = 3600;
 
 /** A route CONNECT's credentials in the shape core's authenticator reads. */
 function credentials(connect: RouteConnectInfo): ConnectInfo {
@@ -70,7 +71,7 @@ export class RouteManager implements RouteHost {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sockets = new Set<Socket>();
   private interest: LocalInterestTracker | undefined;
-  private readonly tls: RouteTls | undefined;
+  private readonly tls: PeerTls | undefined;
   /** Route credentials checked like client ones (plain or bcrypt password), by core's authenticator. */
   private readonly routeAuth: Authenticator | undefined;
   private readonly importCheck: (subject: string) => boolean;
@@ -88,7 +89,7 @@ export class RouteManager implements RouteHost {
   ) {
     this.dynamic = opts.name === undefined;
     this.clusterName = opts.name ?? dynamicName();
-    this.tls = opts.tls === undefined ? undefined : new RouteTls(opts.tls);
+    this.tls = opts.tls === undefined ? undefined : new PeerTls(opts.tls);
     this.routeAuth =
       opts.username === undefined || opts.username === ""
         ? undefined
@@ -203,19 +204,10 @@ export class RouteManager implements RouteHost {
       port = hp.port;
       ip = `nats-route://${joinHostPort(host, port)}/`;
     }
+    const tls = this.tls !== undefined;
     const info: RouteInfo = {
+      ...infoHead(server, { proto: ROUTE_PROTO_V2, host, port, authRequired: this.authRequired, tlsRequired: tls, tlsVerify: tls }),
       server_id: server.id,
-      server_name: server.name,
-      version: GO_COMPAT_VERSION,
-      proto: ROUTE_PROTO_V2,
-      go: `node${process.version}`,
-      host,
-      port,
-      headers: true,
-      auth_required: this.authRequired || undefined,
-      tls_required: this.tls !== undefined || undefined,
-      tls_verify: this.tls !== undefined || undefined,
-      max_payload: server.opts.maxPayload,
       ip,
       nonce: extra.nonce,
       cluster: this.clusterName,
@@ -228,10 +220,6 @@ export class RouteManager implements RouteHost {
       lnocu: true,
     };
     return info;
-  }
-
-  private infoProto(info: RouteInfo): string {
-    return `INFO ${JSON.stringify(info)}\r\n`;
   }
 
   private connectProto(url: RouteUrl): string {
@@ -249,7 +237,7 @@ export class RouteManager implements RouteHost {
       lnoc: true,
       lnocu: true,
     };
-    return `CONNECT ${JSON.stringify(connect)}\r\n`;
+    return protoLine("CONNECT", connect);
   }
 
   // ---- connections -------------------------------------------------------------------------
@@ -270,7 +258,7 @@ export class RouteManager implements RouteHost {
     if (this.tls === undefined) return this.createRoute(socket, address, port, url, type);
     this.sockets.add(socket);
     socket.on("error", () => {});
-    const handshake = url === undefined ? this.tls.accept(socket) : this.tls.solicit(socket, url.host);
+    const handshake = url === undefined ? this.tls.accept(socket, this.tls.opts.verify) : this.tls.solicit(socket, url.host);
     handshake.then(
       (secure) => {
         this.sockets.delete(socket);
@@ -289,40 +277,29 @@ export class RouteManager implements RouteHost {
     const c = new RouteConnection(this, socket, this.nextCid++, address, port, url, type);
     this.pending.add(c);
     const nonce = randomBytes(11).toString("base64url");
-    const info = this.infoProto(this.routeInfo({ nonce }));
+    const info = protoLine("INFO", this.routeInfo({ nonce }));
     if (url !== undefined) this.server.log.debug(`${c} - Route connect msg sent`);
     c.begin(url === undefined ? info : this.connectProto(url) + info, this.opts.authTimeout);
   }
 
   /** Dials a route until it connects: forever for explicit routes, `connect_retries` more times for implicit ones. */
-  private connectToRoute(url: RouteUrl, type: RouteType, firstConnect: boolean, attempts = 0, delay = CONNECT_DELAY): void {
+  private connectToRoute(url: RouteUrl, type: RouteType, firstConnect: boolean, attempts = 0): void {
     if (!this.running) return;
     if (this.excludedAddresses.has(joinHostPort(url.host, url.port).toLowerCase())) return;
     this.server.log.debug(`Trying to connect to route on ${joinHostPort(url.host, url.port)}`);
-    const socket = netConnect({ host: url.host, port: url.port, noDelay: true });
-    this.sockets.add(socket);
-    const timer = setTimeout(() => socket.destroy(new Error("i/o timeout")), DIAL_TIMEOUT);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
+    const socket = dialTcp(url.host, url.port, DIAL_TIMEOUT, (err) => {
       this.sockets.delete(socket);
       if (!this.running) return socket.destroy();
-      this.upgrade(socket, url, type);
-    });
-    socket.once("error", (err) => {
-      clearTimeout(timer);
-      this.sockets.delete(socket);
-      socket.destroy();
-      if (!this.running) return;
+      if (err === undefined) return this.upgrade(socket, url, type);
       attempts++;
       const text = `Error trying to connect to route (attempt ${attempts}): ${err.message}`;
-      const report = attempts === 1 || (firstConnect && attempts % CONNECT_ERROR_REPORTS === 0) || !firstConnect;
-      if (report) this.server.log.error(text);
+      if (shouldReportConnectError(firstConnect, attempts)) this.server.log.error(text);
       else this.server.log.debug(text);
       if (type === "implicit" && (this.opts.connectRetries <= 0 || attempts > this.opts.connectRetries)) return;
-      const next = this.opts.connectBackoff ? Math.min(delay * 2, CONNECT_MAX_DELAY) : delay;
-      this.after(delay, () => this.connectToRoute(url, type, firstConnect, attempts, next));
+      const delay = this.opts.connectBackoff ? backoffDelay(CONNECT_DELAY, attempts - 1, CONNECT_MAX_DELAY) : CONNECT_DELAY;
+      this.after(delay, () => this.connectToRoute(url, type, firstConnect, attempts));
     });
+    this.sockets.add(socket);
   }
 
   private scheduleConnect(url: RouteUrl, type: RouteType, extra: number): void {
@@ -457,7 +434,7 @@ export class RouteManager implements RouteHost {
 
   /** Gossip: tell every other route about the new one so its server connects to it (Go's forwardNewRouteInfoToKnownServers). */
   private forwardNewRouteInfo(info: RouteInfo): void {
-    const proto = this.infoProto({ ...info, nonce: undefined });
+    const proto = protoLine("INFO", { ...info, nonce: undefined });
     for (const r of this.routes.values()) if (r.remoteId !== info.server_id) r.sendProto(proto);
   }
 
@@ -583,7 +560,7 @@ export class RouteManager implements RouteHost {
   private enterLameDuck(): void {
     if (this.lameDuck) return;
     this.lameDuck = true;
-    const proto = this.infoProto(this.routeInfo({ ldm: true }));
+    const proto = protoLine("INFO", this.routeInfo({ ldm: true }));
     for (const r of this.routes.values()) r.sendProto(proto);
   }
 }

@@ -1,7 +1,7 @@
 import type { RoutezOptions } from "../plugin.js";
 import type { RouteConnection } from "./connection.js";
 import type { RouteManager } from "./manager.js";
-import { joinHostPort } from "./urls.js";
+import { joinHostPort } from "../shared/addresses.js";
 
 /** Elapsed time as Go's monitoring prints uptime and idle (`1d2h3m4s`, whole seconds). */
 function uptime(ms: number): string {

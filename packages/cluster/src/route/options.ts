@@ -3,6 +3,7 @@ import {
   confDuration as duration,
   confFail as fail,
   confInt as int,
+  confListen,
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
@@ -10,20 +11,11 @@ import {
   type ConfValue,
   type SubjectPermission,
 } from "@nats-ts/core";
+import { compressionFromConf, peerAuthorizationFromConf, peerTlsFromConf, subjectsFromConf, type PeerTlsOptions } from "../shared/conf.js";
 import { parseRouteUrl, type RouteUrl } from "./urls.js";
 
 /** TLS of the route listener and of solicited routes (the `tls {}` block inside `cluster {}`). */
-export interface RouteTlsOptions {
-  certFile?: string;
-  keyFile?: string;
-  caFile?: string;
-  /** Ask the other server for a certificate signed by the CA. */
-  verify: boolean;
-  /** Skip checking the other server's certificate when soliciting (Go's `insecure`). */
-  insecure: boolean;
-  /** Seconds allowed for the handshake. */
-  timeout: number;
-}
+export type RouteTlsOptions = PeerTlsOptions;
 
 /**
  * The `cluster {}` block (Go's ClusterOpts plus the top-level route list), camelCase.
@@ -66,26 +58,6 @@ export interface RouteOptions {
   writeDeadline?: number;
 }
 
-const COMPRESSION_MODES: Record<string, string> = {
-  "not supported": "not supported",
-  not_supported: "not supported",
-  disabled: "off",
-  off: "off",
-  false: "off",
-  accept: "accept",
-  auto: "s2_auto",
-  s2_auto: "s2_auto",
-  fast: "s2_fast",
-  s2_fast: "s2_fast",
-  better: "s2_better",
-  s2_better: "s2_better",
-  best: "s2_best",
-  s2_best: "s2_best",
-  on: "s2_fast",
-  enabled: "s2_fast",
-  true: "s2_fast",
-};
-
 /** A startup error in Go's words (no conf position: Go reports these from NewServer). */
 export class RouteConfigError extends Error {
   override name = "RouteConfigError";
@@ -122,7 +94,7 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
         break;
       }
       case "listen":
-        Object.assign(out, listenFromConf(m, k, v));
+        Object.assign(out, confListen(m, k, v));
         break;
       case "port":
         out.port = int(m, k, v);
@@ -131,15 +103,22 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
       case "net":
         out.host = str(m, k, v);
         break;
-      case "authorization":
-        Object.assign(out, authorizationFromConf(m, k, v));
+      case "authorization": {
+        const auth = peerAuthorizationFromConf(m, k, v, "Cluster", (a, ak, av) => {
+          if (ak.toLowerCase() !== "permissions") return false;
+          out.permissions = permissionsFromConf(a, ak, av);
+          return true;
+        });
+        out.username = auth.username ?? out.username;
+        out.password = auth.password ?? out.password;
+        out.authTimeout = auth.authTimeout ?? out.authTimeout;
         break;
+      }
       case "routes":
         out.routes = routesFromConf(m, k, v);
         break;
       case "tls":
-        if (!isMap(v)) fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not map[string]interface {}`);
-        out.tls = tlsFromConf(v);
+        out.tls = peerTlsFromConf(m, k, v);
         break;
       case "cluster_advertise":
       case "advertise":
@@ -164,7 +143,7 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
         out.pinnedAccounts = stringArray(m, k, v, "accounts");
         break;
       case "compression":
-        out.compression = compressionFromConf(m, k, v);
+        out.compression = compressionFromConf(m, k, v, "s2_fast");
         break;
       case "ping_interval":
         out.pingInterval = duration(m, k, v, "ping_interval");
@@ -195,51 +174,6 @@ function validate(o: RouteOptions): void {
   }
 }
 
-function listenFromConf(m: ConfMap, k: string, v: ConfValue): { host?: string; port: number } {
-  if (typeof v === "number") return { port: v };
-  if (typeof v !== "string") fail(m, k, `expected port or host:port, got ${typeName(v)}`);
-  const s = v as string;
-  const i = s.lastIndexOf(":");
-  if (i < 0) fail(m, k, `could not parse address string "${s}"`);
-  const port = Number.parseInt(s.slice(i + 1), 10);
-  if (!Number.isInteger(port)) fail(m, k, `could not parse port "${s.slice(i + 1)}"`);
-  const host = s.slice(0, i).replace(/^\[|\]$/g, "");
-  return host === "" ? { port } : { host, port };
-}
-
-function authorizationFromConf(m: ConfMap, k: string, v: ConfValue): Partial<RouteOptions> {
-  if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
-  const a = v as ConfMap;
-  const out: Partial<RouteOptions> = {};
-  for (const [ak, av] of Object.entries(a)) {
-    switch (ak.toLowerCase()) {
-      case "user":
-      case "username":
-        out.username = str(a, ak, av);
-        break;
-      case "pass":
-      case "password":
-        out.password = str(a, ak, av);
-        break;
-      case "token":
-        fail(m, k, "Cluster authorization does not support tokens");
-        break;
-      case "users":
-        fail(m, k, "Cluster authorization does not allow multiple users");
-        break;
-      case "timeout":
-        out.authTimeout = typeof av === "number" ? av : duration(a, ak, av, "auth timeout") / 1000;
-        break;
-      case "permissions":
-        out.permissions = permissionsFromConf(a, ak, av);
-        break;
-      default:
-        fail(a, ak, `unknown field "${ak}"`);
-    }
-  }
-  return out;
-}
-
 function routesFromConf(m: ConfMap, k: string, v: ConfValue): RouteUrl[] {
   const list = typeof v === "string" ? [v] : v;
   if (!Array.isArray(list)) fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not []interface {}`);
@@ -257,19 +191,13 @@ function routesFromConf(m: ConfMap, k: string, v: ConfValue): RouteUrl[] {
   return out;
 }
 
-function subjectList(m: ConfMap, k: string, v: ConfValue): string[] {
-  if (typeof v === "string") return [v];
-  if (!Array.isArray(v)) fail(m, k, `Expected subject permissions to be a subject, or array of subjects, got ${typeName(v)}`);
-  return (v as ConfValue[]).map((x) => (typeof x === "string" ? x : fail(m, k, `Subject in permissions array cannot be cast to string`)));
-}
-
 function subjectPermission(m: ConfMap, k: string, v: ConfValue): SubjectPermission {
-  if (!isMap(v)) return { allow: subjectList(m, k, v) };
+  if (!isMap(v)) return { allow: subjectsFromConf(m, k, v) };
   const p: SubjectPermission = {};
   for (const [pk, pv] of Object.entries(v)) {
     const key = pk.toLowerCase();
-    if (key === "allow") p.allow = subjectList(v, pk, pv);
-    else if (key === "deny") p.deny = subjectList(v, pk, pv);
+    if (key === "allow") p.allow = subjectsFromConf(v, pk, pv);
+    else if (key === "deny") p.deny = subjectsFromConf(v, pk, pv);
     else fail(v, pk, `Unknown field name "${pk}" parsing subject permissions, only 'allow' or 'deny' are permitted`);
   }
   return p;
@@ -306,61 +234,4 @@ function stringArray(m: ConfMap, k: string, v: ConfValue, field: string): string
   if (typeof v === "string") return [v];
   if (!Array.isArray(v)) fail(m, k, `error parsing ${field}: unsupported type ${typeName(v)}`);
   return (v as ConfValue[]).map((x) => (typeof x === "string" ? x : fail(m, k, `error parsing ${field}: unsupported type in array ${typeName(x)}`)));
-}
-
-function compressionFromConf(m: ConfMap, k: string, v: ConfValue): string {
-  let mode: string;
-  if (typeof v === "boolean") mode = v ? "s2_fast" : "off";
-  else if (typeof v === "string") mode = v;
-  else if (isMap(v)) {
-    mode = "";
-    for (const [ck, cv] of Object.entries(v)) {
-      const key = ck.toLowerCase();
-      if (key === "mode") mode = str(v, ck, cv);
-      else if (!["rtt_thresholds", "thresholds", "rtts", "rtt"].includes(key)) fail(v, ck, `unknown field "${ck}"`);
-    }
-  } else return fail(m, k, `field "${k}" should be a boolean or a structure, got ${typeName(v)}`);
-  if (mode === "") return "";
-  const normalised = COMPRESSION_MODES[mode.toLowerCase()];
-  if (normalised === undefined) fail(m, k, `unsupported compression mode "${mode}"`);
-  return normalised;
-}
-
-function tlsFromConf(m: ConfMap): RouteTlsOptions {
-  const out: RouteTlsOptions = { verify: false, insecure: false, timeout: 2 };
-  for (const [k, v] of Object.entries(m)) {
-    switch (k.toLowerCase()) {
-      case "cert_file":
-        out.certFile = str(m, k, v);
-        break;
-      case "key_file":
-        out.keyFile = str(m, k, v);
-        break;
-      case "ca_file":
-        out.caFile = str(m, k, v);
-        break;
-      case "verify":
-        out.verify = bool(m, k, v);
-        break;
-      case "insecure":
-        out.insecure = bool(m, k, v);
-        break;
-      case "timeout":
-        out.timeout = typeof v === "number" ? v : duration(m, k, v, "tls timeout") / 1000;
-        break;
-      case "cipher_suites":
-      case "curve_preferences":
-      case "min_version":
-      case "pinned_certs":
-      case "verify_and_map":
-      case "verify_cert_and_check_known_urls":
-      case "handshake_first":
-        break;
-      default:
-        fail(m, k, `error parsing tls config, unknown field [${k}]`);
-    }
-  }
-  if (out.certFile === undefined && out.keyFile !== undefined) fail(m, "key_file", "missing 'cert_file' in TLS configuration");
-  if (out.keyFile === undefined && out.certFile !== undefined) fail(m, "cert_file", "missing 'key_file' in TLS configuration");
-  return out;
 }

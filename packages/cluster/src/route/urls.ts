@@ -1,4 +1,5 @@
 import { networkInterfaces } from "node:os";
+import { joinHostPort, parseHostPort } from "../shared/addresses.js";
 
 /** A route URL (`nats-route://user:pass@host:port`), as Go keeps it (url.URL). */
 export interface RouteUrl {
@@ -31,11 +32,6 @@ export function parseRouteUrl(text: string): RouteUrl | undefined {
   return { text, host, port, user, password };
 }
 
-/** `host:port`, with brackets around an IPv6 host (Go's net.JoinHostPort). */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /** The URL without credentials, for logs (Go's url.Redacted keeps the user, masks the password). */
 export function redacted(u: RouteUrl): string {
   const auth = u.user === undefined ? "" : u.password === undefined ? `${u.user}@` : `${u.user}:xxxxx@`;
@@ -45,25 +41,6 @@ export function redacted(u: RouteUrl): string {
 /** Whether two route URLs point at the same place (Go's urlsAreEqual ignores the credentials' absence). */
 export function sameRouteUrl(a: RouteUrl, b: RouteUrl): boolean {
   return a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port;
-}
-
-/**
- * Parses Go's `host[:port]` advertise value; the port defaults to `defaultPort`.
- * Returns undefined when it can not be read.
- */
-export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } | undefined {
-  const s = text.trim();
-  if (s === "") return undefined;
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (bracket !== null) return { host: bracket[1], port: bracket[2] === undefined ? defaultPort : Number(bracket[2]) };
-  const i = s.lastIndexOf(":");
-  if (i < 0) return { host: s, port: defaultPort };
-  // Go's net.SplitHostPort: an IPv6 host needs brackets ("too many colons in address").
-  if (s.indexOf(":") !== i) return undefined;
-  const port = Number(s.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  const host = s.slice(0, i);
-  return host === "" ? undefined : { host, port: port === 0 ? defaultPort : port };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { parseLeafUrl, reconnectDelay, redactUrl, urlCredentials, urlHostPort } from "../../src/leaf/urls.js";
+import { parseLeafUrl, redactUrl, urlCredentials, urlHostPort } from "../../src/leaf/urls.js";
+import { backoffDelay } from "../../src/shared/reconnect.js";
 
 describe("remote URLs", () => {
   test("schemes, default port, credentials and redaction", () => {
@@ -15,7 +16,7 @@ describe("remote URLs", () => {
   });
 
   test("reconnect delays double from the interval up to the cap, with a little jitter", () => {
-    const delays = Array.from({ length: 8 }, (_, i) => reconnectDelay(100, i, 1_000));
+    const delays = Array.from({ length: 8 }, (_, i) => backoffDelay(100, i, 1_000, 0.1));
     const bases = [100, 200, 400, 800, 1000, 1000, 1000, 1000];
     delays.forEach((d, i) => {
       expect(d).toBeGreaterThanOrEqual(bases[i]);

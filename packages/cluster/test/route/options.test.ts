@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { optionsFromConf, parseConf } from "@nats-ts/core";
 import { afterEach, describe, expect, test } from "vitest";
 import { routeOptionsFromConf } from "../../src/route/index.js";
-import { parseHostPort } from "../../src/route/urls.js";
+import { parseHostPort } from "../../src/shared/addresses.js";
 import { freePort, Topology } from "./helpers.js";
 
 const topo = new Topology();
