@@ -56,7 +56,8 @@ export class ClusterPlugin implements ServerPlugin {
   private services: ClusterService[] = [];
 
   async start(server: NatsServer): Promise<void> {
-    const starters: Starter[] = [startRoutes, startGateways, startLeafNodes];
+    // Leaf nodes before routes, as Go starts them: the first route INFO carries the leaf URL.
+    const starters: Starter[] = [startLeafNodes, startRoutes, startGateways];
     for (const start of starters) {
       const service = await start(server);
       if (service !== undefined) this.services.push(service);

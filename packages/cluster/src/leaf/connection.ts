@@ -10,6 +10,7 @@ import {
   type PeerOpHandler,
   type ProtocolError,
 } from "@nats-ts/wire";
+import { parseProtoJson } from "../shared/info.js";
 import { CONNECT_PROCESS_TIMEOUT, ERR_AUTH_VIOLATION, ERR_STALE_CONNECTION, LDS_PREFIX, MAX_QUEUE_WEIGHT, SERVICE_REPLY_PREFIX } from "./constants.js";
 import { OutboundInterest, interestKey } from "./interest.js";
 import { LeafPermissions, bypassesPermissions } from "./permissions.js";
@@ -277,22 +278,14 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   // ---- PeerOpHandler -------------------------------------------------------------------------
 
   onInfo(json: string): void {
-    let info: Record<string, unknown>;
-    try {
-      info = JSON.parse(json) as Record<string, unknown>;
-    } catch {
-      return this.protocolViolation("Error parsing INFO");
-    }
+    const info = parseProtoJson(json);
+    if (info === undefined) return this.protocolViolation("Error parsing INFO");
     this.host.onInfo(this, info);
   }
 
   onConnect(json: string): void {
-    let connect: Record<string, unknown>;
-    try {
-      connect = (JSON.parse(json) ?? {}) as Record<string, unknown>;
-    } catch {
-      return this.protocolViolation("Error parsing CONNECT");
-    }
+    const connect = parseProtoJson(json);
+    if (connect === undefined) return this.protocolViolation("Error parsing CONNECT");
     this.host.onConnect(this, connect);
   }
 

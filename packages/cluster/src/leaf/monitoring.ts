@@ -2,24 +2,7 @@ import type { LeafConnection } from "./connection.js";
 import { DEFAULT_AUTH_TIMEOUT, DEFAULT_TLS_TIMEOUT } from "./constants.js";
 import type { LeafNodeOptions } from "./options.js";
 import { redactUrl } from "./urls.js";
-
-/** A duration in milliseconds as Go's time.Duration prints it (`1.234ms`, `250µs`, `1.5s`). */
-export function goDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const ns = Math.round(ms * 1e6);
-  if (ns < 1_000) return `${ns}ns`;
-  if (ns < 1_000_000) return `${trim(ns / 1_000)}µs`;
-  if (ns < 1_000_000_000) return `${trim(ns / 1_000_000)}ms`;
-  const total = ns / 1e9;
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = `${trim(total % 60)}s`;
-  return h > 0 ? `${h}h${m}m${s}` : m > 0 ? `${m}m${s}` : s;
-}
-
-function trim(n: number): string {
-  return String(Number(n.toFixed(6)));
-}
+import { goDuration } from "../shared/monitor-format.js";
 
 /** One entry of /leafz (Go's LeafInfo). */
 export function leafzEntry(c: LeafConnection, withSubscriptions: boolean): Record<string, unknown> {

@@ -28,6 +28,7 @@ import {
 } from "./handshake.js";
 import type { LeafHost, RemoteState } from "./host.js";
 import { joinHostPort } from "../shared/addresses.js";
+import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { protoLine } from "../shared/info.js";
 import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
 import { PeerTls } from "../shared/tls.js";
@@ -75,11 +76,15 @@ export class LeafNodeService implements ClusterService, LeafHost {
   private clusterLeafUrls: string[] = [];
   /** Key material of the listener's `tls {}` block (TLS required for accepted connections). */
   private readonly tls: PeerTls | undefined;
+  /** Leaf URLs exchanged with the other cluster members over routes. */
+  private readonly memberUrls: ClusterUrls;
+  private stopFollowingMembers: (() => void) | undefined;
 
   constructor(
     readonly server: NatsServer,
     readonly opts: LeafNodeOptions,
   ) {
+    this.memberUrls = clusterUrls(server, "leafnode");
     this.tls = opts.tls === undefined ? undefined : new PeerTls(opts.tls);
     if (this.tls !== undefined && !this.tls.canServe) throw new Error("missing 'cert_file' in TLS configuration");
     this.remotes = opts.remotes.map((r) => {
@@ -115,6 +120,10 @@ export class LeafNodeService implements ClusterService, LeafHost {
       server.listeners.leafnode = [`nats-leaf://${joinHostPort(opts.host, this.boundPort)}`];
       server.log.info(`Listening for leafnode connections on ${joinHostPort(opts.host, this.boundPort)}`);
       if (opts.advertise !== undefined) server.log.info(`Advertise address for leafnode is set to ${opts.advertise}`);
+      // Routes tell the other members where our leaf nodes can connect, and tell us theirs.
+      this.memberUrls.setLocal(this.advertisedUrl());
+      this.stopFollowingMembers = this.memberUrls.onMembersChanged((urls) => this.setClusterLeafUrls(urls));
+      this.setClusterLeafUrls(this.memberUrls.memberUrls());
     }
     const compressed = (mode: string) => mode !== "" && mode !== "off" && mode !== "accept";
     if (compressed(opts.compression) || opts.remotes.some((r) => compressed(r.compression))) {
@@ -147,6 +156,8 @@ export class LeafNodeService implements ClusterService, LeafHost {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopFollowingMembers?.();
+    this.memberUrls.setLocal(undefined);
     for (const r of this.remotes) clearTimeout(r.timer);
     this.listener?.close();
     this.listener = undefined;

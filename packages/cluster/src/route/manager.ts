@@ -9,6 +9,7 @@ import { interestProto, LocalInterestTracker, type LocalInterest } from "./inter
 import type { RouteOptions } from "./options.js";
 import { permissionCheck } from "./permissions.js";
 import { joinHostPort, parseHostPort } from "../shared/addresses.js";
+import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { infoHead, protoLine } from "../shared/info.js";
 import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
 import { PeerTls } from "../shared/tls.js";
@@ -82,12 +83,15 @@ export class RouteManager implements RouteHost {
   private lameDuck = false;
   private excludedAddresses = new Set<string>();
   private readonly onLameDuck = () => this.enterLameDuck();
+  /** This server's leaf node URL for the other members, and theirs for the leaf node service. */
+  private readonly leafUrls: ClusterUrls;
 
   constructor(
     readonly server: NatsServer,
     readonly opts: RouteOptions,
   ) {
     this.dynamic = opts.name === undefined;
+    this.leafUrls = clusterUrls(server, "leafnode");
     this.clusterName = opts.name ?? dynamicName();
     this.tls = opts.tls === undefined ? undefined : new PeerTls(opts.tls);
     this.routeAuth =
@@ -172,6 +176,7 @@ export class RouteManager implements RouteHost {
     this.timers.clear();
     for (const s of this.sockets) s.destroy();
     for (const c of [...this.pending, ...this.routes.values()]) c.close(RouteClosed.ServerShutdown);
+    this.leafUrls.forgetMembers();
     await this.closeListener();
   }
 
@@ -218,6 +223,7 @@ export class RouteManager implements RouteHost {
       export: opts.permissions?.export,
       lnoc: true,
       lnocu: true,
+      leafnode_urls: this.leafUrls.localUrl === undefined ? undefined : [this.leafUrls.localUrl],
     };
     return info;
   }
@@ -427,6 +433,9 @@ export class RouteManager implements RouteHost {
     this.server.log.debug(`${c} - Registering remote route "${info.server_id}"`);
     if (this.routes.size > 1) this.forwardNewRouteInfo(info);
     if (!this.opts.noAdvertise && this.addClientUrls(c.connectUrls)) this.publishClientUrls();
+    // A route INFO names at most the sender's own leaf URL (Go's addLeafNodeURL).
+    const leafUrls = info.leafnode_urls;
+    if (Array.isArray(leafUrls) && leafUrls.length === 1 && typeof leafUrls[0] === "string") this.leafUrls.setMember(info.server_id, leafUrls[0]);
     this.sendSubsToRoute(c);
     const so = this.server.opts;
     c.startPings(Math.min(this.opts.pingInterval ?? so.pingInterval, MAX_PING_INTERVAL), this.opts.pingMax ?? so.pingMax);
@@ -464,6 +473,8 @@ export class RouteManager implements RouteHost {
     if (c.registered && this.routes.get(c.remoteId) === c) {
       this.routes.delete(c.remoteId);
       if (!this.opts.noAdvertise && this.removeClientUrls(c.connectUrls)) this.publishClientUrls();
+      // At shutdown the leaf nodes keep the other members' URLs to fail over to (Go's removeLeafNodeURL).
+      if (this.running) this.leafUrls.setMember(c.remoteId, undefined);
     }
     if (this.running) this.maybeReconnect(c);
   }

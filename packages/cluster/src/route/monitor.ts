@@ -2,28 +2,7 @@ import type { RoutezOptions } from "../plugin.js";
 import type { RouteConnection } from "./connection.js";
 import type { RouteManager } from "./manager.js";
 import { joinHostPort } from "../shared/addresses.js";
-
-/** Elapsed time as Go's monitoring prints uptime and idle (`1d2h3m4s`, whole seconds). */
-function uptime(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const m = Math.floor(s / 60);
-  const h = Math.floor(m / 60);
-  const d = Math.floor(h / 24);
-  if (d > 0) return `${d}d${h % 24}h${m % 60}m${s % 60}s`;
-  if (h > 0) return `${h}h${m % 60}m${s % 60}s`;
-  if (m > 0) return `${m}m${s % 60}s`;
-  return `${s}s`;
-}
-
-/** A round trip as Go's time.Duration prints it (`1.234ms`, `250µs`). */
-function rttString(ms: number): string {
-  const ns = Math.round(ms * 1e6);
-  const trim = (v: number) => String(+v.toFixed(3));
-  if (ns < 1000) return `${ns}ns`;
-  if (ns < 1e6) return `${trim(ns / 1e3)}µs`;
-  if (ns < 1e9) return `${trim(ns / 1e6)}ms`;
-  return `${trim(ns / 1e9)}s`;
-}
+import { goDuration, uptime } from "../shared/monitor-format.js";
 
 function routeInfo(r: RouteConnection, now: number, opts: RoutezOptions): Record<string, unknown> {
   const interest = r.remoteInterest();
@@ -37,7 +16,7 @@ function routeInfo(r: RouteConnection, now: number, opts: RoutezOptions): Record
     port: r.remotePort,
     start: r.start.toISOString(),
     last_activity: r.lastActivity.toISOString(),
-    rtt: r.rtt === undefined ? undefined : rttString(r.rtt),
+    rtt: r.rtt === undefined ? undefined : goDuration(r.rtt),
     uptime: uptime(now - r.start.getTime()),
     idle: uptime(now - r.lastActivity.getTime()),
     import: r.info?.import,

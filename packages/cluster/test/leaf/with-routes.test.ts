@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { freePort } from "../support/servers.js";
-import { Topology, leafzOf, numLeafs, waitFor } from "./helpers.js";
+import { numRoutes } from "../route/helpers.js";
+import { Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -53,4 +54,62 @@ test("a leaf with the hub's own cluster name is refused with Go's error and wait
     leaf.lines.some((l) => l.includes("Leafnode connection dropped with same cluster name error. Delaying attempt to reconnect for 30s")),
   );
   expect(numLeafs(hub.server)).toBe(0);
+});
+
+describe("leaf URLs of the cluster members", () => {
+  /** The `leafnode_urls` of the INFO a leaf listener greets with. */
+  async function leafUrlsOf(port: number): Promise<string[]> {
+    const info = await readInfo(await topo.raw(port));
+    return [...(info.leafnode_urls as string[])].sort();
+  }
+
+  const hubConf = (name: string, routePort: number, leafPort: number, routes: number[], advertise?: string) =>
+    `port: -1\nserver_name: ${name}\ncluster { name: A, listen: "127.0.0.1:${routePort}", routes: [${routes.map((p) => `"nats://127.0.0.1:${p}"`).join(", ")}] }\n` +
+    `leafnodes { listen: "127.0.0.1:${leafPort}"${advertise === undefined ? "" : `, advertise: "${advertise}"`} }`;
+
+  test.each([
+    ["without advertise", false],
+    ["with advertise", true],
+  ])("TestLeafNodeInfoURLs: %s", async (_name, useAdvertise) => {
+    const [r1, r2, l1, l2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const url1 = useAdvertise ? "me:1" : `127.0.0.1:${l1}`;
+    const url2 = useAdvertise ? "me:2" : `127.0.0.1:${l2}`;
+    const s1 = await topo.inProcess(hubConf("S1", r1, l1, [], useAdvertise ? "me:1" : undefined));
+    expect(await leafUrlsOf(l1)).toEqual([url1]);
+
+    const s2 = await topo.inProcess(hubConf("S2", r2, l2, [r1], useAdvertise ? "me:2" : undefined));
+    await waitFor("cluster formed", () => numRoutes(s1.server) === 1 && numRoutes(s2.server) === 1);
+    expect(await leafUrlsOf(l1)).toEqual([url1, url2].sort());
+
+    // Once the route is gone, S1 only names itself again.
+    await s2.stop();
+    await waitFor("route lost", () => numRoutes(s1.server) === 0);
+    expect(await leafUrlsOf(l1)).toEqual([url1]);
+    await s1.stop();
+
+    // Both solicit each other at once: one of the two routes is dropped, each URL is still named once.
+    const [a, b] = await Promise.all([
+      topo.inProcess(hubConf("S1", r1, l1, [r2], useAdvertise ? "me:1" : undefined)),
+      topo.inProcess(hubConf("S2", r2, l2, [r1], useAdvertise ? "me:2" : undefined)),
+    ]);
+    await waitFor("cluster formed again", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
+    expect(await leafUrlsOf(l1)).toEqual([url1, url2].sort());
+  });
+
+  test("a leaf told of another member after it connected fails over to it when its hub goes away", async () => {
+    const [r1, r2, l1, l2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const s1 = await topo.inProcess(hubConf("S1", r1, l1, []));
+    const leaf = await topo.inProcess(`port: -1\nserver_name: LEAF\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${l1}" } ] }`);
+    await waitFor("leaf connected to S1", () => numLeafs(s1.server) === 1);
+    // S2 joins later: S1 sends the leaf an INFO that names S2's leaf URL too.
+    const s2 = await topo.inProcess(hubConf("S2", r2, l2, [r1]));
+    await waitFor("cluster formed", () => numRoutes(s1.server) === 1 && numRoutes(s2.server) === 1);
+    // S1 queued that INFO when the route registered; its shutdown flushes it before closing.
+    await s1.stop();
+    await waitFor("leaf reconnected to S2", () => numLeafs(s2.server) === 1 && numLeafs(leaf.server) === 1);
+    // Traffic flows through the new hub.
+    const onS2 = await topo.client(s2.url);
+    onS2.subscribe("after.failover", { callback: (_e, m) => void m.respond("s2") });
+    expect(await answered(await topo.client(leaf.url), "after.failover")).toBe("s2");
+  });
 });
