@@ -14,7 +14,7 @@ afterEach(async () => {
 async function fakeHub(): Promise<{ port: number; next: () => Promise<RawConn> }> {
   const conns: RawConn[] = [];
   const server = createServer((s) => {
-    const c = new RawConn(s);
+    const c = RawConn.adopt(s);
     topo.raws.push(c);
     c.send(`INFO {"server_id":"FAKEHUB","server_name":"fake","version":"2.9.10","proto":1,"headers":true,"auth_required":true,"max_payload":1048576,"client_id":7,"nonce":"abc","leafnode_urls":["127.0.0.1:1"]}\r\n`);
     conns.push(c);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { freePort } from "../support/servers.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
-import { Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
+import { RawConn, Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -226,11 +226,9 @@ describe("odd values in INFO and CONNECT", () => {
   });
 
   test("bad permission lists in a hub's INFO are ignored, the connection works", async () => {
-    const { createServer: create } = await import("node:net");
-    const { RawConn } = await import("./helpers.js");
-    let hubSide: InstanceType<typeof RawConn> | undefined;
-    const fake = create((s) => {
-      hubSide = new RawConn(s);
+    let hubSide: RawConn | undefined;
+    const fake = createServer((s) => {
+      hubSide = RawConn.adopt(s);
       topo.raws.push(hubSide);
       s.write(`INFO {"server_id":"F","client_id":1,"nonce":"n","leafnode_urls":[1,"::::"],"import":{"allow":"x"},"export":{"deny":["a..b",{}]},"remote_account":9}\r\n`);
     });

@@ -1,24 +1,13 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { NatsServer, optionsFromConf, parseConf, type Logger } from "@nats-ts/core";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsServer } from "@nats-ts/core";
 import { expect } from "vitest";
-import { clusterPlugin, type ClusterPlugin } from "../../src/index.js";
-import { freePort, startInProcess, type TestServer } from "../support/servers.js";
+import type { ClusterPlugin } from "../../src/index.js";
+import { freePort } from "../support/servers.js";
+import type { Topology } from "../support/topology.js";
+import { waitFor } from "../support/wait.js";
 
-/** Polls `check` until it returns true (or a value), failing after `timeout` ms with `what`. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeout = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { Topology } from "../support/topology.js";
+export { waitFor } from "../support/wait.js";
 
 /** /routez of an in-process nats-ts server. */
 export function routezOf(server: NatsServer, subscriptions = false): { num_routes: number; routes: Record<string, unknown>[] } {
@@ -28,69 +17,6 @@ export function routezOf(server: NatsServer, subscriptions = false): { num_route
 
 export function numRoutes(server: NatsServer): number {
   return routezOf(server).num_routes;
-}
-
-/** Tracks what a test starts so afterEach stops all of it. */
-export class Topology {
-  readonly servers: TestServer[] = [];
-  readonly clients: NatsConnection[] = [];
-
-  async inProcess(conf: string): Promise<TestServer & { server: NatsServer }> {
-    const s = await startInProcess(conf);
-    this.servers.push(s);
-    return s;
-  }
-
-  /** An in-process server whose log lines (debug included) are kept in `lines`, with their times in `times`. */
-  async logged(conf: string): Promise<TestServer & { server: NatsServer; lines: string[]; times: number[] }> {
-    const lines: string[] = [];
-    const times: number[] = [];
-    const put = (level: string) => (m: string) => {
-      lines.push(`[${level}] ${m}`);
-      times.push(Date.now());
-    };
-    const logger: Logger = {
-      info: put("INF"),
-      warn: put("WRN"),
-      error: put("ERR"),
-      fatal: put("FTL"),
-      debug: put("DBG"),
-      trace: () => {},
-      debugEnabled: true,
-      traceEnabled: false,
-    };
-    const { options } = optionsFromConf(parseConf(conf));
-    const server = new NatsServer(options, { logger, plugins: [clusterPlugin()] });
-    await server.start();
-    const s = {
-      kind: "nats-ts" as const,
-      server,
-      lines,
-      times,
-      port: server.port,
-      url: `nats://127.0.0.1:${server.port}`,
-      log: () => lines.join("\n"),
-      stop: () => server.shutdown(),
-    };
-    this.servers.push(s);
-    return s;
-  }
-
-  track<T extends TestServer>(s: T): T {
-    this.servers.push(s);
-    return s;
-  }
-
-  async client(url: string, opts: Record<string, unknown> = {}): Promise<NatsConnection> {
-    const nc = await connect({ servers: url, reconnect: false, ...opts });
-    this.clients.push(nc);
-    return nc;
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => {})));
-    await Promise.all(this.servers.splice(0).map((s) => s.stop().catch(() => {})));
-  }
 }
 
 /** A conf for a cluster member on loopback: random client port, the given route port and seeds. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
-import { TcpProxy } from "./proxy.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 
 const topo = new Topology();
 const proxies: TcpProxy[] = [];

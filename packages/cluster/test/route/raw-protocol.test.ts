@@ -75,7 +75,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { s, routePort } = await routeServer();
     const { conn, info } = await route(routePort, s.server.id);
     conn.send(`INFO ${JSON.stringify(info)}\r\n`);
-    await conn.whenClosed();
+    await conn.expectClosed();
   });
 
   test("TestSendRouteSubAndUnsub: a client SUB/UNSUB becomes RS+/RS- on the route", async () => {
@@ -430,7 +430,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { conn } = await route(routePort, "ROUTER:stale");
     sendRouteInfo(conn, "ROUTER:stale");
     expect((await conn.expect(ERR_RE, 2000))[1]).toBe("Stale Connection");
-    await conn.whenClosed();
+    await conn.expectClosed();
   });
 
   test("random bytes on the route port (before and after the handshake) never hurt the server", async () => {
@@ -470,7 +470,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const h = await c.collect(/HMSG foo (\d+) reply 12 14\r\nK1:V1,K2:V2 ok\r\n/, 2);
     expect(h.map((x) => x[1]).sort()).toEqual(["1", "2"]);
     conn.send("LMSG leafcluster $G foo x 2\r\nok\r\n");
-    await conn.whenClosed();
+    await conn.expectClosed();
   });
 
   test("TestRouteNoLeakOnAuthTimeout: a route that never authenticates gets the timeout error and leaves no route behind", async () => {
@@ -479,7 +479,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const rc = keep(await RawConn.open(routePort));
     await rc.expect(INFO_RE);
     expect((await rc.expect(ERR_RE, 2000))[1]).toBe("Authentication Timeout");
-    await rc.whenClosed();
+    await rc.expectClosed();
     const plugin = s.server.plugin<import("../../src/index.js").ClusterPlugin>("cluster")!;
     expect((plugin.routez({ subscriptions: false, subscriptionsDetail: false }) as { num_routes: number }).num_routes).toBe(0);
   });
@@ -491,24 +491,24 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     rc.send(`CONNECT {"verbose":false,"user":"route_user","pass":"top_secret","lang":"go","version":"1.0"}\r\n`);
     const err = await rc.expect(ERR_RE);
     expect(err[1]).toBe("attempted to connect to route port");
-    await rc.whenClosed();
+    await rc.expectClosed();
   });
 
   test("route credentials: a wrong password and a missing CONNECT are refused", async () => {
     const { routePort } = await routeServer();
     const bad = await route(routePort, "ROUTER:bad", { user: "route_user", pass: "nope" });
     expect((await bad.conn.expect(ERR_RE))[1]).toBe("Authorization Violation");
-    await bad.conn.whenClosed();
+    await bad.conn.expectClosed();
     const early = keep(await RawConn.open(routePort));
     await early.expect(INFO_RE);
     early.send("RS+ $G foo\r\n");
     expect((await early.expect(ERR_RE))[1]).toBe("Authorization Violation");
-    await early.whenClosed();
+    await early.expectClosed();
     // Silence: the auth timeout (0.5 s) closes a route that never sends CONNECT.
     const silent = keep(await RawConn.open(routePort));
     await silent.expect(INFO_RE);
     expect((await silent.expect(ERR_RE, 2000))[1]).toBe("Authentication Timeout");
-    await silent.whenClosed();
+    await silent.expectClosed();
   });
 
   test("malformed route protocol closes that route only; the server keeps serving", async () => {
@@ -528,7 +528,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
       const { conn } = await route(routePort, `ROUTER:${proto.length}`);
       sendRouteInfo(conn, `ROUTER:bad${proto.length}`);
       conn.send(proto);
-      await conn.whenClosed();
+      await conn.expectClosed();
     }
     // A good route and a client still work.
     const c = await client(clientPort);

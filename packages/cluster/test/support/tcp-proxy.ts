@@ -13,6 +13,8 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 export class TcpProxy {
   private readonly pairs = new Set<[Socket, Socket]>();
   private open = true;
+  /** Connections accepted so far, refused ones included. */
+  accepted = 0;
 
   private constructor(
     private readonly server: Server,
@@ -57,6 +59,7 @@ export class TcpProxy {
   }
 
   private accept(client: Socket): void {
+    this.accepted++;
     if (!this.open) {
       client.destroy();
       return;
