@@ -13,6 +13,7 @@ import type { Account } from "../account.js";
 import type { AuthContext, Authenticator, AuthResult } from "../auth.js";
 import type { ClientPermissions } from "../auth/permissions.js";
 import { ResponsePermits } from "../auth/response-permits.js";
+import { GatewayReplies, isGatewayRoutedReply } from "./gateway-replies.js";
 import type { Logger } from "../logger.js";
 import { authTimeoutSeconds, type ServerOptions } from "../options.js";
 import { formatGoDuration } from "../duration.js";
@@ -194,6 +195,8 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
   private readonly greeted: boolean;
   /** Reply subjects this client may answer (allow_responses): subject -> [responses sent, time]. */
   private replies: ResponsePermits | undefined;
+  /** Gateway-routed replies this client was shown without their prefix (see gateway-replies.ts). */
+  private gatewayReplies: GatewayReplies | undefined;
   private readonly listenerAuthenticator: (() => Authenticator) | undefined;
   private readonly authTimeoutMs: number | undefined;
   private readonly pingIntervalMs: number | undefined;
@@ -388,6 +391,9 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
 
   deliver(sub: Subscription, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
     if (this.closedReason !== undefined) return false;
+    if (reply !== undefined && reply.charCodeAt(0) === 95 && isGatewayRoutedReply(reply)) {
+      reply = (this.gatewayReplies ??= new GatewayReplies()).show(reply);
+    }
     const perms = this.perms;
     if (perms !== undefined) {
       if (sub.denyFiltered && perms.deniesDelivery(subject)) return false;
@@ -539,6 +545,7 @@ export class ClientConnection implements ClientOpHandler, MessageSink {
       this.server.log.error(`${this.label} - Publish Violation - Reply ${JSON.stringify(reply)}`);
       return;
     }
+    if (this.gatewayReplies !== undefined) subject = this.gatewayReplies.routedFor(subject) ?? subject;
     this.server.publish(this, this.account!, subject, reply, headerSize, msg);
     if (this.connect.verbose) this.queueProto(OK);
   }

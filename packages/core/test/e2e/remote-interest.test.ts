@@ -203,6 +203,24 @@ describe("remote interest in the publish path", () => {
   });
 });
 
+describe("gateway-routed replies (Go's gwReplyMapping)", () => {
+  test("a client sees the reply without its _GR_ prefix, and its answer goes to the routed subject", async () => {
+    await startServer();
+    const c = await RawClient.open(server.port);
+    c.send('CONNECT {"verbose":false}\r\nSUB svc 1\r\nPING\r\n');
+    await c.waitFor("PONG");
+    const routed: string[] = [];
+    const gw = server.createInternalClient("SYSTEM");
+    gw.subscribe("_GR_.>", (subject) => routed.push(subject));
+    server.publish(remote("GATEWAY"), server.globalAccount, "svc", "_GR_.abcdef.ghijkl._INBOX.x", 0, Buffer.from("q"));
+    await c.waitFor("MSG svc 1 _INBOX.x 1");
+    c.send("PUB _INBOX.x 1\r\na\r\nPING\r\n");
+    await c.waitFor(/PONG[\s\S]*PONG/);
+    expect(routed).toEqual(["_GR_.abcdef.ghijkl._INBOX.x"]);
+    c.close();
+  });
+});
+
 describe("interest watchers and cluster INFO", () => {
   test("a sublist watcher sees each insert and removal", async () => {
     await startServer();
