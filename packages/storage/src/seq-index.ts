@@ -77,6 +77,11 @@ export class SeqIndex {
       if (c) {
         const subj = c.subj;
         for (let s = seq; s <= chunkEnd; s++) if (subj[s & MASK] !== NONE) return s;
+      } else if (this.farAhead(k, to)) {
+        const next = this.keyAfter(k);
+        if (next < 0) return NONE;
+        seq = next * CHUNK;
+        continue;
       }
       seq = chunkEnd + 1;
     }
@@ -93,6 +98,11 @@ export class SeqIndex {
       if (c) {
         const subj = c.subj;
         for (let s = seq; s >= chunkStart; s--) if (subj[s & MASK] !== NONE) return s;
+      } else if (this.farAhead(Math.floor(from / CHUNK), seq)) {
+        const prev = this.keyBefore(k);
+        if (prev < 0) return NONE;
+        seq = Math.min(seq, prev * CHUNK + MASK);
+        continue;
       }
       seq = chunkStart - 1;
     }
@@ -111,17 +121,49 @@ export class SeqIndex {
       if (c) {
         if (seq === chunkStart && chunkEnd === chunkStart + MASK) n += c.live;
         else for (let s = seq; s <= chunkEnd; s++) if (c.subj[s & MASK] !== NONE) n++;
+      } else if (this.farAhead(k, to)) {
+        const next = this.keyAfter(k);
+        if (next < 0) break;
+        seq = next * CHUNK;
+        continue;
       }
       seq = chunkEnd + 1;
     }
     return n;
   }
 
-  /** Calls fn for every deleted sequence in [from, to]. */
-  forEachDeleted(from: number, to: number, fn: (seq: number) => void): void {
-    for (let seq = from; seq <= to; seq++) {
+  /**
+   * True when the chunks from `k` to the one holding `to` outnumber the chunks that exist:
+   * walking them one by one (a huge gap after skips or a compaction past the end) would take
+   * longer than searching the existing keys.
+   */
+  private farAhead(k: number, to: number): boolean {
+    return Math.floor(to / CHUNK) - k > 64 + this.chunks.size;
+  }
+
+  /** Smallest existing chunk key above `k`, or -1. */
+  private keyAfter(k: number): number {
+    let best = -1;
+    for (const key of this.chunks.keys()) if (key > k && (best < 0 || key < best)) best = key;
+    return best;
+  }
+
+  /** Largest existing chunk key below `k`, or -1. */
+  private keyBefore(k: number): number {
+    let best = -1;
+    for (const key of this.chunks.keys()) if (key < k && key > best) best = key;
+    return best;
+  }
+
+  /** Calls fn for the first `limit` deleted sequences in [from, to]. */
+  forEachDeleted(from: number, to: number, fn: (seq: number) => void, limit = Number.POSITIVE_INFINITY): void {
+    let n = 0;
+    for (let seq = from; seq <= to && n < limit; seq++) {
       const c = this.chunks.get(Math.floor(seq / CHUNK));
-      if (!c || c.subj[seq & MASK] === NONE) fn(seq);
+      if (!c || c.subj[seq & MASK] === NONE) {
+        fn(seq);
+        n++;
+      }
     }
   }
 

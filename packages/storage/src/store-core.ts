@@ -23,9 +23,15 @@ export interface Body {
   msg: Uint8Array;
 }
 
+/**
+ * The highest sequence a store uses: sequences are exact JavaScript numbers, and the one after
+ * the last (what loops count up to) must be exact too.
+ */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER - 1;
+
 /** Rejects what Go's uint64 sequences and counts cannot be: negative, fractional, NaN, past 2^53. */
 export function checkSeqArg(v: number, what = "sequence"): void {
-  if (!Number.isSafeInteger(v) || v < 0) throw new StoreError("BadSequence", `${what} ${v}`);
+  if (!Number.isSafeInteger(v) || v < 0 || v > MAX_SEQ) throw new StoreError("BadSequence", `${what} ${v}`);
 }
 
 /** A signed integer argument (TTLs, result limits): fractional, NaN or infinite is rejected. */
@@ -168,6 +174,7 @@ export abstract class StoreCore {
       if (seq > 0) throw storeError("SequenceMismatch");
       seq = this.lastSeq + 1;
     }
+    if (seq > MAX_SEQ) throw new StoreError("BadSequence", "sequence space exhausted");
 
     const entry = existing ?? this.subjects.intern(subject);
     try {
@@ -252,6 +259,7 @@ export abstract class StoreCore {
       if (seq > 0) throw storeError("SequenceMismatch");
       seq = this.lastSeq + 1;
     }
+    if (seq > MAX_SEQ) throw new StoreError("BadSequence", "sequence space exhausted");
     this.advanceForSkip(seq, 1);
     return seq;
   }
@@ -261,6 +269,7 @@ export abstract class StoreCore {
     this.checkOpen();
     checkSeqArg(seq);
     if (seq !== 0 && seq !== this.lastSeq + 1) throw storeError("SequenceMismatch");
+    if (this.lastSeq + 1 > MAX_SEQ) throw new StoreError("BadSequence", "sequence space exhausted");
     this.lastTime = this.clock.now();
     return this.skipMsg(seq);
   }
@@ -270,7 +279,7 @@ export abstract class StoreCore {
     this.checkOpen();
     checkSeqArg(seq);
     checkSeqArg(num, "count");
-    if (!Number.isSafeInteger(Math.max(seq, this.lastSeq + 1) + num)) throw new StoreError("BadSequence", `count ${num}`);
+    if (Math.max(seq, this.lastSeq + 1) + num - 1 > MAX_SEQ) throw new StoreError("BadSequence", `count ${num}`);
     if (seq !== this.lastSeq + 1) {
       if (seq > 0) throw storeError("SequenceMismatch");
       seq = this.lastSeq + 1;

@@ -4,6 +4,8 @@ import type { SubjectEntry } from "./subject-index.js";
 import { isAllFilter, isValidFilter, subjectHasWildcard } from "./subject.js";
 import type { LoadResult, NumPendingResult, SimpleState, StoreMsg, StreamState } from "./types.js";
 
+const MAX_DELETED_LISTED = 1_000_000;
+
 /**
  * Read-side of the StreamStore API, answered from the sequence and subject indexes so that
  * subject-filtered questions cost per subject rather than per message.
@@ -336,7 +338,8 @@ export abstract class StoreQueries extends StoreCore {
     const st = this.fastState();
     if (st.numDeleted > 0) {
       const deleted: number[] = [];
-      this.index.forEachDeleted(this.firstSeq, this.lastSeq, (s) => deleted.push(s));
+      // numDeleted is exact; the list stops at a million (a huge skipped range is not listed whole).
+      this.index.forEachDeleted(this.firstSeq, this.lastSeq, (s) => deleted.push(s), MAX_DELETED_LISTED);
       st.deleted = deleted;
     }
     return st;

@@ -93,7 +93,7 @@ export interface StreamState {
   lastTime: bigint;
   numSubjects: number;
   numDeleted: number;
-  /** Interior deleted sequences (only filled by state(), not fastState()). */
+  /** Interior deleted sequences, at most the first million (only filled by state(), not fastState()). */
   deleted?: number[];
   lost?: { msgs: number[]; bytes: number };
   consumers: number;

@@ -702,6 +702,8 @@ export abstract class BlockLog extends StoreQueries {
       this.blocks = [];
       this.pendingFloor = this.writtenFloor = 0;
       this.newWriteBlock();
+      // A reset store keeps its last time (Go's reset sets it to now) across a restart.
+      this.appendMarker(RecordKind.Skip, 0, 0);
       this.afterCommit();
       return;
     }
