@@ -63,6 +63,33 @@ export function confListen(m: ConfMap, k: string, v: ConfValue): { host?: string
   return host === "" ? { port } : { host, port };
 }
 
+/**
+ * Reads the address keys every listener block shares (`listen`, `port`, `host`/`net`) into
+ * `out`; returns false for any other key, which the caller reads itself.
+ *
+ * @example
+ * for (const [k, v] of Object.entries(block)) {
+ *   if (confListenerAddress(block, k, v, out)) continue;
+ *   // the block's own keys
+ * }
+ */
+export function confListenerAddress(m: ConfMap, k: string, v: ConfValue, out: { host?: string; port?: number }): boolean {
+  switch (k.toLowerCase()) {
+    case "listen":
+      Object.assign(out, confListen(m, k, v));
+      return true;
+    case "port":
+      out.port = confInt(m, k, v);
+      return true;
+    case "host":
+    case "net":
+      out.host = confString(m, k, v);
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** The settings of a `tls {}` block that nats-ts acts on; only the keys the block sets are present. */
 export interface ConfTlsBlock {
   certFile?: string;

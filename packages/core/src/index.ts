@@ -61,6 +61,7 @@ export {
   confDuration,
   confSeconds,
   confListen,
+  confListenerAddress,
   confTlsBlock,
   listenerAuthorizationFromConf,
   type ConfTlsBlock,

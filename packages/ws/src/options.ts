@@ -3,9 +3,8 @@ import {
   confBool as bool,
   confDuration as duration,
   confFail as fail,
-  confListen,
+  confListenerAddress,
   confTlsBlock,
-  confInt as int,
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
@@ -90,17 +89,8 @@ export function websocketOptionsFromConf(block: unknown): WebsocketOptions {
   const m = block as ConfMap;
   const out: WebsocketOptions = {};
   for (const [k, v] of Object.entries(m)) {
+    if (confListenerAddress(m, k, v, out)) continue;
     switch (k.toLowerCase()) {
-      case "listen":
-        Object.assign(out, confListen(m, k, v));
-        break;
-      case "port":
-        out.port = int(m, k, v);
-        break;
-      case "host":
-      case "net":
-        out.host = str(m, k, v);
-        break;
       case "advertise":
         out.advertise = str(m, k, v);
         break;

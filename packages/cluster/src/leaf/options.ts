@@ -2,8 +2,7 @@ import {
   confBool as bool,
   confDuration,
   confFail as fail,
-  confInt as int,
-  confListen,
+  confListenerAddress,
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
@@ -323,17 +322,8 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
     isolate: false,
   };
   for (const [k, v] of Object.entries(m)) {
+    if (confListenerAddress(m, k, v, out)) continue;
     switch (k.toLowerCase()) {
-      case "listen":
-        Object.assign(out, confListen(m, k, v));
-        break;
-      case "port":
-        out.port = int(m, k, v);
-        break;
-      case "host":
-      case "net":
-        out.host = str(m, k, v);
-        break;
       case "authorization":
         if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
         out.authorization = authorizationFromConf(v as ConfMap);

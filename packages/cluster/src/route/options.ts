@@ -3,7 +3,7 @@ import {
   confDuration as duration,
   confFail as fail,
   confInt as int,
-  confListen,
+  confListenerAddress,
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
@@ -86,6 +86,7 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
     compression: "",
   };
   for (const [k, v] of Object.entries(m)) {
+    if (confListenerAddress(m, k, v, out)) continue;
     switch (k.toLowerCase()) {
       case "name": {
         const name = str(m, k, v);
@@ -93,16 +94,6 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
         out.name = name;
         break;
       }
-      case "listen":
-        Object.assign(out, confListen(m, k, v));
-        break;
-      case "port":
-        out.port = int(m, k, v);
-        break;
-      case "host":
-      case "net":
-        out.host = str(m, k, v);
-        break;
       case "authorization": {
         const auth = peerAuthorizationFromConf(m, k, v, "Cluster", (a, ak, av) => {
           if (ak.toLowerCase() !== "permissions") return false;

@@ -90,7 +90,7 @@ describe("remote URLs and failover", () => {
         { url: "nats://127.0.0.1:${leafPort}", account: A, disabled: true }
         { url: "nats://127.0.0.1:${leafPort}", account: B }
       ] }`);
-    await waitFor("one connection", () => numLeafs(leaf.server) === 1);
+    await waitFor("one connection", () => numLeafs(leaf.server) === 1 && numLeafs(hub.server) === 1);
     expect(leafzOf(leaf.server).leafs[0].account).toBe("B");
     expect(leaf.lines.filter((l) => l.includes("Leafnode connection created for account")).map((l) => l.split("account: ")[1].trim())).toEqual(["B"]);
   });
