@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import * as snappy from "snappyjs";
 import { BodyCodec } from "../src/file/body-codec.js";
 import { checksum64 } from "../src/file/checksum.js";
+import { sealRecord, writeHeaderFields } from "../src/file/record.js";
 import { decodeFrames, isFramed } from "../src/file/frames.js";
 import { join } from "node:path";
 import { afterEach, describe, expect, test, vi } from "vitest";
@@ -841,6 +842,44 @@ describe("FileStore", () => {
     expect(fs.warnings).toEqual([]);
     for (let seq = 1; seq <= 6; seq++) expect(Buffer.from(fs.loadMsg(seq).msg).equals(bodies[seq - 1])).toBe(true);
     expect(fs.state().msgs).toBe(7);
+  });
+
+  test("stores written with per-record compression and encryption (older format) open and migrate to encrypted frames without loss", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "msgs"), { recursive: true });
+    const cipher = { algorithm: "chacha20-poly1305", key: "legacy-key" } as const;
+    // What versions before block compression wrote: each body compressed, then encrypted, with
+    // the record header's sequence, timestamp and TTL as associated data.
+    const legacy = new BodyCodec(true, cipher);
+    const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(400, 97 + i));
+    const record = (seq: number) => {
+      const plain = Buffer.concat([Buffer.from("enc"), bodies[seq - 1]]);
+      const head = Buffer.alloc(36);
+      writeHeaderFields(head, 0, 0, 1, 0, 3, 0, bodies[seq - 1].length, seq, 1_700_000_000_000_000_000n + BigInt(seq), 0);
+      const { body, flags } = legacy.encode(plain, head.subarray(16, 36));
+      expect(flags).toBe(3);
+      const rec = Buffer.alloc(36 + body.length + 8);
+      head.copy(rec);
+      rec.writeUInt32LE(rec.length, 0);
+      rec[5] = flags;
+      body.copy(rec, 36);
+      sealRecord(rec, 0, rec.length);
+      return rec;
+    };
+    writeFileSync(join(dir, "msgs", "1.blk"), Buffer.concat([1, 2, 3].map(record)));
+    writeFileSync(join(dir, "msgs", "2.blk"), Buffer.concat([4, 5, 6].map(record)));
+    let fs = await openStore({ dir, sync: "interval", compression: "s2", cipher });
+    expect(fs.warnings).toEqual([]);
+    await fs.flushAllPending();
+    expect(isFramedFile(join(dir, "msgs", "1.blk"))).toBe(true);
+    expect(readFileSync(join(dir, "msgs", "1.blk")).includes(Buffer.alloc(50, 97))).toBe(false);
+    for (let seq = 1; seq <= 6; seq++) expect(Buffer.from(fs.loadMsg(seq).msg).equals(bodies[seq - 1])).toBe(true);
+    fs = await reopen(fs, { dir, sync: "interval", cipher });
+    expect(fs.warnings).toEqual([]);
+    expect(fs.state()).toMatchObject({ msgs: 6, firstSeq: 1, lastSeq: 6 });
+    for (let seq = 1; seq <= 6; seq++) expect(Buffer.from(fs.loadMsg(seq).msg).equals(bodies[seq - 1])).toBe(true);
+    await fs.stop();
+    await expect(FileStore.open({ dir, sync: "interval" })).rejects.toMatchObject({ code: "NoEncryptionKey" });
   });
 
   test("file settings out of range are refused with BadConfig (block size above Go's 8 MB, NaN sizes, compact ratio outside 0..1)", async () => {
