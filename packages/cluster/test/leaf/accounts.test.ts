@@ -11,6 +11,26 @@ async function answered(nc: NatsConnection, subject: string): Promise<string> {
   return waitFor(`an answer on ${subject}`, async () => (await nc.request(subject, "", { timeout: 200 })).string());
 }
 
+/** A subscriber on `foo` for user1 and one for user2 (users of accounts of their own), as Go's tests set them up. */
+async function fooInboxes(url: string): Promise<[Inbox, Inbox]> {
+  const inboxes: Inbox[] = [];
+  for (const user of ["user1", "user2"]) {
+    const nc = await topo.client(url, { user, pass: user });
+    inboxes.push(new Inbox(nc, "foo"));
+    await nc.flush();
+  }
+  return [inboxes[0], inboxes[1]];
+}
+
+/** Publishes on `foo` from `nc` until `hit` gets it; `miss` must not. */
+async function deliveredOnlyTo(what: string, nc: NatsConnection, hit: Inbox, miss: Inbox): Promise<void> {
+  await waitFor(what, async () => {
+    nc.publish("foo", "hello");
+    return (await hit.next(100)) === "hello";
+  });
+  expect(await miss.next(100)).toBeUndefined();
+}
+
 describe("accounts and authorization", () => {
   test.each([
     ["user creds required and no user so fails", "", "", true, ""],
@@ -31,12 +51,7 @@ describe("accounts and authorization", () => {
           account: "ACC1"
         }
       }`);
-    const nc1 = await topo.client(s1.url, { user: "user1", pass: "user1" });
-    const sub1 = new Inbox(nc1, "foo");
-    const nc2 = await topo.client(s1.url, { user: "user2", pass: "user2" });
-    const sub2 = new Inbox(nc2, "foo");
-    await nc1.flush();
-    await nc2.flush();
+    const [sub1, sub2] = await fooInboxes(s1.url);
     const s2 = await topo.logged(`port: -1\nleafnodes { reconnect: "50ms", remotes = [ { url: "nats-leaf://${urlCreds}127.0.0.1:${leafPort}" } ] }`);
     if (shouldFail) {
       await waitFor("a refused attempt", () => s2.lines.some((l) => l.includes("Authorization Violation")));
@@ -48,11 +63,7 @@ describe("accounts and authorization", () => {
     const nc = await topo.client(s2.url);
     // The hub's interest arrived with the connection: publish until one side gets it.
     const [hit, miss] = boundTo === "ACC1" ? [sub1, sub2] : [sub2, sub1];
-    await waitFor("delivery on the bound account", async () => {
-      nc.publish("foo", "hello");
-      return (await hit.next(100)) === "hello";
-    });
-    expect(await miss.next(100)).toBeUndefined();
+    await deliveredOnlyTo("delivery on the bound account", nc, hit, miss);
   });
 
   test("TestLeafNodeBasicAuthMultiple: users of the leaf listener bind to their accounts", async () => {
@@ -77,12 +88,7 @@ describe("accounts and authorization", () => {
     expect(numLeafs(s1.server)).toBe(0);
     await wrong.stop();
 
-    const nc1 = await topo.client(s1.url, { user: "user1", pass: "user1" });
-    const sub1 = new Inbox(nc1, "foo");
-    const nc2 = await topo.client(s1.url, { user: "user2", pass: "user2" });
-    const sub2 = new Inbox(nc2, "foo");
-    await nc1.flush();
-    await nc2.flush();
+    const [sub1, sub2] = await fooInboxes(s1.url);
     const s2 = await topo.inProcess(`port: -1
       accounts {
         S2ACC1 { users = [{user: "user1", password: "user1"}] }
@@ -98,16 +104,8 @@ describe("accounts and authorization", () => {
     await waitFor("2 leaf connections", () => numLeafs(s2.server) === 2);
     const p1 = await topo.client(s2.url, { user: "user1", pass: "user1" });
     const p2 = await topo.client(s2.url, { user: "user2", pass: "user2" });
-    await waitFor("S2ACC1 reaches S1ACC1", async () => {
-      p1.publish("foo", "hello");
-      return (await sub1.next(100)) === "hello";
-    });
-    expect(await sub2.next(100)).toBeUndefined();
-    await waitFor("S2ACC2 reaches S1ACC2", async () => {
-      p2.publish("foo", "hello");
-      return (await sub2.next(100)) === "hello";
-    });
-    expect(await sub1.next(100)).toBeUndefined();
+    await deliveredOnlyTo("S2ACC1 reaches S1ACC1", p1, sub1, sub2);
+    await deliveredOnlyTo("S2ACC2 reaches S1ACC2", p2, sub2, sub1);
     // A user without an account binds to $G (and nothing breaks).
     const s3 = await topo.inProcess(`port: -1\nleafnodes { remotes = [ { url: "nats-leaf://ln3:ln3@127.0.0.1:${leafPort}" } ] }`);
     await waitFor("ln3 connected", () => numLeafs(s3.server) === 1);

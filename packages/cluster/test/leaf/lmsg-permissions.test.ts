@@ -1,34 +1,29 @@
-import { createServer, type Server } from "node:net";
+import { createServer } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort } from "../support/servers.js";
 import { Inbox, RawConn, Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
 
 const topo = new Topology();
-const fakes: Server[] = [];
-afterEach(async () => {
-  for (const f of fakes.splice(0)) f.close();
-  await topo.stop();
-});
+afterEach(() => topo.stop());
 
 /** A hand-driven hub: greets a soliciting server with a leaf INFO and hands the connection to the test. */
 async function fakeHub(): Promise<{ port: number; next: () => Promise<RawConn> }> {
   const conns: RawConn[] = [];
   const server = createServer((s) => {
     const c = RawConn.adopt(s);
-    topo.raws.push(c);
+    topo.keepRaw(c);
     c.send(`INFO {"server_id":"FAKEHUB","server_name":"fake","version":"2.9.10","proto":1,"headers":true,"auth_required":true,"max_payload":1048576,"client_id":7,"nonce":"abc","leafnode_urls":["127.0.0.1:1"]}\r\n`);
     conns.push(c);
   });
-  fakes.push(server);
+  topo.keepListener(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as { port: number }).port;
   return { port, next: () => waitFor("a connection to the fake hub", () => conns.shift()) };
 }
 
-describe("LMSG permissions (Go's leafMsgAllowed)", () => {
-  test("TestLeafNodeLMSGHonorsPublishPermissions: the hub refuses what the leaf user may not publish", async () => {
-    const leafPort = await freePort();
-    const hub = await topo.logged(`server_name: "HUB"
+/** Account A with a client user `a` and a leaf user that may publish only on pub.ok (Go's test setup). */
+function permissionsConf(name: string, leafPort: number): string {
+  return `server_name: "${name}"
       listen: "127.0.0.1:-1"
       accounts {
         A {
@@ -38,7 +33,13 @@ describe("LMSG permissions (Go's leafMsgAllowed)", () => {
           ]
         }
       }
-      leafnodes { listen: "127.0.0.1:${leafPort}", compression: off }`);
+      leafnodes { listen: "127.0.0.1:${leafPort}", compression: off }`;
+}
+
+describe("LMSG permissions (Go's leafMsgAllowed)", () => {
+  test("TestLeafNodeLMSGHonorsPublishPermissions: the hub refuses what the leaf user may not publish", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.logged(permissionsConf("HUB", leafPort));
     const raw = await topo.raw(leafPort);
     await readInfo(raw);
     raw.send(`CONNECT {"name":"leaf","user":"leaf","pass":"pwd"}\r\nPING\r\n`);
@@ -56,17 +57,7 @@ describe("LMSG permissions (Go's leafMsgAllowed)", () => {
 
   test("TestLeafNodeSpokeSideLMSGHonorsLocalPermissions: a spoke (hub: true on the other side) drops what its user may not publish", async () => {
     const leafPort = await freePort();
-    const spoke = await topo.inProcess(`server_name: "SPOKE"
-      listen: "127.0.0.1:-1"
-      accounts {
-        A {
-          users = [
-            { user: "a", password: "a" }
-            { user: "leaf", password: "pwd", permissions: { publish: { allow: ["pub.ok"] }, subscribe: { allow: [">"] } } }
-          ]
-        }
-      }
-      leafnodes { listen: "127.0.0.1:${leafPort}", compression: off }`);
+    const spoke = await topo.inProcess(permissionsConf("SPOKE", leafPort));
     // The hub solicits with hub: true; here a raw connection plays it.
     const hubLeaf = await topo.raw(leafPort);
     await readInfo(hubLeaf);

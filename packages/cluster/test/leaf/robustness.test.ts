@@ -229,7 +229,7 @@ describe("odd values in INFO and CONNECT", () => {
     let hubSide: RawConn | undefined;
     const fake = createServer((s) => {
       hubSide = RawConn.adopt(s);
-      topo.raws.push(hubSide);
+      topo.keepRaw(hubSide);
       s.write(`INFO {"server_id":"F","client_id":1,"nonce":"n","leafnode_urls":[1,"::::"],"import":{"allow":"x"},"export":{"deny":["a..b",{}]},"remote_account":9}\r\n`);
     });
     await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));

@@ -1,25 +1,14 @@
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
-import { INFO_RE, PONG_RE, RawConn, rawClient, rawRoute, RSUB_RE } from "./raw.js";
+import { INFO_RE, RawConn, rawClient, rawRoute, RSUB_RE } from "./raw.js";
 
 const topo = new Topology();
-const raws: RawConn[] = [];
-const listeners: Server[] = [];
-afterEach(async () => {
-  for (const r of raws.splice(0)) r.close();
-  for (const l of listeners.splice(0)) l.close();
-  await topo.stop();
-});
-
-function keep(c: RawConn): RawConn {
-  raws.push(c);
-  return c;
-}
+afterEach(() => topo.stop());
 
 /** The INFO a new client gets (cluster name, connect_urls). */
 async function clientInfo(port: number): Promise<Record<string, unknown>> {
-  const c = keep(await RawConn.open(port));
+  const c = topo.keepRaw(await RawConn.open(port));
   const info = JSON.parse((await c.expect(INFO_RE))[1]) as Record<string, unknown>;
   c.close();
   return info;
@@ -27,10 +16,9 @@ async function clientInfo(port: number): Promise<Record<string, unknown>> {
 
 /** A protocol-1 client that has completed its handshake, so it gets async INFO updates. */
 async function infoClient(port: number): Promise<RawConn> {
-  const c = keep(await RawConn.open(port));
+  const c = topo.keepRaw(await RawConn.open(port));
   await c.expect(INFO_RE);
-  c.send(`CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n`);
-  await c.expect(PONG_RE);
+  await c.untilPong(`CONNECT {"verbose":false,"protocol":1}\r\n`);
   return c;
 }
 
@@ -70,7 +58,7 @@ describe("routes: reconnects, restarts and the clients' view", () => {
       sock.destroy();
     });
     await new Promise<void>((r) => lst.listen(0, "127.0.0.1", () => r()));
-    listeners.push(lst);
+    topo.keepListener(lst);
     const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
     const a = await topo.inProcess(memberConf({ cluster: "adv", port: pa }));
     const b = await topo.inProcess(memberConf({ cluster: "adv", port: pb, routes: [pa] }));
@@ -122,12 +110,11 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   test("TestRouteResendsLocalSubsOnReconnect: a route that comes back gets the local interest again", async () => {
     const routePort = await freePort();
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
-    const c = keep(await rawClient(s.port));
-    c.send("SUB foo 1\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    const c = topo.keepRaw(await rawClient(s.port));
+    await c.untilPong("SUB foo 1\r\n");
     for (let i = 0; i < 2; i++) {
       const { conn, info } = await rawRoute(routePort, "ROUTE:1234");
-      keep(conn);
+      topo.keepRaw(conn);
       conn.send(`INFO ${JSON.stringify({ ...info, server_id: "ROUTE:1234", server_name: "" })}\r\n`);
       const m = await conn.expect(RSUB_RE);
       expect([m[1], m[2]]).toEqual(["$G", "foo"]);
@@ -141,7 +128,7 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     const accepted: Socket[] = [];
     const l = createServer((sock) => accepted.push(sock));
     l.listen(solicitPort, "127.0.0.1");
-    listeners.push(l);
+    topo.keepListener(l);
     await topo.inProcess(memberConf({ cluster: "xyz", port: await freePort(), routes: [solicitPort] }));
     await waitFor("first connection", () => accepted.length === 1);
     accepted[0].destroy();
@@ -187,17 +174,16 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     const routePort = await freePort();
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
     const clientUrl = `127.0.0.1:${s.port}`;
-    const old = keep(await rawClient(s.port));
+    const old = topo.keepRaw(await rawClient(s.port));
     const fresh = await infoClient(s.port);
     const createRoute = async () => {
       const { conn, info } = await rawRoute(routePort, "Server-B");
-      keep(conn);
+      topo.keepRaw(conn);
       expect(info.connect_urls).toEqual([clientUrl]);
       return conn;
     };
     const sendRouteInfo = async (conn: RawConn, urls: string[]) => {
-      conn.send(`INFO ${JSON.stringify({ server_id: "Server-B", cluster: "xyz", host: "127.0.0.1", port: 5222, connect_urls: urls })}\r\nPING\r\n`);
-      await conn.expect(PONG_RE);
+      await conn.untilPong(`INFO ${JSON.stringify({ server_id: "Server-B", cluster: "xyz", host: "127.0.0.1", port: 5222, connect_urls: urls })}\r\n`);
     };
     const nextUrls = async () => (JSON.parse((await fresh.expect(INFO_RE))[1]) as { connect_urls?: string[] }).connect_urls?.sort();
     let rc = await createRoute();
@@ -217,10 +203,9 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz, no_advertise: true }`);
     const fresh = await infoClient(s.port);
     const { conn, info } = await rawRoute(routePort, "Server-B");
-    keep(conn);
+    topo.keepRaw(conn);
     expect(info.connect_urls).toBeUndefined();
-    conn.send(`INFO ${JSON.stringify({ server_id: "Server-B", cluster: "xyz", connect_urls: ["127.0.0.1:5222"] })}\r\nPING\r\n`);
-    await conn.expect(PONG_RE);
+    await conn.untilPong(`INFO ${JSON.stringify({ server_id: "Server-B", cluster: "xyz", connect_urls: ["127.0.0.1:5222"] })}\r\n`);
     expect(await fresh.nothing(100)).toBe("");
     expect((await clientInfo(s.port)).connect_urls).toBeUndefined();
   });

@@ -1,21 +1,10 @@
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, Topology } from "./helpers.js";
-import { CONNECT_RE, ERR_RE, INFO_RE, MSG_RE, PONG_RE, RawConn, rawClient, rawRoute, RMSG_RE, RSUB_RE, RUNSUB_RE } from "./raw.js";
+import { CONNECT_RE, ERR_RE, INFO_RE, MSG_RE, RawConn, rawClient, rawRoute, RMSG_RE, RSUB_RE, RUNSUB_RE } from "./raw.js";
 
 const topo = new Topology();
-const raws: RawConn[] = [];
-const listeners: Server[] = [];
-afterEach(async () => {
-  for (const r of raws.splice(0)) r.close();
-  for (const l of listeners.splice(0)) l.close();
-  await topo.stop();
-});
-
-function keep<T extends RawConn>(c: T): T {
-  raws.push(c);
-  return c;
-}
+afterEach(() => topo.stop());
 
 /** Go's test/configs/cluster.conf (route credentials, cluster xyz), with our ports. */
 async function routeServer(opts: { routes?: number[]; extra?: string } = {}) {
@@ -35,12 +24,12 @@ async function routeServer(opts: { routes?: number[]; extra?: string } = {}) {
 }
 
 async function client(port: number): Promise<RawConn> {
-  return keep(await rawClient(port));
+  return topo.keepRaw(await rawClient(port));
 }
 
 async function route(port: number, id: string, creds?: { user: string; pass: string }) {
   const r = await rawRoute(port, id, creds);
-  keep(r.conn);
+  topo.keepRaw(r.conn);
   return r;
 }
 
@@ -55,13 +44,12 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { conn, info } = await route(routePort, "RouteID");
     expect(info.auth_required).toBe(true);
     expect(info.port).toBe(routePort);
-    conn.send(`INFO ${JSON.stringify({ ...info, server_id: "RouteID", server_name: "" })}\r\nPING\r\n`);
-    await conn.expect(PONG_RE);
+    await conn.untilPong(`INFO ${JSON.stringify({ ...info, server_id: "RouteID", server_name: "" })}\r\n`);
   });
 
   test("TestNewRouteInfoOnConnect: route proto v2, a nonce, headers and leaf origin support", async () => {
     const { routePort } = await routeServer();
-    const rc = keep(await RawConn.open(routePort));
+    const rc = topo.keepRaw(await RawConn.open(routePort));
     const info = JSON.parse((await rc.expect(INFO_RE))[1]) as Record<string, unknown>;
     expect(info.port).toBe(routePort);
     expect(info.proto as number).toBeGreaterThanOrEqual(2);
@@ -83,8 +71,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const { conn } = await route(routePort, "ROUTER:xyz");
     sendRouteInfo(conn, "ROUTER:xyz");
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong();
     c.send("SUB foo 22\r\n");
     const rs = await conn.expect(RSUB_RE);
     expect([rs[1], rs[2]]).toEqual(["$G", "foo"]);
@@ -98,12 +85,12 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const accepted = new Promise<Socket>((resolve) => {
       const l = createServer((sock) => resolve(sock));
       l.listen(solicitPort, "127.0.0.1");
-      listeners.push(l);
+      topo.keepListener(l);
     });
     const { clientPort } = await routeServer({ routes: [solicitPort] });
     const c = await client(clientPort);
     const sock = await accepted;
-    const rc = keep(RawConn.adopt(sock));
+    const rc = topo.keepRaw(RawConn.adopt(sock));
     // The soliciting side sends CONNECT (with the URL's credentials) and its INFO.
     const connect = JSON.parse((await rc.expect(CONNECT_RE))[1]) as Record<string, unknown>;
     expect(connect.user).toBe("foo");
@@ -111,10 +98,8 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     expect(connect.cluster).toBe("xyz");
     await rc.expect(INFO_RE);
     rc.send(`INFO {"server_id":"ROUTER:solicited","cluster":"xyz"}\r\n`);
-    rc.send("RS+ $G foo\r\nPING\r\n");
-    await rc.expect(PONG_RE);
-    c.send("PUB foo 2\r\nok\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await rc.untilPong("RS+ $G foo\r\n");
+    await c.untilPong("PUB foo 2\r\nok\r\n");
     const m = await rc.expect(RMSG_RE);
     expect([m[1], m[2], m[3], m[4], m[5]]).toEqual(["$G", "foo", undefined, "2", "ok"]);
   });
@@ -123,8 +108,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { routePort, clientPort } = await routeServer();
     const c = await client(clientPort);
     const { conn } = await route(routePort, "ROUTER:to-clients");
-    c.send("SUB foo 1\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await c.untilPong("SUB foo 1\r\n");
     conn.send("RMSG $G foo 2\r\nok\r\n");
     const m = await c.expect(MSG_RE);
     expect([m[1], m[2], m[4], m[5]]).toEqual(["foo", "1", "2", "ok"]);
@@ -141,14 +125,10 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { routePort, clientPort } = await routeServer();
     const c = await client(clientPort);
     const { conn } = await route(routePort, "ROUTER:once");
-    conn.send("RS+ $G foo\r\nRS+ $G foo\r\nPING\r\n");
-    await conn.expect(PONG_RE);
-    c.send("PUB foo 2\r\nok\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await conn.untilPong("RS+ $G foo\r\nRS+ $G foo\r\n");
+    await c.untilPong("PUB foo 2\r\nok\r\n");
     await conn.expect(RMSG_RE);
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
-    expect(conn.pending).not.toMatch(/RMSG/);
+    expect(await conn.untilPong()).not.toMatch(/RMSG/);
   });
 
   test("TestRouteQueueSemantics: one RMSG naming the queue group, and a routed queue message reaches one local member", async () => {
@@ -156,29 +136,20 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const { conn } = await route(routePort, "ROUTER:xyz");
     sendRouteInfo(conn, "ROUTER:xyz");
-    conn.send("RS+ $G foo bar 1\r\nRS+ $G foo bar 2\r\nPING\r\n");
-    await conn.expect(PONG_RE);
-    c.send("PUB foo 2\r\nok\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await conn.untilPong("RS+ $G foo bar 1\r\nRS+ $G foo bar 2\r\n");
+    await c.untilPong("PUB foo 2\r\nok\r\n");
     let m = await conn.expect(RMSG_RE);
     expect([m[1], m[2], m[3], m[4], m[5]]).toEqual(["$G", "foo", "| bar", "2", "ok"]);
-    conn.send("RS+ $G foo\r\nPING\r\n");
-    await conn.expect(PONG_RE);
-    c.send("PUB foo 2\r\nok\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await conn.untilPong("RS+ $G foo\r\n");
+    await c.untilPong("PUB foo 2\r\nok\r\n");
     m = await conn.expect(RMSG_RE);
     expect([m[1], m[2], m[3], m[4], m[5]]).toEqual(["$G", "foo", "| bar", "2", "ok"]);
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
-    expect(conn.pending).not.toMatch(/RMSG/);
-    c.send("SUB foo 1\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    expect(await conn.untilPong()).not.toMatch(/RMSG/);
+    await c.untilPong("SUB foo 1\r\n");
     await conn.expect(RSUB_RE);
-    c.send("SUB foo bar 2\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await c.untilPong("SUB foo bar 2\r\n");
     await conn.expect(RSUB_RE);
-    conn.send("RMSG $G foo | bar 2\r\nok\r\nPING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong("RMSG $G foo | bar 2\r\nok\r\n");
     const msgs = await c.collect(MSG_RE, 2);
     expect(msgs.map((x) => x[2]).sort()).toEqual(["1", "2"]);
   });
@@ -187,8 +158,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { routePort, clientPort } = await routeServer();
     const c = await client(clientPort);
     for (let i = 0; i < 10; i++) c.send(`SUB foo ${i}\r\nSUB foo bar ${100 + i}\r\n`);
-    c.send("PING\r\n");
-    await c.expect(PONG_RE);
+    await c.untilPong();
     const { conn } = await route(routePort, "RTEST_NEW:22");
     sendRouteInfo(conn, "RTEST_NEW:22");
     const subs = await conn.collect(RSUB_RE, 2);
@@ -206,18 +176,14 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const { conn } = await route(routePort, "RTEST_NEW:44");
     sendRouteInfo(conn, "RTEST_NEW:44");
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong();
     for (let i = 0; i < 100; i++) c.send(`SUB foo bar ${i}\r\n`);
-    c.send("PING\r\n");
-    await c.expect(PONG_RE);
+    await c.untilPong();
     const subs = await conn.collect(RSUB_RE, 100);
     expect(subs[99][4]).toBe("100");
     c.close();
     await conn.expect(RUNSUB_RE);
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
-    expect(conn.pending).not.toMatch(/RS-/);
+    expect(await conn.untilPong()).not.toMatch(/RS-/);
   });
 
   test("TestNewRouteClientClosedWithNormalSubscriptions: one RS- per subject when the client closes", async () => {
@@ -225,19 +191,14 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const { conn } = await route(routePort, "RTEST_NEW:33");
     sendRouteInfo(conn, "RTEST_NEW:33");
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
-    c.send("SUB foo 1\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await conn.untilPong();
+    await c.untilPong("SUB foo 1\r\n");
     await conn.expect(RSUB_RE);
     for (let i = 2; i <= 100; i++) c.send(`SUB foo ${i}\r\n`);
-    c.send("PING\r\n");
-    await c.expect(PONG_RE);
+    await c.untilPong();
     c.close();
     await conn.expect(RUNSUB_RE);
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
-    expect(conn.pending).not.toMatch(/RS[+-]/);
+    expect(await conn.untilPong()).not.toMatch(/RS[+-]/);
   });
 
   test("TestNewRouteRUnsubAccountSpecific: RS- removes interest in one account only", async () => {
@@ -246,32 +207,26 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { conn } = await route(routePort, "RTEST_NEW:77");
     sendRouteInfo(conn, "RTEST_NEW:77");
     for (let i = 0; i < 50; i++) conn.send(`RS+ A${i} foo\r\n`);
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
-    conn.send("RS- A22 foo\r\nPING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong();
+    await conn.untilPong("RS- A22 foo\r\n");
     const pub = async (user: string) => {
-      const c = keep(await RawConn.open(clientPort));
+      const c = topo.keepRaw(await RawConn.open(clientPort));
       await c.expect(INFO_RE);
-      c.send(`CONNECT {"verbose":false,"user":"${user}","pass":"p"}\r\nPUB foo 2\r\nok\r\nPING\r\n`);
-      await c.expect(PONG_RE);
+      await c.untilPong(`CONNECT {"verbose":false,"user":"${user}","pass":"p"}\r\nPUB foo 2\r\nok\r\n`);
       c.close();
     };
     await pub("u22");
     await pub("u33");
     const m = await conn.expect(RMSG_RE);
     expect([m[1], m[2], m[5]]).toEqual(["A33", "foo", "ok"]);
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
-    expect(conn.pending).not.toMatch(/RMSG/);
+    expect(await conn.untilPong()).not.toMatch(/RMSG/);
   });
 
   test("TestNewRouteRSubCleanupOnDisconnect: a route's interest goes away with the route", async () => {
     const { s, routePort } = await routeServer();
     const { conn } = await route(routePort, "RTEST_NEW:55");
     sendRouteInfo(conn, "RTEST_NEW:55");
-    conn.send("RS+ $G foo\r\nRS+ $G bar baz 2\r\nPING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong("RS+ $G foo\r\nRS+ $G bar baz 2\r\n");
     expect(s.server.globalAccount.sublist.count).toBe(3);
     conn.close();
     const deadline = Date.now() + 3000;
@@ -283,67 +238,46 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { routePort, clientPort } = await routeServer();
     const { conn } = await route(routePort, "RTEST_NEW:44");
     sendRouteInfo(conn, "RTEST_NEW:44");
-    const roundTrip = async () => {
-      conn.send("PING\r\n");
-      await conn.expect(PONG_RE);
-    };
-    await roundTrip();
-    conn.send("RS+ $G foo\r\n");
-    await roundTrip();
+    await conn.untilPong();
+    await conn.untilPong("RS+ $G foo\r\n");
     const c = await client(clientPort);
-    const pub = async (withReply: boolean) => {
-      c.send(withReply ? "PUB foo reply 2\r\nok\r\nPING\r\n" : "PUB foo 2\r\nok\r\nPING\r\n");
-      await c.expect(PONG_RE);
-    };
-    const rmsg = async () => {
+    const pub = (withReply: boolean) => c.untilPong(withReply ? "PUB foo reply 2\r\nok\r\n" : "PUB foo 2\r\nok\r\n");
+    // Interest the route adds or removes, then a message with or without reply, and the RMSG it gets (none: nothing).
+    const steps: [string, boolean, (string | undefined)[] | undefined][] = [
+      ["", false, ["$G", "foo", undefined, "2", "ok"]],
+      ["RS+ $G foo bar 1\r\n", true, ["$G", "foo", "+ reply bar", "2", "ok"]],
+      ["RS+ $G foo baz 1\r\n", true, ["$G", "foo", "+ reply bar baz", "2", "ok"]],
+      ["RS+ $G *\r\n", true, ["$G", "foo", "+ reply bar baz", "2", "ok"]],
+      ["", false, ["$G", "foo", "| bar baz", "2", "ok"]],
+      ["RS- $G foo baz\r\nRS- $G foo bar\r\n", false, ["$G", "foo", undefined, "2", "ok"]],
+      ["RS- $G foo\r\nRS- $G *\r\n", false, undefined],
+    ];
+    for (const [interest, withReply, expected] of steps) {
+      await conn.untilPong(interest);
+      await pub(withReply);
+      if (expected === undefined) {
+        expect(await conn.nothing()).toBe("");
+        continue;
+      }
       const m = await conn.expect(RMSG_RE);
-      return [m[1], m[2], m[3], m[4], m[5]];
-    };
-    await pub(false);
-    expect(await rmsg()).toEqual(["$G", "foo", undefined, "2", "ok"]);
-    conn.send("RS+ $G foo bar 1\r\n");
-    await roundTrip();
-    await pub(true);
-    expect(await rmsg()).toEqual(["$G", "foo", "+ reply bar", "2", "ok"]);
-    conn.send("RS+ $G foo baz 1\r\n");
-    await roundTrip();
-    await pub(true);
-    expect(await rmsg()).toEqual(["$G", "foo", "+ reply bar baz", "2", "ok"]);
-    conn.send("RS+ $G *\r\n");
-    await roundTrip();
-    await pub(true);
-    expect(await rmsg()).toEqual(["$G", "foo", "+ reply bar baz", "2", "ok"]);
-    await pub(false);
-    expect(await rmsg()).toEqual(["$G", "foo", "| bar baz", "2", "ok"]);
-    conn.send("RS- $G foo baz\r\nRS- $G foo bar\r\n");
-    await roundTrip();
-    await pub(false);
-    expect(await rmsg()).toEqual(["$G", "foo", undefined, "2", "ok"]);
-    conn.send("RS- $G foo\r\nRS- $G *\r\n");
-    await roundTrip();
-    await pub(false);
-    expect(await conn.nothing()).toBe("");
+      expect([m[1], m[2], m[3], m[4], m[5]]).toEqual(expected);
+    }
   });
 
   test("TestNewRouteProcessRoutedMsgs: routed messages reach plain subscribers and only the queue groups named", async () => {
     const { routePort, clientPort } = await routeServer();
     const { conn } = await route(routePort, "RTEST_NEW:55");
     sendRouteInfo(conn, "RTEST_NEW:55");
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong();
     const c = await client(clientPort);
     const sub = async (proto: string) => {
-      c.send(`${proto}\r\nPING\r\n`);
-      await c.expect(PONG_RE);
+      await c.untilPong(`${proto}\r\n`);
       await conn.expect(RSUB_RE);
     };
     const routed = async (proto: string, n: number) => {
-      conn.send(`${proto}\r\nok\r\nPING\r\n`);
-      await conn.expect(PONG_RE);
+      await conn.untilPong(`${proto}\r\nok\r\n`);
       const msgs = await c.collect(MSG_RE, n);
-      c.send("PING\r\n");
-      await c.expect(PONG_RE);
-      expect(c.pending).not.toMatch(/MSG/);
+      expect(await c.untilPong()).not.toMatch(/MSG/);
       return msgs.map((m) => [m[2], m[3]]).sort();
     };
     await sub("SUB foo 1");
@@ -362,11 +296,9 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const { conn } = await route(routePort, "RTEST_NEW:33");
     sendRouteInfo(conn, "RTEST_NEW:33");
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong();
     const send = async (proto: string) => {
-      c.send(`${proto}\r\nPING\r\n`);
-      await c.expect(PONG_RE);
+      await c.untilPong(`${proto}\r\n`);
     };
     await send("SUB foo 1");
     await conn.expect(RSUB_RE);
@@ -388,16 +320,14 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { s: srv, routePort, clientPort } = await routeServer({ extra: "max_pending: 2MB" });
     const { conn } = await route(routePort, "ROUTER:slow");
     sendRouteInfo(conn, "ROUTER:slow");
-    conn.send("RS+ $G big\r\nPING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong("RS+ $G big\r\n");
     conn.socket.pause();
     const c = await client(clientPort);
     const payload = "x".repeat(64 * 1024);
     for (let i = 0; i < 400 && !conn.closed; i++) {
       c.send(`PUB big ${payload.length}\r\n${payload}\r\n`);
       if (i % 20 === 19) {
-        c.send("PING\r\n");
-        await c.expect(PONG_RE);
+        await c.untilPong();
       }
     }
     const deadline = Date.now() + 5000;
@@ -410,8 +340,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const { routePort } = await routeServer();
     const { conn } = await route(routePort, "ROUTER:gw");
     sendRouteInfo(conn, "ROUTER:gw");
-    conn.send(`INFO {"gateway":"B","gateway_urls":["127.0.0.1:7222"],"gateway_cmd":1}\r\nINFO {"cluster":"xyz"}\r\nPING\r\n`);
-    await conn.expect(PONG_RE);
+    await conn.untilPong(`INFO {"gateway":"B","gateway_urls":["127.0.0.1:7222"],"gateway_cmd":1}\r\nINFO {"cluster":"xyz"}\r\n`);
     expect(conn.closed).toBe(false);
   });
 
@@ -441,7 +370,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     for (let i = 0; i < 30; i++) {
       const garbage = Array.from({ length: 5 + Math.floor(rand() * 40) }, () => pieces[Math.floor(rand() * pieces.length)]).join("");
       const handshake = i % 2 === 0;
-      const conn = handshake ? (await route(routePort, `ROUTER:fuzz${i}`)).conn : keep(await RawConn.open(routePort));
+      const conn = handshake ? (await route(routePort, `ROUTER:fuzz${i}`)).conn : topo.keepRaw(await RawConn.open(routePort));
       if (handshake) sendRouteInfo(conn, `ROUTER:fuzz${i}`);
       conn.send(garbage);
       await conn.nothing(10);
@@ -452,8 +381,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     expect((await c.expect(MSG_RE))[5]).toBe("hi");
     const { conn } = await route(routePort, "ROUTER:after");
     sendRouteInfo(conn, "ROUTER:after");
-    conn.send("PING\r\n");
-    await conn.expect(PONG_RE);
+    await conn.untilPong();
   });
 
   test("LMSG (a message that came from a leaf node of the remote's cluster) reaches local subscribers", async () => {
@@ -461,8 +389,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const { conn } = await route(routePort, "ROUTER:lmsg");
     sendRouteInfo(conn, "ROUTER:lmsg");
-    c.send(`CONNECT {"verbose":false,"headers":true}\r\nSUB foo 1\r\nSUB foo bar 2\r\nPING\r\n`);
-    await c.expect(PONG_RE);
+    await c.untilPong(`CONNECT {"verbose":false,"headers":true}\r\nSUB foo 1\r\nSUB foo bar 2\r\n`);
     conn.send("LMSG leafcluster $G foo 0 2\r\nok\r\n");
     const m = await c.expect(MSG_RE);
     expect([m[1], m[2], m[5]]).toEqual(["foo", "1", "ok"]);
@@ -476,7 +403,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
   test("TestRouteNoLeakOnAuthTimeout: a route that never authenticates gets the timeout error and leaves no route behind", async () => {
     const routePort = await freePort();
     const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz, authorization { user: foo, password: bar, timeout: 0.05 } }`);
-    const rc = keep(await RawConn.open(routePort));
+    const rc = topo.keepRaw(await RawConn.open(routePort));
     await rc.expect(INFO_RE);
     expect((await rc.expect(ERR_RE, 2000))[1]).toBe("Authentication Timeout");
     await rc.expectClosed();
@@ -486,7 +413,7 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
 
   test("TestClientConnectToRoutePort: a client on the route port is told it is on the wrong port", async () => {
     const { routePort } = await routeServer();
-    const rc = keep(await RawConn.open(routePort));
+    const rc = topo.keepRaw(await RawConn.open(routePort));
     await rc.expect(INFO_RE);
     rc.send(`CONNECT {"verbose":false,"user":"route_user","pass":"top_secret","lang":"go","version":"1.0"}\r\n`);
     const err = await rc.expect(ERR_RE);
@@ -499,13 +426,13 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const bad = await route(routePort, "ROUTER:bad", { user: "route_user", pass: "nope" });
     expect((await bad.conn.expect(ERR_RE))[1]).toBe("Authorization Violation");
     await bad.conn.expectClosed();
-    const early = keep(await RawConn.open(routePort));
+    const early = topo.keepRaw(await RawConn.open(routePort));
     await early.expect(INFO_RE);
     early.send("RS+ $G foo\r\n");
     expect((await early.expect(ERR_RE))[1]).toBe("Authorization Violation");
     await early.expectClosed();
     // Silence: the auth timeout (0.5 s) closes a route that never sends CONNECT.
-    const silent = keep(await RawConn.open(routePort));
+    const silent = topo.keepRaw(await RawConn.open(routePort));
     await silent.expect(INFO_RE);
     expect((await silent.expect(ERR_RE, 2000))[1]).toBe("Authentication Timeout");
     await silent.expectClosed();
@@ -534,10 +461,8 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const { conn } = await route(routePort, "ROUTER:good");
     sendRouteInfo(conn, "ROUTER:good");
-    conn.send("RS+ $G foo\r\nPING\r\n");
-    await conn.expect(PONG_RE);
-    c.send("PUB foo 2\r\nok\r\nPING\r\n");
-    await c.expect(PONG_RE);
+    await conn.untilPong("RS+ $G foo\r\n");
+    await c.untilPong("PUB foo 2\r\nok\r\n");
     expect((await conn.expect(RMSG_RE))[5]).toBe("ok");
   });
 });

@@ -74,9 +74,12 @@ export class RawConn {
     return got;
   }
 
-  /** Sends PING and returns everything received before the PONG (Go's expectNothing, made deterministic). */
-  async untilPong(timeout = 3000): Promise<string> {
-    this.send("PING\r\n");
+  /**
+   * Sends `before` then PING, and returns everything received before the PONG, consumed: the
+   * server processed what was sent (and an empty answer is Go's expectNothing, made deterministic).
+   */
+  async untilPong(before = "", timeout = 3000): Promise<string> {
+    this.send(`${before}PING\r\n`);
     const m = await this.expect(/^([\s\S]*?)PONG\r\n/, timeout);
     return m[1];
   }

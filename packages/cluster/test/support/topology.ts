@@ -1,3 +1,4 @@
+import type { Server } from "node:net";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { NatsServer, optionsFromConf, parseConf, type Logger } from "@nats-ts/core";
 import { clusterPlugin } from "../../src/index.js";
@@ -19,6 +20,8 @@ export class Topology {
   readonly servers: TestServer[] = [];
   readonly clients: NatsConnection[] = [];
   readonly raws: RawConn[] = [];
+  /** Fake peers' listeners a test opened. */
+  readonly listeners: Server[] = [];
 
   async inProcess(conf: string): Promise<TestServer & { server: NatsServer }> {
     return this.track(await startInProcess(conf));
@@ -76,13 +79,24 @@ export class Topology {
   }
 
   async raw(port: number): Promise<RawConn> {
-    const c = await RawConn.open(port);
+    return this.keepRaw(await RawConn.open(port));
+  }
+
+  /** A raw connection opened elsewhere (a fake route or leaf handshake), closed at {@link stop}. */
+  keepRaw(c: RawConn): RawConn {
     this.raws.push(c);
     return c;
   }
 
+  /** A listener of a fake peer, closed at {@link stop}. */
+  keepListener(l: Server): Server {
+    this.listeners.push(l);
+    return l;
+  }
+
   async stop(): Promise<void> {
     for (const r of this.raws.splice(0)) r.close();
+    for (const l of this.listeners.splice(0)) l.close();
     await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => {})));
     await Promise.all(this.servers.splice(0).map((s) => s.stop().catch(() => {})));
   }
