@@ -176,18 +176,30 @@ export interface ListenerAuthorization {
   timeout?: number;
 }
 
+/**
+ * Reads the credential keys of an authorization block or user entry (`user`/`username`,
+ * `pass`/`password`) into `out`; returns false for any other key.
+ */
+export function confCredentialKey(m: ConfMap, k: string, v: ConfValue, out: { user?: string; password?: string }): boolean {
+  switch (k.toLowerCase()) {
+    case "user":
+    case "username":
+      out.user = confString(m, k, v);
+      return true;
+    case "pass":
+    case "password":
+      out.password = confString(m, k, v);
+      return true;
+    default:
+      return false;
+  }
+}
+
 export function listenerAuthorizationFromConf(m: ConfMap): ListenerAuthorization {
   const out: ListenerAuthorization = {};
   for (const [k, v] of Object.entries(m)) {
+    if (confCredentialKey(m, k, v, out)) continue;
     switch (k.toLowerCase()) {
-      case "user":
-      case "username":
-        out.user = confString(m, k, v);
-        break;
-      case "pass":
-      case "password":
-        out.password = confString(m, k, v);
-        break;
       case "token":
         out.token = confString(m, k, v);
         break;

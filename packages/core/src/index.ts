@@ -62,6 +62,7 @@ export {
   confSeconds,
   confListen,
   confListenerAddress,
+  confCredentialKey,
   confTlsBlock,
   listenerAuthorizationFromConf,
   type ConfTlsBlock,

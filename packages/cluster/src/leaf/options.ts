@@ -1,5 +1,6 @@
 import {
   confBool as bool,
+  confCredentialKey,
   confDuration,
   confFail as fail,
   confListenerAddress,
@@ -108,15 +109,8 @@ function leafCompressionFromConf(m: ConfMap, k: string, v: ConfValue): string {
 function authorizationFromConf(m: ConfMap): LeafAuthorization {
   const out: LeafAuthorization = { timeout: 0, users: [] };
   for (const [k, v] of Object.entries(m)) {
+    if (confCredentialKey(m, k, v, out)) continue;
     switch (k.toLowerCase()) {
-      case "user":
-      case "username":
-        out.user = str(m, k, v);
-        break;
-      case "pass":
-      case "password":
-        out.password = str(m, k, v);
-        break;
       case "nkey": {
         const nk = str(m, k, v);
         if (!/^U[A-Z2-7]{55}$/.test(nk)) fail(m, k, "Not a valid public nkey for leafnode authorization");
@@ -160,15 +154,8 @@ function usersFromConf(m: ConfMap, k: string, v: ConfValue): LeafUser[] {
     if (!isMap(u)) return fail(m, k, `Expected user entry to be a map/struct, got ${JSON.stringify(u)}`);
     const user: LeafUser = { user: "", password: "" };
     for (const [uk, uv] of Object.entries(u)) {
+      if (confCredentialKey(u, uk, uv, user)) continue;
       switch (uk.toLowerCase()) {
-        case "user":
-        case "username":
-          user.user = str(u, uk, uv);
-          break;
-        case "pass":
-        case "password":
-          user.password = str(u, uk, uv);
-          break;
         case "account":
           user.account = str(u, uk, uv);
           break;

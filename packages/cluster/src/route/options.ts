@@ -100,7 +100,7 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
           out.permissions = permissionsFromConf(a, ak, av);
           return true;
         });
-        out.username = auth.username ?? out.username;
+        out.username = auth.user ?? out.username;
         out.password = auth.password ?? out.password;
         out.authTimeout = auth.authTimeout ?? out.authTimeout;
         break;

@@ -1,4 +1,5 @@
 import {
+  confCredentialKey,
   confFail as fail,
   confSeconds,
   confString as str,
@@ -48,7 +49,7 @@ export function peerTlsFromConf(m: ConfMap, k: string, v: ConfValue): PeerTlsOpt
 
 /** The single user of a route or gateway `authorization {}` block. */
 export interface PeerCredentials {
-  username?: string;
+  user?: string;
   password?: string;
   /** Seconds, when the block sets it. */
   authTimeout?: number;
@@ -70,15 +71,8 @@ export function peerAuthorizationFromConf(
   const a = v as ConfMap;
   const out: PeerCredentials = {};
   for (const [ak, av] of Object.entries(a)) {
+    if (confCredentialKey(a, ak, av, out)) continue;
     switch (ak.toLowerCase()) {
-      case "user":
-      case "username":
-        out.username = str(a, ak, av);
-        break;
-      case "pass":
-      case "password":
-        out.password = str(a, ak, av);
-        break;
       case "token":
         fail(m, k, `${kind} authorization does not support tokens`);
         break;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { freePort } from "../support/servers.js";
+import { freePort, listenerPort } from "../support/servers.js";
 import { numRoutes } from "../route/helpers.js";
 import { Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
 
@@ -13,9 +13,9 @@ async function answered(nc: NatsConnection, subject: string): Promise<string> {
 
 describe("a leaf into a routed nats-ts cluster", () => {
   test("interest and messages cross the leaf and the route; a queue group gets each message once", async () => {
-    const [ra, rb, leafPort] = [await freePort(), await freePort(), await freePort()];
-    const a = await topo.inProcess(`port: -1\nserver_name: A\ncluster { name: HUB, listen: "127.0.0.1:${ra}", routes: ["nats://127.0.0.1:${rb}"] }\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
-    const b = await topo.inProcess(`port: -1\nserver_name: B\ncluster { name: HUB, listen: "127.0.0.1:${rb}", routes: ["nats://127.0.0.1:${ra}"] }`);
+    const a = await topo.inProcess(`port: -1\nserver_name: A\ncluster { name: HUB, listen: "127.0.0.1:-1" }\nleafnodes { listen: "127.0.0.1:-1" }`);
+    const leafPort = listenerPort(a.server, "leafnode");
+    const b = await topo.inProcess(`port: -1\nserver_name: B\ncluster { name: HUB, listen: "127.0.0.1:-1", routes: ["nats://127.0.0.1:${listenerPort(a.server, "cluster")}"] }`);
     const leaf = await topo.inProcess(`port: -1\nserver_name: LEAF\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${leafPort}" } ] }`);
     await waitFor("leaf connected", () => numLeafs(a.server) === 1 && numLeafs(leaf.server) === 1);
     const onB = await topo.client(b.url);
@@ -97,12 +97,11 @@ describe("leaf URLs of the cluster members", () => {
   });
 
   test("a leaf told of another member after it connected fails over to it when its hub goes away", async () => {
-    const [r1, r2, l1, l2] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const s1 = await topo.inProcess(hubConf("S1", r1, l1, []));
-    const leaf = await topo.inProcess(`port: -1\nserver_name: LEAF\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${l1}" } ] }`);
+    const s1 = await topo.inProcess(hubConf("S1", -1, -1, []));
+    const leaf = await topo.inProcess(`port: -1\nserver_name: LEAF\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${listenerPort(s1.server, "leafnode")}" } ] }`);
     await waitFor("leaf connected to S1", () => numLeafs(s1.server) === 1);
     // S2 joins later: S1 sends the leaf an INFO that names S2's leaf URL too.
-    const s2 = await topo.inProcess(hubConf("S2", r2, l2, [r1]));
+    const s2 = await topo.inProcess(hubConf("S2", -1, -1, [listenerPort(s1.server, "cluster")]));
     await waitFor("cluster formed", () => numRoutes(s1.server) === 1 && numRoutes(s2.server) === 1);
     // S1 queued that INFO when the route registered; its shutdown flushes it before closing.
     await s1.stop();

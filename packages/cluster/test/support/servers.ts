@@ -22,6 +22,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The port a running in-process server bound for its `cluster` or `leafnode` listener (configured as -1). */
+export function listenerPort(server: NatsServer, listener: "cluster" | "leafnode"): number {
+  const url = server.listeners[listener]?.[0];
+  if (url === undefined) throw new Error(`no ${listener} listener`);
+  return Number(new URL(url).port);
+}
+
 /** A server of a test topology: nats-ts or Go, in this process or a child. */
 export interface TestServer {
   readonly kind: "nats-ts" | "go";
