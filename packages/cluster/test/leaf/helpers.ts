@@ -71,8 +71,8 @@ export class Inbox {
   }
 }
 
-/** Reads the INFO a leaf listener sends first. */
+/** Reads the INFO a leaf listener sends first (Go ends it with a space before CRLF). */
 export async function readInfo(c: RawConn): Promise<Record<string, unknown>> {
-  const m = await c.expect(/^INFO (\{.*\})\r\n/);
+  const m = await c.expect(/^INFO (\{.*\}) ?\r\n/);
   return JSON.parse(m[1]) as Record<string, unknown>;
 }

@@ -57,6 +57,8 @@ describe("malformed leaf protocol from a raw socket closes that connection only"
     ["LS+ with too many arguments", "CONNECT {}\r\nLS+ foo bar baz qux\r\n", undefined, true],
     ["a payload over max_payload", "CONNECT {}\r\nLMSG foo 2000000\r\n", /-ERR 'Maximum Payload Violation'/, true],
     ["CONNECT that is not JSON", "CONNECT {nope\r\n", undefined, false],
+    ["INFO that is not a JSON object", "INFO [1]\r\n", undefined, false],
+    ["INFO null, then a CONNECT that is not a JSON object", "INFO null\r\nCONNECT 5\r\n", undefined, false],
     ["a client on the leaf port", `CONNECT {"lang":"node","verbose":false}\r\n`, /-ERR 'attempted to connect to leaf node port'/, false],
     ["a cluster name with spaces", `CONNECT {"cluster":"a b"}\r\n`, /-ERR 'cluster name cannot contain spaces'/, false],
   ])("%s", async (_name, proto, err, registersFirst) => {

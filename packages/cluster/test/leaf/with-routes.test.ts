@@ -96,6 +96,18 @@ describe("leaf URLs of the cluster members", () => {
     expect(await leafUrlsOf(l1)).toEqual([url1, url2].sort());
   });
 
+  test("leaf URLs cross a route between nats-ts and Go 2.9 both ways", async () => {
+    const [goRoute, goLeaf] = [await freePort(), await freePort()];
+    await topo.go(`port: ${await freePort()}\nserver_name: GO\ncluster { name: A, listen: "127.0.0.1:${goRoute}" }\nleafnodes { listen: "127.0.0.1:${goLeaf}" }`);
+    const ts = await topo.inProcess(hubConf("TS", -1, -1, [goRoute]));
+    await waitFor("route up", () => numRoutes(ts.server) === 1);
+    const tsLeafPort = listenerPort(ts.server, "leafnode");
+    const both = [`127.0.0.1:${tsLeafPort}`, `127.0.0.1:${goLeaf}`].sort();
+    expect(await leafUrlsOf(tsLeafPort)).toEqual(both);
+    await waitFor("the Go server names the nats-ts leaf URL", async () => (await leafUrlsOf(goLeaf)).length === 2);
+    expect(await leafUrlsOf(goLeaf)).toEqual(both);
+  });
+
   test("a leaf told of another member after it connected fails over to it when its hub goes away", async () => {
     const s1 = await topo.inProcess(hubConf("S1", -1, -1, []));
     const leaf = await topo.inProcess(`port: -1\nserver_name: LEAF\nleafnodes { reconnect: "20ms", remotes [ { url: "nats://127.0.0.1:${listenerPort(s1.server, "leafnode")}" } ] }`);
