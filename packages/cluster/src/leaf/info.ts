@@ -1,4 +1,5 @@
-import { PROTO_VERSION, isConfMap, type ConfValue, type NatsServer } from "@nats-ts/core";
+import { PROTO_VERSION, type NatsServer } from "@nats-ts/core";
+import { confBlockString } from "../shared/conf.js";
 import { firstNonLocalAddress, isAnyHost, joinHostPort, parseHostPort } from "../shared/addresses.js";
 import { infoHead, type PeerInfo } from "../shared/info.js";
 import type { LeafNodeOptions } from "./options.js";
@@ -37,26 +38,16 @@ export interface LeafConnectInfo {
   lang?: string;
 }
 
-/** A key of a raw conf map, looked up case-insensitively as Go does. */
-function confKey(block: unknown, key: string): ConfValue | undefined {
-  if (!isConfMap(block as ConfValue)) return undefined;
-  const m = block as Record<string, ConfValue>;
-  const k = Object.keys(m).find((x) => x.toLowerCase() === key);
-  return k === undefined ? undefined : m[k];
-}
-
 /** This server's cluster name (`cluster { name }`), if it is in a cluster. */
 export function clusterName(server: NatsServer): string | undefined {
-  const name = confKey(server.opts.blocks.cluster, "name");
-  return typeof name === "string" && name !== "" ? name : undefined;
+  return confBlockString(server.opts.blocks.cluster, "name");
 }
 
 /** Whether JetStream is enabled and its domain (`jetstream { domain }`). */
 export function jetStreamSettings(server: NatsServer): { enabled: boolean; domain: string } {
   const js = server.opts.jetstream;
   if (js === false) return { enabled: false, domain: "" };
-  const domain = confKey(js, "domain");
-  return { enabled: true, domain: typeof domain === "string" ? domain : "" };
+  return { enabled: true, domain: confBlockString(js, "domain") ?? "" };
 }
 
 /** Host and port this server's leaf listener announces (advertise wins). */

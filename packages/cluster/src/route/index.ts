@@ -1,14 +1,9 @@
 import type { NatsServer } from "@nats-ts/core";
 import type { ClusterService, RoutezOptions } from "../plugin.js";
+import { confBlockString } from "../shared/conf.js";
 import { RouteManager } from "./manager.js";
 import { routez, varzCluster } from "./monitor.js";
 import { RouteConfigError, routeOptionsFromConf } from "./options.js";
-
-function gatewayNameOf(block: unknown): string | undefined {
-  if (typeof block !== "object" || block === null) return undefined;
-  for (const [k, v] of Object.entries(block)) if (k.toLowerCase() === "name" && typeof v === "string" && v !== "") return v;
-  return undefined;
-}
 
 export { routeOptionsFromConf, RouteConfigError, type RouteOptions, type RouteTlsOptions } from "./options.js";
 export { parseRouteUrl, type RouteUrl } from "./urls.js";
@@ -44,7 +39,7 @@ export async function startRoutes(server: NatsServer): Promise<RouteService | un
   const opts = routeOptionsFromConf(block);
   if (opts.port === 0) return undefined;
   // Go's validateCluster: a gateway's name is the cluster's name.
-  const gatewayName = gatewayNameOf(server.opts.blocks.gateway);
+  const gatewayName = confBlockString(server.opts.blocks.gateway, "name");
   if (gatewayName !== undefined && gatewayName !== opts.name) {
     if (opts.name !== undefined) throw new RouteConfigError("cluster name conflicts between cluster and gateway definitions");
     opts.name = gatewayName;

@@ -12,6 +12,7 @@ import { joinHostPort, parseHostPort } from "../shared/addresses.js";
 import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { infoHead, protoLine } from "../shared/info.js";
 import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
+import { Timers } from "../shared/timers.js";
 import { PeerTls } from "../shared/tls.js";
 import { connectUrls, parseRouteUrl, redacted, sameRouteUrl, type RouteUrl } from "./urls.js";
 
@@ -69,7 +70,7 @@ export class RouteManager implements RouteHost {
   private clusterName: string;
   private dynamic: boolean;
   private nextCid = 1;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private readonly sockets = new Set<Socket>();
   private interest: LocalInterestTracker | undefined;
   private readonly tls: PeerTls | undefined;
@@ -172,7 +173,6 @@ export class RouteManager implements RouteHost {
     this.running = false;
     this.server.events.off("lameDuck", this.onLameDuck);
     this.interest?.stop();
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const s of this.sockets) s.destroy();
     for (const c of [...this.pending, ...this.routes.values()]) c.close(RouteClosed.ServerShutdown);
@@ -303,23 +303,16 @@ export class RouteManager implements RouteHost {
       else this.server.log.debug(text);
       if (type === "implicit" && (this.opts.connectRetries <= 0 || attempts > this.opts.connectRetries)) return;
       const delay = this.opts.connectBackoff ? backoffDelay(CONNECT_DELAY, attempts - 1, CONNECT_MAX_DELAY) : CONNECT_DELAY;
-      this.after(delay, () => this.connectToRoute(url, type, firstConnect, attempts));
+      this.timers.after(delay, () => this.connectToRoute(url, type, firstConnect, attempts));
     });
     this.sockets.add(socket);
   }
 
   private scheduleConnect(url: RouteUrl, type: RouteType, extra: number): void {
     // Random delay so two servers that lost both their connections to each other do not collide again.
-    this.after(Math.floor(Math.random() * 100) + extra, () => this.connectToRoute(url, type, false));
+    this.timers.after(Math.floor(Math.random() * 100) + extra, () => this.connectToRoute(url, type, false));
   }
 
-  private after(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
 
   // ---- handshake (RouteHost) ---------------------------------------------------------------
 

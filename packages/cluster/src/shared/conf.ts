@@ -13,6 +13,18 @@ import {
 // Conf readers the `cluster {}`, `leafnodes {}` and `gateway {}` blocks have in common, in Go's
 // words (opts.go). Generic readers every listener needs (listen, tls) live in core.
 
+/**
+ * A non-empty string setting of another raw conf block (`cluster { name }`, `jetstream { domain }`),
+ * its key looked up case-insensitively as Go does; undefined when absent or not a string.
+ */
+export function confBlockString(block: unknown, key: string): string | undefined {
+  if (!isMap(block as ConfValue)) return undefined;
+  const m = block as ConfMap;
+  const k = Object.keys(m).find((x) => x.toLowerCase() === key);
+  const v = k === undefined ? undefined : m[k];
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
 /** Go's default TLS handshake timeout of routes, leaf nodes and gateways, in seconds. */
 export const DEFAULT_PEER_TLS_TIMEOUT = 2;
 
