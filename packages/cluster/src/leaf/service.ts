@@ -1,5 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import { formatGoDuration, type Account, type NatsServer, type Subscription } from "@nats-ts/core";
 import { isLiteralSubject } from "@nats-ts/wire";
 import type { ClusterService, LeafzOptions } from "../plugin.js";
@@ -31,6 +30,8 @@ import { joinHostPort } from "../shared/addresses.js";
 import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { protoLine } from "../shared/info.js";
 import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
+import { listenForPeers } from "../shared/listener.js";
+import { randomNonce, randomNuid } from "../shared/nuid.js";
 import { PeerTls } from "../shared/tls.js";
 import { acceptInfo, type LeafConnectInfo, type LeafInfo } from "./info.js";
 import { applyJetStreamDomain, jetStreamMappingSources } from "./jetstream-domain.js";
@@ -43,13 +44,6 @@ import { leafzEntry, varzLeaf } from "./monitoring.js";
 interface AccountLeafs {
   conns: Set<LeafConnection>;
   unwatch: () => void;
-}
-
-/** Go's alphabet for NUIDs (the random part of $LDS subjects). */
-const NUID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-function nuid(): string {
-  return [...randomBytes(22)].map((b) => NUID_ALPHABET[b % 62]).join("");
 }
 
 /**
@@ -108,17 +102,11 @@ export class LeafNodeService implements ClusterService, LeafHost {
   async start(): Promise<void> {
     const { opts, server } = this;
     if (opts.port !== 0) {
-      const listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      const words = { port: "leafnode", connection: "leafnode", connections: "leafnode" };
+      const { server: listener, port } = await listenForPeers(server.log, opts.host, opts.port, words, (socket) => this.accept(socket));
       this.listener = listener;
-      await new Promise<void>((resolve, reject) => {
-        listener.once("error", (err) => reject(new Error(`Error listening on leafnode port: ${opts.port} - ${err.message}`)));
-        listener.listen({ host: opts.host, port: opts.port === -1 ? 0 : opts.port }, () => resolve());
-      });
-      listener.on("error", (err) => server.log.error(`Error accepting leafnode connection: ${err.message}`));
-      const addr = listener.address();
-      this.boundPort = typeof addr === "object" && addr !== null ? addr.port : opts.port;
+      this.boundPort = port;
       server.listeners.leafnode = [`nats-leaf://${joinHostPort(opts.host, this.boundPort)}`];
-      server.log.info(`Listening for leafnode connections on ${joinHostPort(opts.host, this.boundPort)}`);
       if (opts.advertise !== undefined) server.log.info(`Advertise address for leafnode is set to ${opts.advertise}`);
       // Routes tell the other members where our leaf nodes can connect, and tell us theirs.
       this.memberUrls.setLocal(this.advertisedUrl());
@@ -182,7 +170,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
     this.pending.add(c);
     c.isolated = this.opts.isolate;
     this.server.log.info(`${c.label} - Leafnode connection created`);
-    c.nonce = randomBytes(11).toString("base64url");
+    c.nonce = randomNonce();
     c.send(protoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce }));
     if (this.tls !== undefined) {
       // Go sends INFO in the clear, then the leaf starts the TLS handshake.
@@ -411,7 +399,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
 
   private loopSubject(account: Account): string {
     let lds = this.loopSubjects.get(account.name);
-    if (lds === undefined) this.loopSubjects.set(account.name, (lds = `${LDS_PREFIX}${nuid()}`));
+    if (lds === undefined) this.loopSubjects.set(account.name, (lds = `${LDS_PREFIX}${randomNuid()}`));
     return lds;
   }
 

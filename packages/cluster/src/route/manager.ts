@@ -1,5 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
 import { configAuthenticator, listenerUrls, resolveOptions, type Authenticator, type ConnectInfo, type NatsServer } from "@nats-ts/core";
@@ -12,6 +11,8 @@ import { joinHostPort, parseHostPort } from "../shared/addresses.js";
 import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { infoHead, protoLine } from "../shared/info.js";
 import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
+import { closeListener, listenForPeers } from "../shared/listener.js";
+import { randomNonce, randomNuid } from "../shared/nuid.js";
 import { Timers } from "../shared/timers.js";
 import { PeerTls } from "../shared/tls.js";
 import { connectUrls, parseRouteUrl, redacted, sameRouteUrl, type RouteUrl } from "./urls.js";
@@ -46,12 +47,6 @@ function credentials(connect: RouteConnectInfo): ConnectInfo {
     user: str(connect.user),
     pass: str(connect.pass) ?? "",
   };
-}
-
-/** Go's nuid alphabet, for a dynamic cluster name that looks like Go's. */
-function dynamicName(): string {
-  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  return [...randomBytes(22)].map((b) => alphabet[b % alphabet.length]).join("");
 }
 
 /**
@@ -93,7 +88,7 @@ export class RouteManager implements RouteHost {
   ) {
     this.dynamic = opts.name === undefined;
     this.leafUrls = clusterUrls(server, "leafnode");
-    this.clusterName = opts.name ?? dynamicName();
+    this.clusterName = opts.name ?? randomNuid();
     this.tls = opts.tls === undefined ? undefined : new PeerTls(opts.tls);
     this.routeAuth =
       opts.username === undefined || opts.username === ""
@@ -143,15 +138,10 @@ export class RouteManager implements RouteHost {
     if (opts.poolSize > 1 || opts.pinnedAccounts.length > 0) {
       log.warn("Route pooling and pinned accounts are not supported by nats-ts: one route per remote server");
     }
-    const listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      listener.once("error", (e) => reject(new Error(`Error listening on router port: ${opts.port} - ${e.message}`)));
-      listener.listen({ host: opts.host, port: opts.port === -1 ? 0 : opts.port }, () => resolve());
-    });
-    listener.on("error", (e) => log.error(`Error accepting route connection: ${e.message}`));
+    const words = { port: "router", connection: "route", connections: "route" };
+    const { server: listener, port } = await listenForPeers(log, opts.host, opts.port, words, (socket) => this.accept(socket));
     this.listener = listener;
-    this.boundPort = (listener.address() as { port: number }).port;
-    log.info(`Listening for route connections on ${joinHostPort(opts.host, this.boundPort)}`);
+    this.boundPort = port;
     // Go's ports file lists the cluster listener as nats:// URLs.
     this.server.listeners.cluster = listenerUrls("nats", opts.host, this.boundPort);
     if (opts.advertise !== undefined && parseHostPort(opts.advertise, this.boundPort) === undefined) {
@@ -183,7 +173,7 @@ export class RouteManager implements RouteHost {
   private closeListener(): Promise<void> {
     const l = this.listener;
     this.listener = undefined;
-    return new Promise((resolve) => (l === undefined ? resolve() : l.close(() => resolve())));
+    return closeListener(l);
   }
 
   /** Every `ip:port` that reaches this server's route listener: never dialled (Go's routesToSelf). */
@@ -282,7 +272,7 @@ export class RouteManager implements RouteHost {
   private createRoute(socket: Duplex, address: string, port: number, url: RouteUrl | undefined, type: RouteType): void {
     const c = new RouteConnection(this, socket, this.nextCid++, address, port, url, type);
     this.pending.add(c);
-    const nonce = randomBytes(11).toString("base64url");
+    const nonce = randomNonce();
     const info = protoLine("INFO", this.routeInfo({ nonce }));
     if (url !== undefined) this.server.log.debug(`${c} - Route connect msg sent`);
     c.begin(url === undefined ? info : this.connectProto(url) + info, this.opts.authTimeout);
