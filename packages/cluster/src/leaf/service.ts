@@ -29,7 +29,7 @@ import type { LeafHost, RemoteState } from "./host.js";
 import { joinHostPort } from "../shared/addresses.js";
 import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { protoLine } from "../shared/info.js";
-import { backoffDelay, dialTcp, shouldReportConnectError } from "../shared/reconnect.js";
+import { backoffDelay, dialTcp, shouldReportConnectError, shuffled } from "../shared/reconnect.js";
 import { listenForPeers } from "../shared/listener.js";
 import { randomNonce, randomNuid } from "../shared/nuid.js";
 import { PeerTls } from "../shared/tls.js";
@@ -460,16 +460,6 @@ export class LeafNodeService implements ClusterService, LeafHost {
     r.connectDelay = 0;
     this.scheduleReconnect(r, delay);
   }
-}
-
-/** A copy in random order (Fisher-Yates), as Go shuffles a remote's URLs unless told not to. */
-function shuffled<T>(list: readonly T[]): T[] {
-  const out = [...list];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 /**

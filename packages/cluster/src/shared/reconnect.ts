@@ -53,3 +53,13 @@ export function dialTcp(host: string, port: number, timeout: number, done: (err:
   });
   return socket;
 }
+
+/** A copy in random order (Fisher-Yates), as Go tries a peer's URLs unless told not to randomize. */
+export function shuffled<T>(list: readonly T[]): T[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
