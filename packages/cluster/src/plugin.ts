@@ -56,8 +56,8 @@ export class ClusterPlugin implements ServerPlugin {
   private services: ClusterService[] = [];
 
   async start(server: NatsServer): Promise<void> {
-    // Leaf nodes before routes, as Go starts them: the first route INFO carries the leaf URL.
-    const starters: Starter[] = [startLeafNodes, startRoutes, startGateways];
+    // Go's order: gateways, leaf nodes, then routes, whose first INFO carries the gateway and leaf URLs.
+    const starters: Starter[] = [startGateways, startLeafNodes, startRoutes];
     for (const start of starters) {
       const service = await start(server);
       if (service !== undefined) this.services.push(service);

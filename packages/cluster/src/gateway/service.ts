@@ -2,6 +2,7 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { passwordMatches, type Account, type NatsServer } from "@nats-ts/core";
 import type { PeerInterestOp, PeerMessageOp } from "@nats-ts/wire";
 import type { ClusterService, GatewayzOptions } from "../plugin.js";
+import { clusterUrls } from "../shared/cluster-urls.js";
 import { ClusterInterest } from "./cluster-interest.js";
 import { GatewayClosed, GatewayConnection, type GatewayConnectionHandler } from "./connection.js";
 import { gatewayz, varzGateway } from "./gatewayz.js";
@@ -34,6 +35,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   listenPort = 0;
   /** host:port of every gateway listener of this cluster (ours, plus what routes tell). */
   readonly clusterUrls = new Set<string>();
+  private stopFollowingMembers: (() => void) | undefined;
   readonly clusterHash: string;
   /**
    * Set by whoever runs the routes: gets the INFO line to relay to every route when this server
@@ -93,6 +95,10 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     log.info(`Listening for gateways connections on ${hostPort(opts.host, boundPort)}`);
     this.listenPort = boundPort;
     this.setHostPort(boundPort);
+    // Routes carry our gateway URL to the other members and tell us theirs (Go's route INFO gateway_url).
+    const members = clusterUrls(server, "gateway");
+    members.setLocal(this.gatewayUrl);
+    this.stopFollowingMembers = members.onMembersChanged((urls) => this.setClusterGatewayUrls(urls));
     for (const name of server.accountNames()) this.interest.follow(server.lookupAccount(name)!);
     server.events.on("accountRegistered", this.onAccount);
     this.later(gatewayTuning.solicitDelay, () => {
@@ -103,6 +109,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopFollowingMembers?.();
     this.server.events.off("accountRegistered", this.onAccount);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

@@ -15,6 +15,8 @@ export interface RouteInfo extends PeerInfo {
   route_pool_size?: number;
   route_pool_idx?: number;
   route_account?: string;
+  /** The sender's gateway URL (`host:port`), so our gateways announce every server of the cluster. */
+  gateway_url?: string;
   [field: string]: unknown;
 }
 

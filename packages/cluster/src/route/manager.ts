@@ -81,6 +81,7 @@ export class RouteManager implements RouteHost {
   private readonly onLameDuck = () => this.enterLameDuck();
   /** This server's leaf node URL for the other members, and theirs for the leaf node service. */
   private readonly leafUrls: ClusterUrls;
+  private readonly gatewayUrls: ClusterUrls;
 
   constructor(
     readonly server: NatsServer,
@@ -88,6 +89,7 @@ export class RouteManager implements RouteHost {
   ) {
     this.dynamic = opts.name === undefined;
     this.leafUrls = clusterUrls(server, "leafnode");
+    this.gatewayUrls = clusterUrls(server, "gateway");
     this.clusterName = opts.name ?? randomNuid();
     this.tls = opts.tls === undefined ? undefined : new PeerTls(opts.tls);
     this.routeAuth =
@@ -167,6 +169,7 @@ export class RouteManager implements RouteHost {
     for (const s of this.sockets) s.destroy();
     for (const c of [...this.pending, ...this.routes.values()]) c.close(RouteClosed.ServerShutdown);
     this.leafUrls.forgetMembers();
+    this.gatewayUrls.forgetMembers();
     await this.closeListener();
   }
 
@@ -214,6 +217,7 @@ export class RouteManager implements RouteHost {
       lnoc: true,
       lnocu: true,
       leafnode_urls: this.leafUrls.localUrl === undefined ? undefined : [this.leafUrls.localUrl],
+      gateway_url: this.gatewayUrls.localUrl,
     };
     return info;
   }
@@ -419,6 +423,7 @@ export class RouteManager implements RouteHost {
     // A route INFO names at most the sender's own leaf URL (Go's addLeafNodeURL).
     const leafUrls = info.leafnode_urls;
     if (Array.isArray(leafUrls) && leafUrls.length === 1 && typeof leafUrls[0] === "string") this.leafUrls.setMember(info.server_id, leafUrls[0]);
+    if (typeof info.gateway_url === "string" && info.gateway_url !== "") this.gatewayUrls.setMember(info.server_id, info.gateway_url);
     this.sendSubsToRoute(c);
     const so = this.server.opts;
     c.startPings(Math.min(this.opts.pingInterval ?? so.pingInterval, MAX_PING_INTERVAL), this.opts.pingMax ?? so.pingMax);
@@ -458,6 +463,7 @@ export class RouteManager implements RouteHost {
       if (!this.opts.noAdvertise && this.removeClientUrls(c.connectUrls)) this.publishClientUrls();
       // At shutdown the leaf nodes keep the other members' URLs to fail over to (Go's removeLeafNodeURL).
       if (this.running) this.leafUrls.setMember(c.remoteId, undefined);
+      if (this.running) this.gatewayUrls.setMember(c.remoteId, undefined);
     }
     if (this.running) this.maybeReconnect(c);
   }

@@ -1,6 +1,6 @@
 import type { NatsServer } from "@nats-ts/core";
 
-/** Listener URLs that routes carry between the servers of a cluster (Go's route INFO `leafnode_urls`; gateways' `gateway_url` fits too). */
+/** Listener URLs that routes carry between the servers of a cluster (Go's route INFO `leafnode_urls` and `gateway_url`). */
 export type ClusterUrlKind = "leafnode" | "gateway";
 
 /**

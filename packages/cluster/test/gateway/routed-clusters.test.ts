@@ -98,6 +98,16 @@ describe("a two-server cluster (routes) gatewayed to another cluster", () => {
     expect(counts).toEqual({ a1: 100, b: 0 });
   });
 
+  test("routes carry each member's gateway URL, so B learns every server of A (Go's route INFO gateway_url)", async () => {
+    const urlA1 = gatewayOf(a1).gatewayUrl;
+    const urlA2 = gatewayOf(a2).gatewayUrl;
+    await waitFor(() => gatewayOf(a1).clusterUrls.has(urlA2) && gatewayOf(a2).clusterUrls.has(urlA1), "A's members know each other's gateway URL");
+    await waitFor(() => {
+      const known = gatewayOf(b).remotes.get("A")?.hostPorts() ?? [];
+      return known.includes(urlA1) && known.includes(urlA2);
+    }, "B knows both of A's gateway URLs");
+  });
+
   test("request from a server that has no inbound from B is answered in B", async () => {
     const c2 = await client(a2);
     const cb = await client(b);
