@@ -3,6 +3,7 @@ import type { GatewayConnection } from "./connection.js";
 import type { OutboundAccountInterest } from "./outbound-interest.js";
 import type { GatewayService } from "./service.js";
 import { gatewayTuning } from "./tuning.js";
+import { uptime } from "../shared/monitor-format.js";
 
 /**
  * /gatewayz after server_id and now (Go's Gatewayz): this server's gateway, its outbound
@@ -124,16 +125,4 @@ export function varzGateway(service: GatewayService): Record<string, unknown> {
     gateways,
     reject_unknown: o.rejectUnknown || undefined,
   };
-}
-
-/** Elapsed time as Go's monitoring prints uptime: `1d2h3m4s`, whole seconds. */
-function uptime(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const m = Math.floor(s / 60);
-  const h = Math.floor(m / 60);
-  const d = Math.floor(h / 24);
-  if (d > 0) return `${d}d${h % 24}h${m % 60}m${s % 60}s`;
-  if (h > 0) return `${h}h${m % 60}m${s % 60}s`;
-  if (m > 0) return `${m}m${s % 60}s`;
-  return `${s}s`;
 }

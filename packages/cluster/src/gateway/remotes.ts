@@ -1,5 +1,6 @@
 import type { RemoteGatewayOptions, GatewayTlsOptions } from "./options.js";
 import { gatewayHash } from "./reply-prefix.js";
+import { shuffled } from "../shared/reconnect.js";
 
 /**
  * A remote cluster this server connects to (Go's gatewayCfg): configured in `gateways`, or
@@ -50,12 +51,7 @@ export class RemoteGateway {
 
   /** The URLs in random order (Go iterates a map). */
   shuffledUrls(): URL[] {
-    const out = [...this.urls.values()];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
+    return shuffled([...this.urls.values()]);
   }
 
   /** host:port of every URL, as INFO and /varz list them. */

@@ -173,7 +173,7 @@ describe("our outbound gateway connection against a fake remote", () => {
     conn.send(`INFO ${JSON.stringify({ gateway: "B", gateway_cmd: 2 })}\r\n`);
     const err = await conn.expect(ERR_RE);
     expect(err[1]).toBe("Account absent from receive-all-subscriptions-start command");
-    await conn.whenClosed();
+    await conn.expectClosed();
     const again = await fake!.next();
     expect(again.connect.gateway).toBe("A");
   });
@@ -186,7 +186,7 @@ describe("our outbound gateway connection against a fake remote", () => {
     conn.send("RS+ $G foo..bar\r\nRS+ $G >.x q 1\r\nRS- $G foo..bar\r\nPING\r\n");
     await conn.expect(PONG_RE);
     conn.send("RS+ $G\r\n");
-    await conn.whenClosed();
+    await conn.expectClosed();
   });
 });
 

@@ -231,12 +231,12 @@ describe("gateway protocol against raw connections", () => {
       const c = track(await RawConn.open(gwPort));
       await c.expect(INFO_RE);
       c.send(proto);
-      await c.whenClosed();
+      await c.expectClosed();
     }
     // An established gateway with garbage after the handshake is closed too.
     const gA = track(await fakeGateway(gwPort, "A", "B"));
     gA.send("RMSG $G\r\n");
-    await gA.whenClosed();
+    await gA.expectClosed();
     const client = track(await rawClient(b.port));
     await flush(client, "");
   });
@@ -260,7 +260,7 @@ describe("gateway protocol against raw connections", () => {
     for (const op of ["RS+", "RS-"]) {
       const gA = track(await fakeGateway(gwPort, "A", "B"));
       gA.send(`${op} foo bar\r\n`);
-      await gA.whenClosed();
+      await gA.expectClosed();
     }
   });
 
@@ -271,7 +271,7 @@ describe("gateway protocol against raw connections", () => {
     expect((JSON.parse(info[1]) as { gateway: string }).gateway).toBe("B");
     const err = await c.expect(ERR_RE);
     expect(err[1]).toBe("Authentication Timeout");
-    await c.whenClosed();
+    await c.expectClosed();
   });
 
   test("TestGatewayFirstPingGoesAfterConnect: no PING before CONNECT, one soon after", async () => {
@@ -293,7 +293,7 @@ describe("gateway protocol against raw connections", () => {
     c.send(`CONNECT {"verbose":false,"pedantic":false}\r\n`);
     const err = await c.expect(ERR_RE);
     expect(err[1]).toBe("attempted to connect to gateway port");
-    await c.whenClosed();
+    await c.expectClosed();
   });
 
   test("TestGatewayRejectsInfoBeforeConnect: INFO before CONNECT is an authorization violation", async () => {
@@ -303,6 +303,6 @@ describe("gateway protocol against raw connections", () => {
     c.send(`INFO {"gateway":"A"}\r\n`);
     const err = await c.expect(ERR_RE);
     expect(err[1]).toBe("Authorization Violation");
-    await c.whenClosed();
+    await c.expectClosed();
   });
 });

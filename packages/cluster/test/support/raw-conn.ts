@@ -95,11 +95,6 @@ export class RawConn {
     return this.buf;
   }
 
-  /** {@link expectClosed} for callers that do not need what was left (the gateway tests' name). */
-  async whenClosed(timeout = 3000): Promise<void> {
-    await this.expectClosed(timeout);
-  }
-
   /** What was received and not consumed yet. */
   get pending(): string {
     return this.buf;
