@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
-import { GO_COMPAT_VERSION, PROTO_VERSION, formatUrl, type Logger, type NatsServer } from "@nats-ts/core";
+import { GO_COMPAT_VERSION, PROTO_VERSION, type Logger, type NatsServer } from "@nats-ts/core";
+import { joinHostPort } from "../shared/addresses.js";
 import type { GatewayOptions } from "./options.js";
 import { gatewayTuning } from "./tuning.js";
 
@@ -21,7 +22,7 @@ export function announcedHostPort(opts: GatewayOptions, boundPort: number, log: 
     } catch (e) {
       throw new Error(`Error setting gateway INFO with Gateway.Advertise value of ${opts.advertise}, err=${(e as Error).message}`);
     }
-    log.info(`Advertise address for gateway "${opts.name}" is set to ${hostPort(host, port)}`);
+    log.info(`Advertise address for gateway "${opts.name}" is set to ${joinHostPort(host, port)}`);
     return { host, port };
   }
   if (host === "0.0.0.0" || host === "::") {
@@ -29,13 +30,8 @@ export function announcedHostPort(opts: GatewayOptions, boundPort: number, log: 
     if (ip === undefined) log.error(`Could not find any non-local IP for gateway "${opts.name}" with listen specification "${host}"`);
     else host = ip;
   }
-  log.info(`Address for gateway "${opts.name}" is ${hostPort(host, port)}`);
+  log.info(`Address for gateway "${opts.name}" is ${joinHostPort(host, port)}`);
   return { host, port };
-}
-
-/** `host:port` with IPv6 hosts in brackets. */
-export function hostPort(host: string, port: number): string {
-  return formatUrl("", host, port).slice(3);
 }
 
 /** The INFO the gateway listener sends (Go's gateway Info, fields in Go's order). */
@@ -55,7 +51,7 @@ export function gatewayInfoLine(server: NatsServer, opts: GatewayOptions, host: 
     max_payload: server.opts.maxPayload,
     gateway: opts.name,
     gateway_urls: clusterUrls,
-    gateway_url: hostPort(host, port),
+    gateway_url: joinHostPort(host, port),
     gateway_nrp: true,
     gateway_iom: gatewayTuning.doNotForceInterestOnly ? undefined : true,
   };

@@ -6,7 +6,8 @@ import { clusterUrls } from "../shared/cluster-urls.js";
 import { ClusterInterest } from "./cluster-interest.js";
 import { GatewayClosed, GatewayConnection, type GatewayConnectionHandler } from "./connection.js";
 import { gatewayz, varzGateway } from "./gatewayz.js";
-import { announcedHostPort, dial, gatewayInfoLine, hostPort } from "./info.js";
+import { announcedHostPort, dial, gatewayInfoLine } from "./info.js";
+import { joinHostPort } from "../shared/addresses.js";
 import { GATEWAY_CMD_ALL_SUBS_COMPLETE, GATEWAY_CMD_ALL_SUBS_START, GATEWAY_CMD_GOSSIP, InboundInterest } from "./inbound-interest.js";
 import { handleGatewayMessage } from "./inbound-messages.js";
 import type { GatewayOptions } from "./options.js";
@@ -74,7 +75,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   }
 
   get gatewayUrl(): string {
-    return hostPort(this.host, this.port);
+    return joinHostPort(this.host, this.port);
   }
 
   async start(): Promise<void> {
@@ -92,7 +93,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     const addr = netServer.address();
     const boundPort = typeof addr === "object" && addr !== null ? addr.port : listenPort;
     log.info(`Gateway name is ${opts.name}`);
-    log.info(`Listening for gateways connections on ${hostPort(opts.host, boundPort)}`);
+    log.info(`Listening for gateways connections on ${joinHostPort(opts.host, boundPort)}`);
     this.listenPort = boundPort;
     this.setHostPort(boundPort);
     // Routes carry our gateway URL to the other members and tell us theirs (Go's route INFO gateway_url).
