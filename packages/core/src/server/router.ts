@@ -38,6 +38,9 @@ const INTERNAL: PublisherFlags = { echo: true, noResponders: false };
  * consumer's messages to its deliver subject showing the stream subject); other servers get it
  * on the matched subject, as Go servers before 2.11 send it, since that is what they can route.
  *
+ * `localOnly` (a stream-import copy) keeps the message off routes and gateways: their servers
+ * import it themselves.
+ *
  * Returns how many subscriptions and remote connections the message reached. Counts deliveries
  * in `stats.out*`; the caller counts what came in (only connections' publishes count, not
  * internal ones).
@@ -154,7 +157,7 @@ function forwardsPlain(from: MessageSink | undefined, to: MessageSink, subject: 
  * Picks one member of a queue group at random, as Go does: a local member gets the message here
  * (returns true); a route member, or a leaf member when no local one takes it, or a gateway
  * member when no member of this cluster does, is returned so the message is forwarded there.
- * What came over a route only goes to local members (or a leaf).
+ * What came over a route goes to a local member when one takes it (see pickForRoutedMessage).
  */
 function pickQueueMember(
   stats: TrafficStats,

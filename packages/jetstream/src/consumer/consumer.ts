@@ -11,7 +11,7 @@ import {
   type ConsumerConfigJson,
 } from "./config.js";
 import type { ConsumerHost } from "../stream/consumer-host.js";
-import { addHeader, deliverAs, hasInterest } from "./outbound.js";
+import { addHeader, hasInterest } from "./outbound.js";
 import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, refusePullRequest, type PickContext, type WaitingRequest } from "./pull-queue.js";
 import { FlowWindow, RateLimiter } from "./push-flow.js";
 import { parseRfc3339, rfc3339Nano } from "../util/time.js";
@@ -392,7 +392,8 @@ export class Consumer {
     this.lastDelivered = now;
     if (this.queue) this.queue.last = now;
     const body = hdr.length === 0 ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : Buffer.concat([hdr, payload]);
-    const delivered = deliverAs(this.host.client, dsubj, sm.subject, ackReply, hdr.length, body);
+    // Core shows the stream subject to subscribers of the deliver subject, here and behind routes and leaf nodes.
+    const delivered = this.host.client.deliverAs(dsubj, sm.subject, ackReply, hdr.length, body);
     if (this.cfg.ack_policy !== "none") {
       if (!delivered && this.isPush) {
         this.active = false;

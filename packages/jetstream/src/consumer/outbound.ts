@@ -1,15 +1,5 @@
 import type { InternalClient } from "@nats-ts/core";
 
-/**
- * Delivers a message to whoever subscribed to `route` while presenting it with `subject`,
- * the way Go hands consumer deliveries to an inbox yet shows the stream subject to the client.
- * Goes through core's publish path, so subscribers behind routes and leaf nodes get it too.
- * Returns false when nobody took it.
- */
-export function deliverAs(client: InternalClient, route: string, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): boolean {
-  return client.deliverAs(route, subject, reply, headerSize, msg);
-}
-
 export function hasInterest(client: InternalClient, subject: string): boolean {
   const { psubs, qsubs } = client.account.sublist.match(subject);
   return psubs.length > 0 || qsubs.length > 0;
