@@ -7,21 +7,15 @@ import {
   goTypeName as typeName,
   isConfMap as isMap,
   type ConfMap,
+  type ConfTlsBlock,
   type ConfValue,
 } from "@nats-ts/core";
 
-/** TLS of the gateway listener or of one remote (the `tls {}` blocks of `gateway {}`). */
-export interface GatewayTlsOptions {
-  certFile?: string;
-  keyFile?: string;
-  caFile?: string;
-  /** Accepted for Go compatibility: gateways always verify peer certificates. */
-  verify?: boolean;
-  /** Skip verification of the remote's certificate when soliciting (Go's `insecure`). */
-  insecure?: boolean;
-  /** Seconds allowed for the handshake. */
-  timeout?: number;
-}
+/**
+ * TLS of the gateway listener or of one remote (the `tls {}` blocks of `gateway {}`). `verify` is
+ * accepted for Go compatibility: gateways always verify peer certificates.
+ */
+export type GatewayTlsOptions = ConfTlsBlock;
 
 /** One entry of `gateways [ ... ]`: another cluster and where to reach it. */
 export interface RemoteGatewayOptions {
