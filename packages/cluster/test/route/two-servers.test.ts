@@ -12,9 +12,10 @@ afterEach(async () => {
 
 /** Go's runServers: two routed servers A and B. */
 async function runServers() {
-  const [pa, pb] = await Promise.all([freePort(), freePort()]);
-  const a = await topo.inProcess(memberConf({ cluster: "xyz", port: pa }));
-  const b = await topo.inProcess(memberConf({ cluster: "xyz", port: pb, routes: [pa] }));
+  // Random route ports, read back once bound: ports picked ahead can be taken by a parallel test.
+  const a = await topo.inProcess(memberConf({ cluster: "xyz", port: -1 }));
+  const pa = Number(new URL(a.server.listeners.cluster[0]).port);
+  const b = await topo.inProcess(memberConf({ cluster: "xyz", port: -1, routes: [pa] }));
   await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
   return { a, b };
 }
