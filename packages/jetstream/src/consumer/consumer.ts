@@ -12,6 +12,7 @@ import {
 } from "./config.js";
 import type { ConsumerHost } from "../stream/consumer-host.js";
 import { addHeader, hasInterest } from "./outbound.js";
+import { watchDeliverSubject, type InterestListener } from "./deliver-interest.js";
 import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, refusePullRequest, type PickContext, type WaitingRequest } from "./pull-queue.js";
 import { FlowWindow, RateLimiter } from "./push-flow.js";
 import { parseRfc3339, rfc3339Nano } from "../util/time.js";
@@ -38,18 +39,13 @@ const STALLED = "Nats-Consumer-Stalled";
 const MSG_SIZE = "Nats-Msg-Size";
 /** Messages sent per turn of the event loop before yielding to I/O. */
 const PUMP_BUDGET = 512;
-/**
- * A push consumer without a subscriber looks again after 1 ms, doubling up to this many ms:
- * clients subscribe right after creating the consumer, and core has no interest notifications.
- */
-const INTEREST_POLL_MAX_MS = 100;
 
 /**
  * One consumer at run time: reads the stream through the host's store, delivers to pull
  * requests or a deliver subject, and applies acknowledgements. The bookkeeping lives in the
  * pure AckState and PullQueue; this class adds subscriptions, timers and publishing.
  */
-export class Consumer {
+export class Consumer implements InterestListener {
   readonly acks: AckState;
   readonly queue: PullQueue | undefined;
   private flow: FlowWindow | undefined;
@@ -73,9 +69,9 @@ export class Consumer {
   private pauseTimer: unknown;
   private pinTimer: unknown;
   private delayTimer: unknown;
-  private interestTimer: unknown;
+  /** Stops the notifications about subscribers to a push consumer's deliver subject. */
+  private unwatchInterest: (() => void) | undefined;
   private sampleFreq = 0;
-  private interestPollMs = 1;
   /** Replaying at the original pace (replay_policy original) until past `replayEnd`. */
   private replay = false;
   private replayEnd = 0;
@@ -154,6 +150,7 @@ export class Consumer {
     this.restartPendingTimer();
     this.resetHeartbeat();
     this.updatePauseTimer(false);
+    this.watchInterest();
     this.checkInterest();
     this.armInactivity();
     this.signal();
@@ -198,6 +195,7 @@ export class Consumer {
     if ((old.ack_wait ?? 0) !== (next.ack_wait ?? 0)) this.restartPendingTimer();
     if ((old.inactive_threshold ?? 0) !== (next.inactive_threshold ?? 0)) this.armInactivity();
     if ((old.pause_until ?? "") !== (next.pause_until ?? "")) this.updatePauseTimer(true);
+    if ((old.deliver_subject ?? "") !== (next.deliver_subject ?? "")) this.watchInterest();
     this.checkInterest();
     this.env.dirty(this);
     this.signal();
@@ -398,9 +396,7 @@ export class Consumer {
       if (!delivered && this.isPush) {
         this.active = false;
         this.inactiveSince = now;
-        this.interestPollMs = 1;
         acks.undoRedelivery(sm.seq, true);
-        this.armInterestPoll();
       }
       this.ensurePendingTimer(acks.deadlineFor(sm.seq), now);
     } else if (this.host.config.retention && this.host.config.retention !== "limits") {
@@ -758,23 +754,21 @@ export class Consumer {
     const interested = hasInterest(this.host.client, this.cfg.deliver_subject!);
     if (interested && !this.active) {
       this.active = true;
-      this.interestPollMs = 1;
       this.signal();
     } else if (!interested && this.active) {
       this.active = false;
       this.inactiveSince = this.now();
     }
-    if (!interested) this.armInterestPoll();
   }
 
-  private armInterestPoll(): void {
-    if (this.interestTimer !== undefined || this.closed) return;
-    const ms = this.interestPollMs;
-    this.interestPollMs = Math.min(ms * 2, INTEREST_POLL_MAX_MS);
-    this.interestTimer = this.env.clock.setTimer(() => {
-      this.interestTimer = undefined;
-      this.checkInterest();
-    }, ms);
+  interestChanged(): void {
+    this.guard("interest check", () => this.checkInterest());
+  }
+
+  private watchInterest(): void {
+    this.unwatchInterest?.();
+    this.unwatchInterest = undefined;
+    if (this.isPush && !this.closed) this.unwatchInterest = watchDeliverSubject(this.host.client.account.sublist, this.cfg.deliver_subject!, this);
   }
 
   private inactivityThresholdNs(): number {
@@ -875,9 +869,11 @@ export class Consumer {
     }
     this.closed = true;
     const clock = this.env.clock;
-    for (const t of [this.pendingTimer, this.hbTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.pinTimer, this.delayTimer, this.interestTimer]) {
+    for (const t of [this.pendingTimer, this.hbTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.pinTimer, this.delayTimer]) {
       if (t !== undefined) clock.clearTimer(t);
     }
+    this.unwatchInterest?.();
+    this.unwatchInterest = undefined;
     for (const s of this.subs) this.host.client.removeSub(s);
     this.subs = [];
   }
