@@ -32,6 +32,8 @@ export interface ConnectRequest {
   /** MQTT 5.0: QoS 1/2 messages the client takes in flight, and the largest packet it accepts. */
   receiveMaximum: number;
   maximumPacketSize: number;
+  /** MQTT 5.0: how many topic aliases the client accepts from the server (0: none). */
+  topicAliasMaximum: number;
 }
 
 /** A refused CONNECT: the CONNACK return code (MQTT 3.1.1 numbering) and the log text, or a plain close. */
@@ -114,6 +116,7 @@ export function readConnect(p: IConnectPacket, broker: MqttBroker): ConnectReque
     keepalive: p.keepalive ?? 0,
     protocolVersion: v5 ? 5 : 4,
     receiveMaximum: v5 && props.receiveMaximum !== undefined && props.receiveMaximum > 0 ? props.receiveMaximum : 0xffff,
+    topicAliasMaximum: v5 ? (props.topicAliasMaximum ?? 0) : 0,
     maximumPacketSize: v5 && props.maximumPacketSize !== undefined && props.maximumPacketSize > 0 ? props.maximumPacketSize : Number.MAX_SAFE_INTEGER,
   };
 }

@@ -9,7 +9,7 @@ import type { MqttTransport } from "./transport.js";
 import { decodePublish, encodePublish, HAS_PROPERTIES } from "./publish-codec.js";
 import type { OutgoingMessage, QoS, Session, SessionOutput, SubscriptionOptions } from "./session.js";
 import { mqttFilterToNatsSubject, mqttTopicToNatsSubject, natsSubjectToMqttTopic } from "./topic.js";
-import { CONNACK_V5, deliveryProperties, parseSharedFilter, publishExtras, REASON, TOPIC_ALIAS_MAXIMUM, TopicAliases, type PublishExtras } from "./v5.js";
+import { CONNACK_V5, deliveryProperties, parseSharedFilter, publishExtras, REASON, OutboundTopicAliases, TOPIC_ALIAS_MAXIMUM, TopicAliases, type PublishExtras } from "./v5.js";
 
 /** SUBACK return code for a refused filter (MQTT 3.1.1 has only this one). */
 const SUBACK_FAILURE = 0x80;
@@ -55,6 +55,8 @@ export class MqttConnection implements SessionOutput {
   /** 4 for MQTT 3.1.1, 5 for MQTT 5.0, once CONNECT told. */
   private protocolVersion: 4 | 5 = 4;
   private aliases: TopicAliases | undefined;
+  /** MQTT 5.0: topic aliases this server assigns, when the client accepts some. */
+  private outAliases: OutboundTopicAliases | undefined;
   /** MQTT 5.0: the largest packet the client accepts. */
   private maxPacketSize = Number.MAX_SAFE_INTEGER;
   clientId = "";
@@ -95,14 +97,19 @@ export class MqttConnection implements SessionOutput {
   sendPublish(msg: OutgoingMessage): boolean {
     if (this.closed) return false;
     let bytes: Buffer;
+    let alias: { alias: number; known: boolean } | undefined;
     try {
       if (this.protocolVersion === 5) {
         const props = this.publishProperties(msg);
         if (props === "expired") return false;
-        bytes =
-          props === undefined
-            ? encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId, true)
-            : generate({ cmd: "publish", topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: msg.dup, messageId: msg.messageId, properties: props }, { protocolVersion: 5 });
+        alias = this.outAliases?.pick(msg.topic);
+        const topic = alias?.known === true ? "" : msg.topic;
+        if (props === undefined) {
+          bytes = encodePublish(topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId, true, alias?.alias);
+        } else {
+          if (alias !== undefined) props.topicAlias = alias.alias;
+          bytes = generate({ cmd: "publish", topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: msg.dup, messageId: msg.messageId, properties: props }, { protocolVersion: 5 });
+        }
       } else {
         bytes = encodePublish(msg.topic, msg.payload, msg.qos, msg.retain, msg.dup, msg.messageId);
       }
@@ -114,6 +121,7 @@ export class MqttConnection implements SessionOutput {
     }
     // MQTT-3.1.2-25: what the client cannot take is discarded, as if delivered.
     if (bytes.length > this.maxPacketSize) return false;
+    if (alias !== undefined) this.outAliases!.commit(msg.topic, alias.alias, alias.known);
     this.writeBytes(bytes);
     return true;
   }
@@ -419,6 +427,7 @@ export class MqttConnection implements SessionOutput {
     if (keepalive > 0) this.timer = setTimeout(() => this.fail("keep alive timeout", REASON.KEEP_ALIVE_TIMEOUT), Math.floor(keepalive * 1.5) * 1000);
     if (req.protocolVersion === 5) {
       this.aliases = new TopicAliases();
+      if (req.topicAliasMaximum > 0) this.outAliases = new OutboundTopicAliases(Math.min(req.topicAliasMaximum, TOPIC_ALIAS_MAXIMUM));
       const properties: NonNullable<Extract<Packet, { cmd: "connack" }>["properties"]> = { topicAliasMaximum: TOPIC_ALIAS_MAXIMUM };
       // reject_qos2_publish: MQTT 5.0 clients are told not to send QoS 2 at all.
       if (this.broker.options.rejectQos2Publish === true) properties.maximumQoS = 1;

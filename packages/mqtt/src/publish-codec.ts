@@ -5,11 +5,12 @@ import type { IPublishPacket } from "mqtt-packet";
 
 /**
  * Encodes a PUBLISH in one allocation: MQTT 3.1.1, or MQTT 5.0 without properties (`v5` adds
- * the empty property length).
+ * the property length) but a topic alias when `topicAlias` is above 0.
  */
-export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, messageId?: number, v5 = false): Buffer {
+export function encodePublish(topic: string, payload: Buffer, qos: number, retain: boolean, dup: boolean, messageId?: number, v5 = false, topicAlias = 0): Buffer {
   const topicLen = Buffer.byteLength(topic);
-  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.length;
+  const propsLen = v5 ? (topicAlias > 0 ? 4 : 1) : 0;
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + propsLen + payload.length;
   let lenBytes = 1;
   for (let n = remaining; n >= 128; n = Math.floor(n / 128)) lenBytes++;
   const out = Buffer.allocUnsafe(1 + lenBytes + remaining);
@@ -29,10 +30,19 @@ export function encodePublish(topic: string, payload: Buffer, qos: number, retai
     out.writeUInt16BE(messageId ?? 0, pos);
     pos += 2;
   }
-  if (v5) out[pos++] = 0;
+  if (v5) {
+    if (topicAlias > 0) {
+      out[pos++] = 3;
+      out[pos++] = TOPIC_ALIAS_PROPERTY;
+      out.writeUInt16BE(topicAlias, pos);
+      pos += 2;
+    } else out[pos++] = 0;
+  }
   payload.copy(out, pos);
   return out;
 }
+
+const TOPIC_ALIAS_PROPERTY = 0x23;
 
 /** decodePublish's answer for an MQTT 5.0 PUBLISH with properties: mqtt-packet decodes those. */
 export const HAS_PROPERTIES = "has properties";

@@ -175,3 +175,36 @@ export class TopicAliases {
     return this.topics.get(alias) ?? REASON.PROTOCOL_ERROR;
   }
 }
+
+/**
+ * Topic aliases the server assigns to the PUBLISH packets it sends (MQTT 5.0 3.3.2.3.4), up to
+ * the client's Topic Alias Maximum: the most recently used topics keep theirs, the least
+ * recently used one gives its number up for a new topic. A mapping counts only once a packet
+ * carrying it was written ({@link commit}), so a dropped packet never leaves the client unaware.
+ */
+export class OutboundTopicAliases {
+  /** Topic to alias, least recently used first. */
+  private readonly byTopic = new Map<string, number>();
+
+  constructor(private readonly maximum: number) {}
+
+  /** The alias for `topic`, and whether the client knows it already (then the topic is left out). */
+  pick(topic: string): { alias: number; known: boolean } {
+    const alias = this.byTopic.get(topic);
+    if (alias !== undefined) return { alias, known: true };
+    if (this.byTopic.size < this.maximum) return { alias: this.byTopic.size + 1, known: false };
+    const [, oldest] = this.byTopic.entries().next().value as [string, number];
+    return { alias: oldest, known: false };
+  }
+
+  /** A packet with `alias` for `topic` was written: the mapping is the client's now, and the freshest. */
+  commit(topic: string, alias: number, known: boolean): void {
+    if (known) {
+      this.byTopic.delete(topic);
+    } else if (this.byTopic.size >= this.maximum) {
+      const [oldestTopic] = this.byTopic.keys();
+      this.byTopic.delete(oldestTopic!);
+    }
+    this.byTopic.set(topic, alias);
+  }
+}
