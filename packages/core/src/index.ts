@@ -35,6 +35,7 @@ export { ClosedReason } from "./client/closed-reason.js";
 export { OutboundQueue } from "./client/outbound.js";
 export type { ConnectInfo } from "./client/connect-info.js";
 export { RecentRing } from "./server/recent-ring.js";
+export { ForeignConnections, type ForeignConnection } from "./server/foreign-connections.js";
 export { describeTls, type ConnectionTls } from "./server/tls.js";
 export { listenerUrls, formatUrl } from "./server/listen-urls.js";
 export { formatGoDuration } from "./duration.js";

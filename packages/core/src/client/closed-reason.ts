@@ -21,6 +21,8 @@ export const ClosedReason = {
   AuthenticationExpired: "Authentication Expired",
   NoRespondersRequiresHeaders: "No Responders Requires Headers",
   Kicked: "Kicked",
+  /** An MQTT client replaced by a newer connection with its client id. */
+  DuplicateClientId: "Duplicate Client ID",
 } as const;
 
 export type ClosedReason = (typeof ClosedReason)[keyof typeof ClosedReason];

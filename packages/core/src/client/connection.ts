@@ -148,6 +148,8 @@ export interface ConnectionSnapshot {
   stats: { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
   subscriptions: SubscriptionSnapshot[];
   lastActivity: Date;
+  /** An MQTT client's client identifier (Go's ConnInfo.mqtt_client); undefined for other clients. */
+  mqttClient?: string;
 }
 
 /**

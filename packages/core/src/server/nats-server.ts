@@ -16,6 +16,7 @@ import { resolveOptions, type ServerOptions, type ServerOptionsInput } from "../
 import { countsInServerStats, isRemoteKind, type ClientKind, type MessageSink } from "../sublist/subscription.js";
 import { GO_COMPAT_VERSION, NATS_TS_VERSION, PROTO_VERSION } from "../version.js";
 import { RecentRing } from "./recent-ring.js";
+import { ForeignConnections } from "./foreign-connections.js";
 import { formatUrl, listenerUrls } from "./listen-urls.js";
 import { routeMessage, type TrafficStats } from "./router.js";
 import { describeTls, loadClientTls, serveTls, type ClientTls } from "./tls.js";
@@ -26,6 +27,8 @@ import { checkReloadable, describeChanges } from "./reload.js";
  * - "clientConnected": a client authenticated and bound to its account;
  * - "clientClosed": a client connection closed (with its snapshot);
  * - "authError": a client failed authentication (with its snapshot);
+ * - "foreignClientConnected": a client served by a plugin (MQTT ...) authenticated, see
+ *   {@link ForeignConnections} (with its snapshot);
  * - "lameDuck": lame duck mode began; clients are still connected;
  * - "shuttingDown": shutdown began; clients are still connected (and internal clients can
  *   still reach them), plugins not yet stopped;
@@ -39,6 +42,7 @@ export interface ServerEvents {
   clientConnected: [client: ClientConnection];
   clientClosed: [snapshot: ConnectionSnapshot];
   authError: [snapshot: ConnectionSnapshot];
+  foreignClientConnected: [snapshot: ConnectionSnapshot];
   lameDuck: [];
   shuttingDown: [];
   accountRegistered: [account: Account];
@@ -101,6 +105,8 @@ export class NatsServer implements ClientHost {
   readonly listeners: Record<string, string[]> = {};
   /** Connection lifecycle events for plugins; see {@link ServerEvents}. */
   readonly events = new EventEmitter<ServerEvents>();
+  /** Client connections plugins serve themselves (MQTT ...), listed and counted with core's. */
+  readonly foreignConnections: ForeignConnections = new ForeignConnections(this);
 
   private readonly accounts = new Map<string, Account>();
   private readonly clients = new Map<number, ClientConnection>();
@@ -163,9 +169,14 @@ export class NatsServer implements ClientHost {
     return this.lameDuck;
   }
 
-  /** Open client connections. */
+  /** Open client connections served by core (see {@link foreignConnections} for the others). */
   get connections(): ReadonlyMap<number, ClientConnection> {
     return this.clients;
+  }
+
+  /** Open client connections of every kind: core's and the plugins' (Go's varz `connections`). */
+  get clientCount(): number {
+    return this.clients.size + this.foreignConnections.size;
   }
 
   get globalAccount(): Account {
@@ -447,7 +458,7 @@ export class NatsServer implements ClientHost {
     this.stats.totalConnections++;
     this.clients.set(c.cid, c);
     c.begin();
-    if (this.clients.size > this.opts.maxConnections) {
+    if (this.clientCount > this.opts.maxConnections) {
       this.log.error(`${c} - maximum connections exceeded`);
       c.sendErr("maximum connections exceeded");
       c.close(ClosedReason.MaxConnectionsExceeded);
