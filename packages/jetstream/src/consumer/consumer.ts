@@ -11,9 +11,10 @@ import {
   type ConsumerConfigJson,
 } from "./config.js";
 import type { ConsumerHost } from "../stream/consumer-host.js";
-import { addHeader, hasInterest } from "./outbound.js";
+import { addHeader, hasInterest, idleHeartbeatHeader, publishStatus } from "./outbound.js";
+import { PullRequests } from "./pull-requests.js";
 import { watchDeliverSubject, type InterestListener } from "./deliver-interest.js";
-import { PIN_ID, PullQueue, parsePullRequest, pendingStatus, plainStatus, refusePullRequest, type PickContext, type WaitingRequest } from "./pull-queue.js";
+import { PIN_ID, pendingStatus, plainStatus, type PickContext, type PullQueue, type WaitingRequest } from "./pull-queue.js";
 import { FlowWindow, RateLimiter } from "./push-flow.js";
 import { parseRfc3339, rfc3339Nano } from "../util/time.js";
 import { startingSequence } from "./start-position.js";
@@ -33,9 +34,6 @@ export interface ConsumerEnv {
   warn(msg: string): void;
 }
 
-const LAST_CONSUMER = "Nats-Last-Consumer";
-const LAST_STREAM = "Nats-Last-Stream";
-const STALLED = "Nats-Consumer-Stalled";
 const MSG_SIZE = "Nats-Msg-Size";
 /** Messages sent per turn of the event loop before yielding to I/O. */
 const PUMP_BUDGET = 512;
@@ -47,7 +45,8 @@ const PUMP_BUDGET = 512;
  */
 export class Consumer implements InterestListener {
   readonly acks: AckState;
-  readonly queue: PullQueue | undefined;
+  /** The pull side; undefined for push consumers. */
+  readonly pull: PullRequests | undefined;
   private flow: FlowWindow | undefined;
   private rate: RateLimiter | undefined;
   private filters: string[];
@@ -64,10 +63,8 @@ export class Consumer implements InterestListener {
   private pendingTimer: unknown;
   private pendingTimerAt = 0n;
   private hbTimer: unknown;
-  private waitTimer: unknown;
   private deleteTimer: unknown;
   private pauseTimer: unknown;
-  private pinTimer: unknown;
   private delayTimer: unknown;
   /** Stops the notifications about subscribers to a push consumer's deliver subject. */
   private unwatchInterest: (() => void) | undefined;
@@ -95,7 +92,7 @@ export class Consumer implements InterestListener {
     this.filters = filtersOf(cfg);
     this.filtered = this.computeFiltered();
     this.acks = new AckState(this.ackSettings(), 1);
-    if (!isPush(cfg)) this.queue = new PullQueue(cfg.max_waiting ?? 512, cfg.priority_policy ?? "none");
+    if (!isPush(cfg)) this.pull = new PullRequests(this, env.clock);
     this.ackPrefix = `$JS.ACK.${host.streamName}.${name}.`;
     this.applyRuntimeSettings();
   }
@@ -108,11 +105,16 @@ export class Consumer implements InterestListener {
     return isDurable(this.cfg);
   }
 
-  private get host(): ConsumerHost {
+  /** The waiting pull requests; undefined for push consumers. */
+  get queue(): PullQueue | undefined {
+    return this.pull?.queue;
+  }
+
+  get host(): ConsumerHost {
     return this.env.host;
   }
 
-  private now(): bigint {
+  now(): bigint {
     return this.env.clock.now();
   }
 
@@ -291,7 +293,7 @@ export class Consumer implements InterestListener {
     const now = this.now();
     if (this.pauseUntilNs() > now) {
       // paused: waiting pull requests still expire and get their heartbeats
-      if (this.queue) this.checkWaiting(false);
+      this.pull?.checkWaiting(false);
       return;
     }
     // One time stamp and one pick context serve the whole pass.
@@ -308,8 +310,8 @@ export class Consumer implements InterestListener {
       if (!more) break;
     }
     if (more) this.signal();
-    else if (this.queue) this.checkWaiting(false);
-    this.flushPull();
+    else this.pull?.checkWaiting(false);
+    this.pull?.flush();
   }
 
   /** Sends one message if possible; false when delivery must wait. */
@@ -321,7 +323,7 @@ export class Consumer implements InterestListener {
     }
     const next = this.nextMessage();
     if (next === undefined) {
-      if (this.queue && !this.acks.atMaxAckPending) this.checkWaiting(true);
+      if (this.pull && !this.acks.atMaxAckPending) this.pull.checkWaiting(true);
       return false;
     }
     const { sm, dc, fromSkipList } = next;
@@ -343,7 +345,7 @@ export class Consumer implements InterestListener {
       pick.numPending = this.npc;
       pick.numAckPending = this.acks.numAckPending;
       wr = q.next(size, pick);
-      this.afterPick();
+      this.pull!.afterPick();
       if (!wr) {
         this.putBack(sm.seq, dc, fromSkipList);
         return false;
@@ -378,7 +380,7 @@ export class Consumer implements InterestListener {
     }
     this.send(dsubj, sm, dc, ackReply, hdr, payload, size, now);
     if (wr && wr.n <= 0 && wr.b > 0) {
-      this.publishStatus(dsubj, pendingStatus(409, "Batch Completed", wr.n, wr.b));
+      publishStatus(this.host.client, dsubj, pendingStatus(409, "Batch Completed", wr.n, wr.b));
     }
     return true;
   }
@@ -483,12 +485,6 @@ export class Consumer implements InterestListener {
     if (this.flow?.answered(subject)) this.signal();
   }
 
-  private heartbeatHeader(): string {
-    let h = `NATS/1.0 100 Idle Heartbeat\r\n${LAST_CONSUMER}: ${this.acks.dseq - 1}\r\n${LAST_STREAM}: ${this.acks.sseq - 1}\r\n`;
-    if (this.flow && this.flow.fcid) h += `${STALLED}: ${this.flow.fcid}\r\n`;
-    return `${h}\r\n`;
-  }
-
   /**
    * Idle heartbeats go out when nothing was sent for idle_heartbeat. Deliveries only stamp
    * `lastSent`; the one timer re-arms itself for the remaining time instead of being reset per
@@ -508,133 +504,28 @@ export class Consumer implements InterestListener {
       if (this.closed) return;
       const idle = Number(this.now() - this.lastSent);
       if (idle < hb) return this.armHeartbeat(hb - idle);
-      if (this.active) this.host.client.publish(this.cfg.deliver_subject!, Buffer.alloc(0), undefined, Buffer.from(this.heartbeatHeader()));
+      if (this.active) this.host.client.publish(this.cfg.deliver_subject!, Buffer.alloc(0), undefined, Buffer.from(idleHeartbeatHeader(this.acks, this.flow?.fcid ?? "")));
       this.lastSent = this.now();
       this.armHeartbeat(hb);
     }, ns / 1e6);
   }
 
-  // ---- pull requests --------------------------------------------------------------------
+  // ---- pull requests ------------------------------------------------------------------
 
   /** A MSG.NEXT request (or +NXT) asking for messages on `reply`. */
   handleNext(reply: string, payload: string): void {
     if (this.closed) return;
-    const q = this.queue;
-    const sendErr = (code: number, text: string) => this.publishStatus(reply, plainStatus(code, text));
-    if (!q) return sendErr(409, "Consumer is push based");
-    const now = this.now();
-    const req = parsePullRequest(payload, now);
-    if ("error" in req) return sendErr(400, `Bad Request - ${req.error}`);
-    const refused = refusePullRequest(this.cfg, req, now, q.pinId);
-    if (refused) return sendErr(refused.code, refused.text);
-    const g = req.group;
-    if (g && q.pinId !== "" && g.id === q.pinId) this.armPinTimer();
-    if (q.isFull) this.checkWaiting(false);
-    if (req.noWait) {
-      const pending = this.numPending() + (this.acks.hasRedeliveries() ? 1 : 0);
-      if (pending === 0 && req.expires === 0n) {
-        q.last = now;
-        return sendErr(404, "No Messages");
-      }
-      if (pending > 0) {
-        const { batchPending } = q.processWaiting(now, false, (r) => hasInterest(this.host.client, r), (r) => this.sendPullHeartbeat(r));
-        this.flushPull();
-        if (pending < batchPending) {
-          q.last = now;
-          return sendErr(408, "Requests Pending");
-        }
-      }
-    }
-    const wr: WaitingRequest = {
-      reply,
-      n: req.batch,
-      d: 0,
-      b: req.maxBytes,
-      expires: req.expires,
-      received: now,
-      hb: req.heartbeat,
-      hbt: req.heartbeat > 0 ? now + BigInt(req.heartbeat) : 0n,
-      noWait: req.noWait,
-      group: g && Object.keys(g).length > 0 ? g : undefined,
-    };
-    q.last = now;
-    if (!q.add(wr)) {
-      if (req.heartbeat === 0) sendErr(409, "Exceeded MaxWaiting");
-      return;
-    }
-    this.signal();
+    if (!this.pull) return publishStatus(this.host.client, reply, plainStatus(409, "Consumer is push based"));
+    this.pull.handleNext(reply, payload);
   }
 
-  /** Waiting pull requests after dropping expired ones and ones nobody listens for (Go's info does this too). */
   numWaiting(): number {
-    if (!this.queue) return 0;
-    if (this.queue.length > 0) this.checkWaiting(false);
-    return this.queue.length;
-  }
-
-  private sendPullHeartbeat(reply: string): void {
-    this.publishStatus(reply, `NATS/1.0 100 Idle Heartbeat\r\n${LAST_CONSUMER}: ${this.acks.dseq - 1}\r\n${LAST_STREAM}: ${this.acks.sseq - 1}\r\n\r\n`);
-  }
-
-  /** Expires requests, sends heartbeats and arms the timer for the next due one. */
-  private checkWaiting(eos: boolean): void {
-    const q = this.queue!;
-    const now = this.now();
-    const { nextDue } = q.processWaiting(now, eos, (r) => hasInterest(this.host.client, r), (r) => this.sendPullHeartbeat(r));
-    this.flushPull();
-    if (this.waitTimer !== undefined) {
-      this.env.clock.clearTimer(this.waitTimer);
-      this.waitTimer = undefined;
-    }
-    if (nextDue !== 0n) {
-      const ms = Math.max(1, Math.ceil(Number(nextDue - now) / 1e6) + 1);
-      this.waitTimer = this.env.clock.setTimer(() => {
-        this.waitTimer = undefined;
-        if (this.closed) return;
-        this.checkWaiting(true);
-        this.signal();
-      }, ms);
-    }
-  }
-
-  private afterPick(): void {
-    const q = this.queue!;
-    if (q.newPin) {
-      q.newPin = false;
-      this.advisory("pinned", () => ({ account: this.host.accountName, group: this.cfg.priority_groups?.[0] ?? "", pinned_id: q.pinId }));
-      this.armPinTimer();
-    }
-  }
-
-  private armPinTimer(): void {
-    if (this.pinTimer !== undefined) this.env.clock.clearTimer(this.pinTimer);
-    const ttl = this.cfg.priority_timeout ?? 0;
-    if (ttl <= 0) return;
-    this.pinTimer = this.env.clock.setTimer(() => {
-      this.pinTimer = undefined;
-      if (!this.closed) this.unpin("timeout");
-    }, ttl / 1e6);
+    return this.pull?.numWaiting() ?? 0;
   }
 
   /** Drops the current pin (UNPIN request or pin timeout). */
   unpin(reason: string): void {
-    const q = this.queue;
-    if (!q || q.pinId === "") return;
-    q.unpin();
-    if (this.pinTimer !== undefined) this.env.clock.clearTimer(this.pinTimer);
-    this.pinTimer = undefined;
-    this.advisory("unpinned", () => ({ account: this.host.accountName, group: this.cfg.priority_groups?.[0] ?? "", reason }));
-    this.signal();
-  }
-
-  private flushPull(): void {
-    const out = this.queue?.out;
-    if (!out || out.length === 0) return;
-    for (const s of out.splice(0)) this.publishStatus(s.subject, s.header);
-  }
-
-  private publishStatus(subject: string, header: string): void {
-    this.host.client.publish(subject, Buffer.alloc(0), undefined, Buffer.from(header));
+    this.pull?.unpin(reason);
   }
 
   // ---- acknowledgements -----------------------------------------------------------------
@@ -795,7 +686,7 @@ export class Consumer implements InterestListener {
       this.checkInterest();
       if (!this.active) idleSince = this.inactiveSince;
     } else {
-      this.checkWaiting(false);
+      this.pull!.checkWaiting(false);
       if (this.queue!.length === 0) idleSince = this.queue!.last;
     }
     if (idleSince !== undefined && now - idleSince >= th) {
@@ -863,13 +754,10 @@ export class Consumer implements InterestListener {
    */
   stop(deleted = false): void {
     if (this.closed) return;
-    if (deleted && this.queue) {
-      this.queue.endAll(() => plainStatus(409, "Consumer Deleted"));
-      this.flushPull();
-    }
+    this.pull?.stop(deleted);
     this.closed = true;
     const clock = this.env.clock;
-    for (const t of [this.pendingTimer, this.hbTimer, this.waitTimer, this.deleteTimer, this.pauseTimer, this.pinTimer, this.delayTimer]) {
+    for (const t of [this.pendingTimer, this.hbTimer, this.deleteTimer, this.pauseTimer, this.delayTimer]) {
       if (t !== undefined) clock.clearTimer(t);
     }
     this.unwatchInterest?.();

@@ -1,4 +1,5 @@
 import type { InternalClient } from "@nats-ts/core";
+import type { AckState } from "./ack-state.js";
 
 export function hasInterest(client: InternalClient, subject: string): boolean {
   const { psubs, qsubs } = client.account.sublist.match(subject);
@@ -6,6 +7,21 @@ export function hasInterest(client: InternalClient, subject: string): boolean {
 }
 
 const CRLF = "\r\n";
+
+/** Publishes a status message (headers only, empty body) such as `NATS/1.0 404 No Messages`. */
+export function publishStatus(client: InternalClient, subject: string, header: string): void {
+  client.publish(subject, Buffer.alloc(0), undefined, Buffer.from(header));
+}
+
+/**
+ * The idle heartbeat a consumer sends: with the last delivered consumer and stream sequences,
+ * and for a push consumer stalled on flow control, the reply subject it waits on.
+ */
+export function idleHeartbeatHeader(acks: AckState, stalledOn = ""): string {
+  let h = `NATS/1.0 100 Idle Heartbeat${CRLF}Nats-Last-Consumer: ${acks.dseq - 1}${CRLF}Nats-Last-Stream: ${acks.sseq - 1}${CRLF}`;
+  if (stalledOn !== "") h += `Nats-Consumer-Stalled: ${stalledOn}${CRLF}`;
+  return h + CRLF;
+}
 
 /** Adds `key: value` to an encoded header block (creating one when empty). */
 export function addHeader(hdr: Uint8Array, key: string, value: string): Buffer {
