@@ -10,7 +10,8 @@ import type { MqttOptions } from "./options.js";
 import { JsApi } from "./js-api.js";
 import { forgetQos2, holdQos2, releaseQos2 } from "./qos2-incoming.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
-import { encodeRetained, ensureMqttStreams, loadRetained, MQTT_STREAMS } from "./streams.js";
+import { RetainedFeed } from "./retained-feed.js";
+import { encodeRetained, ensureMqttStreams, MQTT_STREAMS } from "./streams.js";
 import { Session, type QoS, type SubscriptionOptions } from "./session.js";
 import { parseSharedFilter, REASON, type PublishExtras } from "./v5.js";
 import { mqttFilterToNatsSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
@@ -39,6 +40,8 @@ export interface SessionStart {
 interface AccountState {
   sessions: Map<string, Session>;
   retained: RetainedMessages;
+  /** Follows `$MQTT_rmsgs`, so retained messages stored by others show here too. */
+  feed?: RetainedFeed;
   /** Client ids that recently replaced a live connection, and when. */
   flappers: Map<string, number>;
   /** The account's JetStream API, once its MQTT streams exist and retained messages are loaded. */
@@ -131,7 +134,7 @@ export class MqttBroker {
     const api = new JsApi(this.server.createInternalClient("CLIENT", account), o.jsApiTimeout || DEFAULT_JS_API_TIMEOUT_MS, o.jsDomain);
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
-      for (const m of await loadRetained(api)) state.retained.set(m);
+      state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.server.name, this.log);
       state.store = new SessionStore(api, this.server.name, this.log);
     } catch (e) {
       api.close();
@@ -401,10 +404,12 @@ export class MqttBroker {
   /** Keeps the message in memory for new subscriptions and in `$MQTT_rmsgs` for restarts. */
   private retain(account: string, msg: RetainedMessage): Promise<unknown> | undefined {
     const state = this.stateFor(account);
-    state.retained.set(msg);
+    state.retained.set(msg, state.api !== undefined);
     if (state.api === undefined) return undefined;
     const { headers, payload } = encodeRetained(msg, this.server.name);
     return state.api.store(`${MQTT_STREAMS.retained.subject}${msg.subject}`, payload, headers).catch((e: unknown) => {
+      // The stream will not hand this one back.
+      state.retained.fromStream(msg, true);
       this.log.error(`Unable to persist retained message for topic "${msg.topic}": ${(e as Error).message}`);
     });
   }
@@ -412,6 +417,7 @@ export class MqttBroker {
   /** Lets go of every session (server shutdown); persistent ones stay in JetStream. */
   closeAll(): void {
     for (const state of this.accounts.values()) {
+      state.feed?.close();
       state.api?.close();
       for (const s of state.sessions.values()) s.unload();
       state.sessions.clear();

@@ -1,6 +1,7 @@
 import { JsApiError, type JsApi } from "./js-api.js";
 import type { RetainedMessage } from "./retained.js";
 import type { QoS } from "./session.js";
+import { natsSubjectToMqttTopic } from "./topic.js";
 
 /** Go's stream names and subjects for MQTT state (mqtt.go), so the two servers' layouts match. */
 export const MQTT_STREAMS = {
@@ -63,20 +64,46 @@ export function encodeRetained(msg: RetainedMessage, origin: string): { headers:
   return { headers, payload: msg.payload };
 }
 
-/** Reads a stored retained message; undefined for deletion markers and records that do not parse. */
-export function decodeRetained(subject: string, headers: string, payload: Buffer): RetainedMessage | undefined {
+/** A message of `$MQTT_rmsgs`: the retained message (an empty payload for a removal) and the server that wrote it. */
+export interface RetainedRecord {
+  msg: RetainedMessage;
+  origin: string;
+}
+
+/**
+ * Reads a message of `$MQTT_rmsgs` in Go's form; one without headers (a NATS client publishing
+ * on `$MQTT.rmsgs.<subject>`) is retained at QoS 0 on the subject's topic. Undefined for what
+ * does not parse.
+ */
+export function decodeRetainedRecord(subject: string, headers: string, payload: Buffer): RetainedRecord | undefined {
+  if (!subject.startsWith(MQTT_STREAMS.retained.subject)) return undefined;
+  const natsSubject = subject.slice(MQTT_STREAMS.retained.subject.length);
+  if (headers === "") {
+    try {
+      return { msg: { topic: natsSubjectToMqttTopic(natsSubject), subject: natsSubject, payload, qos: 0 }, origin: "" };
+    } catch {
+      return undefined;
+    }
+  }
   const get = (name: string) => {
     const m = headers.split("\r\n").find((line) => line.startsWith(`${name}:`));
     return m?.slice(name.length + 1).trim();
   };
   const topic = get(TOPIC_HEADER);
   const flags = get(FLAGS_HEADER);
-  if (topic === undefined || topic === "" || flags === undefined || flags.startsWith("-")) return undefined;
-  const bits = Number.parseInt(flags, 16);
+  if (topic === undefined || topic === "" || flags === undefined) return undefined;
+  const removal = flags.startsWith("-");
+  const bits = Number.parseInt(removal ? flags.slice(1) : flags, 16);
   if (!Number.isInteger(bits)) return undefined;
   const qos = (bits >> 1) & 0x03;
-  if (qos > 2 || !subject.startsWith(MQTT_STREAMS.retained.subject)) return undefined;
-  return { topic, subject: subject.slice(MQTT_STREAMS.retained.subject.length), payload, qos: qos as QoS };
+  if (qos > 2) return undefined;
+  return { msg: { topic, subject: natsSubject, payload: removal ? Buffer.alloc(0) : payload, qos: qos as QoS }, origin: get(ORIGIN_HEADER) ?? "" };
+}
+
+/** Reads a stored retained message; undefined for deletion markers and records that do not parse. */
+export function decodeRetained(subject: string, headers: string, payload: Buffer): RetainedMessage | undefined {
+  const r = decodeRetainedRecord(subject, headers, payload);
+  return r === undefined || r.msg.payload.length === 0 ? undefined : r.msg;
 }
 
 /** One stored message, as STREAM.MSG.GET returns it. */

@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import type { InternalClient, Logger, Subscription } from "@nats-ts/core";
+import { ackReplyInfo } from "./js-outbound.js";
+import type { JsApi } from "./js-api.js";
+import type { RetainedMessages } from "./retained.js";
+import { decodeRetainedRecord, loadRetained, MQTT_STREAMS } from "./streams.js";
+
+/** Go's mqttSubPrefix: the deliver subject sits where MQTT subscriptions cannot reach it. */
+const DELIVER_PREFIX = "$MQTT.sub.";
+/** A consumer left behind by a server that stopped without deleting it goes after this (as Go's). */
+const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
+
+/**
+ * Keeps an account's retained messages in step with `$MQTT_rmsgs`, as Go does with a consumer of
+ * that stream (mqttAccountSessionManager, processRetainedMsg): what another server, or a NATS
+ * client publishing on `$MQTT.rmsgs.<subject>`, stores there (an empty payload or a removal
+ * marker clears the subject) reaches this server's subscribers too. The stream is read once at
+ * start; an ephemeral push consumer then hands over every message stored after that.
+ */
+export class RetainedFeed {
+  private constructor(
+    private readonly api: JsApi,
+    private readonly client: InternalClient,
+    private readonly sub: Subscription,
+    private readonly consumer: string,
+  ) {}
+
+  /** Loads the stream into `retained` and follows it; `origin` names this server's own writes. */
+  static async start(api: JsApi, client: InternalClient, retained: RetainedMessages, origin: string, log: Logger): Promise<RetainedFeed> {
+    const stream = MQTT_STREAMS.retained;
+    const info = await api.request(`STREAM.INFO.${stream.name}`, undefined);
+    const lastSeq = Number((info.state as { last_seq?: number } | undefined)?.last_seq ?? 0);
+    for (const m of await loadRetained(api)) retained.set(m);
+    const token = randomBytes(12).toString("base64url").replace(/[-_]/g, "x");
+    const deliver = DELIVER_PREFIX + token;
+    const sub = client.subscribe(deliver, (subject, reply, headerSize, msg) => {
+      if (reply === undefined) return;
+      const r = decodeRetainedRecord(subject, msg.toString("utf8", 0, headerSize), Buffer.from(msg.subarray(headerSize)));
+      if (r === undefined) {
+        log.warn(`Ignoring invalid MQTT retained message at sequence ${ackReplyInfo(reply).sseq}`);
+        return;
+      }
+      retained.fromStream(r.msg, r.origin === origin);
+    });
+    const name = `${stream.name}_${token}`;
+    const config = {
+      name,
+      deliver_subject: deliver,
+      filter_subject: `${stream.subject}>`,
+      deliver_policy: "by_start_sequence",
+      opt_start_seq: lastSeq + 1,
+      ack_policy: "none",
+      replay_policy: "instant",
+      inactive_threshold: INACTIVE_THRESHOLD_NS,
+    };
+    try {
+      await api.request(`CONSUMER.CREATE.${stream.name}.${name}`, { stream_name: stream.name, config });
+    } catch (e) {
+      client.removeSub(sub);
+      throw e;
+    }
+    return new RetainedFeed(api, client, sub, name);
+  }
+
+  /** Stops following (server shutdown): the consumer is deleted. */
+  close(): void {
+    this.client.removeSub(this.sub);
+    this.api.request(`CONSUMER.DELETE.${MQTT_STREAMS.retained.name}.${this.consumer}`, undefined).catch(() => undefined);
+  }
+}
