@@ -43,7 +43,7 @@ export class MonitorPlugin implements ServerPlugin {
   private http: MonitorHttpServer | undefined;
   private events: SystemEvents | undefined;
   private server: NatsServer | undefined;
-  private readonly onConnected = (c: ClientConnection) => this.events?.onConnected(c);
+  private readonly onConnected = (c: ClientConnection | ConnectionSnapshot) => this.events?.onConnected(c);
   private readonly onClosed = (s: ConnectionSnapshot) => {
     this.ctx?.tracker.onClosed(s);
     this.events?.onClosed(s);
@@ -93,6 +93,7 @@ export class MonitorPlugin implements ServerPlugin {
     const ctx = new MonitorContext(server, new UsageTracker(server), normaliseBasePath(server.opts.blocks.http_base_path), options.jetstream);
     this.ctx = ctx;
     server.events.on("clientConnected", this.onConnected);
+    server.events.on("foreignClientConnected", this.onConnected);
     server.events.on("clientClosed", this.onClosed);
     server.events.on("authError", this.onAuthError);
     server.events.on("lameDuck", this.onLameDuck);
@@ -126,6 +127,7 @@ export class MonitorPlugin implements ServerPlugin {
     const { server } = this;
     if (server !== undefined) {
       server.events.off("clientConnected", this.onConnected);
+      server.events.off("foreignClientConnected", this.onConnected);
       server.events.off("clientClosed", this.onClosed);
       server.events.off("authError", this.onAuthError);
       server.events.off("lameDuck", this.onLameDuck);

@@ -55,13 +55,18 @@ export class UsageTracker {
     if (acc === undefined) return undefined;
     const traffic = { ...(this.closedTraffic.get(name) ?? zeroTraffic()) };
     let conns = 0;
-    for (const c of this.server.connections.values()) {
-      if (c.account !== acc) continue;
+    const count = (t: Traffic) => {
       conns++;
-      traffic.inMsgs += c.stats.inMsgs;
-      traffic.inBytes += c.stats.inBytes;
-      traffic.outMsgs += c.stats.outMsgs;
-      traffic.outBytes += c.stats.outBytes;
+      traffic.inMsgs += t.inMsgs;
+      traffic.inBytes += t.inBytes;
+      traffic.outMsgs += t.outMsgs;
+      traffic.outBytes += t.outBytes;
+    };
+    for (const c of this.server.connections.values()) if (c.account === acc) count(c.stats);
+    // Clients a plugin serves (MQTT) belong to their account as core's do.
+    for (const f of this.server.foreignConnections.values()) {
+      const s = f.snapshot();
+      if (s.account === name) count(s.stats);
     }
     return { name, conns, totalConns: conns, numSubs: acc.sublist.count, traffic, slowConsumers: this.slowByAccount.get(name) ?? 0 };
   }
@@ -70,6 +75,10 @@ export class UsageTracker {
   activeAccounts(): number {
     const active = new Set<string>();
     for (const c of this.server.connections.values()) if (c.account !== undefined) active.add(c.account.name);
+    for (const f of this.server.foreignConnections.values()) {
+      const account = f.snapshot().account;
+      if (account !== undefined) active.add(account);
+    }
     return active.size;
   }
 

@@ -72,6 +72,8 @@ export interface ConnInfoJson {
   account?: string;
   subscriptions_list?: string[];
   subscriptions_list_detail?: SubDetailJson[];
+  /** An MQTT client's client identifier (omitted for other clients, as Go). */
+  mqtt_client?: string;
 }
 
 /** Go's TLSPeerCert. */
@@ -145,29 +147,38 @@ export function connz(ctx: MonitorContext, opts: ConnzOptions = {}): ConnzJson {
   const wantClosed = state === "closed" || state === "any";
 
   let open: ClientConnection[] = [];
+  // Clients a plugin serves (MQTT): Go keeps them with the others, so they are listed alike.
+  let foreign: ConnectionSnapshot[] = [];
   let closed: ConnectionSnapshot[] = [];
   if (wantOpen) {
     open = [...server.connections.values()].filter((c) => acc === "" || c.account?.name === acc);
-    result.total += open.length;
+    foreign = [...server.foreignConnections.values()].map((c) => c.snapshot()).filter((s) => acc === "" || s.account === acc);
+    result.total += open.length + foreign.length;
   }
   if (wantClosed) {
     closed = server.closedConnections.list().filter((s) => acc === "" || s.account === acc);
     result.total += closed.length;
   }
+  // Go: a cid selects that connection whatever the other filters say; otherwise user, then MQTT client id.
   if (cid > 0) {
     open = open.filter((c) => c.cid === cid);
-    closed = open.length > 0 ? [] : closed.filter((s) => s.cid === cid);
+    foreign = foreign.filter((s) => s.cid === cid);
+    closed = open.length + foreign.length > 0 ? [] : closed.filter((s) => s.cid === cid);
   } else {
     open = open.filter((c) => (user === "" || c.user === user) && mqtt === "");
-    closed = closed.filter((s) => (user === "" || s.user === user) && mqtt === "");
+    const selected = (s: ConnectionSnapshot) => (user === "" || s.user === user) && (mqtt === "" || s.mqttClient === mqtt);
+    foreign = foreign.filter(selected);
+    closed = closed.filter(selected);
   }
   if (filter !== "") {
     open = open.filter((c) => [...c.subs.values()].some((s) => subjectsCollide(filter, s.subject)));
+    foreign = foreign.filter((s) => s.subscriptions.some((sub) => subjectsCollide(filter, sub.subject)));
   }
 
   const rows: Row[] = [];
   for (const c of open) rows.push(openRow(c, now, opts));
-  for (const s of closed) rows.push(closedRow(s, opts));
+  for (const s of foreign) rows.push(snapshotRow(s, now, opts));
+  for (const s of closed) rows.push(snapshotRow(s, now, opts));
   sortRows(rows, sort, now.getTime());
   // Like Go, `total` counts before the user filter; paging works on what is left.
   const max = rows.length;
@@ -210,8 +221,10 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
   return { json, start: c.start.getTime(), last: c.lastActivity.getTime(), stop: 0, pending: c.pendingBytes, rtt: c.rtt };
 }
 
-function closedRow(s: ConnectionSnapshot, opts: ConnzOptions): Row {
-  const stop = s.stop ?? s.lastActivity;
+/** A row from a snapshot: a closed connection (it has a reason), or an open one a plugin serves. */
+function snapshotRow(s: ConnectionSnapshot, now: Date, opts: ConnzOptions): Row {
+  const stop = s.reason !== undefined ? (s.stop ?? s.lastActivity) : undefined;
+  const end = stop ?? now;
   const json: ConnInfoJson = {
     cid: s.cid,
     kind: kindName(s.kind),
@@ -220,11 +233,10 @@ function closedRow(s: ConnectionSnapshot, opts: ConnzOptions): Row {
     port: s.port,
     start: goTime(s.start),
     last_activity: goTime(s.lastActivity),
-    stop: goTime(stop),
-    reason: s.reason,
+    ...(stop === undefined ? {} : { stop: goTime(stop), reason: s.reason }),
     rtt: goDurationString(s.rtt),
-    uptime: goUptime(stop.getTime() - s.start.getTime()),
-    idle: goUptime(stop.getTime() - s.lastActivity.getTime()),
+    uptime: goUptime(end.getTime() - s.start.getTime()),
+    idle: goUptime(end.getTime() - s.lastActivity.getTime()),
     pending_bytes: 0,
     in_msgs: s.stats.inMsgs,
     out_msgs: s.stats.outMsgs,
@@ -239,7 +251,8 @@ function closedRow(s: ConnectionSnapshot, opts: ConnzOptions): Row {
     else if (opts.subscriptions) json.subscriptions_list = s.subscriptions.map((sub) => sub.subject);
   }
   if (opts.auth) setAuth(json, s.user, s.account);
-  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop.getTime(), pending: 0, rtt: s.rtt };
+  if (s.mqttClient !== undefined && s.mqttClient !== "") json.mqtt_client = s.mqttClient;
+  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop?.getTime() ?? 0, pending: 0, rtt: s.rtt };
 }
 
 /** Go's SubDetail of one subscription, open or as its connection closed. */

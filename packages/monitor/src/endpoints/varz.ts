@@ -93,7 +93,7 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
     cores: ctx.cores,
     gomaxprocs: ctx.cores,
     cpu: ctx.cpuPercent(),
-    connections: server.connections.size,
+    connections: server.clientCount,
     total_connections: stats.totalConnections,
     routes: 0,
     remotes: 0,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { GO_COMPAT_VERSION, type ClientConnection, type ConnectionSnapshot } from "@nats-ts/core";
+import { GO_COMPAT_VERSION, type ConnectionSnapshot } from "@nats-ts/core";
 import { goNanos, goTime, kindName } from "../format.js";
 import type { MonitorContext } from "../context.js";
 
@@ -35,6 +35,8 @@ export interface ClientInfoJson {
   stop?: string;
   kind?: string;
   client_type?: string;
+  /** An MQTT client's client identifier. */
+  client_id?: string;
 }
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -79,12 +81,13 @@ function clientNames(info: ClientInfoJson, user: string | undefined, name: strin
   if (version !== "") info.ver = version;
 }
 
-/** ClientInfo of a connection that just authenticated. */
-export function connectedClientInfo(c: ClientConnection): ClientInfoJson {
-  const info: ClientInfoJson = { start: goTime(c.start), host: c.host, id: c.cid, acc: c.account?.name };
-  clientNames(info, c.user, c.connect.name, c.connect.lang, c.connect.version);
-  info.kind = kindName(c.kind);
-  info.client_type = c.transport;
+/** ClientInfo of a connection that just authenticated (core's, or one a plugin serves). */
+export function connectedClientInfo(s: ConnectionSnapshot): ClientInfoJson {
+  const info: ClientInfoJson = { start: goTime(s.start), host: s.host, id: s.cid, acc: s.account };
+  clientNames(info, s.user, s.name, s.lang, s.version);
+  info.kind = kindName(s.kind);
+  info.client_type = s.transport;
+  if (s.mqttClient !== undefined && s.mqttClient !== "") info.client_id = s.mqttClient;
   return info;
 }
 
@@ -99,6 +102,7 @@ export function closedClientInfo(s: ConnectionSnapshot): ClientInfoJson {
   info.stop = goTime(s.stop ?? new Date());
   info.kind = kindName(s.kind);
   info.client_type = s.transport;
+  if (s.mqttClient !== undefined && s.mqttClient !== "") info.client_id = s.mqttClient;
   return info;
 }
 

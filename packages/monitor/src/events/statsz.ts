@@ -11,7 +11,7 @@ export function serverStats(ctx: MonitorContext): Record<string, unknown> {
     mem: process.memoryUsage.rss(),
     cores: ctx.cores,
     cpu: ctx.cpuPercent(),
-    connections: server.connections.size,
+    connections: server.clientCount,
     total_connections: stats.totalConnections,
     active_accounts: tracker.activeAccounts(),
     subscriptions: tracker.totalSubscriptions(),

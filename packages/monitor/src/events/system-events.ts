@@ -106,11 +106,13 @@ export class SystemEvents {
 
   // ---- events ----------------------------------------------------------------------------
 
-  onConnected(c: ClientConnection): void {
-    const account = c.account;
+  /** A client authenticated: core's, or one a plugin serves (then only its snapshot is known). */
+  onConnected(c: ClientConnection | ConnectionSnapshot): void {
+    const snapshot = "snapshot" in c ? c.snapshot() : c;
+    const account = snapshot.account === undefined ? undefined : this.ctx.server.lookupAccount(snapshot.account);
     if (account === undefined) return;
     this.wireAccount(account.name);
-    const client = connectedClientInfo(c);
+    const client = connectedClientInfo(snapshot);
     this.later(() => this.send(`$SYS.ACCOUNT.${account.name}.CONNECT`, (server) => ({ ...typed(CONNECT_EVENT_TYPE), server, client })));
     this.accountConnsChanged(account);
   }
