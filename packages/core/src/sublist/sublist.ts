@@ -42,6 +42,9 @@ export class InvalidSubjectError extends Error {
   }
 }
 
+/** Told of each subscription added to (`added`) or removed from a sublist. */
+export type InterestWatcher = (sub: Subscription, added: boolean) => void;
+
 /**
  * The subscription index of one account: a token trie for wildcard subjects plus a result cache
  * keyed by subject. Publishing looks up {@link match}; SUB and UNSUB call {@link insert} and
@@ -52,9 +55,6 @@ export class InvalidSubjectError extends Error {
  * sl.insert(new Subscription(sink, "orders.*", "1"));
  * sl.match("orders.new").psubs.length; // 1
  */
-/** Told of each subscription added to (`added`) or removed from a sublist. */
-export type InterestWatcher = (sub: Subscription, added: boolean) => void;
-
 export class Sublist {
   private readonly root = new Level();
   private readonly cache = new Map<string, SublistResult>();
