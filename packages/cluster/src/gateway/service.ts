@@ -2,12 +2,13 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { passwordMatches, type Account, type NatsServer } from "@nats-ts/core";
 import type { PeerInterestOp, PeerMessageOp } from "@nats-ts/wire";
 import type { ClusterService, GatewayzOptions } from "../plugin.js";
-import { clusterUrls } from "../shared/cluster-urls.js";
+import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { ClusterInterest } from "./cluster-interest.js";
 import { GatewayClosed, GatewayConnection, type GatewayConnectionHandler } from "./connection.js";
 import { gatewayz, varzGateway } from "./gatewayz.js";
 import { announcedHostPort, dial, gatewayInfoLine } from "./info.js";
 import { joinHostPort } from "../shared/addresses.js";
+import { inboundGossipLine, infoGatewayUrls, routeGossipLine } from "./gossip.js";
 import { GATEWAY_CMD_ALL_SUBS_COMPLETE, GATEWAY_CMD_ALL_SUBS_START, GATEWAY_CMD_GOSSIP, InboundInterest } from "./inbound-interest.js";
 import { handleGatewayMessage } from "./inbound-messages.js";
 import type { GatewayOptions } from "./options.js";
@@ -36,15 +37,13 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   listenPort = 0;
   /** host:port of every gateway listener of this cluster (ours, plus what routes tell). */
   readonly clusterUrls = new Set<string>();
+  /**
+   * What routes exchange for gateways: every member's gateway URL, and the gossip INFO lines
+   * that make the other members connect to the remote clusters this server reaches.
+   */
+  private readonly members: ClusterUrls;
   private stopFollowingMembers: (() => void) | undefined;
   readonly clusterHash: string;
-  /**
-   * Set by whoever runs the routes: gets the INFO line to relay to every route when this server
-   * connects to a remote cluster or learns more of its URLs (Go's forwardNewGatewayToLocalCluster),
-   * so the other servers of this cluster connect there too. Routes hand what they receive with
-   * `gateway_cmd` 1 to {@link implicitGateway}.
-   */
-  onRouteGossip: ((infoLine: string) => void) | undefined;
   private readonly replyPrefix: string;
   private readonly interest: ClusterInterest;
   private readonly pending = new Set<GatewayConnection>();
@@ -62,6 +61,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     readonly opts: GatewayOptions,
   ) {
     this.clusterHash = gatewayHash(opts.name);
+    this.members = clusterUrls(server, "gateway");
     this.replyPrefix = gatewayReplyPrefix(opts.name, server.id);
     for (const r of opts.gateways) {
       if (r.name === opts.name) continue;
@@ -96,10 +96,13 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     log.info(`Listening for gateways connections on ${joinHostPort(opts.host, boundPort)}`);
     this.listenPort = boundPort;
     this.setHostPort(boundPort);
-    // Routes carry our gateway URL to the other members and tell us theirs (Go's route INFO gateway_url).
-    const members = clusterUrls(server, "gateway");
+    // Routes carry our gateway URL to the other members and tell us theirs (Go's route INFO gateway_url),
+    // and relay gossip about remote clusters both ways.
+    const members = this.members;
     members.setLocal(this.gatewayUrl);
     this.stopFollowingMembers = members.onMembersChanged((urls) => this.setClusterGatewayUrls(urls));
+    members.setNewRouteLines(() => this.routeGossip());
+    members.setRouteInfoHandler((info, from) => this.infoFromRoute(info, from));
     for (const name of server.accountNames()) this.interest.follow(server.lookupAccount(name)!);
     server.events.on("accountRegistered", this.onAccount);
     this.later(gatewayTuning.solicitDelay, () => {
@@ -111,6 +114,8 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     if (this.stopped) return;
     this.stopped = true;
     this.stopFollowingMembers?.();
+    this.members.setNewRouteLines(undefined);
+    this.members.setRouteInfoHandler(undefined);
     this.server.events.off("accountRegistered", this.onAccount);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -138,14 +143,15 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     const out: string[] = [];
     for (const name of this.outbound.keys()) {
       const cfg = this.remotes.get(name);
-      if (cfg !== undefined && cfg.urls.size > 0) out.push(this.routeGossipLine(cfg));
+      if (cfg !== undefined && cfg.urls.size > 0) out.push(routeGossipLine(this.server.id, undefined, cfg.name, cfg.hostPorts()));
     }
     return out;
   }
 
-  private routeGossipLine(cfg: RemoteGateway): string {
-    const info = { server_id: `GW${this.server.id}`, server_name: this.server.name, gateway: cfg.name, gateway_urls: cfg.hostPorts(), gateway_cmd: GATEWAY_CMD_GOSSIP };
-    return `INFO ${JSON.stringify(info)}\r\n`;
+  /** A gateway INFO another server of this cluster sent over its route (Go's processGatewayInfoFromRoute). */
+  infoFromRoute(info: Record<string, unknown>, fromServerId: string): void {
+    if (info.gateway_cmd === GATEWAY_CMD_GOSSIP) this.implicitGateway(info);
+    else this.server.log.error(`Unknown command ${String(info.gateway_cmd ?? 0)} from server ${fromServerId}`);
   }
 
   /**
@@ -296,7 +302,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   implicitGateway(info: Record<string, unknown>): void {
     const name = info.gateway;
     if (typeof name !== "string" || name === "" || name === this.opts.name) return;
-    const urls = Array.isArray(info.gateway_urls) ? info.gateway_urls : [];
+    const urls = infoGatewayUrls(info);
     const known = this.remotes.get(name);
     if (known !== undefined) {
       known.addUrls(urls);
@@ -420,8 +426,8 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       return;
     }
     const cfg = this.remotes.get(c.name);
-    if (Array.isArray(info.gateway_urls) && info.gateway_urls.length > 0) cfg?.replaceUrls(info.gateway_urls);
-    if (cfg !== undefined && (first || cmd === 0)) this.onRouteGossip?.(this.routeGossipLine(cfg));
+    const urls = infoGatewayUrls(info);
+    if (urls.length > 0) cfg?.replaceUrls(urls);
     if (first) {
       c.handshakeDone = true;
       c.remoteId = typeof info.server_id === "string" ? info.server_id : "";
@@ -430,7 +436,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       c.send(this.connectProto(c));
       log.debug(`${c.label} - Gateway connect protocol sent to "${c.name}"`);
       c.send(this.infoJson);
-      this.registerOutbound(c);
+      if (this.registerOutbound(c)) this.forwardToCluster(info);
       return;
     }
     if (cmd === GATEWAY_CMD_ALL_SUBS_START || cmd === GATEWAY_CMD_ALL_SUBS_COMPLETE) {
@@ -447,15 +453,27 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       else e.completeInterestOnly();
     } else if (cmd > 0) {
       log.warn(`Received unknown command ${cmd} from gateway "${c.name}"`);
+    } else {
+      this.forwardToCluster(info);
     }
   }
 
-  private registerOutbound(c: GatewayConnection): void {
+  /**
+   * Tells the other servers of this cluster about a remote cluster's gateway URLs, so that each
+   * has (or creates) its own outbound connection there (Go's forwardNewGatewayToLocalCluster).
+   */
+  private forwardToCluster(info: Record<string, unknown>): void {
+    const line = routeGossipLine(this.server.id, this.server.name, String(info.gateway), infoGatewayUrls(info));
+    this.members.sendToRoutes(line);
+  }
+
+  /** False when there already is an outbound connection to that cluster (this one is closed for good). */
+  private registerOutbound(c: GatewayConnection): boolean {
     this.pending.delete(c);
     if (this.outbound.has(c.name)) {
       c.noReconnect = true;
       c.close(GatewayClosed.WrongGateway);
-      return;
+      return false;
     }
     this.outbound.set(c.name, c);
     c.registered = true;
@@ -465,6 +483,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     // Every account gets its sink now: optimistic mode sends everything until told otherwise,
     // and routed replies go out in any mode.
     for (const name of this.server.accountNames()) this.outboundFor(c, name);
+    return true;
   }
 
   private registerInbound(c: GatewayConnection, info: Record<string, unknown>): void {
@@ -492,8 +511,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   private gossipTo(c: GatewayConnection): void {
     for (const cfg of this.remotes.values()) {
       if (cfg.name === c.name || cfg.urls.size === 0) continue;
-      const info = { server_id: this.server.id, gateway: cfg.name, gateway_urls: cfg.hostPorts(), gateway_cmd: GATEWAY_CMD_GOSSIP };
-      c.send(`INFO ${JSON.stringify(info)}\r\n`);
+      c.send(inboundGossipLine(this.server.id, cfg.name, cfg.hostPorts()));
     }
   }
 

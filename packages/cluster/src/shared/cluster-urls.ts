@@ -53,6 +53,56 @@ export class ClusterUrls {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  // ---- INFO lines the part relays over routes ------------------------------------------------
+  // Go's gateways tell the other members of their cluster which remote clusters they reach
+  // (forwardNewGatewayToLocalCluster, sendGatewayConfigsToRoute), and a member that hears of
+  // one over a route connects to it too (processGatewayInfoFromRoute). Routes own the sockets,
+  // the part owns the content: these hooks join the two.
+
+  private routeSender: ((line: string) => void) | undefined;
+  private newRouteLines: (() => string[]) | undefined;
+  private routeInfoHandler: ((info: Record<string, unknown>, fromServerId: string) => void) | undefined;
+
+  /** Routes: how to send a protocol line on every registered route (undefined once they stop). */
+  setRouteSender(send: ((line: string) => void) | undefined): void {
+    this.routeSender = send;
+  }
+
+  /** Whether routes relay this part's INFO lines (a route service registered its sender). */
+  get relaysOverRoutes(): boolean {
+    return this.routeSender !== undefined;
+  }
+
+  /** The part: sends an INFO line on every route; nothing when there are no routes. */
+  sendToRoutes(line: string): void {
+    this.routeSender?.(line);
+  }
+
+  /** The part: what a route must be told once it registers (undefined: nothing). */
+  setNewRouteLines(lines: (() => string[]) | undefined): void {
+    this.newRouteLines = lines;
+  }
+
+  /** Routes: the lines to send on a route that just registered. */
+  linesForNewRoute(): string[] {
+    return this.newRouteLines?.() ?? [];
+  }
+
+  /** The part: handles INFOs for it that arrive on a route (undefined: the part is not running). */
+  setRouteInfoHandler(handler: ((info: Record<string, unknown>, fromServerId: string) => void) | undefined): void {
+    this.routeInfoHandler = handler;
+  }
+
+  /**
+   * Routes: an INFO for the part arrived on the route to `fromServerId`. False when no part
+   * handles it (Go logs "Received information about gateway ... but gateway is not configured").
+   */
+  routeInfo(info: Record<string, unknown>, fromServerId: string): boolean {
+    if (this.routeInfoHandler === undefined) return false;
+    this.routeInfoHandler(info, fromServerId);
+    return true;
+  }
 }
 
 const byServer = new WeakMap<NatsServer, Map<ClusterUrlKind, ClusterUrls>>();

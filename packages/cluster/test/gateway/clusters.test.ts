@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { NatsServer, optionsFromConf, parseConf, silentLogger } from "@nats-ts/core";
 import { clusterPlugin } from "../../src/index.js";
 import { gatewayTuning } from "../../src/gateway/index.js";
+import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { INFO_RE, PONG_RE, RawConn } from "../route/raw.js";
 import { freePort } from "../support/servers.js";
 import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
@@ -193,7 +194,7 @@ describe("two nats-ts clusters joined by gateways", () => {
     gatewayOf(a2).implicitGateway(info);
     await waitFor(() => gatewayOf(a2).outbound.has("B") && [...gatewayOf(b).inbound.values()].filter((c) => c.name === "A").length === 2, "A2 -> B");
     const relayed: string[] = [];
-    gatewayOf(a2).onRouteGossip = (line) => void relayed.push(line);
+    clusterUrls(a2.server, "gateway").setRouteSender((line) => void relayed.push(line));
     gatewayOf(a2).outbound.get("B")!.close("test");
     await waitFor(() => relayed.length > 0, "gossip relayed on reconnect");
   });

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { startGo, type TestServer } from "../support/servers.js";
-import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
+import { Topology, connected, gatewayConf, gatewayOf, goListenPort, goMember, waitFor, type InProcess } from "./helpers.js";
 
 const saved = { ...gatewayTuning };
 beforeAll(() => {
@@ -183,4 +183,56 @@ describe("a nats-ts cluster gatewayed to a Go 2.9 cluster", () => {
     const many = await Promise.all(Array.from({ length: 10 }, (_, i) => ca.request("svc.go", String(i), { timeout: 3000 })));
     expect(many.map((m) => m.string())).toEqual(Array.from({ length: 10 }, (_, i) => `go: ${i}`));
   });
+});
+
+describe("implicit gateways with Go 2.9 servers", () => {
+  const topo = new Topology();
+  afterEach(() => topo.stop());
+
+  /** A Go server of cluster `name` with every port random and its monitoring port, from its log. */
+  async function go(name: string, server: string, seeds: number[], remotes: Record<string, number>, withCluster = true): Promise<TestServer & { http: number }> {
+    let conf = `http: "127.0.0.1:-1"\n${goMember(name, server, -1, -1, seeds, -1, remotes)}`;
+    if (!withCluster) conf = conf.replace(/cluster \{[^\n]*\}\n/, "");
+    const s = topo.add(await startGo(conf));
+    const http = Number(await waitFor(() => /Starting http monitor on [^\s]+:(\d+)/.exec(s.log())?.[1], "Go's monitoring port"));
+    return Object.assign(s, { http });
+  }
+
+  const goOutbound = async (s: { http: number }) => Object.keys((await goGatewayz(s.http)).outbound_gateways).sort();
+
+  test("two nats-ts clusters meet through a Go cluster they both configured, and talk directly", async () => {
+    const b = await go("B", "B-go", [], {}, false);
+    const pb = await goListenPort(b, "gateways");
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
+    const c = await topo.inProcess(gatewayConf("C", -1, { B: pb }));
+    // Go gossips each cluster to the other's inbound connection; they connect to each other implicitly.
+    await waitFor(() => ["B", "C"].every((n) => connected(a, n)) && ["A", "B"].every((n) => connected(c, n)), "A <-> C learnt through Go's B", 15_000);
+    await waitFor(async () => (await goOutbound(b)).join() === "A,C", "Go's implicit outbound gateways to A and C", 15_000);
+    const z = gatewayOf(a).gatewayz({ name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false });
+    expect((z.outbound_gateways as Record<string, { configured: boolean }>).C.configured).toBe(false);
+    const got: string[] = [];
+    const cc = await topo.client(c);
+    cc.subscribe("a.to.c", { callback: (_e, m) => void got.push(m.string()) });
+    await cc.flush();
+    const ca = await topo.client(a);
+    await waitFor(async () => {
+      ca.publish("a.to.c", "hi");
+      await ca.flush();
+      await new Promise((r) => setTimeout(r, 30));
+      return got.length > 0;
+    }, "A -> C over the implicit gateway", 15_000);
+    expect(gatewayOf(a).outbound.get("C")!.outMsgs).toBeGreaterThan(0);
+  }, 30_000);
+
+  test("TestGatewayCreateImplicit with Go: both Go servers of a cluster connect to a nats-ts cluster that reached one of them", async () => {
+    const b1 = await go("B", "B1", [], {});
+    const b2 = await go("B", "B2", [await goListenPort(b1, "route")], {});
+    // B1 and B2 form their cluster and exchange gateway URLs over their routes.
+    await waitFor(() => /Route connection created/.test(b2.log()), "Go cluster B formed", 15_000);
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: await goListenPort(b1, "gateways") }));
+    await waitFor(async () => (await goOutbound(b1)).join() === "A" && (await goOutbound(b2)).join() === "A", "both Go servers have an outbound to A", 15_000);
+    await waitFor(() => [...gatewayOf(a).inbound.values()].filter((c) => c.name === "B").length === 2, "A's inbound from B1 and B2", 15_000);
+    // A learnt B2's gateway URL from B1's INFO (Go's TestGatewayURLsFromClusterSentInINFO).
+    expect(gatewayOf(a).remotes.get("B")!.urls.size).toBe(2);
+  }, 30_000);
 });

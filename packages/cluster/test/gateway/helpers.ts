@@ -1,6 +1,8 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { startInProcess, type TestServer } from "../support/servers.js";
+import { listenerPort, startInProcess, type TestServer } from "../support/servers.js";
 import type { GatewayService } from "../../src/gateway/index.js";
+import { clusterUrls } from "../../src/shared/cluster-urls.js";
+import { parseProtoJson } from "../../src/shared/info.js";
 import type { NatsServer } from "@nats-ts/core";
 
 /** Polls until `check` returns true (or a truthy value), failing after `timeout` ms. */
@@ -22,7 +24,71 @@ export function gatewayConf(name: string, port: number, remotes: Record<string, 
   return `port: -1\nserver_name: "${name}-1"\n${extra}\ngateway {\n name: "${name}"\n host: 127.0.0.1\n port: ${port}\n gateways: [ ${list} ]\n ${gwExtra}\n}\n`;
 }
 
+/**
+ * Conf text of server `server` of cluster `name`: routes (random port) to the route ports
+ * `routes`, a gateway (random port unless given) to `remotes`.
+ */
+export function memberConf(name: string, server: string, routes: number[], remotes: Record<string, number>, gwPort = -1): string {
+  const seeds = routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+  const cluster = `cluster { name: "${name}", host: 127.0.0.1, port: -1, routes: [${seeds}] }`;
+  return gatewayConf(name, gwPort, remotes, cluster).replace(`server_name: "${name}-1"`, `server_name: "${server}"`);
+}
+
+/** Go conf text of server `server` of cluster `name` (ports as given; -1 for random ones, read back from the log). */
+export function goMember(name: string, server: string, clientPort: number, routePort: number, seeds: number[], gwPort: number, remotes: Record<string, number>): string {
+  const routes = seeds.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+  const list = Object.entries(remotes)
+    .map(([n, p]) => `{ name: "${n}", url: "nats://127.0.0.1:${p}" }`)
+    .join(", ");
+  return `port: ${clientPort}\nserver_name: "${server}"\ncluster { name: "${name}", host: 127.0.0.1, port: ${routePort}, routes: [${routes}] }\ngateway { name: "${name}", host: 127.0.0.1, port: ${gwPort}, gateways: [ ${list} ] }\n`;
+}
+
+/** The port a Go child logged for its `gateways` (or `route`) listener. */
+export function goListenPort(s: TestServer, listener: "gateways" | "route"): Promise<number> {
+  const re = new RegExp(`Listening for ${listener} connections on [^\\s]+:(\\d+)`);
+  return waitFor(() => Number(re.exec(s.log())?.[1] ?? 0), `${listener} port of ${s.url}`, 15_000);
+}
+
 export type InProcess = TestServer & { server: NatsServer };
+
+/** The port an in-process server's route listener is bound to. */
+export function routePort(s: InProcess): number {
+  return listenerPort(s.server, "cluster");
+}
+
+/** Whether every server of `servers` has a route to all the others (their gateway URLs crossed the routes). */
+export function meshed(servers: InProcess[]): boolean {
+  return servers.every((s) => clusterUrls(s.server, "gateway").memberUrls().length === servers.length - 1);
+}
+
+/** Number of outbound and inbound gateway connections of a server (Go's numOutboundGateways / numInboundGateways). */
+export function gatewayCounts(s: InProcess): { out: number; in: number } {
+  const gw = gatewayOf(s);
+  return { out: gw.outbound.size, in: gw.inbound.size };
+}
+
+/**
+ * Makes the routes between `servers` (all of one cluster, already meshed) carry gateway gossip
+ * INFO lines, as Go's routes do, unless the route service already relays them: each server's
+ * gossip reaches the others, and each is told what the others would tell a newly registered
+ * route (Go's sendGatewayConfigsToRoute). Call it again when a server joins.
+ */
+export function relayGatewayGossip(servers: InProcess[]): void {
+  for (const s of servers) {
+    const urls = clusterUrls(s.server, "gateway");
+    if (urls.relaysOverRoutes && !relayed.has(urls)) continue;
+    relayed.add(urls);
+    const others = servers.filter((o) => o !== s);
+    urls.setRouteSender((line) => {
+      const info = parseProtoJson(line.slice("INFO ".length));
+      for (const o of others) if (info !== undefined) clusterUrls(o.server, "gateway").routeInfo(info, s.server.id);
+    });
+    for (const o of others) {
+      for (const line of urls.linesForNewRoute()) clusterUrls(o.server, "gateway").routeInfo(parseProtoJson(line.slice(5))!, s.server.id);
+    }
+  }
+}
+const relayed = new WeakSet<object>();
 
 /** The gateway service of an in-process server. */
 export function gatewayOf(s: InProcess): GatewayService {

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, startChild, startGo, type TestServer } from "../support/servers.js";
-import { Topology, gatewayConf, waitFor } from "./helpers.js";
+import { Topology, gatewayConf, goMember, waitFor } from "./helpers.js";
 
 // These start nats-ts from the built package (run `pnpm --filter @nats-ts/cluster build` first)
 // and Go 2.9 servers as child processes, with Go's default gateway timings.
@@ -14,14 +14,6 @@ async function until(nc: NatsConnection, subject: string, done: () => boolean, w
     await new Promise((r) => setTimeout(r, 50));
     return done();
   }, what, 20_000);
-}
-
-function goMember(name: string, server: string, clientPort: number, routePort: number, seeds: number[], gwPort: number, remotes: Record<string, number>): string {
-  const routes = seeds.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
-  const list = Object.entries(remotes)
-    .map(([n, p]) => `{ name: "${n}", url: "nats://127.0.0.1:${p}" }`)
-    .join(", ");
-  return `port: ${clientPort}\nserver_name: "${server}"\ncluster { name: "${name}", host: 127.0.0.1, port: ${routePort}, routes: [${routes}] }\ngateway { name: "${name}", host: 127.0.0.1, port: ${gwPort}, gateways: [ ${list} ] }\n`;
 }
 
 describe("gateways between server processes", () => {

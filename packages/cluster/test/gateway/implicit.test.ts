@@ -1,0 +1,118 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { gatewayTuning } from "../../src/gateway/index.js";
+import { clusterUrls } from "../../src/shared/cluster-urls.js";
+import { Topology, gatewayConf, gatewayCounts, gatewayOf, memberConf, meshed, relayGatewayGossip, routePort, waitFor, type InProcess } from "./helpers.js";
+
+// Gateways to clusters nobody configured: learned from an inbound gateway, from gossip over
+// other gateways, or from the other servers of this cluster over routes (Go's implicit gateways).
+
+const saved = { ...gatewayTuning };
+beforeAll(() => {
+  gatewayTuning.solicitDelay = 10;
+  gatewayTuning.reconnectDelay = 50;
+  gatewayTuning.connectDelay = 50;
+});
+afterAll(() => Object.assign(gatewayTuning, saved));
+
+const NO_OPTS = { name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false };
+
+/** Waits until every server has `out` outbound (and, when given, `inb` inbound) gateway connections. */
+async function waitCounts(servers: InProcess[], out: number, inb?: number): Promise<void> {
+  await waitFor(
+    () => servers.every((s) => gatewayCounts(s).out === out && (inb === undefined || gatewayCounts(s).in === inb)),
+    `${out} outbound${inb === undefined ? "" : ` and ${inb} inbound`} gateways on ${servers.length} servers`,
+  );
+}
+
+/** A cluster `name` of `n` servers joined by routes, without gateways configured; gossip relayed over the routes. */
+async function cluster(topo: Topology, name: string, n: number, remotes: Record<string, number> = {}): Promise<InProcess[]> {
+  const first = await topo.inProcess(memberConf(name, `${name}1`, [], remotes));
+  const servers = [first];
+  for (let i = 2; i <= n; i++) servers.push(await topo.inProcess(memberConf(name, `${name}${i}`, [routePort(first)], remotes)));
+  await waitFor(() => meshed(servers), `cluster ${name} formed`);
+  relayGatewayGossip(servers);
+  return servers;
+}
+
+/** `gateways [ ... ]` entry naming every server of a cluster (Go's testGatewayOptionsFromToWithServers). */
+function urlsOf(name: string, servers: InProcess[]): string {
+  return `{ name: "${name}", urls: [ ${servers.map((s) => `"nats://127.0.0.1:${gatewayOf(s).port}"`).join(", ")} ] }`;
+}
+
+describe("implicit gateways", () => {
+  const topo = new Topology();
+  afterEach(() => topo.stop());
+
+  test("TestGatewayCreateImplicit: every server of a cluster connects back to a cluster that reached only one of them", async () => {
+    const [s2, s3] = await cluster(topo, "B", 2);
+    const s1 = await topo.inProcess(gatewayConf("A", -1, {}).replace("gateways: [  ]", `gateways: [ ${urlsOf("B", [s2, s3])} ]`));
+    await waitCounts([s1, s2, s3], 1);
+    await waitFor(() => gatewayCounts(s1).in === 2, "A's inbound from both servers of B");
+    // A solicited only one of B's servers: exactly one of them has an inbound.
+    expect([gatewayCounts(s2).in, gatewayCounts(s3).in].sort()).toEqual([0, 1]);
+    for (const s of [s2, s3]) {
+      const z = gatewayOf(s).gatewayz(NO_OPTS).outbound_gateways as Record<string, { configured: boolean }>;
+      expect(z.A.configured).toBe(false);
+    }
+  });
+
+  test("TestGatewayCreateImplicitOnNewRoute: a server joining the cluster hears of the remote cluster from its new route", async () => {
+    const s2 = await topo.inProcess(memberConf("B", "B1", [], {}));
+    const s1 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(s2).port }));
+    await waitCounts([s1, s2], 1);
+    const s3 = await topo.inProcess(memberConf("B", "B2", [routePort(s2)], {}));
+    await waitFor(() => meshed([s2, s3]), "cluster B formed");
+    relayGatewayGossip([s2, s3]);
+    await waitCounts([s1, s2, s3], 1);
+    expect(gatewayOf(s3).remotes.get("A")?.implicit).toBe(true);
+  });
+
+  test("TestGatewayURLsFromClusterSentInINFO: the remote's INFO lists its cluster's gateways, so losing one server is survived", async () => {
+    const [s2, s3] = await cluster(topo, "B", 2);
+    const s1 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(s2).port }));
+    await waitCounts([s1, s2, s3], 1);
+    await s2.stop();
+    await waitFor(() => clusterUrls(s3.server, "gateway").memberUrls().length === 0, "s3 sees s2 gone");
+    // s1 was configured with s2 only, and learned s3 from s2's INFO.
+    await waitFor(() => gatewayOf(s1).outbound.get("B")?.remoteId === s3.server.id, "s1 reconnected to s3");
+    expect(gatewayOf(s1).remotes.get("B")!.urls.size).toBe(2);
+  });
+
+  test("TestGatewayUseUpdatedURLs: a configured URL that leads nowhere is completed by the URL the remote announces", async () => {
+    const sb = await topo.inProcess(gatewayConf("B", -1, { A: 1 }));
+    // As in Go, let B start trying the dead URL first.
+    await new Promise((r) => setTimeout(r, 100));
+    const sa = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(sb).port }));
+    await waitFor(() => gatewayCounts(sa).out === 1, "A's outbound to B");
+    await waitCounts([sa, sb], 1, 1);
+    expect(gatewayOf(sb).remotes.get("A")!.hostPorts()).toContain(`127.0.0.1:${gatewayOf(sa).port}`);
+    expect(gatewayOf(sb).remotes.get("A")!.implicit).toBe(false);
+  });
+
+  test("TestGatewayAutoDiscovery: clusters chained or joined through one hub end up in a full mesh", async () => {
+    // A chain D <- C <- B <- A: everyone meets everyone.
+    const s4 = await topo.inProcess(gatewayConf("D", -1, {}));
+    const s3 = await topo.inProcess(gatewayConf("C", -1, { D: gatewayOf(s4).port }));
+    const s2 = await topo.inProcess(gatewayConf("B", -1, { C: gatewayOf(s3).port }));
+    const s1 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(s2).port }));
+    await waitCounts([s1, s2, s3, s4], 3);
+    await topo.stop();
+
+    // A hub B that the others connect to.
+    const hub = await topo.inProcess(gatewayConf("B", -1, {}));
+    const spokes = [];
+    for (const name of ["D", "C", "A"]) spokes.push(await topo.inProcess(gatewayConf(name, -1, { B: gatewayOf(hub).port })));
+    await waitCounts([hub, ...spokes], 3);
+    await topo.stop();
+
+    // A cluster of three servers, another cluster configured to reach only the first of them,
+    // then a third cluster configured to reach only that one.
+    const a = await cluster(topo, "A", 3);
+    const b = await topo.inProcess(gatewayConf("B", -1, { A: gatewayOf(a[0]).port }));
+    await waitCounts([...a, b], 1);
+    await waitFor(() => gatewayCounts(b).in === 3, "B's inbound from every server of A");
+    const c = await topo.inProcess(gatewayConf("C", -1, { B: gatewayOf(b).port }));
+    await waitCounts([...a, b, c], 2);
+    await waitFor(() => gatewayCounts(b).in === 4 && gatewayCounts(c).in === 4, "B and C have an inbound from every other server");
+  });
+});
