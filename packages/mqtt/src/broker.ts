@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { DEFAULTS, type Account, type Logger, type NatsServer } from "@nats-ts/core";
+import { DEFAULTS, type Account, type InternalClient, type Logger, type NatsServer } from "@nats-ts/core";
+import { DormantSessions } from "./dormant-sessions.js";
 import { isValidSubject } from "@nats-ts/wire";
 import { authenticateMqtt, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
+import type { Will } from "./connect-request.js";
 import { JetStreamOutbound } from "./js-outbound.js";
 import { MemoryOutbound } from "./memory-outbound.js";
 import { mqttPubHeader, mqttPubHeaderWith } from "./nats-headers.js";
@@ -15,7 +17,7 @@ import { encodeRetained, ensureMqttStreams, MQTT_STREAMS } from "./streams.js";
 import { Session, type QoS, type SubscriptionOptions } from "./session.js";
 import { parseSharedFilter, REASON, type PublishExtras } from "./v5.js";
 import { mqttFilterToNatsSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
-import { SessionStore, sessionHash, type PersistedSession, type StoredSubscriptionOptions } from "./session-store.js";
+import { SessionStore, sessionHash, type PersistedSession, type StoredSubscriptionOptions, type StoredWill } from "./session-store.js";
 
 /** Go's mqttDefaultAckWait. */
 const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -40,8 +42,14 @@ export interface SessionStart {
 interface AccountState {
   sessions: Map<string, Session>;
   retained: RetainedMessages;
+  /** The account, once set up. */
+  account?: Account;
   /** Follows `$MQTT_rmsgs`, so retained messages stored by others show here too. */
   feed?: RetainedFeed;
+  /** Stored sessions without a client that have a deadline (will delay, session expiry). */
+  dormant?: DormantSessions;
+  /** Publishes the delayed wills of dormant sessions. */
+  willPublisher?: InternalClient;
   /** Client ids that recently replaced a live connection, and when. */
   flappers: Map<string, number>;
   /** The account's JetStream API, once its MQTT streams exist and retained messages are loaded. */
@@ -70,11 +78,32 @@ export class MqttBroker {
   private readonly owners = new WeakMap<Session, MqttConnection>();
   private readonly identities = new WeakMap<Session, MqttIdentity>();
 
+  private closed = false;
+
   constructor(
     readonly server: NatsServer,
     readonly options: MqttOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // Sessions stored before a restart have deadlines (session expiry, delayed wills) that must
+    // not wait for a first client of their account to connect.
+    setImmediate(() => void this.resumeStoredAccounts());
+  }
+
+  /** Sets up every account that has MQTT sessions in JetStream already. */
+  private async resumeStoredAccounts(): Promise<void> {
+    for (const name of this.server.accountNames()) {
+      const account = this.server.lookupAccount(name);
+      if (this.closed || account === undefined || account === this.server.systemAccount) continue;
+      const probe = new JsApi(this.server.createInternalClient("CLIENT", account), this.options.jsApiTimeout || DEFAULT_JS_API_TIMEOUT_MS, this.options.jsDomain);
+      const found = await probe.request(`STREAM.INFO.${MQTT_STREAMS.sessions.name}`, undefined).then(
+        () => true,
+        () => false,
+      );
+      probe.close();
+      if (found && !this.closed) await this.prepare(account, "")?.catch((e: unknown) => this.log.error(`Unable to resume MQTT sessions of account "${name}": ${(e as Error).message}`));
+    }
+  }
 
   get log(): Logger {
     return this.server.log;
@@ -123,7 +152,7 @@ export class MqttBroker {
   /** Go reads the session record at every CONNECT of an id it does not hold: so do we. */
   private fetchSession(state: AccountState, clientId: string): Promise<void> | undefined {
     const store = state.store;
-    if (store === undefined || state.sessions.has(clientId) || state.stored.has(clientId)) return undefined;
+    if (store === undefined || clientId === "" || state.sessions.has(clientId) || state.stored.has(clientId)) return undefined;
     return store.fetch(clientId).then((rec) => {
       if (rec !== undefined && !state.sessions.has(clientId)) state.stored.set(clientId, rec);
     });
@@ -132,11 +161,22 @@ export class MqttBroker {
   private async bootstrap(account: Account, state: AccountState): Promise<void> {
     const o = this.options;
     const api = new JsApi(this.server.createInternalClient("CLIENT", account), o.jsApiTimeout || DEFAULT_JS_API_TIMEOUT_MS, o.jsDomain);
+    state.account = account;
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
       state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.server.name, this.log);
-      state.store = new SessionStore(api, this.server.name, this.log);
+      const store = new SessionStore(api, this.server.name, this.log);
+      const records = await store.loadAll();
+      if (this.closed) throw new Error("server shutdown");
+      state.store = store;
+      state.dormant = new DormantSessions(store, {
+        publishWill: (will) => this.publishStoredWill(state, will),
+        end: (record) => this.endStored(state, api, record),
+      });
+      for (const record of records) state.dormant.schedule(record);
     } catch (e) {
+      state.feed?.close();
+      state.feed = undefined;
       api.close();
       throw e;
     }
@@ -161,6 +201,7 @@ export class MqttBroker {
       if (this.now() - jailedAt < FLAPPER_JAIL_MS) return "jailed";
       state.flappers.delete(clientId);
     }
+    state.dormant?.take(clientId);
     let session = state.sessions.get(clientId);
     const previous = session === undefined ? undefined : this.owners.get(session);
     let present = false;
@@ -187,8 +228,13 @@ export class MqttBroker {
         this.log.error(`Unable to recreate JetStream consumers of MQTT session "${clientId}": ${(e as Error).message}`);
       });
     }
-    const stored = state.stored.get(clientId);
+    let stored = state.stored.get(clientId);
     state.stored.delete(clientId);
+    // A session that expired while nobody was there to end it (the server was down) is gone.
+    if (stored?.expires_at !== undefined && stored.expires_at <= this.now() && session === undefined && state.api !== undefined) {
+      this.endStored(state, state.api, stored);
+      stored = undefined;
+    }
     if (clean && stored !== undefined) this.newSession(state, id, clientId, false, stored).destroy(); // its consumers go too
     if (clean) {
       state.store?.remove(clientId);
@@ -198,6 +244,10 @@ export class MqttBroker {
       const restore = !clean && stored !== undefined ? stored : undefined;
       session = this.newSession(state, id, clientId, !start.persistent && restore === undefined, restore);
       session.clean = !start.persistent;
+      const created = session;
+      session.onWillPublished = () => {
+        if (!created.connected) this.persist(created);
+      };
       state.sessions.set(clientId, session);
       if (restore !== undefined) {
         present = true;
@@ -205,6 +255,7 @@ export class MqttBroker {
       }
     }
     session.expiryMs = start.expiryMs;
+    session.resume();
     // A broad subscription may reach subjects a deny rule forbids: each delivery is checked then.
     session.mayReceive = id.restricted ? (subject) => id.canSubscribe(subject) : undefined;
     if (session.jetstream !== undefined) session.jetstream.mayReceive = session.mayReceive;
@@ -271,12 +322,16 @@ export class MqttBroker {
       if (noLocal || retainAsPublished || subscriptionId !== undefined) opts[key] = { noLocal, retainAsPublished, subscriptionId };
     }
     const js = session.jetstream;
+    const delayed = session.delayedWill;
     state.store.save({
       id: session.clientId,
       subs,
       cons: js === undefined ? undefined : Object.fromEntries(js.consumers),
       pubrel: js?.pubRel,
       sub_opts: Object.keys(opts).length > 0 ? opts : undefined,
+      expiry_ms: Number.isFinite(session.expiryMs) ? session.expiryMs : undefined,
+      expires_at: session.expiresAt,
+      will: delayed === undefined ? undefined : storedWill(delayed.will, delayed.at),
     });
   }
 
@@ -294,7 +349,19 @@ export class MqttBroker {
     session.detach(conn);
     if (session.clean || session.expiryMs <= 0) return this.end(session);
     // MQTT 5.0 session expiry: the session goes once it stayed detached that long.
-    if (Number.isFinite(session.expiryMs)) session.expiryTimer = setTimeout(() => !session.connected && this.end(session), session.expiryMs);
+    session.startExpiry(() => !session.connected && this.end(session));
+    // Its deadlines are kept in the record, to be met after a restart too.
+    if (session.expiresAt !== undefined || session.delayedWill !== undefined) this.persist(session);
+  }
+
+  /** A stored session that expired without being in memory: its will goes out, its consumers and record go. */
+  private endStored(state: AccountState, api: JsApi, record: PersistedSession): void {
+    if (state.sessions.has(record.id)) return;
+    if (record.will !== undefined) this.publishStoredWill(state, record.will);
+    for (const cc of Object.values(record.cons ?? {})) void api.request(`CONSUMER.DELETE.${MQTT_STREAMS.messages.name}.${cc.durable_name}`, undefined).catch(() => undefined);
+    if (record.pubrel !== undefined) void api.request(`CONSUMER.DELETE.${MQTT_STREAMS.out.name}.${record.pubrel.durable_name}`, undefined).catch(() => undefined);
+    state.store?.remove(record.id);
+    forgetQos2(api, record.id).catch(() => undefined);
   }
 
   /** The session is over: its state goes, from memory and from JetStream. */
@@ -358,17 +425,32 @@ export class MqttBroker {
    */
   publish(session: Session, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean, extras?: PublishExtras): Promise<unknown> | undefined | false {
     if (!this.mayPublish(session, topic, subject)) return false;
-    const retained = retain ? this.retain(session.account.name, { topic, subject, payload: Buffer.from(payload), qos }) : undefined;
+    return this.publishAs(session.account, session.publisher, topic, subject, payload, qos, retain, extras);
+  }
+
+  private publishAs(account: Account, publisher: InternalClient, topic: string, subject: string, payload: Buffer, qos: QoS, retain: boolean, extras?: PublishExtras): Promise<unknown> | undefined {
+    const retained = retain ? this.retain(account.name, { topic, subject, payload: Buffer.from(payload), qos }) : undefined;
     // MQTT-3.3.1-12: an empty retained message clears the topic and is not forwarded with RETAIN, but is forwarded.
     const header = extras === undefined ? mqttPubHeader(qos, retain) : mqttPubHeaderWith(qos, retain, extras.headerLines);
-    session.publisher.publish(subject, payload, extras?.reply, header);
+    publisher.publish(subject, payload, extras?.reply, header);
     if (qos === 0) return undefined;
-    const api = this.accounts.get(session.account.name)?.api;
+    const api = this.accounts.get(account.name)?.api;
     // Stored under the subject the account's mappings send it to, where the consumers look.
-    const target = session.account.mappings?.map(subject) ?? subject;
+    const target = account.mappings?.map(subject) ?? subject;
     const stored = api?.store(MQTT_STREAMS.messages.subject + target, payload, header);
     // The PUBACK says the retained message is kept too.
     return retained === undefined ? stored : Promise.all([stored, retained]);
+  }
+
+  /** The delayed will of a session stored before a restart (its permissions were checked at CONNECT). */
+  private publishStoredWill(state: AccountState, will: StoredWill): void {
+    const account = state.account;
+    if (account === undefined || this.closed) return;
+    state.willPublisher ??= this.server.createInternalClient("CLIENT", account);
+    const extras = will.headers === undefined && will.reply === undefined ? undefined : { headerLines: will.headers ?? "", reply: will.reply };
+    this.publishAs(account, state.willPublisher, will.topic, will.subject, Buffer.from(will.payload, "base64"), will.qos, will.retain, extras)?.catch((e: unknown) => {
+      this.log.error(`Unable to store will message on "${will.topic}": ${(e as Error).message}`);
+    });
   }
 
   /** Publish permissions; a refused message is logged and dropped. */
@@ -416,7 +498,10 @@ export class MqttBroker {
 
   /** Lets go of every session (server shutdown); persistent ones stay in JetStream. */
   closeAll(): void {
+    this.closed = true;
     for (const state of this.accounts.values()) {
+      state.dormant?.close();
+      state.willPublisher?.close();
       state.feed?.close();
       state.api?.close();
       for (const s of state.sessions.values()) s.unload();
@@ -446,4 +531,18 @@ export class MqttBroker {
     }
     return state;
   }
+}
+
+/** The record form of a delayed will. */
+function storedWill(will: Will, at: number): StoredWill {
+  return {
+    topic: will.topic,
+    subject: will.subject,
+    payload: will.payload.toString("base64"),
+    qos: will.qos,
+    retain: will.retain,
+    headers: will.extras?.headerLines || undefined,
+    reply: will.extras?.reply,
+    at,
+  };
 }

@@ -5,6 +5,7 @@ import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
 import { readConnect, type ConnectRequest, type Will } from "./connect-request.js";
 import { PacketFramer } from "./framer.js";
+import type { MqttConnectionObserver } from "./monitoring.js";
 import type { MqttTransport } from "./transport.js";
 import { decodePublish, encodePublish, HAS_PROPERTIES } from "./publish-codec.js";
 import type { OutgoingMessage, QoS, Session, SessionOutput, SubscriptionOptions } from "./session.js";
@@ -62,6 +63,12 @@ export class MqttConnection implements SessionOutput {
   clientId = "";
   /** Who the client authenticated as, once CONNECT succeeded. */
   identity: MqttIdentity | undefined;
+  /** Monitoring (/connz): told of CONNECT, authentication and close. */
+  observer: MqttConnectionObserver | undefined;
+  /** PUBLISH messages and payload bytes received and sent, for /connz. */
+  readonly stats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
+  /** When the client last sent something (ms). */
+  lastActivity = Date.now();
 
   constructor(
     readonly id: number,
@@ -123,7 +130,14 @@ export class MqttConnection implements SessionOutput {
     if (bytes.length > this.maxPacketSize) return false;
     if (alias !== undefined) this.outAliases!.commit(msg.topic, alias.alias, alias.known);
     this.writeBytes(bytes);
+    this.stats.outMsgs++;
+    this.stats.outBytes += msg.payload.length;
     return true;
+  }
+
+  /** The session it serves, once CONNECT was accepted. */
+  get currentSession(): Session | undefined {
+    return this.session;
   }
 
   /** MQTT 5.0 PUBLISH properties from the message's NATS side; "expired" when its expiry interval is over. */
@@ -159,6 +173,7 @@ export class MqttConnection implements SessionOutput {
       this.write({ cmd: "disconnect", reasonCode });
     }
     this.closed = true;
+    this.observer?.closed(reason, reasonCode);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.broker.log.debug(`${this} - MQTT connection closed: ${reason}`);
     // What was written this turn (a refusing CONNACK, a DISCONNECT) still goes out before the socket closes.
@@ -171,7 +186,7 @@ export class MqttConnection implements SessionOutput {
     if (session === undefined) return;
     // The will goes out through the session's client, so before a clean session is torn down.
     if (publishWill && will !== undefined) {
-      if (will.delayMs > 0 && !session.clean) session.delayWill(will.delayMs, () => this.publishWill(session, will));
+      if (will.delayMs > 0 && !session.clean) session.delayWill(will, () => this.publishWill(session, will));
       else this.publishWill(session, will);
     }
     this.broker.release(session, this);
@@ -216,6 +231,7 @@ export class MqttConnection implements SessionOutput {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.lastActivity = Date.now();
     if (!this.connectSeen && chunk.length > 0 && chunk[0]! >> 4 !== CONNECT_TYPE) {
       this.fail(
         chunk.subarray(0, 4).toString("latin1") === "GET "
@@ -327,6 +343,7 @@ export class MqttConnection implements SessionOutput {
   }
 
   private onConnect(p: IConnectPacket): void {
+    this.observer?.connecting(p);
     if (p.protocolVersion === 5) this.protocolVersion = 5;
     const req = readConnect(p, this.broker);
     if (!("auth" in req)) return this.refuse(req);
@@ -415,6 +432,7 @@ export class MqttConnection implements SessionOutput {
     const { session, present, restoring } = outcome;
     this.session = session;
     this.identity = req.auth;
+    this.observer?.authenticated();
     this.will = req.will;
     this.framer.limit = Number.MAX_SAFE_INTEGER;
     session.protocolVersion = req.protocolVersion;
@@ -472,6 +490,8 @@ export class MqttConnection implements SessionOutput {
     if (payload.length > this.broker.maxPayload) {
       return this.fail(`maximum payload exceeded: ${payload.length} > ${this.broker.maxPayload}`, REASON.PACKET_TOO_LARGE);
     }
+    this.stats.inMsgs++;
+    this.stats.inBytes += payload.length;
     let extras: PublishExtras | undefined;
     if (this.protocolVersion === 5) {
       const props = p.properties;

@@ -4,7 +4,7 @@ import type { JsApi } from "./js-api.js";
 import type { ConsumerConfigRecord } from "./js-outbound.js";
 import type { QoS } from "./outbound.js";
 import { JsApiError } from "./js-api.js";
-import { MQTT_STREAMS } from "./streams.js";
+import { MQTT_STREAMS, readStream } from "./streams.js";
 
 /** JSNoMessageFoundErr. */
 const NO_MESSAGE_FOUND = 10037;
@@ -23,7 +23,38 @@ export interface PersistedSession {
   pubrel?: ConsumerConfigRecord;
   /** MQTT 5.0 subscription options by the same keys as `subs` (not in Go's record, which Go ignores). */
   sub_opts?: Record<string, StoredSubscriptionOptions>;
+  /** MQTT 5.0 session expiry interval (ms), when finite: a restart starts it for a session caught connected. */
+  expiry_ms?: number;
+  /** When the detached session ends (ms since 1970). */
+  expires_at?: number;
+  /** The will waiting for its delay interval. */
+  will?: StoredWill;
 }
+
+/** A delayed MQTT 5.0 will in the session record, to be published at `at` (ms since 1970) even after a restart. */
+export interface StoredWill {
+  topic: string;
+  subject: string;
+  /** Base64. */
+  payload: string;
+  qos: QoS;
+  retain: boolean;
+  /** MQTT 5.0 properties as NATS header lines. */
+  headers?: string;
+  reply?: string;
+  at: number;
+}
+
+function storedWill(v: unknown): StoredWill | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const w = v as Record<string, unknown>;
+  if (typeof w.topic !== "string" || w.topic === "" || typeof w.subject !== "string" || w.subject === "" || typeof w.payload !== "string") return undefined;
+  if ((w.qos !== 0 && w.qos !== 1 && w.qos !== 2) || typeof w.at !== "number" || !Number.isFinite(w.at)) return undefined;
+  if ((w.headers !== undefined && typeof w.headers !== "string") || (w.reply !== undefined && typeof w.reply !== "string")) return undefined;
+  return { topic: w.topic, subject: w.subject, payload: w.payload, qos: w.qos, retain: w.retain === true, headers: w.headers as string | undefined, reply: w.reply as string | undefined, at: w.at };
+}
+
+const time = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
 
 export interface StoredSubscriptionOptions {
   noLocal?: boolean;
@@ -84,7 +115,18 @@ function parseRecord(data: Buffer): PersistedSession | undefined {
         if (rec !== undefined) cons[sid] = rec;
       }
     }
-    return { origin: typeof r.origin === "string" ? r.origin : undefined, id: r.id, clean: r.clean === true, subs, cons, pubrel: consumerRecord(r.pubrel), sub_opts: storedOptions(r.sub_opts) };
+    return {
+      origin: typeof r.origin === "string" ? r.origin : undefined,
+      id: r.id,
+      clean: r.clean === true,
+      subs,
+      cons,
+      pubrel: consumerRecord(r.pubrel),
+      sub_opts: storedOptions(r.sub_opts),
+      expiry_ms: time(r.expiry_ms),
+      expires_at: time(r.expires_at),
+      will: storedWill(r.will),
+    };
   } catch {
     return undefined;
   }
@@ -128,6 +170,18 @@ export class SessionStore {
     }
     this.ids.set(hash, rec.id);
     return rec.id === clientId ? rec : undefined;
+  }
+
+  /** Every stored session of the account (at start, to find those with a deadline); unreadable records are skipped. */
+  async loadAll(): Promise<PersistedSession[]> {
+    const out: PersistedSession[] = [];
+    for (const m of await readStream(this.api, MQTT_STREAMS.sessions.name, `${MQTT_STREAMS.sessions.subject}*`)) {
+      const rec = parseRecord(m.data);
+      if (rec === undefined || sessionHash(rec.id) !== m.subject.slice(MQTT_STREAMS.sessions.subject.length)) continue;
+      this.ids.set(sessionHash(rec.id), rec.id);
+      out.push(rec);
+    }
+    return out;
   }
 
   /** Whether another client id's record already uses this id's hash (Go's errMQTTSessionCollision). */

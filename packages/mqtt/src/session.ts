@@ -1,4 +1,6 @@
 import type { Account, InternalClient, Subscription } from "@nats-ts/core";
+import type { Will } from "./connect-request.js";
+import { Deadline } from "./deadline.js";
 import { fromOrigin, type JetStreamOutbound } from "./js-outbound.js";
 import { publishedQos, publishedRetained } from "./nats-headers.js";
 import type { OutgoingMessage, QoS, QosOutbound, SessionOutput } from "./outbound.js";
@@ -37,8 +39,8 @@ export class Session {
   readonly subscriptions = new Map<string, SessionSubscription>();
   /** MQTT 5.0: how long the session outlives its connection (ms); 0 = it ends with it. */
   expiryMs = Number.POSITIVE_INFINITY;
-  /** Timer ending a detached session once its expiry interval has passed. */
-  expiryTimer: NodeJS.Timeout | undefined;
+  /** Ends a detached session once its expiry interval has passed. */
+  private expiry: Deadline | undefined;
   /** The protocol level of the connected client: MQTT 5.0 deliveries carry properties. */
   protocolVersion = 4;
   /** Subscribe permissions of the client, for subjects reached through wildcards; undefined when it has none. */
@@ -46,7 +48,9 @@ export class Session {
   /** Some subscription has no-local set: the session's publications carry its origin. */
   hasNoLocal = false;
   /** An MQTT 5.0 will waiting for its delay interval (cancelled when the client returns). */
-  private pendingWill: { timer: NodeJS.Timeout; publish: () => void } | undefined;
+  private pendingWill: { deadline: Deadline; will: Will; publish: () => void } | undefined;
+  /** Called when a delayed will went out, so the stored session forgets it. */
+  onWillPublished: (() => void) | undefined;
   private output: SessionOutput | undefined;
   private lastSubject = "";
   private lastTopic = "";
@@ -136,22 +140,51 @@ export class Session {
   }
 
   /**
-   * MQTT 5.0 will delay: the will goes out after `ms`, or when the session ends if sooner, and not
-   * at all if the client comes back first (MQTT-3.1.3-9).
+   * MQTT 5.0 will delay: the will goes out after its delay interval, or when the session ends if
+   * sooner, and not at all if the client comes back first (MQTT-3.1.3-9).
    */
-  delayWill(ms: number, publish: () => void): void {
+  delayWill(will: Will, publish: () => void, at = Date.now() + will.delayMs): void {
     this.cancelWill();
-    const timer = setTimeout(() => {
+    const deadline = new Deadline(at, () => {
       this.pendingWill = undefined;
       publish();
-    }, ms);
-    this.pendingWill = { timer, publish };
+      this.onWillPublished?.();
+    });
+    this.pendingWill = { deadline, will, publish };
+  }
+
+  /** The will waiting for its delay, and when it goes out (ms since 1970), for the session record. */
+  get delayedWill(): { will: Will; at: number } | undefined {
+    const w = this.pendingWill;
+    return w === undefined ? undefined : { will: w.will, at: w.deadline.at };
+  }
+
+  /** When the detached session ends (ms since 1970); undefined while connected or when it never does. */
+  get expiresAt(): number | undefined {
+    return this.expiry?.at;
+  }
+
+  /** Starts the expiry interval of a session its client left: `end` runs when it is over. */
+  startExpiry(end: () => void): void {
+    this.cancelExpiry();
+    if (Number.isFinite(this.expiryMs)) this.expiry = new Deadline(Date.now() + this.expiryMs, end);
+  }
+
+  /** The client is back: the session no longer expires, and its delayed will is dropped. */
+  resume(): void {
+    this.cancelExpiry();
+    this.cancelWill();
+  }
+
+  private cancelExpiry(): void {
+    this.expiry?.cancel();
+    this.expiry = undefined;
   }
 
   private cancelWill(): (() => void) | undefined {
     const w = this.pendingWill;
     if (w === undefined) return undefined;
-    clearTimeout(w.timer);
+    w.deadline.cancel();
     this.pendingWill = undefined;
     return w.publish;
   }
@@ -163,9 +196,7 @@ export class Session {
   }
 
   attach(output: SessionOutput): void {
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
-    this.cancelWill();
+    this.resume();
     this.output = output;
     for (const entry of this.subscriptions.values()) this.listen(entry);
     this.outbound.attach(output);
@@ -181,7 +212,7 @@ export class Session {
 
   /** Removes every subscription and forgets every message (the session is over). */
   destroy(): void {
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.cancelExpiry();
     this.cancelWill()?.();
     this.output = undefined;
     this.outbound.destroy();
@@ -191,8 +222,7 @@ export class Session {
 
   /** The server stops: the session lets go of its subscriptions; what JetStream keeps stays. */
   unload(): void {
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    this.cancelWill();
+    this.resume();
     this.output = undefined;
     this.outbound.unload();
     this.subscriptions.clear();
