@@ -1,7 +1,9 @@
-import { createServer, type Server as NetServer } from "node:net";
-import { listenerUrls, planAuth, type NatsServer, type ServerPlugin } from "@nats-ts/core";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import { describeTls, listenerUrls, planAuth, type ConnectionTls, type NatsServer, type ServerPlugin } from "@nats-ts/core";
 import { MqttBroker } from "./broker.js";
 import { MqttConnection } from "./connection.js";
+import { MonitoredMqttConnection } from "./monitoring.js";
 import { tcpTransport, webSocketTransport, type MqttTransport, type WebSocketLike } from "./transport.js";
 import { mqttOptionsFromConf, validateMqttOptions, type MqttOptions } from "./options.js";
 import { mqttTlsServer } from "./tls.js";
@@ -38,7 +40,6 @@ export class MqttPlugin implements ServerPlugin {
   private netServer: NetServer | undefined;
   private broker: MqttBroker | undefined;
   private boundPort = 0;
-  private nextId = 1;
   private readonly connections = new Set<MqttConnection>();
 
   constructor(private readonly input: MqttOptions = {}) {}
@@ -81,8 +82,8 @@ export class MqttPlugin implements ServerPlugin {
     const host = options.host ?? "0.0.0.0";
     const netServer =
       options.tls === undefined
-        ? createServer({ noDelay: true }, (socket) => this.accept(tcpTransport(socket), broker))
-        : mqttTlsServer(options.tls, (socket) => this.accept(tcpTransport(socket), broker), (message) => server.log.debug(`MQTT ${message}`));
+        ? createServer({ noDelay: true }, (socket) => this.acceptSocket(socket, broker))
+        : mqttTlsServer(options.tls, (socket) => this.acceptSocket(socket, broker), (message) => server.log.debug(`MQTT ${message}`));
     this.netServer = netServer;
     await new Promise<void>((resolve, reject) => {
       netServer.once("error", reject);
@@ -113,15 +114,26 @@ export class MqttPlugin implements ServerPlugin {
     this.boundPort = 0;
   }
 
-  private accept(transport: MqttTransport, broker: MqttBroker): void {
-    // MQTT clients count toward max_connections with the NATS ones, as in Go.
-    const max = broker.server.opts.maxConnections;
-    if (max > 0 && broker.server.connections.size + this.connections.size >= max) {
+  private acceptSocket(socket: Socket, broker: MqttBroker): void {
+    this.accept(tcpTransport(socket), broker, socket instanceof TLSSocket ? describeTls(socket) : undefined);
+  }
+
+  private accept(transport: MqttTransport, broker: MqttBroker, tls?: ConnectionTls): void {
+    const { server } = broker;
+    if (!server.isRunning || server.isLameDuck) {
+      transport.destroy();
+      return;
+    }
+    // Like Go, MQTT clients are clients: listed by /connz and counted toward max_connections.
+    const registry = server.foreignConnections;
+    const monitored = new MonitoredMqttConnection(registry.allocateCid(), transport, tls, registry);
+    if (!registry.add(monitored)) {
       broker.log.error(`${transport.remoteAddress}:${transport.remotePort} - MQTT maximum connections exceeded`);
       transport.destroy();
       return;
     }
-    const conn = new MqttConnection(this.nextId++, transport, broker);
+    const conn = new MqttConnection(monitored.cid, transport, broker);
+    monitored.observe(conn);
     this.connections.add(conn);
     transport.onClose(() => this.connections.delete(conn));
   }
