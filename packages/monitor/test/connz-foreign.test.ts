@@ -20,6 +20,10 @@ function addForeign(server: NatsServer, state: Partial<ConnectionSnapshot> = {})
   const conn: FakeForeign = {
     cid,
     state,
+    close: (reason) => {
+      conn.state = { ...conn.state, reason };
+      server.foreignConnections.remove(conn);
+    },
     snapshot: () => ({
       cid,
       kind: "CLIENT",
@@ -192,6 +196,6 @@ describe("/connz with connections a plugin serves (MQTT)", () => {
 
 function collect(nc: NatsConnection, subject: string): { subject: string; data: any }[] {
   const got: { subject: string; data: any }[] = [];
-  nc.subscribe(subject, { callback: (_e: unknown, m: Msg) => got.push({ subject: m.subject, data: m.json() }) });
+  nc.subscribe(subject, { callback: (_e: unknown, m: Msg) => void got.push({ subject: m.subject, data: m.json() }) });
   return got;
 }

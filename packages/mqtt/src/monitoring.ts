@@ -21,8 +21,12 @@ const CLOSED_REASONS: Record<string, ClosedReason> = {
   "slow consumer detected": ClosedReason.SlowConsumerPendingBytes,
 };
 
+/** Reasons the server closes a connection for (a `$SYS` kick): passed through as they are. */
+const SERVER_REASONS = new Set<string>(Object.values(ClosedReason));
+
 /** The closed reason of an MQTT connection; what is not listed was a protocol error (as Go's read loop says). */
 export function closedReasonOf(reason: string, reasonCode: number | undefined): ClosedReason {
+  if (SERVER_REASONS.has(reason)) return reason as ClosedReason;
   const known = CLOSED_REASONS[reason];
   if (known !== undefined) return known;
   if (reasonCode === REASON.PACKET_TOO_LARGE) return ClosedReason.MaxPayloadExceeded;
@@ -77,6 +81,11 @@ export class MonitoredMqttConnection implements ForeignConnection, MqttConnectio
     this.stop = new Date();
     this.reason = closedReasonOf(reason, reasonCode);
     this.registry.remove(this);
+  }
+
+  /** The server closes the client (a `$SYS` kick): its will goes out, as when it vanishes. */
+  close(reason: ClosedReason): void {
+    this.connection?.close(reason);
   }
 
   snapshot(): ConnectionSnapshot {

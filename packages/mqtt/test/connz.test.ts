@@ -213,6 +213,19 @@ describe("MQTT clients in /connz", () => {
     await nc.close();
   });
 
+  test("$SYS KICK closes an MQTT client by cid (reason Kicked); LDM is refused as for clients without INFO", async () => {
+    const sys = await t.nats("sys");
+    const { c } = await t.mqttClient("kickme", "mqtt");
+    const cid = (await t.json<ConnzJson>("/connz?mqtt_client=kickme")).connections[0]!.cid;
+    const request = async (verb: string) => (await sys.request(`$SYS.REQ.SERVER.${t.server.id}.${verb}`, JSON.stringify({ cid }), { timeout: 2000 })).json<any>();
+    expect((await request("LDM")).error).toEqual({ code: 500, description: "client does not support Lame Duck Mode or is not ready to receive the notification" });
+    expect((await request("KICK")).error).toBeUndefined();
+    await c.whenClosed;
+    const [closed] = await t.pollConnz(`/connz?state=closed&cid=${cid}`, { state: "closed", cid });
+    expect(closed!.connections[0]).toMatchObject({ cid, mqtt_client: "kickme", reason: "Kicked" });
+    expect((await request("KICK")).error).toEqual({ code: 500, description: "no such client or leafnode id" });
+  });
+
   test("an MQTT client's subscriptions, messages and bytes are reported", async () => {
     const client = await mqttConnect(`mqtt://127.0.0.1:${t.mqtt.port}`, { clientId: "sensor", username: "mqtt", password: "pwd" });
     try {

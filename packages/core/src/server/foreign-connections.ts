@@ -13,6 +13,8 @@ export interface ForeignConnection {
   readonly cid: number;
   /** What it looks like now; read by monitoring, never on a message path. */
   snapshot(): ConnectionSnapshot;
+  /** Closes it from the server's side (a `$SYS` kick); it is removed from the register as it closes. */
+  close(reason: ClosedReason): void;
 }
 
 /** The events a {@link ForeignConnections} registry emits on the server (a subset of ServerEvents). */

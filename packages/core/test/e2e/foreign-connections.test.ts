@@ -9,6 +9,10 @@ function foreign(server: NatsServer, fields: Partial<ConnectionSnapshot> = {}): 
   const conn = {
     cid,
     state: fields,
+    close(reason: ClosedReason): void {
+      conn.state = { ...conn.state, reason };
+      server.foreignConnections.remove(conn);
+    },
     snapshot(): ConnectionSnapshot {
       return {
         cid,

@@ -243,7 +243,8 @@ export class SystemEvents {
 
   /** Go's DisconnectClientByID: closes one client with reason "Kicked". */
   private kick(body: Record<string, unknown>): undefined {
-    const client = this.ctx.server.connections.get(Number(body.cid ?? 0));
+    const cid = Number(body.cid ?? 0);
+    const client = this.ctx.server.connections.get(cid) ?? this.ctx.server.foreignConnections.get(cid);
     if (client === undefined) throw new Error("no such client or leafnode id");
     client.close(ClosedReason.Kicked);
     return undefined;
@@ -251,9 +252,11 @@ export class SystemEvents {
 
   /** Go's LDMClientByID: tells one client (INFO with "ldm": true) to move to another server. */
   private lameDuckClient(body: Record<string, unknown>): undefined {
-    const client = this.ctx.server.connections.get(Number(body.cid ?? 0));
-    if (client === undefined) throw new Error("no such client id");
-    if (client.connect.protocol < 1) {
+    const cid = Number(body.cid ?? 0);
+    const client = this.ctx.server.connections.get(cid);
+    if (client === undefined && this.ctx.server.foreignConnections.get(cid) === undefined) throw new Error("no such client id");
+    // A client a plugin serves (MQTT) has no INFO to carry the notice.
+    if (client === undefined || client.connect.protocol < 1) {
       throw new Error("client does not support Lame Duck Mode or is not ready to receive the notification");
     }
     const info = this.ctx.server.infoLine(client);
