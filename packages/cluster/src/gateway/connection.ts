@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { Logger, MessageSink, Subscription } from "@nats-ts/core";
 import { PeerProtocolParser, peerMsgHead, type PeerInterestOp, type PeerMessageOp, type ProtocolError } from "@nats-ts/wire";
+import { parseProtoJson } from "../shared/info.js";
 import { gatewayTuning } from "./tuning.js";
 
 /** What a gateway connection hands to the gateway service (the protocol logic lives there). */
@@ -235,6 +236,12 @@ export class GatewayConnection implements MessageSink {
     this.socket.write(out);
   }
 
+  /** An INFO or CONNECT that is not a JSON object: a protocol violation, as Go's failed json.Unmarshal. */
+  private badJson(op: string, json: string): void {
+    this.log.error(`${this.label} - Gateway ${op} is not a JSON object: ${json.slice(0, 128)}`);
+    this.close(GatewayClosed.ProtocolViolation);
+  }
+
   private protocolHandler() {
     // Inbound connections must open with CONNECT (Go's expectConnect).
     const guard = (): boolean => {
@@ -247,12 +254,15 @@ export class GatewayConnection implements MessageSink {
     return {
       onInfo: (json: string) => {
         if (!guard()) return;
-        this.handler.onInfo(this, JSON.parse(json) as Record<string, unknown>);
+        const info = parseProtoJson(json);
+        if (info === undefined) return this.badJson("INFO", json);
+        this.handler.onInfo(this, info);
       },
       onConnect: (json: string) => {
         if (this.closedReason !== undefined) return;
-        const parsed = JSON.parse(json) as Record<string, unknown> | null;
-        this.handler.onConnect(this, parsed ?? {});
+        const connect = parseProtoJson(json);
+        if (connect === undefined) return this.badJson("CONNECT", json);
+        this.handler.onConnect(this, connect);
       },
       onPing: () => {
         if (guard()) this.send("PONG\r\n");

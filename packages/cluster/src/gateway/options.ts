@@ -3,19 +3,20 @@ import {
   confDuration as duration,
   confFail as fail,
   confInt as int,
+  confListenerAddress,
   confString as str,
   goTypeName as typeName,
   isConfMap as isMap,
   type ConfMap,
-  type ConfTlsBlock,
   type ConfValue,
 } from "@nats-ts/core";
+import { peerAuthorizationFromConf, peerTlsFromConf, type PeerTlsOptions } from "../shared/conf.js";
 
 /**
  * TLS of the gateway listener or of one remote (the `tls {}` blocks of `gateway {}`). `verify` is
  * accepted for Go compatibility: gateways always verify peer certificates.
  */
-export type GatewayTlsOptions = ConfTlsBlock;
+export type GatewayTlsOptions = PeerTlsOptions;
 
 /** One entry of `gateways [ ... ]`: another cluster and where to reach it. */
 export interface RemoteGatewayOptions {
@@ -48,8 +49,6 @@ export interface GatewayOptions {
 
 /** Go's AUTH_TIMEOUT, in seconds. */
 const DEFAULT_AUTH_TIMEOUT = 2;
-/** Go's TLS_TIMEOUT, in seconds. */
-const DEFAULT_TLS_TIMEOUT = 2;
 
 /**
  * Reads the `gateway {}` conf block with Go's keys and errors (parseGateway and
@@ -73,6 +72,7 @@ export function gatewayOptionsFromConf(block: unknown): GatewayOptions | undefin
     gateways: [],
   };
   for (const [k, v] of Object.entries(m)) {
+    if (confListenerAddress(m, k, v, out)) continue;
     switch (k.toLowerCase()) {
       case "name": {
         const name = str(m, k, v);
@@ -80,24 +80,15 @@ export function gatewayOptionsFromConf(block: unknown): GatewayOptions | undefin
         out.name = name;
         break;
       }
-      case "listen": {
-        const { host, port } = parseListen(m, k, v);
-        if (host !== undefined) out.host = host;
-        out.port = port;
+      case "authorization": {
+        const auth = peerAuthorizationFromConf(m, k, v, "Gateway");
+        out.username = auth.user ?? out.username;
+        out.password = auth.password ?? out.password;
+        out.authTimeout = auth.authTimeout ?? out.authTimeout;
         break;
       }
-      case "port":
-        out.port = int(m, k, v);
-        break;
-      case "host":
-      case "net":
-        out.host = str(m, k, v);
-        break;
-      case "authorization":
-        readAuthorization(m, k, v, out);
-        break;
       case "tls":
-        out.tls = tlsFromConf(m, k, v);
+        out.tls = peerTlsFromConf(m, k, v);
         break;
       case "advertise":
         out.advertise = str(m, k, v);
@@ -128,10 +119,9 @@ export function gatewayOptionsFromConf(block: unknown): GatewayOptions | undefin
   if (out.name === "" && out.port === 0) return undefined;
   validate(out);
   if (out.host === "") out.host = "0.0.0.0";
-  if (out.tls !== undefined) out.tls.timeout ??= DEFAULT_TLS_TIMEOUT;
   if (out.authTimeout === 0) {
     const tlsTimeout = out.tls?.timeout ?? 0;
-    out.authTimeout = out.tls !== undefined && tlsTimeout > DEFAULT_AUTH_TIMEOUT ? tlsTimeout + 1 : DEFAULT_AUTH_TIMEOUT;
+    out.authTimeout = tlsTimeout > DEFAULT_AUTH_TIMEOUT ? tlsTimeout + 1 : DEFAULT_AUTH_TIMEOUT;
   }
   return out;
 }
@@ -146,84 +136,6 @@ function validate(o: GatewayOptions): void {
   });
 }
 
-function parseListen(m: ConfMap, k: string, v: ConfValue): { host?: string; port: number } {
-  if (typeof v === "number") return { port: v };
-  if (typeof v !== "string") return fail(m, k, `expected port or host:port, got ${typeName(v)}`);
-  const i = v.lastIndexOf(":");
-  if (i < 0) return fail(m, k, `could not parse address string "${v}"`);
-  const port = Number.parseInt(v.slice(i + 1), 10);
-  if (!Number.isInteger(port)) fail(m, k, `could not parse port "${v.slice(i + 1)}"`);
-  return { host: v.slice(0, i).replace(/^\[|\]$/g, "") || undefined, port };
-}
-
-function readAuthorization(m: ConfMap, k: string, v: ConfValue, out: GatewayOptions): void {
-  if (!isMap(v)) fail(m, k, `Expected authorization to be a map/struct, got ${typeName(v)}`);
-  for (const [ak, av] of Object.entries(v)) {
-    switch (ak.toLowerCase()) {
-      case "user":
-      case "username":
-        out.username = str(v, ak, av);
-        break;
-      case "pass":
-      case "password":
-        out.password = str(v, ak, av);
-        break;
-      case "token":
-        fail(m, k, "Gateway authorization does not support tokens");
-        break;
-      case "users":
-        fail(m, k, "Gateway authorization does not allow multiple users");
-        break;
-      case "timeout":
-        out.authTimeout = typeof av === "number" ? av : duration(v, ak, av, "auth timeout") / 1000;
-        break;
-      default:
-        fail(v, ak, `unknown field "${ak}"`);
-    }
-  }
-}
-
-function tlsFromConf(m: ConfMap, k: string, v: ConfValue): GatewayTlsOptions {
-  if (!isMap(v)) return fail(m, k, `interface conversion: interface {} is ${typeName(v)}, not map[string]interface {}`);
-  const out: GatewayTlsOptions = {};
-  for (const [tk, tv] of Object.entries(v)) {
-    switch (tk.toLowerCase()) {
-      case "cert_file":
-        out.certFile = str(v, tk, tv);
-        break;
-      case "key_file":
-        out.keyFile = str(v, tk, tv);
-        break;
-      case "ca_file":
-        out.caFile = str(v, tk, tv);
-        break;
-      case "verify":
-        out.verify = bool(v, tk, tv);
-        break;
-      case "insecure":
-        out.insecure = bool(v, tk, tv);
-        break;
-      case "timeout":
-        out.timeout = typeof tv === "number" ? tv : duration(v, tk, tv, "tls timeout") / 1000;
-        break;
-      case "cipher_suites":
-      case "curve_preferences":
-      case "pinned_certs":
-      case "min_version":
-      case "handshake_first":
-      case "verify_and_map":
-      case "verify_cert_and_check_known_urls":
-        break;
-      default:
-        fail(v, tk, `error parsing tls config, unknown field [${tk}]`);
-    }
-  }
-  if ((out.certFile === undefined) !== (out.keyFile === undefined)) {
-    fail(m, k, out.certFile === undefined ? "missing 'cert_file' in TLS configuration" : "missing 'key_file' in TLS configuration");
-  }
-  return out;
-}
-
 function remotesFromConf(m: ConfMap, k: string, v: ConfValue): RemoteGatewayOptions[] {
   if (!Array.isArray(v)) return fail(m, k, `Expected gateways field to be an array, got ${typeName(v)}`);
   return v.map((entry, i) => {
@@ -235,7 +147,7 @@ function remotesFromConf(m: ConfMap, k: string, v: ConfValue): RemoteGatewayOpti
           remote.name = str(entry, rk, rv);
           break;
         case "tls":
-          remote.tls = tlsFromConf(entry, rk, rv);
+          remote.tls = peerTlsFromConf(entry, rk, rv);
           break;
         case "url":
           remote.urls.push(parseGatewayUrl(entry, rk, str(entry, rk, rv)));

@@ -1,6 +1,7 @@
-import type { RemoteGatewayOptions, GatewayTlsOptions } from "./options.js";
+import type { RemoteGatewayOptions } from "./options.js";
 import { gatewayHash } from "./reply-prefix.js";
 import { shuffled } from "../shared/reconnect.js";
+import { PeerTls } from "../shared/tls.js";
 
 /**
  * A remote cluster this server connects to (Go's gatewayCfg): configured in `gateways`, or
@@ -18,14 +19,16 @@ export class RemoteGateway {
     readonly name: string,
     readonly implicit: boolean,
     private readonly configured: URL[],
-    readonly tls: GatewayTlsOptions | undefined,
+    /** How to secure connections to it: its own `tls {}` block, else the gateway's. */
+    readonly tls: PeerTls | undefined,
   ) {
     this.hash = gatewayHash(name);
     for (const u of configured) this.urls.set(u.host, u);
   }
 
-  static fromOptions(o: RemoteGatewayOptions, tls: GatewayTlsOptions | undefined): RemoteGateway {
-    return new RemoteGateway(o.name, false, o.urls, o.tls ?? tls);
+  /** A configured remote; its certificate files are read now, so a bad one fails the start as in Go. */
+  static fromOptions(o: RemoteGatewayOptions, gatewayTls: PeerTls | undefined): RemoteGateway {
+    return new RemoteGateway(o.name, false, o.urls, o.tls !== undefined ? new PeerTls(o.tls) : gatewayTls);
   }
 
   /** Adds `host:port` URLs from an INFO (those already known stay as they are). */

@@ -1,4 +1,4 @@
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import { passwordMatches, type Account, type NatsServer } from "@nats-ts/core";
 import type { PeerInterestOp, PeerMessageOp } from "@nats-ts/wire";
 import type { ClusterService, GatewayzOptions } from "../plugin.js";
@@ -6,8 +6,12 @@ import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
 import { ClusterInterest } from "./cluster-interest.js";
 import { GatewayClosed, GatewayConnection, type GatewayConnectionHandler } from "./connection.js";
 import { gatewayz, varzGateway } from "./gatewayz.js";
-import { announcedHostPort, dial, gatewayInfoLine } from "./info.js";
+import { announcedHostPort, gatewayInfoLine } from "./info.js";
 import { joinHostPort } from "../shared/addresses.js";
+import { closeListener, listenForPeers } from "../shared/listener.js";
+import { backoffDelay, dialTcp, goDialError, shouldReportConnectError } from "../shared/reconnect.js";
+import { Timers } from "../shared/timers.js";
+import { PeerTls } from "../shared/tls.js";
 import { inboundGossipLine, infoGatewayUrls, routeGossipLine } from "./gossip.js";
 import { GATEWAY_CMD_ALL_SUBS_COMPLETE, GATEWAY_CMD_ALL_SUBS_START, GATEWAY_CMD_GOSSIP, InboundInterest } from "./inbound-interest.js";
 import { handleGatewayMessage } from "./inbound-messages.js";
@@ -15,8 +19,12 @@ import type { GatewayOptions } from "./options.js";
 import { OutboundAccountInterest } from "./outbound-interest.js";
 import { RemoteGateway } from "./remotes.js";
 import { gatewayHash, gatewayReplyPrefix, isGatewayRoutedReply } from "./reply-prefix.js";
-import { acceptTls, connectTls, loadGatewayTls, type LoadedTls } from "./tls.js";
 import { gatewayTuning } from "./tuning.js";
+
+/** Go's DEFAULT_ROUTE_DIAL: how long one TCP connect to a remote gateway may take. */
+const DIAL_TIMEOUT = 1_000;
+/** The port of a gateway URL that names none (Go's DEFAULT_GATEWAY_PORT). */
+const DEFAULT_GATEWAY_PORT = 7222;
 
 /**
  * The gateways of this server (Go's srvGateway): the listener for other clusters' outbound
@@ -47,11 +55,12 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   private readonly replyPrefix: string;
   private readonly interest: ClusterInterest;
   private readonly pending = new Set<GatewayConnection>();
-  /** Sockets in their TLS handshake (not connections yet). */
-  private readonly handshaking = new Set<Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Sockets still connecting or in their TLS handshake (not connections yet). */
+  private readonly connecting = new Set<Socket>();
+  private readonly timers = new Timers();
   private netServer: NetServer | undefined;
-  private tls: LoadedTls | undefined;
+  /** The listener's TLS, also used for remotes without their own `tls {}` block. */
+  private readonly tls: PeerTls | undefined;
   private infoJson = "";
   private stopped = false;
   private readonly onAccount = (acc: Account) => this.accountAdded(acc);
@@ -63,9 +72,10 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     this.clusterHash = gatewayHash(opts.name);
     this.members = clusterUrls(server, "gateway");
     this.replyPrefix = gatewayReplyPrefix(opts.name, server.id);
+    this.tls = opts.tls === undefined ? undefined : new PeerTls(opts.tls);
     for (const r of opts.gateways) {
       if (r.name === opts.name) continue;
-      this.remotes.set(r.name, RemoteGateway.fromOptions(r, opts.tls));
+      this.remotes.set(r.name, RemoteGateway.fromOptions(r, this.tls));
     }
     this.interest = new ClusterInterest((acc, subject, queue, added) => this.localInterestChanged(acc, subject, queue, added));
   }
@@ -80,20 +90,10 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
 
   async start(): Promise<void> {
     const { opts, server } = this;
-    const log = server.log;
-    if (opts.tls !== undefined) this.tls = loadGatewayTls(opts.tls);
-    const netServer = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    server.log.info(`Gateway name is ${opts.name}`);
+    const words = { port: "gateway", connection: "gateway", connections: "gateways" };
+    const { server: netServer, port: boundPort } = await listenForPeers(server.log, opts.host, opts.port, words, (socket) => this.accept(socket));
     this.netServer = netServer;
-    const listenPort = opts.port === -1 ? 0 : opts.port;
-    await new Promise<void>((resolve, reject) => {
-      netServer.once("error", (err) => reject(new Error(`Error listening on gateway port: ${opts.port} - ${err.message}`)));
-      netServer.listen({ host: opts.host, port: listenPort }, () => resolve());
-    });
-    netServer.on("error", (err) => log.error(`Error accepting gateway connection: ${err.message}`));
-    const addr = netServer.address();
-    const boundPort = typeof addr === "object" && addr !== null ? addr.port : listenPort;
-    log.info(`Gateway name is ${opts.name}`);
-    log.info(`Listening for gateways connections on ${joinHostPort(opts.host, boundPort)}`);
     this.listenPort = boundPort;
     this.setHostPort(boundPort);
     // Routes carry our gateway URL to the other members and tell us theirs (Go's route INFO gateway_url),
@@ -105,7 +105,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     members.setRouteInfoHandler((info, from) => this.infoFromRoute(info, from));
     for (const name of server.accountNames()) this.interest.follow(server.lookupAccount(name)!);
     server.events.on("accountRegistered", this.onAccount);
-    this.later(gatewayTuning.solicitDelay, () => {
+    this.timers.after(gatewayTuning.solicitDelay, () => {
       for (const cfg of this.remotes.values()) if (!cfg.implicit) void this.solicit(cfg, true);
     });
   }
@@ -117,16 +117,15 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     this.members.setNewRouteLines(undefined);
     this.members.setRouteInfoHandler(undefined);
     this.server.events.off("accountRegistered", this.onAccount);
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.interest.stop();
-    for (const socket of this.handshaking) socket.destroy();
-    this.handshaking.clear();
+    for (const socket of this.connecting) socket.destroy();
+    this.connecting.clear();
     const conns = [...this.pending, ...this.outbound.values(), ...this.inbound.values()];
     for (const c of conns) c.close(GatewayClosed.ServerShutdown);
     const netServer = this.netServer;
     this.netServer = undefined;
-    if (netServer !== undefined) await new Promise<void>((resolve) => netServer.close(() => resolve()));
+    await closeListener(netServer);
   }
 
   gatewayz(opts: GatewayzOptions): Record<string, unknown> {
@@ -198,22 +197,37 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       c.startAuthTimer(this.opts.authTimeout);
     };
     if (this.tls === undefined) return ready(socket);
-    this.handshake(socket, (done) => acceptTls(socket, this.tls!, done), ready, (err) => this.server.log.error(`TLS gateway handshake error: ${err.message}`));
+    // Go makes gateways verify each other's certificates whatever `verify` says.
+    this.handshake(socket, this.tls.accept(socket, true), ready, (err) => this.server.log.error(`TLS gateway handshake error: ${err.message}`));
   }
 
-  /** Runs a TLS handshake that {@link stop} can cut short; `ready` only runs while the service is up. */
-  private handshake(
-    socket: Socket,
-    start: (done: (err: Error | undefined, s?: Socket) => void) => void,
-    ready: (s: Socket) => void,
-    failed: (err: Error) => void,
-  ): void {
-    this.handshaking.add(socket);
-    start((err, s) => {
-      this.handshaking.delete(socket);
-      if (err !== undefined) return failed(err);
-      if (this.stopped) s!.destroy();
-      else ready(s!);
+  /** Follows a TLS handshake that {@link stop} can cut short; `ready` only runs while the service is up. */
+  private handshake(socket: Socket, secured: Promise<Socket>, ready: (s: Socket) => void, failed: (err: Error) => void): void {
+    this.connecting.add(socket);
+    secured.then(
+      (s) => {
+        this.connecting.delete(socket);
+        if (this.stopped) s.destroy();
+        else ready(s);
+      },
+      (err: Error) => {
+        this.connecting.delete(socket);
+        socket.destroy();
+        failed(err);
+      },
+    );
+  }
+
+  /** TCP connect to a remote's URL (Go's DEFAULT_ROUTE_DIAL deadline), failing in Go's words. */
+  private dial(u: URL): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const host = u.hostname.replace(/^\[|\]$/g, "");
+      const socket = dialTcp(host, Number(u.port || DEFAULT_GATEWAY_PORT), DIAL_TIMEOUT, (err, s) => {
+        this.connecting.delete(socket);
+        if (err === undefined) resolve(s);
+        else reject(goDialError(u.host, err));
+      });
+      this.connecting.add(socket);
     });
   }
 
@@ -228,19 +242,18 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   private async solicit(cfg: RemoteGateway, firstConnect: boolean): Promise<void> {
     const log = this.server.log;
     const kind = cfg.implicit ? "implicit" : "explicit";
-    let delay = gatewayTuning.connectDelay;
     let attempts = 0;
     while (!this.stopped) {
       const urls = cfg.shuffledUrls();
       if (urls.length === 0) return;
       attempts++;
-      const report = firstConnect && attempts === 1;
+      const report = shouldReportConnectError(firstConnect, attempts);
       for (const u of urls) {
         const msg = `Connecting to ${kind} gateway "${cfg.name}" (${u.host}) at ${u.host} (attempt ${attempts})`;
         if (report) log.info(msg);
         else log.debug(msg);
         try {
-          const socket = await dial(u);
+          const socket = await this.dial(u);
           if (this.stopped) {
             socket.destroy();
             return;
@@ -260,8 +273,9 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
           return;
         }
       }
-      await new Promise<void>((resolve) => this.later(delay, resolve));
-      if (this.opts.connectBackoff) delay = Math.min(delay * 2, gatewayTuning.connectMaxDelay);
+      const { connectDelay, connectMaxDelay } = gatewayTuning;
+      const delay = this.opts.connectBackoff ? backoffDelay(connectDelay, attempts - 1, connectMaxDelay) : connectDelay;
+      await new Promise<void>((resolve) => this.timers.after(delay, resolve));
     }
   }
 
@@ -275,7 +289,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
     if (cfg.tls === undefined) return ready(socket);
     this.handshake(
       socket,
-      (done) => connectTls(socket, cfg.tls!, url.hostname, done),
+      cfg.tls.solicit(socket, url.hostname.replace(/^\[|\]$/g, "")),
       ready,
       (err) => {
         this.server.log.error(`TLS gateway handshake error: ${err.message}`);
@@ -287,7 +301,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   private reconnect(cfg: RemoteGateway): void {
     if (this.stopped || this.remotes.get(cfg.name) !== cfg) return;
     const delay = Math.floor(Math.random() * 100) + (cfg.implicit ? 0 : gatewayTuning.reconnectDelay);
-    this.later(delay, () => void this.solicit(cfg, false));
+    this.timers.after(delay, () => void this.solicit(cfg, false));
   }
 
   private hasInbound(name: string): boolean {
@@ -308,7 +322,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       known.addUrls(urls);
       return;
     }
-    const cfg = new RemoteGateway(name, true, [], this.opts.tls);
+    const cfg = new RemoteGateway(name, true, [], this.tls);
     cfg.addUrls(urls);
     if (cfg.urls.size === 0) return;
     this.remotes.set(name, cfg);
@@ -582,13 +596,5 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
       if (queue !== undefined) interest.queueChanged(account, subject, queue, added);
       else interest.plainChanged(account, subject, added);
     }
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
   }
 }

@@ -54,6 +54,18 @@ export function dialTcp(host: string, port: number, timeout: number, done: (err:
   return socket;
 }
 
+/**
+ * A failed dial in Go's words (`dial tcp 127.0.0.1:7222: connect: connection refused`), for the
+ * "Error connecting to ..." log lines.
+ *
+ * @example
+ * goDialError("127.0.0.1:7222", err).message; // "dial tcp 127.0.0.1:7222: i/o timeout"
+ */
+export function goDialError(hostPort: string, err: Error): Error {
+  const why = (err as NodeJS.ErrnoException).code === "ECONNREFUSED" ? "connect: connection refused" : err.message;
+  return new Error(`dial tcp ${hostPort}: ${why}`);
+}
+
 /** A copy in random order (Fisher-Yates), as Go tries a peer's URLs unless told not to randomize. */
 export function shuffled<T>(list: readonly T[]): T[] {
   const out = [...list];
