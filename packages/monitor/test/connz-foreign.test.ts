@@ -141,12 +141,19 @@ describe("/connz with connections a plugin serves (MQTT)", () => {
     const nc = await h.client();
     nc.publish("x", "12345");
     await nc.flush();
-    addForeign(h.server, { mqttClient: "busy", stats: { inMsgs: 10, outMsgs: 3, inBytes: 100, outBytes: 30 } });
+    addForeign(h.server, { mqttClient: "busy", stats: { inMsgs: 10, outMsgs: 3, inBytes: 100, outBytes: 30 }, pendingBytes: 512 });
     addForeign(h.server, { mqttClient: "idle" });
     for (const c of await poll("/connz?sort=msgs_from", { sort: "msgs_from" })) {
       expect(c.connections.map((x) => [x.mqtt_client, x.in_msgs])).toEqual([
         ["busy", 10],
         [undefined, 1],
+        ["idle", 0],
+      ]);
+    }
+    for (const c of await poll("/connz?sort=pending", { sort: "pending" })) {
+      expect(c.connections.map((x) => [x.mqtt_client, x.pending_bytes])).toEqual([
+        ["busy", 512],
+        [undefined, 0],
         ["idle", 0],
       ]);
     }

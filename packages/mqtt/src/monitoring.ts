@@ -116,6 +116,7 @@ export class MonitoredMqttConnection implements ForeignConnection, MqttConnectio
     // An empty id is replaced by one the server makes up once CONNECT is accepted.
     const clientId = c?.clientId || this.requested?.clientId;
     if (clientId) snapshot.mqttClient = clientId;
+    if (this.reason === undefined) snapshot.pendingBytes = this.transport.pendingBytes;
     return snapshot;
   }
 

@@ -150,6 +150,8 @@ export interface ConnectionSnapshot {
   lastActivity: Date;
   /** An MQTT client's client identifier (Go's ConnInfo.mqtt_client); undefined for other clients. */
   mqttClient?: string;
+  /** Bytes waiting to be written to an open connection a plugin serves (core's report theirs live). */
+  pendingBytes?: number;
 }
 
 /**

@@ -225,6 +225,7 @@ function openRow(c: ClientConnection, now: Date, opts: ConnzOptions): Row {
 function snapshotRow(s: ConnectionSnapshot, now: Date, opts: ConnzOptions): Row {
   const stop = s.reason !== undefined ? (s.stop ?? s.lastActivity) : undefined;
   const end = stop ?? now;
+  const pending = stop === undefined ? (s.pendingBytes ?? 0) : 0;
   const json: ConnInfoJson = {
     cid: s.cid,
     kind: kindName(s.kind),
@@ -237,7 +238,7 @@ function snapshotRow(s: ConnectionSnapshot, now: Date, opts: ConnzOptions): Row 
     rtt: goDurationString(s.rtt),
     uptime: goUptime(end.getTime() - s.start.getTime()),
     idle: goUptime(end.getTime() - s.lastActivity.getTime()),
-    pending_bytes: 0,
+    pending_bytes: pending,
     in_msgs: s.stats.inMsgs,
     out_msgs: s.stats.outMsgs,
     in_bytes: s.stats.inBytes,
@@ -252,7 +253,7 @@ function snapshotRow(s: ConnectionSnapshot, now: Date, opts: ConnzOptions): Row 
   }
   if (opts.auth) setAuth(json, s.user, s.account);
   if (s.mqttClient !== undefined && s.mqttClient !== "") json.mqtt_client = s.mqttClient;
-  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop?.getTime() ?? 0, pending: 0, rtt: s.rtt };
+  return { json, start: s.start.getTime(), last: s.lastActivity.getTime(), stop: stop?.getTime() ?? 0, pending, rtt: s.rtt };
 }
 
 /** Go's SubDetail of one subscription, open or as its connection closed. */
