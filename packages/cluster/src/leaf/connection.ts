@@ -11,6 +11,7 @@ import {
   type ProtocolError,
 } from "@nats-ts/wire";
 import { parseProtoJson } from "../shared/info.js";
+import { S2CompressedStream, updatedAutoLevel, writerForMode, type CompressionOptions, type S2FormatError } from "../shared/compression/index.js";
 import { CONNECT_PROCESS_TIMEOUT, ERR_AUTH_VIOLATION, ERR_STALE_CONNECTION, LDS_PREFIX, MAX_QUEUE_WEIGHT, SERVICE_REPLY_PREFIX } from "./constants.js";
 import { OutboundInterest, interestKey } from "./interest.js";
 import { LeafPermissions, bypassesPermissions } from "./permissions.js";
@@ -57,6 +58,8 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   registered = false;
   /** Solicited side: the hub's first INFO arrived. */
   infoReceived = false;
+  /** Solicited side: compression was switched on; the hub's INFO that follows (compressed) goes on with the handshake. */
+  awaitingHubInfo = false;
   closedReason: LeafCloseReason | undefined;
   perms = new LeafPermissions();
   /** The other side supports headers (HMSG). */
@@ -76,6 +79,23 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   exportRules: LeafPermissions | undefined;
   /** Round-trip time of the last PING, in milliseconds (undefined until measured). */
   rtt: number | undefined;
+  /** When the connection was made (performance.now()): the first RTT estimate for s2_auto, as Go's. */
+  readonly startedAt = performance.now();
+  /**
+   * The negotiated compression mode as /leafz shows it (Go's leaf.compression): "" until known,
+   * "not supported" for a peer that announced none, "off", or the s2 level this side writes with.
+   */
+  compression = "";
+  /** The first INFO was used to negotiate compression (Go's compressionNegotiated flag). */
+  compressionNegotiated = false;
+  /** This side's compression settings (the listener's or the remote's). */
+  compressionOptions: CompressionOptions | undefined;
+  /**
+   * While compression may still be switched on, input is parsed a line at a time so that bytes
+   * after the INFO that switches it go to the decoder (handshake only: no messages flow yet).
+   */
+  private byLine = false;
+  private compressed: S2CompressedStream | undefined;
   readonly stats: LeafStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
   /** What the other side subscribed to, by Go's key (`subject` or `subject queue`). */
   private readonly remoteSubs = new Map<string, Subscription[]>();
@@ -88,6 +108,10 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
   private pingsOut = 0;
   private pingSentAt = 0;
   private readonly onData = (chunk: Buffer) => {
+    if (this.byLine) this.parseByLine(chunk);
+    else this.parse(chunk);
+  };
+  private parse(chunk: Buffer): void {
     try {
       this.parser.parse(chunk);
     } catch (e) {
@@ -95,7 +119,7 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
       this.host.server.log.error(`${this.label} - Error processing leafnode protocol: ${(e as Error).message}`);
       this.close("Protocol Violation");
     }
-  };
+  }
   private readonly onEnd = () => this.close("Client Closed");
   private readonly onError = () => this.close(this.registered ? "Read Error" : "Client Closed");
 
@@ -112,6 +136,46 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
     this.parser = new PeerProtocolParser(this, { maxPayload: host.server.opts.maxPayload }, true);
     this.parser.trace = host.server.log.traceEnabled;
     this.attach(stream);
+  }
+
+  /** Expects the peer's INFO to negotiate compression: reads the handshake line by line until then. */
+  expectCompressionInfo(options: CompressionOptions): void {
+    this.compressionOptions = options;
+    this.byLine = true;
+  }
+
+  /** Compression is settled (negotiated or not): input goes straight to the parser again. */
+  compressionSettled(mode: string): void {
+    this.compressionNegotiated = true;
+    this.compression = mode;
+    this.byLine = false;
+  }
+
+  private parseByLine(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && this.byLine && this.closedReason === undefined) {
+      const nl = chunk.indexOf(10, at);
+      const end = nl < 0 ? chunk.length : nl + 1;
+      this.parse(chunk.subarray(at, end));
+      at = end;
+    }
+    if (at >= chunk.length || this.closedReason !== undefined) return;
+    // The INFO just parsed switched reading to the decoder: the rest of this read is compressed.
+    if (this.compressed !== undefined) this.compressed.receive(chunk.subarray(at));
+    else this.parse(chunk.subarray(at));
+  }
+
+  /**
+   * Reads and writes S2 from now on, at the point of the handshake where Go switches (the
+   * caller sends the INFO that confirms the mode before or after, as Go's side does).
+   */
+  startCompression(mode: string): void {
+    this.compressionSettled(mode);
+    const compressed = new S2CompressedStream(this.stream, writerForMode(mode), (err: S2FormatError) => {
+      this.host.server.log.error(`${this.label} - Error decompressing leafnode protocol: ${err.message}`);
+    });
+    this.compressed = compressed;
+    this.replaceStream(compressed);
   }
 
   /** Go's log prefix for a leaf connection. */
@@ -133,9 +197,14 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
     return [...this.remoteSubs.values()].map((subs) => subs[0].subject);
   }
 
-  /** Moves reading and writing to another stream (after a TLS upgrade). */
+  /** Moves reading and writing to another stream (after a TLS upgrade, or to compress). */
   replaceStream(stream: Duplex): void {
     this.detach();
+    // What was queued on the old stream goes out now, before anything on the new one.
+    if (this.corked) {
+      this.corked = false;
+      this.stream.uncork();
+    }
     this.stream = stream;
     this.attach(stream);
   }
@@ -174,7 +243,7 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
       this.corked = true;
       s.cork();
       setImmediate(() => {
-        this.corked = false;
+        if (this.stream === s) this.corked = false;
         s.uncork();
       });
     }
@@ -299,7 +368,16 @@ export class LeafConnection implements MessageSink, PeerOpHandler {
     if (this.pingSentAt !== 0) {
       this.rtt = performance.now() - this.pingSentAt;
       this.pingSentAt = 0;
+      if (this.compressed !== undefined) this.updateCompressionLevel(this.rtt);
     }
+  }
+
+  /** An s2_auto connection moves to the level its new RTT calls for (Go's updateS2AutoCompressionLevel). */
+  private updateCompressionLevel(rtt: number): void {
+    const level = updatedAutoLevel(this.compressionOptions!, this.compression, rtt);
+    if (level === undefined) return;
+    this.compression = level;
+    this.compressed!.writer = writerForMode(level);
   }
 
   onOk(): void {}

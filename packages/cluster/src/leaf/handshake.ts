@@ -119,6 +119,8 @@ export function applyConnect(c: LeafConnection, connect: LeafConnectInfo, auth: 
   if (connect.is_hub === true) c.leafSpoke = true;
   c.remoteCluster = str(connect.cluster);
   c.remoteDomain = str(connect.domain);
+  // Not negotiated over INFO: the mode the other side says it settled on, or an older server.
+  if (c.compression === "") c.compressionSettled(str(connect.compress_mode) || "not supported");
   if (auth.permissions !== undefined) {
     c.userPermissions = auth.permissions;
     c.perms = new LeafPermissions(auth.permissions);
@@ -192,6 +194,7 @@ export function leafConnect(server: NatsServer, c: LeafConnection, remote: Remot
     jetstream: js.enabled || undefined,
     deny_pub: remote.opts.denyImports.length > 0 ? remote.opts.denyImports : undefined,
     isolate: remote.opts.requestIsolation || undefined,
+    compress_mode: c.compression || undefined,
     remote_account: account.name,
     protocol: PROTO_VERSION,
   };
@@ -219,6 +222,6 @@ export function leafConnect(server: NatsServer, c: LeafConnection, remote: Remot
 
 /** Go's leafConnectInfo field order, so that traces read the same. */
 function orderConnect(c: LeafConnectInfo): LeafConnectInfo {
-  const { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, remote_account, protocol } = c;
-  return { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, remote_account, protocol };
+  const { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, compress_mode, remote_account, protocol } = c;
+  return { version, nkey, jwt, sig, user, pass, auth_token, server_id, domain, name, is_hub, cluster, headers, jetstream, deny_pub, isolate, compress_mode, remote_account, protocol };
 }

@@ -11,6 +11,8 @@ export interface LeafInfo extends PeerInfo {
   remote_account?: string;
   acc_is_sys?: boolean;
   info_on_connect?: boolean;
+  /** The sender's compression mode (Go 2.10+; absent from older servers). */
+  compression?: string;
 }
 
 /** The CONNECT a soliciting server sends (Go's leafConnectInfo), in Go's field order. */
@@ -31,6 +33,8 @@ export interface LeafConnectInfo {
   jetstream?: boolean;
   deny_pub?: string[];
   isolate?: boolean;
+  /** The soliciting side's negotiated compression (Go's `compress_mode`; `compression` was an unused boolean). */
+  compress_mode?: string;
   gateway?: string;
   remote_account?: string;
   protocol?: number;

@@ -22,8 +22,7 @@ export function leafzEntry(c: LeafConnection, withSubscriptions: boolean): Recor
     subscriptions: c.subscriptionCount,
   };
   if (withSubscriptions) entry.subscriptions_list = c.subscriptionSubjects();
-  // nats-ts does not compress leaf connections; it negotiates like a server before compression.
-  entry.compression = "off";
+  entry.compression = c.compression || undefined;
   return entry;
 }
 

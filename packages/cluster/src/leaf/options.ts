@@ -13,7 +13,8 @@ import {
   parseDuration,
 } from "@nats-ts/core";
 import { isValidSubject } from "@nats-ts/wire";
-import { compressionFromConf, peerTlsFromConf, subjectsFromConf, type PeerTlsOptions } from "../shared/conf.js";
+import { peerTlsFromConf, subjectsFromConf, type PeerTlsOptions } from "../shared/conf.js";
+import { CompressionMode, DEFAULT_RTT_THRESHOLDS, compressionOptionsFromConf, type CompressionOptions } from "../shared/compression/index.js";
 import { DEFAULT_DIAL_TIMEOUT, DEFAULT_FIRST_INFO_TIMEOUT, DEFAULT_RECONNECT_INTERVAL } from "./constants.js";
 import { parseLeafUrl } from "./urls.js";
 
@@ -58,7 +59,8 @@ export interface RemoteLeafOptions {
   /** Milliseconds allowed for the TCP connect; 0 = the server's leafnodes dial_timeout. */
   dialTimeout: number;
   noRandomize: boolean;
-  compression: string;
+  /** Go's default is s2_auto (with the default RTT thresholds) for the listener and every remote. */
+  compression: CompressionOptions;
   disabled: boolean;
   ignoreDiscoveredServers: boolean;
   /** Do not send interest of other leaf nodes over this connection. */
@@ -75,7 +77,8 @@ export interface LeafNodeOptions {
   noAdvertise: boolean;
   authorization: LeafAuthorization;
   tls?: LeafTlsOptions;
-  compression: string;
+  /** Go's default is s2_auto (with the default RTT thresholds) for the listener and every remote. */
+  compression: CompressionOptions;
   remotes: RemoteLeafOptions[];
   reconnectInterval: number;
   /** Milliseconds allowed for the TCP connect of a remote (Go's dial timeout, default 1s). */
@@ -101,9 +104,13 @@ function denyListFromConf(m: ConfMap, k: string, v: ConfValue): string[] {
   return subjectsFromConf(m, k, v, (s) => (isValidSubject(s) ? undefined : `subject ${JSON.stringify(s)} is not a valid subject`));
 }
 
-/** Go's leaf default when `compression` names no mode is s2_auto. */
-function leafCompressionFromConf(m: ConfMap, k: string, v: ConfValue): string {
-  return compressionFromConf(m, k, v, "s2_auto") || "s2_auto";
+/** Go's leaf default, for `compression: on` and when no mode is given, is s2_auto. */
+function leafCompressionFromConf(m: ConfMap, k: string, v: ConfValue): CompressionOptions {
+  return compressionOptionsFromConf(m, k, v, CompressionMode.S2Auto, CompressionMode.S2Auto);
+}
+
+function defaultCompression(): CompressionOptions {
+  return { mode: CompressionMode.S2Auto, rttThresholds: DEFAULT_RTT_THRESHOLDS };
 }
 
 function authorizationFromConf(m: ConfMap): LeafAuthorization {
@@ -181,7 +188,7 @@ function remoteFromConf(m: ConfMap): RemoteLeafOptions {
     firstInfoTimeout: DEFAULT_FIRST_INFO_TIMEOUT,
     dialTimeout: 0,
     noRandomize: false,
-    compression: "",
+    compression: defaultCompression(),
     disabled: false,
     ignoreDiscoveredServers: false,
     isolate: false,
@@ -302,7 +309,7 @@ export function leafNodeOptionsFromConf(block: unknown): LeafNodeOptions {
     port: 0,
     noAdvertise: false,
     authorization: { timeout: 0, users: [] },
-    compression: "",
+    compression: defaultCompression(),
     remotes: [],
     reconnectInterval: DEFAULT_RECONNECT_INTERVAL,
     dialTimeout: DEFAULT_DIAL_TIMEOUT,

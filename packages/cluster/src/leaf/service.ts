@@ -1,5 +1,5 @@
 import type { Server as NetServer, Socket } from "node:net";
-import { formatGoDuration, type Account, type NatsServer, type Subscription } from "@nats-ts/core";
+import { PROTO_VERSION, formatGoDuration, type Account, type NatsServer, type Subscription } from "@nats-ts/core";
 import { isLiteralSubject } from "@nats-ts/wire";
 import type { ClusterService, LeafzOptions } from "../plugin.js";
 import {
@@ -28,7 +28,8 @@ import {
 import type { LeafHost, RemoteState } from "./host.js";
 import { joinHostPort } from "../shared/addresses.js";
 import { clusterUrls, type ClusterUrls } from "../shared/cluster-urls.js";
-import { protoLine } from "../shared/info.js";
+import { infoHead, protoLine } from "../shared/info.js";
+import { CompressionMode, compressionModeForInfo, needsCompression, negotiateCompression, type CompressionOptions } from "../shared/compression/index.js";
 import { backoffDelay, dialTcp, shouldReportConnectError, shuffled } from "../shared/reconnect.js";
 import { listenForPeers } from "../shared/listener.js";
 import { randomNonce, randomNuid } from "../shared/nuid.js";
@@ -113,10 +114,6 @@ export class LeafNodeService implements ClusterService, LeafHost {
       this.stopFollowingMembers = this.memberUrls.onMembersChanged((urls) => this.setClusterLeafUrls(urls));
       this.setClusterLeafUrls(this.memberUrls.memberUrls());
     }
-    const compressed = (mode: string) => mode !== "" && mode !== "off" && mode !== "accept";
-    if (compressed(opts.compression) || opts.remotes.some((r) => compressed(r.compression))) {
-      server.log.warn("Leafnode compression is not supported by nats-ts: leaf connections are not compressed");
-    }
     for (const r of this.remotes) if (!r.opts.disabled) this.connectRemote(r);
   }
 
@@ -171,7 +168,11 @@ export class LeafNodeService implements ClusterService, LeafHost {
     c.isolated = this.opts.isolate;
     this.server.log.info(`${c.label} - Leafnode connection created`);
     c.nonce = randomNonce();
-    c.send(protoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce }));
+    const mode = this.opts.compression.mode;
+    // A server configured as "not supported" behaves as one from before compression (Go's test hook).
+    const announced = mode === CompressionMode.NotSupported ? undefined : mode;
+    c.send(protoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce, compression: announced }));
+    if (needsCompression(mode)) c.expectCompressionInfo(this.opts.compression);
     if (this.tls !== undefined) {
       // Go sends INFO in the clear, then the leaf starts the TLS handshake.
       this.tls.accept(c.takeStream(), this.tls.opts.verify).then(
@@ -179,6 +180,12 @@ export class LeafNodeService implements ClusterService, LeafHost {
         (err: Error) => this.tlsFailed(c, err),
       );
     }
+    this.armAuthTimer(c);
+  }
+
+  /** CONNECT must come within the auth timeout (started again once compression is negotiated, as Go does). */
+  private armAuthTimer(c: LeafConnection): void {
+    clearTimeout(this.authTimers.get(c));
     const timeout = (this.opts.authorization.timeout || DEFAULT_AUTH_TIMEOUT) * 1000;
     const timer = setTimeout(() => {
       if (c.registered || c.closedReason !== undefined) return;
@@ -284,6 +291,7 @@ export class LeafNodeService implements ClusterService, LeafHost {
       return c.close("Missing Account");
     }
     c.account = account;
+    if (needsCompression(r.opts.compression.mode)) c.expectCompressionInfo(r.opts.compression);
     c.leafSpoke = !r.opts.hub;
     c.isolated = this.opts.isolate || r.opts.isolate;
     c.perms.mergeDeny("publish", r.opts.denyExports);
@@ -306,24 +314,24 @@ export class LeafNodeService implements ClusterService, LeafHost {
   onInfo(c: LeafConnection, raw: Record<string, unknown>): void {
     const r = c.remote;
     const info = raw as LeafInfo;
-    // An accepting server does not act on INFO (Go only uses it for compression), but still
-    // refuses a cluster name with spaces.
-    if (r === undefined) {
-      if (typeof info.cluster === "string" && info.cluster.includes(" ")) this.refuse(c, { text: ERR_CLUSTER_NAME_SPACES, reason: "Protocol Violation", sendErr: true });
-      // Only a bound connection may speak of accounts (Go's checks against a forged INFO).
-      else if (!c.registered && (info.remote_account !== undefined || info.connect_info === true)) c.authViolation();
-      return;
+    if (r === undefined) return this.onAcceptedInfo(c, info);
+    if (c.awaitingHubInfo) {
+      // The hub's first INFO over the compressed connection: the handshake goes on from here.
+      c.awaitingHubInfo = false;
+      const problem = applyHubInfo(c, r, info);
+      if (problem !== undefined) return this.refuse(c, problem);
+      return this.sendConnect(c, r, info);
     }
     if (!c.infoReceived) {
       c.infoReceived = true;
       const problem = applyHubInfo(c, r, info);
       if (problem !== undefined) return this.refuse(c, problem);
-      if (info.tls_required !== true && !r.opts.tlsRequired) return this.sendConnect(c, r, info);
+      if (info.tls_required !== true && !r.opts.tlsRequired) return this.settleCompression(c, r, info);
       (r.tls ?? new PeerTls()).solicit(c.takeStream(), urlHostPort(r.current!).host).then(
         (secure) => {
           if (c.closedReason !== undefined) return void secure.destroy();
           c.replaceStream(secure);
-          this.sendConnect(c, r, info);
+          this.settleCompression(c, r, info);
         },
         (err: Error) => this.tlsFailed(c, err),
       );
@@ -331,6 +339,68 @@ export class LeafNodeService implements ClusterService, LeafHost {
     }
     applyHubUpdate(c, r, info);
     if (info.connect_info === true && !c.registered) this.register(c);
+  }
+
+  /**
+   * Accepted side: an INFO before CONNECT is only for compression, and only allowed when this
+   * server wants compression (Go's parser refuses it otherwise); once negotiated, any INFO is
+   * checked but not acted on.
+   */
+  private onAcceptedInfo(c: LeafConnection, info: LeafInfo): void {
+    if (!c.registered && !c.compressionNegotiated) {
+      const local = this.opts.compression;
+      if (!needsCompression(local.mode)) return c.authViolation();
+      const mode = this.negotiate(c, local, info);
+      if (mode === undefined) return;
+      if (needsCompression(mode)) {
+        // The INFO that confirms the mode already goes out compressed (Go's order on this side).
+        c.startCompression(mode);
+        c.send(protoLine("INFO", { ...this.baseInfo(), client_id: c.cid, nonce: c.nonce, compression: compressionModeForInfo(local, mode) }));
+      } else c.compressionSettled(mode);
+      if (typeof info.compression === "string" && info.compression !== "") this.armAuthTimer(c);
+      return;
+    }
+    if (typeof info.cluster === "string" && info.cluster.includes(" ")) this.refuse(c, { text: ERR_CLUSTER_NAME_SPACES, reason: "Protocol Violation", sendErr: true });
+    // Only a bound connection may speak of accounts (Go's checks against a forged INFO).
+    else if (!c.registered && (info.remote_account !== undefined || info.connect_info === true)) c.authViolation();
+  }
+
+  /**
+   * Solicited side, on the hub's first INFO (after TLS): negotiate compression. When both sides
+   * compress, send our INFO with the mode in the clear, switch, and wait for the hub's INFO
+   * (compressed) before CONNECT; otherwise CONNECT now and say what was settled in it.
+   */
+  private settleCompression(c: LeafConnection, r: RemoteState, info: LeafInfo): void {
+    const local = r.opts.compression;
+    if (!needsCompression(local.mode)) {
+      const peerAnnounced = typeof info.compression === "string" && info.compression !== "";
+      c.compressionSettled(!peerAnnounced || local.mode === CompressionMode.NotSupported ? CompressionMode.NotSupported : CompressionMode.Off);
+      return this.sendConnect(c, r, info);
+    }
+    const mode = this.negotiate(c, local, info);
+    if (mode === undefined) return;
+    if (!needsCompression(mode)) {
+      c.compressionSettled(mode);
+      return this.sendConnect(c, r, info);
+    }
+    const mine = { ...infoHead(this.server, { proto: PROTO_VERSION, host: this.opts.host, port: this.boundPort }), client_id: c.cid };
+    c.send(protoLine("INFO", { ...mine, compression: compressionModeForInfo(local, mode) }));
+    c.startCompression(mode);
+    c.awaitingHubInfo = true;
+    c.awaitConnectInfo();
+  }
+
+  /** The mode this side writes with; undefined after closing the connection on a mode Go does not know. */
+  private negotiate(c: LeafConnection, local: CompressionOptions, info: LeafInfo): string | undefined {
+    try {
+      return negotiateCompression(local, typeof info.compression === "string" ? info.compression : undefined, performance.now() - c.startedAt);
+    } catch (e) {
+      const text = (e as Error).message;
+      this.server.log.error(`${c.label} - ${text}`);
+      c.sendErr(text);
+      c.close("Protocol Violation");
+      return undefined;
+    }
   }
 
   /** Solicited side: CONNECT, then either register now or wait for the hub's answer (Go's info_on_connect). */
