@@ -1,5 +1,6 @@
+import type { TLSSocket } from "node:tls";
 import type { IConnectPacket } from "mqtt-packet";
-import { ClosedReason, type ConnectionSnapshot, type ConnectionTls, type ForeignConnection, type ForeignConnections, type SubscriptionSnapshot } from "@nats-ts/core";
+import { ClosedReason, describeTls, type ConnectionSnapshot, type ConnectionTls, type ForeignConnection, type ForeignConnections, type SubscriptionSnapshot } from "@nats-ts/core";
 import type { MqttConnection } from "./connection.js";
 import type { MqttTransport } from "./transport.js";
 import { REASON } from "./v5.js";
@@ -34,6 +35,17 @@ export function closedReasonOf(reason: string, reasonCode: number | undefined): 
   return ClosedReason.ProtocolViolation;
 }
 
+/** How an MQTT client's TLS connection looks to /connz: version, cipher and its certificate, if any. */
+export interface MqttTlsInfo {
+  tls: ConnectionTls;
+  certificate: Buffer | undefined;
+}
+
+export function mqttTlsInfo(socket: TLSSocket): MqttTlsInfo {
+  const raw = socket.getPeerCertificate().raw as Buffer | undefined;
+  return { tls: describeTls(socket), certificate: raw !== undefined && raw.length > 0 ? raw : undefined };
+}
+
 /** What a connection reports to monitoring as it authenticates and closes. */
 export interface MqttConnectionObserver {
   /** CONNECT arrived (before it is checked: a refused client is still known by its id, as in Go). */
@@ -59,7 +71,7 @@ export class MonitoredMqttConnection implements ForeignConnection, MqttConnectio
   constructor(
     readonly cid: number,
     private readonly transport: MqttTransport,
-    private readonly tls: ConnectionTls | undefined,
+    private readonly tls: MqttTlsInfo | undefined,
     private readonly registry: ForeignConnections,
   ) {}
 
@@ -107,8 +119,8 @@ export class MonitoredMqttConnection implements ForeignConnection, MqttConnectio
       connectUser: this.requested?.username ?? "",
       transport: "mqtt",
       rtt: 0,
-      tls: this.tls,
-      certificate: undefined,
+      tls: this.tls?.tls,
+      certificate: this.tls?.certificate,
       stats: c === undefined ? { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0 } : { ...c.stats },
       subscriptions: this.subscriptions(),
       lastActivity: new Date(c?.lastActivity ?? this.start.getTime()),

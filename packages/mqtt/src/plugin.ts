@@ -1,9 +1,9 @@
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
-import { describeTls, listenerUrls, planAuth, type ConnectionTls, type NatsServer, type ServerPlugin } from "@nats-ts/core";
+import { listenerUrls, planAuth, type NatsServer, type ServerPlugin } from "@nats-ts/core";
 import { MqttBroker } from "./broker.js";
 import { MqttConnection } from "./connection.js";
-import { MonitoredMqttConnection } from "./monitoring.js";
+import { MonitoredMqttConnection, mqttTlsInfo, type MqttTlsInfo } from "./monitoring.js";
 import { tcpTransport, webSocketTransport, type MqttTransport, type WebSocketLike } from "./transport.js";
 import { mqttOptionsFromConf, validateMqttOptions, type MqttOptions } from "./options.js";
 import { mqttTlsServer } from "./tls.js";
@@ -115,10 +115,10 @@ export class MqttPlugin implements ServerPlugin {
   }
 
   private acceptSocket(socket: Socket, broker: MqttBroker): void {
-    this.accept(tcpTransport(socket), broker, socket instanceof TLSSocket ? describeTls(socket) : undefined);
+    this.accept(tcpTransport(socket), broker, socket instanceof TLSSocket ? mqttTlsInfo(socket) : undefined);
   }
 
-  private accept(transport: MqttTransport, broker: MqttBroker, tls?: ConnectionTls): void {
+  private accept(transport: MqttTransport, broker: MqttBroker, tls?: MqttTlsInfo): void {
     const { server } = broker;
     if (!server.isRunning || server.isLameDuck) {
       transport.destroy();

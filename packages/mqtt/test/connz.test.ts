@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -6,7 +6,8 @@ import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node"
 import { NatsServer } from "@nats-ts/core";
 import { jetstreamPlugin } from "@nats-ts/jetstream";
 import { connz, monitorPlugin, type ConnzJson, type ConnzOptions, type MonitorPlugin } from "@nats-ts/monitor";
-import { mqttPlugin, type MqttPlugin } from "../src/index.js";
+import { mqttPlugin, type MqttOptions, type MqttPlugin } from "../src/index.js";
+import { makeCerts } from "./certs.js";
 import { mqttConnect, RawMqtt } from "./helpers.js";
 
 const NOT_AUTHORIZED = 5;
@@ -14,13 +15,14 @@ const NOT_AUTHORIZED = 5;
 /** Go's test setup: an MQTT account with JetStream, a system account, HTTP monitoring. */
 class Setup {
   readonly storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-connz-"));
-  readonly mqtt: MqttPlugin = mqttPlugin({ host: "127.0.0.1", port: -1 });
+  readonly mqtt: MqttPlugin;
   readonly monitor: MonitorPlugin = monitorPlugin({ statszInterval: 60_000 });
   readonly server: NatsServer;
   private readonly clients: NatsConnection[] = [];
   private readonly raws: RawMqtt[] = [];
 
-  constructor() {
+  constructor(mqttOptions: MqttOptions = {}) {
+    this.mqtt = mqttPlugin({ host: "127.0.0.1", port: -1, ...mqttOptions });
     this.server = new NatsServer(
       {
         host: "127.0.0.1",
@@ -91,15 +93,16 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 }
 
 let t: Setup;
-beforeEach(async () => {
-  t = new Setup();
-  await t.server.start();
-});
-afterEach(async () => {
-  await t.stop();
-});
 
 describe("MQTT clients in /connz", () => {
+  beforeEach(async () => {
+    t = new Setup();
+    await t.server.start();
+  });
+  afterEach(async () => {
+    await t.stop();
+  });
+
   test("TestMQTTConnectAndDisconnectEvent: events, /connz and $SYS CONNZ carry the MQTT client id", async () => {
     const { server } = t;
     const nc = await t.nats("sys");
@@ -255,4 +258,30 @@ describe("MQTT clients in /connz", () => {
     });
     expect(closed).toMatchObject({ reason: "Client Closed", in_msgs: 1, out_msgs: 1, subscriptions: 2 });
   });
+});
+
+test("an MQTT client over TLS: tls_version and cipher, its certificate with auth", async () => {
+  const certs = makeCerts();
+  t = new Setup({ tls: { certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile, verify: true } });
+  await t.server.start();
+  try {
+    const client = await mqttConnect(`mqtts://127.0.0.1:${t.mqtt.port}`, {
+      ca: readFileSync(certs.caFile),
+      cert: readFileSync(certs.clientCert),
+      key: readFileSync(certs.clientKey),
+      clientId: "secure",
+      username: "mqtt",
+      password: "pwd",
+    });
+    const [conn] = (await t.json<ConnzJson>("/connz?mqtt_client=secure")).connections;
+    expect(conn!.tls_version).toMatch(/^1\.[23]$/);
+    expect(conn!.tls_cipher_suite).toBeTruthy();
+    expect(conn).not.toHaveProperty("tls_peer_certs");
+    const [withAuth] = (await t.json<ConnzJson>("/connz?mqtt_client=secure&auth=1")).connections;
+    expect(withAuth!.tls_peer_certs).toEqual([expect.objectContaining({ subject: "CN=mqtt client" })]);
+    await client.endAsync();
+  } finally {
+    await t.stop();
+    certs.cleanup();
+  }
 });
