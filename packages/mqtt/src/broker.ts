@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { DEFAULTS, type Account, type InternalClient, type Logger, type NatsServer } from "@nats-ts/core";
 import { DormantSessions } from "./dormant-sessions.js";
+import { SharedSubscriptions } from "./shared-subscriptions.js";
 import { isValidSubject } from "@nats-ts/wire";
 import { authenticateMqtt, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
@@ -46,6 +47,8 @@ interface AccountState {
   account?: Account;
   /** Follows `$MQTT_rmsgs`, so retained messages stored by others show here too. */
   feed?: RetainedFeed;
+  /** Shared subscriptions' group consumers and their members. */
+  shared?: SharedSubscriptions;
   /** Stored sessions without a client that have a deadline (will delay, session expiry). */
   dormant?: DormantSessions;
   /** Publishes the delayed wills of dormant sessions. */
@@ -165,6 +168,9 @@ export class MqttBroker {
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
       state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.server.name, this.log);
+      const shared = new SharedSubscriptions(api, this.consumerSettings, this.log);
+      await shared.recover();
+      state.shared = shared;
       const store = new SessionStore(api, this.server.name, this.log);
       const records = await store.loadAll();
       if (this.closed) throw new Error("server shutdown");
@@ -235,7 +241,10 @@ export class MqttBroker {
       this.endStored(state, state.api, stored);
       stored = undefined;
     }
-    if (clean && stored !== undefined) this.newSession(state, id, clientId, false, stored).destroy(); // its consumers go too
+    if (clean && stored !== undefined) {
+      this.newSession(state, id, clientId, false, stored).destroy(); // its consumers go too
+      this.leaveStoredGroups(state, stored);
+    }
     if (clean) {
       state.store?.remove(clientId);
       if (state.api !== undefined) forgetQos2(state.api, clientId).catch(() => undefined);
@@ -265,22 +274,29 @@ export class MqttBroker {
     return { session, present, restoring };
   }
 
-  private newSession(state: AccountState, id: MqttIdentity, clientId: string, clean: boolean, restore?: PersistedSession): Session {
-    const client = this.server.createInternalClient("CLIENT", id.account);
+  private get consumerSettings() {
     const o = this.options;
-    if (clean || state.api === undefined) {
-      const memory = new MemoryOutbound(this.maxAckPending, o.ackWait || DEFAULT_ACK_WAIT_MS);
-      return new Session(clientId, id.account, true, client, memory, undefined, sessionHash(clientId));
-    }
-    const settings = {
+    return {
       ackWaitMs: o.ackWait || DEFAULT_ACK_WAIT_MS,
       maxAckPending: this.maxAckPending,
       memoryStorage: o.consumerMemoryStorage === true,
       inactiveThresholdMs: o.consumerInactiveThreshold ?? 0,
     };
-    const restored = restore === undefined ? undefined : { consumers: restore.cons, pubRel: restore.pubrel };
-    const js = new JetStreamOutbound(state.api, client, sessionHash(clientId), settings, this.log, restored);
-    return new Session(clientId, id.account, false, client, js, js, sessionHash(clientId));
+  }
+
+  private newSession(state: AccountState, id: MqttIdentity, clientId: string, clean: boolean, restore?: PersistedSession): Session {
+    const client = this.server.createInternalClient("CLIENT", id.account);
+    let session: Session;
+    if (clean || state.api === undefined) {
+      const memory = new MemoryOutbound(this.maxAckPending, this.options.ackWait || DEFAULT_ACK_WAIT_MS, state.api);
+      session = new Session(clientId, id.account, true, client, memory, undefined, sessionHash(clientId));
+    } else {
+      const restored = restore === undefined ? undefined : { consumers: restore.cons, pubRel: restore.pubrel };
+      const js = new JetStreamOutbound(state.api, client, sessionHash(clientId), this.consumerSettings, this.log, restored);
+      session = new Session(clientId, id.account, false, client, js, js, sessionHash(clientId));
+    }
+    session.acker = state.api;
+    return session;
   }
 
   /** A session from before a restart: its subscriptions come back, checked against today's permissions. */
@@ -337,7 +353,13 @@ export class MqttBroker {
 
   /** UNSUBSCRIBE: removes the filters and updates the stored session. */
   unsubscribe(session: Session, filters: string[]): boolean[] {
-    const existed = filters.map((f) => session.unsubscribe(f));
+    const existed = filters.map((f) => {
+      const group = session.subscriptions.get(f)?.options.group;
+      const subject = session.subscriptions.get(f)?.subject;
+      if (!session.unsubscribe(f)) return false;
+      if (group !== undefined && subject !== undefined) this.accounts.get(session.account.name)?.shared?.leave(group, subject, session.clientId);
+      return true;
+    });
     if (existed.includes(true)) this.persist(session);
     return existed;
   }
@@ -362,12 +384,24 @@ export class MqttBroker {
     if (record.pubrel !== undefined) void api.request(`CONSUMER.DELETE.${MQTT_STREAMS.out.name}.${record.pubrel.durable_name}`, undefined).catch(() => undefined);
     state.store?.remove(record.id);
     forgetQos2(api, record.id).catch(() => undefined);
+    this.leaveStoredGroups(state, record);
+  }
+
+  /** A stored session that ends without being restored leaves the shared subscriptions its record has. */
+  private leaveStoredGroups(state: AccountState, record: PersistedSession): void {
+    for (const key of Object.keys(record.subs ?? {})) {
+      const shared = parseSharedFilter(key);
+      if (shared !== undefined && shared !== "invalid") state.shared?.leave(shared.group, shared.filter, record.id);
+    }
   }
 
   /** The session is over: its state goes, from memory and from JetStream. */
   private end(session: Session): void {
-    session.destroy();
     const state = this.accounts.get(session.account.name);
+    const groups = [...session.subscriptions.values()].filter((e) => e.options.group !== undefined);
+    session.destroy();
+    // Its unacknowledged shared deliveries went back to their groups (in destroy()): now it leaves them.
+    for (const e of groups) state?.shared?.leave(e.options.group!, e.subject, session.clientId);
     if (state?.sessions.get(session.clientId) !== session) return;
     state.sessions.delete(session.clientId);
     // A persistent session's record goes with it (its consumers went in destroy()).
@@ -398,7 +432,20 @@ export class MqttBroker {
       return { granted: SUBACK_FILTER_INVALID, created: false };
     }
     const granted: QoS = qos === 2 && this.options.downgradeQos2Subscribe === true ? 1 : qos;
-    const { created, ready } = session.subscribe(filter, subject, granted, options, recreate);
+    const subscribed = session.subscribe(filter, subject, granted, options, recreate);
+    const created = subscribed.created;
+    let ready = subscribed.ready;
+    const shared = this.accounts.get(session.account.name)?.shared;
+    const group = options.group;
+    if (group !== undefined && shared !== undefined) {
+      ready = shared.join(group, subject, session.clientId, !session.clean).then(
+        (deliver) => session.bindShared(filter, deliver),
+        (e: unknown) => {
+          if (created) session.unsubscribe(filter);
+          throw e;
+        },
+      );
+    }
     if (ready === undefined) return { granted, created };
     const done = ready.then(
       () => granted,

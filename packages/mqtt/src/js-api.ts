@@ -67,9 +67,10 @@ export class JsApi {
     if (ackSubject !== "") this.client.publish(ackSubject, EMPTY);
   }
 
-  /** Asks the consumer to deliver the message again now. */
-  nak(ackSubject: string): void {
-    if (ackSubject !== "") this.client.publish(ackSubject, NAK);
+  /** Asks the consumer to deliver the message again now, or after `delayMs`. */
+  nak(ackSubject: string, delayMs = 0): void {
+    if (ackSubject === "") return;
+    this.client.publish(ackSubject, delayMs > 0 ? Buffer.from(`-NAK {"delay":${delayMs * 1e6}}`) : NAK);
   }
 
   close(): void {

@@ -197,15 +197,19 @@ export class JetStreamOutbound implements QosOutbound {
     if (needsParentLevelSubject(subject)) this.dropConsumer(subject.slice(0, -2) + PARENT_LEVEL_SUFFIX);
   }
 
-  /** Retained messages come from no consumer: they get a packet identifier and no redelivery (as Go). */
-  send(msg: OutgoingMessage & { qos: 1 | 2 }): void {
+  /**
+   * Retained messages come from no consumer: they get a packet identifier and no redelivery (as
+   * Go). Shared subscription deliveries are acknowledged to the group's consumer.
+   */
+  send(msg: OutgoingMessage & { qos: 1 | 2 }): boolean {
     const output = this.output;
-    if (output === undefined || this.pendingPublish.size >= this.inflightLimit) return;
+    if (output === undefined || this.pendingPublish.size >= this.inflightLimit) return msg.ack === undefined;
     const pi = this.bumpPid();
-    if (pi === 0) return;
-    this.pendingPublish.set(pi, { durable: "", sseq: pi, ackSubject: "" });
+    if (pi === 0) return msg.ack === undefined;
+    this.pendingPublish.set(pi, { durable: "", sseq: pi, ackSubject: msg.ack ?? "" });
     msg.messageId = pi;
-    if (!output.sendPublish(msg)) this.pendingPublish.delete(pi);
+    if (!output.sendPublish(msg)) this.puback(pi);
+    return true;
   }
 
   puback(messageId: number): void {
@@ -238,16 +242,14 @@ export class JetStreamOutbound implements QosOutbound {
     if (this.pubRel !== undefined) this.listenPubRel();
     for (const cc of this.consumers.values()) if (this.targets.has(cc.durable_name)) this.listen(cc.deliver_subject, cc.durable_name);
     for (const p of this.pendingPubRel.values()) this.api.nak(p.ackSubject);
-    for (const [pi, p] of this.pendingPublish) {
-      if (p.ackSubject === "") this.pendingPublish.delete(pi); // a retained delivery: not sent again
-      else this.api.nak(p.ackSubject);
-    }
+    for (const p of this.pendingPublish.values()) this.api.nak(p.ackSubject);
   }
 
   /** The client is gone: the consumers lose their subscriber and keep the messages. */
   detach(output: SessionOutput): void {
     if (this.output !== output) return;
     this.output = undefined;
+    this.dropUnowned();
     for (const sub of this.deliveries.values()) this.client.removeSub(sub);
     this.deliveries.clear();
     // A push consumer notices a lost subscriber late (at its next delivery, which then counts as
@@ -263,8 +265,21 @@ export class JetStreamOutbound implements QosOutbound {
     this.deliveries.clear();
   }
 
+  /**
+   * Deliveries not from the session's consumers are not sent again to it: retained ones are
+   * done with, shared subscription ones go back to their group's consumer for another member.
+   */
+  private dropUnowned(): void {
+    for (const [pi, p] of this.pendingPublish) {
+      if (p.durable !== "") continue;
+      this.pendingPublish.delete(pi);
+      this.api.nak(p.ackSubject);
+    }
+  }
+
   /** The session ends: its consumers are deleted (their messages go, under interest retention). */
   destroy(): void {
+    this.dropUnowned();
     this.unload();
     for (const sid of [...this.consumers.keys()]) this.dropConsumer(sid);
     if (this.pubRel !== undefined) this.deleteConsumer(MQTT_STREAMS.out.name, this.pubRel.durable_name);

@@ -1,4 +1,4 @@
-import { nextPacketId, type OutgoingMessage, type QosOutbound, type SessionOutput } from "./outbound.js";
+import { nextPacketId, type Acker, type OutgoingMessage, type QosOutbound, type SessionOutput } from "./outbound.js";
 
 interface Pending {
   msg: OutgoingMessage & { qos: 1 | 2 };
@@ -29,6 +29,8 @@ export class MemoryOutbound implements QosOutbound {
   constructor(
     private readonly maxAckPending: number,
     private readonly ackWait: number,
+    /** Answers the shared subscription deliveries among the messages. */
+    private readonly acker?: Acker,
   ) {
     this.limit = maxAckPending;
   }
@@ -37,21 +39,29 @@ export class MemoryOutbound implements QosOutbound {
     this.limit = Math.min(this.maxAckPending, limit);
   }
 
-  send(msg: OutgoingMessage & { qos: 1 | 2 }): void {
+  send(msg: OutgoingMessage & { qos: 1 | 2 }): boolean {
     const p: Pending = { msg, sent: false, sentAt: 0, received: false };
-    if (this.output !== undefined && this.inflight.size < this.limit && this.transmit(p)) return;
+    if (this.output !== undefined && this.inflight.size < this.limit && this.transmit(p)) return true;
+    // A shared subscription delivery is not kept waiting here: another member may take it.
+    if (msg.ack !== undefined) return false;
     if (this.backlog.length >= BACKLOG_LIMIT) this.backlog.shift();
     this.backlog.push(p);
+    return true;
   }
 
   puback(messageId: number): void {
-    if (!this.inflight.delete(messageId)) return;
+    const p = this.inflight.get(messageId);
+    if (p === undefined) return;
+    this.inflight.delete(messageId);
+    this.settle(p);
     this.drainBacklog();
   }
 
   pubrec(messageId: number): undefined {
     const p = this.inflight.get(messageId);
     if (p === undefined || p.msg.qos !== 2) return undefined;
+    // The client has the message: the group's consumer is done with it.
+    this.settle(p);
     p.received = true;
     this.output?.sendPubrel(messageId);
     return undefined;
@@ -75,12 +85,20 @@ export class MemoryOutbound implements QosOutbound {
   destroy(): void {
     this.output = undefined;
     this.disarm();
+    // Shared subscription deliveries not acknowledged go to another member of the group.
+    for (const p of this.inflight.values()) if (p.msg.ack !== undefined) this.acker?.nak(p.msg.ack);
     this.inflight.clear();
     this.backlog = [];
   }
 
   unload(): void {
     this.destroy();
+  }
+
+  private settle(p: Pending): void {
+    if (p.msg.ack === undefined) return;
+    this.acker?.ack(p.msg.ack);
+    p.msg.ack = undefined;
   }
 
   private transmit(p: Pending): boolean {
@@ -91,7 +109,10 @@ export class MemoryOutbound implements QosOutbound {
     p.sent = true;
     p.sentAt = Date.now();
     // Not sent (too large for the client, expired): done with, as if acknowledged.
-    if (!this.output!.sendPublish(p.msg)) return true;
+    if (!this.output!.sendPublish(p.msg)) {
+      this.settle(p);
+      return true;
+    }
     this.inflight.set(messageId, p);
     this.arm();
     return true;
@@ -119,7 +140,10 @@ export class MemoryOutbound implements QosOutbound {
       if (p.sentAt > due) continue;
       p.sentAt = Date.now();
       if (p.received) output.sendPubrel(messageId);
-      else if (!output.sendPublish({ ...p.msg, dup: true })) this.inflight.delete(messageId);
+      else if (!output.sendPublish({ ...p.msg, dup: true })) {
+        this.inflight.delete(messageId);
+        this.settle(p);
+      }
     }
     this.arm();
   }

@@ -17,6 +17,15 @@ export interface OutgoingMessage {
   subscriptionId?: number;
   /** MQTT 5.0: when the message entered the server (ms), for what is left of its expiry interval. */
   since?: number;
+  /** The ack subject of the shared subscription consumer delivery it is, answered once the client acknowledged it. */
+  ack?: string;
+}
+
+/** Answers JetStream consumer deliveries. */
+export interface Acker {
+  ack(ackSubject: string): void;
+  /** Gives the delivery back, for now or after `delayMs`. */
+  nak(ackSubject: string, delayMs?: number): void;
 }
 
 /** Where a session sends its messages while a client is connected. */
@@ -32,8 +41,12 @@ export interface SessionOutput {
  * memory for clean sessions, through JetStream consumers for persistent ones.
  */
 export interface QosOutbound {
-  /** Sends (or queues) a message that did not come from a JetStream consumer (retained messages, clean sessions). */
-  send(msg: OutgoingMessage & { qos: 1 | 2 }): void;
+  /**
+   * Sends (or queues) a message that did not come from the session's own consumers (retained
+   * messages, clean sessions, shared subscription deliveries). False when a shared subscription
+   * delivery (with `ack`) cannot be taken now: the caller gives it back.
+   */
+  send(msg: OutgoingMessage & { qos: 1 | 2 }): boolean;
   /** MQTT 5.0 receive maximum: QoS 1/2 messages the connected client takes in flight. */
   setInflightLimit(limit: number): void;
   /** PUBACK from the client. */

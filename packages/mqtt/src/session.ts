@@ -2,8 +2,12 @@ import type { Account, InternalClient, Subscription } from "@nats-ts/core";
 import type { Will } from "./connect-request.js";
 import { Deadline } from "./deadline.js";
 import { fromOrigin, type JetStreamOutbound } from "./js-outbound.js";
+/** A member at its in-flight limit gives a shared delivery back for this long, for another member to take. */
+const SHARED_RETRY_MS = 250;
 import { publishedQos, publishedRetained } from "./nats-headers.js";
-import type { OutgoingMessage, QoS, QosOutbound, SessionOutput } from "./outbound.js";
+import type { Acker, OutgoingMessage, QoS, QosOutbound, SessionOutput } from "./outbound.js";
+import { ackReplyInfo } from "./js-outbound.js";
+import { MQTT_STREAMS } from "./streams.js";
 import { isReservedWildcardSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
 
 export type { OutgoingMessage, QoS, SessionOutput } from "./outbound.js";
@@ -27,6 +31,8 @@ export interface SessionSubscription {
   qos: QoS;
   options: SubscriptionOptions;
   subs: Subscription[];
+  /** A shared subscription's group consumer delivers here (QoS 1/2 MQTT publications). */
+  sharedDeliver?: string;
 }
 
 /**
@@ -49,6 +55,8 @@ export class Session {
   hasNoLocal = false;
   /** An MQTT 5.0 will waiting for its delay interval (cancelled when the client returns). */
   private pendingWill: { deadline: Deadline; will: Will; publish: () => void } | undefined;
+  /** Answers shared subscription consumer deliveries. */
+  acker: Acker | undefined;
   /** Called when a delayed will went out, so the stored session forgets it. */
   onWillPublished: (() => void) | undefined;
   private output: SessionOutput | undefined;
@@ -121,10 +129,24 @@ export class Session {
     return true;
   }
 
+  /**
+   * The group consumer of a shared subscription exists: QoS 1/2 MQTT publications come from it
+   * (see shared-subscriptions.ts) while a client is attached.
+   */
+  bindShared(filter: string, deliverSubject: string): void {
+    const entry = this.subscriptions.get(filter);
+    if (entry === undefined || entry.options.group === undefined || entry.sharedDeliver === deliverSubject) return;
+    entry.sharedDeliver = deliverSubject;
+    if (this.output !== undefined && entry.subs.length > 0) entry.subs.push(this.listenShared(entry));
+  }
+
   /** Sends a message to the connected client, at QoS `min(published, granted)` (MQTT-3.8.4-6). */
-  send(msg: OutgoingMessage): void {
-    if (msg.qos === 0) this.output?.sendPublish(msg);
-    else this.outbound.send(msg as OutgoingMessage & { qos: 1 | 2 });
+  send(msg: OutgoingMessage): boolean {
+    if (msg.qos === 0) {
+      this.output?.sendPublish(msg);
+      return true;
+    }
+    return this.outbound.send(msg as OutgoingMessage & { qos: 1 | 2 });
   }
 
   acknowledge(messageId: number): void {
@@ -246,6 +268,32 @@ export class Session {
     const handler = (subj: string, reply: string | undefined, headerSize: number, msg: Buffer) => this.deliver(entry, reserved, subj, reply, headerSize, msg);
     entry.subs.push(this.client.subscribe(entry.subject, handler, entry.options.group));
     if (needsParentLevelSubject(entry.subject)) entry.subs.push(this.client.subscribe(entry.subject.slice(0, -2), handler, entry.options.group));
+    if (entry.sharedDeliver !== undefined) entry.subs.push(this.listenShared(entry));
+  }
+
+  /** The member's queue subscription on its group consumer's deliver subject. */
+  private listenShared(entry: SessionSubscription): Subscription {
+    const reserved = isReservedWildcardSubject(entry.subject);
+    const prefix = MQTT_STREAMS.messages.subject.length;
+    return this.client.subscribe(
+      entry.sharedDeliver!,
+      (subject, reply, headerSize, msg) => {
+        if (reply === undefined || subject.length <= prefix) return;
+        const acker = this.acker;
+        if (this.output === undefined) return acker?.nak(reply);
+        const out = this.outgoing(entry, reserved, subject.slice(prefix), undefined, headerSize, msg);
+        if (out === undefined || out.qos === 0) {
+          if (out !== undefined) this.send(out);
+          return acker?.ack(reply);
+        }
+        const { dc, storedAt } = ackReplyInfo(reply);
+        out.ack = reply;
+        out.dup = dc > 1;
+        out.since = storedAt;
+        if (!this.send(out)) acker?.nak(reply, SHARED_RETRY_MS);
+      },
+      entry.options.group,
+    );
   }
 
   private unlisten(entry: SessionSubscription): void {
@@ -257,14 +305,22 @@ export class Session {
     // Nothing waits on plain subscriptions for an absent client: QoS 0 is dropped and a persistent
     // session's QoS 1/2 messages wait in JetStream.
     if (this.output === undefined) return;
-    // Wildcards at the first level do not match topics starting with '$' (MQTT-4.7.2-1).
-    if (reserved && subject.charCodeAt(0) === 0x24) return;
-    if (this.mayReceive !== undefined && !this.mayReceive(subject)) return;
     const published = publishedQos(msg, headerSize) ?? 0;
+    // An MQTT QoS 1/2 message for a QoS 1/2 subscription of a persistent session comes from its
+    // consumer; for a shared subscription, from its group's consumer.
+    if (published > 0 && (entry.sharedDeliver !== undefined || (this.jetstream !== undefined && entry.qos > 0 && entry.options.group === undefined))) return;
+    const out = this.outgoing(entry, reserved, subject, reply, headerSize, msg);
+    if (out !== undefined) this.send(out);
+  }
+
+  /** The PUBLISH a NATS message becomes for this subscription; undefined when it is not for the client. */
+  private outgoing(entry: SessionSubscription, reserved: boolean, subject: string, reply: string | undefined, headerSize: number, msg: Buffer): OutgoingMessage | undefined {
+    // Wildcards at the first level do not match topics starting with '$' (MQTT-4.7.2-1).
+    if (reserved && subject.charCodeAt(0) === 0x24) return undefined;
+    if (this.mayReceive !== undefined && !this.mayReceive(subject)) return undefined;
     const options = entry.options;
-    // An MQTT QoS 1/2 message for a QoS 1/2 subscription of a persistent session comes from its consumer.
-    if (this.jetstream !== undefined && published > 0 && entry.qos > 0 && options.group === undefined) return;
-    if (options.noLocal === true && fromOrigin(msg.subarray(0, headerSize), this.originNeedle)) return;
+    if (options.noLocal === true && fromOrigin(msg.subarray(0, headerSize), this.originNeedle)) return undefined;
+    const published = publishedQos(msg, headerSize) ?? 0;
     const qos = (published < entry.qos ? published : entry.qos) as QoS;
     const body = headerSize === 0 ? msg : msg.subarray(headerSize);
     const out: OutgoingMessage = {
@@ -281,7 +337,7 @@ export class Session {
       out.subscriptionId = options.subscriptionId;
       out.since = Date.now();
     }
-    this.send(out);
+    return out;
   }
 
   /** Streams of messages mostly repeat a subject: remember the last conversion. */

@@ -1,0 +1,195 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "@nats-ts/core";
+import { JsApiError, type JsApi } from "./js-api.js";
+import { MQTT_STREAMS, readStream } from "./streams.js";
+import { needsParentLevelSubject } from "./topic.js";
+
+/*
+ * MQTT 5.0 shared subscriptions ($share/<group>/<filter>) at QoS 1 and 2, in JetStream.
+ *
+ * "Each message to one member of the group" is kept across reconnects and restarts this way:
+ *
+ * - One durable consumer per (account, group, filter) on `$MQTT_msgs`, shared by every member,
+ *   whatever its session: `$MQTT_share_<token>`, pushing to `$MQTT.share.<token>` with
+ *   deliver_group <group>. Each connected member listens on that subject in the NATS queue
+ *   group <group>, so each delivery reaches one member; the consumer's ack state is the
+ *   group's: a message is done once the member that got it acknowledged it (PUBACK, or PUBREC
+ *   for QoS 2, whose PUBREL step then lives in that member's own session).
+ * - A member that goes away (disconnect, session end) gives its unacknowledged deliveries back
+ *   at once (NAK): the consumer redelivers them to the members still online. With no member
+ *   online, the consumer has no subscriber and the messages wait in the stream (interest
+ *   retention keeps them for the consumer) until one connects. A member at its in-flight limit
+ *   gives a delivery back with a short delay, so another member may take it.
+ * - Plain NATS queue subscriptions in the same group still carry what does not come through
+ *   JetStream (QoS 0 publications, NATS publishers); a QoS 1/2 MQTT publication is left to the
+ *   consumer, so no message is delivered twice.
+ * - The consumer lives as long as the group has members. Members are kept in a record in
+ *   `$MQTT_sess` at `$MQTT.sess.share.<token>` (persistent sessions stay members while absent
+ *   and across restarts, as their subscription is in their session record); clean sessions are
+ *   members while connected, and a restart drops them. The last member leaving (UNSUBSCRIBE,
+ *   session end or expiry) deletes the consumer and the record.
+ */
+
+const DURABLE_PREFIX = "$MQTT_share_";
+const DELIVER_PREFIX = "$MQTT.share.";
+const RECORD_PREFIX = `${MQTT_STREAMS.sessions.subject}share.`;
+/** JSNoMessageFoundErr. */
+const NO_MESSAGE_FOUND = 10037;
+const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** The stored membership of one shared subscription: client id to whether its session is persistent. */
+interface ShareRecord {
+  group: string;
+  subject: string;
+  members: Record<string, boolean>;
+}
+
+/** Settings of the consumers, as the sessions' own consumers get them. */
+export interface SharedConsumerSettings {
+  ackWaitMs: number;
+  maxAckPending: number;
+  memoryStorage: boolean;
+}
+
+/** A token naming the consumer of (group, subject): 16 characters of SHA-256. */
+export function shareToken(group: string, subject: string): string {
+  const sum = createHash("sha256").update(`${group} ${subject}`).digest();
+  let out = "";
+  for (let i = 0; i < 16; i++) out += DIGITS[sum[i]! % 62];
+  return out;
+}
+
+function parseRecord(data: Buffer): ShareRecord | undefined {
+  try {
+    const v = JSON.parse(data.toString("utf8")) as Record<string, unknown>;
+    if (typeof v.group !== "string" || typeof v.subject !== "string" || typeof v.members !== "object" || v.members === null) return undefined;
+    const members: Record<string, boolean> = {};
+    for (const [id, persistent] of Object.entries(v.members)) members[id] = persistent === true;
+    return { group: v.group, subject: v.subject, members };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One account's shared subscription consumers and their members. */
+export class SharedSubscriptions {
+  private readonly records = new Map<string, ShareRecord>();
+  /** Work on one token runs in order (a join must not race the last member's leave). */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly api: JsApi,
+    private readonly settings: SharedConsumerSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * At start: members that were clean sessions left with the previous run; groups with no member
+   * left lose their consumer.
+   */
+  async recover(): Promise<void> {
+    for (const m of await readStream(this.api, MQTT_STREAMS.sessions.name, `${RECORD_PREFIX}*`)) {
+      const rec = parseRecord(m.data);
+      const token = m.subject.slice(RECORD_PREFIX.length);
+      if (rec === undefined || shareToken(rec.group, rec.subject) !== token) continue;
+      for (const [id, persistent] of Object.entries(rec.members)) if (!persistent) delete rec.members[id];
+      this.records.set(token, rec);
+      await (Object.keys(rec.members).length === 0 ? this.dissolve(token) : this.save(token, rec));
+    }
+  }
+
+  /**
+   * Makes `clientId` a member of the group's subscription on `subject`; resolves with the deliver
+   * subject to listen on (in the queue group `group`) once the consumer exists.
+   */
+  join(group: string, subject: string, clientId: string, persistent: boolean): Promise<string> {
+    const token = shareToken(group, subject);
+    return this.serialize(token, async () => {
+      await this.createConsumer(token, group, subject);
+      const rec = (await this.load(token)) ?? { group, subject, members: {} };
+      this.records.set(token, rec);
+      if (rec.members[clientId] !== persistent) {
+        rec.members[clientId] = persistent;
+        await this.save(token, rec);
+      }
+      return DELIVER_PREFIX + token;
+    });
+  }
+
+  /** `clientId` is no longer a member; the last one to leave takes the consumer with it. */
+  leave(group: string, subject: string, clientId: string): void {
+    const token = shareToken(group, subject);
+    void this.serialize(token, async () => {
+      const rec = await this.load(token);
+      if (rec === undefined || !(clientId in rec.members)) return;
+      delete rec.members[clientId];
+      await (Object.keys(rec.members).length === 0 ? this.dissolve(token) : this.save(token, rec));
+    }).catch((e: unknown) => this.log.error(`Unable to update MQTT shared subscription "$share/${group}/${subject}": ${(e as Error).message}`));
+  }
+
+  private serialize<T>(token: string, work: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(token) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.queues.set(token, tail);
+    void tail.then(() => {
+      if (this.queues.get(token) === tail) this.queues.delete(token);
+    });
+    return run;
+  }
+
+  private async load(token: string): Promise<ShareRecord | undefined> {
+    const known = this.records.get(token);
+    if (known !== undefined) return known;
+    try {
+      const res = await this.api.request(`STREAM.MSG.GET.${MQTT_STREAMS.sessions.name}`, { last_by_subj: RECORD_PREFIX + token });
+      const m = res.message as { data?: string } | undefined;
+      const rec = m === undefined ? undefined : parseRecord(Buffer.from(m.data ?? "", "base64"));
+      if (rec !== undefined) this.records.set(token, rec);
+      return rec;
+    } catch (e) {
+      if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) return undefined;
+      throw e;
+    }
+  }
+
+  private async save(token: string, rec: ShareRecord): Promise<void> {
+    await this.api.store(RECORD_PREFIX + token, Buffer.from(JSON.stringify(rec)));
+  }
+
+  private async dissolve(token: string): Promise<void> {
+    this.records.delete(token);
+    await this.api.request(`CONSUMER.DELETE.${MQTT_STREAMS.messages.name}.${DURABLE_PREFIX}${token}`, undefined).catch(() => undefined);
+    await this.api.request(`STREAM.PURGE.${MQTT_STREAMS.sessions.name}`, { filter: RECORD_PREFIX + token });
+  }
+
+  /** DURABLE.CREATE answers with the existing consumer when the config is the same. */
+  private async createConsumer(token: string, group: string, subject: string): Promise<void> {
+    const s = this.settings;
+    const prefix = MQTT_STREAMS.messages.subject;
+    // "foo/#" matches "foo" too (MQTT-4.7.1-2).
+    const filters = needsParentLevelSubject(subject) ? [prefix + subject, prefix + subject.slice(0, -2)] : [prefix + subject];
+    const durable = DURABLE_PREFIX + token;
+    const config: Record<string, unknown> = {
+      durable_name: durable,
+      deliver_subject: DELIVER_PREFIX + token,
+      deliver_group: group,
+      ack_policy: "explicit",
+      deliver_policy: "new",
+      ack_wait: s.ackWaitMs * 1e6,
+      max_ack_pending: s.maxAckPending,
+    };
+    if (filters.length === 1) config.filter_subject = filters[0];
+    else config.filter_subjects = filters;
+    if (s.memoryStorage) config.mem_storage = true;
+    try {
+      await this.api.request(`CONSUMER.DURABLE.CREATE.${MQTT_STREAMS.messages.name}.${durable}`, { stream_name: MQTT_STREAMS.messages.name, config });
+    } catch (e) {
+      // Kept with other settings (ack_wait changed since): the group goes on with it as it is.
+      if (!(e instanceof JsApiError)) throw e;
+      await this.api.request(`CONSUMER.INFO.${MQTT_STREAMS.messages.name}.${durable}`, undefined).catch(() => {
+        throw e;
+      });
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { eventually, RawMqtt, RestartableServer, type MqttTestServer } from "./helpers.js";
+import type { Pub } from "./raw-steps.js";
+
+let server: RestartableServer;
+let s: MqttTestServer;
+let nc: NatsConnection | undefined;
+beforeEach(async () => {
+  server = new RestartableServer();
+  s = await server.restart();
+});
+afterEach(async () => {
+  await nc?.close();
+  nc = undefined;
+  await server.dispose();
+});
+
+const FILTER = "$share/workers/jobs/+";
+
+/** An MQTT 5.0 member of the group: persistent (never expiring) or clean. */
+async function member(clientId: string, persistent: boolean, present = false, subscribe = true): Promise<RawMqtt> {
+  const c = await RawMqtt.open(s.port, 5);
+  c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: !persistent, clientId, keepalive: 0, properties: persistent ? { sessionExpiryInterval: 0xffffffff } : {} });
+  expect(await c.next()).toMatchObject({ cmd: "connack", reasonCode: 0, sessionPresent: present });
+  if (subscribe) {
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: FILTER, qos: 1 }] });
+    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+  }
+  return c;
+}
+
+async function publishJobs(from: number, to: number, qos: 1 | 0 = 1): Promise<void> {
+  const pub = await RawMqtt.connected(s.port, { protocolVersion: 5, clientId: `pub-${from}` });
+  for (let i = from; i < to; i++) {
+    pub.send({ cmd: "publish", topic: `jobs/${i}`, payload: Buffer.from(`job ${i}`), qos, messageId: qos === 1 ? i + 1 : undefined, retain: false, dup: false });
+    if (qos === 1) expect(await pub.next()).toMatchObject({ cmd: "puback" });
+  }
+  pub.end();
+}
+
+/** What a member receives until nothing comes for a while; each message is acknowledged unless `ack` is false. */
+async function drain(c: RawMqtt, ack = true, quietMs = 300): Promise<Pub[]> {
+  const out: Pub[] = [];
+  for (;;) {
+    let p;
+    try {
+      p = await c.next(quietMs);
+    } catch {
+      return out;
+    }
+    if (p.cmd !== "publish") continue;
+    out.push(p as Pub);
+    if (ack && p.qos > 0) c.send({ cmd: "puback", messageId: p.messageId! });
+  }
+}
+
+const payloads = (list: Pub[]) => list.map((p) => p.payload.toString());
+const jobs = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `job ${from + i}`);
+
+async function shareConsumers(): Promise<string[]> {
+  nc ??= await connect({ servers: s.server.clientURL });
+  const jsm = await jetstreamManager(nc);
+  const names: string[] = [];
+  for await (const ci of jsm.consumers.list("$MQTT_msgs")) if (ci.name.startsWith("$MQTT_share_")) names.push(ci.name);
+  return names;
+}
+
+describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
+  test("each message reaches one member of the group, a clean and a persistent member alike, once", async () => {
+    const a = await member("share-clean", false);
+    const b = await member("share-kept", true);
+    await publishJobs(0, 30);
+    const [got1, got2] = await Promise.all([drain(a), drain(b)]);
+    expect([...payloads(got1), ...payloads(got2)].sort()).toEqual(jobs(0, 30).sort());
+    expect(got1.length).toBeGreaterThan(0);
+    expect(got2.length).toBeGreaterThan(0);
+    expect(await shareConsumers()).toHaveLength(1);
+    a.end();
+    b.end();
+  });
+
+  test("messages for an offline member go to the online one; with none online they wait for the first to come back", async () => {
+    const a = await member("share-a", true);
+    const b = await member("share-b", true);
+    a.end();
+    await a.whenClosed;
+    await publishJobs(0, 10);
+    expect(payloads(await drain(b)).sort()).toEqual(jobs(0, 10).sort());
+    b.end();
+    await b.whenClosed;
+    await publishJobs(10, 15);
+    // The subscription is in a's session: it comes back with it and gets what waited.
+    const back = await member("share-a", true, true, false);
+    expect(payloads(await drain(back)).sort()).toEqual(jobs(10, 15).sort());
+    back.end();
+  });
+
+  test("what a member leaves unacknowledged goes to another member when it disconnects", async () => {
+    const a = await member("share-slow", true);
+    await publishJobs(0, 1);
+    const b = await member("share-other", true);
+    const unacked = await drain(a, false);
+    expect(payloads(unacked)).toEqual(["job 0"]);
+    a.end();
+    const redelivered = await drain(b);
+    expect(payloads(redelivered)).toEqual(["job 0"]);
+    expect(redelivered[0]!.dup).toBe(true);
+    b.end();
+  });
+
+  test("a persistent member's shared subscription survives a restart; messages stored while all were away arrive", async () => {
+    const a = await member("share-restart", true);
+    a.end();
+    await a.whenClosed;
+    await nc?.close();
+    nc = undefined;
+    s = await server.restart();
+    await publishJobs(0, 5);
+    const back = await member("share-restart", true, true, false);
+    expect(payloads(await drain(back)).sort()).toEqual(jobs(0, 5).sort());
+    back.end();
+  });
+
+  test("a clean member leaves with its connection; the last member to unsubscribe takes the group consumer away", async () => {
+    const clean = await member("share-gone", false);
+    const kept = await member("share-last", true);
+    clean.end();
+    await clean.whenClosed;
+    await publishJobs(0, 4);
+    expect(payloads(await drain(kept)).sort()).toEqual(jobs(0, 4).sort());
+    expect(await shareConsumers()).toHaveLength(1);
+    kept.send({ cmd: "unsubscribe", messageId: 2, unsubscriptions: [FILTER] });
+    expect(await kept.next()).toMatchObject({ cmd: "unsuback" });
+    await eventually(async () => (await shareConsumers()).length === 0);
+    kept.end();
+  });
+
+  test("QoS 0 publications still reach one member through the plain queue group", async () => {
+    const a = await member("share-q0-a", false);
+    const b = await member("share-q0-b", true);
+    await publishJobs(0, 10, 0);
+    const [got1, got2] = await Promise.all([drain(a), drain(b)]);
+    expect([...payloads(got1), ...payloads(got2)].sort()).toEqual(jobs(0, 10).sort());
+    a.end();
+    b.end();
+  });
+});
