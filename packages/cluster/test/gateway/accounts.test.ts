@@ -1,13 +1,8 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { gatewayTuning } from "../../src/gateway/index.js";
-import { Topology, waitFor, type InProcess } from "./helpers.js";
+import { afterEach, describe, expect, test } from "vitest";
+import { publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+tuneGateways({ solicitDelay: 10 });
 
 const ACCOUNTS = `accounts {
   FOO { users [ { user: foo, password: foo } ], exports [ { service: "svc.>" }, { stream: "events.>" } ] }
@@ -38,12 +33,7 @@ describe("accounts across gateways", () => {
     fooB.subscribe("plain", { callback: (_e, m) => void inFoo.push(m.string()) });
     await barB.flush();
     await fooB.flush();
-    await waitFor(async () => {
-      fooA.publish("plain", "foo only");
-      await fooA.flush();
-      await new Promise((r) => setTimeout(r, 30));
-      return inFoo.length > 0;
-    }, "FOO to FOO");
+    await publishUntil(fooA, "plain", () => inFoo.length > 0, "FOO to FOO", { data: "foo only" });
     expect(inBar).toEqual([]);
   });
 
@@ -70,12 +60,7 @@ describe("accounts across gateways", () => {
     const got: string[] = [];
     barA.subscribe("events.>", { callback: (_e, m) => void got.push(`${m.subject} ${m.string()}`) });
     await barA.flush();
-    await waitFor(async () => {
-      fooB.publish("events.created", "e1");
-      await fooB.flush();
-      await new Promise((r) => setTimeout(r, 30));
-      return got.length > 0;
-    }, "stream import across the gateway");
+    await publishUntil(fooB, "events.created", () => got.length > 0, "stream import across the gateway", { data: "e1" });
     expect(got[0]).toBe("events.created e1");
   });
 });

@@ -1,15 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { gatewayTuning } from "../../src/gateway/index.js";
+import { afterEach, describe, expect, test } from "vitest";
 import { freePort } from "../support/servers.js";
-import { Topology, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
+import { gatewayConf, gatewayOf, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  gatewayTuning.reconnectDelay = 50;
-  gatewayTuning.connectDelay = 50;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+tuneGateways();
 
 describe("gateways between two nats-ts clusters", () => {
   const topo = new Topology();

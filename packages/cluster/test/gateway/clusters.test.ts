@@ -1,32 +1,16 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { NatsServer, optionsFromConf, parseConf, silentLogger } from "@nats-ts/core";
 import { clusterPlugin } from "../../src/index.js";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { INFO_RE, PONG_RE, RawConn } from "../route/raw.js";
 import { freePort } from "../support/servers.js";
-import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
+import { connected, gatewayConf, gatewayOf, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  gatewayTuning.reconnectDelay = 50;
-  gatewayTuning.connectDelay = 50;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+const saved = tuneGateways();
 
 const NO_OPTS = { name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false };
-
-/** Publishes until `done` holds (interest may still be propagating), flushing each time. */
-async function publishUntil(nc: NatsConnection, subject: string, done: () => boolean, what: string): Promise<void> {
-  await waitFor(async () => {
-    nc.publish(subject, "x");
-    await nc.flush();
-    await new Promise((r) => setTimeout(r, 20));
-    return done();
-  }, what);
-}
 
 /** Messages the outbound gateway connection of `s` to `remote` has sent. */
 function sentTo(s: InProcess, remote: string): number {

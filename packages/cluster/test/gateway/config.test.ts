@@ -1,17 +1,13 @@
 import { NatsServer, optionsFromConf, parseConf } from "@nats-ts/core";
 import { createServer } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { clusterPlugin } from "../../src/index.js";
 import { gatewayOptionsFromConf, gatewayTuning } from "../../src/gateway/index.js";
 import { freePort } from "../support/servers.js";
 import { INFO_RE, RawConn } from "../route/raw.js";
-import { Topology, gatewayConf, gatewayOf, waitFor } from "./helpers.js";
+import { gatewayConf, gatewayOf, Topology, tuneGateways, waitFor } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+tuneGateways({ solicitDelay: 10 });
 
 const NO_OPTS = { name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false };
 

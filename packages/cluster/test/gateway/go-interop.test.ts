@@ -1,16 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { gatewayTuning } from "../../src/gateway/index.js";
 import { startGo, type TestServer } from "../support/servers.js";
-import { Topology, connected, gatewayConf, gatewayOf, goListenPort, goMember, waitFor, type InProcess } from "./helpers.js";
+import { connected, gatewayConf, gatewayOf, goListenPort, goMember, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  gatewayTuning.reconnectDelay = 100;
-  gatewayTuning.connectDelay = 100;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+tuneGateways({ solicitDelay: 10, reconnectDelay: 100, connectDelay: 100 });
 
 /** Go's conf for a one-server cluster B gatewayed to A, every port random. */
 function goConf(aPort: number): string {
@@ -157,12 +150,7 @@ describe("a nats-ts cluster gatewayed to a Go 2.9 cluster", () => {
     ca.subscribe("jobs.ts", { queue: "w", callback: () => void inA.n++ });
     ca.subscribe("jobs.ts", { queue: "w", callback: () => void inA.n++ });
     await ca.flush();
-    await waitFor(async () => {
-      cb.publish("jobs.ts", "probe");
-      await cb.flush();
-      await new Promise((r) => setTimeout(r, 30));
-      return inA.n > 0;
-    }, "Go reaches A's group", 15_000);
+    await publishUntil(cb, "jobs.ts", () => inA.n > 0, "Go reaches A's group", { timeout: 15_000 });
     inA.n = 0;
     for (let i = 0; i < 40; i++) cb.publish("jobs.ts", String(i));
     await cb.flush();
@@ -215,12 +203,7 @@ describe("implicit gateways with Go 2.9 servers", () => {
     cc.subscribe("a.to.c", { callback: (_e, m) => void got.push(m.string()) });
     await cc.flush();
     const ca = await topo.client(a);
-    await waitFor(async () => {
-      ca.publish("a.to.c", "hi");
-      await ca.flush();
-      await new Promise((r) => setTimeout(r, 30));
-      return got.length > 0;
-    }, "A -> C over the implicit gateway", 15_000);
+    await publishUntil(ca, "a.to.c", () => got.length > 0, "A -> C over the implicit gateway", { data: "hi", timeout: 15_000 });
     expect(gatewayOf(a).outbound.get("C")!.outMsgs).toBeGreaterThan(0);
   }, 30_000);
 

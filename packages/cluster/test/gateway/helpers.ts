@@ -1,9 +1,22 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll } from "vitest";
 import { listenerPort, startInProcess, type TestServer } from "../support/servers.js";
-import type { GatewayService } from "../../src/gateway/index.js";
+import { gatewayTuning, type GatewayService } from "../../src/gateway/index.js";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { parseProtoJson } from "../../src/shared/info.js";
 import type { NatsServer } from "@nats-ts/core";
+
+/**
+ * Sets gateway timings for the tests of one file, as Go's tests do (SetGatewaysSolicitDelay ...),
+ * and puts Go's defaults back after them. Returns those defaults, for a test that changes a value
+ * on its own. With no argument: the solicit and reconnect delays that make in-process tests quick.
+ */
+export function tuneGateways(values: Partial<typeof gatewayTuning> = { solicitDelay: 10, reconnectDelay: 50, connectDelay: 50 }): Readonly<typeof gatewayTuning> {
+  const saved = { ...gatewayTuning };
+  beforeAll(() => void Object.assign(gatewayTuning, values));
+  afterAll(() => void Object.assign(gatewayTuning, saved));
+  return saved;
+}
 
 /** Polls until `check` returns true (or a truthy value), failing after `timeout` ms. */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeout = 10_000): Promise<NonNullable<T>> {
@@ -14,6 +27,25 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Publishes `data` on `subject` (flushing, then a short pause) until `done` holds: interest may
+ * still be on its way to the publisher's server.
+ */
+export async function publishUntil(
+  nc: NatsConnection,
+  subject: string,
+  done: () => boolean,
+  what: string,
+  { data = "probe", timeout = 10_000 }: { data?: string; timeout?: number } = {},
+): Promise<void> {
+  await waitFor(async () => {
+    nc.publish(subject, data);
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 30));
+    return done();
+  }, what, timeout);
 }
 
 /** Conf text of a one-server cluster `name` whose gateway listens on `port` and knows `remotes`. */

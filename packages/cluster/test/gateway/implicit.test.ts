@@ -1,18 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { gatewayTuning } from "../../src/gateway/index.js";
+import { afterEach, describe, expect, test } from "vitest";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
-import { Topology, gatewayConf, gatewayCounts, gatewayOf, memberConf, meshed, relayGatewayGossip, routePort, waitFor, type InProcess } from "./helpers.js";
+import { gatewayConf, gatewayCounts, gatewayOf, memberConf, meshed, relayGatewayGossip, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 // Gateways to clusters nobody configured: learned from an inbound gateway, from gossip over
 // other gateways, or from the other servers of this cluster over routes (Go's implicit gateways).
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  gatewayTuning.reconnectDelay = 50;
-  gatewayTuning.connectDelay = 50;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+tuneGateways();
 
 const NO_OPTS = { name: "", accounts: false, accountName: "", subscriptions: false, subscriptionsDetail: false };
 

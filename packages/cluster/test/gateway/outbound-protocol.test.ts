@@ -1,17 +1,10 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { gatewayHash, gatewayTuning } from "../../src/gateway/index.js";
 import { CONNECT_RE, ERR_RE, INFO_RE, MSG_RE, PONG_RE, RawConn } from "../route/raw.js";
-import { Topology, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
+import { gatewayConf, gatewayOf, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  gatewayTuning.reconnectDelay = 50;
-  gatewayTuning.connectDelay = 50;
-  gatewayTuning.firstPingDelay = 60_000;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+const saved = tuneGateways({ solicitDelay: 10, reconnectDelay: 50, connectDelay: 50, firstPingDelay: 60_000 });
 
 const RMSG_LINE_RE = /RMSG (\S+) (\S+)(?: ([^\r\n]*))? (\d+)\r\n([^\r\n]*)\r\n/;
 

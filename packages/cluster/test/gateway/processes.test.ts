@@ -1,20 +1,9 @@
-import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, startChild, startGo, type TestServer } from "../support/servers.js";
-import { Topology, gatewayConf, goMember, waitFor } from "./helpers.js";
+import { gatewayConf, goMember, publishUntil, Topology, waitFor } from "./helpers.js";
 
 // These start nats-ts from the built package (run `pnpm --filter @nats-ts/cluster build` first)
 // and Go 2.9 servers as child processes, with Go's default gateway timings.
-
-/** Publishes until `done` holds (interest may still be propagating). */
-async function until(nc: NatsConnection, subject: string, done: () => boolean, what: string): Promise<void> {
-  await waitFor(async () => {
-    nc.publish(subject, "probe");
-    await nc.flush();
-    await new Promise((r) => setTimeout(r, 50));
-    return done();
-  }, what, 20_000);
-}
 
 describe("gateways between server processes", () => {
   const topo = new Topology();
@@ -43,9 +32,9 @@ describe("gateways between server processes", () => {
     cb.subscribe("child.q", { queue: "g", callback: () => void queued++ });
     cb.subscribe("child.q", { queue: "g", callback: () => void queued++ });
     await cb.flush();
-    await until(ca, "child.msgs", () => got.length > 0, "A -> B");
+    await publishUntil(ca, "child.msgs", () => got.length > 0, "A -> B", { timeout: 20_000 });
     expect((await ca.request("child.svc", "", { timeout: 5000 })).string()).toBe("served by B");
-    await until(ca, "child.q", () => queued > 0, "queue interest");
+    await publishUntil(ca, "child.q", () => queued > 0, "queue interest", { timeout: 20_000 });
     queued = 0;
     for (let i = 0; i < 50; i++) ca.publish("child.q", String(i));
     await ca.flush();
@@ -61,7 +50,7 @@ describe("gateways between server processes", () => {
     const again: string[] = [];
     cb.subscribe("child.msgs", { callback: (_e, m) => void again.push(m.string()) });
     await cb.flush();
-    await until(ca, "child.msgs", () => again.length > 0, "A -> restarted B");
+    await publishUntil(ca, "child.msgs", () => again.length > 0, "A -> restarted B", { timeout: 20_000 });
   }, 60_000);
 
   test("a Go cluster of two servers gatewayed to a nats-ts cluster", async () => {
@@ -83,8 +72,8 @@ describe("gateways between server processes", () => {
     await c2.flush();
     await ca.flush();
     await c1.flush();
-    await until(ca, "mixed.b2", () => onB2.length > 0, "A -> B2");
-    await until(c2, "mixed.a", () => onA.length > 0, "B2 -> A");
+    await publishUntil(ca, "mixed.b2", () => onB2.length > 0, "A -> B2", { timeout: 20_000 });
+    await publishUntil(c2, "mixed.a", () => onA.length > 0, "B2 -> A", { timeout: 20_000 });
     const answer = await waitFor(async () => {
       try {
         return (await ca.request("mixed.svc", "", { timeout: 1000 })).string();
@@ -100,7 +89,7 @@ describe("gateways between server processes", () => {
     c2.subscribe("mixed.q", { queue: "w", callback: () => void n++ });
     await c1.flush();
     await c2.flush();
-    await until(ca, "mixed.q", () => n > 0, "queue interest from Go");
+    await publishUntil(ca, "mixed.q", () => n > 0, "queue interest from Go", { timeout: 20_000 });
     await new Promise((r) => setTimeout(r, 200));
     n = 0;
     for (let i = 0; i < 60; i++) ca.publish("mixed.q", String(i));

@@ -1,20 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { ERR_RE, INFO_RE, MSG_RE, PONG_RE, RSUB_RE, RUNSUB_RE, RawConn } from "../route/raw.js";
-import { Topology, gatewayConf, gatewayOf, type InProcess } from "./helpers.js";
+import { gatewayConf, gatewayOf, Topology, tuneGateways, type InProcess } from "./helpers.js";
 
 const AUNSUB_RE = /A-\s+(\S+)\s*\r\n/;
 const ASUB_RE = /A\+\s+(\S+)\s*\r\n/;
 const PING_RE = /PING\r\n/;
 const FOO_ACCOUNT = `accounts { FOO { users [ { user: ivan, password: password } ] } }`;
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  // Like Go's test options (DisableShortFirstPing): no PING in the middle of an exchange.
-  gatewayTuning.firstPingDelay = 60_000;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
+// Like Go's test options (DisableShortFirstPing): no PING in the middle of an exchange.
+const saved = tuneGateways({ solicitDelay: 10, firstPingDelay: 60_000 });
 
 /** A fake gateway of cluster `org` connected to the gateway port (Go's setupGatewayConn). */
 async function fakeGateway(port: number, org: string, dst: string, ping = true): Promise<RawConn> {

@@ -1,24 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { gatewayTuning } from "../../src/gateway/index.js";
-import { Topology, gatewayConf, gatewayOf, memberConf, routePort, waitFor, type InProcess } from "./helpers.js";
+import { gatewayConf, gatewayOf, memberConf, publishUntil, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
-beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  gatewayTuning.reconnectDelay = 50;
-  gatewayTuning.connectDelay = 50;
-});
-afterAll(() => Object.assign(gatewayTuning, saved));
-
-async function until(nc: NatsConnection, subject: string, done: () => boolean, what: string): Promise<void> {
-  await waitFor(async () => {
-    nc.publish(subject, "probe");
-    await nc.flush();
-    await new Promise((r) => setTimeout(r, 30));
-    return done();
-  }, what);
-}
+tuneGateways();
 
 describe("a two-server cluster (routes) gatewayed to another cluster", () => {
   const topo = new Topology();
@@ -58,10 +42,10 @@ describe("a two-server cluster (routes) gatewayed to another cluster", () => {
     cb.subscribe("to.b", { callback: (_e, m) => void onB.push(m.string()) });
     await c2.flush();
     await cb.flush();
-    await until(cb, "to.a2", () => onA2.length > 0, "B -> A2 (directly or over the route)");
-    await until(c2, "to.b", () => onB.length > 0, "A2 -> its own outbound -> B");
+    await publishUntil(cb, "to.a2", () => onA2.length > 0, "B -> A2 (directly or over the route)");
+    await publishUntil(c2, "to.b", () => onB.length > 0, "A2 -> its own outbound -> B");
     onB.length = 0;
-    await until(c1, "to.b", () => onB.length > 0, "A1 -> B");
+    await publishUntil(c1, "to.b", () => onB.length > 0, "A1 -> B");
   });
 
   test("queue groups: a member elsewhere in the cluster beats one in another cluster, once per message", async () => {
@@ -134,7 +118,7 @@ describe("clusters growing while gatewayed", () => {
     sub.subscribe("foo", { callback: (_e, m) => void got.push(m.string()) });
     await sub.flush();
     let pub = await topo.client(b1);
-    await until(pub, "foo", () => got.length > 0, "B1 -> A2 (directly or over the route)");
+    await publishUntil(pub, "foo", () => got.length > 0, "B1 -> A2 (directly or over the route)");
     await sub.close();
     await pub.close();
 
@@ -146,6 +130,6 @@ describe("clusters growing while gatewayed", () => {
     sub.subscribe("foo", { callback: (_e, m) => void got.push(m.string()) });
     await sub.flush();
     pub = await topo.client(b2);
-    await until(pub, "foo", () => got.length > 0, "B2 -> A1 (directly or over the route)");
+    await publishUntil(pub, "foo", () => got.length > 0, "B2 -> A1 (directly or over the route)");
   });
 });

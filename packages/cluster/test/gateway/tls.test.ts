@@ -1,22 +1,15 @@
 import { createServer, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { gatewayTuning } from "../../src/gateway/index.js";
 import { makeRoutePki } from "../route/certs.js";
 import { freePort, startGo } from "../support/servers.js";
-import { Topology, connected, gatewayConf, gatewayOf, waitFor, type InProcess } from "./helpers.js";
+import { connected, gatewayConf, gatewayOf, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
-const saved = { ...gatewayTuning };
+tuneGateways();
 let pki: ReturnType<typeof makeRoutePki>;
 beforeAll(() => {
-  gatewayTuning.solicitDelay = 10;
-  gatewayTuning.reconnectDelay = 50;
-  gatewayTuning.connectDelay = 50;
   pki = makeRoutePki();
 });
-afterAll(() => {
-  Object.assign(gatewayTuning, saved);
-  pki.cleanup();
-});
+afterAll(() => pki.cleanup());
 
 const tlsBlock = (timeout = 2) => `tls { cert_file: "${pki.cert}", key_file: "${pki.key}", ca_file: "${pki.ca}", verify: true, timeout: ${timeout} }`;
 
@@ -37,12 +30,7 @@ describe("gateways over TLS", () => {
     const got: string[] = [];
     cb.subscribe("secure", { callback: (_e, m) => void got.push(m.string()) });
     await cb.flush();
-    await waitFor(async () => {
-      ca.publish("secure", "over tls");
-      await ca.flush();
-      await new Promise((r) => setTimeout(r, 30));
-      return got.length > 0;
-    }, "message over TLS");
+    await publishUntil(ca, "secure", () => got.length > 0, "message over TLS", { data: "over tls" });
     expect(got[0]).toBe("over tls");
     await ca.close();
     await cb.close();
@@ -105,11 +93,6 @@ describe("gateways over TLS", () => {
     const got: string[] = [];
     ca.subscribe("from.go", { callback: (_e, m) => void got.push(m.string()) });
     await ca.flush();
-    await waitFor(async () => {
-      cg.publish("from.go", "tls");
-      await cg.flush();
-      await new Promise((r) => setTimeout(r, 30));
-      return got.length > 0;
-    }, "Go to nats-ts over TLS", 15_000);
+    await publishUntil(cg, "from.go", () => got.length > 0, "Go to nats-ts over TLS", { data: "tls", timeout: 15_000 });
   });
 });
