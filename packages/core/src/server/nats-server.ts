@@ -257,7 +257,8 @@ export class NatsServer implements ClientHost {
     for (const c of this.clients.values()) c.queueProto(this.infoLine(c));
     this.flushAll();
     await sleep(opts.lameDuckGracePeriod);
-    const clients = [...this.clients.values()];
+    // MQTT and other clients plugins serve go the same way, as Go closes every client.
+    const clients: { close(reason: ClosedReason): void }[] = [...this.clients.values(), ...this.foreignConnections.values()];
     const window = Math.max(0, opts.lameDuckDuration - opts.lameDuckGracePeriod);
     const batches = Math.max(1, Math.min(clients.length, Math.ceil(window / 10)));
     const perBatch = Math.ceil(clients.length / batches);

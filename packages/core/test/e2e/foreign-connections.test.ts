@@ -121,6 +121,19 @@ describe("foreign connections", () => {
     expect(server.closedConnections.list().map((s) => s.cid)).toEqual([a.cid, b.cid]);
   });
 
+  test("lame duck mode closes them with the core clients, and refuses new ones", async () => {
+    server = await startServer({ lameDuckDuration: 50, lameDuckGracePeriod: 10 });
+    const closed: ConnectionSnapshot[] = [];
+    server.events.on("clientClosed", (s) => closed.push(s));
+    const a = foreign(server, { mqttClient: "a" });
+    server.foreignConnections.add(a);
+    const done = server.enterLameDuckMode();
+    expect(server.foreignConnections.add(foreign(server))).toBe(false);
+    await done;
+    expect(closed.map((s) => [s.mqttClient, s.reason])).toEqual([["a", ClosedReason.ServerShutdown]]);
+    expect(server.foreignConnections.size).toBe(0);
+  });
+
   test("nothing is registered while the server is not running", async () => {
     server = await startServer();
     const s = server;
