@@ -175,6 +175,17 @@ describe("/connz with connections a plugin serves (MQTT)", () => {
     expect(v).toMatchObject({ connections: 2, total_connections: 3 });
   });
 
+  test("account statistics count them in their account (accstatz, accountz, active accounts)", async () => {
+    h = await startMonitored({}, {}, { authenticator: accountsAuthenticator, accounts: ["APP", "OTHER"] });
+    addForeign(h.server, { mqttClient: "a1", account: "APP", stats: { inMsgs: 2, outMsgs: 1, inBytes: 20, outBytes: 10 } });
+    addForeign(h.server, { mqttClient: "nobody" });
+    const statz = await h.json("/accstatz");
+    expect(statz.account_statz).toHaveLength(1);
+    expect(statz.account_statz[0]).toMatchObject({ acc: "APP", conns: 1, total_conns: 1, sent: { msgs: 1, bytes: 10 }, received: { msgs: 2, bytes: 20 } });
+    expect((await h.json("/accountz?acc=APP")).account_detail.client_connections).toBe(1);
+    expect(h.monitor.context!.tracker.activeAccounts()).toBe(1);
+  });
+
   test("connect, disconnect and auth error events carry the MQTT client id (client_id)", async () => {
     h = await startMonitored({}, {}, { authenticator: accountsAuthenticator, accounts: ["APP", "OTHER"] });
     const sys = await h.client({ user: "sys", pass: "sys" });
