@@ -10,6 +10,7 @@ export type RouteType = "explicit" | "implicit";
 /** Why a route closed, in Go's words (closed_conn.go). */
 export const RouteClosed = {
   ClientClosed: "Client Closed",
+  MissingAccount: "Missing Account",
   DuplicateRoute: "Duplicate Route",
   ClusterNameConflict: "Cluster Name Conflict",
   DuplicateServerName: "Duplicate Server Name",
@@ -49,6 +50,8 @@ export interface RouteHost {
   readonly authRequired: boolean;
   /** The route was cut off for not reading what we send (counted in /varz slow consumers). */
   onSlowConsumer(c: RouteConnection): void;
+  /** A PONG arrived (the pool's next connection is made after the previous one's first PONG). */
+  onPong(c: RouteConnection): void;
 }
 
 /** One subject (and queue) the remote server has interest in, and its sublist entries. */
@@ -101,6 +104,19 @@ export class RouteConnection {
   /** Keep the other connection's reconnect duty when a duplicate is dropped (Go's route.retry). */
   retry = false;
   noReconnect = false;
+  /** Where the connection sits in its remote's pool; -1 until registered, and for pinned-account routes. */
+  poolIdx = -1;
+  /** The remote does not pool routes (an older server, or `pool_size: -1` on either side): this one carries every account. */
+  noPool = false;
+  /**
+   * Set on a pinned account's dedicated route: only that account's traffic, and protocols that
+   * do not name it (Go's route.accName).
+   */
+  account: string | undefined;
+  /** We dialled a pooled connection: our INFO waits for the remote's, to name the pool index. */
+  infoDelayed = false;
+  /** Where to dial the pool's next connection once this one's first PONG proves the handshake (Go's startNewRoute). */
+  startNewRoute: { url: RouteUrl; type: RouteType } | undefined;
   closedReason: RouteClosedReason | undefined;
   inMsgs = 0;
   inBytes = 0;
@@ -178,7 +194,7 @@ export class RouteConnection {
         this.close(RouteClosed.AuthenticationTimeout);
       }, authTimeoutSeconds * 1000);
     }
-    this.sendProto(greeting);
+    if (greeting !== "") this.sendProto(greeting);
     this.log.info(`${this.label} - Route connection created`);
   }
 
@@ -219,7 +235,7 @@ export class RouteConnection {
   sendMsg(account: string, subject: string, reply: string | undefined, queues: readonly string[], headerSize: number, msg: Buffer): boolean {
     if (this.closedReason !== undefined) return false;
     if (reply === undefined && queues.length === 0) this.out.append(this.plainHead(account, subject, headerSize, msg.length));
-    else this.out.appendString(peerMsgHead(account, subject, reply, queues, headerSize > 0 ? headerSize : -1, msg.length));
+    else this.out.appendString(this.msgHead(account, subject, reply, queues, headerSize > 0 ? headerSize : -1, msg.length));
     this.out.append(msg);
     this.out.appendString("\r\n");
     this.outMsgs++;
@@ -236,9 +252,16 @@ export class RouteConnection {
   private plainHead(account: string, subject: string, headerSize: number, size: number): Buffer {
     const h = this.lastHead;
     if (h !== undefined && h.subject === subject && h.account === account && h.headerSize === headerSize && h.size === size) return h.bytes;
-    const bytes = Buffer.from(peerMsgHead(account, subject, undefined, [], headerSize > 0 ? headerSize : -1, size));
+    const bytes = Buffer.from(this.msgHead(account, subject, undefined, [], headerSize > 0 ? headerSize : -1, size));
     this.lastHead = { account, subject, headerSize, size, bytes };
     return bytes;
+  }
+
+  /** RMSG/HMSG naming the account, or not on a pinned account's route (where the leaf form's LMSG becomes RMSG). */
+  private msgHead(account: string, subject: string, reply: string | undefined, queues: readonly string[], headerSize: number, size: number): string {
+    if (this.account === undefined) return peerMsgHead(account, subject, reply, queues, headerSize, size);
+    const line = peerMsgHead(undefined, subject, reply, queues, headerSize, size);
+    return headerSize >= 0 ? line : `R${line.slice(1)}`;
   }
 
   get pendingBytes(): number {
@@ -321,6 +344,7 @@ export class RouteConnection {
     this.pingsOut = 0;
     if (this.pingSentAt > 0) this.rtt = performance.now() - this.pingSentAt;
     this.pingSentAt = 0;
+    this.host.onPong(this);
   }
 
   private onErr(text: string): void {
@@ -341,6 +365,8 @@ export class RouteConnection {
 
   private onMessage(op: PeerMessageOp, args: string[], headerSize: number, msg: Buffer): void {
     if (this.awaitingAuth() || this.closedReason !== undefined) return;
+    // A pinned account's route leaves the account out: put it back where the other routes have it.
+    if (this.account !== undefined && (op !== "LMSG" || args.length > 1)) args.splice(op === "LMSG" ? 1 : 0, 0, this.account);
     if (op === "LMSG") {
       // A message that entered the remote's cluster from a leaf node: `LMSG origin account subject
       // [reply | queues] hdr size`, always with a header size (Go's processRoutedOriginClusterMsgArgs).
@@ -369,6 +395,11 @@ export class RouteConnection {
 
   private onInterest(op: PeerInterestOp, args: string[]): void {
     if (this.awaitingAuth() || this.closedReason !== undefined) return;
+    if (this.account !== undefined) {
+      // Pinned account's route: `RS+ subject ...`, `LS+ origin subject ...`, `LS- [origin] subject ...`.
+      const withOrigin = op === "LS+" || (op === "LS-" && this.info?.lnocu === true);
+      args.splice(withOrigin ? Math.min(1, args.length) : 0, 0, this.account);
+    }
     switch (op) {
       case "RS+":
         return this.remoteSub(args, false);

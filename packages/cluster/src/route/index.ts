@@ -15,8 +15,10 @@ export interface RouteService extends ClusterService {
   varzCluster(): Record<string, unknown>;
   /** The /varz fields routes own, ready to merge: `cluster` and `routes`. */
   varz(): Record<string, unknown>;
-  /** /varz `routes`: how many routes are up. */
+  /** /varz `routes`: how many route connections are up (pooled and pinned-account ones). */
   numRoutes(): number;
+  /** /varz `remotes`: how many servers this one has routes to. */
+  numRemotes(): number;
   /** Routes closed as slow consumers (/varz slow_consumer_stats.routes). */
   slowConsumers(): number;
   /** The route listener's port. */
@@ -50,8 +52,9 @@ export async function startRoutes(server: NatsServer): Promise<RouteService | un
     stop: () => manager.stop(),
     routez: (o) => routez(manager, o),
     varzCluster: () => varzCluster(manager),
-    varz: () => ({ cluster: varzCluster(manager), routes: manager.routes.size }),
-    numRoutes: () => manager.routes.size,
+    varz: () => ({ cluster: varzCluster(manager), routes: manager.table.size, remotes: manager.table.remotes.size }),
+    numRoutes: () => manager.table.size,
+    numRemotes: () => manager.table.remotes.size,
     slowConsumers: () => manager.slowConsumers,
     get port() {
       return manager.port;

@@ -23,10 +23,14 @@ function propagates(sub: Subscription): boolean {
   return kind === "CLIENT" || kind === "SYSTEM" || kind === "JETSTREAM" || kind === "LEAF";
 }
 
-/** `RS+ account subject [queue weight]` / `RS- account subject [queue]` (Go's addRouteSubOrUnsubProtoToBuf). */
-export function interestProto(i: LocalInterest, add: boolean): string {
-  if (add) return i.queue === undefined ? `RS+ ${i.account} ${i.subject}\r\n` : `RS+ ${i.account} ${i.subject} ${i.queue} ${i.count}\r\n`;
-  return i.queue === undefined ? `RS- ${i.account} ${i.subject}\r\n` : `RS- ${i.account} ${i.subject} ${i.queue}\r\n`;
+/**
+ * `RS+ account subject [queue weight]` / `RS- account subject [queue]` (Go's
+ * addRouteSubOrUnsubProtoToBuf); without the account on a pinned account's route.
+ */
+export function interestProto(i: LocalInterest, add: boolean, withAccount = true): string {
+  const head = `${add ? "RS+" : "RS-"} ${withAccount ? `${i.account} ` : ""}${i.subject}`;
+  if (i.queue === undefined) return `${head}\r\n`;
+  return add ? `${head} ${i.queue} ${i.count}\r\n` : `${head} ${i.queue}\r\n`;
 }
 
 /**

@@ -27,6 +27,7 @@ function routeInfo(r: RouteConnection, now: number, opts: RoutezOptions): Record
     in_bytes: r.inBytes,
     out_bytes: r.outBytes,
     subscriptions: interest.length,
+    account: r.account,
   };
   if (opts.subscriptionsDetail) {
     out.subscriptions_list_detail = interest.map((i) => ({
@@ -51,7 +52,7 @@ function routeInfo(r: RouteConnection, now: number, opts: RoutezOptions): Record
  */
 export function routez(m: RouteManager, opts: RoutezOptions): Record<string, unknown> {
   const now = Date.now();
-  const routes = [...m.routes.values()].sort((a, b) => a.cid - b.cid).map((r) => routeInfo(r, now, opts));
+  const routes = [...m.table.connections()].sort((a, b) => a.cid - b.cid).map((r) => routeInfo(r, now, opts));
   return {
     import: m.opts.permissions?.import,
     export: m.opts.permissions?.export,
@@ -78,6 +79,6 @@ export function varzCluster(m: RouteManager): Record<string, unknown> {
     tls_timeout: tls?.timeout,
     tls_required: tls === undefined ? undefined : true,
     tls_verify: tls === undefined ? undefined : true,
-    pool_size: opts.poolSize > 0 ? opts.poolSize : undefined,
+    pool_size: opts.poolSize,
   };
 }

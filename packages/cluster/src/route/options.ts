@@ -12,6 +12,7 @@ import {
   type SubjectPermission,
 } from "@nats-ts/core";
 import { compressionFromConf, peerAuthorizationFromConf, peerTlsFromConf, subjectsFromConf, type PeerTlsOptions } from "../shared/conf.js";
+import { DEFAULT_ROUTE_POOL_SIZE } from "./pool.js";
 import { parseRouteUrl, type RouteUrl } from "./urls.js";
 
 /** TLS of the route listener and of solicited routes (the `tls {}` block inside `cluster {}`). */
@@ -44,11 +45,15 @@ export interface RouteOptions {
   /** What this server takes from (`import`) and gives to (`export`) the other servers. */
   permissions?: { import?: SubjectPermission; export?: SubjectPermission };
   /**
-   * Go 2.10's route pooling. Parsed for compatibility; nats-ts keeps one route per remote
-   * server (what Go 2.9 does and what a Go 2.10+ server falls back to with it).
+   * Route connections to each remote server (Go 2.10's route pooling), each account's traffic on
+   * the one its name hashes to. Default 3; -1 turns pooling off: one route per remote server, as
+   * Go 2.9 does (and as happens anyway with a server that does not pool).
    */
   poolSize: number;
-  /** Go 2.10's pinned per-account routes: parsed and validated only, see {@link poolSize}. */
+  /**
+   * Accounts with a dedicated route connection to each remote server (Go 2.10's pinned accounts).
+   * The system account is added when pooling is on, as Go does.
+   */
   pinnedAccounts: string[];
   /** Normalised compression mode; nats-ts routes never compress (peers see an old server). */
   compression: string;
@@ -149,6 +154,7 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
         fail(m, k, `unknown field "${k}"`);
     }
   }
+  if (out.poolSize === 0) out.poolSize = DEFAULT_ROUTE_POOL_SIZE;
   validate(out);
   return out;
 }

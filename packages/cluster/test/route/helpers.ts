@@ -15,8 +15,33 @@ export function routezOf(server: NatsServer, subscriptions = false): { num_route
   return plugin.routez({ subscriptions, subscriptionsDetail: false }) as { num_routes: number; routes: Record<string, unknown>[] };
 }
 
+/**
+ * Remote servers this server has routes to (Go's NumRemotes: servers with a pooled route, the one
+ * that registers the server). With route pooling one remote server has several route connections
+ * (see {@link numRouteConnections}); this counts it once.
+ */
 export function numRoutes(server: NatsServer): number {
+  return new Set(routezOf(server).routes.filter((r) => r.account === undefined).map((r) => r.remote_id)).size;
+}
+
+/** Route connections, pooled and pinned-account ones (Go's NumRoutes, /routez num_routes). */
+export function numRouteConnections(server: NatsServer): number {
   return routezOf(server).num_routes;
+}
+
+/** The route connections to one remote server: its pool and its pinned accounts' routes. */
+export function routesTo(server: NatsServer, remoteId: string): Record<string, unknown>[] {
+  return routezOf(server, true).routes.filter((r) => r.remote_id === remoteId);
+}
+
+/** The subjects a remote server has interest in here, over all its route connections. */
+export function remoteSubjects(server: NatsServer, remoteId: string): string[] {
+  return routesTo(server, remoteId).flatMap((r) => (r.subscriptions_list as string[] | undefined) ?? []);
+}
+
+/** Messages sent to a remote server, over all its route connections. */
+export function outMsgsTo(server: NatsServer, remoteId: string): number {
+  return routesTo(server, remoteId).reduce((n, r) => n + (r.out_msgs as number), 0);
 }
 
 /** A conf for a cluster member on loopback: random client port, the given route port and seeds. */

@@ -1,6 +1,7 @@
 import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
+import { listenerPort } from "../support/servers.js";
 import { INFO_RE, RawConn, rawClient, rawRoute, RSUB_RE } from "./raw.js";
 
 const topo = new Topology();
@@ -14,6 +15,11 @@ async function clientInfo(port: number): Promise<Record<string, unknown>> {
   return info;
 }
 
+/** The route port a server bound (configured as -1). */
+function routePortOf(s: { server: import("@nats-ts/core").NatsServer }): number {
+  return listenerPort(s.server, "cluster");
+}
+
 /** A protocol-1 client that has completed its handshake, so it gets async INFO updates. */
 async function infoClient(port: number): Promise<RawConn> {
   const c = topo.keepRaw(await RawConn.open(port));
@@ -24,6 +30,7 @@ async function infoClient(port: number): Promise<RawConn> {
 
 describe("routes: reconnects, restarts and the clients' view", () => {
   test("TestRoutesToEachOther: two servers that solicit each other end up with one route", async () => {
+    // Each names the other: both ports must be known ahead.
     const [pa, pb] = await Promise.all([freePort(), freePort()]);
     const a = await topo.inProcess(memberConf({ cluster: "c", port: pa, routes: [pb] }));
     const b = await topo.inProcess(memberConf({ cluster: "c", port: pb, routes: [pa] }));
@@ -35,15 +42,15 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("TestRouteDuplicateServerName: a server with this server's name is refused with Go's error", async () => {
-    const pa = await freePort();
-    const a = await topo.logged(memberConf({ name: "A", cluster: "c", port: pa }));
-    const b = await topo.inProcess(memberConf({ name: "A", cluster: "c", port: await freePort(), routes: [pa] }));
+    const a = await topo.logged(memberConf({ name: "A", cluster: "c", port: -1 }));
+    const b = await topo.inProcess(memberConf({ name: "A", cluster: "c", port: -1, routes: [routePortOf(a)] }));
     await waitFor("duplicate name error", () => a.lines.some((l) => l.startsWith("[ERR]") && l.includes('Remote server has a duplicate name: "A"')));
     expect(numRoutes(a.server)).toBe(0);
     expect(numRoutes(b.server)).toBe(0);
   });
 
   test("a configured route to this server itself is never dialled (Go's routes to self)", async () => {
+    // The route names the server's own port, so it must be known ahead.
     const port = await freePort();
     const s = await topo.logged(memberConf({ cluster: "c", port, routes: [port] }));
     await new Promise((r) => setTimeout(r, 200));
@@ -59,12 +66,12 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     });
     await new Promise<void>((r) => lst.listen(0, "127.0.0.1", () => r()));
     topo.keepListener(lst);
-    const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "adv", port: pa }));
-    const b = await topo.inProcess(memberConf({ cluster: "adv", port: pb, routes: [pa] }));
+    const a = await topo.inProcess(memberConf({ cluster: "adv", port: -1 }));
+    const pa = routePortOf(a);
+    const b = await topo.inProcess(memberConf({ cluster: "adv", port: -1, routes: [pa] }));
     await waitFor("A-B", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     const advPort = (lst.address() as { port: number }).port;
-    await topo.inProcess(memberConf({ cluster: "adv", port: pc, routes: [pa], clusterExtra: `advertise: "127.0.0.1:${advPort}"` }));
+    await topo.inProcess(memberConf({ cluster: "adv", port: -1, routes: [pa], clusterExtra: `advertise: "127.0.0.1:${advPort}"` }));
     await waitFor("B dialled C's advertised address", () => advertised.length > 0, 3000);
   });
 
@@ -86,9 +93,10 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("TestProperServerWithRoutesShutdown: a server with routes shuts down promptly and its peers notice", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "sd", port: pa }));
-    const b = await topo.inProcess(memberConf({ cluster: "sd", port: pb, routes: [pa] }));
+    const a = await topo.inProcess(memberConf({ cluster: "sd", port: -1 }));
+    const pa = routePortOf(a);
+    const b = await topo.inProcess(memberConf({ cluster: "sd", port: -1, routes: [pa] }));
+    const pb = routePortOf(b);
     await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     const started = Date.now();
     await b.stop();
@@ -100,16 +108,16 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("TestRouteUseIPv6: a route listener on :: takes routes over IPv6 loopback", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: v6, host: "::", port: ${pa} }`);
-    const b = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: v6, host: "::1", port: ${pb}, routes: ["nats-route://[::1]:${pa}"] }`);
+    const a = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: v6, host: "::", port: -1 }`);
+    const b = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { name: v6, host: "::1", port: -1, routes: ["nats-route://[::1]:${routePortOf(a)}"] }`);
     await waitFor("route over IPv6", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     expect(routezOf(b.server).routes[0].ip).toBe("::1");
   });
 
   test("TestRouteResendsLocalSubsOnReconnect: a route that comes back gets the local interest again", async () => {
-    const routePort = await freePort();
-    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
+    // One route per remote (pool_size: -1): the fake route speaks the unpooled protocol, as in Go's harness.
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", name: xyz, pool_size: -1 }`);
+    const routePort = routePortOf(s);
     const c = topo.keepRaw(await rawClient(s.port));
     await c.untilPong("SUB foo 1\r\n");
     for (let i = 0; i < 2; i++) {
@@ -124,12 +132,11 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("TestSolicitRouteReconnect: an explicit route that drops is dialled again", async () => {
-    const solicitPort = await freePort();
     const accepted: Socket[] = [];
-    const l = createServer((sock) => accepted.push(sock));
-    l.listen(solicitPort, "127.0.0.1");
-    topo.keepListener(l);
-    await topo.inProcess(memberConf({ cluster: "xyz", port: await freePort(), routes: [solicitPort] }));
+    const l = topo.keepListener(createServer((sock) => accepted.push(sock)));
+    await new Promise<void>((r) => l.listen(0, "127.0.0.1", () => r()));
+    const solicitPort = (l.address() as { port: number }).port;
+    await topo.inProcess(memberConf({ cluster: "xyz", port: -1, routes: [solicitPort], clusterExtra: "pool_size: -1" }));
     await waitFor("first connection", () => accepted.length === 1);
     accepted[0].destroy();
     await waitFor("reconnected", () => accepted.length === 2, 5000);
@@ -137,10 +144,11 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("a restarted node rejoins and interest re-syncs both ways", async () => {
-    const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ name: "A", cluster: "c", port: pa, routes: [pb, pc] }));
-    let b = await topo.inProcess(memberConf({ name: "B", cluster: "c", port: pb, routes: [pa, pc] }));
-    const c = await topo.inProcess(memberConf({ name: "C", cluster: "c", port: pc, routes: [pa, pb] }));
+    const a = await topo.inProcess(memberConf({ name: "A", cluster: "c", port: -1 }));
+    const pa = routePortOf(a);
+    const c = await topo.inProcess(memberConf({ name: "C", cluster: "c", port: -1, routes: [pa] }));
+    const pc = routePortOf(c);
+    let b = await topo.inProcess(memberConf({ name: "B", cluster: "c", port: -1, routes: [pa, pc] }));
     await waitFor("mesh", () => [a, b, c].every((s) => numRoutes(s.server) === 2));
     const subA = await topo.client(a.url);
     const onA: string[] = [];
@@ -148,7 +156,7 @@ describe("routes: reconnects, restarts and the clients' view", () => {
     await subA.flush();
     await b.stop();
     await waitFor("B gone", () => numRoutes(a.server) === 1 && numRoutes(c.server) === 1);
-    b = await topo.inProcess(memberConf({ name: "B", cluster: "c", port: pb, routes: [pa, pc] }));
+    b = await topo.inProcess(memberConf({ name: "B", cluster: "c", port: -1, routes: [pa, pc] }));
     await waitFor("B back in the mesh", () => [a, b, c].every((s) => numRoutes(s.server) === 2), 8000);
     // A's interest reached the new B.
     const pubB = await topo.client(b.url);
@@ -171,8 +179,8 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("TestRouteSendAsyncINFOToClients: clients learn the other servers' URLs and lose them when the route goes", async () => {
-    const routePort = await freePort();
-    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz }`);
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", name: xyz }`);
+    const routePort = routePortOf(s);
     const clientUrl = `127.0.0.1:${s.port}`;
     const old = topo.keepRaw(await rawClient(s.port));
     const fresh = await infoClient(s.port);
@@ -199,8 +207,8 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("no_advertise: the route INFO carries no client URLs and clients are not told of other servers", async () => {
-    const routePort = await freePort();
-    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz, no_advertise: true }`);
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", name: xyz, no_advertise: true }`);
+    const routePort = routePortOf(s);
     const fresh = await infoClient(s.port);
     const { conn, info } = await rawRoute(routePort, "Server-B");
     topo.keepRaw(conn);
@@ -211,10 +219,9 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("TestServerPoolUpdatedWhenRouteGoesAway: clients' connect_urls follow the members of a real cluster", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "c", port: pa }));
+    const a = await topo.inProcess(memberConf({ cluster: "c", port: -1 }));
     const fresh = await infoClient(a.port);
-    const b = await topo.inProcess(memberConf({ cluster: "c", port: pb, routes: [pa] }));
+    const b = await topo.inProcess(memberConf({ cluster: "c", port: -1, routes: [routePortOf(a)] }));
     const urls = async () => (JSON.parse((await fresh.expect(INFO_RE))[1]) as { connect_urls: string[] }).connect_urls.sort();
     expect(await urls()).toEqual([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort());
     await b.stop();
@@ -222,9 +229,8 @@ describe("routes: reconnects, restarts and the clients' view", () => {
   });
 
   test("lame duck: the other servers drop this server's URL from what they tell their clients", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "c", port: pa, extra: "lame_duck_duration: 2s\nlame_duck_grace_period: 1s" }));
-    const b = await topo.inProcess(memberConf({ cluster: "c", port: pb, routes: [pa] }));
+    const a = await topo.inProcess(memberConf({ cluster: "c", port: -1, extra: "lame_duck_duration: 2s\nlame_duck_grace_period: 1s" }));
+    const b = await topo.inProcess(memberConf({ cluster: "c", port: -1, routes: [routePortOf(a)] }));
     await waitFor("route", () => numRoutes(b.server) === 1);
     const fresh = await infoClient(b.port);
     expect((await clientInfo(b.port)).connect_urls).toEqual(expect.arrayContaining([`127.0.0.1:${a.port}`]));
@@ -246,17 +252,16 @@ describe("routes: cluster names", () => {
   });
 
   test("TestClusterNameConflictsDropRoutes: servers with different names never form a route", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "AAA", port: pa }));
-    const b = await topo.inProcess(memberConf({ cluster: "BBB", port: pb, routes: [pa] }));
+    const a = await topo.inProcess(memberConf({ cluster: "AAA", port: -1 }));
+    const b = await topo.inProcess(memberConf({ cluster: "BBB", port: -1, routes: [routePortOf(a)] }));
     await new Promise((r) => setTimeout(r, 500));
     expect(numRoutes(a.server)).toBe(0);
     expect(numRoutes(b.server)).toBe(0);
   });
 
   test("TestClusterNameDynamicNegotiation: servers without names converge on one", async () => {
-    const seedPort = await freePort();
-    const seed = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${seedPort}" }`);
+    const seed = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1" }`);
+    const seedPort = routePortOf(seed);
     const others = [];
     for (let i = 0; i < 4; i++) {
       others.push(await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${seedPort}"] }`));
@@ -268,9 +273,8 @@ describe("routes: cluster names", () => {
   });
 
   test("TestRouteClusterNameConflictBetweenStaticAndDynamic: a dynamic name yields to a configured one", async () => {
-    const pa = await freePort();
-    const a = await topo.inProcess(memberConf({ cluster: "AAAAAAAAAAAAAAAAAAAA", port: pa }));
-    const b = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", routes: ["nats://127.0.0.1:${pa}"] }`);
+    const a = await topo.inProcess(memberConf({ cluster: "AAAAAAAAAAAAAAAAAAAA", port: -1 }));
+    const b = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", routes: ["nats://127.0.0.1:${routePortOf(a)}"] }`);
     await waitFor("cluster formed", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     expect((await clientInfo(b.port)).cluster).toBe("AAAAAAAAAAAAAAAAAAAA");
   });

@@ -1,6 +1,7 @@
 import { NatsServer, optionsFromConf, parseConf } from "@nats-ts/core";
 import { afterEach, describe, expect, test } from "vitest";
 import { startRoutes, type RouteService } from "../../src/route/index.js";
+import { listenerPort } from "../support/servers.js";
 import { freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
@@ -12,9 +13,10 @@ afterEach(async () => {
 
 describe("routes: monitoring", () => {
   test("routez reports Go's route fields, and the remote interest when asked", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ name: "A", cluster: "m", port: pa }));
-    const b = await topo.inProcess(memberConf({ name: "B", cluster: "m", port: pb, routes: [pa] }));
+    // One route per remote (pool_size: -1), so that routes[0] is the one carrying everything.
+    const a = await topo.inProcess(memberConf({ name: "A", cluster: "m", port: -1, clusterExtra: "pool_size: -1" }));
+    const pa = listenerPort(a.server, "cluster");
+    const b = await topo.inProcess(memberConf({ name: "B", cluster: "m", port: -1, routes: [pa], clusterExtra: "pool_size: -1" }));
     await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     const nc = await topo.client(a.url);
     nc.subscribe("watched.>");
@@ -66,9 +68,8 @@ describe("routes: monitoring", () => {
   });
 
   test("TestRouteRTT: routez shows the route's round trip once a PING came back", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "m", port: pa }));
-    const b = await topo.inProcess(memberConf({ cluster: "m", port: pb, routes: [pa] }));
+    const a = await topo.inProcess(memberConf({ cluster: "m", port: -1 }));
+    const b = await topo.inProcess(memberConf({ cluster: "m", port: -1, routes: [listenerPort(a.server, "cluster")] }));
     await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     for (const s of [a, b]) {
       const rtt = await waitFor("rtt", () => routezOf(s.server).routes[0].rtt as string | undefined);
@@ -102,10 +103,10 @@ describe("routes: monitoring", () => {
       tls_timeout: undefined,
       tls_required: undefined,
       tls_verify: undefined,
-      pool_size: undefined,
+      pool_size: 3,
     });
     expect(routes.numRoutes()).toBe(0);
-    expect(routes.varz()).toEqual({ cluster: routes.varzCluster(), routes: 0 });
+    expect(routes.varz()).toEqual({ cluster: routes.varzCluster(), routes: 0, remotes: 0 });
     expect(routes.port).toBe(port);
     expect(routes.clusterName).toBe("east");
   });

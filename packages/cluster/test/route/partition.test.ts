@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
+import { freePort, memberConf, numRoutes, remoteSubjects, routezOf, Topology, waitFor } from "./helpers.js";
+import { listenerPort } from "../support/servers.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 
 const topo = new Topology();
@@ -17,10 +18,9 @@ async function proxyTo(port: number): Promise<TcpProxy> {
 
 describe("routes: partitions", () => {
   test("a cut route heals, interest re-syncs both ways and no queue message is delivered twice", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ name: "A", cluster: "p", port: pa }));
-    const proxy = await proxyTo(pa);
-    const b = await topo.inProcess(memberConf({ name: "B", cluster: "p", port: pb, routes: [proxy.port] }));
+    const a = await topo.inProcess(memberConf({ name: "A", cluster: "p", port: -1 }));
+    const proxy = await proxyTo(listenerPort(a.server, "cluster"));
+    const b = await topo.inProcess(memberConf({ name: "B", cluster: "p", port: -1, routes: [proxy.port] }));
     await waitFor("route through the proxy", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
 
     const counts = new Map<string, number>();
@@ -33,7 +33,7 @@ describe("routes: partitions", () => {
     nb.subscribe("jobs", { queue: "q", callback: member });
     await na.flush();
     await nb.flush();
-    await waitFor("queue interest crossed", () => routezOf(a.server).routes[0]?.subscriptions === 1);
+    await waitFor("queue interest crossed", () => remoteSubjects(a.server, b.server.id).includes("jobs"));
 
     let sent = 0;
     const publishSome = async (n: number) => {
@@ -63,13 +63,16 @@ describe("routes: partitions", () => {
   });
 
   test("TestRouteSolicitedReconnectsEvenIfImplicit: a gossiped route that drops is dialled again, then given up after connect_retries", async () => {
-    const [p1, p2, p3] = await Promise.all([freePort(), freePort(), freePort()]);
-    const s1 = await topo.inProcess(memberConf({ name: "S1", cluster: "abc", port: p1 }));
-    // S3 is reached by gossip at the address it advertises: a proxy the test can cut.
+    // One route per server pair (pool_size: -1) so that the failed dials are the one route's.
+    const s1 = await topo.inProcess(memberConf({ name: "S1", cluster: "abc", port: -1, clusterExtra: "pool_size: -1" }));
+    const p1 = listenerPort(s1.server, "cluster");
+    // S3 is reached by gossip at the address it advertises: a proxy the test can cut. S3's route port
+    // must be known before S3 starts (the proxy's port is in its configuration).
+    const p3 = await freePort();
     const toS3 = await proxyTo(p3);
-    const s2 = await topo.logged(memberConf({ name: "S2", cluster: "abc", port: p2, routes: [p1], clusterExtra: "connect_retries: 2" }));
+    const s2 = await topo.logged(memberConf({ name: "S2", cluster: "abc", port: -1, routes: [p1], clusterExtra: "connect_retries: 2\npool_size: -1" }));
     const s3 = await topo.inProcess(
-      memberConf({ name: "S3", cluster: "abc", port: p3, routes: [p1], clusterExtra: `connect_retries: 2\nadvertise: "127.0.0.1:${toS3.port}"` }),
+      memberConf({ name: "S3", cluster: "abc", port: p3, routes: [p1], clusterExtra: `connect_retries: 2\npool_size: -1\nadvertise: "127.0.0.1:${toS3.port}"` }),
     );
     await waitFor("cluster formed", () => [s1, s2, s3].every((s) => numRoutes(s.server) === 2));
     const s2ToS3 = () => routezOf(s2.server).routes.find((r) => r.remote_name === "S3");
@@ -89,7 +92,8 @@ describe("routes: partitions", () => {
 
   test("TestRouteReconnectExponentialBackoff: with connect_backoff the delay between attempts doubles", async () => {
     const closed = await freePort();
-    const s = await topo.logged(memberConf({ cluster: "b", port: await freePort(), routes: [closed], clusterExtra: "connect_backoff: true" }));
+    // One route (pool_size: -1): the attempts logged are that route's alone.
+    const s = await topo.logged(memberConf({ cluster: "b", port: -1, routes: [closed], clusterExtra: "connect_backoff: true\npool_size: -1" }));
     const attempts = () => s.lines.map((l, i) => (/Error trying to connect to route \(attempt \d+\)/.test(l) ? s.times[i] : -1)).filter((t) => t >= 0);
     await waitFor("three attempts", () => attempts().length >= 3, 8000);
     const [t1, t2, t3] = attempts();

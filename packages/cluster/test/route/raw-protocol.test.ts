@@ -1,26 +1,30 @@
 import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort, Topology } from "./helpers.js";
+import { Topology } from "./helpers.js";
+import { listenerPort } from "../support/servers.js";
 import { CONNECT_RE, ERR_RE, INFO_RE, MSG_RE, RawConn, rawClient, rawRoute, RMSG_RE, RSUB_RE, RUNSUB_RE } from "./raw.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
 
-/** Go's test/configs/cluster.conf (route credentials, cluster xyz), with our ports. */
+/**
+ * Go's test/configs/cluster.conf (route credentials, cluster xyz) with random ports, and one route
+ * per remote server (`pool_size: -1`) as Go's raw-protocol test harness sets.
+ */
 async function routeServer(opts: { routes?: number[]; extra?: string } = {}) {
-  const routePort = await freePort();
   const routes = (opts.routes ?? []).map((p) => `"nats-route://foo:bar@127.0.0.1:${p}"`).join(", ");
   const s = await topo.inProcess(`
     listen: "127.0.0.1:-1"
     ${opts.extra ?? ""}
     cluster {
-      listen: "127.0.0.1:${routePort}"
+      listen: "127.0.0.1:-1"
       name: xyz
+      pool_size: -1
       authorization { user: route_user, password: top_secret, timeout: 0.5 }
       routes = [${routes}]
     }
   `);
-  return { s, routePort, clientPort: s.port };
+  return { s, routePort: listenerPort(s.server, "cluster"), clientPort: s.port };
 }
 
 async function client(port: number): Promise<RawConn> {
@@ -81,12 +85,11 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
   });
 
   test("TestRouteForwardsMsgFromClients: the server solicits its configured route and forwards a client PUB as RMSG", async () => {
-    const solicitPort = await freePort();
-    const accepted = new Promise<Socket>((resolve) => {
-      const l = createServer((sock) => resolve(sock));
-      l.listen(solicitPort, "127.0.0.1");
-      topo.keepListener(l);
-    });
+    let onAccept: (sock: Socket) => void = () => {};
+    const accepted = new Promise<Socket>((resolve) => (onAccept = resolve));
+    const l = topo.keepListener(createServer((sock) => onAccept(sock)));
+    await new Promise<void>((r) => l.listen(0, "127.0.0.1", () => r()));
+    const solicitPort = (l.address() as { port: number }).port;
     const { clientPort } = await routeServer({ routes: [solicitPort] });
     const c = await client(clientPort);
     const sock = await accepted;
@@ -401,8 +404,8 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
   });
 
   test("TestRouteNoLeakOnAuthTimeout: a route that never authenticates gets the timeout error and leaves no route behind", async () => {
-    const routePort = await freePort();
-    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${routePort}", name: xyz, authorization { user: foo, password: bar, timeout: 0.05 } }`);
+    const s = await topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:-1", name: xyz, authorization { user: foo, password: bar, timeout: 0.05 } }`);
+    const routePort = listenerPort(s.server, "cluster");
     const rc = topo.keepRaw(await RawConn.open(routePort));
     await rc.expect(INFO_RE);
     expect((await rc.expect(ERR_RE, 2000))[1]).toBe("Authentication Timeout");
