@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort } from "../support/servers.js";
 import { gatewayConf, gatewayOf, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 tuneGateways();
@@ -31,11 +30,12 @@ describe("gateways between two nats-ts clusters", () => {
   });
 
   test("TestGatewayBasic: gateways go away with the remote, come back with it, and an implicit one is dropped", async () => {
-    const pa = await freePort();
-    const pb = await freePort();
+    // Random ports; a server restarts on the port it had.
+    let b = await topo.inProcess(gatewayConf("B", -1, {}, "", "connect_retries: 0"));
+    const pb = gatewayOf(b).port;
     const confB = gatewayConf("B", pb, {}, "", "connect_retries: 0");
-    let b = await topo.inProcess(confB);
-    let a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    let a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
+    const pa = gatewayOf(a).port;
     const counts = (s: InProcess) => [gatewayOf(s).outbound.size, gatewayOf(s).inbound.size];
     await waitFor(() => counts(a).join() === "1,1" && counts(b).join() === "1,1", "connected");
 

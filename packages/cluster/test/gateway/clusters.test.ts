@@ -5,8 +5,7 @@ import { clusterPlugin } from "../../src/index.js";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { INFO_RE, PONG_RE, RawConn } from "../route/raw.js";
-import { freePort } from "../support/servers.js";
-import { connected, gatewayConf, gatewayOf, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
+import { connected, gatewayConf, gatewayOf, publishUntil, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 const saved = tuneGateways();
 
@@ -363,10 +362,10 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("a restarted cluster is reconnected and interest resent", async () => {
-    const pa = await freePort();
-    const pb = await freePort();
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
-    let b = await topo.inProcess(gatewayConf("B", pb, { A: pa }));
+    let b = await topo.inProcess(gatewayConf("B", -1, {}));
+    const pb = gatewayOf(b).port;
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
+    const pa = gatewayOf(a).port;
     await waitFor(() => connected(a, "B") && connected(b, "A"), "first connection");
     await b.stop();
     await waitFor(() => !gatewayOf(a).outbound.has("B"), "A sees B gone");
@@ -383,9 +382,9 @@ describe("two nats-ts clusters joined by gateways", () => {
   test("TestGatewayImplicitReconnect: the implicit side reconnects to a cluster restarted without configuration", async () => {
     gatewayTuning.connectDelay = 200;
     try {
-      const pa = await freePort();
       const b = await topo.inProcess(gatewayConf("B", -1, {}, "", "connect_retries: 5"));
-      let a = await topo.inProcess(gatewayConf("A", pa, { B: gatewayOf(b).port }));
+      let a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b).port }));
+      const pa = gatewayOf(a).port;
       await waitFor(() => connected(a, "B") && connected(b, "A"), "A <-> B");
       await a.stop();
       a = await topo.inProcess(gatewayConf("A", pa, {}));
@@ -429,10 +428,10 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayWrongDestination: a remote with another name is refused until it has the right one", async () => {
-    const pa = await freePort();
-    const pb = await freePort();
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
-    const wrong = await topo.inProcess(gatewayConf("C", pb, {}));
+    const wrong = await topo.inProcess(gatewayConf("C", -1, {}));
+    const pb = gatewayOf(wrong).port;
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
+    const pa = gatewayOf(a).port;
     const remote = gatewayOf(a).remotes.get("B")!;
     await waitFor(() => remote.connectAttempts >= 2, "failed attempts");
     expect(gatewayOf(a).outbound.has("B")).toBe(false);
@@ -442,9 +441,8 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayConnectToWrongPort: a gateway URL pointing at a client or route port never registers", async () => {
-    const routePort = await freePort();
-    const b = await topo.inProcess(gatewayConf("B", -1, {}, `cluster { name: B, host: 127.0.0.1, port: ${routePort} }`));
-    for (const port of [b.port, routePort]) {
+    const b = await topo.inProcess(gatewayConf("B", -1, {}, `cluster { name: B, host: 127.0.0.1, port: -1 }`));
+    for (const port of [b.port, routePort(b)]) {
       const a = await topo.inProcess(gatewayConf("A", -1, { B: port }));
       const remote = gatewayOf(a).remotes.get("B")!;
       await waitFor(() => remote.connectAttempts >= 2, `attempts on port ${port}`);
@@ -455,11 +453,13 @@ describe("two nats-ts clusters joined by gateways", () => {
   });
 
   test("TestGatewayAuth: credentials in the gateway URL must match the remote's authorization", async () => {
-    const pb = await freePort();
+    let pb = -1;
     const withUrl = async (creds: string) =>
       `port: -1\ngateway { name: "A", host: 127.0.0.1, port: -1, gateways: [ { name: "B", url: "nats://${creds}@127.0.0.1:${pb}" } ] }\n`;
     const remote = (user: string, pass: string) => gatewayConf("B", pb, {}, "", `authorization { user: ${user}, password: ${pass} }`);
+    // B binds a random port first, then restarts on it.
     let b = await topo.inProcess(remote("me", "pwd"));
+    pb = gatewayOf(b).port;
     let a = await topo.inProcess(await withUrl("me:pwd"));
     await waitFor(() => connected(a, "B") && connected(b, "A"), "authenticated gateways");
     // A bcrypt hash of "pwd" is accepted as Go accepts it.

@@ -72,9 +72,8 @@ describe("gateway listener", () => {
   afterEach(() => topo.stop());
 
   test("INFO and /gatewayz announce the advertised address", async () => {
-    const port = await freePort();
-    const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: ${port}, advertise: "example.com:1234" }\n`);
-    const c = await RawConn.open(port);
+    const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: -1, advertise: "example.com:1234" }\n`);
+    const c = await RawConn.open(gatewayOf(s).listenPort);
     try {
       const info = JSON.parse((await c.expect(INFO_RE))[1]) as Record<string, unknown>;
       expect(info).toMatchObject({ gateway: "A", host: "example.com", port: 1234, gateway_url: "example.com:1234", gateway_urls: ["example.com:1234"], gateway_nrp: true, gateway_iom: true });
@@ -86,6 +85,7 @@ describe("gateway listener", () => {
   });
 
   test("TestGatewayIgnoreSelfReference: our own name in the gateways list is neither a remote nor dialled", async () => {
+    // As in Go, the port is chosen before the server starts, to name it in the server's own conf.
     const port = await freePort();
     const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: ${port}, gateways: [ { name: A, url: "nats://127.0.0.1:${port}" } ] }\n`);
     await new Promise((r) => setTimeout(r, 50));
@@ -108,12 +108,11 @@ describe("gateway listener", () => {
   });
 
   test("/varz gateway block: name, host, port and the remotes' URLs", async () => {
-    const port = await freePort();
-    const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: ${port}, connect_retries: 3, gateways: [ { name: B, url: "nats://127.0.0.1:1" } ] }\n`);
+    const s = await topo.inProcess(`port: -1\ngateway { name: A, host: 127.0.0.1, port: -1, connect_retries: 3, gateways: [ { name: B, url: "nats://127.0.0.1:1" } ] }\n`);
     expect(gatewayOf(s).varz().gateway).toEqual({
       name: "A",
       host: "127.0.0.1",
-      port,
+      port: gatewayOf(s).listenPort,
       auth_timeout: 2,
       tls_timeout: 2,
       connect_retries: 3,

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startGo, type TestServer } from "../support/servers.js";
-import { connected, gatewayConf, gatewayOf, goListenPort, goMember, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
+import { connected, gatewayConf, gatewayOf, loggedListenPort, goMember, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 tuneGateways({ solicitDelay: 10, reconnectDelay: 100, connectDelay: 100 });
 
@@ -190,7 +190,7 @@ describe("implicit gateways with Go 2.9 servers", () => {
 
   test("two nats-ts clusters meet through a Go cluster they both configured, and talk directly", async () => {
     const b = await go("B", "B-go", [], {}, false);
-    const pb = await goListenPort(b, "gateways");
+    const pb = await loggedListenPort(b, "gateways");
     const a = await topo.inProcess(gatewayConf("A", -1, { B: pb }));
     const c = await topo.inProcess(gatewayConf("C", -1, { B: pb }));
     // Go gossips each cluster to the other's inbound connection; they connect to each other implicitly.
@@ -209,10 +209,10 @@ describe("implicit gateways with Go 2.9 servers", () => {
 
   test("TestGatewayCreateImplicit with Go: both Go servers of a cluster connect to a nats-ts cluster that reached one of them", async () => {
     const b1 = await go("B", "B1", [], {});
-    const b2 = await go("B", "B2", [await goListenPort(b1, "route")], {});
+    const b2 = await go("B", "B2", [await loggedListenPort(b1, "route")], {});
     // B1 and B2 form their cluster and exchange gateway URLs over their routes.
     await waitFor(() => /Route connection created/.test(b2.log()), "Go cluster B formed", 15_000);
-    const a = await topo.inProcess(gatewayConf("A", -1, { B: await goListenPort(b1, "gateways") }));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: await loggedListenPort(b1, "gateways") }));
     await waitFor(async () => (await goOutbound(b1)).join() === "A" && (await goOutbound(b2)).join() === "A", "both Go servers have an outbound to A", 15_000);
     await waitFor(() => [...gatewayOf(a).inbound.values()].filter((c) => c.name === "B").length === 2, "A's inbound from B1 and B2", 15_000);
     // A learnt B2's gateway URL from B1's INFO (Go's TestGatewayURLsFromClusterSentInINFO).

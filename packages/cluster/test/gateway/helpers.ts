@@ -75,8 +75,8 @@ export function goMember(name: string, server: string, clientPort: number, route
   return `port: ${clientPort}\nserver_name: "${server}"\ncluster { name: "${name}", host: 127.0.0.1, port: ${routePort}, routes: [${routes}] }\ngateway { name: "${name}", host: 127.0.0.1, port: ${gwPort}, gateways: [ ${list} ] }\n`;
 }
 
-/** The port a Go child logged for its `gateways` (or `route`) listener. */
-export function goListenPort(s: TestServer, listener: "gateways" | "route"): Promise<number> {
+/** The port a child process (Go or nats-ts) logged for its `gateways` (or `route`) listener. */
+export function loggedListenPort(s: TestServer, listener: "gateways" | "route"): Promise<number> {
   const re = new RegExp(`Listening for ${listener} connections on [^\\s]+:(\\d+)`);
   return waitFor(() => Number(re.exec(s.log())?.[1] ?? 0), `${listener} port of ${s.url}`, 15_000);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort, startChild, startGo, type TestServer } from "../support/servers.js";
-import { gatewayConf, goMember, publishUntil, Topology, waitFor } from "./helpers.js";
+import { startChild, startGo, type TestServer } from "../support/servers.js";
+import { gatewayConf, goMember, loggedListenPort, publishUntil, Topology, waitFor } from "./helpers.js";
 
 // These start nats-ts from the built package (run `pnpm --filter @nats-ts/cluster build` first)
 // and Go 2.9 servers as child processes, with Go's default gateway timings.
@@ -10,11 +10,11 @@ describe("gateways between server processes", () => {
   afterEach(() => topo.stop());
 
   test("two nats-ts clusters in child processes: pub/sub, queue, request/reply, restart and reconnect", async () => {
-    const pa = await freePort();
-    const pb = await freePort();
-    const confB = gatewayConf("B", pb, { A: pa }).replace("port: -1", `port: ${await freePort()}`);
-    const a = topo.add(await startChild(gatewayConf("A", pa, { B: pb })));
-    let b: TestServer = topo.add(await startChild(confB));
+    // Random ports, read from the logs; B restarts later on the gateway port it had, configured with A.
+    let b: TestServer = topo.add(await startChild(gatewayConf("B", -1, {})));
+    const pb = await loggedListenPort(b, "gateways");
+    const a = topo.add(await startChild(gatewayConf("A", -1, { B: pb })));
+    const confB = gatewayConf("B", pb, { A: await loggedListenPort(a, "gateways") });
     const registered = () =>
       /Outbound gateway connection to "B" \(\w+\) registered/.test(a.log()) &&
       /Outbound gateway connection to "A" \(\w+\) registered/.test(b.log()) &&
@@ -56,9 +56,9 @@ describe("gateways between server processes", () => {
   test("a Go cluster of two servers gatewayed to a nats-ts cluster", async () => {
     // Every port random: A first, then the Go servers configured with A's gateway (read from the logs).
     const a = topo.add(await startChild(gatewayConf("A", -1, {})));
-    const pa = Number(await waitFor(() => /Listening for gateways connections on [^\s]+:(\d+)/.exec(a.log())?.[1], "A's gateway port"));
+    const pa = await loggedListenPort(a, "gateways");
     const b1 = topo.add(await startGo(goMember("B", "B1", -1, -1, [], -1, { A: pa })));
-    const rb1 = Number(await waitFor(() => /Listening for route connections on [^\s]+:(\d+)/.exec(b1.log())?.[1], "B1's route port"));
+    const rb1 = await loggedListenPort(b1, "route");
     const b2 = topo.add(await startGo(goMember("B", "B2", -1, -1, [rb1], -1, { A: pa })));
     await waitFor(() => (a.log().match(/Inbound gateway connection from "B"/g) ?? []).length >= 2, "both Go servers connected to A", 20_000);
     const ca = await topo.client(a);

@@ -1,8 +1,8 @@
 import { createServer, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { makeRoutePki } from "../route/certs.js";
-import { freePort, startGo } from "../support/servers.js";
-import { connected, gatewayConf, gatewayOf, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
+import { startGo } from "../support/servers.js";
+import { connected, gatewayConf, gatewayOf, loggedListenPort, publishUntil, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 tuneGateways();
 let pki: ReturnType<typeof makeRoutePki>;
@@ -18,11 +18,10 @@ describe("gateways over TLS", () => {
   afterEach(() => topo.stop());
 
   test("TestGatewayTLS: TLS gateways connect, go away and come back, and fail past the handshake timeout", async () => {
-    const pb = await freePort();
+    let b = await topo.inProcess(gatewayConf("B", -1, {}, "", tlsBlock()));
+    const pb = gatewayOf(b).port;
     const confB = gatewayConf("B", pb, {}, "", tlsBlock());
-    const confA = gatewayConf("A", await freePort(), { B: pb }, "", tlsBlock());
-    let b = await topo.inProcess(confB);
-    let a = await topo.inProcess(confA);
+    let a = await topo.inProcess(gatewayConf("A", -1, { B: pb }, "", tlsBlock()));
     const counts = (s: InProcess) => `${gatewayOf(s).outbound.size},${gatewayOf(s).inbound.size}`;
     await waitFor(() => counts(a) === "1,1" && counts(b) === "1,1", "TLS gateways both ways");
     const ca = await topo.client(a);
@@ -50,19 +49,16 @@ describe("gateways over TLS", () => {
   });
 
   test("a gateway without TLS cannot join one that requires it", async () => {
-    const pa = await freePort();
-    const pb = await freePort();
-    const b = await topo.inProcess(gatewayConf("B", pb, {}, "", tlsBlock(0.3)));
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}, "", tlsBlock(0.3)));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b).port }));
     await waitFor(() => gatewayOf(a).remotes.get("B")!.connectAttempts >= 2, "A's attempts");
     expect(gatewayOf(a).outbound.has("B")).toBe(false);
     expect(gatewayOf(b).inbound.size).toBe(0);
   });
 
   test("TestGatewayTLSErrors: a TLS gateway pointed at a plain route port fails to connect", async () => {
-    const routePort = await freePort();
-    await topo.inProcess(gatewayConf("B", -1, {}, `cluster { name: B, host: 127.0.0.1, port: ${routePort} }`));
-    const a = await topo.inProcess(gatewayConf("A", -1, { B: routePort }, "", tlsBlock(0.3)));
+    const b = await topo.inProcess(gatewayConf("B", -1, {}, `cluster { name: B, host: 127.0.0.1, port: -1 }`));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: routePort(b) }, "", tlsBlock(0.3)));
     await waitFor(() => gatewayOf(a).remotes.get("B")!.connectAttempts >= 2, "failed TLS attempts");
     expect(gatewayOf(a).outbound.has("B")).toBe(false);
   });
@@ -81,12 +77,9 @@ describe("gateways over TLS", () => {
   });
 
   test("TLS gateways between nats-ts and a Go 2.9 server", async () => {
-    const pa = await freePort();
-    const pb = await freePort();
-    const a = await topo.inProcess(gatewayConf("A", pa, { B: pb }, "", tlsBlock()));
-    const go = topo.add(
-      await startGo(`port: ${await freePort()}\ngateway {\n name: "B"\n host: 127.0.0.1\n port: ${pb}\n ${tlsBlock()}\n gateways: [ { name: "A", url: "nats://127.0.0.1:${pa}" } ]\n}\n`),
-    );
+    // Go's B on random ports (read from its log); A configured with it, B connects back implicitly.
+    const go = topo.add(await startGo(`port: -1\ngateway {\n name: "B"\n host: 127.0.0.1\n port: -1\n ${tlsBlock()}\n}\n`));
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: await loggedListenPort(go, "gateways") }, "", tlsBlock()));
     await waitFor(() => connected(a, "B"), "TLS gateways with Go", 15_000);
     const ca = await topo.client(a);
     const cg = await topo.client(go);
