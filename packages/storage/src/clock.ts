@@ -10,11 +10,13 @@ export interface Clock {
   clearTimer(handle: unknown): void;
 }
 
-const epochAtStartNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+// Taken once: \`process\` is an accessor on globalThis, costly to go through on every store.
+const hrtimeNs = process.hrtime.bigint;
+const epochAtStartNs = BigInt(Date.now()) * 1_000_000n - hrtimeNs();
 
 /** Wall clock with nanosecond resolution: epoch anchor plus the monotonic high-res timer. */
 export const systemClock: Clock = {
-  now: () => epochAtStartNs + process.hrtime.bigint(),
+  now: () => epochAtStartNs + hrtimeNs(),
   setTimer: (fn, delayMs) => {
     const t = setTimeout(fn, Math.max(0, Math.min(delayMs, 2 ** 31 - 1)));
     t.unref();

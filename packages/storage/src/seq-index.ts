@@ -16,14 +16,19 @@ class SeqChunk {
 
 export class SeqIndex {
   private chunks = new Map<number, SeqChunk>();
+  /** The chunk stores went to last: appends hit the same chunk 4096 times in a row. */
+  private lastKey = -1;
+  private lastChunk: SeqChunk | undefined;
 
   set(seq: number, subjectId: number, ts: bigint, size: number): void {
     const k = Math.floor(seq / CHUNK);
-    let c = this.chunks.get(k);
+    let c = k === this.lastKey ? this.lastChunk : this.chunks.get(k);
     if (!c) {
       c = new SeqChunk();
       this.chunks.set(k, c);
     }
+    this.lastKey = k;
+    this.lastChunk = c;
     const i = seq & MASK;
     if (c.subj[i] === NONE) c.live++;
     c.subj[i] = subjectId;
@@ -59,12 +64,21 @@ export class SeqIndex {
     const i = seq & MASK;
     if (c.subj[i] === NONE) return false;
     c.subj[i] = NONE;
-    if (--c.live === 0) this.chunks.delete(k);
+    if (--c.live === 0) {
+      this.chunks.delete(k);
+      if (k === this.lastKey) this.forgetLast();
+    }
     return true;
   }
 
   clearAll(): void {
     this.chunks.clear();
+    this.forgetLast();
+  }
+
+  private forgetLast(): void {
+    this.lastKey = -1;
+    this.lastChunk = undefined;
   }
 
   /** First live sequence in [from, to], or -1. */

@@ -61,16 +61,16 @@ export function allocHashable(size: number): Buffer {
 
 /** xxhash64 of buf[off, off + len); the value's low 64 bits are the checksum (sign may differ). */
 export function checksumAt(buf: Uint8Array, off: number, len: number): bigint {
-  const backing = buf.buffer;
-  // Records are sealed one after another in the same buffer: remember the last lookup.
-  if (backing !== lastBacking) {
-    lastBacking = backing;
-    lastHash = inPlace.get(backing);
+  // Records are sealed one after another in the same buffer: remember the last lookup, by the
+  // view itself (its .buffer getter is a slow runtime call).
+  if (buf !== lastView) {
+    lastView = buf;
+    lastHash = inPlace.get(buf.buffer);
   }
   return lastHash !== undefined ? lastHash(buf.byteOffset + off, len, 0n) : h64Raw(buf.subarray(off, off + len));
 }
 
-let lastBacking: ArrayBufferLike | undefined;
+let lastView: Uint8Array | undefined;
 let lastHash: ((ptr: number, len: number, seed: bigint) => bigint) | undefined;
 
 /** xxhash64 of `data`, unsigned. */
