@@ -19,6 +19,24 @@ function identity(account: Account, user: string | undefined, perms: ClientPermi
   return { account, user, canPublish: (s) => perms.canPublish(s), canSubscribe: (s, q) => perms.canSubscribe(s, q), restricted: true };
 }
 
+/** One of the server's users, by name, with its account and permissions. */
+function serverUser(server: NatsServer, user: string): MqttIdentity | undefined {
+  const entry = planAuth(server.opts).plan.users.get(user);
+  if (entry === undefined) return undefined;
+  const account = server.lookupAccount(entry.account);
+  if (account === undefined) return undefined;
+  return identity(account, user, server.compilePermissions({ account: entry.account, user, permissions: entry.permissions }));
+}
+
+/**
+ * The identity a client authenticated by other means (enhanced authentication) takes: the
+ * `mqtt {}` block's own user, or one of the server's users; undefined for an unknown name.
+ */
+export function mqttIdentityOf(server: NatsServer, mqttAuth: MqttAuthorization | undefined, user: string): MqttIdentity | undefined {
+  if (mqttAuth?.user !== undefined && mqttAuth.user !== "") return user === mqttAuth.user ? identity(server.globalAccount, user, undefined) : undefined;
+  return serverUser(server, user);
+}
+
 /**
  * Checks an MQTT CONNECT's username and password the way Go does for MQTT clients: the `mqtt {}`
  * block's own user/password or token first (they log into the global account), then its
@@ -39,13 +57,7 @@ export function authenticateMqtt(
   if (mqttAuth?.token !== undefined && mqttAuth.token !== "") {
     return password === mqttAuth.token ? identity(server.globalAccount, undefined, undefined) : undefined;
   }
-  if (username === undefined && password === undefined && noAuthUser !== undefined && noAuthUser !== "") {
-    const entry = planAuth(server.opts).plan.users.get(noAuthUser);
-    if (entry === undefined) return undefined;
-    const account = server.lookupAccount(entry.account);
-    if (account === undefined) return undefined;
-    return identity(account, noAuthUser, server.compilePermissions({ account: entry.account, user: noAuthUser, permissions: entry.permissions }));
-  }
+  if (username === undefined && password === undefined && noAuthUser !== undefined && noAuthUser !== "") return serverUser(server, noAuthUser);
   const result = server.authenticator.authenticate(
     {
       verbose: false,

@@ -3,13 +3,13 @@ import { DEFAULTS, type Account, type InternalClient, type Logger, type NatsServ
 import { DormantSessions } from "./dormant-sessions.js";
 import { SharedSubscriptions } from "./shared-subscriptions.js";
 import { isValidSubject } from "@nats-ts/wire";
-import { authenticateMqtt, type MqttIdentity } from "./auth.js";
+import { authenticateMqtt, mqttIdentityOf, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
 import type { Will } from "./connect-request.js";
 import { JetStreamOutbound } from "./js-outbound.js";
 import { MemoryOutbound } from "./memory-outbound.js";
 import { mqttPubHeader, mqttPubHeaderWith } from "./nats-headers.js";
-import type { MqttOptions } from "./options.js";
+import type { EnhancedAuthMethod, MqttOptions } from "./options.js";
 import { JsApi } from "./js-api.js";
 import { forgetQos2, holdQos2, releaseQos2 } from "./qos2-incoming.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
@@ -191,6 +191,17 @@ export class MqttBroker {
 
   authenticate(username: string | undefined, password: string | undefined): MqttIdentity | undefined {
     return authenticateMqtt(this.server, this.options.authorization, this.options.noAuthUser, username, password);
+  }
+
+  /** The identity of a user an enhanced authentication method vouched for. */
+  identityOf(user: string): MqttIdentity | undefined {
+    return mqttIdentityOf(this.server, this.options.authorization, user);
+  }
+
+  /** The enhanced authentication method of that name, if the options have one. */
+  enhancedAuthMethod(name: string): EnhancedAuthMethod | undefined {
+    const methods = this.options.enhancedAuth;
+    return methods !== undefined && Object.hasOwn(methods, name) ? methods[name] : undefined;
   }
 
   /**

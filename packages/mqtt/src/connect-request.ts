@@ -34,6 +34,16 @@ export interface ConnectRequest {
   maximumPacketSize: number;
   /** MQTT 5.0: how many topic aliases the client accepts from the server (0: none). */
   topicAliasMaximum: number;
+  /** MQTT 5.0 enhanced authentication that succeeded: the method and its last data, for CONNACK. */
+  authentication?: EnhancedAuthOutcome;
+}
+
+/** A successful enhanced authentication exchange. */
+export interface EnhancedAuthOutcome {
+  method: string;
+  data?: Buffer;
+  /** The server user the method vouched for; otherwise the CONNECT's credentials decide. */
+  user?: string;
 }
 
 /** A refused CONNECT: the CONNACK return code (MQTT 3.1.1 numbering) and the log text, or a plain close. */
@@ -50,14 +60,14 @@ const MAX_EXPIRY = 0xffffffff;
  * Checks a CONNECT as Go does (client id rules, will, credentials) and reads its MQTT 5.0
  * properties. MQTT 5.0's clean start and session expiry interval take the place of clean session.
  */
-export function readConnect(p: IConnectPacket, broker: MqttBroker): ConnectRequest | ConnectRefusal {
+export function readConnect(p: IConnectPacket, broker: MqttBroker, authentication?: EnhancedAuthOutcome): ConnectRequest | ConnectRefusal {
   if (p.protocolId !== "MQTT") return { reason: `older protocol "${p.protocolId}" not supported` };
   if (p.protocolVersion !== 4 && p.protocolVersion !== 5) {
     return { returnCode: CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, reason: `unacceptable protocol version of ${p.protocolVersion}` };
   }
   const v5 = p.protocolVersion === 5;
   const props = p.properties ?? {};
-  if (v5 && props.authenticationMethod !== undefined) {
+  if (v5 && props.authenticationMethod !== undefined && authentication === undefined) {
     return { returnCode: CONNACK.NOT_AUTHORIZED, reasonCode: REASON.BAD_AUTHENTICATION_METHOD, reason: `unsupported authentication method "${props.authenticationMethod}"` };
   }
   const cleanStart = p.clean === true;
@@ -102,7 +112,7 @@ export function readConnect(p: IConnectPacket, broker: MqttBroker): ConnectReque
     will = { topic: p.will.topic, subject, payload, qos: p.will.qos ?? 0, retain: p.will.retain === true, extras, delayMs: (wp?.willDelayInterval ?? 0) * 1000 };
   }
   if (p.username === "") return { returnCode: CONNACK.BAD_USER_OR_PASSWORD, reason: "empty user name not allowed" };
-  const auth = broker.authenticate(p.username, p.password === undefined ? undefined : p.password.toString("utf8"));
+  const auth = authentication?.user !== undefined ? broker.identityOf(authentication.user) : broker.authenticate(p.username, p.password === undefined ? undefined : p.password.toString("utf8"));
   if (auth === undefined) return { returnCode: CONNACK.NOT_AUTHORIZED, reasonCode: REASON.BAD_USER_NAME_OR_PASSWORD, reason: "Authorization Violation" };
   if (will !== undefined && !auth.canPublish(will.subject)) {
     return { returnCode: CONNACK.NOT_AUTHORIZED, reason: `Publish Violation - MQTT will topic "${will.topic}"` };
@@ -117,6 +127,7 @@ export function readConnect(p: IConnectPacket, broker: MqttBroker): ConnectReque
     protocolVersion: v5 ? 5 : 4,
     receiveMaximum: v5 && props.receiveMaximum !== undefined && props.receiveMaximum > 0 ? props.receiveMaximum : 0xffff,
     topicAliasMaximum: v5 ? (props.topicAliasMaximum ?? 0) : 0,
+    authentication,
     maximumPacketSize: v5 && props.maximumPacketSize !== undefined && props.maximumPacketSize > 0 ? props.maximumPacketSize : Number.MAX_SAFE_INTEGER,
   };
 }

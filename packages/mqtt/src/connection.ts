@@ -3,7 +3,8 @@ import { isValidPublishSubject } from "@nats-ts/wire";
 import type { MqttIdentity } from "./auth.js";
 import type { MqttBroker } from "./broker.js";
 import { CONNACK } from "./connack.js";
-import { readConnect, type ConnectRequest, type Will } from "./connect-request.js";
+import { readConnect, type ConnectRequest, type EnhancedAuthOutcome, type Will } from "./connect-request.js";
+import { EnhancedAuthExchange } from "./enhanced-auth.js";
 import { PacketFramer } from "./framer.js";
 import type { MqttConnectionObserver } from "./monitoring.js";
 import type { MqttTransport } from "./transport.js";
@@ -56,6 +57,9 @@ export class MqttConnection implements SessionOutput {
   /** 4 for MQTT 3.1.1, 5 for MQTT 5.0, once CONNECT told. */
   private protocolVersion: 4 | 5 = 4;
   private aliases: TopicAliases | undefined;
+  /** MQTT 5.0 enhanced authentication of this client, and its CONNECT while the exchange runs. */
+  private authExchange: EnhancedAuthExchange | undefined;
+  private connectPacket: IConnectPacket | undefined;
   /** MQTT 5.0: topic aliases this server assigns, when the client accepts some. */
   private outAliases: OutboundTopicAliases | undefined;
   /** MQTT 5.0: the largest packet the client accepts. */
@@ -279,9 +283,10 @@ export class MqttConnection implements SessionOutput {
       return;
     }
     if (p.cmd === "connect") {
-      if (this.session !== undefined) return this.fail("received a second CONNECT packet", REASON.PROTOCOL_ERROR);
+      if (this.session !== undefined || this.authExchange !== undefined) return this.fail("received a second CONNECT packet", REASON.PROTOCOL_ERROR);
       return this.onConnect(p);
     }
+    if (p.cmd === "auth") return this.onAuth(p);
     if (this.session === undefined) return; // CONNECT still being processed
     switch (p.cmd) {
       case "publish":
@@ -345,7 +350,52 @@ export class MqttConnection implements SessionOutput {
   private onConnect(p: IConnectPacket): void {
     this.observer?.connecting(p);
     if (p.protocolVersion === 5) this.protocolVersion = 5;
-    const req = readConnect(p, this.broker);
+    const method = p.protocolVersion === 5 ? p.properties?.authenticationMethod : undefined;
+    const run = method === undefined ? undefined : this.broker.enhancedAuthMethod(method);
+    if (method !== undefined && run !== undefined) {
+      // MQTT 5.0 enhanced authentication: CONNECT goes on once the method accepts the client.
+      this.connectPacket = p;
+      this.authExchange = new EnhancedAuthExchange(method, run, { clientId: p.clientId, username: p.username, remote: this.remote });
+      return this.authStep(p.properties?.authenticationData);
+    }
+    this.proceedConnect(p);
+  }
+
+  /** AUTH: the next step of the client's enhanced authentication, or a re-authentication (AUTH 0x19). */
+  private onAuth(p: Extract<Packet, { cmd: "auth" }>): void {
+    const exchange = this.authExchange;
+    if (exchange === undefined || this.protocolVersion !== 5) return this.fail("AUTH packet without enhanced authentication", REASON.PROTOCOL_ERROR);
+    if (p.properties?.authenticationMethod !== exchange.method) return this.fail("AUTH packet with another authentication method", REASON.PROTOCOL_ERROR);
+    if (exchange.busy) return this.fail("AUTH packet before the previous one was answered", REASON.PROTOCOL_ERROR);
+    const code = p.reasonCode ?? REASON.SUCCESS;
+    if (code === REASON.REAUTHENTICATE && this.session !== undefined) exchange.restart();
+    else if (code !== REASON.CONTINUE_AUTHENTICATION) return this.fail(`unexpected AUTH reason code ${code}`, REASON.PROTOCOL_ERROR);
+    this.authStep(p.properties?.authenticationData);
+  }
+
+  private authStep(data: Buffer | undefined): void {
+    const exchange = this.authExchange!;
+    void exchange.next(data).then((step) => {
+      if (this.closed) return;
+      const method = exchange.method;
+      if (step.kind === "continue") {
+        this.write({ cmd: "auth", reasonCode: REASON.CONTINUE_AUTHENTICATION, properties: { authenticationMethod: method, authenticationData: step.data } });
+      } else if (this.session !== undefined) {
+        // A re-authentication: AUTH success, or DISCONNECT with the reason.
+        if (step.kind === "success") this.write({ cmd: "auth", reasonCode: REASON.SUCCESS, properties: { authenticationMethod: method, authenticationData: step.data } });
+        else this.close(`re-authentication with "${method}" failed`, true, step.reasonCode);
+      } else if (step.kind === "success") {
+        const connect = this.connectPacket!;
+        this.connectPacket = undefined;
+        this.proceedConnect(connect, { method, data: step.data, user: step.user });
+      } else {
+        this.refuse({ returnCode: CONNACK.NOT_AUTHORIZED, reasonCode: step.reasonCode, reason: `enhanced authentication with "${method}" failed` });
+      }
+    });
+  }
+
+  private proceedConnect(p: IConnectPacket, authentication?: EnhancedAuthOutcome): void {
+    const req = readConnect(p, this.broker, authentication);
     if (!("auth" in req)) return this.refuse(req);
     this.clientId = req.clientId;
     const pending = this.broker.prepare(req.auth.account, req.clientId);
@@ -450,6 +500,10 @@ export class MqttConnection implements SessionOutput {
       // reject_qos2_publish: MQTT 5.0 clients are told not to send QoS 2 at all.
       if (this.broker.options.rejectQos2Publish === true) properties.maximumQoS = 1;
       if (req.assignedClientId) properties.assignedClientIdentifier = req.clientId;
+      if (req.authentication !== undefined) {
+        properties.authenticationMethod = req.authentication.method;
+        if (req.authentication.data !== undefined) properties.authenticationData = req.authentication.data;
+      }
       this.write({ cmd: "connack", reasonCode: 0, sessionPresent: present, properties });
     } else {
       this.write({ cmd: "connack", returnCode: CONNACK.ACCEPTED, sessionPresent: present });

@@ -1,5 +1,14 @@
 export { MqttPlugin, mqttPlugin, type MqttClientInfo } from "./plugin.js";
-export { mqttOptionsFromConf, validateMqttOptions, type MqttOptions, type MqttAuthorization, type MqttValidationContext } from "./options.js";
+export {
+  mqttOptionsFromConf,
+  validateMqttOptions,
+  type MqttOptions,
+  type MqttAuthorization,
+  type MqttValidationContext,
+  type EnhancedAuthMethod,
+  type EnhancedAuthContext,
+  type EnhancedAuthResult,
+} from "./options.js";
 export {
   mqttTopicToNatsSubject,
   mqttFilterToNatsSubject,

@@ -39,6 +39,12 @@ export interface MqttOptions {
   downgradeQos2Subscribe?: boolean;
   /** TLS for the listener: clients handshake first, as with Go's MQTT listener. */
   tls?: MqttTlsOptions;
+  /**
+   * MQTT 5.0 enhanced authentication methods by name (the CONNECT's Authentication Method).
+   * A client naming another method gets CONNACK 0x8C Bad authentication method. Not in the conf
+   * file: given in code only.
+   */
+  enhancedAuth?: Record<string, EnhancedAuthMethod>;
 }
 
 function listen(m: ConfMap, k: string, v: ConfValue, out: MqttOptions): void {
@@ -155,3 +161,47 @@ export function validateMqttOptions(o: MqttOptions, ctx: MqttValidationContext):
   if (!ctx.jetStream && !ctx.clustered) return "mqtt requires JetStream to be enabled if running in standalone mode";
   return undefined;
 }
+
+/**
+ * What an enhanced authentication method answers at each step of the exchange (MQTT 5.0 §4.12):
+ * `continue` sends the client an AUTH packet with `data` and waits for its answer; `success`
+ * accepts it (CONNACK, or AUTH success when re-authenticating), optionally as `user`, one of the
+ * server's users (its account and permissions apply), otherwise as its CONNECT credentials say;
+ * `fail` refuses it with `reasonCode` (default 0x87 Not authorized).
+ */
+export type EnhancedAuthResult =
+  | { continue: true; data?: Buffer }
+  | { success: true; data?: Buffer; user?: string }
+  | { fail: true; reasonCode?: number };
+
+/** What a method knows of the client at each step. */
+export interface EnhancedAuthContext {
+  clientId: string;
+  username?: string;
+  /** host:port of the client. */
+  remote: string;
+  /** 0 for the CONNECT's data, then 1, 2 ... for each AUTH packet of the client. */
+  step: number;
+  /** The method's own state, kept across the steps of one exchange. */
+  state: Record<string, unknown>;
+  /** A re-authentication of a connected client (AUTH 0x19), rather than its CONNECT. */
+  reauthenticating: boolean;
+}
+
+/**
+ * One enhanced authentication method: called with the client's Authentication Data (undefined
+ * when it sent none) at each step.
+ *
+ * @example
+ * // A challenge/response method: the client must answer the nonce signed with a shared secret.
+ * const challenge: EnhancedAuthMethod = (data, ctx) => {
+ *   if (ctx.step === 0) {
+ *     ctx.state.nonce = randomBytes(16);
+ *     return { continue: true, data: ctx.state.nonce as Buffer };
+ *   }
+ *   const expected = createHmac("sha256", secret).update(ctx.state.nonce as Buffer).digest();
+ *   return data !== undefined && timingSafeEqual(data, expected) ? { success: true, user: "device" } : { fail: true };
+ * };
+ * mqttPlugin({ port: 1883, enhancedAuth: { "HMAC-CHALLENGE": challenge } });
+ */
+export type EnhancedAuthMethod = (data: Buffer | undefined, ctx: EnhancedAuthContext) => EnhancedAuthResult | Promise<EnhancedAuthResult>;

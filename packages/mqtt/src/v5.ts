@@ -4,6 +4,8 @@ import type { IPublishPacket, UserProperties } from "mqtt-packet";
 /** MQTT 5.0 reason codes the server sends (spec 2.4). */
 export const REASON = {
   SUCCESS: 0x00,
+  CONTINUE_AUTHENTICATION: 0x18,
+  REAUTHENTICATE: 0x19,
   NO_SUBSCRIPTION_EXISTED: 0x11,
   UNSPECIFIED_ERROR: 0x80,
   MALFORMED_PACKET: 0x81,
