@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { InvalidSubjectError, OutboundQueue, Subscription, type Account, type MessageSink, type NatsServer } from "@nats-ts/core";
 import { PeerProtocolParser, ProtocolError, parsePeerMsgArgs, peerMsgHead, type PeerInterestOp, type PeerMessageOp } from "@nats-ts/wire";
@@ -530,6 +531,11 @@ export class RouteConnection {
     if (quiet) this.log.debug(msg);
     else this.log.info(msg);
     this.host.onClosed(this);
+  }
+
+  /** This end's TCP port (both ends of a pooled connection agree on its pool index: Go's tests compare them). */
+  get localPort(): number | undefined {
+    return (this.socket as Partial<Socket>).localPort;
   }
 
   /** Whether the connection closed. */

@@ -1,0 +1,278 @@
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { afterEach, describe, expect, test } from "vitest";
+import { routePoolIndex } from "../../src/route/pool.js";
+import { routez, varzCluster } from "../../src/route/monitor.js";
+import { freePort, Topology, waitFor } from "./helpers.js";
+import { accountsConf, clusterFormed, connections, cut, startManaged, type ManagedServer } from "./pool-support.js";
+
+const topo = new Topology();
+afterEach(() => topo.stop());
+
+/** A member of cluster "local" with the given accounts and `cluster {}` lines, routes to `routes`. */
+function member(clusterExtra: string, routes: number[] = [], opts: { name?: string; accounts?: string[]; routePort?: number; top?: string } = {}): string {
+  const seeds = routes.length === 0 ? "" : `routes: [${routes.map((p) => `"nats://127.0.0.1:${p}"`).join(", ")}]`;
+  return `
+    listen: "127.0.0.1:-1"
+    ${opts.name === undefined ? "" : `server_name: ${opts.name}`}
+    ${accountsConf(opts.accounts ?? ["A", "B"])}
+    ${opts.top ?? ""}
+    cluster {
+      name: local
+      listen: "127.0.0.1:${opts.routePort ?? -1}"
+      ${seeds}
+      ${clusterExtra}
+    }
+  `;
+}
+
+async function client(s: ManagedServer, user: string): Promise<NatsConnection> {
+  return topo.client(s.url, { user, pass: "pwd" });
+}
+
+/** Messages a subscription got so far (its callback counts them). */
+function counted(nc: NatsConnection, subject: string): { sub: Subscription; got: string[] } {
+  const got: string[] = [];
+  const sub = nc.subscribe(subject, { callback: (_e, m) => void got.push(m.string()) });
+  return { sub, got };
+}
+
+/** Go's sendAndRecv: `n` messages published on `from` reach a subscriber on `to`, no more. */
+async function sendAndRecv(from: ManagedServer, to: ManagedServer, user: string, n: number): Promise<void> {
+  const sc = await client(to, user);
+  const { got } = counted(sc, "foo");
+  await sc.flush();
+  const pc = await client(from, user);
+  await waitFor(`interest of ${user} on the publishing server`, async () => {
+    pc.publish("probe.check");
+    sc.publish("foo.never");
+    return from.server.lookupAccount(user)!.sublist.match("foo").psubs.length > 0;
+  });
+  for (let i = 0; i < n; i++) pc.publish("foo", "hello");
+  await pc.flush();
+  await waitFor(`${n} messages`, () => got.length >= n);
+  await sc.flush();
+  await pc.flush();
+  expect(got.length).toBe(n);
+}
+
+/** Debug lines mentioning duplicates stop coming for longer than the reconnect delay (Go's connect race check). */
+async function settles(s: ManagedServer, maxDuplicates: number): Promise<void> {
+  let seen = 0;
+  let last = Date.now();
+  for (;;) {
+    const n = s.lines.filter((l) => l.includes("duplicate")).length;
+    if (n !== seen) {
+      seen = n;
+      last = Date.now();
+    }
+    expect(seen).toBeLessThanOrEqual(maxDuplicates);
+    if (Date.now() - last > 1250) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Three servers that each have all three routes configured (their ports must be known ahead). */
+async function connectRace(clusterExtra: string, top = ""): Promise<ManagedServer[]> {
+  const ports = await Promise.all([freePort(), freePort(), freePort()]);
+  const servers = await Promise.all(["A", "B", "C"].map((name, i) => startManaged(topo, member(clusterExtra, ports, { name, routePort: ports[i], top }))));
+  await clusterFormed(servers);
+  await settles(servers[0], 20);
+  // Every connection ends up marked as solicited and configured.
+  for (const s of servers) for (const c of connections(s)) expect([c.didSolicit, c.routeType]).toEqual([true, "explicit"]);
+  return servers;
+}
+
+describe("routes: pooling", () => {
+  test("the pool index is Go's computeRoutePoolIdx: FNV-1a of the account name modulo the pool size", () => {
+    expect(routePoolIndex(2, "A")).toBe(0);
+    expect(routePoolIndex(2, "B")).toBe(1);
+    expect([routePoolIndex(4, "A"), routePoolIndex(4, "B"), routePoolIndex(4, "C"), routePoolIndex(4, "D")]).toEqual([0, 1, 2, 3]);
+    // The FNV-1a 32-bit test vectors, seen through a pool larger than any hash.
+    expect(routePoolIndex(2 ** 32, "a")).toBe(0xe40c292c);
+    expect(routePoolIndex(2 ** 32, "foobar")).toBe(0xbf9cf968);
+    expect(routePoolIndex(1, "anything")).toBe(0);
+    expect(routePoolIndex(-1, "anything")).toBe(0);
+  });
+
+  test("TestRoutePool: each account on its pool connection; a dropped pool connection comes back", async () => {
+    const s1 = await startManaged(topo, member("pool_size: 2"));
+    const s2 = await startManaged(topo, member("pool_size: 2", [s1.routePort]));
+    await clusterFormed([s1, s2]);
+    for (const s of [s1, s2]) {
+      expect(s.manager.table.accountPoolIndex("A")).toBe(0);
+      expect(s.manager.table.accountPoolIndex("B")).toBe(1);
+    }
+    await sendAndRecv(s1, s2, "A", 1000);
+    await sendAndRecv(s1, s2, "B", 1000);
+    // Account A went over the pool connection at index 0, B over the one at index 1.
+    const pool1 = s1.manager.table.remotes.get(s2.server.id)!.conns;
+    const pool2 = s2.manager.table.remotes.get(s1.server.id)!.conns;
+    for (let i = 0; i < 2; i++) {
+      expect(pool1[i]!.outMsgs).toBeGreaterThanOrEqual(1000);
+      expect(pool2[i]!.inMsgs).toBeGreaterThanOrEqual(1000);
+    }
+    for (const [s, idx] of [[s1, 0], [s2, 1]] as const) {
+      const other = s === s1 ? s2 : s1;
+      const dropped = s.manager.table.remotes.get(other.server.id)!.conns[idx]!;
+      cut(dropped);
+      await waitFor("the slot refilled", () => {
+        const c = s.manager.table.remotes.get(other.server.id)?.conns[idx];
+        return c !== undefined && c !== dropped;
+      });
+      await clusterFormed([s1, s2]);
+    }
+    await sendAndRecv(s2, s1, "A", 10);
+  });
+
+  test("TestRoutePoolConnectRace: servers soliciting each other settle on one pool each, all solicited and configured", async () => {
+    // No pool, a pool of one and a pool of five: three independent clusters at once.
+    await Promise.all(["pool_size: -1", "pool_size: 1", "pool_size: 5"].map((pool) => connectRace(pool)));
+  });
+
+  test("TestRoutePoolRouteStoredSameIndexBothSides: both ends keep a connection at the same pool index", async () => {
+    const accounts = ["A", "B", "C", "D"];
+    const s1 = await startManaged(topo, member("pool_size: 4", [], { accounts }));
+    const s2 = await startManaged(topo, member("pool_size: 4", [s1.routePort], { accounts }));
+    for (let round = 0; round < 3; round++) {
+      await clusterFormed([s1, s2]);
+      const on1 = s1.manager.table.remotes.get(s2.server.id)!.conns;
+      const on2 = s2.manager.table.remotes.get(s1.server.id)!.conns;
+      expect(on1.map((c) => c!.remotePort)).toEqual(on2.map((c) => c!.localPort));
+      const pinned1 = s1.manager.table.pinned.get("$SYS")!.get(s2.server.id)!;
+      expect(pinned1.remotePort).toBe(s2.manager.table.pinned.get("$SYS")!.get(s1.server.id)!.localPort);
+      for (const c of connections(s1)) cut(c);
+      await waitFor("all dropped", () => connections(s1).every((c) => !on1.includes(c)));
+    }
+  });
+
+  test("TestRoutePoolSizeDifferentOnEachServer: the larger pool size wins between two servers; every account reaches every server once", async () => {
+    const accounts = ["A", "B", "C", "D"];
+    const s1 = await startManaged(topo, member(`pool_size: 3\naccounts: ["A"]`, [], { name: "S1", accounts }));
+    const s2 = await startManaged(topo, member(`pool_size: 2\naccounts: ["A"]`, [s1.routePort], { name: "S2", accounts }));
+    const s3 = await startManaged(topo, member(`pool_size: 4\naccounts: ["A"]`, [s1.routePort], { name: "S3", accounts }));
+    const servers = [s1, s2, s3];
+    // Go's 9, 9, 10 (the larger pool plus pinned A between each pair), plus the system account's route to each of the two others.
+    const expected = [11, 11, 12];
+    await waitFor(`route connections ${expected}`, () => servers.every((s, i) => s.manager.table.size === expected[i]));
+    expect(s1.manager.table.remotes.get(s2.server.id)!.poolSize).toBe(2);
+    expect(s2.manager.table.remotes.get(s1.server.id)!.poolSize).toBe(3);
+    expect(s1.manager.table.remotes.get(s3.server.id)!.poolSize).toBe(4);
+
+    // One subscriber per account per server; a message from any server in any account reaches each once.
+    const got = new Map<string, string[]>();
+    for (const acc of accounts) {
+      for (const s of servers) {
+        const nc = await client(s, acc);
+        const key = `${acc}@${s.server.id}`;
+        got.set(key, []);
+        nc.subscribe("foo", { callback: (_e, m) => void got.get(key)!.push(m.string()) });
+        await nc.flush();
+      }
+    }
+    for (const acc of accounts) {
+      for (const s of servers) await waitFor(`${acc} interest on ${s.server.name}`, () => s.server.lookupAccount(acc)!.sublist.match("foo").psubs.length === 3);
+    }
+    const pubs: NatsConnection[] = [];
+    for (const s of servers) {
+      for (const acc of accounts) {
+        const nc = await client(s, acc);
+        nc.publish("foo", `${acc} from ${s.server.name}`);
+        pubs.push(nc);
+      }
+    }
+    for (const nc of pubs) await nc.flush();
+    await waitFor("every message everywhere", () => [...got.values()].every((g) => g.length >= 3));
+    for (const nc of pubs) await nc.flush();
+    for (const [key, g] of got) {
+      const acc = key.split("@")[0];
+      expect(g.sort()).toEqual(servers.map((s) => `${acc} from ${s.server.name}`).sort());
+    }
+
+    // S3 goes: the others forget it, and its pool size.
+    const s3id = s3.server.id;
+    await s3.stop();
+    await waitFor("S3's routes gone", () => s1.manager.table.size === 5 && s2.manager.table.size === 5);
+    expect(s1.manager.table.remotes.has(s3id)).toBe(false);
+    expect(s2.manager.table.remotes.has(s3id)).toBe(false);
+  });
+
+  test("TestRoutePoolBadAuthNoRunawayCreateRoute: wrong route credentials do not make the pool dial in a loop", async () => {
+    const auth = `authorization { user: correct, password: correct, timeout: 5 }`;
+    const s1 = await startManaged(topo, member(`pool_size: 4\n${auth}`, [], { name: "S1" }));
+    const bad = `pool_size: 5\nroutes: ["nats://incorrect:incorrect@127.0.0.1:${s1.routePort}"]`;
+    await startManaged(topo, member(bad, [], { name: "S2" }));
+    await new Promise((r) => setTimeout(r, 1500));
+    // One failed pool connection and the pinned one per reconnect (every second), nothing more.
+    expect(s1.lines.filter((l) => l.startsWith("[ERR]")).length).toBeLessThanOrEqual(10);
+    const good = `pool_size: 5\nroutes: ["nats://correct:correct@127.0.0.1:${s1.routePort}"]`;
+    const s3 = await startManaged(topo, member(good, [], { name: "S3" }));
+    await waitFor("S3 has its pool to S1", () => s3.manager.table.size === 6 && s1.manager.table.remotes.get(s3.server.id)?.conns.every((c) => c !== undefined));
+  });
+
+  test("TestRoutePoolFirstPongBlocksChain: an early PONG does not stop the pool's next connection", async () => {
+    const { createServer } = await import("node:net");
+    const { RawConn } = await import("./raw.js");
+    const accepted: InstanceType<typeof RawConn>[] = [];
+    const l = topo.keepListener(createServer((sock) => accepted.push(topo.keepRaw(RawConn.adopt(sock)))));
+    await new Promise<void>((r) => l.listen(0, "127.0.0.1", () => r()));
+    const mockPort = (l.address() as { port: number }).port;
+    await startManaged(topo, member("pool_size: 3", [mockPort], { name: "S2" }));
+    await waitFor("pool and system account connections", () => accepted.length === 2);
+    // The pooled connection sends CONNECT and waits for our INFO; the pinned one sends its INFO at once.
+    let pooled: InstanceType<typeof RawConn> | undefined;
+    for (const c of accepted) {
+      await c.expect(/CONNECT \{[^\r\n]*\}\r\n/);
+      const info = await c.expect(/INFO (\{[^\r\n]*\})\r\n/, 300).catch(() => undefined);
+      if (info === undefined) pooled = c;
+      else expect(JSON.parse(info[1]).route_account).toBe("$SYS");
+    }
+    expect(pooled).toBeDefined();
+    // A PONG before our INFO, then the INFO: the server registers the route and PINGs.
+    pooled!.send("PONG\r\n");
+    pooled!.send(`INFO ${JSON.stringify({ server_id: "MOCK_SERVER_ID", server_name: "mock", host: "127.0.0.1", port: mockPort, cluster: "local", headers: true, proto: 1, route_pool_size: 3 })}\r\n`);
+    const delayed = JSON.parse((await pooled!.expect(/INFO (\{[^\r\n]*\})\r\n/))[1]) as Record<string, unknown>;
+    expect(delayed.route_pool_size).toBe(3);
+    expect(delayed.route_pool_idx).toBeUndefined();
+    await pooled!.expect(/PING\r\n/);
+    pooled!.send("PONG\r\n");
+    await waitFor("the pool's second connection", () => accepted.length === 3, 3000);
+  });
+});
+
+describe("routes: pool monitoring", () => {
+  test("TestMonitorRoutezPoolSize: /varz pool_size, routes and remotes; /routez lists every pool connection", async () => {
+    const s1 = await startManaged(topo, member("pool_size: 5"));
+    const s2 = await startManaged(topo, member("pool_size: 5", [s1.routePort]));
+    const s3 = await startManaged(topo, member("pool_size: 5", [s1.routePort]));
+    const servers = [s1, s2, s3];
+    await clusterFormed(servers);
+    for (const s of servers) {
+      expect(varzCluster(s.manager).pool_size).toBe(5);
+      expect(s.manager.table.remotes.size).toBe(2);
+      // Go's 10 route connections (5 to each of 2 servers), plus the system account's one to each.
+      const z = routez(s.manager, { subscriptions: false, subscriptionsDetail: false }) as { num_routes: number; routes: Record<string, unknown>[] };
+      expect(z.num_routes).toBe(12);
+      expect(z.routes.length).toBe(12);
+      const per = new Map<unknown, number>();
+      for (const r of z.routes) per.set(r.remote_id, (per.get(r.remote_id) ?? 0) + (r.account === undefined ? 1 : 0));
+      expect([...per.values()]).toEqual([5, 5]);
+    }
+  });
+
+  test("TestMonitorRoutezPerAccount: each remote has one and only one route for a pinned account", async () => {
+    const s1 = await startManaged(topo, member(`accounts: ["A"]`));
+    const s2 = await startManaged(topo, member(`accounts: ["A"]`, [s1.routePort]));
+    const s3 = await startManaged(topo, member(`accounts: ["A"]`, [s1.routePort]));
+    const servers = [s1, s2, s3];
+    await clusterFormed(servers);
+    for (const s of servers) {
+      // Default pool size + account A + the system account, to each of 2 servers.
+      const z = routez(s.manager, { subscriptions: false, subscriptionsDetail: false }) as { num_routes: number; routes: Record<string, unknown>[] };
+      expect(z.num_routes).toBe(2 * (3 + 1 + 1));
+      const forA = new Map<unknown, number>();
+      for (const r of z.routes) forA.set(r.remote_id, (forA.get(r.remote_id) ?? 0) + (r.account === "A" ? 1 : 0));
+      expect(forA.size).toBe(2);
+      expect([...forA.values()]).toEqual([1, 1]);
+    }
+  });
+});
