@@ -397,6 +397,7 @@ export class MqttConnection implements SessionOutput {
   private proceedConnect(p: IConnectPacket, authentication?: EnhancedAuthOutcome): void {
     const req = readConnect(p, this.broker, authentication);
     if (!("auth" in req)) return this.refuse(req);
+    if (this.observer?.admit(req.auth) === false) return this.refuse({ reason: "maximum account active connections exceeded" });
     this.clientId = req.clientId;
     const pending = this.broker.prepare(req.auth.account, req.clientId);
     if (pending === undefined) {
@@ -482,7 +483,6 @@ export class MqttConnection implements SessionOutput {
     const { session, present, restoring } = outcome;
     this.session = session;
     this.identity = req.auth;
-    this.observer?.authenticated();
     this.will = req.will;
     this.framer.limit = Number.MAX_SAFE_INTEGER;
     session.protocolVersion = req.protocolVersion;

@@ -1,6 +1,7 @@
 import type { TLSSocket } from "node:tls";
 import type { IConnectPacket } from "mqtt-packet";
 import { ClosedReason, describeTls, type ConnectionSnapshot, type ConnectionTls, type ForeignConnection, type ForeignConnections, type SubscriptionSnapshot } from "@nats-ts/core";
+import type { MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
 import type { MqttTransport } from "./transport.js";
 import { REASON } from "./v5.js";
@@ -20,6 +21,7 @@ const CLOSED_REASONS: Record<string, ClosedReason> = {
   "duplicate client id": ClosedReason.DuplicateClientId,
   "flapping client, duplicate client id": ClosedReason.DuplicateClientId,
   "slow consumer detected": ClosedReason.SlowConsumerPendingBytes,
+  "maximum account active connections exceeded": ClosedReason.MaxAccountConnectionsExceeded,
 };
 
 /** Reasons the server closes a connection for (a `$SYS` kick): passed through as they are. */
@@ -50,7 +52,8 @@ export function mqttTlsInfo(socket: TLSSocket): MqttTlsInfo {
 export interface MqttConnectionObserver {
   /** CONNECT arrived (before it is checked: a refused client is still known by its id, as in Go). */
   connecting(p: IConnectPacket): void;
-  authenticated(): void;
+  /** Its credentials passed: false when its account has no room left (max_connections). */
+  admit(identity: MqttIdentity): boolean;
   closed(reason: string, reasonCode: number | undefined): void;
 }
 
@@ -67,6 +70,7 @@ export class MonitoredMqttConnection implements ForeignConnection, MqttConnectio
   private reason: ClosedReason | undefined;
   /** Client id and user name as CONNECT gave them. */
   private requested: { clientId: string; username: string } | undefined;
+  private identity: MqttIdentity | undefined;
 
   constructor(
     readonly cid: number,
@@ -85,8 +89,10 @@ export class MonitoredMqttConnection implements ForeignConnection, MqttConnectio
     this.requested = { clientId: p.clientId, username: p.username ?? "" };
   }
 
-  authenticated(): void {
-    this.registry.authenticated(this);
+  admit(identity: MqttIdentity): boolean {
+    // Kept when refused too: Go's refused client still names its account.
+    this.identity = identity;
+    return this.registry.authenticated(this);
   }
 
   closed(reason: string, reasonCode: number | undefined): void {
@@ -102,7 +108,7 @@ export class MonitoredMqttConnection implements ForeignConnection, MqttConnectio
 
   snapshot(): ConnectionSnapshot {
     const c = this.connection;
-    const identity = c?.identity;
+    const identity = this.identity;
     const snapshot: ConnectionSnapshot = {
       cid: this.cid,
       kind: "CLIENT",

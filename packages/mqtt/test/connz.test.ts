@@ -21,7 +21,7 @@ class Setup {
   private readonly clients: NatsConnection[] = [];
   private readonly raws: RawMqtt[] = [];
 
-  constructor(mqttOptions: MqttOptions = {}) {
+  constructor(mqttOptions: MqttOptions = {}, mqttAccount: Record<string, unknown> = {}) {
     this.mqtt = mqttPlugin({ host: "127.0.0.1", port: -1, ...mqttOptions });
     this.server = new NatsServer(
       {
@@ -31,7 +31,7 @@ class Setup {
         serverName: "mqtt",
         jetstream: { store_dir: this.storeDir },
         accounts: {
-          MQTT: { jetstream: true, users: [{ user: "mqtt", password: "pwd" }] },
+          MQTT: { jetstream: true, users: [{ user: "mqtt", password: "pwd" }], ...mqttAccount },
           SYS: { users: [{ user: "sys", password: "pwd" }] },
         },
         systemAccount: "SYS",
@@ -258,6 +258,24 @@ describe("MQTT clients in /connz", () => {
     });
     expect(closed).toMatchObject({ reason: "Client Closed", in_msgs: 1, out_msgs: 1, subscriptions: 2 });
   });
+});
+
+test("an account at its max_connections refuses an MQTT client (closed without CONNACK, Go's reason)", async () => {
+  t = new Setup({}, { limits: { maxConnections: 1 } });
+  await t.server.start();
+  try {
+    await t.mqttClient("first", "mqtt");
+    const refused = await RawMqtt.open(t.mqtt.port);
+    refused.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId: "second", keepalive: 0, username: "mqtt", password: Buffer.from("pwd") });
+    expect(await refused.closesWithin(2000)).toBe(true);
+    await expect(refused.next(100)).rejects.toThrow(/closed/);
+    const [c] = await t.pollConnz("/connz?state=closed&mqtt_client=second&auth=1", { state: "closed", mqttClient: "second", auth: true });
+    expect(c!.connections[0]).toMatchObject({ reason: "Maximum Account Connections Exceeded", account: "MQTT" });
+    // A NATS client of that account is refused as well while the MQTT client holds the slot.
+    await expect(t.nats("mqtt")).rejects.toThrow(/maximum account active connections exceeded/);
+  } finally {
+    await t.stop();
+  }
 });
 
 test("an MQTT client over TLS: tls_version and cipher, its certificate with auth", async () => {

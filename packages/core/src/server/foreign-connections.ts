@@ -92,16 +92,24 @@ export class ForeignConnections {
     return true;
   }
 
-  /** The connection authenticated and is bound to its snapshot's account: announced like a core client. */
-  authenticated(c: ForeignConnection): void {
-    if (!this.open.has(c.cid) || this.bound.has(c.cid)) return;
+  /**
+   * The connection authenticated: it is bound to its snapshot's account and announced like a core
+   * client. Returns false, binding nothing, when that account already has its max_connections
+   * (the plugin then closes it with MaxAccountConnectionsExceeded, as Go does).
+   */
+  authenticated(c: ForeignConnection): boolean {
+    if (!this.open.has(c.cid)) return false;
+    if (this.bound.has(c.cid)) return true;
     const snapshot = c.snapshot();
     const account = snapshot.account === undefined ? undefined : this.host.lookupAccount(snapshot.account);
     if (account !== undefined) {
+      const max = account.limits.maxConnections;
+      if (max > 0 && account.connections >= max) return false;
       account.connections++;
       this.bound.set(c.cid, account);
     }
     this.host.events.emit("foreignClientConnected", snapshot);
+    return true;
   }
 
   /**

@@ -98,6 +98,22 @@ describe("foreign connections", () => {
     expect(server.lookupAccount("A")!.connections).toBe(0);
   });
 
+  test("an account at its max_connections refuses them (core and foreign clients count together)", async () => {
+    server = await startServer({ accounts: { A: { users: [{ user: "a", password: "a" }], limits: { maxConnections: 2 } } } });
+    const nc = await connectTo(server, { user: "a", pass: "a" });
+    const a = foreign(server, { account: "A" });
+    const b = foreign(server, { account: "A" });
+    server.foreignConnections.add(a);
+    server.foreignConnections.add(b);
+    expect(server.foreignConnections.authenticated(a)).toBe(true);
+    expect(server.foreignConnections.authenticated(b)).toBe(false);
+    expect(server.lookupAccount("A")!.connections).toBe(2);
+    await expect(connectTo(server, { user: "a", pass: "a" })).rejects.toThrow(/maximum account active connections exceeded/);
+    await nc.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.foreignConnections.authenticated(b)).toBe(true);
+  });
+
   test("closing keeps the snapshot among closed connections and emits clientClosed (and authError)", async () => {
     server = await startServer();
     const closed: ConnectionSnapshot[] = [];
