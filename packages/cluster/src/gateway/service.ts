@@ -159,9 +159,11 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
    * every server of ours.
    */
   setClusterGatewayUrls(urls: readonly string[]): void {
+    const next = new Set([this.gatewayUrl, ...urls]);
+    // Members may advertise the same address: only a change of the list is news (Go counts each URL's references).
+    if (next.size === this.clusterUrls.size && [...next].every((u) => this.clusterUrls.has(u))) return;
     this.clusterUrls.clear();
-    this.clusterUrls.add(this.gatewayUrl);
-    for (const u of urls) this.clusterUrls.add(u);
+    for (const u of next) this.clusterUrls.add(u);
     this.buildInfo();
     for (const c of this.inbound.values()) c.send(this.infoJson);
   }

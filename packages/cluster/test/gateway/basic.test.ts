@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
+import { gatewayTuning } from "../../src/gateway/index.js";
 import { gatewayConf, gatewayOf, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 tuneGateways();
@@ -52,5 +53,27 @@ describe("gateways between two nats-ts clusters", () => {
     expect(counts(a)).toEqual([0, 0]);
     expect(counts(b)).toEqual([0, 0]);
     expect(gatewayOf(b).remotes.has("A")).toBe(false);
+  });
+
+  test("TestGatewaySolicitDelay: configured gateways are solicited only after the delay, and not at all once stopped", async () => {
+    gatewayTuning.solicitDelay = 300;
+    try {
+      const b = await topo.inProcess(gatewayConf("B", -1, {}));
+      const started = performance.now();
+      const a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b).port }));
+      await new Promise((r) => setTimeout(r, 150));
+      if (performance.now() - started < 300) expect(gatewayOf(a).outbound.size).toBe(0);
+      await waitFor(() => gatewayOf(a).outbound.size === 1 && gatewayOf(b).inbound.size === 1, "A -> B after the delay");
+      await a.stop();
+      await waitFor(() => gatewayOf(b).inbound.size === 0, "B without A");
+
+      // Stopped while waiting for its solicit delay: it never connects.
+      const again = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b).port }));
+      await again.stop();
+      await new Promise((r) => setTimeout(r, 400));
+      expect(gatewayOf(b).inbound.size).toBe(0);
+    } finally {
+      gatewayTuning.solicitDelay = 10;
+    }
   });
 });

@@ -1,9 +1,11 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll } from "vitest";
 import { listenerPort, startInProcess, type TestServer } from "../support/servers.js";
+import { Topology as SupportTopology, type LoggedServer } from "../support/topology.js";
 import { gatewayTuning, type GatewayService } from "../../src/gateway/index.js";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { parseProtoJson } from "../../src/shared/info.js";
+import type { ClusterPlugin } from "../../src/plugin.js";
 import type { NatsServer } from "@nats-ts/core";
 
 /**
@@ -93,6 +95,12 @@ export function meshed(servers: InProcess[]): boolean {
   return servers.every((s) => clusterUrls(s.server, "gateway").memberUrls().length === servers.length - 1);
 }
 
+/** How many routes an in-process server has (its /routez num_routes). */
+export function numRoutes(s: InProcess): number {
+  const plugin = s.server.plugin("cluster") as unknown as ClusterPlugin;
+  return (plugin.routez({ subscriptions: false, subscriptionsDetail: false })?.num_routes as number | undefined) ?? 0;
+}
+
 /** Number of outbound and inbound gateway connections of a server (Go's numOutboundGateways / numInboundGateways). */
 export function gatewayCounts(s: InProcess): { out: number; in: number } {
   const gw = gatewayOf(s);
@@ -134,6 +142,8 @@ export function gatewayOf(s: InProcess): GatewayService {
 export class Topology {
   private readonly servers: TestServer[] = [];
   private readonly clients: NatsConnection[] = [];
+  /** Servers whose log lines a test reads. */
+  private readonly withLogs = new SupportTopology();
 
   async inProcess(conf: string): Promise<InProcess> {
     const s = await startInProcess(conf);
@@ -164,9 +174,15 @@ export class Topology {
     return { a, b, pa: gatewayOf(a).port, pb };
   }
 
+  /** An in-process server that keeps its log lines (`[ERR] ...`) in `lines`. */
+  logged(conf: string): Promise<LoggedServer> {
+    return this.withLogs.logged(conf);
+  }
+
   async stop(): Promise<void> {
     for (const nc of this.clients.splice(0)) await nc.close().catch(() => undefined);
     for (const s of this.servers.splice(0).reverse()) await s.stop().catch(() => undefined);
+    await this.withLogs.stop();
   }
 }
 

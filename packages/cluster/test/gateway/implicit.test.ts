@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
+import { gatewayTuning } from "../../src/gateway/index.js";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { gatewayConf, gatewayCounts, gatewayOf, memberConf, meshed, relayGatewayGossip, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
@@ -107,5 +108,40 @@ describe("implicit gateways", () => {
     const c = await topo.inProcess(gatewayConf("C", -1, { B: gatewayOf(b).port }));
     await waitCounts([...a, b, c], 2);
     await waitFor(() => gatewayCounts(b).in === 4 && gatewayCounts(c).in === 4, "B and C have an inbound from every other server");
+  });
+
+  test("TestGatewayAuthDiscovered: the implicit gateway back to a cluster authenticates with our own gateway credentials", async () => {
+    const auth = "authorization: { user: gwuser, password: changeme }";
+    const a = await topo.inProcess(gatewayConf("A", -1, {}, "", auth));
+    const b = await topo.inProcess(
+      gatewayConf("B", -1, {}, "", auth).replace("gateways: [  ]", `gateways: [ { name: A, url: "nats://gwuser:changeme@127.0.0.1:${gatewayOf(a).port}" } ]`),
+    );
+    await waitCounts([a, b], 1, 1);
+    expect(gatewayOf(a).remotes.get("B")?.implicit).toBe(true);
+  });
+
+  test("TestGatewaySolicitDelayWithImplicitOutbounds: the implicit outbound made during the solicit delay is the only one", async () => {
+    gatewayTuning.solicitDelay = 300;
+    try {
+      const s2 = await topo.inProcess(gatewayConf("B", -1, {}));
+      const s1 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(s2).port }));
+      await waitFor(() => gatewayCounts(s1).out === 1 && gatewayCounts(s2).in === 1, "A -> B after the delay");
+      // Past B's own solicit delay too: still one connection from B.
+      await new Promise((r) => setTimeout(r, 400));
+      expect(gatewayCounts(s1).in).toBe(1);
+      expect(gatewayCounts(s2).out).toBe(1);
+    } finally {
+      gatewayTuning.solicitDelay = 10;
+    }
+  });
+
+  test("TestGatewayUnknownGatewayCommand: a gateway INFO with an unknown command from a route is reported", async () => {
+    const s1 = await topo.logged(memberConf("A", "A1", [], {}));
+    const s2 = await topo.inProcess(memberConf("A", "A2", [routePort(s1)], {}));
+    await waitFor(() => meshed([s1, s2]), "cluster A formed");
+    // What A2's route delivers to A1's gateways (Go's test writes it on the route).
+    expect(clusterUrls(s1.server, "gateway").routeInfo({ gateway: "B", gateway_cmd: 255 }, s2.server.id)).toBe(true);
+    await waitFor(() => s1.lines.some((l) => l === `[ERR] Unknown command 255 from server ${s2.server.id}`), "error logged");
+    expect(gatewayOf(s1).remotes.has("B")).toBe(false);
   });
 });
