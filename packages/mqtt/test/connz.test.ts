@@ -3,8 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
-import { NatsServer } from "@nats-ts/core";
+import { NatsServer, type ServerPlugin } from "@nats-ts/core";
 import { jetstreamPlugin } from "@nats-ts/jetstream";
+import { websocketPlugin } from "@nats-ts/ws";
+import { generate } from "mqtt-packet";
+import { WebSocket } from "ws";
 import { connz, monitorPlugin, type ConnzJson, type ConnzOptions, type MonitorPlugin } from "@nats-ts/monitor";
 import { mqttPlugin, type MqttOptions, type MqttPlugin } from "../src/index.js";
 import { makeCerts } from "./certs.js";
@@ -21,7 +24,7 @@ class Setup {
   private readonly clients: NatsConnection[] = [];
   private readonly raws: RawMqtt[] = [];
 
-  constructor(mqttOptions: MqttOptions = {}, mqttAccount: Record<string, unknown> = {}) {
+  constructor(mqttOptions: MqttOptions = {}, mqttAccount: Record<string, unknown> = {}, listeners: ServerPlugin[] = []) {
     this.mqtt = mqttPlugin({ host: "127.0.0.1", port: -1, ...mqttOptions });
     this.server = new NatsServer(
       {
@@ -36,7 +39,7 @@ class Setup {
         },
         systemAccount: "SYS",
       },
-      { plugins: [jetstreamPlugin(), this.mqtt, this.monitor] },
+      { plugins: [jetstreamPlugin(), ...listeners, this.mqtt, this.monitor] },
     );
   }
 
@@ -213,6 +216,12 @@ describe("MQTT clients in /connz", () => {
     }
     const varz = await t.json<{ connections: number; total_connections: number }>("/varz");
     expect(varz).toMatchObject({ connections: 3, total_connections: 3 });
+    // The account-scoped CONNZ request lists the account's MQTT clients and takes mqtt_client too.
+    const sys = await t.nats("sys");
+    const accountConnz = async (body: unknown) =>
+      (await sys.request("$SYS.REQ.ACCOUNT.MQTT.CONNZ", JSON.stringify(body), { timeout: 2000 })).json<{ data: ConnzJson }>().data;
+    expect((await accountConnz({})).connections.map((x) => x.mqtt_client ?? x.name)).toEqual(["nats-client", "a", "b"]);
+    expect((await accountConnz({ mqtt_client: "b" })).connections.map((x) => x.cid)).toEqual([bCid]);
     await nc.close();
   });
 
@@ -274,6 +283,32 @@ test("an account at its max_connections refuses an MQTT client (closed without C
     // A NATS client of that account is refused as well while the MQTT client holds the slot.
     await expect(t.nats("mqtt")).rejects.toThrow(/maximum account active connections exceeded/);
   } finally {
+    await t.stop();
+  }
+});
+
+test("an MQTT client over WebSocket is listed as Go lists it (type mqtt, its client id)", async () => {
+  const ws = websocketPlugin({ host: "127.0.0.1", port: -1, noTls: true });
+  t = new Setup({}, {}, [ws]);
+  await t.server.start();
+  const socket = new WebSocket(`ws://127.0.0.1:${ws.port}/mqtt`, ["mqtt"]);
+  try {
+    await new Promise((resolve, reject) => {
+      socket.once("open", resolve);
+      socket.once("error", reject);
+    });
+    const connack = new Promise((resolve) => socket.once("message", resolve));
+    socket.send(generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId: "over-ws", keepalive: 0, username: "mqtt", password: Buffer.from("pwd") }));
+    await connack;
+    for (const c of await t.pollConnz("/connz?mqtt_client=over-ws&auth=1", { mqttClient: "over-ws", auth: true })) {
+      expect(c.connections).toHaveLength(1);
+      expect(c.connections[0]).toMatchObject({ type: "mqtt", kind: "Client", ip: "127.0.0.1", account: "MQTT", mqtt_client: "over-ws" });
+    }
+    socket.close();
+    const closed = await eventually(async () => (await t.json<ConnzJson>("/connz?state=closed&mqtt_client=over-ws")).connections[0]);
+    expect(closed.reason).toBe("Client Closed");
+  } finally {
+    socket.terminate();
     await t.stop();
   }
 });
