@@ -1,86 +1,14 @@
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { createServer } from "node:net";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, test } from "vitest";
 import { routePoolIndex } from "../../src/route/pool.js";
 import { routez, varzCluster } from "../../src/route/monitor.js";
-import { freePort, Topology, waitFor } from "./helpers.js";
-import { accountsConf, clusterFormed, connections, cut, startManaged, type ManagedServer } from "./pool-support.js";
+import { Topology, waitFor } from "./helpers.js";
+import { RawConn } from "./raw.js";
+import { clusterFormed, connectRace, connections, cut, member, sendAndRecv, startManaged, userClient } from "./pool-support.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
-
-/** A member of cluster "local" with the given accounts and `cluster {}` lines, routes to `routes`. */
-function member(clusterExtra: string, routes: number[] = [], opts: { name?: string; accounts?: string[]; routePort?: number; top?: string } = {}): string {
-  const seeds = routes.length === 0 ? "" : `routes: [${routes.map((p) => `"nats://127.0.0.1:${p}"`).join(", ")}]`;
-  return `
-    listen: "127.0.0.1:-1"
-    ${opts.name === undefined ? "" : `server_name: ${opts.name}`}
-    ${accountsConf(opts.accounts ?? ["A", "B"])}
-    ${opts.top ?? ""}
-    cluster {
-      name: local
-      listen: "127.0.0.1:${opts.routePort ?? -1}"
-      ${seeds}
-      ${clusterExtra}
-    }
-  `;
-}
-
-async function client(s: ManagedServer, user: string): Promise<NatsConnection> {
-  return topo.client(s.url, { user, pass: "pwd" });
-}
-
-/** Messages a subscription got so far (its callback counts them). */
-function counted(nc: NatsConnection, subject: string): { sub: Subscription; got: string[] } {
-  const got: string[] = [];
-  const sub = nc.subscribe(subject, { callback: (_e, m) => void got.push(m.string()) });
-  return { sub, got };
-}
-
-/** Go's sendAndRecv: `n` messages published on `from` reach a subscriber on `to`, no more. */
-async function sendAndRecv(from: ManagedServer, to: ManagedServer, user: string, n: number): Promise<void> {
-  const sc = await client(to, user);
-  const { got } = counted(sc, "foo");
-  await sc.flush();
-  const pc = await client(from, user);
-  await waitFor(`interest of ${user} on the publishing server`, async () => {
-    pc.publish("probe.check");
-    sc.publish("foo.never");
-    return from.server.lookupAccount(user)!.sublist.match("foo").psubs.length > 0;
-  });
-  for (let i = 0; i < n; i++) pc.publish("foo", "hello");
-  await pc.flush();
-  await waitFor(`${n} messages`, () => got.length >= n);
-  await sc.flush();
-  await pc.flush();
-  expect(got.length).toBe(n);
-}
-
-/** Debug lines mentioning duplicates stop coming for longer than the reconnect delay (Go's connect race check). */
-async function settles(s: ManagedServer, maxDuplicates: number): Promise<void> {
-  let seen = 0;
-  let last = Date.now();
-  for (;;) {
-    const n = s.lines.filter((l) => l.includes("duplicate")).length;
-    if (n !== seen) {
-      seen = n;
-      last = Date.now();
-    }
-    expect(seen).toBeLessThanOrEqual(maxDuplicates);
-    if (Date.now() - last > 1250) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Three servers that each have all three routes configured (their ports must be known ahead). */
-async function connectRace(clusterExtra: string, top = ""): Promise<ManagedServer[]> {
-  const ports = await Promise.all([freePort(), freePort(), freePort()]);
-  const servers = await Promise.all(["A", "B", "C"].map((name, i) => startManaged(topo, member(clusterExtra, ports, { name, routePort: ports[i], top }))));
-  await clusterFormed(servers);
-  await settles(servers[0], 20);
-  // Every connection ends up marked as solicited and configured.
-  for (const s of servers) for (const c of connections(s)) expect([c.didSolicit, c.routeType]).toEqual([true, "explicit"]);
-  return servers;
-}
 
 describe("routes: pooling", () => {
   test("the pool index is Go's computeRoutePoolIdx: FNV-1a of the account name modulo the pool size", () => {
@@ -102,8 +30,8 @@ describe("routes: pooling", () => {
       expect(s.manager.table.accountPoolIndex("A")).toBe(0);
       expect(s.manager.table.accountPoolIndex("B")).toBe(1);
     }
-    await sendAndRecv(s1, s2, "A", 1000);
-    await sendAndRecv(s1, s2, "B", 1000);
+    await sendAndRecv(topo, s1, s2, "A", 1000);
+    await sendAndRecv(topo, s1, s2, "B", 1000);
     // Account A went over the pool connection at index 0, B over the one at index 1.
     const pool1 = s1.manager.table.remotes.get(s2.server.id)!.conns;
     const pool2 = s2.manager.table.remotes.get(s1.server.id)!.conns;
@@ -121,12 +49,12 @@ describe("routes: pooling", () => {
       });
       await clusterFormed([s1, s2]);
     }
-    await sendAndRecv(s2, s1, "A", 10);
+    await sendAndRecv(topo, s2, s1, "A", 10);
   });
 
   test("TestRoutePoolConnectRace: servers soliciting each other settle on one pool each, all solicited and configured", async () => {
     // No pool, a pool of one and a pool of five: three independent clusters at once.
-    await Promise.all(["pool_size: -1", "pool_size: 1", "pool_size: 5"].map((pool) => connectRace(pool)));
+    await Promise.all(["pool_size: -1", "pool_size: 1", "pool_size: 5"].map((pool) => connectRace(topo, pool)));
   });
 
   test("TestRoutePoolRouteStoredSameIndexBothSides: both ends keep a connection at the same pool index", async () => {
@@ -162,7 +90,7 @@ describe("routes: pooling", () => {
     const got = new Map<string, string[]>();
     for (const acc of accounts) {
       for (const s of servers) {
-        const nc = await client(s, acc);
+        const nc = await userClient(topo, s, acc);
         const key = `${acc}@${s.server.id}`;
         got.set(key, []);
         nc.subscribe("foo", { callback: (_e, m) => void got.get(key)!.push(m.string()) });
@@ -175,7 +103,7 @@ describe("routes: pooling", () => {
     const pubs: NatsConnection[] = [];
     for (const s of servers) {
       for (const acc of accounts) {
-        const nc = await client(s, acc);
+        const nc = await userClient(topo, s, acc);
         nc.publish("foo", `${acc} from ${s.server.name}`);
         pubs.push(nc);
       }
@@ -210,16 +138,14 @@ describe("routes: pooling", () => {
   });
 
   test("TestRoutePoolFirstPongBlocksChain: an early PONG does not stop the pool's next connection", async () => {
-    const { createServer } = await import("node:net");
-    const { RawConn } = await import("./raw.js");
-    const accepted: InstanceType<typeof RawConn>[] = [];
+    const accepted: RawConn[] = [];
     const l = topo.keepListener(createServer((sock) => accepted.push(topo.keepRaw(RawConn.adopt(sock)))));
     await new Promise<void>((r) => l.listen(0, "127.0.0.1", () => r()));
     const mockPort = (l.address() as { port: number }).port;
     await startManaged(topo, member("pool_size: 3", [mockPort], { name: "S2" }));
     await waitFor("pool and system account connections", () => accepted.length === 2);
     // The pooled connection sends CONNECT and waits for our INFO; the pinned one sends its INFO at once.
-    let pooled: InstanceType<typeof RawConn> | undefined;
+    let pooled: RawConn | undefined;
     for (const c of accepted) {
       await c.expect(/CONNECT \{[^\r\n]*\}\r\n/);
       const info = await c.expect(/INFO (\{[^\r\n]*\})\r\n/, 300).catch(() => undefined);
