@@ -179,7 +179,7 @@ test("leafz reports both ends of a connection", async () => {
   await waitFor("counted", () => leafzOf(hub.server).leafs[0].out_msgs === 1 && leafzOf(leaf.server).leafs[0].in_msgs === 1);
   const h = leafzOf(hub.server).leafs[0];
   const l = leafzOf(leaf.server).leafs[0];
-  expect(h).toMatchObject({ name: "LEAF", is_spoke: false, account: "$G", out_bytes: 5, compression: "s2_uncompressed" });
+  expect(h).toMatchObject({ name: "LEAF", is_spoke: false, account: "$G", out_bytes: 5, compression: expect.stringMatching(/^s2_/) });
   expect(l).toMatchObject({ name: "HUB", is_spoke: true, account: "$G", in_bytes: 5, ip: "127.0.0.1", port: leafPort });
   await waitFor("rtt measured", () => leafzOf(leaf.server).leafs[0].rtt !== "0s");
   expect(leafzOf(leaf.server).leafs[0].rtt).toMatch(/^[\d.]+(ns|µs|ms|s)$/);

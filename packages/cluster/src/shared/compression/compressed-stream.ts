@@ -73,7 +73,13 @@ export class S2CompressedStream extends Duplex {
   private send(parts: Buffer[], callback: (error?: Error | null) => void): void {
     const raw = this.raw;
     if (raw.destroyed) return callback();
-    if (raw.write(this.writer.frame(parts))) callback();
+    // One writev for the whole frame: uncompressed chunks go out without being copied.
+    const frame = this.writer.framed(parts);
+    raw.cork();
+    let flowing = true;
+    for (const buf of frame) flowing = raw.write(buf);
+    raw.uncork();
+    if (flowing) callback();
     else raw.once("drain", () => callback());
   }
 

@@ -58,38 +58,58 @@ export class S2StreamWriter {
 
   /** Encodes the bytes of one flush (one or more buffers, taken in order) as one S2 stream. */
   frame(parts: readonly Uint8Array[]): Buffer {
-    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    const out: Uint8Array[] = [S2_STREAM_IDENTIFIER];
-    let size = S2_STREAM_IDENTIFIER.length;
-    for (let at = 0; at < data.length; at += this.blockSize) {
-      const block = data.subarray(at, Math.min(data.length, at + this.blockSize));
-      const chunk = this.chunk(Buffer.from(block.buffer, block.byteOffset, block.length));
-      out.push(chunk.header, chunk.body);
-      size += chunk.header.length + chunk.body.length;
-    }
-    return Buffer.concat(out, size);
+    return Buffer.concat(this.framed(parts));
   }
 
-  private chunk(block: Buffer): { header: Buffer; body: Buffer } {
-    let type = CHUNK_UNCOMPRESSED;
-    let body = block;
-    if (!this.uncompressed && block.length >= MIN_COMPRESSIBLE) {
-      const compressed = encodeBlock(block);
-      // Keep the compressed form only when it saves something worth decoding for.
-      if (compressed.length < block.length - (block.length >>> 5)) {
-        type = CHUNK_COMPRESSED;
-        body = compressed;
+  /**
+   * {@link frame} as a list of buffers to write in order (one writev): uncompressed chunks
+   * reference the given bytes instead of copying them, which keeps s2_uncompressed cheap.
+   */
+  framed(parts: readonly Uint8Array[]): Buffer[] {
+    const out: Buffer[] = [S2_STREAM_IDENTIFIER];
+    let block: Buffer[] = [];
+    let blockLength = 0;
+    for (const part of parts) {
+      const buf = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.length);
+      for (let at = 0; at < buf.length; ) {
+        const take = Math.min(buf.length - at, this.blockSize - blockLength);
+        block.push(take === buf.length ? buf : buf.subarray(at, at + take));
+        blockLength += take;
+        at += take;
+        if (blockLength === this.blockSize) {
+          this.chunk(out, block, blockLength);
+          block = [];
+          blockLength = 0;
+        }
       }
     }
-    const header = Buffer.allocUnsafe(4 + CHECKSUM_SIZE);
-    const length = CHECKSUM_SIZE + body.length;
-    header[0] = type;
-    header[1] = length & 0xff;
-    header[2] = (length >>> 8) & 0xff;
-    header[3] = (length >>> 16) & 0xff;
-    header.writeUInt32LE(maskedCrc32c(block), 4);
-    return { header, body };
+    if (blockLength > 0) this.chunk(out, block, blockLength);
+    return out;
   }
+
+  private chunk(out: Buffer[], block: Buffer[], length: number): void {
+    if (!this.uncompressed && length >= MIN_COMPRESSIBLE) {
+      const data = block.length === 1 ? block[0] : Buffer.concat(block, length);
+      const compressed = encodeBlock(data);
+      // Keep the compressed form only when it saves something worth decoding for.
+      if (compressed.length < length - (length >>> 5)) out.push(chunkHeader(CHUNK_COMPRESSED, compressed.length, maskedCrc32c(data)), compressed);
+      else out.push(chunkHeader(CHUNK_UNCOMPRESSED, length, maskedCrc32c(data)), data);
+      return;
+    }
+    out.push(chunkHeader(CHUNK_UNCOMPRESSED, length, maskedCrc32c(block)), ...block);
+  }
+}
+
+/** Type, 3-byte length (checksum included) and checksum of a data chunk of `bodyLength` bytes after the checksum. */
+function chunkHeader(type: number, bodyLength: number, crc: number): Buffer {
+  const header = Buffer.allocUnsafe(4 + CHECKSUM_SIZE);
+  const length = CHECKSUM_SIZE + bodyLength;
+  header[0] = type;
+  header[1] = length & 0xff;
+  header[2] = (length >>> 8) & 0xff;
+  header[3] = (length >>> 16) & 0xff;
+  header.writeUInt32LE(crc, 4);
+  return header;
 }
 
 /**
@@ -147,8 +167,7 @@ export class S2StreamReader {
         i += take;
         if (this.partsLength < this.bodyLength) break;
       }
-      const decoded = this.endChunk();
-      if (decoded !== undefined && decoded.length > 0) out.push(decoded);
+      this.endChunk(out);
     }
     return out;
   }
@@ -170,27 +189,37 @@ export class S2StreamReader {
     this.partsLength = 0;
   }
 
-  /** The chunk's body is complete: check and decode it. */
-  private endChunk(): Buffer | undefined {
+  /** The chunk's body is complete: check it, and add what it decodes to to `out`. */
+  private endChunk(out: Buffer[]): void {
     const type = this.chunkType;
     this.chunkType = -1;
-    if (type >= FIRST_SKIPPABLE && type !== CHUNK_STREAM_IDENTIFIER) return undefined;
-    const body = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partsLength);
+    if (type >= FIRST_SKIPPABLE && type !== CHUNK_STREAM_IDENTIFIER) return;
+    const parts = this.parts;
     this.parts = [];
     if (type === CHUNK_STREAM_IDENTIFIER) {
-      const magic = body.toString("latin1");
+      const magic = Buffer.concat(parts).toString("latin1");
       if (magic === S2_MAGIC) this.maxBlockSize = S2_MAX_BLOCK_SIZE;
       else if (magic === SNAPPY_MAGIC) this.maxBlockSize = SNAPPY_MAX_BLOCK_SIZE;
       else throw new S2FormatError(`unknown stream identifier ${JSON.stringify(magic)}`);
       this.sawIdentifier = true;
-      return undefined;
+      return;
     }
-    const expected = body.readUInt32LE(0);
-    const payload = body.subarray(CHECKSUM_SIZE);
-    let decoded: Buffer;
-    if (type === CHUNK_COMPRESSED) decoded = decodeS2Block(payload, this.maxBlockSize);
-    else decoded = payload;
-    if (maskedCrc32c(decoded) !== expected) throw new S2FormatError("S2 chunk checksum mismatch");
-    return decoded;
+    const [expected, data] = splitChecksum(parts);
+    if (type === CHUNK_COMPRESSED) {
+      const decoded = decodeS2Block(data.length === 1 ? data[0] : Buffer.concat(data), this.maxBlockSize);
+      if (maskedCrc32c(decoded) !== expected) throw new S2FormatError("S2 chunk checksum mismatch");
+      if (decoded.length > 0) out.push(decoded);
+      return;
+    }
+    // Uncompressed data is handed on in the pieces it arrived in, once all of it is checked.
+    if (maskedCrc32c(data) !== expected) throw new S2FormatError("S2 chunk checksum mismatch");
+    for (const piece of data) if (piece.length > 0) out.push(piece);
   }
+}
+
+/** The checksum at the start of a data chunk's body (maybe split across pieces) and the pieces after it. */
+function splitChecksum(parts: Buffer[]): [number, Buffer[]] {
+  if (parts[0].length >= CHECKSUM_SIZE) return [parts[0].readUInt32LE(0), [parts[0].subarray(CHECKSUM_SIZE), ...parts.slice(1)]];
+  const joined = Buffer.concat(parts);
+  return [joined.readUInt32LE(0), [joined.subarray(CHECKSUM_SIZE)]];
 }
