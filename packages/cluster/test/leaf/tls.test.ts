@@ -7,7 +7,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { parseConf } from "@nats-ts/core";
 import { leafNodeOptionsFromConf } from "../../src/index.js";
 import { freePort } from "../support/servers.js";
-import { Topology, numLeafs, readInfo, waitFor } from "./helpers.js";
+import { Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -53,6 +53,22 @@ describe("TLS on leaf connections", () => {
     onHub.subscribe("secure", { callback: (_e, m) => void m.respond("yes") });
     await onHub.flush();
     expect(await answered(await topo.client(leaf.url), "secure")).toBe("yes");
+  });
+
+  test("compression is negotiated inside TLS: S2 over the TLS stream, large messages intact", async () => {
+    const leafPort = await freePort();
+    const hub = await topo.inProcess(`port: -1\nleafnodes {\n listen: "127.0.0.1:${leafPort}"\n compression: s2_fast\n ${hubTls()}\n}`);
+    const leaf = await topo.inProcess(`port: -1\nleafnodes { remotes [ { url: "tls://127.0.0.1:${leafPort}", compression: s2_best, ${leafTls()} } ] }`);
+    await waitFor("connected", () => numLeafs(hub.server) === 1 && numLeafs(leaf.server) === 1);
+    expect(leafzOf(hub.server).leafs[0].compression).toBe("s2_fast");
+    expect(leafzOf(leaf.server).leafs[0].compression).toBe("s2_best");
+    const onHub = await topo.client(hub.url);
+    onHub.subscribe("echo", { callback: (_e, m) => void m.respond(m.data) });
+    await onHub.flush();
+    const onLeaf = await topo.client(leaf.url);
+    const big = new TextEncoder().encode("secure and small ".repeat(40_000));
+    const reply = await waitFor("an echo", async () => (await onLeaf.request("echo", big, { timeout: 1000 })).data);
+    expect(Buffer.from(reply).equals(Buffer.from(big))).toBe(true);
   });
 
   test("verify: the hub requires a client certificate signed by its CA", async () => {
