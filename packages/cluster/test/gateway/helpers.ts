@@ -95,10 +95,11 @@ export function meshed(servers: InProcess[]): boolean {
   return servers.every((s) => clusterUrls(s.server, "gateway").memberUrls().length === servers.length - 1);
 }
 
-/** How many routes an in-process server has (its /routez num_routes). */
+/** How many servers an in-process server has routes to (the distinct remote ids of its /routez: a pool has several routes to one server). */
 export function numRoutes(s: InProcess): number {
   const plugin = s.server.plugin("cluster") as unknown as ClusterPlugin;
-  return (plugin.routez({ subscriptions: false, subscriptionsDetail: false })?.num_routes as number | undefined) ?? 0;
+  const routes = (plugin.routez({ subscriptions: false, subscriptionsDetail: false })?.routes ?? []) as { remote_id: string }[];
+  return new Set(routes.map((r) => r.remote_id)).size;
 }
 
 /** Number of outbound and inbound gateway connections of a server (Go's numOutboundGateways / numInboundGateways). */
