@@ -19,6 +19,7 @@ import {
   RecordKind,
   recordIsValid,
   sealRecord,
+  sealRecords,
   skipEnd,
   writeHeader,
   writeHeaderFields,
@@ -159,6 +160,8 @@ export abstract class BlockLog extends StoreQueries {
 
   protected rotate(): void {
     const old = this.wb;
+    // Reads of a sealed block verify checksums.
+    this.sealPending(old);
     if (old.issued < old.size) this.sealing.push(old);
     this.newWriteBlock();
     // Maintenance rewrites it: compacted when mostly removed, compressed when compression is on.
@@ -263,7 +266,7 @@ export abstract class BlockLog extends StoreQueries {
       p += n;
       if (hdr.length > 0) buf.set(hdr, p);
       buf.set(msg, p + hdr.length);
-      sealRecord(buf, off, len);
+      // The checksum is written with the others of this commit cycle (sealPending).
       this.wb.addMsg(seq, off, len);
       return;
     }
@@ -276,8 +279,14 @@ export abstract class BlockLog extends StoreQueries {
     const off = this.reserve(len);
     head.copy(this.wb.buf!, off);
     body.copy(this.wb.buf!, off + HEADER_LEN);
-    sealRecord(this.wb.buf!, off, len);
     this.wb.addMsg(seq, off, len);
+  }
+
+  /** Writes the checksums of the records appended to `b` since the last call. */
+  protected sealPending(b: Block): void {
+    if (b.sealed >= b.size || !b.buf) return;
+    sealRecords(b.buf, b.sealed, b.size);
+    b.sealed = b.size;
   }
 
   /** The block holding live message `seq`; an index that disagrees is reported, not crashed on. */
@@ -435,6 +444,7 @@ export abstract class BlockLog extends StoreQueries {
     this.prepareWrites();
     const writes: PendingWrite[] = [];
     for (const b of this.unwritten()) {
+      this.sealPending(b);
       writes.push(this.pendingWrite(b, b.buf!, b.issued, b.size, b.issued, true));
       b.issued = b.size;
     }
@@ -508,6 +518,7 @@ export abstract class BlockLog extends StoreQueries {
     if (prelude) this.prepareWrites();
     for (const b of [...this.sealing, this.wb]) {
       if (!this.blocks.includes(b) || !b.buf) continue;
+      this.sealPending(b);
       while (b.flushed < b.size) {
         const n = this.fs.writeSync(b.fd, b.buf, b.flushed, b.size - b.flushed, b.flushed);
         b.flushed += n;
@@ -608,7 +619,10 @@ export abstract class BlockLog extends StoreQueries {
 
   /** The records of block `b` (decompressed when it is framed; damaged frames read as zeros). */
   protected blockImage(b: Block): Buffer {
-    if (b.buf) return b.buf.subarray(0, b.size);
+    if (b.buf) {
+      this.sealPending(b);
+      return b.buf.subarray(0, b.size);
+    }
     if (b.frames) {
       const file = Buffer.allocUnsafe(b.fileSize);
       this.readFully(b, file, 0);
@@ -673,7 +687,7 @@ export abstract class BlockLog extends StoreQueries {
     b.fd = fd;
     b.rebuildSlots(moved);
     b.tombs = tombs;
-    b.size = b.flushed = b.issued = content.length;
+    b.size = b.sealed = b.flushed = b.issued = content.length;
     b.frames = frames ? frames.table : null;
     b.fileSize = file.length;
     b.generation++;

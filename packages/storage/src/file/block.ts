@@ -7,6 +7,11 @@ import type { FrameTable } from "./frames.js";
 export class Block {
   /** Bytes of records appended (written or not). */
   size = 0;
+  /**
+   * Bytes whose records carry their checksums. Appended messages are checksummed together
+   * (BlockLog.sealPending) before their bytes are written, copied or read as a sealed block.
+   */
+  sealed = 0;
   /** Bytes handed to write calls (some may still be in flight). */
   issued = 0;
   /** Bytes the OS confirmed written. */

@@ -229,7 +229,7 @@ export class FileStore extends BlockLog {
           gaps.push(openGap);
         }
       });
-      b.size = b.flushed = b.issued = validEnd;
+      b.size = b.sealed = b.flushed = b.issued = validEnd;
       const plain = b.frames === null;
       for (const d of damaged) this.reportDamage(b, d.start, d.end, plain && isLast && d.end === image.length);
       if (plain && isLast && validEnd < image.length) {

@@ -1,4 +1,5 @@
-import { checksumAt } from "./checksum.js";
+import { StoreError } from "../errors.js";
+import { checksumAt, sealRuns } from "./checksum.js";
 
 // On-disk record, little-endian:
 //   0 u32 record length (header + body + checksum)   4 u8 kind   5 u8 flags   6 u16 subject length
@@ -109,6 +110,15 @@ export function readSeq(buf: Buffer, off: number): number {
 export function sealRecord(buf: Buffer, off: number, len: number): void {
   scratch64[0] = checksumAt(buf, off, len - CHECKSUM_LEN);
   put64(buf, off + len - CHECKSUM_LEN);
+}
+
+/**
+ * Writes the checksum of every record in buf[from, to) (a run of whole records appended by
+ * this process), in one call when the buffer is hashable in place.
+ */
+export function sealRecords(buf: Buffer, from: number, to: number): void {
+  const at = sealRuns(buf, from, to, EMPTY_RECORD_LEN);
+  if (at !== to) throw new StoreError("CorruptState", `record at offset ${at} of a block being written has a bad length`);
 }
 
 /**
