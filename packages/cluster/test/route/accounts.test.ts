@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { startGo } from "../support/servers.js";
-import { freePort, memberConf, numRoutes, Topology, waitFor } from "./helpers.js";
+import { listenerPort, startGo } from "../support/servers.js";
+import { memberConf, numRoutes, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -19,9 +19,8 @@ const ACCOUNTS = `
 `;
 
 async function runServers() {
-  const [pa, pb] = await Promise.all([freePort(), freePort()]);
-  const a = await topo.inProcess(memberConf({ cluster: "acc", port: pa, extra: ACCOUNTS }));
-  const b = await topo.inProcess(memberConf({ cluster: "acc", port: pb, routes: [pa], extra: ACCOUNTS }));
+  const a = await topo.inProcess(memberConf({ cluster: "acc", port: -1, extra: ACCOUNTS }));
+  const b = await topo.inProcess(memberConf({ cluster: "acc", port: -1, routes: [listenerPort(a.server, "cluster")], extra: ACCOUNTS }));
   await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
   return { a, b };
 }
@@ -64,14 +63,13 @@ describe("routes: accounts, imports and exports across servers", () => {
   });
 
   test("service imports work across a route to a Go 2.9 server, both ways", async () => {
-    const [pa, pg, cg] = await Promise.all([freePort(), freePort(), freePort()]);
-    const ts = await topo.inProcess(memberConf({ cluster: "acc", port: pa, extra: ACCOUNTS }));
+    const ts = await topo.inProcess(memberConf({ cluster: "acc", port: -1, extra: ACCOUNTS }));
     const go = topo.track(
       await startGo(`
         host: 127.0.0.1
-        port: ${cg}
+        port: -1
         ${ACCOUNTS}
-        cluster { name: acc, host: 127.0.0.1, port: ${pg}, routes: ["nats-route://127.0.0.1:${pa}"] }
+        cluster { name: acc, host: 127.0.0.1, port: -1, routes: ["nats-route://127.0.0.1:${listenerPort(ts.server, "cluster")}"] }
       `),
     );
     await waitFor("route", () => numRoutes(ts.server) === 1);
@@ -89,12 +87,12 @@ describe("routes: accounts, imports and exports across servers", () => {
 
   /** Publishes 10 messages on FOO's "foo" and counts what FOO and BAR subscribers get (-1: no FOO subscriber). */
   async function streamImportCounts(direction: string, withFooSubscriber: boolean): Promise<[number, number]> {
-    const [pa, pb, cg] = await Promise.all([freePort(), freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "acc", port: pa, extra: ACCOUNTS }));
+    const a = await topo.inProcess(memberConf({ cluster: "acc", port: -1, extra: ACCOUNTS }));
+    const pa = listenerPort(a.server, "cluster");
     const other =
       direction === "nats-ts to nats-ts"
-        ? await topo.inProcess(memberConf({ cluster: "acc", port: pb, routes: [pa], extra: ACCOUNTS }))
-        : topo.track(await startGo(`host: 127.0.0.1\nport: ${cg}\n${ACCOUNTS}\ncluster { name: acc, host: 127.0.0.1, port: ${pb}, routes: ["nats-route://127.0.0.1:${pa}"] }`));
+        ? await topo.inProcess(memberConf({ cluster: "acc", port: -1, routes: [pa], extra: ACCOUNTS }))
+        : topo.track(await startGo(`host: 127.0.0.1\nport: -1\n${ACCOUNTS}\ncluster { name: acc, host: 127.0.0.1, port: -1, routes: ["nats-route://127.0.0.1:${pa}"] }`));
     await waitFor("route", () => numRoutes(a.server) === 1);
     const [producerUrl, consumerUrl] = direction === "Go to nats-ts" ? [other.url, a.url] : [a.url, other.url];
     let foo = withFooSubscriber ? 0 : -1;

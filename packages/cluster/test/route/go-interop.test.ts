@@ -1,53 +1,74 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { startGo, type TestServer } from "../support/servers.js";
-import { checkTraffic, freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
+import { listenerPort, startGo, type TestServer } from "../support/servers.js";
+import { checkTraffic, freePort, memberConf, numRoutes, routesTo, routezOf, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
 
-async function goMember(name: string, port: number, routes: number[]): Promise<TestServer> {
-  const clientPort = await freePort();
+/** The port a Go server bound for its route or leaf node listener (configured as -1), from its log. */
+async function goListenerPort(go: TestServer, what: "route" | "leafnode"): Promise<number> {
+  const re = new RegExp(`Listening for ${what} connections on \\S+:(\\d+)`);
+  const m = await waitFor(`Go's ${what} listener`, () => re.exec(go.log()) ?? undefined);
+  return Number(m[1]);
+}
+
+/** A Go member of cluster "mixed" on random ports, with its route port. */
+async function goMember(name: string, routes: number[]): Promise<TestServer & { routePort: number }> {
   const conf = `
     server_name: ${name}
     host: 127.0.0.1
-    port: ${clientPort}
+    port: -1
     cluster {
       name: mixed
       host: 127.0.0.1
-      port: ${port}
+      port: -1
       routes: [${routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ")}]
     }
   `;
-  return topo.track(await startGo(conf));
+  const go = topo.track(await startGo(conf));
+  return Object.assign(go, { routePort: await goListenerPort(go, "route") });
+}
+
+/** The route port of an in-process nats-ts server. */
+function routePortOf(s: { server: import("@nats-ts/core").NatsServer }): number {
+  return listenerPort(s.server, "cluster");
 }
 
 describe("routes: interop with Go nats-server 2.9", () => {
   test("a nats-ts node joins a Go cluster (knowing one seed) and learns the other Go node by gossip", async () => {
-    const [p1, p2, p3] = await Promise.all([freePort(), freePort(), freePort()]);
-    const go1 = await goMember("go1", p1, []);
-    const go2 = await goMember("go2", p2, [p1]);
-    const ts = await topo.inProcess(memberConf({ name: "ts", cluster: "mixed", port: p3, routes: [p1] }));
+    const go1 = await goMember("go1", []);
+    const go2 = await goMember("go2", [go1.routePort]);
+    // Pooled nats-ts (the default) with Go 2.9, which does not pool: one route each, Go's refusal of the pinned one.
+    const ts = await topo.logged(memberConf({ name: "ts", cluster: "mixed", port: -1, routes: [go1.routePort] }));
     await waitFor("nats-ts routed to both Go nodes", () => numRoutes(ts.server) === 2);
+    await checkTraffic(topo, [ts.url, go1.url, go2.url]);
     const names = routezOf(ts.server).routes.map((r) => r.remote_name).sort();
     expect(names).toEqual(["go1", "go2"]);
-    await checkTraffic(topo, [ts.url, go1.url, go2.url]);
+    expect(routezOf(ts.server).routes.every((r) => r.account === undefined)).toBe(true);
+    expect(ts.lines.some((l) => l.startsWith("[ERR]") && l.includes('Not possible to have a dedicated route for account "$SYS" between those servers'))).toBe(true);
   });
 
   test("a Go node joins a nats-ts cluster", async () => {
-    const [p1, p2, p3] = await Promise.all([freePort(), freePort(), freePort()]);
-    const ts1 = await topo.inProcess(memberConf({ name: "ts1", cluster: "mixed", port: p1 }));
-    const ts2 = await topo.inProcess(memberConf({ name: "ts2", cluster: "mixed", port: p2, routes: [p1] }));
+    const ts1 = await topo.inProcess(memberConf({ name: "ts1", cluster: "mixed", port: -1 }));
+    const p1 = routePortOf(ts1);
+    const ts2 = await topo.inProcess(memberConf({ name: "ts2", cluster: "mixed", port: -1, routes: [p1] }));
     await waitFor("ts mesh", () => numRoutes(ts1.server) === 1);
-    const go = await goMember("go", p3, [p1]);
+    const go = await goMember("go", [p1]);
     await waitFor("Go node meshed with both nats-ts nodes", () => numRoutes(ts1.server) === 2 && numRoutes(ts2.server) === 2);
     await checkTraffic(topo, [go.url, ts1.url, ts2.url]);
+    // The nats-ts nodes pool between themselves (3 + the system account's route) and keep one route to Go.
+    const goId = routezOf(ts1.server).routes.find((r) => r.remote_name === "go")!.remote_id as string;
+    for (const ts of [ts1, ts2]) {
+      await waitFor("one route to the Go node", () => routesTo(ts.server, goId).length === 1);
+      expect(routezOf(ts.server).num_routes).toBe(5);
+    }
   });
 
   test("a Go node that restarts rejoins the nats-ts cluster and interest re-syncs", async () => {
-    const [p1, p2, pg] = await Promise.all([freePort(), freePort(), freePort()]);
-    const ts1 = await topo.inProcess(memberConf({ name: "ts1", cluster: "mixed", port: p1 }));
-    const ts2 = await topo.inProcess(memberConf({ name: "ts2", cluster: "mixed", port: p2, routes: [p1] }));
-    let go = await goMember("go", pg, [p1]);
+    const ts1 = await topo.inProcess(memberConf({ name: "ts1", cluster: "mixed", port: -1 }));
+    const p1 = routePortOf(ts1);
+    const ts2 = await topo.inProcess(memberConf({ name: "ts2", cluster: "mixed", port: -1, routes: [p1] }));
+    let go = await goMember("go", [p1]);
     await waitFor("mesh", () => numRoutes(ts1.server) === 2 && numRoutes(ts2.server) === 2);
     const onTs: string[] = [];
     const sub = await topo.client(ts2.url);
@@ -55,7 +76,7 @@ describe("routes: interop with Go nats-server 2.9", () => {
     await sub.flush();
     await go.stop();
     await waitFor("Go node gone", () => numRoutes(ts1.server) === 1 && numRoutes(ts2.server) === 1);
-    go = await goMember("go", pg, [p1]);
+    go = await goMember("go", [p1]);
     await waitFor("Go node back", () => numRoutes(ts1.server) === 2 && numRoutes(ts2.server) === 2, 10_000);
     const pub = await topo.client(go.url);
     await waitFor("ts2's interest on the restarted Go node", async () => {
@@ -68,23 +89,25 @@ describe("routes: interop with Go nats-server 2.9", () => {
 
 describe("routes: route authorization with Go 2.9", () => {
   test("nats-ts and Go authenticate each other's routes both ways (and refuse wrong credentials)", async () => {
-    const [pg, pt, cg, pbad] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    // Each names the other: nats-ts's route port must be known before Go starts.
+    const pt = await freePort();
     const auth = "authorization { user: ruser, password: rpwd, timeout: 2 }";
     const go = topo.track(
       await startGo(`
         server_name: go
         host: 127.0.0.1
-        port: ${cg}
-        cluster { name: sec, host: 127.0.0.1, port: ${pg}, ${auth}, routes: ["nats-route://ruser:rpwd@127.0.0.1:${pt}"] }
+        port: -1
+        cluster { name: sec, host: 127.0.0.1, port: -1, ${auth}, routes: ["nats-route://ruser:rpwd@127.0.0.1:${pt}"] }
       `),
     );
+    const pg = await goListenerPort(go, "route");
     // Each solicits the other with the URL's credentials and checks the other's CONNECT.
     const ts = await topo.inProcess(
       memberConf({ name: "ts", cluster: "sec", port: pt, clusterExtra: `${auth}\nroutes: ["nats-route://ruser:rpwd@127.0.0.1:${pg}"]` }),
     );
     await waitFor("authenticated route", () => numRoutes(ts.server) === 1);
     await checkTraffic(topo, [ts.url, go.url]);
-    const bad = await topo.logged(memberConf({ name: "bad", cluster: "sec", port: pbad, clusterExtra: `routes: ["nats-route://ruser:wrong@127.0.0.1:${pg}"]` }));
+    const bad = await topo.logged(memberConf({ name: "bad", cluster: "sec", port: -1, clusterExtra: `routes: ["nats-route://ruser:wrong@127.0.0.1:${pg}"]` }));
     await waitFor("refused", () => bad.lines.some((l) => l.includes("Authorization Violation")), 5000);
     expect(numRoutes(bad.server)).toBe(0);
   });
@@ -92,24 +115,24 @@ describe("routes: route authorization with Go 2.9", () => {
 
 describe("routes: Go leaf traffic through a Go hub in a mixed cluster", () => {
   test("LS+/LMSG: a leaf cluster's interest and messages cross the hub's route to nats-ts and back", async () => {
-    const [ph, pt, leafPort, ch, cl, pl] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-    topo.track(
+    const hub = topo.track(
       await startGo(`
         server_name: hub
         host: 127.0.0.1
-        port: ${ch}
-        leafnodes { host: 127.0.0.1, port: ${leafPort} }
-        cluster { name: mixed, host: 127.0.0.1, port: ${ph} }
+        port: -1
+        leafnodes { host: 127.0.0.1, port: -1 }
+        cluster { name: mixed, host: 127.0.0.1, port: -1 }
       `),
     );
-    const ts = await topo.inProcess(memberConf({ name: "ts", cluster: "mixed", port: pt, routes: [ph] }));
+    const [ph, leafPort] = [await goListenerPort(hub, "route"), await goListenerPort(hub, "leafnode")];
+    const ts = await topo.inProcess(memberConf({ name: "ts", cluster: "mixed", port: -1, routes: [ph] }));
     await waitFor("route to the hub", () => numRoutes(ts.server) === 1);
     const leaf = topo.track(
       await startGo(`
         server_name: leaf
         host: 127.0.0.1
-        port: ${cl}
-        cluster { name: leafc, host: 127.0.0.1, port: ${pl} }
+        port: -1
+        cluster { name: leafc, host: 127.0.0.1, port: -1 }
         leafnodes { remotes: [{ url: "nats://127.0.0.1:${leafPort}" }] }
       `),
     );
