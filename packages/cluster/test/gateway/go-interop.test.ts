@@ -1,7 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { startGo, type TestServer } from "../support/servers.js";
-import { connected, gatewayConf, gatewayOf, loggedListenPort, goMember, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
+import { connected, gatewayConf, gatewayCounts, gatewayOf, loggedListenPort, goMember, memberConf, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 tuneGateways({ solicitDelay: 10, reconnectDelay: 100, connectDelay: 100 });
 
@@ -217,5 +218,17 @@ describe("implicit gateways with Go 2.9 servers", () => {
     await waitFor(() => [...gatewayOf(a).inbound.values()].filter((c) => c.name === "B").length === 2, "A's inbound from B1 and B2", 15_000);
     // A learnt B2's gateway URL from B1's INFO (Go's TestGatewayURLsFromClusterSentInINFO).
     expect(gatewayOf(a).remotes.get("B")!.urls.size).toBe(2);
+  }, 30_000);
+
+  test("a nats-ts member of a Go cluster connects to the cluster its Go peer reached, told over their route", async (ctx) => {
+    const b1 = await go("B", "B1", [], {});
+    const b2 = await topo.inProcess(memberConf("B", "B2", [await loggedListenPort(b1, "route")], {}));
+    await waitFor(() => clusterUrls(b2.server, "gateway").memberUrls().length === 1, "Go's B1 and nats-ts B2 routed", 15_000);
+    // Go relays gateway gossip over routes (forwardNewGatewayToLocalCluster); nats-ts takes it
+    // once its route service hands gateway INFOs to the gateways (ClusterUrls.routeInfo).
+    if (!clusterUrls(b2.server, "gateway").relaysOverRoutes) ctx.skip("the route service does not relay gateway gossip yet");
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: await loggedListenPort(b1, "gateways") }));
+    await waitFor(() => gatewayCounts(b2).out === 1 && gatewayOf(b2).remotes.get("A")?.implicit === true, "B2's implicit outbound to A", 15_000);
+    await waitFor(() => gatewayCounts(a).in === 2, "A's inbound from B1 and B2", 15_000);
   }, 30_000);
 });

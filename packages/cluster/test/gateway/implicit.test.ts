@@ -144,4 +144,17 @@ describe("implicit gateways", () => {
     await waitFor(() => s1.lines.some((l) => l === `[ERR] Unknown command 255 from server ${s2.server.id}`), "error logged");
     expect(gatewayOf(s1).remotes.has("B")).toBe(false);
   });
+
+  test("TestGatewayRoutedServerWithoutGatewayConfigured: a member without gateways reports the gossip its route brings", async (ctx) => {
+    const s2 = await topo.inProcess(memberConf("B", "B1", [], {}));
+    const s1 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(s2).port }));
+    await waitCounts([s1, s2], 1);
+    const s3 = await topo.logged(`port: -1\nserver_name: "B2"\ncluster { name: "B", host: 127.0.0.1, port: -1, routes: ["nats-route://127.0.0.1:${routePort(s2)}"] }\n`);
+    // Go's routes hand gateway INFOs to the gateways; nats-ts routes do once they relay them (ClusterUrls).
+    if (!clusterUrls(s3.server, "gateway").relaysOverRoutes) ctx.skip("the route service does not relay gateway gossip yet");
+    await waitFor(
+      () => s3.lines.some((l) => l.startsWith(`[ERR] Received information about gateway "A" from ${s2.server.id}, but gateway is not configured`)),
+      "error about the unconfigured gateway",
+    );
+  });
 });
