@@ -165,7 +165,8 @@ function validate(o: RouteOptions): void {
     if (o.poolSize < 0) throw new RouteConfigError("pool_size cannot be negative if pinned accounts are specified");
     const seen = new Set<string>();
     for (const a of o.pinnedAccounts) {
-      if (seen.has(a)) throw new RouteConfigError(`found duplicate account name "${a}" in pinned accounts list [${o.pinnedAccounts.join(" ")}]`);
+      // Go formats both with %q: a quoted name, and the list as ["a" "b"].
+      if (seen.has(a)) throw new RouteConfigError(`found duplicate account name ${JSON.stringify(a)} in pinned accounts list [${o.pinnedAccounts.map((x) => JSON.stringify(x)).join(" ")}]`);
       seen.add(a);
     }
   }

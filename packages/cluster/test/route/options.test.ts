@@ -88,6 +88,10 @@ describe("routes: the cluster {} block", () => {
       permissions: { import: { allow: ["foo.>"] }, export: { allow: ["bar.*"], deny: ["bar.x"] } },
       tls: { certFile: "c.pem", keyFile: "k.pem", caFile: "ca.pem", timeout: 3, insecure: true, verify: false },
     });
+    // Go's DEFAULT_ROUTE_POOL_SIZE when pool_size is absent or 0; -1 turns pooling off.
+    expect(routeOptionsFromConf(clusterBlock(`cluster { port: -1 }`)).poolSize).toBe(3);
+    expect(routeOptionsFromConf(clusterBlock(`cluster { pool_size: 0 }`)).poolSize).toBe(3);
+    expect(routeOptionsFromConf(clusterBlock(`cluster { pool_size: -1 }`)).poolSize).toBe(-1);
     expect(routeOptionsFromConf(clusterBlock(`cluster { compression: false }`)).compression).toBe("off");
     expect(routeOptionsFromConf(clusterBlock(`cluster { compression: { mode: s2_best } }`)).compression).toBe("s2_best");
   });
@@ -98,7 +102,7 @@ describe("routes: the cluster {} block", () => {
     expect(confError(`cluster { authorization { token: abc } }`)).toMatch(/Cluster authorization does not support tokens/);
     expect(confError(`cluster { authorization { users: [{user: a, password: b}] } }`)).toMatch(/Cluster authorization does not allow multiple users/);
     expect(confError(`cluster { compression: "zstd" }`)).toMatch(/unsupported compression mode "zstd"/);
-    expect(confError(`cluster { accounts: [A, A] }`)).toBe(`found duplicate account name "A" in pinned accounts list [A A]`);
+    expect(confError(`cluster { accounts: [A, A] }`)).toBe(`found duplicate account name "A" in pinned accounts list ["A" "A"]`);
     expect(confError(`cluster { accounts: [A], pool_size: -1 }`)).toBe("pool_size cannot be negative if pinned accounts are specified");
     expect(confError(`cluster { permissions { import: "a", responses: true } }`)).toMatch(/Cluster permissions do not support dynamic responses/);
     expect(confError(`cluster { bogus: 1 }`)).toMatch(/unknown field "bogus"/);
