@@ -65,7 +65,7 @@ describe("S2 block decoder", () => {
   test("decodes Snappy blocks of every size class (literals, copy1, copy2, copy4 from snappyjs)", () => {
     for (const size of [0, 1, 59, 60, 61, 255, 256, 65535, 65536, 65537, 150_000]) {
       for (const data of [compressible(size, size + 1), randomBytes(Math.min(size, 70_000))]) {
-        expect(decodeS2Block(snappy.compress(data))).toEqual(data);
+        expect(decodeS2Block(snappy.compress(data)).equals(data)).toBe(true);
       }
     }
   });
@@ -159,7 +159,7 @@ describe("S2 stream", () => {
       const flushes = [compressible(10), compressible(150_000, 3), randomBytes(5000), Buffer.alloc(0), compressible(1)];
       const stream = Buffer.concat(flushes.map((f) => writer.frame([f.subarray(0, f.length >> 1), f.subarray(f.length >> 1)])));
       for (const seed of [1, 2, 3]) {
-        expect(readAll(new S2StreamReader(), randomChunks(stream, seed, seed === 1 ? 16 : 5000))).toEqual(Buffer.concat(flushes));
+        expect(readAll(new S2StreamReader(), randomChunks(stream, seed, seed === 1 ? 16 : 5000)).equals(Buffer.concat(flushes))).toBe(true);
       }
     }
   });
