@@ -167,7 +167,7 @@ export class MqttBroker {
     state.account = account;
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
-      state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.server.name, this.log);
+      state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.log);
       const shared = new SharedSubscriptions(api, this.consumerSettings, this.log);
       await shared.recover();
       state.shared = shared;
@@ -547,11 +547,13 @@ export class MqttBroker {
     state.retained.set(msg, state.api !== undefined);
     if (state.api === undefined) return undefined;
     const { headers, payload } = encodeRetained(msg, this.server.name);
-    return state.api.store(`${MQTT_STREAMS.retained.subject}${msg.subject}`, payload, headers).catch((e: unknown) => {
-      // The stream will not hand this one back.
-      state.retained.fromStream(msg, true);
-      this.log.error(`Unable to persist retained message for topic "${msg.topic}": ${(e as Error).message}`);
-    });
+    return state.api.store(`${MQTT_STREAMS.retained.subject}${msg.subject}`, payload, headers).then(
+      (ack) => state.retained.confirmed(msg, typeof ack.seq === "number" ? ack.seq : undefined),
+      (e: unknown) => {
+        state.retained.confirmed(msg, undefined);
+        this.log.error(`Unable to persist retained message for topic "${msg.topic}": ${(e as Error).message}`);
+      },
+    );
   }
 
   /** Lets go of every session (server shutdown); persistent ones stay in JetStream. */

@@ -47,6 +47,11 @@ export class JsApi {
     this.sub = client.subscribe(`${this.replyPrefix}*`, (subject, _reply, headerSize, msg) => this.onReply(subject, headerSize, msg));
   }
 
+  /** The subject of `$JS.API.<api>` (with the domain, if any). */
+  apiSubject(api: string): string {
+    return `${this.prefix}.${api}`;
+  }
+
   /** Sends `body` to `$JS.API.<api>` and resolves with the JSON response; API errors reject with {@link JsApiError}. */
   request(api: string, body: unknown): Promise<Record<string, unknown>> {
     return this.send(`${this.prefix}.${api}`, Buffer.from(body === undefined ? "" : JSON.stringify(body)));

@@ -9,6 +9,8 @@ import { decodeRetainedRecord, loadRetained, MQTT_STREAMS } from "./streams.js";
 const DELIVER_PREFIX = "$MQTT.sub.";
 /** A consumer left behind by a server that stopped without deleting it goes after this (as Go's). */
 const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
+/** How long a delete or purge request on the stream may take to be answered; the stream is read again then at the latest. */
+const RESYNC_WAIT_MS = 2000;
 
 /**
  * Keeps an account's retained messages in step with `$MQTT_rmsgs`, as Go does with a consumer of
@@ -18,15 +20,55 @@ const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
  * start; an ephemeral push consumer then hands over every message stored after that.
  */
 export class RetainedFeed {
+  private readonly watches: Subscription[];
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncing = false;
+
   private constructor(
     private readonly api: JsApi,
     private readonly client: InternalClient,
     private readonly sub: Subscription,
     private readonly consumer: string,
-  ) {}
+    private readonly retained: RetainedMessages,
+    private readonly log: Logger,
+  ) {
+    // Deleting messages from the stream or purging it hands nothing to the consumer: such API
+    // requests (from clients of this account) make the stream be read again.
+    const stream = MQTT_STREAMS.retained.name;
+    this.watches = [`STREAM.MSG.DELETE.${stream}`, `STREAM.PURGE.${stream}`].map((op) => client.subscribe(api.apiSubject(op), (_s, reply) => this.afterAnswer(reply)));
+  }
 
-  /** Loads the stream into `retained` and follows it; `origin` names this server's own writes. */
-  static async start(api: JsApi, client: InternalClient, retained: RetainedMessages, origin: string, log: Logger): Promise<RetainedFeed> {
+  /** The request is done once JetStream answered it (the answer passes through this account too). */
+  private afterAnswer(reply: string | undefined): void {
+    if (reply === undefined || reply === "") return this.scheduleResync(0);
+    const answer = this.client.subscribe(reply, () => {
+      this.client.removeSub(answer);
+      this.scheduleResync(0);
+    });
+    setTimeout(() => this.client.removeSub(answer), RESYNC_WAIT_MS).unref();
+  }
+
+  private scheduleResync(delayMs: number): void {
+    if (this.resyncTimer !== undefined) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      if (this.resyncing) return this.scheduleResync(10);
+      this.resyncing = true;
+      this.resync()
+        .catch((e: unknown) => this.log.warn(`Unable to read MQTT retained messages again: ${(e as Error).message}`))
+        .finally(() => (this.resyncing = false));
+    }, delayMs);
+    this.resyncTimer.unref();
+  }
+
+  private async resync(): Promise<void> {
+    const info = await this.api.request(`STREAM.INFO.${MQTT_STREAMS.retained.name}`, undefined);
+    const snapshotSeq = Number((info.state as { last_seq?: number } | undefined)?.last_seq ?? 0);
+    this.retained.resync(await loadRetained(this.api), snapshotSeq);
+  }
+
+  /** Loads the stream into `retained` and follows it. */
+  static async start(api: JsApi, client: InternalClient, retained: RetainedMessages, log: Logger): Promise<RetainedFeed> {
     const stream = MQTT_STREAMS.retained;
     const info = await api.request(`STREAM.INFO.${stream.name}`, undefined);
     const lastSeq = Number((info.state as { last_seq?: number } | undefined)?.last_seq ?? 0);
@@ -40,7 +82,7 @@ export class RetainedFeed {
         log.warn(`Ignoring invalid MQTT retained message at sequence ${ackReplyInfo(reply).sseq}`);
         return;
       }
-      retained.fromStream(r.msg, r.origin === origin);
+      retained.fromStream({ ...r.msg, seq: ackReplyInfo(reply).sseq });
     });
     const name = `${stream.name}_${token}`;
     const config = {
@@ -59,11 +101,13 @@ export class RetainedFeed {
       client.removeSub(sub);
       throw e;
     }
-    return new RetainedFeed(api, client, sub, name);
+    return new RetainedFeed(api, client, sub, name, retained, log);
   }
 
   /** Stops following (server shutdown): the consumer is deleted. */
   close(): void {
+    if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
+    for (const w of this.watches) this.client.removeSub(w);
     this.client.removeSub(this.sub);
     this.api.request(`CONSUMER.DELETE.${MQTT_STREAMS.retained.name}.${this.consumer}`, undefined).catch(() => undefined);
   }

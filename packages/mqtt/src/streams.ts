@@ -70,34 +70,62 @@ export interface RetainedRecord {
   origin: string;
 }
 
+/** PUBLISH flags at or above this are not flags (Go's mqttPacketFlagMask). */
+const FLAGS_LIMIT = 0x10;
+
+/** Go's legacy record, before the headers form: JSON with the payload in base64. */
+function legacyRecord(payload: Buffer): { flags: number; msg: Buffer; origin: string } | undefined {
+  try {
+    const v = JSON.parse(payload.toString("utf8")) as Record<string, unknown> | null;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+    const flags = v.flags ?? 0;
+    if (typeof flags !== "number" || !Number.isInteger(flags)) return undefined;
+    return { flags, msg: typeof v.msg === "string" ? Buffer.from(v.msg, "base64") : Buffer.alloc(0), origin: typeof v.origin === "string" ? v.origin : "" };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Reads a message of `$MQTT_rmsgs` in Go's form; one without headers (a NATS client publishing
- * on `$MQTT.rmsgs.<subject>`) is retained at QoS 0 on the subject's topic. Undefined for what
- * does not parse.
+ * Reads a message of `$MQTT_rmsgs` as Go does (mqttDecodeRetainedMessage): the headers form, or
+ * the legacy JSON record; the topic comes from the subject. Beyond Go, a message with neither (a
+ * NATS client publishing plain data on `$MQTT.rmsgs.<subject>`) is retained at QoS 0. Undefined
+ * for what does not parse, and for subjects with DEL (0x7f), which Go skips too.
  */
 export function decodeRetainedRecord(subject: string, headers: string, payload: Buffer): RetainedRecord | undefined {
   if (!subject.startsWith(MQTT_STREAMS.retained.subject)) return undefined;
   const natsSubject = subject.slice(MQTT_STREAMS.retained.subject.length);
-  if (headers === "") {
-    try {
-      return { msg: { topic: natsSubjectToMqttTopic(natsSubject), subject: natsSubject, payload, qos: 0 }, origin: "" };
-    } catch {
-      return undefined;
-    }
+  if (natsSubject.includes("\x7f")) return undefined;
+  let topic: string;
+  try {
+    topic = natsSubjectToMqttTopic(natsSubject);
+  } catch {
+    return undefined;
   }
   const get = (name: string) => {
     const m = headers.split("\r\n").find((line) => line.startsWith(`${name}:`));
     return m?.slice(name.length + 1).trim();
   };
-  const topic = get(TOPIC_HEADER);
-  const flags = get(FLAGS_HEADER);
-  if (topic === undefined || topic === "" || flags === undefined) return undefined;
-  const removal = flags.startsWith("-");
-  const bits = Number.parseInt(removal ? flags.slice(1) : flags, 16);
-  if (!Number.isInteger(bits)) return undefined;
-  const qos = (bits >> 1) & 0x03;
+  let flagsText = get(FLAGS_HEADER);
+  let flags: number;
+  let body = payload;
+  let origin = get(ORIGIN_HEADER) ?? "";
+  if (flagsText !== undefined && flagsText !== "") {
+    // A removal marker: '-' before the flags, with an empty payload.
+    if (flagsText.length > 1 && flagsText.startsWith("-")) flagsText = flagsText.slice(1);
+    flags = /^[0-9a-fA-F]{1,2}$/.test(flagsText) ? Number.parseInt(flagsText, 16) : Number.NaN;
+  } else {
+    const legacy = legacyRecord(payload);
+    if (legacy === undefined) {
+      if (headers !== "") return undefined;
+      return { msg: { topic, subject: natsSubject, payload, qos: 0 }, origin: "" };
+    }
+    ({ flags, msg: body, origin } = legacy);
+  }
+  if (!(flags >= 0 && flags < FLAGS_LIMIT)) return undefined;
+  const qos = (flags >> 1) & 0x03;
   if (qos > 2) return undefined;
-  return { msg: { topic, subject: natsSubject, payload: removal ? Buffer.alloc(0) : payload, qos: qos as QoS }, origin: get(ORIGIN_HEADER) ?? "" };
+  return { msg: { topic, subject: natsSubject, payload: body, qos: qos as QoS }, origin };
 }
 
 /** Reads a stored retained message; undefined for deletion markers and records that do not parse. */
@@ -143,7 +171,7 @@ export async function loadRetained(api: JsApi): Promise<RetainedMessage[]> {
   const out: RetainedMessage[] = [];
   for (const m of await readStream(api, MQTT_STREAMS.retained.name, `${MQTT_STREAMS.retained.subject}>`)) {
     const decoded = decodeRetained(m.subject, m.headers, m.data);
-    if (decoded !== undefined) out.push(decoded);
+    if (decoded !== undefined) out.push({ ...decoded, seq: m.seq });
   }
   return out;
 }

@@ -77,33 +77,55 @@ describe("retained messages follow $MQTT_rmsgs", () => {
 });
 
 describe("RetainedMessages in step with the stream", () => {
-  const msg = (payload: string): RetainedMessage => ({ topic: "a/b", subject: "a.b", payload: Buffer.from(payload), qos: 0 });
+  const msg = (payload: string, seq?: number): RetainedMessage => ({ topic: "a/b", subject: "a.b", payload: Buffer.from(payload), qos: 0, seq });
   const current = (r: RetainedMessages) => r.matching("a.b").map((m) => m.payload.toString());
 
-  test("while local writes are on their way, what others stored before them is stale", () => {
+  test("while a local write waits for its PubAck, the stream's messages are held back and applied only if newer", () => {
     const r = new RetainedMessages();
-    r.set(msg("local1"), true);
-    r.set(msg("local2"), true);
-    r.fromStream(msg("other-before"), false);
-    r.fromStream(msg("local1"), true);
+    const first = msg("local1");
+    const second = msg("local2");
+    r.set(first, true);
+    r.set(second, true);
+    r.fromStream(msg("other-before", 1));
+    r.fromStream(msg("local1", 2));
+    r.confirmed(first, 2);
     expect(current(r)).toEqual(["local2"]);
-    r.fromStream(msg("other-between"), false);
-    r.fromStream(msg("local2"), true);
+    r.fromStream(msg("other-between", 3));
+    r.confirmed(second, 4);
     expect(current(r)).toEqual(["local2"]);
-    r.fromStream(msg("other-after"), false);
+    // Its own message handed back by the stream changes nothing; a newer one of another does.
+    r.fromStream(msg("local2", 4));
+    expect(current(r)).toEqual(["local2"]);
+    r.fromStream(msg("other-after", 5));
     expect(current(r)).toEqual(["other-after"]);
-    r.fromStream(msg(""), false);
+    r.fromStream(msg("", 6));
     expect(current(r)).toEqual([]);
   });
 
-  test("a local removal is not undone by an older message of another server", () => {
+  test("a message stored after the local write but seen before its PubAck wins once the PubAck comes", () => {
     const r = new RetainedMessages();
-    r.set(msg("x"));
-    r.set(msg(""), true);
-    r.fromStream(msg("older"), false);
-    expect(current(r)).toEqual([]);
-    r.fromStream(msg(""), true);
-    r.fromStream(msg("newer"), false);
+    const local = msg("local");
+    r.set(local, true);
+    r.fromStream(msg("newer", 8));
+    expect(current(r)).toEqual(["local"]);
+    r.confirmed(local, 7);
     expect(current(r)).toEqual(["newer"]);
+  });
+
+  test("a local removal is not undone by an older message; a lost delivery of a local write wedges nothing", () => {
+    const r = new RetainedMessages();
+    r.set(msg("x", 1));
+    const removal = msg("");
+    r.set(removal, true);
+    r.fromStream(msg("older", 2));
+    expect(current(r)).toEqual([]);
+    r.confirmed(removal, 3);
+    r.fromStream(msg("newer", 9));
+    expect(current(r)).toEqual(["newer"]);
+    const failed = msg("never stored");
+    r.set(failed, true);
+    r.confirmed(failed, undefined);
+    r.fromStream(msg("after", 10));
+    expect(current(r)).toEqual(["after"]);
   });
 });

@@ -1,0 +1,125 @@
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { eventually, RawMqtt, RestartableServer, type MqttTestServer } from "./helpers.js";
+import { expectPub, flush, publish, sub } from "./raw-steps.js";
+
+// Ports of mqtt_test.go's tests of the retained messages stream.
+
+let server: RestartableServer;
+let s: MqttTestServer;
+beforeEach(async () => {
+  server = new RestartableServer();
+  s = await server.restart();
+});
+afterEach(() => server.dispose());
+
+/** Go's legacy retained record: JSON with the payload in base64, stored without headers. */
+const legacy = (subject: string, topic: string, msg: string) => JSON.stringify({ origin: "test", subject, topic, msg: Buffer.from(msg).toString("base64"), flags: 1 });
+
+async function subscriber(filter: string): Promise<RawMqtt> {
+  const c = await RawMqtt.connected(s.port, { clientId: "" });
+  await sub(c, [[filter, 0]], [0]);
+  return c;
+}
+
+/** The retained messages a new subscription on `filter` gets, as "topic=payload". */
+async function retainedOn(filter: string): Promise<string[]> {
+  const c = await subscriber(filter);
+  const out: string[] = [];
+  c.send({ cmd: "pingreq" });
+  for (let p = await c.next(); p.cmd !== "pingresp"; p = await c.next()) {
+    const m = p as { topic: string; payload: Buffer; retain: boolean };
+    expect(m.retain).toBe(true);
+    out.push(`${m.topic}=${m.payload.toString()}`);
+  }
+  c.end();
+  return out.sort();
+}
+
+describe("Go mqtt_test.go: retained messages in $MQTT_rmsgs", () => {
+  test("TestMQTTDecodeRetainedMessage: the headers form and Go's legacy JSON record both come back after a restart; clearing removes both", async () => {
+    const pub = await RawMqtt.connected(s.port, { clientId: "" });
+    await publish(pub, 0, "foo/1", 0, "msg1", true);
+    await flush(pub);
+    pub.end();
+    const nc = await connect({ servers: s.server.clientURL });
+    await jetstream(nc).publish("$MQTT.rmsgs.foo.2", legacy("foo.2", "foo/2", "msg2"));
+    await nc.close();
+    s = await server.restart();
+    expect(await retainedOn("foo/+")).toEqual(["foo/1=msg1", "foo/2=msg2"]);
+    const clear = await RawMqtt.connected(s.port, { clientId: "" });
+    await publish(clear, 0, "foo/1", 0, "", true);
+    await publish(clear, 0, "foo/2", 0, "", true);
+    await flush(clear);
+    clear.end();
+    expect(await retainedOn("foo/+")).toEqual([]);
+  });
+
+  test("TestMQTTRetainedMessageWithDelSubjectIsNotRestored: a stored record whose subject has DEL (0x7f) is skipped at restart", async () => {
+    const pub = await RawMqtt.connected(s.port, { clientId: "" });
+    await publish(pub, 0, "foo/ok", 0, "ok", true);
+    await flush(pub);
+    pub.end();
+    const nc = await connect({ servers: s.server.clientURL });
+    await jetstream(nc).publish("$MQTT.rmsgs.foo.\x7fbad", legacy("foo.\x7fbad", "foo/\x7fbad", "bad"));
+    await nc.close();
+    s = await server.restart();
+    const c = await subscriber("foo/+");
+    await expectPub(c, "foo/ok", 0, "ok", false, true);
+    await c.expectNothing(100);
+    c.end();
+  });
+
+  test("TestMQTTRetainedNoMsgBodyCorruption: updates from another server, coming in continuously, are served intact", async () => {
+    const pub = await RawMqtt.connected(s.port, { clientId: "pub" });
+    await publish(pub, 0, "foo/bar", 0, "retained 1", true);
+    await flush(pub);
+    expect(await retainedOn("foo/#")).toEqual(["foo/bar=retained 1"]);
+    await publish(pub, 0, "foo/bar", 0, "retained 2", true);
+    await flush(pub);
+    expect(await retainedOn("foo/#")).toEqual(["foo/bar=retained 2"]);
+    // As another server of a cluster would store it.
+    const nc = await connect({ servers: s.server.clientURL });
+    const h = natsHeaders();
+    h.set("Nmqtt-ROrigin", "XXXXXXXX");
+    h.set("Nmqtt-RTopic", "foo/bar");
+    h.set("Nmqtt-RFlags", "1");
+    let flowing = true;
+    const flow = (async () => {
+      while (flowing) {
+        nc.publish("$MQTT.rmsgs.foo.bar", "retained 3", { headers: h });
+        await nc.flush();
+      }
+    })();
+    await eventually(async () => JSON.stringify(await retainedOn("foo/#")) === JSON.stringify(["foo/bar=retained 3"]));
+    for (let i = 0; i < 20; i++) expect(await retainedOn("foo/#")).toEqual(["foo/bar=retained 3"]);
+    flowing = false;
+    await flow;
+    await nc.close();
+    pub.end();
+  });
+
+  test("TestMQTTRetainedMsgRemovedFromMapIfNotInStream: a retained message deleted from the stream by a NATS client is no longer served", async () => {
+    const pub = await RawMqtt.connected(s.port, { clientId: "pub" });
+    await publish(pub, 0, "foo", 0, "msg1", true);
+    await flush(pub);
+    expect(await retainedOn("foo")).toEqual(["foo=msg1"]);
+    await publish(pub, 0, "foo", 0, "msg2", true);
+    await flush(pub);
+    expect(await retainedOn("foo")).toEqual(["foo=msg2"]);
+    const nc = await connect({ servers: s.server.clientURL });
+    const jsm = await jetstreamManager(nc);
+    const stored = await jsm.streams.getMessage("$MQTT_rmsgs", { last_by_subj: "$MQTT.rmsgs.foo" });
+    expect(await jsm.streams.deleteMessage("$MQTT_rmsgs", stored!.seq)).toBe(true);
+    await eventually(async () => (await retainedOn("foo")).length === 0);
+    // A purge of the stream clears what is left.
+    await publish(pub, 0, "bar", 0, "msg3", true);
+    await flush(pub);
+    expect(await retainedOn("bar")).toEqual(["bar=msg3"]);
+    await jsm.streams.purge("$MQTT_rmsgs");
+    await eventually(async () => (await retainedOn("#")).length === 0);
+    await nc.close();
+    pub.end();
+  });
+});
