@@ -144,4 +144,23 @@ describe("routes: pool and pinned-account protocol", () => {
     expect((await missing.conn.expect(ERR_RE))[1]).toBe('Unable to lookup account "Z": account missing');
     await missing.conn.expectClosed();
   });
+
+  test("Route pool size reached: a connection we dialled to a remote whose pool is already full is closed and not dialled again", async () => {
+    const { port, accepted } = await fakeListener();
+    const s = await topo.logged(`listen: "127.0.0.1:-1"\ncluster { name: local, listen: "127.0.0.1:-1", pool_size: 2, routes: ["nats://127.0.0.1:${port}"] }`);
+    await waitFor("dialled", () => accepted.length === 2);
+    // The remote fills both pool slots from its side first.
+    const routePort = listenerPort(s.server, "cluster");
+    for (const idx of [0, 1]) await (await fakeRoute(routePort, "FULL", { route_pool_size: 2, route_pool_idx: idx })).conn.untilPong();
+    let pooled: RawConn | undefined;
+    for (const c of accepted) {
+      await c.expect(CONNECT_RE);
+      if ((await c.expect(INFO_RE, 300).catch(() => undefined)) === undefined) pooled = c;
+    }
+    pooled!.send(`INFO ${JSON.stringify({ server_id: "FULL", cluster: "local", route_pool_size: 2 })}\r\n`);
+    await pooled!.expectClosed();
+    expect(s.lines.some((l) => l.startsWith("[DBG]") && l.includes('Route pool size reached, closing extra connection to "FULL"'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(accepted.length).toBe(2);
+  });
 });
