@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, test } from "vitest";
+import { UserKey } from "../../src/leaf/credentials.js";
 import { maskedCrc32c } from "../../src/shared/compression/index.js";
 import { freePort, listenerPort } from "../support/servers.js";
 import { Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
@@ -239,5 +240,21 @@ describe("INFO before CONNECT on the accepting side", () => {
     raw.send("LS+ test\r\n");
     await raw.expect(/Authorization Violation/);
     expect(s.server.isRunning).toBe(true);
+  });
+
+  test.each([
+    ["the nonce of the server's INFO", true],
+    ["the nonce an INFO before CONNECT claimed", false],
+  ])("TestLeafNodeInboundInfoDoesNotOverrideNonce: a CONNECT signing %s is accepted: %s", async (_name, accepted) => {
+    // A user key pair from Go's leaf node tests.
+    const key = UserKey.fromSeed("SUACJN3OSKWWPQXME4JUNFJ3PARXPO657GGNWNU7PK7G3AUQQYHLW26XH4");
+    const lp = await freePort();
+    await topo.inProcess(`port: -1\nleafnodes { listen: "127.0.0.1:${lp}", compression: s2_auto, authorization { nkey: ${key.publicKey} } }`);
+    const raw = await topo.raw(lp);
+    const nonce = (await readInfo(raw)).nonce as string;
+    raw.send(`INFO {"nonce":"attacker"}\r\n`);
+    raw.send(`CONNECT ${JSON.stringify({ name: "RAW", nkey: key.publicKey, sig: key.signNonce(accepted ? nonce : "attacker") })}\r\nPING\r\n`);
+    if (accepted) await raw.expect(/PONG\r\n/);
+    else await raw.expect(/-ERR 'Authorization Violation'/);
   });
 });
