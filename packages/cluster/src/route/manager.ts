@@ -28,6 +28,8 @@ const DIAL_TIMEOUT = 1000;
  * messages across servers.
  */
 const ROUTE_PROTO_V2 = 2;
+/** The largest pool size a remote may announce (Go has no bound; real pools are a handful of connections). */
+const MAX_POOL_SIZE = 1024;
 /** Go's routeMaxPingInterval. */
 const MAX_PING_INTERVAL = 30_000;
 
@@ -453,6 +455,8 @@ export class RouteManager implements RouteHost {
       return this.refuse(c, `Unable to lookup account "${account}": account missing`, RouteClosed.MissingAccount);
     }
     const remotePoolSize = typeof info.route_pool_size === "number" && info.route_pool_size > 0 ? info.route_pool_size : 0;
+    // Go takes any size; a bound keeps a hostile INFO from making us allocate and scan a huge pool.
+    if (!Number.isSafeInteger(remotePoolSize) || remotePoolSize > MAX_POOL_SIZE) return this.refuse(c, `Invalid route pool size: ${remotePoolSize}`);
     const remoteIdx = info.route_pool_idx ?? 0;
     // Servers with different pool sizes use the larger one between them (Go 2.11's rolling upgrades).
     const effective = Math.max(this.table.poolSize, remotePoolSize);

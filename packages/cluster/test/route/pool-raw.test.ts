@@ -163,4 +163,26 @@ describe("routes: pool and pinned-account protocol", () => {
     await new Promise((r) => setTimeout(r, 1200));
     expect(accepted.length).toBe(2);
   });
+
+  test("hostile pool fields in a route INFO are refused; the server keeps serving", async () => {
+    const { s, routePort } = await pooledServer("pool_size: 2");
+    const cases: [Record<string, unknown>, string | undefined][] = [
+      [{ route_pool_size: 1e9 }, "Invalid route pool size: 1000000000"],
+      [{ route_pool_size: 2.5 }, "Invalid route pool size: 2.5"],
+      [{ route_pool_size: 2, route_pool_idx: "1" }, "Invalid route pool index: 1 - pool size is 2"],
+      [{ route_pool_size: 2, route_pool_idx: -1 }, "Invalid route pool index: -1 - pool size is 2"],
+      [{ route_pool_size: 2, route_pool_idx: 0.5 }, "Invalid route pool index: 0.5 - pool size is 2"],
+    ];
+    for (const [fields, err] of cases) {
+      const { conn } = await fakeRoute(routePort, "HOSTILE", fields);
+      expect((await conn.expect(ERR_RE))[1]).toBe(err);
+      await conn.expectClosed();
+    }
+    // Not a pool: a string size and an account that is not a string are read as absent.
+    const { conn } = await fakeRoute(routePort, "ODD", { route_pool_size: "3", route_account: 7 });
+    expect(await conn.untilPong()).not.toContain("-ERR");
+    const c = await accountClient(s.port, "A");
+    await c.untilPong("SUB foo 1\r\n");
+    await conn.expect(/RS\+ A foo\r\n/);
+  });
 });
