@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { Logger, MessageSink, Subscription } from "@nats-ts/core";
+import { OutboundQueue, type Logger, type MessageSink, type Subscription } from "@nats-ts/core";
 import { PeerProtocolParser, peerMsgHead, type PeerInterestOp, type PeerMessageOp, type ProtocolError } from "@nats-ts/wire";
 import { parseProtoJson } from "../shared/info.js";
 import { gatewayTuning } from "./tuning.js";
@@ -64,8 +64,8 @@ export class GatewayConnection implements MessageSink {
   readonly port: number;
 
   private readonly parser: PeerProtocolParser;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** What waits for the next flush (one write per I/O turn, as for clients). */
+  private readonly out = new OutboundQueue();
   private flushScheduled = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private authTimer: NodeJS.Timeout | undefined;
@@ -112,13 +112,15 @@ export class GatewayConnection implements MessageSink {
   }
 
   get pendingSize(): number {
-    return this.pendingBytes + this.socket.writableLength;
+    return this.out.pending + this.socket.writableLength;
   }
 
   /** Queues a protocol line (with its CRLF). */
   send(proto: string): void {
+    if (this.closedReason !== undefined) return;
     if (this.log.traceEnabled) this.log.trace(`${this.label} - ->> [${proto.replace(/\r\n$/, "")}]`);
-    this.queue(Buffer.from(proto));
+    this.out.appendString(proto);
+    this.queued();
   }
 
   /** Closes if no CONNECT arrives in time (inbound connections). */
@@ -187,13 +189,15 @@ export class GatewayConnection implements MessageSink {
       body = msg.subarray(hs);
       hs = -1;
     }
+    if (this.closedReason !== undefined) return;
     const head = peerMsgHead(account, subject, reply, queues, hs, body.length);
     if (this.log.traceEnabled) this.log.trace(`${this.label} - ->> [${head.trimEnd()}]`);
     this.outMsgs++;
     this.outBytes += body.length;
-    this.queue(Buffer.from(head));
-    this.queue(body);
-    this.queue(CRLF);
+    this.out.appendString(head);
+    this.out.append(body);
+    this.out.append(CRLF);
+    this.queued();
   }
 
   /** Closes the connection once (flushing what is queued); the service then forgets it. */
@@ -210,14 +214,11 @@ export class GatewayConnection implements MessageSink {
     this.handler.onClosed(this, reason);
   }
 
-  private queue(buf: Buffer): void {
-    if (this.closedReason !== undefined) return;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    if (this.pendingBytes + this.socket.writableLength > MAX_PENDING) {
+  /** After queueing: a slow consumer is dropped, otherwise a flush is scheduled. */
+  private queued(): void {
+    if (this.out.pending + this.socket.writableLength > MAX_PENDING) {
       this.log.info(`${this.label} - Slow Consumer Detected: MaxPending of ${MAX_PENDING} Exceeded`);
-      this.pending = [];
-      this.pendingBytes = 0;
+      this.out.drain();
       this.close(GatewayClosed.SlowConsumer);
       return;
     }
@@ -229,11 +230,15 @@ export class GatewayConnection implements MessageSink {
 
   private flushNow(): void {
     this.flushScheduled = false;
-    if (this.pending.length === 0 || this.socket.destroyed) return;
-    const out = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.socket.write(out);
+    if (this.out.isEmpty || this.socket.destroyed) return;
+    const chunks = this.out.drain();
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const c of chunks) this.socket.write(c);
+    this.socket.uncork();
   }
 
   /** An INFO or CONNECT that is not a JSON object: a protocol violation, as Go's failed json.Unmarshal. */
