@@ -449,7 +449,9 @@ export class MqttBroker {
     const shared = this.accounts.get(session.account.name)?.shared;
     const group = options.group;
     if (group !== undefined && shared !== undefined) {
-      ready = shared.join(group, subject, session.clientId, !session.clean).then(
+      const js = session.jetstream;
+      const pubRel = granted === 2 && js !== undefined ? js.ensurePubRelConsumer(recreate) : Promise.resolve();
+      ready = pubRel.then(() => shared.join(group, subject, session.clientId, !session.clean)).then(
         (deliver) => session.bindShared(filter, deliver),
         (e: unknown) => {
           if (created) session.unsubscribe(filter);

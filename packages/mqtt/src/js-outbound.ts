@@ -347,7 +347,8 @@ export class JetStreamOutbound implements QosOutbound {
     }
   }
 
-  private async ensurePubRelConsumer(recreate: boolean): Promise<void> {
+  /** The consumer of the session's stored PUBRELs, which QoS 2 deliveries need (also those of shared subscriptions). */
+  async ensurePubRelConsumer(recreate: boolean): Promise<void> {
     if (this.pubRel !== undefined && !recreate) return;
     const cc = this.pubRel ?? this.config(this.pubRelSubject, PUBREL_DURABLE_PREFIX + this.idHash, PUBREL_DELIVER_PREFIX + this.idHash);
     if (this.pubRel === undefined && this.totalMaxAckPending() + cc.max_ack_pending > MAX_ACK_TOTAL) {

@@ -20,22 +20,27 @@ afterEach(async () => {
 const FILTER = "$share/workers/jobs/+";
 
 /** An MQTT 5.0 member of the group: persistent (never expiring) or clean. */
-async function member(clientId: string, persistent: boolean, present = false, subscribe = true): Promise<RawMqtt> {
+async function member(clientId: string, persistent: boolean, present = false, subscribe = true, qos: 1 | 2 = 1): Promise<RawMqtt> {
   const c = await RawMqtt.open(s.port, 5);
   c.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: !persistent, clientId, keepalive: 0, properties: persistent ? { sessionExpiryInterval: 0xffffffff } : {} });
   expect(await c.next()).toMatchObject({ cmd: "connack", reasonCode: 0, sessionPresent: present });
   if (subscribe) {
-    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: FILTER, qos: 1 }] });
-    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [1] });
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: FILTER, qos }] });
+    expect(await c.next()).toMatchObject({ cmd: "suback", granted: [qos] });
   }
   return c;
 }
 
-async function publishJobs(from: number, to: number, qos: 1 | 0 = 1): Promise<void> {
+async function publishJobs(from: number, to: number, qos: 0 | 1 | 2 = 1): Promise<void> {
   const pub = await RawMqtt.connected(s.port, { protocolVersion: 5, clientId: `pub-${from}` });
   for (let i = from; i < to; i++) {
-    pub.send({ cmd: "publish", topic: `jobs/${i}`, payload: Buffer.from(`job ${i}`), qos, messageId: qos === 1 ? i + 1 : undefined, retain: false, dup: false });
+    pub.send({ cmd: "publish", topic: `jobs/${i}`, payload: Buffer.from(`job ${i}`), qos, messageId: qos > 0 ? i + 1 : undefined, retain: false, dup: false });
     if (qos === 1) expect(await pub.next()).toMatchObject({ cmd: "puback" });
+    if (qos === 2) {
+      expect(await pub.next()).toMatchObject({ cmd: "pubrec" });
+      pub.send({ cmd: "pubrel", messageId: i + 1 });
+      expect(await pub.next()).toMatchObject({ cmd: "pubcomp" });
+    }
   }
   pub.end();
 }
@@ -144,6 +149,31 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     const [got1, got2] = await Promise.all([drain(a), drain(b)]);
     expect([...payloads(got1), ...payloads(got2)].sort()).toEqual(jobs(0, 10).sort());
     a.end();
+    b.end();
+  });
+
+  test("QoS 2: a message whose PUBREC the member sent stays with that member (its PUBREL after it returns), never going to another", async () => {
+    const a = await member("share-q2-a", true, false, true, 2);
+    await publishJobs(0, 1, 2);
+    const p = (await a.next()) as Pub;
+    expect(p).toMatchObject({ cmd: "publish", qos: 2, topic: "jobs/0" });
+    a.send({ cmd: "pubrec", messageId: p.messageId! });
+    expect(await a.next()).toMatchObject({ cmd: "pubrel", messageId: p.messageId });
+    a.end(); // before PUBCOMP
+    await a.whenClosed;
+    const b = await member("share-q2-b", true, false, true, 2);
+    await publishJobs(1, 2, 2);
+    const got = (await b.next()) as Pub;
+    expect(got).toMatchObject({ cmd: "publish", qos: 2, topic: "jobs/1" });
+    b.send({ cmd: "pubrec", messageId: got.messageId! });
+    expect(await b.next()).toMatchObject({ cmd: "pubrel" });
+    b.send({ cmd: "pubcomp", messageId: got.messageId! });
+    await b.expectNothing(300);
+    const back = await member("share-q2-a", true, true, false);
+    expect(await back.next()).toMatchObject({ cmd: "pubrel", messageId: p.messageId });
+    back.send({ cmd: "pubcomp", messageId: p.messageId! });
+    await back.expectNothing(200);
+    back.end();
     b.end();
   });
 });
