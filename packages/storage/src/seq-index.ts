@@ -169,16 +169,23 @@ export class SeqIndex {
     return best;
   }
 
-  /** Calls fn for the first `limit` deleted sequences in [from, to]. */
-  forEachDeleted(from: number, to: number, fn: (seq: number) => void, limit = Number.POSITIVE_INFINITY): void {
-    let n = 0;
-    for (let seq = from; seq <= to && n < limit; seq++) {
-      const c = this.chunks.get(Math.floor(seq / CHUNK));
-      if (!c || c.subj[seq & MASK] === NONE) {
-        fn(seq);
-        n++;
+  /** The first `limit` deleted sequences in [from, to], in order; a missing chunk is a run of them. */
+  deletedIn(from: number, to: number, limit: number): number[] {
+    const out: number[] = [];
+    let seq = from;
+    while (seq <= to && out.length < limit) {
+      const k = Math.floor(seq / CHUNK);
+      const end = Math.min(to, k * CHUNK + MASK, seq + (limit - out.length) - 1);
+      const c = this.chunks.get(k);
+      if (c) {
+        const subj = c.subj;
+        for (let s = seq; s <= end; s++) if (subj[s & MASK] === NONE) out.push(s);
+      } else {
+        for (let s = seq; s <= end; s++) out.push(s);
       }
+      seq = end + 1;
     }
+    return out;
   }
 
   /** Bytes held by the index, for memory accounting. */

@@ -4,7 +4,12 @@ import type { SubjectEntry } from "./subject-index.js";
 import { isAllFilter, isValidFilter, subjectHasWildcard } from "./subject.js";
 import type { LoadResult, NumPendingResult, SimpleState, StoreMsg, StreamState } from "./types.js";
 
-const MAX_DELETED_LISTED = 1_000_000;
+/**
+ * Go's State lists every interior deleted sequence. So does state(), up to 2^24 of them (128 MB
+ * of numbers): a longer list could not be built without risking the process (a skipped range
+ * of billions of sequences; Go fails to allocate there). numDeleted is exact either way.
+ */
+const MAX_DELETED_LISTED = 2 ** 24;
 
 /**
  * Read-side of the StreamStore API, answered from the sequence and subject indexes so that
@@ -337,10 +342,7 @@ export abstract class StoreQueries extends StoreCore {
   state(): StreamState {
     const st = this.fastState();
     if (st.numDeleted > 0) {
-      const deleted: number[] = [];
-      // numDeleted is exact; the list stops at a million (a huge skipped range is not listed whole).
-      this.index.forEachDeleted(this.firstSeq, this.lastSeq, (s) => deleted.push(s), MAX_DELETED_LISTED);
-      st.deleted = deleted;
+      st.deleted = this.index.deletedIn(this.firstSeq, this.lastSeq, MAX_DELETED_LISTED);
     }
     return st;
   }

@@ -93,7 +93,7 @@ export interface StreamState {
   lastTime: bigint;
   numSubjects: number;
   numDeleted: number;
-  /** Interior deleted sequences, at most the first million (only filled by state(), not fastState()). */
+  /** Interior deleted sequences, all of them as in Go up to 2^24 (only filled by state(), not fastState()). */
   deleted?: number[];
   lost?: { msgs: number[]; bytes: number };
   consumers: number;

@@ -206,6 +206,21 @@ function storeConformance(h: StoreHarness): void {
       expect(s.state().deleted).toBeUndefined();
     });
 
+    test("state() lists every interior deleted sequence, as Go does, even past a million", async () => {
+      const s = await open();
+      await s.storeMsg("foo", null, enc("first"));
+      s.skipMsgs(0, 1_500_000);
+      await s.storeMsg("foo", null, enc("last"));
+      s.removeMsg(1_500_002);
+      await s.storeMsg("foo", null, enc("after"));
+      const st = s.state();
+      expect(st.numDeleted).toBe(1_500_001);
+      expect(st.deleted).toHaveLength(1_500_001);
+      expect(st.deleted![0]).toBe(2);
+      expect(st.deleted![1_499_999]).toBe(1_500_001);
+      expect(st.deleted![1_500_000]).toBe(1_500_002);
+    });
+
     test(`${go("TestMemStoreStreamTruncate", "TestFileStoreStreamTruncate")}: truncate with interior deletes`, async () => {
       const s = await open();
       for (let i = 1; i < 50; i++) await s.storeMsg("foo", null, enc("ok"));

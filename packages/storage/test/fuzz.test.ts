@@ -104,7 +104,8 @@ async function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promis
 }
 
 function consistent(s: StreamStore): void {
-  const st = s.state();
+  // Counters only: a skipped range of 2^53 sequences would make state() list 2^24 of them.
+  const st = s.fastState();
   for (const v of [st.msgs, st.bytes, st.firstSeq, st.lastSeq, st.numDeleted]) expect(Number.isSafeInteger(v) && v >= 0).toBe(true);
   if (st.msgs > 0) expect(st.msgs).toBe(st.lastSeq - st.firstSeq + 1 - st.numDeleted);
   // Empty: the next sequence is firstSeq (a store that never held anything says 0 and 0).
@@ -132,11 +133,15 @@ for (const kind of ["MemStore", "FileStore"] as const) {
           }
           if (s instanceof FileStore) {
             await settlesWithin(s.flushAllPending(), 2_000, "flushAllPending");
-            const before = s.state();
+            const stateOf = (x: StreamStore) => {
+              const st = x.fastState();
+              return st.numDeleted <= 100_000 ? x.state() : st;
+            };
+            const before = stateOf(s);
             await settlesWithin(s.stop(), 2_000, "stop");
             const again = await FileStore.open(cfg);
             try {
-              expect(again.state()).toEqual(before);
+              expect(stateOf(again)).toEqual(before);
             } finally {
               await again.stop();
             }
