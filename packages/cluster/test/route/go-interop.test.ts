@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { listenerPort, startGo, type TestServer } from "../support/servers.js";
-import { checkTraffic, freePort, memberConf, numRoutes, routesTo, routezOf, Topology, waitFor } from "./helpers.js";
+import { startGo, type TestServer } from "../support/servers.js";
+import { checkTraffic, freePort, memberConf, numRoutes, routePortOf, routesTo, routezOf, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -29,10 +29,6 @@ async function goMember(name: string, routes: number[]): Promise<TestServer & { 
   return Object.assign(go, { routePort: await goListenerPort(go, "route") });
 }
 
-/** The route port of an in-process nats-ts server. */
-function routePortOf(s: { server: import("@nats-ts/core").NatsServer }): number {
-  return listenerPort(s.server, "cluster");
-}
 
 describe("routes: interop with Go nats-server 2.9", () => {
   test("a nats-ts node joins a Go cluster (knowing one seed) and learns the other Go node by gossip", async () => {

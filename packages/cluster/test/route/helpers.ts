@@ -2,12 +2,17 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsServer } from "@nats-ts/core";
 import { expect } from "vitest";
 import type { ClusterPlugin } from "../../src/index.js";
-import { freePort } from "../support/servers.js";
+import { freePort, listenerPort } from "../support/servers.js";
 import type { Topology } from "../support/topology.js";
 import { waitFor } from "../support/wait.js";
 
 export { Topology } from "../support/topology.js";
 export { waitFor } from "../support/wait.js";
+
+/** The route port a server bound (its `cluster` listener, configured as -1). */
+export function routePortOf(s: { server: NatsServer }): number {
+  return listenerPort(s.server, "cluster");
+}
 
 /** /routez of an in-process nats-ts server. */
 export function routezOf(server: NatsServer, subscriptions = false): { num_routes: number; routes: Record<string, unknown>[] } {

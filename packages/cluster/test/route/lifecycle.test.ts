@@ -1,7 +1,6 @@
 import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort, memberConf, numRoutes, routezOf, Topology, waitFor } from "./helpers.js";
-import { listenerPort } from "../support/servers.js";
+import { freePort, memberConf, numRoutes, routePortOf, routezOf, Topology, waitFor } from "./helpers.js";
 import { INFO_RE, RawConn, rawClient, rawRoute, RSUB_RE } from "./raw.js";
 
 const topo = new Topology();
@@ -15,10 +14,6 @@ async function clientInfo(port: number): Promise<Record<string, unknown>> {
   return info;
 }
 
-/** The route port a server bound (configured as -1). */
-function routePortOf(s: { server: import("@nats-ts/core").NatsServer }): number {
-  return listenerPort(s.server, "cluster");
-}
 
 /** A protocol-1 client that has completed its handshake, so it gets async INFO updates. */
 async function infoClient(port: number): Promise<RawConn> {

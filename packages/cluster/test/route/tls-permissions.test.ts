@@ -2,9 +2,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startGo } from "../support/servers.js";
 import { makeRoutePki } from "./certs.js";
-import { freePort, memberConf, numRoutes, Topology, waitFor } from "./helpers.js";
+import { freePort, memberConf, numRoutes, routePortOf, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
+
 afterEach(() => topo.stop());
 let pki: ReturnType<typeof makeRoutePki>;
 beforeAll(() => {
@@ -33,40 +34,38 @@ async function flowing(pub: NatsConnection, sub: NatsConnection, subject: string
 
 describe("routes: TLS", () => {
   test("TestTLSSeedSolicitWorks: a member reaches a seed over TLS with verified certificates", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "tls", port: pa, clusterExtra: tlsBlock() }));
-    const b = await topo.inProcess(memberConf({ cluster: "tls", port: pb, routes: [pa], clusterExtra: tlsBlock() }));
+    const a = await topo.inProcess(memberConf({ cluster: "tls", port: -1, clusterExtra: tlsBlock() }));
+    const b = await topo.inProcess(memberConf({ cluster: "tls", port: -1, routes: [routePortOf(a)], clusterExtra: tlsBlock() }));
     await waitFor("TLS route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     await flowing(await topo.client(a.url), await topo.client(b.url), "over.tls");
   });
 
   test("TestTLSChainedSolicitWorks: gossip works over TLS (a member that knows the second node only)", async () => {
-    const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "tls", port: pa, clusterExtra: tlsBlock() }));
-    const b = await topo.inProcess(memberConf({ cluster: "tls", port: pb, routes: [pa], clusterExtra: tlsBlock() }));
-    const c = await topo.inProcess(memberConf({ cluster: "tls", port: pc, routes: [pb], clusterExtra: tlsBlock() }));
+    const a = await topo.inProcess(memberConf({ cluster: "tls", port: -1, clusterExtra: tlsBlock() }));
+    const b = await topo.inProcess(memberConf({ cluster: "tls", port: -1, routes: [routePortOf(a)], clusterExtra: tlsBlock() }));
+    const c = await topo.inProcess(memberConf({ cluster: "tls", port: -1, routes: [routePortOf(b)], clusterExtra: tlsBlock() }));
     await waitFor("TLS mesh", () => [a, b, c].every((s) => numRoutes(s.server) === 2));
   });
 
   test("TestRouteTLSHandshakeError: a plain route to a TLS listener never becomes a route", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await topo.inProcess(memberConf({ cluster: "tls", port: pa, clusterExtra: tlsBlock() }));
-    const b = await topo.inProcess(memberConf({ cluster: "tls", port: pb, routes: [pa] }));
+    const a = await topo.inProcess(memberConf({ cluster: "tls", port: -1, clusterExtra: tlsBlock() }));
+    const b = await topo.inProcess(memberConf({ cluster: "tls", port: -1, routes: [routePortOf(a)] }));
     await new Promise((r) => setTimeout(r, 400));
     expect(numRoutes(a.server)).toBe(0);
     expect(numRoutes(b.server)).toBe(0);
   });
 
   test("TLS routes interoperate with a Go 2.9 server", async () => {
-    const [pg, pt, cg] = await Promise.all([freePort(), freePort(), freePort()]);
+    // Go's route port must be known ahead: nats-ts dials it.
+    const pg = await freePort();
     const go = topo.track(
       await startGo(`
         host: 127.0.0.1
-        port: ${cg}
+        port: -1
         cluster { name: tls, host: 127.0.0.1, port: ${pg}, ${tlsBlock()} }
       `),
     );
-    const ts = await topo.inProcess(memberConf({ cluster: "tls", port: pt, routes: [pg], clusterExtra: tlsBlock() }));
+    const ts = await topo.inProcess(memberConf({ cluster: "tls", port: -1, routes: [pg], clusterExtra: tlsBlock() }));
     await waitFor("TLS route to Go", () => numRoutes(ts.server) === 1);
     await flowing(await topo.client(go.url), await topo.client(ts.url), "go.to.ts");
     await flowing(await topo.client(ts.url), await topo.client(go.url), "ts.to.go");
@@ -75,11 +74,10 @@ describe("routes: TLS", () => {
 
 describe("routes: authorization", () => {
   test("TestServerRoutesWithAuthAndBCrypt: route credentials checked against a bcrypt password", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
     // bcrypt of "bar" (Go's configs/srv_a_bcrypt.conf).
     const hash = "$2a$10$LoRPzN3GtF2pNX5QgCBBHeUr6/zVN./RVGOu5U8SpHyg2sfzvfXji";
-    const a = await topo.inProcess(memberConf({ cluster: "abc", port: pa, clusterExtra: `authorization { user: ruser, password: "${hash}", timeout: 5 }` }));
-    const b = await topo.inProcess(memberConf({ cluster: "abc", port: pb, clusterExtra: `routes: ["nats-route://ruser:bar@127.0.0.1:${pa}"]` }));
+    const a = await topo.inProcess(memberConf({ cluster: "abc", port: -1, clusterExtra: `authorization { user: ruser, password: "${hash}", timeout: 5 }` }));
+    const b = await topo.inProcess(memberConf({ cluster: "abc", port: -1, clusterExtra: `routes: ["nats-route://ruser:bar@127.0.0.1:${routePortOf(a)}"]` }));
     await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     await flowing(await topo.client(b.url), await topo.client(a.url), "foo");
   });
@@ -87,16 +85,15 @@ describe("routes: authorization", () => {
 
 describe("routes: permissions", () => {
   test("TestRouteBasicPermissions: import limits the interest sent, export the interest honoured", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const b = await topo.inProcess(memberConf({ cluster: "xyz", port: -1 }));
     const a = await topo.inProcess(
       memberConf({
         cluster: "xyz",
-        port: pa,
-        routes: [pb],
+        port: -1,
+        routes: [routePortOf(b)],
         clusterExtra: `permissions { import: "foo", export: { allow: "*", deny: ["foo", "nats"] } }`,
       }),
     );
-    const b = await topo.inProcess(memberConf({ cluster: "xyz", port: pb }));
     await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     const nca = await topo.client(a.url);
     const ncb = await topo.client(b.url);
