@@ -157,4 +157,27 @@ describe("implicit gateways", () => {
       "error about the unconfigured gateway",
     );
   });
+
+  test("TestGatewayImplicitReconnectRace: a cluster that comes back while we reconnect to it is reached at its new address", async () => {
+    // Go slows B's address resolution down; here B's rounds of attempts are slow instead, and B
+    // keeps its implicit gateway to A for a few of them.
+    gatewayTuning.connectDelay = 300;
+    try {
+      const sb = await topo.inProcess(gatewayConf("B", -1, {}, "", "connect_retries: 5"));
+      const sa1 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(sb).port }));
+      await waitCounts([sa1, sb], 1, 1);
+      const reconnecting = gatewayOf(sb).remotes.get("A")!;
+      await sa1.stop();
+      await waitFor(() => gatewayCounts(sb).out === 0 && gatewayCounts(sb).in === 0, "B sees A1 gone");
+      const sa2 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(sb).port }));
+      await waitFor(() => gatewayCounts(sa2).out === 1 && gatewayCounts(sb).in === 1, "A2 -> B");
+      await waitCounts([sa2, sb], 1, 1);
+      // The gateway B was reconnecting learnt A2's address from A2's INFO and got there.
+      expect(gatewayOf(sb).remotes.get("A")).toBe(reconnecting);
+      expect(reconnecting.hostPorts()).toContain(gatewayOf(sa2).gatewayUrl);
+      expect(gatewayOf(sb).outbound.get("A")!.remoteId).toBe(sa2.server.id);
+    } finally {
+      gatewayTuning.connectDelay = 50;
+    }
+  });
 });
