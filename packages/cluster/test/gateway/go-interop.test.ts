@@ -230,5 +230,8 @@ describe("implicit gateways with Go 2.9 servers", () => {
     const a = await topo.inProcess(gatewayConf("A", -1, { B: await loggedListenPort(b1, "gateways") }));
     await waitFor(() => gatewayCounts(b2).out === 1 && gatewayOf(b2).remotes.get("A")?.implicit === true, "B2's implicit outbound to A", 15_000);
     await waitFor(() => gatewayCounts(a).in === 2, "A's inbound from B1 and B2", 15_000);
+    // A member joining later hears of A from Go's B1 as soon as their route is up (Go's sendGatewayConfigsToRoute).
+    const b3 = await topo.inProcess(memberConf("B", "B3", [await loggedListenPort(b1, "route")], {}));
+    await waitFor(() => gatewayCounts(b3).out === 1 && gatewayCounts(a).in === 3, "B3's implicit outbound to A", 15_000);
   }, 30_000);
 });
