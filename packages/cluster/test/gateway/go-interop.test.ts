@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
 import { startGo, type TestServer } from "../support/servers.js";
-import { connected, gatewayConf, gatewayCounts, gatewayOf, loggedListenPort, goMember, memberConf, publishUntil, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
+import { connected, gatewayConf, gatewayCounts, gatewayOf, loggedListenPort, goMember, memberConf, publishUntil, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 tuneGateways({ solicitDelay: 10, reconnectDelay: 100, connectDelay: 100 });
 
@@ -233,5 +233,17 @@ describe("implicit gateways with Go 2.9 servers", () => {
     // A member joining later hears of A from Go's B1 as soon as their route is up (Go's sendGatewayConfigsToRoute).
     const b3 = await topo.inProcess(memberConf("B", "B3", [await loggedListenPort(b1, "route")], {}));
     await waitFor(() => gatewayCounts(b3).out === 1 && gatewayCounts(a).in === 3, "B3's implicit outbound to A", 15_000);
+  }, 30_000);
+
+  test("a Go member of a nats-ts cluster connects to the cluster its nats-ts peer reached, told over their route", async (ctx) => {
+    const b1 = await topo.inProcess(memberConf("B", "B1", [], {}));
+    if (!clusterUrls(b1.server, "gateway").relaysOverRoutes) ctx.skip("the route service does not relay gateway gossip yet");
+    const b2 = await go("B", "B2", [routePort(b1)], {});
+    await waitFor(() => clusterUrls(b1.server, "gateway").memberUrls().length === 1, "nats-ts B1 and Go's B2 routed", 15_000);
+    const a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b1).port }));
+    // B1 forwards A's gateway INFO to Go's B2, which connects to A (and A learnt B2's URL from B1's INFO).
+    await waitFor(async () => (await goOutbound(b2)).join() === "A", "Go's B2 has an outbound to A", 15_000);
+    await waitFor(() => gatewayCounts(a).in === 2, "A's inbound from B1 and B2", 15_000);
+    expect(gatewayOf(a).remotes.get("B")!.urls.size).toBe(2);
   }, 30_000);
 });
