@@ -108,7 +108,7 @@ export function varzGateway(service: GatewayService): Record<string, unknown> {
   const o = service.opts;
   const gateways = o.gateways.map((g) => ({
     name: g.name,
-    tls_timeout: g.tls?.timeout,
+    tls_timeout: g.tlsTimeout,
     urls: service.remotes.get(g.name)?.hostPorts() ?? g.urls.map((u) => u.host),
   }));
   const tls = o.tls !== undefined || undefined;

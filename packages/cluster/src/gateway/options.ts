@@ -23,6 +23,8 @@ export interface RemoteGatewayOptions {
   name: string;
   urls: URL[];
   tls?: GatewayTlsOptions;
+  /** The `timeout` its `tls {}` block sets, if any; without it the gateway's own applies (as in Go). */
+  tlsTimeout?: number;
 }
 
 /** The `gateway {}` block (Go's GatewayOpts) after defaults. */
@@ -148,6 +150,7 @@ function remotesFromConf(m: ConfMap, k: string, v: ConfValue): RemoteGatewayOpti
           break;
         case "tls":
           remote.tls = peerTlsFromConf(entry, rk, rv);
+          if (isMap(rv) && Object.keys(rv).some((key) => key.toLowerCase() === "timeout")) remote.tlsTimeout = remote.tls.timeout;
           break;
         case "url":
           remote.urls.push(parseGatewayUrl(entry, rk, str(entry, rk, rv)));

@@ -26,9 +26,14 @@ export class RemoteGateway {
     for (const u of configured) this.urls.set(u.host, u);
   }
 
-  /** A configured remote; its certificate files are read now, so a bad one fails the start as in Go. */
+  /**
+   * A configured remote; its certificate files are read now, so a bad one fails the start as in
+   * Go. Its handshake timeout is its own, else the gateway's.
+   */
   static fromOptions(o: RemoteGatewayOptions, gatewayTls: PeerTls | undefined): RemoteGateway {
-    return new RemoteGateway(o.name, false, o.urls, o.tls !== undefined ? new PeerTls(o.tls) : gatewayTls);
+    if (o.tls === undefined) return new RemoteGateway(o.name, false, o.urls, gatewayTls);
+    const timeout = o.tlsTimeout ?? gatewayTls?.opts.timeout ?? o.tls.timeout;
+    return new RemoteGateway(o.name, false, o.urls, new PeerTls({ ...o.tls, timeout }));
   }
 
   /** Adds `host:port` URLs from an INFO (those already known stay as they are). */

@@ -46,6 +46,24 @@ describe("gateway {} configuration", () => {
     expect(o.authTimeout).toBe(2);
   });
 
+  test("a remote's TLS timeout is the one its tls block sets, else the gateway's; /varz shows only what was set", async () => {
+    const conf = `port: -1\ngateway { name: A, host: 127.0.0.1, port: -1, tls { timeout: 4 }, gateways: [ { name: B, url: "nats://127.0.0.1:1", tls { timeout: 3 } }, { name: C, url: "nats://127.0.0.1:2", tls { insecure: true } } ] }\n`;
+    const o = gatewayOptionsFromConf(parseConf(conf).gateway)!;
+    expect(o.gateways.map((g) => g.tlsTimeout)).toEqual([3, undefined]);
+    const topo = new Topology();
+    try {
+      const s = await topo.inProcess(conf);
+      const gw = gatewayOf(s);
+      expect(gw.varz().gateway.gateways).toEqual([
+        { name: "B", tls_timeout: 3, urls: ["127.0.0.1:1"] },
+        { name: "C", urls: ["127.0.0.1:2"] },
+      ]);
+      expect([gw.remotes.get("B")!.tls!.opts.timeout, gw.remotes.get("C")!.tls!.opts.timeout]).toEqual([3, 4]);
+    } finally {
+      await topo.stop();
+    }
+  });
+
   test("reject_unknown and reject_unknown_cluster are the same key", () => {
     for (const key of ["reject_unknown", "reject_unknown_cluster"]) {
       expect(gatewayOptionsFromConf(parseConf(`gateway { name: A, port: -1, ${key}: true }`).gateway)!.rejectUnknown).toBe(true);
