@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, test } from "vitest";
 import { routePoolIndex } from "../../src/route/pool.js";
 import { routez, varzCluster } from "../../src/route/monitor.js";
-import { Topology, waitFor } from "./helpers.js";
+import { freePort, Topology, waitFor } from "./helpers.js";
 import { RawConn } from "./raw.js";
 import { clusterFormed, connectRace, connections, cut, member, sendAndRecv, startManaged, userClient } from "./pool-support.js";
 
@@ -122,6 +122,38 @@ describe("routes: pooling", () => {
     await waitFor("S3's routes gone", () => s1.manager.table.size === 5 && s2.manager.table.size === 5);
     expect(s1.manager.table.remotes.has(s3id)).toBe(false);
     expect(s2.manager.table.remotes.has(s3id)).toBe(false);
+  });
+
+  test("TestRoutePoolWithOlderServerConnectAndReconnect: a pooling server stops dialling one that does not pool, and dials it again after a restart", async () => {
+    // Each names the other (Go's config reload does it there): S1's route port must be known ahead.
+    const p1 = await freePort();
+    const s2 = await startManaged(topo, member("pool_size: -1", [p1], { name: "B" }));
+    const s1 = await startManaged(topo, member("pool_size: 3", [s2.routePort], { name: "A", routePort: p1 }));
+    const duplicates = () => s1.lines.filter((l) => l.includes("Duplicate Route")).length;
+    /** Go's checkRepeatConnect: no duplicate route for longer than a reconnect cycle (1 s plus up to 100 ms). */
+    const noRepeatConnect = async () => {
+      let seen = duplicates();
+      let last = Date.now();
+      const end = Date.now() + 2500;
+      while (Date.now() < end) {
+        if (duplicates() !== seen) {
+          seen = duplicates();
+          last = Date.now();
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(Date.now() - last).toBeGreaterThanOrEqual(1200);
+    };
+    await clusterFormed([s1, s2]);
+    await noRepeatConnect();
+    expect(connections(s1).map((c) => c.noPool)).toEqual([true]);
+    // S2 restarts on its port without routes of its own: S1 must dial it again.
+    const port2 = s2.routePort;
+    await s2.stop();
+    const again = await startManaged(topo, member("pool_size: -1", [], { name: "B", routePort: port2 }));
+    await clusterFormed([s1, again]);
+    await noRepeatConnect();
+    await sendAndRecv(topo, s1, again, "A", 5);
   });
 
   test("TestRoutePoolBadAuthNoRunawayCreateRoute: wrong route credentials do not make the pool dial in a loop", async () => {
