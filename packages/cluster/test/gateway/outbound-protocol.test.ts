@@ -171,6 +171,19 @@ describe("our outbound gateway connection against a fake remote", () => {
     expect(again.connect.gateway).toBe("A");
   });
 
+  test("gossip about another cluster: its usable URLs are kept, junk ones ignored, the connection stays", async () => {
+    const { a, conn } = await setup({ gateway_iom: true });
+    const c = await topo.inProcess(gatewayConf("C", -1, {}));
+    const urls = [7, null, "not a host:port", "127.0.0.1:99999", { host: "x" }, `127.0.0.1:${gatewayOf(c).port}`];
+    conn.send(`INFO ${JSON.stringify({ gateway: "C", gateway_urls: urls, gateway_cmd: 1 })}\r\nINFO {"gateway":"D","gateway_urls":"nope","gateway_cmd":1}\r\nPING\r\n`);
+    await conn.expect(PONG_RE);
+    await waitFor(() => gatewayOf(a).outbound.has("C") && gatewayOf(c).inbound.size === 1, "A -> C from the gossip");
+    expect(gatewayOf(a).remotes.get("C")!.hostPorts()).toEqual([`127.0.0.1:${gatewayOf(c).port}`]);
+    // Nothing usable about D: no remote, no attempt.
+    expect(gatewayOf(a).remotes.has("D")).toBe(false);
+    expect(gatewayOf(a).outbound.has("B")).toBe(true);
+  });
+
   test("an unknown gateway command is ignored; malformed interest closes the connection", async () => {
     const { conn } = await setup({ gateway_iom: true });
     conn.send(`INFO ${JSON.stringify({ gateway: "B", gateway_cmd: 255 })}\r\nPING\r\n`);
