@@ -14,7 +14,7 @@ import { JsApi } from "./js-api.js";
 import { forgetQos2, holdQos2, releaseQos2 } from "./qos2-incoming.js";
 import { RetainedMessages, type RetainedMessage } from "./retained.js";
 import { RetainedFeed } from "./retained-feed.js";
-import { encodeRetained, ensureMqttStreams, MQTT_STREAMS } from "./streams.js";
+import { encodeRetained, ensureMqttStreams, migrateRetainedStream, MQTT_STREAMS } from "./streams.js";
 import { Session, type QoS, type SubscriptionOptions } from "./session.js";
 import { parseSharedFilter, REASON, type PublishExtras } from "./v5.js";
 import { mqttFilterToNatsSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
@@ -167,6 +167,7 @@ export class MqttBroker {
     state.account = account;
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
+      await migrateRetainedStream(api, this.log);
       state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.log);
       const shared = new SharedSubscriptions(api, this.consumerSettings, this.log);
       await shared.recover();

@@ -9,7 +9,7 @@ import { decodeRetainedRecord, loadRetained, MQTT_STREAMS } from "./streams.js";
 const DELIVER_PREFIX = "$MQTT.sub.";
 /** A consumer left behind by a server that stopped without deleting it goes after this (as Go's). */
 const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
-/** How long a delete or purge request on the stream may take to be answered; the stream is read again then at the latest. */
+/** How long the answer to a delete or purge request on the stream is waited for. */
 const RESYNC_WAIT_MS = 2000;
 
 /**
@@ -38,9 +38,13 @@ export class RetainedFeed {
     this.watches = [`STREAM.MSG.DELETE.${stream}`, `STREAM.PURGE.${stream}`].map((op) => client.subscribe(api.apiSubject(op), (_s, reply) => this.afterAnswer(reply)));
   }
 
-  /** The request is done once JetStream answered it (the answer passes through this account too). */
+  /**
+   * The stream is read again now (the request may have run already: JetStream may answer before
+   * this handler sees it) and once JetStream's answer passes through this account.
+   */
   private afterAnswer(reply: string | undefined): void {
-    if (reply === undefined || reply === "") return this.scheduleResync(0);
+    this.scheduleResync(0);
+    if (reply === undefined || reply === "") return;
     const answer = this.client.subscribe(reply, () => {
       this.client.removeSub(answer);
       this.scheduleResync(0);

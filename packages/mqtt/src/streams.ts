@@ -1,3 +1,4 @@
+import type { Logger } from "@nats-ts/core";
 import { JsApiError, type JsApi } from "./js-api.js";
 import type { RetainedMessage } from "./retained.js";
 import type { QoS } from "./session.js";
@@ -46,6 +47,57 @@ export async function ensureMqttStreams(api: JsApi, replicas: number): Promise<v
       if (!(e instanceof JsApiError) || e.errCode !== STREAM_NOT_FOUND) throw e;
       await api.request(`STREAM.CREATE.${cfg.name as string}`, cfg);
     }
+  }
+}
+
+/** The subject all retained messages shared before they had one each (Go before 2.10). */
+const LEGACY_RETAINED_SUBJECT = "$MQTT.rmsgs";
+
+/**
+ * Moves a retained messages stream of the old layout (Go before 2.10: every message on
+ * `$MQTT.rmsgs`, no per-subject limit) to today's, as Go's server does at start: the stream
+ * listens on `$MQTT.rmsgs.>`, each old record is stored again on its own subject and deleted,
+ * then the stream keeps one message per subject.
+ */
+export async function migrateRetainedStream(api: JsApi, log: Logger): Promise<void> {
+  const name = MQTT_STREAMS.retained.name;
+  const info = await api.request(`STREAM.INFO.${name}`, undefined);
+  const config = info.config as { subjects?: string[]; max_msgs_per_subject?: number } & Record<string, unknown>;
+  const wanted = `${MQTT_STREAMS.retained.subject}>`;
+  const transfer = config.max_msgs_per_subject !== 1;
+  if (config.subjects?.length !== 1 || config.subjects[0] !== wanted) {
+    config.subjects = [wanted];
+    await api.request(`STREAM.UPDATE.${name}`, config);
+  }
+  if (transfer) {
+    let moved = 0;
+    for (;;) {
+      let res: Record<string, unknown>;
+      try {
+        res = await api.request(`STREAM.MSG.GET.${name}`, { seq: 1, next_by_subj: LEGACY_RETAINED_SUBJECT });
+      } catch (e) {
+        if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) break;
+        throw e;
+      }
+      const m = res.message as { seq: number; data?: string };
+      const data = Buffer.from(m.data ?? "", "base64");
+      let subject: unknown;
+      try {
+        subject = (JSON.parse(data.toString("utf8")) as { subject?: unknown } | null)?.subject;
+      } catch {
+        subject = undefined;
+      }
+      if (typeof subject === "string" && subject !== "") {
+        await api.store(MQTT_STREAMS.retained.subject + subject, data);
+        moved++;
+      } else {
+        log.warn(`Unable to unmarshal retained message with sequence ${m.seq}, skipping`);
+      }
+      await api.request(`STREAM.MSG.DELETE.${name}`, { seq: m.seq, no_erase: true });
+    }
+    if (moved > 0) log.info(`Transferred ${moved} retained messages from '${LEGACY_RETAINED_SUBJECT}'`);
+    config.max_msgs_per_subject = 1;
+    await api.request(`STREAM.UPDATE.${name}`, config);
   }
 }
 

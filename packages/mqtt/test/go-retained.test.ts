@@ -122,4 +122,33 @@ describe("Go mqtt_test.go: retained messages in $MQTT_rmsgs", () => {
     await nc.close();
     pub.end();
   });
+
+  test("TestMQTTRetainedMsgMigration: retained messages all on the old $MQTT.rmsgs subject move to one subject each", async () => {
+    const nc = await connect({ servers: s.server.clientURL });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "$MQTT_rmsgs", subjects: ["$MQTT.rmsgs"] });
+    const js = jetstream(nc);
+    const N = 100;
+    for (let i = 0; i < N; i++) await js.publish("$MQTT.rmsgs", JSON.stringify({ origin: "b5IQZNtG", subject: `test${i}`, topic: `test${i}`, msg: "YmFy", flags: 1 }));
+    let si = await jsm.streams.info("$MQTT_rmsgs", { subjects_filter: "$MQTT.>" });
+    expect(si.state.num_subjects).toBe(1);
+    expect(si.state.subjects?.["$MQTT.rmsgs"]).toBe(N);
+    // The first MQTT client makes the migration happen.
+    const c = await subscriber("+");
+    const topics = new Set<string>();
+    for (let i = 0; i < N; i++) {
+      const p = (await c.next()) as { topic: string; payload: Buffer; retain: boolean };
+      expect(p.payload.toString()).toBe("bar");
+      expect(p.retain).toBe(true);
+      topics.add(p.topic);
+    }
+    expect(topics.size).toBe(N);
+    c.end();
+    si = await jsm.streams.info("$MQTT_rmsgs", { subjects_filter: "$MQTT.>" });
+    expect(si.state.num_subjects).toBe(N);
+    expect(si.state.subjects?.["$MQTT.rmsgs"] ?? 0).toBe(0);
+    for (let i = 0; i < N; i++) expect(si.state.subjects?.[`$MQTT.rmsgs.test${i}`]).toBe(1);
+    expect(si.config).toMatchObject({ subjects: ["$MQTT.rmsgs.>"], max_msgs_per_subject: 1 });
+    await nc.close();
+  });
 });
