@@ -148,7 +148,7 @@ export class GatewayService implements ClusterService, GatewayConnectionHandler 
   }
 
   /** A gateway INFO another server of this cluster sent over its route (Go's processGatewayInfoFromRoute). */
-  infoFromRoute(info: Record<string, unknown>, fromServerId: string): void {
+  private infoFromRoute(info: Record<string, unknown>, fromServerId: string): void {
     if (info.gateway_cmd === GATEWAY_CMD_GOSSIP) this.implicitGateway(info);
     else this.server.log.error(`Unknown command ${String(info.gateway_cmd ?? 0)} from server ${fromServerId}`);
   }
