@@ -122,6 +122,27 @@ export interface RetainedRecord {
   origin: string;
 }
 
+/**
+ * The values of a NATS header block as Go's mqttSliceHeaders reads them: after the `NATS/1.0`
+ * line, `key: value` lines ended by CRLF, spaces around the key and before the value ignored;
+ * lines without a key are skipped.
+ */
+export function headerValues(block: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!block.startsWith("NATS/1.0")) return out;
+  let at = block.indexOf("\r\n");
+  while (at >= 0) {
+    const next = block.indexOf("\r\n", at + 2);
+    if (next < 0) break;
+    const line = block.slice(at + 2, next);
+    const colon = line.indexOf(":");
+    const key = colon < 0 ? "" : line.slice(0, colon).trim();
+    if (key !== "" && !out.has(key)) out.set(key, line.slice(colon + 1).trim());
+    at = next;
+  }
+  return out;
+}
+
 /** PUBLISH flags at or above this are not flags (Go's mqttPacketFlagMask). */
 const FLAGS_LIMIT = 0x10;
 
@@ -154,14 +175,11 @@ export function decodeRetainedRecord(subject: string, headers: string, payload: 
   } catch {
     return undefined;
   }
-  const get = (name: string) => {
-    const m = headers.split("\r\n").find((line) => line.startsWith(`${name}:`));
-    return m?.slice(name.length + 1).trim();
-  };
-  let flagsText = get(FLAGS_HEADER);
+  const values = headerValues(headers);
+  let flagsText = values.get(FLAGS_HEADER);
   let flags: number;
   let body = payload;
-  let origin = get(ORIGIN_HEADER) ?? "";
+  let origin = values.get(ORIGIN_HEADER) ?? "";
   if (flagsText !== undefined && flagsText !== "") {
     // A removal marker: '-' before the flags, with an empty payload.
     if (flagsText.length > 1 && flagsText.startsWith("-")) flagsText = flagsText.slice(1);

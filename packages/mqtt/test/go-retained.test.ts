@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { eventually, RawMqtt, RestartableServer, type MqttTestServer } from "./helpers.js";
 import { expectPub, flush, publish, sub } from "./raw-steps.js";
+import { decodeRetainedRecord, encodeRetained, headerValues } from "../src/streams.js";
 
 // Ports of mqtt_test.go's tests of the retained messages stream.
 
@@ -150,5 +151,37 @@ describe("Go mqtt_test.go: retained messages in $MQTT_rmsgs", () => {
     for (let i = 0; i < N; i++) expect(si.state.subjects?.[`$MQTT.rmsgs.test${i}`]).toBe(1);
     expect(si.config).toMatchObject({ subjects: ["$MQTT.rmsgs.>"], max_msgs_per_subject: 1 });
     await nc.close();
+  });
+});
+
+describe("Go mqtt_test.go: retained record decoding", () => {
+  const hdr = (lines: string) => `NATS/1.0\r\n${lines}`;
+
+  test("TestMQTTSliceHeadersAndDecodeRetainedMessage: header lines, flags with the removal marker, bad flags, the topic from the subject", () => {
+    const cases: [string, string, (string | undefined)[]][] = [
+      ["one key and some random", hdr("key1:val1\r\nsomeotherkey:someval\r\n"), ["val1", undefined, undefined]],
+      ["two keys", hdr("key2:val2\r\nthisisnotkey1:someval\r\nkey1:val1\r\n"), ["val1", "val2", undefined]],
+      ["three keys", hdr("key2:val2\r\nkey3:val3\r\nkey1:val1\r\n"), ["val1", "val2", "val3"]],
+      ["space before value", hdr("somekey:someval\r\nkey2:  val2withspacebefore\r\n"), [undefined, "val2withspacebefore", undefined]],
+      ["space between key and colon sign", hdr("key1:val1\r\nkey2 :val2\r\nkey3  :  val3\r\n"), ["val1", "val2", "val3"]],
+      ["no hdr line", "key1:val1\r\n", [undefined, undefined, undefined]],
+      ["key length 0", hdr("key1:val1\r\n:val2\r\nkey3:val3\r\n"), ["val1", undefined, "val3"]],
+      ["key is only spaces", hdr("key1:val1\r\nkey2:val2\r\n     :val3\r\n"), ["val1", "val2", undefined]],
+      ["value no crlf", hdr("key1:val1\r\nkey2:val2"), ["val1", undefined, undefined]],
+    ];
+    for (const [name, block, expected] of cases) {
+      const v = headerValues(block);
+      expect([v.get("key1"), v.get("key2"), v.get("key3")], name).toEqual(expected);
+    }
+    // A removal marker before the flags; a removal has no payload.
+    const removal = decodeRetainedRecord("$MQTT.rmsgs.bar.x", hdr("Nmqtt-RFlags:-1\r\n\r\n"), Buffer.alloc(0));
+    expect(removal?.msg).toMatchObject({ subject: "bar.x", topic: "bar/x", qos: 0 });
+    expect(removal?.msg.payload.length).toBe(0);
+    for (const flags of ["bad", "-ad", "-15", "-7"]) expect(decodeRetainedRecord("$MQTT.rmsgs.bar.x", hdr(`Nmqtt-RFlags:${flags}\r\n\r\n`), Buffer.from("msg")), flags).toBeUndefined();
+    // Spaces before a value; the topic follows the subject the record is stored under.
+    const { headers, payload } = encodeRetained({ topic: "foo/x", subject: "foo.x", payload: Buffer.from("msg1"), qos: 0 }, "Origin");
+    const spaced = headers.toString().replace("Nmqtt-ROrigin:", "Nmqtt-ROrigin:  ");
+    expect(decodeRetainedRecord("$MQTT.rmsgs.foo.x", spaced, payload)).toEqual({ msg: { topic: "foo/x", subject: "foo.x", payload: Buffer.from("msg1"), qos: 0 }, origin: "Origin" });
+    expect(decodeRetainedRecord("$MQTT.rmsgs.bar.x", headers.toString(), payload)?.msg).toMatchObject({ topic: "bar/x", subject: "bar.x" });
   });
 });
