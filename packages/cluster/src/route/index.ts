@@ -13,7 +13,7 @@ export interface RouteService extends ClusterService {
   routez(opts: RoutezOptions): Record<string, unknown>;
   /** /varz `cluster` (Go's ClusterOptsVarz). */
   varzCluster(): Record<string, unknown>;
-  /** The /varz fields routes own, ready to merge: `cluster` and `routes`. */
+  /** The /varz fields routes own, ready to merge: `cluster`, `routes` and `remotes`. */
   varz(): Record<string, unknown>;
   /** /varz `routes`: how many route connections are up (pooled and pinned-account ones). */
   numRoutes(): number;

@@ -8,12 +8,12 @@ import { listenerPort } from "../support/servers.js";
 const topo = new Topology();
 afterEach(() => topo.stop());
 
-/** A server of cluster "local" with accounts A and B (users A/B, password pwd) and these `cluster {}` lines. */
-async function pooledServer(clusterExtra: string, routes: number[] = []) {
+/** A server of cluster "local" with accounts (default A and B; users named as them, password pwd) and these `cluster {}` lines. */
+async function pooledServer(clusterExtra: string, routes: number[] = [], accounts = ["A", "B"]) {
   const seeds = routes.map((p) => `"nats://127.0.0.1:${p}"`).join(", ");
   const s = await topo.inProcess(`
     listen: "127.0.0.1:-1"
-    ${accountsConf(["A", "B"])}
+    ${accountsConf(accounts)}
     cluster { name: local, listen: "127.0.0.1:-1", routes: [${seeds}]
       ${clusterExtra}
     }
@@ -184,5 +184,33 @@ describe("routes: pool and pinned-account protocol", () => {
     const c = await accountClient(s.port, "A");
     await c.untilPong("SUB foo 1\r\n");
     await conn.expect(/RS\+ A foo\r\n/);
+  });
+
+  test("TestRouteParseOriginClusterMsgArgs: LMSG with and without the account (pinned route or not), reply and queues", async () => {
+    const { s, routePort } = await pooledServer(`accounts: ["MY_ACCOUNT"]`, [], ["MY_ACCOUNT"]);
+    const c = await accountClient(s.port, "MY_ACCOUNT");
+    await c.untilPong("SUB foo 1\r\n");
+    const pinned = (await fakeRoute(routePort, "PINNED", { route_pool_size: 3, route_account: "MY_ACCOUNT" })).conn;
+    const pooled = (await fakeRoute(routePort, "POOLED", { route_pool_size: 3, route_pool_idx: 0 })).conn;
+    await pinned.untilPong();
+    await pooled.untilPong();
+    // 12 bytes of headers in 345 bytes.
+    const payload = `NATS/1.0\r\n\r\n${"x".repeat(333)}`;
+    const cases: [RawConn, string, string | undefined][] = [
+      [pinned, "ORIGIN foo 12 345", undefined],
+      [pinned, "ORIGIN foo bar 12 345", "bar"],
+      [pinned, "ORIGIN foo + bar queue1 queue2 12 345", "bar"],
+      [pinned, "ORIGIN foo | queue1 queue2 12 345", undefined],
+      [pooled, "ORIGIN MY_ACCOUNT foo 12 345", undefined],
+      [pooled, "ORIGIN MY_ACCOUNT foo bar 12 345", "bar"],
+      [pooled, "ORIGIN MY_ACCOUNT foo + bar queue1 queue2 12 345", "bar"],
+      [pooled, "ORIGIN MY_ACCOUNT foo | queue1 queue2 12 345", undefined],
+    ];
+    for (const [route, args, reply] of cases) {
+      route.send(`LMSG ${args}\r\n${payload}\r\n`);
+      const m = await c.expect(/HMSG (\S+) 1 (?:(\S+) )?(\d+) (\d+)\r\n/);
+      expect([m[1], m[2], m[3], m[4]]).toEqual(["foo", reply, "12", "345"]);
+      await c.expect(/x{333}\r\n/);
+    }
   });
 });
