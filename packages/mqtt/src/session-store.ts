@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "@nats-ts/core";
+import { isValidPublishSubject } from "@nats-ts/wire";
 import type { JsApi } from "./js-api.js";
 import type { ConsumerConfigRecord } from "./js-outbound.js";
 import type { QoS } from "./outbound.js";
@@ -48,7 +49,7 @@ export interface StoredWill {
 function storedWill(v: unknown): StoredWill | undefined {
   if (typeof v !== "object" || v === null) return undefined;
   const w = v as Record<string, unknown>;
-  if (typeof w.topic !== "string" || w.topic === "" || typeof w.subject !== "string" || w.subject === "" || typeof w.payload !== "string") return undefined;
+  if (typeof w.topic !== "string" || w.topic === "" || typeof w.subject !== "string" || !isValidPublishSubject(w.subject) || typeof w.payload !== "string") return undefined;
   if ((w.qos !== 0 && w.qos !== 1 && w.qos !== 2) || typeof w.at !== "number" || !Number.isFinite(w.at)) return undefined;
   if ((w.headers !== undefined && typeof w.headers !== "string") || (w.reply !== undefined && typeof w.reply !== "string")) return undefined;
   return { topic: w.topic, subject: w.subject, payload: w.payload, qos: w.qos, retain: w.retain === true, headers: w.headers as string | undefined, reply: w.reply as string | undefined, at: w.at };

@@ -155,4 +155,22 @@ describe("MQTT 5.0 session expiry and will delay across a restart", () => {
       vi.useRealTimers();
     }
   });
+
+  test("garbage in stored records (deadlines, wills, shared subscription memberships) is skipped at start, not fatal", async () => {
+    let s = await server.restart();
+    (await session(s, v5("garbage-setup", { sessionExpiryInterval: 5 }))).end();
+    nc ??= await connect({ servers: s.server.clientURL });
+    const js = (await import("@nats-io/jetstream")).jetstream(nc);
+    await js.publish(`$MQTT.sess.${sessionHash("bad-deadlines")}`, JSON.stringify({ id: "bad-deadlines", expires_at: "soon", expiry_ms: -5, will: { topic: "t", subject: "bad subject", payload: "eA==", qos: 1, at: 1 } }));
+    await js.publish(`$MQTT.sess.${sessionHash("bad-will")}`, JSON.stringify({ id: "bad-will", will: { topic: "", subject: 7, at: "x" } }));
+    await js.publish("$MQTT.sess.share.garbage", "not json");
+    await js.publish("$MQTT.sess.share.mismatch", JSON.stringify({ group: "g", subject: "x", members: { a: true } }));
+    await nc.close();
+    nc = undefined;
+    s = await server.restart();
+    const c = await session(s, v5("bad-deadlines", { sessionExpiryInterval: 5 }), true);
+    c.end();
+    // The record that could not be read stays as it was: nothing was deleted for it.
+    expect(await record(s, "bad-will")).toBeDefined();
+  });
 });
