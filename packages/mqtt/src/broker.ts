@@ -93,19 +93,19 @@ export class MqttBroker {
     setImmediate(() => void this.resumeStoredAccounts());
   }
 
-  /** Sets up every account that has MQTT sessions in JetStream already. */
+  /** Sets up every account that has MQTT sessions in JetStream already (accounts are probed side by side). */
   private async resumeStoredAccounts(): Promise<void> {
-    for (const name of this.server.accountNames()) {
-      const account = this.server.lookupAccount(name);
-      if (this.closed || account === undefined || account === this.server.systemAccount) continue;
+    const resume = async (account: Account): Promise<void> => {
       const probe = new JsApi(this.server.createInternalClient("CLIENT", account), this.options.jsApiTimeout || DEFAULT_JS_API_TIMEOUT_MS, this.options.jsDomain);
       const found = await probe.request(`STREAM.INFO.${MQTT_STREAMS.sessions.name}`, undefined).then(
         () => true,
         () => false,
       );
       probe.close();
-      if (found && !this.closed) await this.prepare(account, "")?.catch((e: unknown) => this.log.error(`Unable to resume MQTT sessions of account "${name}": ${(e as Error).message}`));
-    }
+      if (found && !this.closed) await this.prepare(account, "")?.catch((e: unknown) => this.log.error(`Unable to resume MQTT sessions of account "${account.name}": ${(e as Error).message}`));
+    };
+    const accounts = this.server.accountNames().map((name) => this.server.lookupAccount(name));
+    await Promise.all(accounts.filter((a): a is Account => a !== undefined && a !== this.server.systemAccount && !this.closed).map(resume));
   }
 
   get log(): Logger {
