@@ -125,4 +125,26 @@ describe("MQTT 5.0 enhanced authentication (§4.12)", () => {
     c.send({ cmd: "auth", reasonCode: 0x19, properties: { authenticationMethod: "OTHER" } });
     expect(await c.next()).toMatchObject({ cmd: "disconnect", reasonCode: 0x82 });
   });
+
+  test("bad AUTH packets during the exchange close that connection only; the server keeps serving", async () => {
+    const bad: [string, Buffer | object][] = [
+      ["success code from the client", { cmd: "auth", reasonCode: 0x00, properties: { authenticationMethod: METHOD } }],
+      ["no method", { cmd: "auth", reasonCode: 0x18 }],
+      ["re-authenticate before CONNACK", { cmd: "auth", reasonCode: 0x19, properties: { authenticationMethod: METHOD } }],
+      ["AUTH with a cut property", Buffer.from([0xf0, 0x04, 0x18, 0x03, 0x15, 0x00])],
+      ["AUTH with flags set", Buffer.from([0xf1, 0x00])],
+      ["a second CONNECT", connect("again", { authenticationMethod: METHOD })],
+    ];
+    for (const [name, packet] of bad) {
+      const c = await RawMqtt.open(t.port, 5);
+      c.send(connect(`bad-auth`, { authenticationMethod: METHOD }));
+      expect(await c.next(), name).toMatchObject({ cmd: "auth", reasonCode: 0x18 });
+      if (Buffer.isBuffer(packet)) c.sendRaw(packet);
+      else c.send(packet as Parameters<RawMqtt["send"]>[0]);
+      expect(await c.closesWithin(1500), name).toBe(true);
+    }
+    const { c, connack } = await challenged("after-bad", sign);
+    expect(connack.reasonCode).toBe(0);
+    c.end();
+  });
 });
