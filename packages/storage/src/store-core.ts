@@ -57,6 +57,31 @@ function limit(v: number | undefined): number {
   return v !== undefined && v > 0 ? v : 0;
 }
 
+/** The limits of a configuration as plain numbers (0: none), read on every store. */
+interface Limits {
+  maxMsgs: number;
+  maxBytes: number;
+  maxAge: number;
+  maxPerSubject: number;
+  maxMsgSize: number;
+  discardNew: boolean;
+  discardNewPerSubject: boolean;
+  allowTtl: boolean;
+}
+
+function limitsOf(cfg: StreamStoreConfig): Limits {
+  return {
+    maxMsgs: limit(cfg.max_msgs),
+    maxBytes: limit(cfg.max_bytes),
+    maxAge: limit(cfg.max_age),
+    maxPerSubject: limit(cfg.max_msgs_per_subject),
+    maxMsgSize: limit(cfg.max_msg_size),
+    discardNew: cfg.discard === "new",
+    discardNewPerSubject: Boolean(cfg.discard_new_per_subject),
+    allowTtl: Boolean(cfg.allow_msg_ttl),
+  };
+}
+
 /**
  * Shared bookkeeping of both stores: sequence range, per-sequence index, per-subject index,
  * limits, max_age and TTL expiry. Backends only persist and fetch bodies, through the
@@ -64,6 +89,7 @@ function limit(v: number | undefined): number {
  */
 export abstract class StoreCore {
   protected cfg: StreamStoreConfig;
+  private limits: Limits;
   protected readonly clock: Clock;
   protected readonly index = new SeqIndex();
   protected readonly subjects = new SubjectIndex();
@@ -89,6 +115,7 @@ export abstract class StoreCore {
 
   protected constructor(cfg: StreamStoreConfig, opts: StoreOptions = {}) {
     this.cfg = checkedLimits(cfg);
+    this.limits = limitsOf(this.cfg);
     this.clock = opts.clock ?? systemClock;
     this.applyFirstSeq();
   }
@@ -154,18 +181,17 @@ export abstract class StoreCore {
     // A subject already in the index was validated when it first arrived.
     const existing = this.subjects.get(subject);
     if (!existing && !isValidLiteralSubject(subject)) throw storeError("BadSubject");
-    const maxMsgSize = limit(this.cfg.max_msg_size);
+    const lim = this.limits;
     const rawLen = subject.length + hdr.length + msg.length;
-    if ((maxMsgSize > 0 && rawLen > maxMsgSize) || rawLen > 0x3fff_ffff) throw storeError("MsgTooLarge");
+    if ((lim.maxMsgSize > 0 && rawLen > lim.maxMsgSize) || rawLen > 0x3fff_ffff) throw storeError("MsgTooLarge");
     const size = this.msgSize(existing ? existing.bytes.length : Buffer.byteLength(subject), hdr.length, msg.length);
-    const maxPer = limit(this.cfg.max_msgs_per_subject);
+    const maxPer = lim.maxPerSubject;
     const atSubjectLimit = maxPer > 0 && existing !== undefined && existing.seqs.count >= maxPer;
 
-    if (discardNewCheck && this.cfg.discard === "new") {
-      if (atSubjectLimit && this.cfg.discard_new_per_subject) throw storeError("MaxMsgsPerSubject");
-      const maxMsgs = limit(this.cfg.max_msgs);
-      if (maxMsgs > 0 && this.msgs >= maxMsgs && !atSubjectLimit) throw storeError("MaxMsgs");
-      const maxBytes = limit(this.cfg.max_bytes);
+    if (discardNewCheck && lim.discardNew) {
+      if (atSubjectLimit && lim.discardNewPerSubject) throw storeError("MaxMsgsPerSubject");
+      if (lim.maxMsgs > 0 && this.msgs >= lim.maxMsgs && !atSubjectLimit) throw storeError("MaxMsgs");
+      const maxBytes = lim.maxBytes;
       if (maxBytes > 0 && this.bytes + size > maxBytes) {
         if (!atSubjectLimit || this.index.size(existing!.seqs.first) < size) throw storeError("MaxBytes");
       }
@@ -195,11 +221,12 @@ export abstract class StoreCore {
     this.lastTime = ts;
 
     if (maxPer > 0 && entry.seqs.count > maxPer) this.enforcePerSubjectLimit(entry, maxPer);
-    this.enforceMsgAndByteLimits();
-    if (ttl > 0 && this.cfg.allow_msg_ttl) this.scheduleTtl(seq, ts, ttl);
+    if (lim.maxMsgs > 0 || lim.maxBytes > 0) this.enforceMsgAndByteLimits();
+    if (ttl > 0 && lim.allowTtl) this.scheduleTtl(seq, ts, ttl);
     else if (ttl < 0) this.neverExpires.add(seq);
     this.updateCb?.(1, size, seq, subject);
-    this.scheduleExpiry();
+    // Nothing to arm or cancel without max_age, TTLs or a timer (the common case, kept cheap).
+    if (lim.maxAge > 0 || this.ttls.count > 0 || this.expiryTimer !== undefined) this.scheduleExpiry();
   }
 
   /** Re-inserts a message found during recovery (no limits, no callbacks, no persistence). */
@@ -209,7 +236,7 @@ export abstract class StoreCore {
     entry.seqs.push(seq);
     this.msgs++;
     this.bytes += size;
-    if (ttl > 0 && this.cfg.allow_msg_ttl) this.scheduleTtl(seq, ts, ttl);
+    if (ttl > 0 && this.limits.allowTtl) this.scheduleTtl(seq, ts, ttl);
     else if (ttl < 0) this.neverExpires.add(seq);
   }
 
@@ -245,8 +272,7 @@ export abstract class StoreCore {
   }
 
   private enforceMsgAndByteLimits(): void {
-    const maxMsgs = limit(this.cfg.max_msgs);
-    const maxBytes = limit(this.cfg.max_bytes);
+    const { maxMsgs, maxBytes } = this.limits;
     while (maxMsgs > 0 && this.msgs > maxMsgs) this.removeInternal(this.firstSeq, false, true);
     while (maxBytes > 0 && this.bytes > maxBytes && this.msgs > 0) this.removeInternal(this.firstSeq, false, true);
   }
@@ -426,7 +452,7 @@ export abstract class StoreCore {
   /** Arms the single expiry timer for the nearest max_age or TTL deadline. */
   protected scheduleExpiry(): void {
     if (this.closed) return;
-    const maxAge = limit(this.cfg.max_age);
+    const maxAge = this.limits.maxAge;
     let next: bigint | undefined;
     const oldest = maxAge > 0 ? this.oldestAgeable() : -1;
     if (oldest >= 0) next = this.index.ts(oldest) + BigInt(maxAge);
@@ -465,7 +491,7 @@ export abstract class StoreCore {
   protected expireMsgs(): void {
     if (this.closed) return;
     const now = this.clock.now();
-    const maxAge = limit(this.cfg.max_age);
+    const maxAge = this.limits.maxAge;
     if (maxAge > 0) {
       const cutoff = now - BigInt(maxAge);
       for (let s = this.oldestAgeable(); s >= 0 && this.index.ts(s) <= cutoff; s = this.oldestAgeable()) {
@@ -486,7 +512,8 @@ export abstract class StoreCore {
   updateConfig(cfg: StreamStoreConfig): void {
     this.checkOpen();
     this.cfg = checkedLimits({ ...this.cfg, ...cfg });
-    const maxPer = limit(this.cfg.max_msgs_per_subject);
+    this.limits = limitsOf(this.cfg);
+    const maxPer = this.limits.maxPerSubject;
     if (maxPer > 0) for (const e of [...this.subjects.all()]) this.enforcePerSubjectLimit(e, maxPer);
     this.enforceMsgAndByteLimits();
     this.cancelExpiry();

@@ -95,8 +95,10 @@ export function writeHeaderFields(buf: Buffer, off: number, len: number, kind: R
   buf[off + 7] = subjLen >>> 8;
   put32(buf, off + 8, hdrLen);
   put32(buf, off + 12, msgLen);
-  put32(buf, off + 16, seq % 0x1_0000_0000);
-  put32(buf, off + 20, Math.floor(seq / 0x1_0000_0000));
+  // seq >>> 0 is seq mod 2^32 for integers below 2^53, without a floating-point remainder.
+  const lo = seq >>> 0;
+  put32(buf, off + 16, lo);
+  put32(buf, off + 20, (seq - lo) / 0x1_0000_0000);
   scratch64[0] = ts;
   put64(buf, off + 24);
   put32(buf, off + 32, ttl);
