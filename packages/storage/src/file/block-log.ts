@@ -7,7 +7,7 @@ import type { SubjectEntry } from "../subject-index.js";
 import type { FileStoreConfig, StoreOptions, StoreWarning } from "../types.js";
 import { Block, blockFileName } from "./block.js";
 import { AAD_END, AAD_START, type BodyCodec } from "./body-codec.js";
-import { allocHashable } from "./checksum.js";
+import { blockBuffers } from "./buffer-pool.js";
 import { defaultFsOps, syncDir, type FsOps } from "./fs-ops.js";
 import type { GroupCommit } from "./group-commit.js";
 import {
@@ -91,9 +91,6 @@ export abstract class BlockLog extends StoreQueries {
   protected sealing: Block[] = [];
   /** Erased records to write over their originals on disk. */
   protected overwrites: { block: Block; generation: number; off: number; rec: Buffer }[] = [];
-  private readonly spareBuffers: Buffer[] = [];
-  /** Backing memories of buffers from takeBuffer, the only ones recycled. */
-  private readonly ownBuffers = new WeakSet<ArrayBufferLike>();
 
   protected constructor(protected fcfg: FileStoreConfig, opts: FileStoreOptions) {
     super(fcfg, opts);
@@ -120,29 +117,20 @@ export abstract class BlockLog extends StoreQueries {
     return buf;
   }
 
-  /**
-   * A write-block buffer, reused from an evicted block when one is spare: fresh memory costs a
-   * page fault per 4 KiB on first touch, a large share of the cost of appending records.
-   */
+  /** A write-block buffer, from the process-wide pool (reused memory is cheaper to fill). */
   protected takeBuffer(): Buffer {
-    const spare = this.spareBuffers.pop();
-    if (spare) return spare;
-    const buf = allocHashable(this.blockSize + 1024);
-    this.ownBuffers.add(buf.buffer);
-    return buf;
+    return blockBuffers.take(this.blockSize + 1024);
   }
 
   /** Returns a buffer from takeBuffer that was only borrowed. */
   protected giveBackBuffer(buf: Buffer): void {
-    if (this.spareBuffers.length < 2) this.spareBuffers.push(buf);
+    blockBuffers.give(buf, this.blockSize + 1024);
   }
 
-  /** Takes back a block buffer nothing refers to any more (only whole write-block buffers). */
+  /** Takes back the buffer of block `b`, which drops it (only whole write-block buffers are kept). */
   protected recycleBuffer(b: Block): void {
-    const buf = b.buf;
     // A write in flight still reads the buffer.
-    if (!buf || b.inflight > 0 || !this.ownBuffers.has(buf.buffer) || this.spareBuffers.length >= 2) return;
-    this.spareBuffers.push(Buffer.from(buf.buffer, 0, this.blockSize + 1024));
+    if (b.buf && b.inflight === 0) blockBuffers.give(b.buf, this.blockSize + 1024);
   }
 
   protected newWriteBlock(): void {

@@ -430,7 +430,12 @@ export class FileStore extends BlockLog {
       this.warn({ kind: "io", message: `final flush failed: ${(e as Error).message}` });
     }
     this.afterCommit();
-    for (const b of this.blocks) this.safeClose(b.fd);
+    for (const b of this.blocks) {
+      this.safeClose(b.fd);
+      // Nothing is in flight any more: the buffers serve the next block or store.
+      this.recycleBuffer(b);
+      b.buf = null;
+    }
     for (const fd of this.retiredFds.splice(0)) this.safeClose(fd);
     this.safeClose(this.dirFd);
     this.blocks = [];
