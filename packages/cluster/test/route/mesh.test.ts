@@ -1,17 +1,16 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort, memberConf, numRoutes, outMsgsTo, remoteSubjects, routezOf, Topology, waitFor } from "./helpers.js";
+import { memberConf, numRoutes, outMsgsTo, remoteSubjects, routePortOf, routezOf, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
 
 /** A seed and two members; C only knows B, so it must learn A through gossip. */
 async function threeNodes() {
-  const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
-  const a = await topo.inProcess(memberConf({ name: "A", cluster: "c1", port: pa }));
-  const b = await topo.inProcess(memberConf({ name: "B", cluster: "c1", port: pb, routes: [pa] }));
-  const c = await topo.inProcess(memberConf({ name: "C", cluster: "c1", port: pc, routes: [pb] }));
+  const a = await topo.inProcess(memberConf({ name: "A", cluster: "c1", port: -1 }));
+  const b = await topo.inProcess(memberConf({ name: "B", cluster: "c1", port: -1, routes: [routePortOf(a)] }));
+  const c = await topo.inProcess(memberConf({ name: "C", cluster: "c1", port: -1, routes: [routePortOf(b)] }));
   await waitFor("full mesh", () => [a, b, c].every((s) => numRoutes(s.server) === 2));
-  return { a, b, c, ports: [pa, pb, pc] };
+  return { a, b, c };
 }
 
 describe("routes: full mesh", () => {

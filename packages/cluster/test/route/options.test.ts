@@ -3,7 +3,7 @@ import { optionsFromConf, parseConf } from "@nats-ts/core";
 import { afterEach, describe, expect, test } from "vitest";
 import { routeOptionsFromConf } from "../../src/route/index.js";
 import { parseHostPort } from "../../src/shared/addresses.js";
-import { freePort, Topology } from "./helpers.js";
+import { Topology } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
@@ -126,9 +126,9 @@ describe("routes: startup errors", () => {
   });
 
   test("a route port in use stops the server from starting", async () => {
-    const port = await freePort();
     const blocker = createServer();
-    await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+    const port = (blocker.address() as { port: number }).port;
     try {
       await expect(topo.inProcess(`listen: "127.0.0.1:-1"\ncluster { listen: "127.0.0.1:${port}" }`)).rejects.toThrow(
         new RegExp(`Error listening on router port: ${port}`),

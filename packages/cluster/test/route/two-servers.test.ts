@@ -1,6 +1,6 @@
 import type { NatsServer } from "@nats-ts/core";
 import { afterEach, describe, expect, test } from "vitest";
-import { freePort, memberConf, numRoutes, Topology, waitFor } from "./helpers.js";
+import { memberConf, numRoutes, routePortOf, Topology, waitFor } from "./helpers.js";
 import { MSG_RE, PONG_RE, RawConn, rawClient } from "./raw.js";
 
 const topo = new Topology();
@@ -222,10 +222,9 @@ describe("routes: two servers (Go test/cluster_test.go, test/client_cluster_test
   });
 
   test("TestNewRouteSinglePublishOnNewAccount: one publish from a fresh connection in another account crosses the route", async () => {
-    const [pa, pb] = await Promise.all([freePort(), freePort()]);
     const accounts = "accounts { TEST22: { users: [{ user: t, password: t }] } }";
-    const a = await topo.inProcess(memberConf({ cluster: "xyz", port: pa, extra: accounts }));
-    const b = await topo.inProcess(memberConf({ cluster: "xyz", port: pb, routes: [pa], extra: accounts }));
+    const a = await topo.inProcess(memberConf({ cluster: "xyz", port: -1, extra: accounts }));
+    const b = await topo.inProcess(memberConf({ cluster: "xyz", port: -1, routes: [routePortOf(a)], extra: accounts }));
     await waitFor("route", () => numRoutes(a.server) === 1 && numRoutes(b.server) === 1);
     const ca = raws[raws.push(await RawConn.open(a.port)) - 1];
     await ca.expect(/INFO.*\r\n/);
