@@ -57,9 +57,12 @@ export class JsApi {
     return this.send(`${this.prefix}.${api}`, Buffer.from(body === undefined ? "" : JSON.stringify(body)));
   }
 
-  /** Publishes a message for a stream to store and resolves with its PubAck. */
+  /** Publishes a message for a stream to store and resolves with its PubAck (one without a sequence is an error). */
   store(subject: string, payload: Buffer, headers?: Buffer): Promise<Record<string, unknown>> {
-    return this.send(subject, payload, headers);
+    return this.send(subject, payload, headers).then((ack) => {
+      if (typeof ack.seq !== "number") throw new Error(`invalid JetStream publish acknowledgement for "${subject}"`);
+      return ack;
+    });
   }
 
   /** Publishes without waiting for an answer. */

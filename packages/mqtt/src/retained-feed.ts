@@ -3,7 +3,7 @@ import type { InternalClient, Logger, Subscription } from "@nats-ts/core";
 import { ackReplyInfo } from "./js-outbound.js";
 import type { JsApi } from "./js-api.js";
 import type { RetainedMessages } from "./retained.js";
-import { decodeRetainedRecord, loadRetained, MQTT_STREAMS } from "./streams.js";
+import { decodeRetainedRecord, loadRetained, MQTT_STREAMS, streamInfo } from "./streams.js";
 
 /** Go's mqttSubPrefix: the deliver subject sits where MQTT subscriptions cannot reach it. */
 const DELIVER_PREFIX = "$MQTT.sub.";
@@ -66,16 +66,14 @@ export class RetainedFeed {
   }
 
   private async resync(): Promise<void> {
-    const info = await this.api.request(`STREAM.INFO.${MQTT_STREAMS.retained.name}`, undefined);
-    const snapshotSeq = Number((info.state as { last_seq?: number } | undefined)?.last_seq ?? 0);
+    const snapshotSeq = (await streamInfo(this.api, MQTT_STREAMS.retained.name)).lastSeq;
     this.retained.resync(await loadRetained(this.api), snapshotSeq);
   }
 
   /** Loads the stream into `retained` and follows it. */
   static async start(api: JsApi, client: InternalClient, retained: RetainedMessages, log: Logger): Promise<RetainedFeed> {
     const stream = MQTT_STREAMS.retained;
-    const info = await api.request(`STREAM.INFO.${stream.name}`, undefined);
-    const lastSeq = Number((info.state as { last_seq?: number } | undefined)?.last_seq ?? 0);
+    const { lastSeq } = await streamInfo(api, stream.name);
     for (const m of await loadRetained(api)) retained.set(m);
     const token = randomBytes(12).toString("base64url").replace(/[-_]/g, "x");
     const deliver = DELIVER_PREFIX + token;

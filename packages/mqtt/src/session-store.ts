@@ -4,11 +4,8 @@ import { isValidPublishSubject } from "@nats-ts/wire";
 import type { JsApi } from "./js-api.js";
 import type { ConsumerConfigRecord } from "./js-outbound.js";
 import type { QoS } from "./outbound.js";
-import { JsApiError } from "./js-api.js";
-import { MQTT_STREAMS, readStream } from "./streams.js";
+import { getMessage, MQTT_STREAMS, readStream } from "./streams.js";
 
-/** JSNoMessageFoundErr. */
-const NO_MESSAGE_FOUND = 10037;
 
 /**
  * Go's mqttPersistedSession JSON: subscriptions by NATS subject with their QoS, the consumer of
@@ -155,16 +152,9 @@ export class SessionStore {
    */
   async fetch(clientId: string): Promise<PersistedSession | undefined> {
     const hash = sessionHash(clientId);
-    let res: Record<string, unknown>;
-    try {
-      res = await this.api.request(`STREAM.MSG.GET.${MQTT_STREAMS.sessions.name}`, { last_by_subj: `${MQTT_STREAMS.sessions.subject}${hash}` });
-    } catch (e) {
-      if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) return undefined;
-      throw e;
-    }
-    const m = res.message as { seq?: number; data?: string } | undefined;
+    const m = await getMessage(this.api, MQTT_STREAMS.sessions.name, { last_by_subj: `${MQTT_STREAMS.sessions.subject}${hash}` });
     if (m === undefined) return undefined;
-    const rec = parseRecord(Buffer.from(m.data ?? "", "base64"));
+    const rec = parseRecord(m.data);
     if (rec === undefined) {
       this.log.warn(`Ignoring invalid MQTT session record at sequence ${m.seq}`);
       return undefined;

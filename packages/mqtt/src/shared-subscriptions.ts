@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "@nats-ts/core";
 import { JsApiError, type JsApi } from "./js-api.js";
-import { MQTT_STREAMS, readStream } from "./streams.js";
+import { getMessage, MQTT_STREAMS, readStream } from "./streams.js";
 import { needsParentLevelSubject } from "./topic.js";
 
 /*
@@ -33,8 +33,6 @@ import { needsParentLevelSubject } from "./topic.js";
 const DURABLE_PREFIX = "$MQTT_share_";
 const DELIVER_PREFIX = "$MQTT.share.";
 const RECORD_PREFIX = `${MQTT_STREAMS.sessions.subject}share.`;
-/** JSNoMessageFoundErr. */
-const NO_MESSAGE_FOUND = 10037;
 const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** The stored membership of one shared subscription: client id to whether its session is persistent. */
@@ -141,16 +139,10 @@ export class SharedSubscriptions {
   private async load(token: string): Promise<ShareRecord | undefined> {
     const known = this.records.get(token);
     if (known !== undefined) return known;
-    try {
-      const res = await this.api.request(`STREAM.MSG.GET.${MQTT_STREAMS.sessions.name}`, { last_by_subj: RECORD_PREFIX + token });
-      const m = res.message as { data?: string } | undefined;
-      const rec = m === undefined ? undefined : parseRecord(Buffer.from(m.data ?? "", "base64"));
-      if (rec !== undefined) this.records.set(token, rec);
-      return rec;
-    } catch (e) {
-      if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) return undefined;
-      throw e;
-    }
+    const m = await getMessage(this.api, MQTT_STREAMS.sessions.name, { last_by_subj: RECORD_PREFIX + token });
+    const rec = m === undefined ? undefined : parseRecord(m.data);
+    if (rec !== undefined) this.records.set(token, rec);
+    return rec;
   }
 
   private async save(token: string, rec: ShareRecord): Promise<void> {

@@ -38,14 +38,29 @@ function configs(replicas: number): Record<string, unknown>[] {
   ];
 }
 
+/** STREAM.CREATE / STREAM.UPDATE, checked: the answer must describe the stream. */
+async function configureStream(api: JsApi, op: "CREATE" | "UPDATE", config: Record<string, unknown>): Promise<void> {
+  const res = await api.request(`STREAM.${op}.${config.name as string}`, config);
+  if (typeof res.config !== "object" || res.config === null) throw new Error(`invalid stream ${op.toLowerCase()} response for "${config.name as string}"`);
+}
+
+/** What STREAM.INFO says of a stream, checked: a reply without its config or state is an error, not a stream. */
+export async function streamInfo(api: JsApi, name: string): Promise<{ config: Record<string, unknown>; lastSeq: number }> {
+  const info = await api.request(`STREAM.INFO.${name}`, undefined);
+  const config = info.config;
+  const state = info.state as { last_seq?: unknown } | undefined;
+  if (typeof config !== "object" || config === null || typeof state !== "object" || state === null) throw new Error(`invalid stream info response for "${name}"`);
+  return { config: config as Record<string, unknown>, lastSeq: typeof state.last_seq === "number" ? state.last_seq : 0 };
+}
+
 /** Creates the account's MQTT streams that do not exist yet (Go's getOrCreateMQTTAccountSessionManager). */
 export async function ensureMqttStreams(api: JsApi, replicas: number): Promise<void> {
   for (const cfg of configs(replicas)) {
     try {
-      await api.request(`STREAM.INFO.${cfg.name as string}`, undefined);
+      await streamInfo(api, cfg.name as string);
     } catch (e) {
       if (!(e instanceof JsApiError) || e.errCode !== STREAM_NOT_FOUND) throw e;
-      await api.request(`STREAM.CREATE.${cfg.name as string}`, cfg);
+      await configureStream(api, "CREATE", cfg);
     }
   }
 }
@@ -61,26 +76,19 @@ const LEGACY_RETAINED_SUBJECT = "$MQTT.rmsgs";
  */
 export async function migrateRetainedStream(api: JsApi, log: Logger): Promise<void> {
   const name = MQTT_STREAMS.retained.name;
-  const info = await api.request(`STREAM.INFO.${name}`, undefined);
-  const config = info.config as { subjects?: string[]; max_msgs_per_subject?: number } & Record<string, unknown>;
+  const config = (await streamInfo(api, name)).config as { subjects?: string[]; max_msgs_per_subject?: number } & Record<string, unknown>;
   const wanted = `${MQTT_STREAMS.retained.subject}>`;
   const transfer = config.max_msgs_per_subject !== 1;
   if (config.subjects?.length !== 1 || config.subjects[0] !== wanted) {
     config.subjects = [wanted];
-    await api.request(`STREAM.UPDATE.${name}`, config);
+    await configureStream(api, "UPDATE", config);
   }
   if (transfer) {
     let moved = 0;
     for (;;) {
-      let res: Record<string, unknown>;
-      try {
-        res = await api.request(`STREAM.MSG.GET.${name}`, { seq: 1, next_by_subj: LEGACY_RETAINED_SUBJECT });
-      } catch (e) {
-        if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) break;
-        throw e;
-      }
-      const m = res.message as { seq: number; data?: string };
-      const data = Buffer.from(m.data ?? "", "base64");
+      const m = await getMessage(api, name, { seq: 1, next_by_subj: LEGACY_RETAINED_SUBJECT });
+      if (m === undefined) break;
+      const data = m.data;
       let subject: unknown;
       try {
         subject = (JSON.parse(data.toString("utf8")) as { subject?: unknown } | null)?.subject;
@@ -97,7 +105,7 @@ export async function migrateRetainedStream(api: JsApi, log: Logger): Promise<vo
     }
     if (moved > 0) log.info(`Transferred ${moved} retained messages from '${LEGACY_RETAINED_SUBJECT}'`);
     config.max_msgs_per_subject = 1;
-    await api.request(`STREAM.UPDATE.${name}`, config);
+    await configureStream(api, "UPDATE", config);
   }
 }
 
@@ -210,6 +218,28 @@ export interface StoredMessage {
   seq: number;
   headers: string;
   data: Buffer;
+}
+
+/**
+ * STREAM.MSG.GET: the message, or undefined when there is none. A reply without a message (a
+ * JetStream that answers garbage) is an error.
+ */
+export async function getMessage(api: JsApi, stream: string, request: Record<string, unknown>): Promise<StoredMessage | undefined> {
+  let res: Record<string, unknown>;
+  try {
+    res = await api.request(`STREAM.MSG.GET.${stream}`, request);
+  } catch (e) {
+    if (e instanceof JsApiError && e.errCode === NO_MESSAGE_FOUND) return undefined;
+    throw e;
+  }
+  const m = res.message as { subject?: unknown; seq?: unknown; hdrs?: unknown; data?: unknown } | undefined;
+  if (typeof m !== "object" || m === null || typeof m.seq !== "number" || typeof m.subject !== "string") throw new Error(`invalid message response from "${stream}"`);
+  return {
+    subject: m.subject,
+    seq: m.seq,
+    headers: typeof m.hdrs === "string" ? Buffer.from(m.hdrs, "base64").toString("utf8") : "",
+    data: Buffer.from(typeof m.data === "string" ? m.data : "", "base64"),
+  };
 }
 
 /** Every message of `stream` on `filter`, oldest first, read one MSG.GET at a time. */
