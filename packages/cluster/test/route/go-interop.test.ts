@@ -1,16 +1,9 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { startGo, type TestServer } from "../support/servers.js";
-import { checkTraffic, freePort, memberConf, numRoutes, routePortOf, routesTo, routezOf, Topology, waitFor } from "./helpers.js";
+import { checkTraffic, goListenerPort, memberConf, numRoutes, routePortOf, routesTo, routezOf, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());
-
-/** The port a Go server bound for its route or leaf node listener (configured as -1), from its log. */
-async function goListenerPort(go: TestServer, what: "route" | "leafnode"): Promise<number> {
-  const re = new RegExp(`Listening for ${what} connections on \\S+:(\\d+)`);
-  const m = await waitFor(`Go's ${what} listener`, () => re.exec(go.log()) ?? undefined);
-  return Number(m[1]);
-}
 
 /** A Go member of cluster "mixed" on random ports, with its route port. */
 async function goMember(name: string, routes: number[]): Promise<TestServer & { routePort: number }> {
@@ -85,24 +78,24 @@ describe("routes: interop with Go nats-server 2.9", () => {
 
 describe("routes: route authorization with Go 2.9", () => {
   test("nats-ts and Go authenticate each other's routes both ways (and refuse wrong credentials)", async () => {
-    // Each names the other: nats-ts's route port must be known before Go starts.
-    const pt = await freePort();
     const auth = "authorization { user: ruser, password: rpwd, timeout: 2 }";
+    // Go dials a nats-ts server (which checks Go's CONNECT), another nats-ts server dials Go (which checks ours).
+    const ts = await topo.inProcess(memberConf({ name: "ts", cluster: "sec", port: -1, clusterExtra: auth }));
     const go = topo.track(
       await startGo(`
         server_name: go
         host: 127.0.0.1
         port: -1
-        cluster { name: sec, host: 127.0.0.1, port: -1, ${auth}, routes: ["nats-route://ruser:rpwd@127.0.0.1:${pt}"] }
+        cluster { name: sec, host: 127.0.0.1, port: -1, ${auth}, routes: ["nats-route://ruser:rpwd@127.0.0.1:${routePortOf(ts)}"] }
       `),
     );
     const pg = await goListenerPort(go, "route");
-    // Each solicits the other with the URL's credentials and checks the other's CONNECT.
-    const ts = await topo.inProcess(
-      memberConf({ name: "ts", cluster: "sec", port: pt, clusterExtra: `${auth}\nroutes: ["nats-route://ruser:rpwd@127.0.0.1:${pg}"]` }),
+    await waitFor("Go's route to nats-ts", () => numRoutes(ts.server) === 1);
+    const ts2 = await topo.inProcess(
+      memberConf({ name: "ts2", cluster: "sec", port: -1, clusterExtra: `${auth}\nroutes: ["nats-route://ruser:rpwd@127.0.0.1:${pg}"]` }),
     );
-    await waitFor("authenticated route", () => numRoutes(ts.server) === 1);
-    await checkTraffic(topo, [ts.url, go.url]);
+    await waitFor("authenticated routes", () => numRoutes(ts.server) === 2 && numRoutes(ts2.server) === 2);
+    await checkTraffic(topo, [ts.url, go.url, ts2.url]);
     const bad = await topo.logged(memberConf({ name: "bad", cluster: "sec", port: -1, clusterExtra: `routes: ["nats-route://ruser:wrong@127.0.0.1:${pg}"]` }));
     await waitFor("refused", () => bad.lines.some((l) => l.includes("Authorization Violation")), 5000);
     expect(numRoutes(bad.server)).toBe(0);

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsServer } from "@nats-ts/core";
 import { expect } from "vitest";
 import type { ClusterPlugin } from "../../src/index.js";
-import { freePort, listenerPort } from "../support/servers.js";
+import { freePort, listenerPort, type TestServer } from "../support/servers.js";
 import type { Topology } from "../support/topology.js";
 import { waitFor } from "../support/wait.js";
 
@@ -12,6 +12,13 @@ export { waitFor } from "../support/wait.js";
 /** The route port a server bound (its `cluster` listener, configured as -1). */
 export function routePortOf(s: { server: NatsServer }): number {
   return listenerPort(s.server, "cluster");
+}
+
+/** The port a Go server bound for its route or leaf node listener (configured as -1), from its log. */
+export async function goListenerPort(go: TestServer, what: "route" | "leafnode"): Promise<number> {
+  const re = new RegExp(`Listening for ${what} connections on \\S+:(\\d+)`);
+  const m = await waitFor(`Go's ${what} listener`, () => re.exec(go.log()) ?? undefined);
+  return Number(m[1]);
 }
 
 /** /routez of an in-process nats-ts server. */

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startGo } from "../support/servers.js";
 import { makeRoutePki } from "./certs.js";
-import { freePort, memberConf, numRoutes, routePortOf, Topology, waitFor } from "./helpers.js";
+import { goListenerPort, memberConf, numRoutes, routePortOf, Topology, waitFor } from "./helpers.js";
 
 const topo = new Topology();
 
@@ -56,15 +56,14 @@ describe("routes: TLS", () => {
   });
 
   test("TLS routes interoperate with a Go 2.9 server", async () => {
-    // Go's route port must be known ahead: nats-ts dials it.
-    const pg = await freePort();
     const go = topo.track(
       await startGo(`
         host: 127.0.0.1
         port: -1
-        cluster { name: tls, host: 127.0.0.1, port: ${pg}, ${tlsBlock()} }
+        cluster { name: tls, host: 127.0.0.1, port: -1, ${tlsBlock()} }
       `),
     );
+    const pg = await goListenerPort(go, "route");
     const ts = await topo.inProcess(memberConf({ cluster: "tls", port: -1, routes: [pg], clusterExtra: tlsBlock() }));
     await waitFor("TLS route to Go", () => numRoutes(ts.server) === 1);
     await flowing(await topo.client(go.url), await topo.client(ts.url), "go.to.ts");
