@@ -2,8 +2,9 @@ import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { eventually, RawMqtt, RestartableServer, type MqttTestServer } from "./helpers.js";
-import { expectPub, flush, publish, sub } from "./raw-steps.js";
-import { decodeRetainedRecord, encodeRetained, headerValues } from "../src/streams.js";
+import { completeQos2, expectPub, flush, publish, sub } from "./raw-steps.js";
+import { decodeRetainedRecord, encodeRetained, getMessage, headerValues } from "../src/streams.js";
+import { JsApi } from "../src/js-api.js";
 
 // Ports of mqtt_test.go's tests of the retained messages stream.
 
@@ -151,6 +152,47 @@ describe("Go mqtt_test.go: retained messages in $MQTT_rmsgs", () => {
     for (let i = 0; i < N; i++) expect(si.state.subjects?.[`$MQTT.rmsgs.test${i}`]).toBe(1);
     expect(si.config).toMatchObject({ subjects: ["$MQTT.rmsgs.>"], max_msgs_per_subject: 1 });
     await nc.close();
+  });
+});
+
+describe("Go mqtt_test.go: retained messages and new subscriptions", () => {
+  test("TestMQTTSubRetainedRace: a retained message just stored reaches a new subscription of every filter form at every QoS, also next to a '#' subscription", async () => {
+    // Looked at from inside the server: a NATS client's inbox traffic would reach the '#' subscriber.
+    const api = new JsApi(s.server.createInternalClient("CLIENT", s.server.globalAccount), 2000);
+    const pubTopic = "/bar";
+    const stored = async (present: boolean) => eventually(async () => ((await getMessage(api, "$MQTT_rmsgs", { last_by_subj: "$MQTT.rmsgs./.bar" }))?.data.length ?? 0) > 0 === present);
+    for (const existingTopLevel of [false, true]) {
+      for (const subTopic of ["#", "/bar", "/+", "/#"]) {
+        for (const qos of [0, 1, 2] as const) {
+          const name = `${existingTopLevel ? "existing" : "new"} top level, ${subTopic}, QoS ${qos}`;
+          const pub = await RawMqtt.connected(s.port, { clientId: "" });
+          const c = await RawMqtt.connected(s.port, { clientId: "" });
+          if (existingTopLevel) {
+            await sub(c, [["#", 0]], [0]);
+            await publish(pub, 2, pubTopic, 1, "testmsg", true);
+            await expectPub(c, pubTopic, 0, "testmsg");
+          } else {
+            await publish(pub, qos, pubTopic, 1, "testmsg", true);
+          }
+          await stored(true);
+          await sub(c, [[subTopic, qos]], [qos]).catch((e: unknown) => {
+            throw new Error(`${name}: ${(e as Error).message}`);
+          });
+          const pi = await expectPub(c, pubTopic, qos, "testmsg", false, true);
+          if (qos === 1) c.send({ cmd: "puback", messageId: pi });
+          if (qos === 2) await completeQos2(c, pi);
+          await c.expectNothing(50).catch((e: unknown) => {
+            throw new Error(`${name}: ${(e as Error).message}`);
+          });
+          c.end();
+          // Cleared for the next case.
+          await publish(pub, 0, pubTopic, 0, "", true);
+          await stored(false);
+          pub.end();
+        }
+      }
+    }
+    api.close();
   });
 });
 
