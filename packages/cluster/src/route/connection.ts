@@ -199,6 +199,20 @@ export class RouteConnection {
     this.log.info(`${this.label} - Route connection created`);
   }
 
+  /**
+   * Closes the connection as stale when its handshake is not done after `ms` (Go's first ping
+   * timer): a peer that takes the TCP connection and stays silent must not hold a route (or the
+   * pool's next connection) forever. Registration starts the PINGs, which replace this.
+   */
+  watchHandshake(ms: number): void {
+    this.pingTimer = setTimeout(() => {
+      this.log.debug(`${this.label} - Stale Client Connection - Closing`);
+      this.sendErr("Stale Connection");
+      this.close(RouteClosed.StaleConnection);
+    }, ms);
+    this.pingTimer.unref();
+  }
+
   /** Keepalive PINGs every `intervalMs`; past `maxOut` unanswered ones the route is stale. */
   startPings(intervalMs: number, maxOut: number): void {
     this.sendPing();

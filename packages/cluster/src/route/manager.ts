@@ -302,6 +302,14 @@ export class RouteManager implements RouteHost {
     const info = c.infoDelayed ? "" : protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account }));
     if (url !== undefined) this.server.log.debug(`${c} - Route connect msg sent`);
     c.begin(url === undefined ? info : this.connectProto(url) + info, this.opts.authTimeout);
+    const { interval, maxOut } = this.pings();
+    c.watchHandshake(interval * (maxOut + 1));
+  }
+
+  /** The route ping interval (capped as Go's routeMaxPingInterval) and how many may go unanswered. */
+  private pings(): { interval: number; maxOut: number } {
+    const so = this.server.opts;
+    return { interval: Math.min(this.opts.pingInterval ?? so.pingInterval, MAX_PING_INTERVAL), maxOut: this.opts.pingMax ?? so.pingMax };
   }
 
   /**
@@ -404,8 +412,8 @@ export class RouteManager implements RouteHost {
     if (this.addRoute(c, info)) {
       this.server.log.debug(`${c} - Registering remote route "${info.server_id}"${c.account === undefined ? "" : ` for account "${c.account}"`}`);
       this.sendSubsToRoute(c);
-      const so = this.server.opts;
-      c.startPings(Math.min(this.opts.pingInterval ?? so.pingInterval, MAX_PING_INTERVAL), this.opts.pingMax ?? so.pingMax);
+      const { interval, maxOut } = this.pings();
+      c.startPings(interval, maxOut);
     } else if (!c.closed) {
       this.server.log.debug(`${c} - Detected duplicate remote route "${info.server_id}"`);
       c.close(RouteClosed.DuplicateRoute);

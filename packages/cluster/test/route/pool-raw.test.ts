@@ -213,4 +213,14 @@ describe("routes: pool and pinned-account protocol", () => {
       await c.expect(/x{333}\r\n/);
     }
   });
+
+  test("a dialled route whose peer never answers is closed as stale and dialled again (Go's first ping timer)", async () => {
+    const { port, accepted } = await fakeListener();
+    const s = await topo.logged(`listen: "127.0.0.1:-1"\ncluster { name: local, listen: "127.0.0.1:-1", ping_interval: "100ms", ping_max: 1, routes: ["nats://127.0.0.1:${port}"] }`);
+    await waitFor("pool and system account routes dialled", () => accepted.length === 2);
+    await accepted[0].expectClosed(2000);
+    await accepted[1].expectClosed(2000);
+    expect(s.lines.filter((l) => l.includes("Router connection closed: Stale Connection")).length).toBe(2);
+    await waitFor("dialled again", () => accepted.length >= 3, 3000);
+  });
 });
