@@ -59,7 +59,7 @@ async function subscribeQos1(c: RawMqtt, topic: string): Promise<void> {
 describe("MQTT 5.0 session expiry and will delay across a restart", () => {
   test("a detached session's deadline is stored; after a restart it ends on time without any client connecting", async () => {
     let s = await server.restart();
-    const c = await session(s, v5("expiring", { sessionExpiryInterval: 1 }));
+    const c = await session(s, v5("expiring", { sessionExpiryInterval: 2 }));
     await subscribeQos1(c, "expiring/t");
     c.send({ cmd: "disconnect", reasonCode: 0 });
     await c.whenClosed;
@@ -69,7 +69,7 @@ describe("MQTT 5.0 session expiry and will delay across a restart", () => {
     nc = undefined;
     s = await server.restart();
     expect(await record(s, "expiring")).toBeDefined();
-    await eventually(async () => (await record(s, "expiring")) === undefined && (await consumerCount(s)) === 0, 3000);
+    await eventually(async () => (await record(s, "expiring")) === undefined && (await consumerCount(s)) === 0, 4000);
     // The client finds no session.
     (await session(s, v5("expiring", { sessionExpiryInterval: 10 }), false)).end();
   });
@@ -94,14 +94,14 @@ describe("MQTT 5.0 session expiry and will delay across a restart", () => {
     let s = await server.restart();
     const gone = await session(s, v5("caught", { sessionExpiryInterval: 1 }));
     await subscribeQos1(gone, "caught/t");
-    const kept = await session(s, v5("kept", { sessionExpiryInterval: 1 }));
+    const kept = await session(s, v5("kept", { sessionExpiryInterval: 10 }));
     await subscribeQos1(kept, "kept/t");
     await eventually(async () => (await record(s, "kept")) !== undefined && (await record(s, "caught")) !== undefined);
     await nc?.close();
     nc = undefined;
     s = await server.restart(); // both connections die with the server
     // "kept" comes back in time: its session is present and stays.
-    const back = await session(s, v5("kept", { sessionExpiryInterval: 1 }), true);
+    const back = await session(s, v5("kept", { sessionExpiryInterval: 10 }), true);
     await eventually(async () => (await record(s, "caught")) === undefined, 3000);
     expect(await record(s, "kept")).toBeDefined();
     back.end();
@@ -121,10 +121,10 @@ describe("MQTT 5.0 session expiry and will delay across a restart", () => {
 
   test("a delayed will pending at a restart is published at its time, not before", async () => {
     let s = await server.restart();
-    const will = { topic: "wills/late", payload: Buffer.from("bye"), qos: 1 as const, retain: false, properties: { willDelayInterval: 2 } };
+    const will = { topic: "wills/late", payload: Buffer.from("bye"), qos: 1 as const, retain: false, properties: { willDelayInterval: 3 } };
     const c = await session(s, v5("late-will", { sessionExpiryInterval: 60 }, { will }));
     const leftAt = Date.now();
-    c.end(); // no DISCONNECT: the will is due in 2 s
+    c.end(); // no DISCONNECT: the will is due in 3 s
     await eventually(async () => typeof ((await record(s, "late-will"))?.will as { at?: number } | undefined)?.at === "number");
     await nc?.close();
     nc = undefined;
@@ -134,7 +134,7 @@ describe("MQTT 5.0 session expiry and will delay across a restart", () => {
     let msg: { at: number; text: string } | undefined;
     for await (const m of sub) msg = { at: Date.now(), text: m.string() };
     expect(msg?.text).toBe("bye");
-    expect(msg!.at - leftAt).toBeGreaterThanOrEqual(1950);
+    expect(msg!.at - leftAt).toBeGreaterThanOrEqual(2950);
     // Published once: the record no longer holds it, the session itself stays.
     await eventually(async () => {
       const rec = await record(s, "late-will");

@@ -46,7 +46,7 @@ async function publishJobs(from: number, to: number, qos: 0 | 1 | 2 = 1): Promis
 }
 
 /** What a member receives until nothing comes for a while; each message is acknowledged unless `ack` is false. */
-async function drain(c: RawMqtt, ack = true, quietMs = 300): Promise<Pub[]> {
+async function drain(c: RawMqtt, ack = true, quietMs = 500): Promise<Pub[]> {
   const out: Pub[] = [];
   for (;;) {
     let p;
