@@ -628,7 +628,13 @@ export class MqttConnection implements SessionOutput {
         const r = retainedFor[i]!;
         if (g >= 0x80 || !r.send) return;
         for (const m of this.broker.retainedFor(session, r.subject)) {
-          session.send({ topic: m.topic, payload: m.payload, qos: (m.qos < g ? m.qos : g) as QoS, retain: true, dup: false, subscriptionId });
+          const qos = (m.qos < g ? m.qos : g) as QoS;
+          // reject_qos2_publish: a QoS 2 retained message (stored before it was set) is not sent, as Go.
+          if (qos === 2 && this.broker.options.rejectQos2Publish === true) {
+            this.broker.log.warn(`${this} - Rejecting retained message with QoS2 for subscription "${r.subject}", as configured`);
+            continue;
+          }
+          session.send({ topic: m.topic, payload: m.payload, qos, retain: true, dup: false, subscriptionId });
         }
       });
     };

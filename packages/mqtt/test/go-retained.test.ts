@@ -227,3 +227,21 @@ describe("Go mqtt_test.go: retained record decoding", () => {
     expect(decodeRetainedRecord("$MQTT.rmsgs.bar.x", headers.toString(), payload)?.msg).toMatchObject({ topic: "bar/x", subject: "bar.x" });
   });
 });
+
+describe("Go mqtt_test.go: retained messages and reject_qos2_publish", () => {
+  test("TestMQTTQoS2RetainedReject: after a restart with reject_qos2_publish, a QoS 2 retained message is not sent, a QoS 1 one is", async () => {
+    const pub = await RawMqtt.connected(s.port, { clientId: "" });
+    await publish(pub, 2, "foo", 1, "qos2 failed", true);
+    await publish(pub, 1, "bar", 2, "qos1 retained", true);
+    await flush(pub);
+    pub.end();
+    s = await server.restart({ rejectQos2Publish: true });
+    const c = await RawMqtt.connected(s.port, { clientId: "" });
+    await sub(c, [["bar/#", 2]], [2]);
+    const pi = await expectPub(c, "bar", 1, "qos1 retained", false, true);
+    c.send({ cmd: "puback", messageId: pi });
+    await sub(c, [["foo/#", 2]], [2]);
+    await c.expectNothing(200);
+    c.end();
+  });
+});
