@@ -1,8 +1,10 @@
 import fc from "fast-check";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { allocHashable, checksum64, hashesInPlace, sealRuns } from "../src/file/checksum.js";
 import { EMPTY_RECORD_LEN, recordIsValid, sealRecords } from "../src/file/record.js";
-import { StoreError } from "../src/index.js";
+import { FileStore, StoreError } from "../src/index.js";
+import { tempDir } from "./helpers.js";
 
 /** Lays out runs of the given lengths (length prefix, filler bytes, room for the checksum). */
 function layOut(buf: Buffer, lens: number[], seed: number): number {
@@ -80,5 +82,33 @@ describe("sealRuns: checksums of a run of records in one call", () => {
     expect(recordIsValid(buf, 0, end)).toBe(true);
     expect(recordIsValid(buf, EMPTY_RECORD_LEN, end)).toBe(true);
     expect(() => sealRecords(buf, 0, end - 1)).toThrow(StoreError);
+  });
+});
+
+describe("FileStore: records checksummed per commit cycle", () => {
+  const body = (i: number) => Buffer.alloc(60 + (i % 50), i & 0xff);
+
+  test("records appended in one turn are sealed before blocks rotate, truncate, snapshot or stop", async () => {
+    const dir = tempDir();
+    const cfg = { dir, sync: "interval" as const, block_size: 2048 };
+    const s = await FileStore.open(cfg);
+    // 300 stores without yielding: many rotations before any commit cycle runs.
+    const acks = Array.from({ length: 300 }, (_, i) => s.storeMsg(`d.${i % 9}`, null, body(i)));
+    // Sealed blocks are read with checksum verification, still in the same turn.
+    for (const seq of [1, 50, 150, 299]) expect(s.loadMsg(seq).msg).toEqual(body(seq - 1));
+    s.truncate(280);
+    const more = Array.from({ length: 20 }, (_, i) => s.storeMsg("d.x", null, body(1000 + i)));
+    const snap = await s.snapshot();
+    await Promise.all([...acks.slice(0, 280), ...more]);
+    expect(s.warnings).toEqual([]);
+    await s.stop();
+
+    for (const reopened of [await FileStore.open(cfg), await FileStore.restore({ dir: join(tempDir(), "r"), sync: "interval" }, snap.data)]) {
+      expect(reopened.warnings).toEqual([]);
+      expect(reopened.state()).toMatchObject({ msgs: 300, firstSeq: 1, lastSeq: 300 });
+      for (let seq = 1; seq <= 280; seq++) expect(reopened.loadMsg(seq).msg).toEqual(body(seq - 1));
+      for (let seq = 281; seq <= 300; seq++) expect(reopened.loadMsg(seq).msg).toEqual(body(1000 + seq - 281));
+      await reopened.stop();
+    }
   });
 });
