@@ -170,6 +170,10 @@ export class RouteManager implements RouteHost {
     this.excludedAddresses = this.selfAddresses();
     this.ownClientUrls = connectUrls(undefined, server.opts.host, server.port);
     this.running = true;
+    // Gateway gossip rides on the routes (Go's forwardNewGatewayToLocalCluster).
+    this.gatewayUrls.setRouteSender((line) => {
+      for (const r of this.table.firstOfEachRemote()) r.sendProto(line);
+    });
     server.setClusterInfo({ cluster: this.clusterName }, true);
     server.events.on("lameDuck", this.onLameDuck);
     this.interest = new LocalInterestTracker(server, (i, add) => this.broadcastInterest(i, add));
@@ -187,6 +191,7 @@ export class RouteManager implements RouteHost {
     for (const c of [...this.pending, ...this.table.connections()]) c.close(RouteClosed.ServerShutdown);
     this.leafUrls.forgetMembers();
     this.gatewayUrls.forgetMembers();
+    this.gatewayUrls.setRouteSender(undefined);
     await this.closeListener();
   }
 
@@ -423,7 +428,9 @@ export class RouteManager implements RouteHost {
   onAsyncInfo(c: RouteConnection, info: RouteInfo): void {
     // Gateway information relayed by a route is the gateways' business, not a new route.
     if (typeof info.gateway === "string" && info.gateway !== "") {
-      this.server.log.debug(`${c} - Ignoring gateway INFO "${info.gateway}" received on a route`);
+      if (!this.gatewayUrls.routeInfo(info as unknown as Record<string, unknown>, c.remoteId)) {
+        this.server.log.error(`Received information about gateway "${info.gateway}" from ${c.remoteId}, but gateway is not configured`);
+      }
       return;
     }
     if (info.server_id === "") return;
@@ -549,6 +556,8 @@ export class RouteManager implements RouteHost {
     if (!first) return;
     remote.connectUrls = info.connect_urls ?? [];
     if (typeof info.gateway_url === "string" && info.gateway_url !== "") this.gatewayUrls.setMember(info.server_id, info.gateway_url);
+    // The remote clusters this server reaches, so the new member connects there too (Go's sendGatewayConfigsToRoute).
+    for (const line of this.gatewayUrls.linesForNewRoute()) c.sendProto(line);
     if (this.table.remotes.size > 1) this.forwardNewRouteInfo(info);
     if (!this.opts.noAdvertise && this.addClientUrls(remote.connectUrls)) this.publishClientUrls();
     // A route INFO names at most the sender's own leaf URL (Go's addLeafNodeURL).

@@ -69,11 +69,6 @@ export class ClusterUrls {
     this.routeSender = send;
   }
 
-  /** Whether routes relay this part's INFO lines (a route service registered its sender). */
-  get relaysOverRoutes(): boolean {
-    return this.routeSender !== undefined;
-  }
-
   /** The part: sends an INFO line on every route; nothing when there are no routes. */
   sendToRoutes(line: string): void {
     this.routeSender?.(line);

@@ -220,13 +220,10 @@ describe("implicit gateways with Go 2.9 servers", () => {
     expect(gatewayOf(a).remotes.get("B")!.urls.size).toBe(2);
   }, 30_000);
 
-  test("a nats-ts member of a Go cluster connects to the cluster its Go peer reached, told over their route", async (ctx) => {
+  test("a nats-ts member of a Go cluster connects to the cluster its Go peer reached, told over their route", async () => {
     const b1 = await go("B", "B1", [], {});
     const b2 = await topo.inProcess(memberConf("B", "B2", [await loggedListenPort(b1, "route")], {}));
     await waitFor(() => clusterUrls(b2.server, "gateway").memberUrls().length === 1, "Go's B1 and nats-ts B2 routed", 15_000);
-    // Go relays gateway gossip over routes (forwardNewGatewayToLocalCluster); nats-ts takes it
-    // once its route service hands gateway INFOs to the gateways (ClusterUrls.routeInfo).
-    if (!clusterUrls(b2.server, "gateway").relaysOverRoutes) ctx.skip("the route service does not relay gateway gossip yet");
     const a = await topo.inProcess(gatewayConf("A", -1, { B: await loggedListenPort(b1, "gateways") }));
     await waitFor(() => gatewayCounts(b2).out === 1 && gatewayOf(b2).remotes.get("A")?.implicit === true, "B2's implicit outbound to A", 15_000);
     await waitFor(() => gatewayCounts(a).in === 2, "A's inbound from B1 and B2", 15_000);
@@ -235,9 +232,8 @@ describe("implicit gateways with Go 2.9 servers", () => {
     await waitFor(() => gatewayCounts(b3).out === 1 && gatewayCounts(a).in === 3, "B3's implicit outbound to A", 15_000);
   }, 30_000);
 
-  test("a Go member of a nats-ts cluster connects to the cluster its nats-ts peer reached, told over their route", async (ctx) => {
+  test("a Go member of a nats-ts cluster connects to the cluster its nats-ts peer reached, told over their route", async () => {
     const b1 = await topo.inProcess(memberConf("B", "B1", [], {}));
-    if (!clusterUrls(b1.server, "gateway").relaysOverRoutes) ctx.skip("the route service does not relay gateway gossip yet");
     const b2 = await go("B", "B2", [routePort(b1)], {});
     await waitFor(() => clusterUrls(b1.server, "gateway").memberUrls().length === 1, "nats-ts B1 and Go's B2 routed", 15_000);
     const a = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(b1).port }));

@@ -4,7 +4,6 @@ import { listenerPort, startInProcess, type TestServer } from "../support/server
 import { Topology as SupportTopology, type LoggedServer } from "../support/topology.js";
 import { gatewayTuning, type GatewayService } from "../../src/gateway/index.js";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
-import { parseProtoJson } from "../../src/shared/info.js";
 import type { ClusterPlugin } from "../../src/plugin.js";
 import type { NatsServer } from "@nats-ts/core";
 
@@ -107,29 +106,6 @@ export function gatewayCounts(s: InProcess): { out: number; in: number } {
   const gw = gatewayOf(s);
   return { out: gw.outbound.size, in: gw.inbound.size };
 }
-
-/**
- * Makes the routes between `servers` (all of one cluster, already meshed) carry gateway gossip
- * INFO lines, as Go's routes do, unless the route service already relays them: each server's
- * gossip reaches the others, and each is told what the others would tell a newly registered
- * route (Go's sendGatewayConfigsToRoute). Call it again when a server joins.
- */
-export function relayGatewayGossip(servers: InProcess[]): void {
-  for (const s of servers) {
-    const urls = clusterUrls(s.server, "gateway");
-    if (urls.relaysOverRoutes && !relayed.has(urls)) continue;
-    relayed.add(urls);
-    const others = servers.filter((o) => o !== s);
-    urls.setRouteSender((line) => {
-      const info = parseProtoJson(line.slice("INFO ".length));
-      for (const o of others) if (info !== undefined) clusterUrls(o.server, "gateway").routeInfo(info, s.server.id);
-    });
-    for (const o of others) {
-      for (const line of urls.linesForNewRoute()) clusterUrls(o.server, "gateway").routeInfo(parseProtoJson(line.slice(5))!, s.server.id);
-    }
-  }
-}
-const relayed = new WeakSet<object>();
 
 /** The gateway service of an in-process server. */
 export function gatewayOf(s: InProcess): GatewayService {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { gatewayTuning } from "../../src/gateway/index.js";
 import { clusterUrls } from "../../src/shared/cluster-urls.js";
-import { gatewayConf, gatewayCounts, gatewayOf, memberConf, meshed, relayGatewayGossip, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
+import { gatewayConf, gatewayCounts, gatewayOf, memberConf, meshed, routePort, Topology, tuneGateways, waitFor, type InProcess } from "./helpers.js";
 
 // Gateways to clusters nobody configured: learned from an inbound gateway, from gossip over
 // other gateways, or from the other servers of this cluster over routes (Go's implicit gateways).
@@ -18,13 +18,12 @@ async function waitCounts(servers: InProcess[], out: number, inb?: number): Prom
   );
 }
 
-/** A cluster `name` of `n` servers joined by routes, without gateways configured; gossip relayed over the routes. */
+/** A cluster `name` of `n` servers joined by routes, without gateways configured; gossip carried by the routes. */
 async function cluster(topo: Topology, name: string, n: number, remotes: Record<string, number> = {}): Promise<InProcess[]> {
   const first = await topo.inProcess(memberConf(name, `${name}1`, [], remotes));
   const servers = [first];
   for (let i = 2; i <= n; i++) servers.push(await topo.inProcess(memberConf(name, `${name}${i}`, [routePort(first)], remotes)));
   await waitFor(() => meshed(servers), `cluster ${name} formed`);
-  relayGatewayGossip(servers);
   return servers;
 }
 
@@ -56,7 +55,6 @@ describe("implicit gateways", () => {
     await waitCounts([s1, s2], 1);
     const s3 = await topo.inProcess(memberConf("B", "B2", [routePort(s2)], {}));
     await waitFor(() => meshed([s2, s3]), "cluster B formed");
-    relayGatewayGossip([s2, s3]);
     await waitCounts([s1, s2, s3], 1);
     expect(gatewayOf(s3).remotes.get("A")?.implicit).toBe(true);
   });
@@ -145,13 +143,11 @@ describe("implicit gateways", () => {
     expect(gatewayOf(s1).remotes.has("B")).toBe(false);
   });
 
-  test("TestGatewayRoutedServerWithoutGatewayConfigured: a member without gateways reports the gossip its route brings", async (ctx) => {
+  test("TestGatewayRoutedServerWithoutGatewayConfigured: a member without gateways reports the gossip its route brings", async () => {
     const s2 = await topo.inProcess(memberConf("B", "B1", [], {}));
     const s1 = await topo.inProcess(gatewayConf("A", -1, { B: gatewayOf(s2).port }));
     await waitCounts([s1, s2], 1);
     const s3 = await topo.logged(`port: -1\nserver_name: "B2"\ncluster { name: "B", host: 127.0.0.1, port: -1, routes: ["nats-route://127.0.0.1:${routePort(s2)}"] }\n`);
-    // Go's routes hand gateway INFOs to the gateways; nats-ts routes do once they relay them (ClusterUrls).
-    if (!clusterUrls(s3.server, "gateway").relaysOverRoutes) ctx.skip("the route service does not relay gateway gossip yet");
     await waitFor(
       () => s3.lines.some((l) => l.startsWith(`[ERR] Received information about gateway "A" from ${s2.server.id}, but gateway is not configured`)),
       "error about the unconfigured gateway",
