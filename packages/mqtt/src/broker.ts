@@ -168,7 +168,7 @@ export class MqttBroker {
     try {
       await ensureMqttStreams(api, o.streamReplicas || 1);
       await migrateRetainedStream(api, this.log);
-      state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.log);
+      state.feed = await RetainedFeed.start(api, this.server.createInternalClient("CLIENT", account), state.retained, this.server.name, this.log);
       const shared = new SharedSubscriptions(api, this.consumerSettings, this.log);
       await shared.recover();
       state.shared = shared;

@@ -47,6 +47,11 @@ export class JsApi {
     this.sub = client.subscribe(`${this.replyPrefix}*`, (subject, _reply, headerSize, msg) => this.onReply(subject, headerSize, msg));
   }
 
+  /** Whether `subject` is where one of this API client's requests gets its answer. */
+  ownsReply(subject: string): boolean {
+    return subject.startsWith(this.replyPrefix);
+  }
+
   /** The subject of `$JS.API.<api>` (with the domain, if any). */
   apiSubject(api: string): string {
     return `${this.prefix}.${api}`;

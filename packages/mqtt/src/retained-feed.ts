@@ -9,6 +9,11 @@ import { decodeRetainedRecord, loadRetained, MQTT_STREAMS, streamInfo } from "./
 const DELIVER_PREFIX = "$MQTT.sub.";
 /** A consumer left behind by a server that stopped without deleting it goes after this (as Go's). */
 const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
+/**
+ * A removal marker this server wrote is deleted from the stream this long after it was seen:
+ * streams that source or mirror this one (another account's, another server's) take it first.
+ */
+const MARKER_DELETE_DELAY_MS = 2000;
 /** How long the answer to a delete or purge request on the stream is waited for. */
 const RESYNC_WAIT_MS = 2000;
 
@@ -21,6 +26,7 @@ const RESYNC_WAIT_MS = 2000;
  */
 export class RetainedFeed {
   private readonly watches: Subscription[];
+  private readonly markerTimers = new Set<NodeJS.Timeout>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing = false;
 
@@ -43,6 +49,8 @@ export class RetainedFeed {
    * this handler sees it) and once JetStream's answer passes through this account.
    */
   private afterAnswer(reply: string | undefined): void {
+    // This server's own deletes (of its removal markers) change nothing the map does not know.
+    if (reply !== undefined && this.api.ownsReply(reply)) return;
     this.scheduleResync(0);
     if (reply === undefined || reply === "") return;
     const answer = this.client.subscribe(reply, () => {
@@ -70,13 +78,17 @@ export class RetainedFeed {
     this.retained.resync(await loadRetained(this.api), snapshotSeq);
   }
 
-  /** Loads the stream into `retained` and follows it. */
-  static async start(api: JsApi, client: InternalClient, retained: RetainedMessages, log: Logger): Promise<RetainedFeed> {
+  /**
+   * Loads the stream into `retained` and follows it. A removal marker this server (`origin`)
+   * wrote is deleted from the stream soon after, as Go does: the subject then has no message.
+   */
+  static async start(api: JsApi, client: InternalClient, retained: RetainedMessages, origin: string, log: Logger): Promise<RetainedFeed> {
     const stream = MQTT_STREAMS.retained;
     const { lastSeq } = await streamInfo(api, stream.name);
     for (const m of await loadRetained(api)) retained.set(m);
     const token = randomBytes(12).toString("base64url").replace(/[-_]/g, "x");
     const deliver = DELIVER_PREFIX + token;
+    let feed: RetainedFeed | undefined;
     const sub = client.subscribe(deliver, (subject, reply, headerSize, msg) => {
       if (reply === undefined) return;
       const r = decodeRetainedRecord(subject, msg.toString("utf8", 0, headerSize), Buffer.from(msg.subarray(headerSize)));
@@ -84,7 +96,9 @@ export class RetainedFeed {
         log.warn(`Ignoring invalid MQTT retained message at sequence ${ackReplyInfo(reply).sseq}`);
         return;
       }
-      retained.fromStream({ ...r.msg, seq: ackReplyInfo(reply).sseq });
+      const seq = ackReplyInfo(reply).sseq;
+      retained.fromStream({ ...r.msg, seq });
+      if (r.msg.payload.length === 0 && r.origin === origin && seq > 0) feed?.deleteMarker(seq);
     });
     const name = `${stream.name}_${token}`;
     const config = {
@@ -103,11 +117,23 @@ export class RetainedFeed {
       client.removeSub(sub);
       throw e;
     }
-    return new RetainedFeed(api, client, sub, name, retained, log);
+    feed = new RetainedFeed(api, client, sub, name, retained, log);
+    return feed;
+  }
+
+  private deleteMarker(seq: number): void {
+    const timer = setTimeout(() => {
+      this.markerTimers.delete(timer);
+      this.api.request(`STREAM.MSG.DELETE.${MQTT_STREAMS.retained.name}`, { seq, no_erase: true }).catch(() => undefined);
+    }, MARKER_DELETE_DELAY_MS);
+    timer.unref();
+    this.markerTimers.add(timer);
   }
 
   /** Stops following (server shutdown): the consumer is deleted. */
   close(): void {
+    for (const t of this.markerTimers) clearTimeout(t);
+    this.markerTimers.clear();
     if (this.resyncTimer !== undefined) clearTimeout(this.resyncTimer);
     for (const w of this.watches) this.client.removeSub(w);
     this.client.removeSub(this.sub);
