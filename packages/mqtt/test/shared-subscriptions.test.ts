@@ -45,20 +45,27 @@ async function publishJobs(from: number, to: number, qos: 0 | 1 | 2 = 1): Promis
   pub.end();
 }
 
-/** What a member receives until nothing comes for a while; each message is acknowledged unless `ack` is false. */
-async function drain(c: RawMqtt, ack = true, quietMs = 500): Promise<Pub[]> {
-  const out: Pub[] = [];
-  for (;;) {
-    let p;
-    try {
-      p = await c.next(quietMs);
-    } catch {
-      return out;
-    }
-    if (p.cmd !== "publish") continue;
-    out.push(p as Pub);
-    if (ack && p.qos > 0) c.send({ cmd: "puback", messageId: p.messageId! });
+/**
+ * What the members receive, until `n` messages arrived in all (each acknowledged unless `ack` is
+ * false); then none may follow for a moment.
+ */
+async function receive(members: RawMqtt[], n: number, ack = true): Promise<Pub[][]> {
+  const got: Pub[][] = members.map(() => []);
+  const total = () => got.reduce((sum, g) => sum + g.length, 0);
+  const deadline = Date.now() + 5000;
+  while (total() < n) {
+    if (Date.now() > deadline) throw new Error(`received ${total()} of ${n} messages`);
+    await Promise.all(
+      members.map(async (c, i) => {
+        const p = await c.next(50).catch(() => undefined);
+        if (p?.cmd !== "publish") return;
+        got[i]!.push(p as Pub);
+        if (ack && p.qos > 0) c.send({ cmd: "puback", messageId: p.messageId! });
+      }),
+    );
   }
+  await Promise.all(members.map((c) => c.expectNothing(150)));
+  return got;
 }
 
 const payloads = (list: Pub[]) => list.map((p) => p.payload.toString());
@@ -77,10 +84,10 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     const a = await member("share-clean", false);
     const b = await member("share-kept", true);
     await publishJobs(0, 30);
-    const [got1, got2] = await Promise.all([drain(a), drain(b)]);
-    expect([...payloads(got1), ...payloads(got2)].sort()).toEqual(jobs(0, 30).sort());
-    expect(got1.length).toBeGreaterThan(0);
-    expect(got2.length).toBeGreaterThan(0);
+    const [got1, got2] = await receive([a, b], 30);
+    expect([...payloads(got1!), ...payloads(got2!)].sort()).toEqual(jobs(0, 30).sort());
+    expect(got1!.length).toBeGreaterThan(0);
+    expect(got2!.length).toBeGreaterThan(0);
     expect(await shareConsumers()).toHaveLength(1);
     a.end();
     b.end();
@@ -92,13 +99,13 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     a.end();
     await a.whenClosed;
     await publishJobs(0, 10);
-    expect(payloads(await drain(b)).sort()).toEqual(jobs(0, 10).sort());
+    expect(payloads((await receive([b], 10))[0]!).sort()).toEqual(jobs(0, 10).sort());
     b.end();
     await b.whenClosed;
     await publishJobs(10, 15);
     // The subscription is in a's session: it comes back with it and gets what waited.
     const back = await member("share-a", true, true, false);
-    expect(payloads(await drain(back)).sort()).toEqual(jobs(10, 15).sort());
+    expect(payloads((await receive([back], 5))[0]!).sort()).toEqual(jobs(10, 15).sort());
     back.end();
   });
 
@@ -106,12 +113,12 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     const a = await member("share-slow", true);
     await publishJobs(0, 1);
     const b = await member("share-other", true);
-    const unacked = await drain(a, false);
-    expect(payloads(unacked)).toEqual(["job 0"]);
+    const [unacked] = await receive([a], 1, false);
+    expect(payloads(unacked!)).toEqual(["job 0"]);
     a.end();
-    const redelivered = await drain(b);
-    expect(payloads(redelivered)).toEqual(["job 0"]);
-    expect(redelivered[0]!.dup).toBe(true);
+    const [redelivered] = await receive([b], 1);
+    expect(payloads(redelivered!)).toEqual(["job 0"]);
+    expect(redelivered![0]!.dup).toBe(true);
     b.end();
   });
 
@@ -124,7 +131,7 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     s = await server.restart();
     await publishJobs(0, 5);
     const back = await member("share-restart", true, true, false);
-    expect(payloads(await drain(back)).sort()).toEqual(jobs(0, 5).sort());
+    expect(payloads((await receive([back], 5))[0]!).sort()).toEqual(jobs(0, 5).sort());
     back.end();
   });
 
@@ -134,7 +141,7 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     clean.end();
     await clean.whenClosed;
     await publishJobs(0, 4);
-    expect(payloads(await drain(kept)).sort()).toEqual(jobs(0, 4).sort());
+    expect(payloads((await receive([kept], 4))[0]!).sort()).toEqual(jobs(0, 4).sort());
     expect(await shareConsumers()).toHaveLength(1);
     kept.send({ cmd: "unsubscribe", messageId: 2, unsubscriptions: [FILTER] });
     expect(await kept.next()).toMatchObject({ cmd: "unsuback" });
@@ -146,8 +153,8 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     const a = await member("share-q0-a", false);
     const b = await member("share-q0-b", true);
     await publishJobs(0, 10, 0);
-    const [got1, got2] = await Promise.all([drain(a), drain(b)]);
-    expect([...payloads(got1), ...payloads(got2)].sort()).toEqual(jobs(0, 10).sort());
+    const [got1, got2] = await receive([a, b], 10);
+    expect([...payloads(got1!), ...payloads(got2!)].sort()).toEqual(jobs(0, 10).sort());
     a.end();
     b.end();
   });
