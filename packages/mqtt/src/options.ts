@@ -165,9 +165,10 @@ export function validateMqttOptions(o: MqttOptions, ctx: MqttValidationContext):
 /**
  * What an enhanced authentication method answers at each step of the exchange (MQTT 5.0 §4.12):
  * `continue` sends the client an AUTH packet with `data` and waits for its answer; `success`
- * accepts it (CONNACK, or AUTH success when re-authenticating), optionally as `user`, one of the
- * server's users (its account and permissions apply), otherwise as its CONNECT credentials say;
- * `fail` refuses it with `reasonCode` (default 0x87 Not authorized).
+ * accepts it (CONNACK, or AUTH success when re-authenticating), at CONNECT optionally as `user`,
+ * one of the server's users (its account and permissions apply), otherwise as its CONNECT
+ * credentials say (a re-authentication keeps the identity the connection has); `fail` refuses
+ * it with `reasonCode` (default 0x87 Not authorized; a failed re-authentication disconnects).
  */
 export type EnhancedAuthResult =
   | { continue: true; data?: Buffer }
