@@ -242,6 +242,8 @@ export class JetStreamOutbound implements QosOutbound {
     if (this.pubRel !== undefined) this.listenPubRel();
     for (const cc of this.consumers.values()) if (this.targets.has(cc.durable_name)) this.listen(cc.deliver_subject, cc.durable_name);
     for (const p of this.pendingPubRel.values()) this.api.nak(p.ackSubject);
+    // Taken over from a connection that was not detached: what was not from its consumers goes.
+    this.dropUnowned();
     for (const p of this.pendingPublish.values()) this.api.nak(p.ackSubject);
   }
 

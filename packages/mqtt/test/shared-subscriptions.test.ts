@@ -183,4 +183,20 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     back.end();
     b.end();
   });
+
+  test("a session taken over by a new connection gets its unacknowledged shared deliveries again", async () => {
+    s = await server.restart({ maxAckPending: 2 }); // two in flight: a leaked slot would stop deliveries
+    const first = await member("share-takeover", true);
+    await publishJobs(0, 2);
+    const [unacked] = await receive([first], 2, false);
+    expect(payloads(unacked!).sort()).toEqual(jobs(0, 2));
+    const second = await member("share-takeover", true, true, false);
+    const [again] = await receive([second], 2);
+    expect(payloads(again!).sort()).toEqual(jobs(0, 2));
+    expect(again!.every((p) => p.dup)).toBe(true);
+    // Nothing is left holding the session's in-flight slots: more messages flow.
+    await publishJobs(2, 4);
+    expect(payloads((await receive([second], 2))[0]!).sort()).toEqual(jobs(2, 4));
+    second.end();
+  });
 });
