@@ -27,12 +27,18 @@ import { needsParentLevelSubject } from "./topic.js";
  *   `$MQTT_sess` at `$MQTT.sess.share.<token>` (persistent sessions stay members while absent
  *   and across restarts, as their subscription is in their session record); clean sessions are
  *   members while connected, and a restart drops them. The last member leaving (UNSUBSCRIBE,
- *   session end or expiry) deletes the consumer and the record.
+ *   session end or expiry) deletes the consumer and the record. Records are written with the
+ *   sequence they were read at as the expected last one, so members that other servers added
+ *   meanwhile are read again rather than overwritten.
  */
 
 const DURABLE_PREFIX = "$MQTT_share_";
 const DELIVER_PREFIX = "$MQTT.share.";
 const RECORD_PREFIX = `${MQTT_STREAMS.sessions.subject}share.`;
+/** JSStreamWrongLastSequenceErrF and JSStreamWrongLastSequenceConstantErr: the record changed since it was read. */
+const WRONG_LAST_SEQUENCE = 10071;
+const WRONG_LAST_SEQUENCE_CONSTANT = 10164;
+const MAX_UPDATE_ATTEMPTS = 5;
 const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** The stored membership of one shared subscription: client id to whether its session is persistent. */
@@ -40,6 +46,8 @@ interface ShareRecord {
   group: string;
   subject: string;
   members: Record<string, boolean>;
+  /** Its sequence in `$MQTT_sess` (0: not stored), so a change made meanwhile elsewhere is noticed. */
+  seq: number;
 }
 
 /** Settings of the consumers, as the sessions' own consumers get them. */
@@ -63,7 +71,7 @@ function parseRecord(data: Buffer): ShareRecord | undefined {
     if (typeof v.group !== "string" || typeof v.subject !== "string" || typeof v.members !== "object" || v.members === null) return undefined;
     const members: Record<string, boolean> = {};
     for (const [id, persistent] of Object.entries(v.members)) members[id] = persistent === true;
-    return { group: v.group, subject: v.subject, members };
+    return { group: v.group, subject: v.subject, members, seq: 0 };
   } catch {
     return undefined;
   }
@@ -90,9 +98,13 @@ export class SharedSubscriptions {
       const rec = parseRecord(m.data);
       const token = m.subject.slice(RECORD_PREFIX.length);
       if (rec === undefined || shareToken(rec.group, rec.subject) !== token) continue;
-      for (const [id, persistent] of Object.entries(rec.members)) if (!persistent) delete rec.members[id];
+      rec.seq = m.seq;
       this.records.set(token, rec);
-      await (Object.keys(rec.members).length === 0 ? this.dissolve(token) : this.save(token, rec));
+      await this.update(token, rec.group, rec.subject, (members) => {
+        const clean = Object.keys(members).filter((id) => !members[id]);
+        for (const id of clean) delete members[id];
+        return clean.length > 0 || Object.keys(members).length === 0;
+      });
     }
   }
 
@@ -104,12 +116,11 @@ export class SharedSubscriptions {
     const token = shareToken(group, subject);
     return this.serialize(token, async () => {
       await this.createConsumer(token, group, subject);
-      const rec = (await this.load(token)) ?? { group, subject, members: {} };
-      this.records.set(token, rec);
-      if (rec.members[clientId] !== persistent) {
-        rec.members[clientId] = persistent;
-        await this.save(token, rec);
-      }
+      await this.update(token, group, subject, (members) => {
+        if (members[clientId] === persistent) return false;
+        members[clientId] = persistent;
+        return true;
+      });
       return DELIVER_PREFIX + token;
     });
   }
@@ -117,12 +128,13 @@ export class SharedSubscriptions {
   /** `clientId` is no longer a member; the last one to leave takes the consumer with it. */
   leave(group: string, subject: string, clientId: string): void {
     const token = shareToken(group, subject);
-    void this.serialize(token, async () => {
-      const rec = await this.load(token);
-      if (rec === undefined || !(clientId in rec.members)) return;
-      delete rec.members[clientId];
-      await (Object.keys(rec.members).length === 0 ? this.dissolve(token) : this.save(token, rec));
-    }).catch((e: unknown) => this.log.error(`Unable to update MQTT shared subscription "$share/${group}/${subject}": ${(e as Error).message}`));
+    void this.serialize(token, () =>
+      this.update(token, group, subject, (members) => {
+        if (!Object.hasOwn(members, clientId)) return false;
+        delete members[clientId];
+        return true;
+      }),
+    ).catch((e: unknown) => this.log.error(`Unable to update MQTT shared subscription "$share/${group}/${subject}": ${(e as Error).message}`));
   }
 
   private serialize<T>(token: string, work: () => Promise<T>): Promise<T> {
@@ -136,17 +148,42 @@ export class SharedSubscriptions {
     return run;
   }
 
+  /**
+   * Changes the members (`change` says whether it did); with none left the group is dissolved.
+   * When the record changed meanwhile (another server), it is read again and the change retried.
+   */
+  private async update(token: string, group: string, subject: string, change: (members: Record<string, boolean>) => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const rec = (await this.load(token)) ?? { group, subject, members: {}, seq: 0 };
+      if (!change(rec.members)) return;
+      try {
+        await (Object.keys(rec.members).length === 0 ? this.dissolve(token) : this.save(token, rec));
+        return;
+      } catch (e) {
+        this.records.delete(token);
+        const stale = e instanceof JsApiError && (e.errCode === WRONG_LAST_SEQUENCE || e.errCode === WRONG_LAST_SEQUENCE_CONSTANT);
+        if (!stale || attempt >= MAX_UPDATE_ATTEMPTS) throw e;
+      }
+    }
+  }
+
   private async load(token: string): Promise<ShareRecord | undefined> {
     const known = this.records.get(token);
     if (known !== undefined) return known;
     const m = await getMessage(this.api, MQTT_STREAMS.sessions.name, { last_by_subj: RECORD_PREFIX + token });
     const rec = m === undefined ? undefined : parseRecord(m.data);
-    if (rec !== undefined) this.records.set(token, rec);
+    if (rec === undefined) return undefined;
+    rec.seq = m!.seq;
+    this.records.set(token, rec);
     return rec;
   }
 
   private async save(token: string, rec: ShareRecord): Promise<void> {
-    await this.api.store(RECORD_PREFIX + token, Buffer.from(JSON.stringify(rec)));
+    const { group, subject, members } = rec;
+    const expected = Buffer.from(`NATS/1.0\r\nNats-Expected-Last-Subject-Sequence: ${rec.seq}\r\n\r\n`);
+    const ack = await this.api.store(RECORD_PREFIX + token, Buffer.from(JSON.stringify({ group, subject, members })), expected);
+    rec.seq = ack.seq as number;
+    this.records.set(token, rec);
   }
 
   private async dissolve(token: string): Promise<void> {

@@ -1,8 +1,9 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { eventually, RawMqtt, RestartableServer, type MqttTestServer } from "./helpers.js";
 import type { Pub } from "./raw-steps.js";
+import { shareToken } from "../src/shared-subscriptions.js";
 
 let server: RestartableServer;
 let s: MqttTestServer;
@@ -198,5 +199,26 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     await publishJobs(2, 4);
     expect(payloads((await receive([second], 2))[0]!).sort()).toEqual(jobs(2, 4));
     second.end();
+  });
+
+  test("members another server added to the group meanwhile are read again, not overwritten; the group stays while they remain", async () => {
+    const a = await member("share-here-a", true);
+    nc ??= await connect({ servers: s.server.clientURL });
+    const jsm = await jetstreamManager(nc);
+    const subject = `$MQTT.sess.share.${shareToken("workers", "jobs.*")}`;
+    const stored = async () => (await jsm.streams.getMessage("$MQTT_sess", { last_by_subj: subject }).catch(() => null))?.json<{ members: Record<string, boolean> }>();
+    expect((await stored())?.members).toEqual({ "share-here-a": true });
+    // As another server would write it.
+    await jetstream(nc).publish(subject, JSON.stringify({ group: "workers", subject: "jobs.*", members: { "share-here-a": true, "on-another-server": true } }));
+    const b = await member("share-here-b", true);
+    expect((await stored())?.members).toEqual({ "share-here-a": true, "on-another-server": true, "share-here-b": true });
+    for (const c of [a, b]) {
+      c.send({ cmd: "unsubscribe", messageId: 2, unsubscriptions: [FILTER] });
+      expect(await c.next()).toMatchObject({ cmd: "unsuback" });
+    }
+    await eventually(async () => JSON.stringify((await stored())?.members) === JSON.stringify({ "on-another-server": true }));
+    expect(await shareConsumers()).toHaveLength(1);
+    a.end();
+    b.end();
   });
 });
