@@ -157,7 +157,8 @@ export class SharedSubscriptions {
       const rec = (await this.load(token)) ?? { group, subject, members: {}, seq: 0 };
       if (!change(rec.members)) return;
       try {
-        await (Object.keys(rec.members).length === 0 ? this.dissolve(token) : this.save(token, rec));
+        await this.save(token, rec);
+        if (Object.keys(rec.members).length === 0) await this.dissolve(token, rec);
         return;
       } catch (e) {
         this.records.delete(token);
@@ -186,10 +187,21 @@ export class SharedSubscriptions {
     this.records.set(token, rec);
   }
 
-  private async dissolve(token: string): Promise<void> {
+  /**
+   * The group has no members left (the empty record is stored): its consumer goes, then that
+   * record. A member that joined meanwhile (another server) replaced the record: then the
+   * consumer is made again for it, and its record stays.
+   */
+  private async dissolve(token: string, emptied: ShareRecord): Promise<void> {
     this.records.delete(token);
     await this.api.request(`CONSUMER.DELETE.${MQTT_STREAMS.messages.name}.${DURABLE_PREFIX}${token}`, undefined).catch(() => undefined);
-    await this.api.request(`STREAM.PURGE.${MQTT_STREAMS.sessions.name}`, { filter: RECORD_PREFIX + token });
+    const now = await this.load(token);
+    if (now !== undefined && now.seq !== emptied.seq && Object.keys(now.members).length > 0) {
+      await this.createConsumer(token, now.group, now.subject);
+      return;
+    }
+    this.records.delete(token);
+    await this.api.request(`STREAM.MSG.DELETE.${MQTT_STREAMS.sessions.name}`, { seq: emptied.seq, no_erase: true }).catch(() => undefined);
   }
 
   /** DURABLE.CREATE answers with the existing consumer when the config is the same. */

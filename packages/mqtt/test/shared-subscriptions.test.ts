@@ -147,6 +147,9 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     kept.send({ cmd: "unsubscribe", messageId: 2, unsubscriptions: [FILTER] });
     expect(await kept.next()).toMatchObject({ cmd: "unsuback" });
     await eventually(async () => (await shareConsumers()).length === 0);
+    // The membership record went with it.
+    const jsm = await jetstreamManager(nc!);
+    await eventually(async () => (await jsm.streams.getMessage("$MQTT_sess", { last_by_subj: `$MQTT.sess.share.${shareToken("workers", "jobs.*")}` }).catch(() => null)) === null);
     kept.end();
   });
 
