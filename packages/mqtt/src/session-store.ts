@@ -88,12 +88,17 @@ function consumerRecord(v: unknown): ConsumerConfigRecord | undefined {
 
 const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/** `length` characters (up to 32) from the SHA-256 of `text`, in Go's getHash alphabet. */
+export function hashToken(text: string, length: number): string {
+  const sum = createHash("sha256").update(text).digest();
+  let out = "";
+  for (let i = 0; i < length; i++) out += DIGITS[sum[i]! % 62];
+  return out;
+}
+
 /** Go's getHash: 8 characters from SHA-256, the token a session record is stored under. */
 export function sessionHash(clientId: string): string {
-  const sum = createHash("sha256").update(clientId).digest();
-  let out = "";
-  for (let i = 0; i < 8; i++) out += DIGITS[sum[i]! % 62];
-  return out;
+  return hashToken(clientId, 8);
 }
 
 function parseRecord(data: Buffer): PersistedSession | undefined {

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { Logger } from "@nats-ts/core";
 import { JsApiError, type JsApi } from "./js-api.js";
+import { hashToken } from "./session-store.js";
 import { getMessage, MQTT_STREAMS, readStream } from "./streams.js";
 import { needsParentLevelSubject } from "./topic.js";
 
@@ -39,7 +39,6 @@ const RECORD_PREFIX = `${MQTT_STREAMS.sessions.subject}share.`;
 const WRONG_LAST_SEQUENCE = 10071;
 const WRONG_LAST_SEQUENCE_CONSTANT = 10164;
 const MAX_UPDATE_ATTEMPTS = 5;
-const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** The stored membership of one shared subscription: client id to whether its session is persistent. */
 interface ShareRecord {
@@ -59,10 +58,7 @@ export interface SharedConsumerSettings {
 
 /** A token naming the consumer of (group, subject): 16 characters of SHA-256. */
 export function shareToken(group: string, subject: string): string {
-  const sum = createHash("sha256").update(`${group} ${subject}`).digest();
-  let out = "";
-  for (let i = 0; i < 16; i++) out += DIGITS[sum[i]! % 62];
-  return out;
+  return hashToken(`${group} ${subject}`, 16);
 }
 
 function parseRecord(data: Buffer): ShareRecord | undefined {

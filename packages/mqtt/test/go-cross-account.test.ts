@@ -5,7 +5,7 @@ import { NatsServer, optionsFromConf, parseConf } from "@nats-ts/core";
 import { jetstreamPlugin } from "@nats-ts/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { describe, expect, test } from "vitest";
+import { describe, test } from "vitest";
 import { mqttPlugin } from "../src/index.js";
 import { eventually, RawMqtt } from "./helpers.js";
 import { expectPub, flush, publish, sub } from "./raw-steps.js";
