@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { DEFAULTS, type Account, type InternalClient, type Logger, type NatsServer } from "@nats-ts/core";
+import { isValidSubject } from "@nats-ts/wire";
 import { DormantSessions } from "./dormant-sessions.js";
 import { SharedSubscriptions } from "./shared-subscriptions.js";
-import { isValidSubject } from "@nats-ts/wire";
 import { authenticateMqtt, mqttIdentityOf, type MqttIdentity } from "./auth.js";
 import type { MqttConnection } from "./connection.js";
 import type { Will } from "./connect-request.js";

@@ -1,16 +1,16 @@
 import type { Account, InternalClient, Subscription } from "@nats-ts/core";
 import type { Will } from "./connect-request.js";
 import { Deadline } from "./deadline.js";
-import { fromOrigin, type JetStreamOutbound } from "./js-outbound.js";
-/** A member at its in-flight limit gives a shared delivery back for this long, for another member to take. */
-const SHARED_RETRY_MS = 250;
+import { ackReplyInfo, fromOrigin, type JetStreamOutbound } from "./js-outbound.js";
 import { publishedQos, publishedRetained } from "./nats-headers.js";
 import type { Acker, OutgoingMessage, QoS, QosOutbound, SessionOutput } from "./outbound.js";
-import { ackReplyInfo } from "./js-outbound.js";
 import { MQTT_STREAMS } from "./streams.js";
 import { isReservedWildcardSubject, natsSubjectToMqttTopic, needsParentLevelSubject } from "./topic.js";
 
 export type { OutgoingMessage, QoS, SessionOutput } from "./outbound.js";
+
+/** A member at its in-flight limit gives a shared delivery back for this long, for another member to take. */
+const SHARED_RETRY_MS = 250;
 
 /** MQTT 5.0 subscription options (all off for MQTT 3.1.1). */
 export interface SubscriptionOptions {
