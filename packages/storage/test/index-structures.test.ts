@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { RunBuilder } from "../src/file/run-builder.js";
 import { SeqIndex } from "../src/seq-index.js";
 import { SeqList } from "../src/seq-list.js";
 
@@ -135,5 +136,37 @@ describe("SeqIndex: per-sequence timestamps, subjects and sizes", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("RunBuilder: records copied into one buffer for block rewrites", () => {
+  test("appends land one after another, past the initial capacity, and bytes() is exactly the run", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { maxLength: 60 }), fc.nat({ max: 2000 }), (records, capacity) => {
+        const run = new RunBuilder(capacity);
+        const src = Buffer.concat(records.map((r) => Buffer.from(r)));
+        let from = 0;
+        let expectedAt = 0;
+        for (const r of records) {
+          expect(run.append(src, from, r.length)).toBe(expectedAt);
+          from += r.length;
+          expectedAt += r.length;
+        }
+        expect(run.length).toBe(src.length);
+        expect(run.bytes().equals(src)).toBe(true);
+        expect(run.bytes().length).toBe(src.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("a run that fills its capacity exactly is returned without a copy", () => {
+    const run = new RunBuilder(128);
+    const src = Buffer.alloc(128, 7);
+    run.append(src, 0, 64);
+    run.append(src, 64, 64);
+    const a = run.bytes();
+    expect(run.bytes()).toBe(a);
+    expect(a.equals(src)).toBe(true);
   });
 });

@@ -24,6 +24,7 @@ import {
   writeHeader,
   writeHeaderFields,
 } from "./record.js";
+import { RunBuilder } from "./run-builder.js";
 import { scanRecords } from "./scan.js";
 import { decodeFrames, encodeFrames, plainRecordOf, readFrame } from "./frames.js";
 
@@ -629,35 +630,42 @@ export abstract class BlockLog extends StoreQueries {
     const img = this.blockImage(b);
     // Sealed blocks are stored compressed when compression is on; the write block never is.
     const framed = this.compressSealed && b !== this.wb;
-    const parts: Buffer[] = [];
-    const moved: [number, number, number][] = [];
+    const run = new RunBuilder(img.length);
+    const movedSeqs: number[] = [];
+    const movedOffs: number[] = [];
+    const movedLens: number[] = [];
     const tombs: number[] = [];
-    let size = 0;
     let maxSeq = 0;
     scanRecords(img, (off, len) => {
       const kind = img[off + 4] as RecordKind;
       const seq = readSeq(img, off);
       if (!keep(kind, seq, off)) return;
-      let rec = img.subarray(off, off + len);
       if (kind === RecordKind.Tombstone) {
         if (!this.tombstoneMatters(b, seq)) return;
         tombs.push(seq);
         maxSeq = Math.max(maxSeq, seq);
       } else if (kind === RecordKind.Skip) {
         const end = skipEnd(img, off);
-        if (end > clipTo) rec = encodeMarker(RecordKind.Skip, seq, clipTo - seq + 1, img.readBigInt64LE(off + 24));
         maxSeq = Math.max(maxSeq, Math.min(end, clipTo));
+        if (end > clipTo) {
+          const clipped = encodeMarker(RecordKind.Skip, seq, clipTo - seq + 1, img.readBigInt64LE(off + 24));
+          run.append(clipped, 0, clipped.length);
+          return;
+        }
       } else if (kind === RecordKind.Msg) {
-        if (framed) rec = plainRecordOf(img, off, len, this.codec);
-        moved.push([seq, size, rec.length]);
         maxSeq = Math.max(maxSeq, seq);
+        // Records compressed or encrypted one by one (older versions) go into frames plain.
+        const rec = framed && img[off + 5] !== 0 ? plainRecordOf(img, off, len, this.codec) : undefined;
+        movedSeqs.push(seq);
+        movedOffs.push(rec ? run.append(rec, 0, rec.length) : run.append(img, off, len));
+        movedLens.push(rec ? rec.length : len);
+        return;
       } else if (kind === RecordKind.Floor) {
         maxSeq = Math.max(maxSeq, seq - 1);
       }
-      parts.push(rec);
-      size += rec.length;
+      run.append(img, off, len);
     });
-    const content = Buffer.concat(parts, size);
+    const content = run.bytes();
     const frames = framed ? encodeFrames(content, this.frameCodec) : undefined;
     const file = frames ? frames.file : content;
     const tmp = `${b.path}.tmp`;
@@ -673,7 +681,7 @@ export abstract class BlockLog extends StoreQueries {
     syncDir(this.msgsDir);
     this.retire(b.fd);
     b.fd = fd;
-    b.rebuildSlots(moved);
+    b.rebuildSlots(movedSeqs, movedOffs, movedLens);
     b.tombs = tombs;
     b.size = b.sealed = b.flushed = b.issued = content.length;
     b.frames = frames ? frames.table : null;

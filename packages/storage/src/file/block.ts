@@ -111,12 +111,12 @@ export class Block {
     for (let i = 0; i < this.slots; i++) if (this.lens[i] !== 0) yield this.base + i;
   }
 
-  /** After a rewrite: only the `moved` messages remain, at their new offsets and lengths. */
-  rebuildSlots(moved: [seq: number, offset: number, len: number][]): void {
+  /** After a rewrite: only messages seqs[i] remain, at offsets offs[i] with lengths lens[i]. */
+  rebuildSlots(seqs: number[], offs: number[], lens: number[]): void {
     this.offsets.fill(0);
-    for (const [seq, off, len] of moved) {
-      this.offsets[seq - this.base] = off + 1;
-      this.lens[seq - this.base] = len;
+    for (let i = 0; i < seqs.length; i++) {
+      this.offsets[seqs[i] - this.base] = offs[i] + 1;
+      this.lens[seqs[i] - this.base] = lens[i];
     }
     this.liveBytes = 0;
     for (let i = 0; i < this.slots; i++) this.liveBytes += this.lens[i];
