@@ -40,7 +40,7 @@ function loadInPlaceModules(): { hash: object; seal: object } | undefined {
     const seal = new Module(sealModuleBytes());
     const probe = new Instance(hash).exports as unknown as InPlaceExports;
     const sealer = new Instance(seal, { x: { mem: probe.mem, h: probe.xxh64 } }).exports as unknown as SealExports;
-    // Two runs: a 48-byte one (length 48, 40 bytes of text, 8 for the checksum), then 20 more.
+    // Two runs (u32 length, text, 8-byte checksum of what precedes it): 48 bytes, then 20.
     const mem = Buffer.from(probe.mem.buffer);
     const text = Buffer.from("nats-ts storage checksum probe 01234567");
     mem.writeUInt32LE(48, 0);
@@ -64,7 +64,7 @@ interface InPlace {
 }
 const inPlace = new WeakMap<ArrayBufferLike, InPlace>();
 
-/** True when buffers from allocHashable are hashed in place (reported by benchmarks). */
+/** True when buffers from allocHashable are hashed and sealed in place (checked by tests). */
 export const hashesInPlace = modules !== undefined;
 
 /**
