@@ -1,19 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { NatsServer, optionsFromConf, parseConf } from "@nats-ts/core";
-import { jetstreamPlugin } from "@nats-ts/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, test } from "vitest";
-import { mqttPlugin } from "../src/index.js";
-import { eventually, RawMqtt } from "./helpers.js";
+import { eventually, RawMqtt, startMqttFromConf } from "./helpers.js";
 import { expectPub, flush, publish, sub } from "./raw-steps.js";
 
-const conf = (storeDir: string, importTransform: string) => `
+const conf = (importTransform: string) => `
   server_name: server
   listen: "127.0.0.1:-1"
-  jetstream { domain: "MYDOMAIN", store_dir: "${storeDir}" }
+  jetstream { domain: "MYDOMAIN", store_dir: "%STORE%" }
   mqtt { listen: "127.0.0.1:-1" }
   accounts: {
     A: {
@@ -43,14 +37,10 @@ describe("Go mqtt_test.go: retained messages across accounts", () => {
     { name: "with transform", importTransform: `, to: "foobar.>"`, sourceDest: "$MQTT.rmsgs.foobar.>", bDest: "foobar/x", lastSubject: "$MQTT.rmsgs.foobar.x" },
   ]) {
     test(`TestMQTTCrossAccountRetain: ${c.name}: B's retained stream sourcing A's follows A's retained messages, removals included`, async () => {
-      const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-xacc-"));
-      const { options } = optionsFromConf(parseConf(conf(storeDir, c.importTransform), { env: {} }));
-      const mqtt = mqttPlugin();
-      const server = new NatsServer({ ...options, host: "127.0.0.1", port: 0 }, { plugins: [jetstreamPlugin(), mqtt] });
-      await server.start();
-      const nc = await connect({ servers: server.clientURL, user: "b", pass: "x" });
+      const t = await startMqttFromConf(conf(c.importTransform));
+      const nc = await connect({ servers: t.server.clientURL, user: "b", pass: "x" });
       try {
-        const as = (user: string, clientId = "") => RawMqtt.connected(mqtt.port, { clientId, username: user, password: Buffer.from("x") });
+        const as = (user: string, clientId = "") => RawMqtt.connected(t.port, { clientId, username: user, password: Buffer.from("x") });
         (await as("b")).end(); // B's MQTT streams
         const pubRetained = async (user: string, topic: string, msg: string) => {
           const p = await as(user);
@@ -107,9 +97,77 @@ describe("Go mqtt_test.go: retained messages across accounts", () => {
         await getRetained("b", c.bDest, "");
       } finally {
         await nc.close();
-        await server.shutdown();
-        rmSync(storeDir, { recursive: true, force: true });
+        await t.stop();
       }
     });
   }
+});
+
+describe("Go mqtt_test.go: subject mappings and imports", () => {
+  test("TestMQTTMappingsQoS0: an account's mapping and other accounts' stream imports deliver to QoS 0 subscribers on the mapped topics", async () => {
+    const t = await startMqttFromConf(`
+      server_name: server
+      jetstream { domain: "A", store_dir: "%STORE%" }
+      mqtt { listen: "127.0.0.1:-1" }
+      accounts: {
+        A: {
+          jetstream: true
+          users: [ { user: a, password: x } ]
+          exports: [ { stream: "foo.>" } ]
+          mappings: { "baz.>": "bazz.>" }
+        }
+        B: {
+          jetstream: true
+          users: [ { user: b, password: x } ]
+          imports: [ { stream: { account: A, subject: "foo.>" }, to: "bar.>" } ]
+        }
+        C: {
+          jetstream: true
+          users: [ { user: c, password: x } ]
+          imports: [ { stream: { account: A, subject: "foo.>" }, to: "baz.>" } ]
+        }
+        D: {
+          jetstream: true
+          users: [ { user: d, password: x } ]
+          imports: [ { stream: { account: A, subject: "foo.>" }, to: "baz.>" } ]
+        }
+      }
+    `);
+    const open: RawMqtt[] = [];
+    try {
+      const as = async (user: string) => {
+        const c = await RawMqtt.connected(t.port, { clientId: "", username: user, password: Buffer.from("x") });
+        open.push(c);
+        return c;
+      };
+      const createSub = async (user: string, filter: string) => {
+        const c = await as(user);
+        await sub(c, [[filter, 0]], [0]);
+        await flush(c);
+        return c;
+      };
+      const aSub = await createSub("a", "#");
+      const aPub = await as("a");
+      await publish(aPub, 0, "baz/x", 0, "msg1", true);
+      // The mapping inside account A: the message arrives on "bazz/x".
+      await expectPub(aSub, "bazz/x", 0, "msg1");
+      const bSubs = [await createSub("b", "bar/#"), await createSub("b", "bar/+")];
+      const cdSubs = [await createSub("c", "baz/#"), await createSub("c", "baz/+"), await createSub("d", "baz/#"), await createSub("d", "baz/+")];
+      await publish(aPub, 0, "foo/x", 0, "msg2", true);
+      await publish(aPub, 0, "foo/x", 0, "msg3", true);
+      for (const [subs, topic] of [
+        [bSubs, "bar/x"],
+        [cdSubs, "baz/x"],
+      ] as const) {
+        for (const c of subs) {
+          await expectPub(c, topic, 0, "msg2");
+          await expectPub(c, topic, 0, "msg3");
+          await c.expectNothing(100);
+        }
+      }
+    } finally {
+      for (const c of open) c.end();
+      await t.stop();
+    }
+  });
 });

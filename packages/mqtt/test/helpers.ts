@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect as tcpConnect, createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NatsServer, type ServerOptionsInput } from "@nats-ts/core";
+import { NatsServer, optionsFromConf, parseConf, type ServerOptionsInput } from "@nats-ts/core";
 import { jetstreamPlugin } from "@nats-ts/jetstream";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { generate, parser as createParser, type IConnackPacket, type Packet } from "mqtt-packet";
@@ -33,6 +33,25 @@ export async function startMqtt(opts: { mqtt?: MqttOptions; server?: ServerOptio
     async stop() {
       await server.shutdown();
       if (opts.storeDir === undefined) rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A server started from conf text (`%STORE%` stands for a fresh JetStream store directory), as Go's tests do. */
+export async function startMqttFromConf(text: string): Promise<MqttTestServer> {
+  const storeDir = mkdtempSync(join(tmpdir(), "nats-ts-mqtt-conf-"));
+  const { options } = optionsFromConf(parseConf(text.replaceAll("%STORE%", storeDir), { env: {} }));
+  const plugin = mqttPlugin();
+  const server = new NatsServer({ ...options, host: "127.0.0.1", port: 0 }, { plugins: [jetstreamPlugin(), plugin] });
+  await server.start();
+  return {
+    server,
+    plugin,
+    port: plugin.port,
+    url: `mqtt://127.0.0.1:${plugin.port}`,
+    async stop() {
+      await server.shutdown();
+      rmSync(storeDir, { recursive: true, force: true });
     },
   };
 }
