@@ -13,7 +13,7 @@ const INACTIVE_THRESHOLD_NS = 5 * 60 * 1e9;
  * A removal marker this server wrote is deleted from the stream this long after it was seen:
  * streams that source or mirror this one (another account's, another server's) take it first.
  */
-const MARKER_DELETE_DELAY_MS = 2000;
+const MARKER_DELETE_DELAY_MS = 1000;
 /** How long the answer to a delete or purge request on the stream is waited for. */
 const RESYNC_WAIT_MS = 2000;
 
