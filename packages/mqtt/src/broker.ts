@@ -308,6 +308,7 @@ export class MqttBroker {
       session = new Session(clientId, id.account, false, client, js, js, sessionHash(clientId));
     }
     session.acker = state.api;
+    session.sharedProgressMs = Math.floor((this.options.ackWait || DEFAULT_ACK_WAIT_MS) / 2);
     return session;
   }
 

@@ -21,6 +21,7 @@ interface Waiter {
 
 const EMPTY = Buffer.alloc(0);
 const NAK = Buffer.from("-NAK");
+const PROGRESS = Buffer.from("+WPI");
 
 /**
  * Requests to the `$JS.API` from inside the server, over an internal client of the account
@@ -78,6 +79,11 @@ export class JsApi {
   /** Acknowledges a consumer delivery (an empty message to its ack subject, as Go's sendAck). */
   ack(ackSubject: string): void {
     if (ackSubject !== "") this.client.publish(ackSubject, EMPTY);
+  }
+
+  /** Tells the consumer the message is still being worked on (its ack wait starts again). */
+  progress(ackSubject: string): void {
+    if (ackSubject !== "") this.client.publish(ackSubject, PROGRESS);
   }
 
   /** Asks the consumer to deliver the message again now, or after `delayMs`. */

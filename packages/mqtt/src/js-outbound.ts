@@ -216,6 +216,12 @@ export class JetStreamOutbound implements QosOutbound {
     this.api.ack(this.untrackPublish(messageId));
   }
 
+  unackedShared(): string[] {
+    const out: string[] = [];
+    for (const p of this.pendingPublish.values()) if (p.durable === "" && p.ackSubject !== "") out.push(p.ackSubject);
+    return out;
+  }
+
   /** Stores the PUBREL in `$MQTT_out` before the PUBLISH is acknowledged, so neither step is lost. */
   pubrec(messageId: number): Promise<void> | undefined {
     if (!this.pendingPublish.has(messageId) || this.pubRel === undefined) return undefined;

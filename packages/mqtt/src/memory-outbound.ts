@@ -67,6 +67,12 @@ export class MemoryOutbound implements QosOutbound {
     return undefined;
   }
 
+  unackedShared(): string[] {
+    const out: string[] = [];
+    for (const p of this.inflight.values()) if (p.msg.ack !== undefined) out.push(p.msg.ack);
+    return out;
+  }
+
   pubcomp(messageId: number): void {
     this.puback(messageId);
   }

@@ -26,6 +26,8 @@ export interface Acker {
   ack(ackSubject: string): void;
   /** Gives the delivery back, for now or after `delayMs`. */
   nak(ackSubject: string, delayMs?: number): void;
+  /** Says the delivery is still being worked on, so its ack wait starts again. */
+  progress(ackSubject: string): void;
 }
 
 /** Where a session sends its messages while a client is connected. */
@@ -49,6 +51,8 @@ export interface QosOutbound {
   send(msg: OutgoingMessage & { qos: 1 | 2 }): boolean;
   /** MQTT 5.0 receive maximum: QoS 1/2 messages the connected client takes in flight. */
   setInflightLimit(limit: number): void;
+  /** The ack subjects of the shared subscription deliveries the client has not acknowledged yet. */
+  unackedShared(): string[];
   /** PUBACK from the client. */
   puback(messageId: number): void;
   /** PUBREC from the client: the PUBREL step starts (it may have to be stored first). */

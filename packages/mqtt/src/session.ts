@@ -57,6 +57,13 @@ export class Session {
   private pendingWill: { deadline: Deadline; will: Will; publish: () => void } | undefined;
   /** Answers shared subscription consumer deliveries. */
   acker: Acker | undefined;
+  /**
+   * How often the shared deliveries the connected client holds unacknowledged are reported in
+   * progress (half the consumers' ack wait), so their group's consumer does not hand them to
+   * another member meanwhile; 0: never.
+   */
+  sharedProgressMs = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
   /** Called when a delayed will went out, so the stored session forgets it. */
   onWillPublished: (() => void) | undefined;
   private output: SessionOutput | undefined;
@@ -228,12 +235,14 @@ export class Session {
   detach(output: SessionOutput): void {
     if (this.output !== output) return;
     this.output = undefined;
+    this.stopProgress();
     for (const entry of this.subscriptions.values()) this.unlisten(entry);
     this.outbound.detach(output);
   }
 
   /** Removes every subscription and forgets every message (the session is over). */
   destroy(): void {
+    this.stopProgress();
     this.cancelExpiry();
     this.cancelWill()?.();
     this.output = undefined;
@@ -244,6 +253,7 @@ export class Session {
 
   /** The server stops: the session lets go of its subscriptions; what JetStream keeps stays. */
   unload(): void {
+    this.stopProgress();
     this.resume();
     this.output = undefined;
     this.outbound.unload();
@@ -291,6 +301,7 @@ export class Session {
         out.dup = dc > 1;
         out.since = storedAt;
         if (!this.send(out)) acker?.nak(reply, SHARED_RETRY_MS);
+        else this.reportProgress();
       },
       entry.options.group,
     );
@@ -338,6 +349,22 @@ export class Session {
       out.since = Date.now();
     }
     return out;
+  }
+
+  /** While the client holds shared deliveries unacknowledged, they are reported in progress every `sharedProgressMs`. */
+  private reportProgress(): void {
+    if (this.progressTimer !== undefined || this.sharedProgressMs <= 0) return;
+    this.progressTimer = setInterval(() => {
+      const held = this.output === undefined ? [] : this.outbound.unackedShared();
+      if (held.length === 0) return this.stopProgress();
+      for (const subject of held) this.acker?.progress(subject);
+    }, this.sharedProgressMs);
+    this.progressTimer.unref();
+  }
+
+  private stopProgress(): void {
+    if (this.progressTimer !== undefined) clearInterval(this.progressTimer);
+    this.progressTimer = undefined;
   }
 
   /** Streams of messages mostly repeat a subject: remember the last conversion. */

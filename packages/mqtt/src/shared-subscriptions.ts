@@ -19,7 +19,9 @@ import { needsParentLevelSubject } from "./topic.js";
  *   at once (NAK): the consumer redelivers them to the members still online. With no member
  *   online, the consumer has no subscriber and the messages wait in the stream (interest
  *   retention keeps them for the consumer) until one connects. A member at its in-flight limit
- *   gives a delivery back with a short delay, so another member may take it.
+ *   gives a delivery back with a short delay, so another member may take it. A connected member
+ *   that holds a delivery unacknowledged reports it in progress every half ack wait, so the
+ *   consumer does not redeliver it to another member while the first may still acknowledge it.
  * - Plain NATS queue subscriptions in the same group still carry what does not come through
  *   JetStream (QoS 0 publications, NATS publishers); a QoS 1/2 MQTT publication is left to the
  *   consumer, so no message is delivered twice.

@@ -224,4 +224,20 @@ describe("MQTT 5.0 shared subscriptions at QoS 1 in JetStream", () => {
     a.end();
     b.end();
   });
+
+  test("a delivery a connected member holds past ack_wait stays with it (reported in progress), not handed to another member", async () => {
+    s = await server.restart({ ackWait: 300 });
+    const slow = await member("share-slow-holder", true);
+    await publishJobs(0, 1);
+    const [held] = await receive([slow], 1, false);
+    const other = await member("share-other-member", true);
+    // Three ack waits later the other member still got nothing.
+    await new Promise((r) => setTimeout(r, 900));
+    await other.expectNothing(50);
+    slow.send({ cmd: "puback", messageId: held![0]!.messageId! });
+    await slow.expectNothing(400);
+    await other.expectNothing(50);
+    slow.end();
+    other.end();
+  });
 });
