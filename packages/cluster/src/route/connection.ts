@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { InvalidSubjectError, OutboundQueue, Subscription, type Account, type MessageSink, type NatsServer } from "@nats-ts/core";
 import { PeerProtocolParser, ProtocolError, parsePeerMsgArgs, peerMsgHead, type PeerInterestOp, type PeerMessageOp } from "@nats-ts/wire";
+import { S2CompressedStream, updatedAutoLevel, writerForMode, type CompressionOptions } from "../shared/compression/index.js";
 import { parseRouteConnect, parseRouteInfo, type RouteConnectInfo, type RouteInfo } from "./info.js";
 import type { RouteUrl } from "./urls.js";
 
@@ -37,8 +38,11 @@ const MAX_QUEUE_WEIGHT = 1024;
 /** What a route connection needs from the route manager. */
 export interface RouteHost {
   readonly server: NatsServer;
-  /** The first INFO of this connection (the handshake). */
-  onFirstInfo(c: RouteConnection, info: RouteInfo): void;
+  /**
+   * The first INFO of this connection (the handshake); false when it only negotiated compression
+   * and switched the connection to it (the remote's next INFO, compressed, is its first).
+   */
+  onFirstInfo(c: RouteConnection, info: RouteInfo): boolean;
   /** A later INFO: gossip about another server, or an update (lame duck) about this one. */
   onAsyncInfo(c: RouteConnection, info: RouteInfo): void;
   /** CONNECT from a soliciting server; returns false when it closed the connection. */
@@ -125,6 +129,39 @@ export class RouteConnection {
   outBytes = 0;
   /** Round trip of the last PING, in ms. */
   rtt: number | undefined;
+  /** When the connection was made (performance.now()): s2_auto's first RTT estimate, as Go's. */
+  readonly startedAt = performance.now();
+  /**
+   * The negotiated compression as /routez shows it (Go's route.compression): "" until known, "not
+   * supported" for a remote that announced none, "off", or the s2 level this side writes with.
+   */
+  compression = "";
+  /**
+   * This server negotiates compression (its mode is neither off nor not supported): the first
+   * INFO is read for that, and the handshake is parsed a line at a time until it is settled so
+   * that bytes after the INFO that switches to S2 go to the decoder (no messages flow yet).
+   */
+  compressionOptions: CompressionOptions | undefined;
+  /** The remote's first INFO was used to negotiate compression (Go's compressionNegotiated flag). */
+  compressionNegotiated = false;
+  private compressed: S2CompressedStream | undefined;
+  /** The byte stream read and written: the socket (after TLS), or the S2 stream around it. */
+  private stream: Duplex;
+  private readError = false;
+  private readonly onData = (chunk: Buffer) => {
+    this.lastActivity = new Date();
+    this.parser.parse(chunk);
+  };
+  private readonly onHandshakeData = (chunk: Buffer) => {
+    this.lastActivity = new Date();
+    this.parseByLine(chunk);
+  };
+  private readonly onError = (err: Error) => {
+    this.readError = true;
+    this.log.debug(`${this.label} - Router connection error: ${err.message}`);
+  };
+  // Go reports a peer that hung up as "Client Closed", a broken connection (or stream) as "Read Error".
+  private readonly onClose = () => this.close(this.readError ? RouteClosed.ReadError : RouteClosed.ClientClosed);
   private connectReceived = false;
   private readonly parser: PeerProtocolParser;
   private readonly out = new OutboundQueue();
@@ -148,6 +185,7 @@ export class RouteConnection {
     public url: RouteUrl | undefined,
     public routeType: RouteType,
   ) {
+    this.stream = socket;
     this.didSolicit = url !== undefined;
     this.label = `${remoteAddress.includes(":") ? `[${remoteAddress}]` : remoteAddress}:${remotePort} - rid:${cid}`;
     const maxPayload = Math.max(64 * 1024 * 1024, host.server.opts.maxPayload);
@@ -175,20 +213,16 @@ export class RouteConnection {
     return this.host.server.log;
   }
 
-  /** Starts reading; `greeting` is what to send first (CONNECT then INFO when soliciting, INFO otherwise). */
-  begin(greeting: string, authTimeoutSeconds: number): void {
+  /**
+   * Starts reading; `greeting` is what to send first (CONNECT then INFO when soliciting, INFO
+   * otherwise). With `compression`, the remote's first INFO negotiates it (see {@link compressionOptions}).
+   */
+  begin(greeting: string, authTimeoutSeconds: number, compression?: CompressionOptions): void {
     const { socket } = this;
-    socket.on("data", (chunk: Buffer) => {
-      this.lastActivity = new Date();
-      this.parser.parse(chunk);
-    });
-    let readError = false;
-    socket.on("error", (err) => {
-      readError = true;
-      this.log.debug(`${this.label} - Router connection error: ${err.message}`);
-    });
-    // Go reports a peer that hung up as "Client Closed", a broken connection as "Read Error".
-    socket.on("close", () => this.close(readError ? RouteClosed.ReadError : RouteClosed.ClientClosed));
+    this.compressionOptions = compression;
+    socket.on("data", compression === undefined ? this.onData : this.onHandshakeData);
+    socket.on("error", this.onError);
+    socket.on("close", this.onClose);
     if (!this.didSolicit && this.host.authRequired) {
       this.authTimer = setTimeout(() => {
         this.sendErr("Authentication Timeout");
@@ -231,6 +265,57 @@ export class RouteConnection {
 
   toString(): string {
     return this.label;
+  }
+
+  // ---- compression -------------------------------------------------------------------------
+
+  /** Compression is negotiated and stays off (or unsupported): input goes straight to the parser again. */
+  compressionSettled(mode: string): void {
+    this.compressionNegotiated = true;
+    this.compression = mode;
+    // Only a connection reading its handshake a line at a time has a reader to swap.
+    if (this.compressionOptions === undefined || this.compressed !== undefined || this.closedReason !== undefined) return;
+    this.stream.off("data", this.onHandshakeData);
+    this.stream.on("data", this.onData);
+  }
+
+  /**
+   * Reads and writes S2 from now on (the caller sends the INFO that confirms the mode before this
+   * when it dialled, after when it accepted, as Go's sides do). What was queued goes out first,
+   * in the clear. A corrupt stream from the remote closes this connection as a read error.
+   */
+  startCompression(mode: string): void {
+    this.compressionNegotiated = true;
+    this.compression = mode;
+    if (this.closedReason !== undefined) return;
+    this.flush();
+    const raw = this.stream;
+    raw.off("data", this.onHandshakeData);
+    raw.off("error", this.onError);
+    raw.off("close", this.onClose);
+    // Errors of the socket surface on the S2 stream wrapped around it.
+    raw.on("error", () => {});
+    const compressed = new S2CompressedStream(raw, writerForMode(mode));
+    this.compressed = compressed;
+    this.stream = compressed;
+    compressed.on("data", this.onData);
+    compressed.on("error", this.onError);
+    compressed.on("close", this.onClose);
+  }
+
+  /** Handshake input while compression may still be switched on: a line at a time, the rest to the decoder once it is. */
+  private parseByLine(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && this.compressed === undefined && !this.compressionNegotiated && this.closedReason === undefined) {
+      const nl = chunk.indexOf(10, at);
+      const end = nl < 0 ? chunk.length : nl + 1;
+      this.parser.parse(chunk.subarray(at, end));
+      at = end;
+    }
+    if (at >= chunk.length || this.closedReason !== undefined) return;
+    // The INFO just parsed switched reading to the decoder: the rest of this read is compressed.
+    if (this.compressed !== undefined) this.compressed.receive(chunk.subarray(at));
+    else this.parser.parse(chunk.subarray(at));
   }
 
   // ---- output ------------------------------------------------------------------------------
@@ -291,17 +376,18 @@ export class RouteConnection {
 
   private flush(): void {
     this.flushQueued = false;
-    if (this.out.pending === 0 || this.socket.destroyed) return;
+    const stream = this.stream;
+    if (this.out.pending === 0 || stream.destroyed) return;
     this.checkPending();
     if (this.closedReason !== undefined) return;
     const chunks = this.out.drain();
     if (chunks.length === 1) {
-      this.socket.write(chunks[0]);
+      stream.write(chunks[0]);
       return;
     }
-    this.socket.cork();
-    for (const c of chunks) this.socket.write(c);
-    this.socket.uncork();
+    stream.cork();
+    for (const c of chunks) stream.write(c);
+    stream.uncork();
   }
 
   private sendPing(): void {
@@ -327,7 +413,8 @@ export class RouteConnection {
         return;
       }
       this.info = info;
-      this.host.onFirstInfo(this, info);
+      // An INFO that only switched the connection to compression: the remote's next one is its first.
+      if (!this.host.onFirstInfo(this, info)) this.info = undefined;
     } else {
       this.host.onAsyncInfo(this, info);
     }
@@ -357,9 +444,20 @@ export class RouteConnection {
 
   private onPong(): void {
     this.pingsOut = 0;
-    if (this.pingSentAt > 0) this.rtt = performance.now() - this.pingSentAt;
+    if (this.pingSentAt > 0) {
+      this.rtt = performance.now() - this.pingSentAt;
+      if (this.compressed !== undefined) this.updateCompressionLevel(this.rtt);
+    }
     this.pingSentAt = 0;
     this.host.onPong(this);
+  }
+
+  /** An s2_auto route moves to the level its new RTT calls for (Go's updateS2AutoCompressionLevel). */
+  private updateCompressionLevel(rtt: number): void {
+    const level = updatedAutoLevel(this.compressionOptions!, this.compression, rtt);
+    if (level === undefined) return;
+    this.compression = level;
+    this.compressed!.writer = writerForMode(level);
   }
 
   private onErr(text: string): void {
@@ -493,7 +591,7 @@ export class RouteConnection {
   /** Go's max_pending for routes: a peer that stops reading is cut off rather than buffered without bound. */
   private checkPending(): void {
     const maxPending = this.host.server.opts.maxPending;
-    const queued = this.out.pending + this.socket.writableLength;
+    const queued = this.out.pending + this.stream.writableLength;
     if (queued <= maxPending || this.closedReason !== undefined) return;
     this.log.error(`${this.label} - Slow Consumer Detected: MaxPending of ${maxPending} Exceeded`);
     this.host.onSlowConsumer(this);
@@ -535,10 +633,11 @@ export class RouteConnection {
     for (const entry of this.remote.values()) for (const sub of entry.subs) this.removeFromSublist(sub);
     this.remote.clear();
     const chunks = this.out.drain();
-    if (!this.socket.destroyed) {
-      for (const c of chunks) this.socket.write(c);
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), 1000).unref();
+    const stream = this.stream;
+    if (!stream.destroyed) {
+      for (const c of chunks) stream.write(c);
+      stream.end();
+      setTimeout(() => stream.destroy(), 1000).unref();
     }
     const quiet = reason === RouteClosed.DuplicateRoute || reason === RouteClosed.ServerShutdown;
     const msg = `${this.label} - Router connection closed: ${reason}`;

@@ -17,6 +17,7 @@ import { randomNonce, randomNuid } from "../shared/nuid.js";
 import { Timers } from "../shared/timers.js";
 import { PeerTls } from "../shared/tls.js";
 import { connectUrls, parseRouteUrl, redacted, sameRouteUrl, type RouteUrl } from "./urls.js";
+import { CompressionMode, compressionModeForInfo, needsCompression, negotiateCompression } from "../shared/compression/index.js";
 
 /** Go's DEFAULT_ROUTE_CONNECT, DEFAULT_ROUTE_CONNECT_MAX, DEFAULT_ROUTE_RECONNECT and DEFAULT_ROUTE_DIAL. */
 const CONNECT_DELAY = 1000;
@@ -153,9 +154,6 @@ export class RouteManager implements RouteHost {
     const log = server.log;
     log.info(`Cluster name is ${this.clusterName}`);
     if (this.dynamic) log.warn("Cluster name was dynamically generated, consider setting one");
-    if (!["", "off", "not supported", "accept"].includes(opts.compression)) {
-      log.warn(`Route compression "${opts.compression}" is not supported by nats-ts: routes are not compressed`);
-    }
     const words = { port: "router", connection: "route", connections: "route" };
     const { server: listener, port } = await listenForPeers(log, opts.host, opts.port, words, (socket) => this.accept(socket));
     this.listener = listener;
@@ -212,8 +210,11 @@ export class RouteManager implements RouteHost {
 
   // ---- INFO --------------------------------------------------------------------------------
 
-  /** This server's route INFO, in Go's field order; a new connection's names its pool index or pinned account. */
-  routeInfo(extra: { nonce?: string; ldm?: boolean; poolIdx?: number; account?: string } = {}): RouteInfo {
+  /**
+   * This server's route INFO, in Go's field order; a new connection's names its pool index or
+   * pinned account, and the compression mode (only the INFOs of the handshake carry one).
+   */
+  routeInfo(extra: { nonce?: string; ldm?: boolean; poolIdx?: number; account?: string; compression?: string } = {}): RouteInfo {
     const { server, opts } = this;
     let host = opts.host;
     let port = this.boundPort;
@@ -234,6 +235,7 @@ export class RouteManager implements RouteHost {
       cluster_dynamic: this.dynamic || undefined,
       connect_urls: opts.noAdvertise || this.ownClientUrls.length === 0 ? undefined : this.ownClientUrls,
       ldm: extra.ldm,
+      compression: extra.compression,
       import: opts.permissions?.import,
       export: opts.permissions?.export,
       lnoc: true,
@@ -302,13 +304,54 @@ export class RouteManager implements RouteHost {
     const c = new RouteConnection(this, socket, this.nextCid++, address, port, url, type);
     c.account = account;
     this.pending.add(c);
-    // A solicited pooled connection learns its pool index from the remote's INFO: ours goes after it (Go's routeShouldDelayInfo).
-    c.infoDelayed = url !== undefined && account === undefined && this.opts.poolSize >= 1;
-    const info = c.infoDelayed ? "" : protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account }));
+    const compression = this.opts.compression;
+    const negotiates = needsCompression(compression.mode);
+    // A solicited pooled connection learns its pool index from the remote's INFO, and compression
+    // is negotiated on the remote's INFO: ours goes after it (Go's routeShouldDelayInfo).
+    c.infoDelayed = url !== undefined && (negotiates || (account === undefined && this.opts.poolSize >= 1));
+    const info = c.infoDelayed ? "" : protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account, compression: this.announcedCompression() }));
     if (url !== undefined) this.server.log.debug(`${c} - Route connect msg sent`);
-    c.begin(url === undefined ? info : this.connectProto(url) + info, this.opts.authTimeout);
+    c.begin(url === undefined ? info : this.connectProto(url) + info, this.opts.authTimeout, negotiates ? compression : undefined);
     const { interval, maxOut } = this.pings();
     c.watchHandshake(interval * (maxOut + 1));
+  }
+
+  /**
+   * The compression mode of an INFO of the handshake: the configured one before negotiation, then
+   * the negotiated one (s2_auto stays s2_auto). None when configured as "not supported" (Go's way
+   * to behave as a server from before compression).
+   */
+  private announcedCompression(negotiated?: string): string | undefined {
+    const local = this.opts.compression;
+    if (local.mode === CompressionMode.NotSupported) return undefined;
+    return negotiated === undefined || negotiated === "" ? local.mode : compressionModeForInfo(local, negotiated);
+  }
+
+  /**
+   * The remote's first INFO, when this server negotiates compression (Go's negotiateRouteCompression):
+   * true when both sides compress and the connection switched to S2. Then the side that dialled
+   * has sent its INFO in the clear before switching, the side that accepted sends it compressed,
+   * and the handshake goes on with the remote's next INFO. False when it stays uncompressed (or
+   * closed on a mode Go does not know).
+   */
+  private switchedToCompression(c: RouteConnection, info: RouteInfo): boolean {
+    const local = this.opts.compression;
+    let mode: string;
+    try {
+      mode = negotiateCompression(local, typeof info.compression === "string" ? info.compression : undefined, c.rtt ?? performance.now() - c.startedAt);
+    } catch (e) {
+      this.refuse(c, (e as Error).message);
+      return false;
+    }
+    if (!needsCompression(mode)) {
+      c.compressionSettled(mode);
+      return false;
+    }
+    const proto = protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account: c.account, compression: this.announcedCompression(mode) }));
+    if (c.didSolicit) c.sendProto(proto);
+    c.startCompression(mode);
+    if (!c.didSolicit) c.sendProto(proto);
+    return true;
   }
 
   /** The route ping interval (capped as Go's routeMaxPingInterval) and how many may go unanswered. */
@@ -385,12 +428,12 @@ export class RouteManager implements RouteHost {
     return true;
   }
 
-  onFirstInfo(c: RouteConnection, info: RouteInfo): void {
+  onFirstInfo(c: RouteConnection, info: RouteInfo): boolean {
     const { server } = this;
     if (info.server_id === server.id) {
       c.remoteId = info.server_id;
       c.close(RouteClosed.DuplicateRoute);
-      return;
+      return true;
     }
     if (info.cluster !== undefined && info.cluster !== "" && info.cluster !== this.clusterName) {
       if (this.dynamic && (info.cluster_dynamic !== true || this.clusterName < info.cluster)) {
@@ -398,13 +441,21 @@ export class RouteManager implements RouteHost {
         this.removeAllRoutesExcept(info.server_id);
       } else {
         c.close(RouteClosed.ClusterNameConflict);
-        return;
+        return true;
       }
     }
     if (!c.didSolicit && info.server_name !== undefined && info.server_name === server.name) {
       server.log.error(`${c} - Remote server has a duplicate name: "${info.server_name}"`);
       c.close(RouteClosed.DuplicateServerName);
-      return;
+      return true;
+    }
+    if (c.compressionOptions === undefined) {
+      // This server does not negotiate: a remote that announced nothing is from before compression.
+      const announced = typeof info.compression === "string" && info.compression !== "";
+      c.compression = announced && this.opts.compression.mode !== CompressionMode.NotSupported ? CompressionMode.Off : CompressionMode.NotSupported;
+    } else if (!c.compressionNegotiated) {
+      if (this.switchedToCompression(c, info)) return false;
+      if (c.closed) return true;
     }
     c.remoteId = info.server_id;
     c.remoteName = info.server_name ?? "";
@@ -423,6 +474,7 @@ export class RouteManager implements RouteHost {
       this.server.log.debug(`${c} - Detected duplicate remote route "${info.server_id}"`);
       c.close(RouteClosed.DuplicateRoute);
     }
+    return true;
   }
 
   onAsyncInfo(c: RouteConnection, info: RouteInfo): void {
@@ -538,6 +590,7 @@ export class RouteManager implements RouteHost {
     if (conns === undefined) return this.refuse(c, `No route for account "${account}"`);
     const existing = conns.get(info.server_id);
     if (existing !== undefined) return this.keepExisting(existing, c, true);
+    if (c.infoDelayed) c.sendProto(protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account, compression: this.announcedCompression(c.compression) })));
     conns.set(info.server_id, c);
     this.pending.delete(c);
     c.registered = true;
@@ -548,7 +601,7 @@ export class RouteManager implements RouteHost {
   /** Puts a connection at `idx` of its remote's pool; the remote's first connection announces the server. */
   private registerPooled(c: RouteConnection, remote: RemoteServer, idx: number, first: boolean, info: RouteInfo, remotePoolSize: number | undefined): void {
     c.poolIdx = idx;
-    if (c.infoDelayed) c.sendProto(protoLine("INFO", this.routeInfo({ nonce: randomNonce(), poolIdx: idx })));
+    if (c.infoDelayed) c.sendProto(protoLine("INFO", this.routeInfo({ nonce: randomNonce(), poolIdx: idx, compression: this.announcedCompression(c.compression) })));
     if (remotePoolSize !== undefined) remote.poolSize = remotePoolSize;
     remote.conns[idx] = c;
     this.pending.delete(c);

@@ -28,6 +28,7 @@ function routeInfo(r: RouteConnection, now: number, opts: RoutezOptions): Record
     out_bytes: r.outBytes,
     subscriptions: interest.length,
     account: r.account,
+    compression: r.compression || undefined,
   };
   if (opts.subscriptionsDetail) {
     out.subscriptions_list_detail = interest.map((i) => ({

@@ -11,7 +11,8 @@ import {
   type ConfValue,
   type SubjectPermission,
 } from "@nats-ts/core";
-import { compressionFromConf, peerAuthorizationFromConf, peerTlsFromConf, subjectsFromConf, type PeerTlsOptions } from "../shared/conf.js";
+import { CompressionMode, compressionOptionsFromConf, type CompressionOptions } from "../shared/compression/index.js";
+import { peerAuthorizationFromConf, peerTlsFromConf, subjectsFromConf, type PeerTlsOptions } from "../shared/conf.js";
 import { DEFAULT_ROUTE_POOL_SIZE } from "./pool.js";
 import { parseRouteUrl, type RouteUrl } from "./urls.js";
 
@@ -55,8 +56,12 @@ export interface RouteOptions {
    * The system account is added when pooling is on, as Go does.
    */
   pinnedAccounts: string[];
-  /** Normalised compression mode; nats-ts routes never compress (peers see an old server). */
-  compression: string;
+  /**
+   * S2 compression of route connections (Go 2.10+): the normalised mode, negotiated with each
+   * remote on every connection, and the s2_auto RTT thresholds. Default "accept": compress only
+   * when the other side asks for it; `true`/`on` mean s2_fast.
+   */
+  compression: CompressionOptions;
   tls?: RouteTlsOptions;
   pingInterval?: number;
   pingMax?: number;
@@ -88,7 +93,7 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
     authTimeout: 2,
     poolSize: 0,
     pinnedAccounts: [],
-    compression: "",
+    compression: { mode: CompressionMode.Accept, rttThresholds: [] },
   };
   for (const [k, v] of Object.entries(m)) {
     if (confListenerAddress(m, k, v, out)) continue;
@@ -139,7 +144,7 @@ export function routeOptionsFromConf(block: unknown): RouteOptions {
         out.pinnedAccounts = stringArray(m, k, v, "accounts");
         break;
       case "compression":
-        out.compression = compressionFromConf(m, k, v, "s2_fast");
+        out.compression = compressionOptionsFromConf(m, k, v, CompressionMode.S2Fast, CompressionMode.Accept);
         break;
       case "ping_interval":
         out.pingInterval = duration(m, k, v, "ping_interval");

@@ -84,7 +84,7 @@ describe("routes: the cluster {} block", () => {
       advertise: "10.0.0.1:7244",
       poolSize: 3,
       pinnedAccounts: ["A", "B"],
-      compression: "accept",
+      compression: { mode: "accept", rttThresholds: [] },
       permissions: { import: { allow: ["foo.>"] }, export: { allow: ["bar.*"], deny: ["bar.x"] } },
       tls: { certFile: "c.pem", keyFile: "k.pem", caFile: "ca.pem", timeout: 3, insecure: true, verify: false },
     });
@@ -92,8 +92,8 @@ describe("routes: the cluster {} block", () => {
     expect(routeOptionsFromConf(clusterBlock(`cluster { port: -1 }`)).poolSize).toBe(3);
     expect(routeOptionsFromConf(clusterBlock(`cluster { pool_size: 0 }`)).poolSize).toBe(3);
     expect(routeOptionsFromConf(clusterBlock(`cluster { pool_size: -1 }`)).poolSize).toBe(-1);
-    expect(routeOptionsFromConf(clusterBlock(`cluster { compression: false }`)).compression).toBe("off");
-    expect(routeOptionsFromConf(clusterBlock(`cluster { compression: { mode: s2_best } }`)).compression).toBe("s2_best");
+    expect(routeOptionsFromConf(clusterBlock(`cluster { compression: false }`)).compression.mode).toBe("off");
+    expect(routeOptionsFromConf(clusterBlock(`cluster { compression: { mode: s2_best } }`)).compression.mode).toBe("s2_best");
   });
 
   test("bad values fail with Go's words", () => {

@@ -107,7 +107,8 @@ describe("routes: pool and pinned-account protocol", () => {
 
   test("a pinned route to a server that does not pool is refused with Go's error and not dialled again; the pooled one carries every account", async () => {
     const { port, accepted } = await fakeListener();
-    const { s } = await pooledServer("", [port]);
+    // Compression off: only the pooled connection holds its INFO back (with compression both would).
+    const { s } = await pooledServer("compression: off", [port]);
     await waitFor("pool and system account routes dialled", () => accepted.length === 2);
     const old = { server_id: "OLD", cluster: "local" };
     let pinned: RawConn | undefined;
@@ -147,7 +148,7 @@ describe("routes: pool and pinned-account protocol", () => {
 
   test("Route pool size reached: a connection we dialled to a remote whose pool is already full is closed and not dialled again", async () => {
     const { port, accepted } = await fakeListener();
-    const s = await topo.logged(`listen: "127.0.0.1:-1"\ncluster { name: local, listen: "127.0.0.1:-1", pool_size: 2, routes: ["nats://127.0.0.1:${port}"] }`);
+    const s = await topo.logged(`listen: "127.0.0.1:-1"\ncluster { name: local, listen: "127.0.0.1:-1", pool_size: 2, compression: off, routes: ["nats://127.0.0.1:${port}"] }`);
     await waitFor("dialled", () => accepted.length === 2);
     // The remote fills both pool slots from its side first.
     const routePort = listenerPort(s.server, "cluster");

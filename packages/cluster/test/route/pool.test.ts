@@ -175,7 +175,7 @@ describe("routes: pooling", () => {
     const l = topo.keepListener(createServer((sock) => accepted.push(topo.keepRaw(RawConn.adopt(sock)))));
     await new Promise<void>((r) => l.listen(0, "127.0.0.1", () => r()));
     const mockPort = (l.address() as { port: number }).port;
-    await startManaged(topo, member("pool_size: 3", [mockPort], { name: "S2" }));
+    await startManaged(topo, member("pool_size: 3\ncompression: off", [mockPort], { name: "S2" }));
     await waitFor("pool and system account connections", () => accepted.length === 2);
     // The pooled connection sends CONNECT and waits for our INFO; the pinned one sends its INFO at once.
     let pooled: RawConn | undefined;

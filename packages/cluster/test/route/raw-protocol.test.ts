@@ -94,13 +94,15 @@ describe("routes: raw protocol (Go test/routes_test.go, test/new_routes_test.go)
     const c = await client(clientPort);
     const sock = await accepted;
     const rc = topo.keepRaw(RawConn.adopt(sock));
-    // The soliciting side sends CONNECT (with the URL's credentials) and its INFO.
+    // The soliciting side sends CONNECT (with the URL's credentials); its INFO waits for ours,
+    // since it negotiates compression on it (Go's default "accept").
     const connect = JSON.parse((await rc.expect(CONNECT_RE))[1]) as Record<string, unknown>;
     expect(connect.user).toBe("foo");
     expect(connect.pass).toBe("bar");
     expect(connect.cluster).toBe("xyz");
-    await rc.expect(INFO_RE);
     rc.send(`INFO {"server_id":"ROUTER:solicited","cluster":"xyz"}\r\n`);
+    const info = JSON.parse((await rc.expect(INFO_RE))[1]) as Record<string, unknown>;
+    expect(info.compression).toBe("not supported");
     await rc.untilPong("RS+ $G foo\r\n");
     await c.untilPong("PUB foo 2\r\nok\r\n");
     const m = await rc.expect(RMSG_RE);
