@@ -1,10 +1,12 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { createServer } from "node:net";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { routeOptionsFromConf } from "../../src/route/options.js";
 import { routez } from "../../src/route/monitor.js";
 import { parseConf } from "@nats-ts/core";
 import { Topology, waitFor } from "./helpers.js";
-import { clusterFormed, connections, member, startManaged, userClient, type ManagedServer } from "./pool-support.js";
-import { LinkProxy } from "./compression-support.js";
+import { clusterFormed, connections, member, sendAndRecv, startManaged, userClient, type ManagedServer } from "./pool-support.js";
+import { LinkProxy, S2Peer } from "./compression-support.js";
+import { makeRoutePki } from "./certs.js";
 
 const topo = new Topology();
 const proxies: LinkProxy[] = [];
@@ -228,5 +230,126 @@ describe("routes: compression between servers", () => {
     await level("s2_uncompressed");
     // The s2_fast side keeps its level whatever the RTT.
     expect(modes(s1).every((m) => m === "s2_fast")).toBe(true);
+  });
+});
+
+/** A fake peer's listener the server under test dials; every accepted connection is kept. */
+async function fakeListener(): Promise<{ port: number; accepted: S2Peer[] }> {
+  const accepted: S2Peer[] = [];
+  const l = topo.keepListener(createServer((sock) => accepted.push(keep(S2Peer.adopt(sock)))));
+  await new Promise<void>((r) => l.listen(0, "127.0.0.1", () => r()));
+  return { port: (l.address() as { port: number }).port, accepted };
+}
+
+const peers: S2Peer[] = [];
+afterEach(() => {
+  for (const p of peers.splice(0)) p.close();
+});
+function keep(p: S2Peer): S2Peer {
+  peers.push(p);
+  return p;
+}
+
+const INFO = /INFO (\{[^\r\n]*\})\r\n/;
+
+describe("routes: compression on the wire (Go 2.10+ handshake)", () => {
+  test("a route we dial holds its INFO back, answers in the clear with the negotiated mode, then reads and writes S2", async () => {
+    const { port, accepted } = await fakeListener();
+    const s = await startManaged(topo, member("pool_size: -1", [port], { name: "S" }));
+    await waitFor("dialled", () => accepted.length === 1);
+    const peer = accepted[0];
+    await peer.expect(/CONNECT \{[^\r\n]*\}\r\n/);
+    // Our "accept" takes the remote's s2_best: the INFO that says so is the first one we send.
+    peer.send(`INFO ${JSON.stringify({ server_id: "PEER", server_name: "peer", cluster: "local", headers: true, compression: "s2_best" })}\r\n`);
+    const clear = JSON.parse((await peer.expect(INFO))[1]) as Record<string, unknown>;
+    expect(clear.compression).toBe("s2_best");
+    expect(clear.server_id).toBe(s.server.id);
+    // The accepting side switches and sends its INFO compressed; ours follows, compressed.
+    peer.compressReads();
+    peer.compressWrites();
+    peer.send(`INFO ${JSON.stringify({ server_id: "PEER", server_name: "peer", cluster: "local", headers: true, compression: "s2_best" })}\r\n`);
+    const registered = JSON.parse((await peer.expect(INFO))[1]) as Record<string, unknown>;
+    expect(registered.compression).toBe("s2_best");
+    await peer.expect(/PING\r\n/);
+    peer.send("PONG\r\nRS+ A foo\r\nRS+ A bar\r\n");
+    expect(connections(s).map((c) => [c.remoteId, c.compression])).toEqual([["PEER", "s2_best"]]);
+    // Messages both ways, compressed.
+    const nc = await userClient(topo, s, "A");
+    const got: string[] = [];
+    nc.subscribe("back", { callback: (_e, m) => void got.push(m.string()) });
+    await nc.flush();
+    await waitFor("remote interest", () => s.server.lookupAccount("A")!.sublist.match("foo").psubs.length > 0);
+    nc.publish("foo", "out");
+    await nc.flush();
+    await peer.expect(/RMSG A foo 3\r\nout\r\n/);
+    peer.send("RMSG A back 2\r\nin\r\n");
+    await waitFor("message from the route", () => got.includes("in"));
+  });
+
+  test("a route we accept switches to S2 on the remote's INFO and sends its next INFO compressed", async () => {
+    const s = await startManaged(topo, member("", [], { name: "S" }));
+    const peer = keep(await S2Peer.open(s.routePort));
+    const first = JSON.parse((await peer.expect(INFO))[1]) as Record<string, unknown>;
+    expect(first.compression).toBe("accept");
+    peer.send(`CONNECT {"verbose":false,"name":"PEER","cluster":"local","headers":true}\r\n`);
+    peer.send(`INFO ${JSON.stringify({ server_id: "PEER", cluster: "local", headers: true, compression: "s2_fast" })}\r\n`);
+    peer.compressReads();
+    const second = JSON.parse((await peer.expect(INFO))[1]) as Record<string, unknown>;
+    expect(second.compression).toBe("s2_fast");
+    // The INFO that registers the pool's first connection, compressed.
+    peer.compressWrites();
+    peer.send(`INFO ${JSON.stringify({ server_id: "PEER", cluster: "local", headers: true, compression: "s2_fast", route_pool_size: 3 })}\r\nPING\r\n`);
+    await peer.expect(/PONG\r\n/);
+    await waitFor("registered", () => connections(s).some((c) => c.remoteId === "PEER"));
+    expect(connections(s).find((c) => c.remoteId === "PEER")!.compression).toBe("s2_fast");
+  });
+
+  test("a corrupt compressed stream closes only that route, as a read error", async () => {
+    const s = await compressed("S", "s2_fast");
+    const t = await compressed("T", "s2_fast", [s.routePort]);
+    await clusterFormed([s, t]);
+    const healthy = connections(s).length;
+    const peer = keep(await S2Peer.open(s.routePort));
+    await peer.expect(INFO);
+    peer.send(`CONNECT {"verbose":false,"name":"PEER","cluster":"local","headers":true}\r\n`);
+    peer.send(`INFO ${JSON.stringify({ server_id: "PEER", cluster: "local", headers: true, compression: "s2_fast" })}\r\n`);
+    peer.compressReads();
+    await peer.expect(INFO);
+    peer.compressWrites();
+    peer.send(`INFO ${JSON.stringify({ server_id: "PEER", cluster: "local", headers: true, compression: "s2_fast", route_pool_size: 3 })}\r\nPING\r\n`);
+    await peer.expect(/PONG\r\n/);
+    // Not an S2 chunk: a reserved chunk type.
+    peer.sendRaw(Buffer.from("PING\r\n"));
+    await peer.expectClosed();
+    await waitFor("closed as a read error", () => s.lines.some((l) => l.startsWith("[INF]") && /rid:\d+ - Router connection closed: Read Error$/.test(l)));
+    expect(connections(s).length).toBe(healthy);
+    await sendAndRecv(topo, t, s, "A", 5);
+  });
+
+  test("TestRouteCompressionStaleConnectionUsesClusterPingMax: a remote that never sends INFO is closed after the cluster's ping interval and max", async () => {
+    const { port, accepted } = await fakeListener();
+    const started = Date.now();
+    await startManaged(topo, member(`compression: s2_fast\nping_interval: "50ms"\nping_max: 1`, [port], { name: "S", top: "ping_max: 100" }));
+    await waitFor("dialled", () => accepted.length >= 1);
+    await accepted[0].expect(/CONNECT \{[^\r\n]*\}\r\n/);
+    await accepted[0].expectClosed(1500);
+    // 50ms and one PING out, not the server's 100.
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("routes: compression over TLS", () => {
+  const pki = makeRoutePki();
+  afterAll(() => pki.cleanup());
+
+  test("S2 runs inside the TLS connection, on every pooled and pinned route", async () => {
+    const tls = `tls { cert_file: "${pki.cert}", key_file: "${pki.key}", ca_file: "${pki.ca}", verify: true, timeout: 2 }`;
+    const s1 = await compressed("S1", "s2_best", [], `accounts: ["B"]\n${tls}`);
+    const s2 = await compressed("S2", "s2_best", [s1.routePort], `accounts: ["B"]\n${tls}`);
+    await clusterFormed([s1, s2]);
+    // Three pooled connections, $SYS's and B's.
+    for (const s of [s1, s2]) expect(modes(s)).toEqual(Array(5).fill("s2_best"));
+    await sendAndRecv(topo, s1, s2, "A", 20);
+    await sendAndRecv(topo, s2, s1, "B", 20);
   });
 });
