@@ -304,6 +304,18 @@ describe("routes: compression on the wire (Go 2.10+ handshake)", () => {
     expect(connections(s).find((c) => c.remoteId === "PEER")!.compression).toBe("s2_fast");
   });
 
+  test("a compression mode Go does not know is refused with Go's error", async () => {
+    const s = await startManaged(topo, member("", [], { name: "S" }));
+    const peer = keep(await S2Peer.open(s.routePort));
+    await peer.expect(INFO);
+    peer.send(`CONNECT {"verbose":false,"name":"PEER","cluster":"local","headers":true}\r\n`);
+    peer.send(`INFO ${JSON.stringify({ server_id: "PEER", cluster: "local", compression: "gzip" })}\r\n`);
+    expect((await peer.expect(/-ERR '([^']*)'\r\n/))[1]).toBe('unsupported route compression mode "gzip"');
+    await peer.expectClosed();
+    expect(s.lines.some((l) => l.startsWith("[ERR]") && l.endsWith('unsupported route compression mode "gzip"'))).toBe(true);
+    expect(connections(s)).toEqual([]);
+  });
+
   test("a corrupt compressed stream closes only that route, as a read error", async () => {
     const s = await compressed("S", "s2_fast");
     const t = await compressed("T", "s2_fast", [s.routePort]);
