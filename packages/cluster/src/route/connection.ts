@@ -306,7 +306,7 @@ export class RouteConnection {
   /** Handshake input while compression may still be switched on: a line at a time, the rest to the decoder once it is. */
   private parseByLine(chunk: Buffer): void {
     let at = 0;
-    while (at < chunk.length && this.compressed === undefined && !this.compressionNegotiated && this.closedReason === undefined) {
+    while (at < chunk.length && !this.compressionNegotiated && this.closedReason === undefined) {
       const nl = chunk.indexOf(10, at);
       const end = nl < 0 ? chunk.length : nl + 1;
       this.parser.parse(chunk.subarray(at, end));

@@ -17,7 +17,8 @@ import { randomNonce, randomNuid } from "../shared/nuid.js";
 import { Timers } from "../shared/timers.js";
 import { PeerTls } from "../shared/tls.js";
 import { connectUrls, parseRouteUrl, redacted, sameRouteUrl, type RouteUrl } from "./urls.js";
-import { CompressionMode, compressionModeForInfo, needsCompression, negotiateCompression } from "../shared/compression/index.js";
+import { needsCompression } from "../shared/compression/index.js";
+import { announcedCompression, compressionWithoutNegotiation, switchToCompression } from "./compression.js";
 
 /** Go's DEFAULT_ROUTE_CONNECT, DEFAULT_ROUTE_CONNECT_MAX, DEFAULT_ROUTE_RECONNECT and DEFAULT_ROUTE_DIAL. */
 const CONNECT_DELAY = 1000;
@@ -309,49 +310,11 @@ export class RouteManager implements RouteHost {
     // A solicited pooled connection learns its pool index from the remote's INFO, and compression
     // is negotiated on the remote's INFO: ours goes after it (Go's routeShouldDelayInfo).
     c.infoDelayed = url !== undefined && (negotiates || (account === undefined && this.opts.poolSize >= 1));
-    const info = c.infoDelayed ? "" : protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account, compression: this.announcedCompression() }));
+    const info = c.infoDelayed ? "" : protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account, compression: announcedCompression(compression) }));
     if (url !== undefined) this.server.log.debug(`${c} - Route connect msg sent`);
     c.begin(url === undefined ? info : this.connectProto(url) + info, this.opts.authTimeout, negotiates ? compression : undefined);
     const { interval, maxOut } = this.pings();
     c.watchHandshake(interval * (maxOut + 1));
-  }
-
-  /**
-   * The compression mode of an INFO of the handshake: the configured one before negotiation, then
-   * the negotiated one (s2_auto stays s2_auto). None when configured as "not supported" (Go's way
-   * to behave as a server from before compression).
-   */
-  private announcedCompression(negotiated?: string): string | undefined {
-    const local = this.opts.compression;
-    if (local.mode === CompressionMode.NotSupported) return undefined;
-    return negotiated === undefined || negotiated === "" ? local.mode : compressionModeForInfo(local, negotiated);
-  }
-
-  /**
-   * The remote's first INFO, when this server negotiates compression (Go's negotiateRouteCompression):
-   * true when both sides compress and the connection switched to S2. Then the side that dialled
-   * has sent its INFO in the clear before switching, the side that accepted sends it compressed,
-   * and the handshake goes on with the remote's next INFO. False when it stays uncompressed (or
-   * closed on a mode Go does not know).
-   */
-  private switchedToCompression(c: RouteConnection, info: RouteInfo): boolean {
-    const local = this.opts.compression;
-    let mode: string;
-    try {
-      mode = negotiateCompression(local, typeof info.compression === "string" ? info.compression : undefined, c.rtt ?? performance.now() - c.startedAt);
-    } catch (e) {
-      this.refuse(c, (e as Error).message);
-      return false;
-    }
-    if (!needsCompression(mode)) {
-      c.compressionSettled(mode);
-      return false;
-    }
-    const proto = protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account: c.account, compression: this.announcedCompression(mode) }));
-    if (c.didSolicit) c.sendProto(proto);
-    c.startCompression(mode);
-    if (!c.didSolicit) c.sendProto(proto);
-    return true;
   }
 
   /** The route ping interval (capped as Go's routeMaxPingInterval) and how many may go unanswered. */
@@ -449,12 +412,15 @@ export class RouteManager implements RouteHost {
       c.close(RouteClosed.DuplicateServerName);
       return true;
     }
-    if (c.compressionOptions === undefined) {
-      // This server does not negotiate: a remote that announced nothing is from before compression.
-      const announced = typeof info.compression === "string" && info.compression !== "";
-      c.compression = announced && this.opts.compression.mode !== CompressionMode.NotSupported ? CompressionMode.Off : CompressionMode.NotSupported;
-    } else if (!c.compressionNegotiated) {
-      if (this.switchedToCompression(c, info)) return false;
+    if (c.compressionOptions === undefined) c.compression = compressionWithoutNegotiation(this.opts.compression, info);
+    else if (!c.compressionNegotiated) {
+      const proto = (compression: string | undefined) => protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account: c.account, compression }));
+      try {
+        if (switchToCompression(c, info, this.opts.compression, proto)) return false;
+      } catch (e) {
+        this.refuse(c, (e as Error).message);
+        return true;
+      }
       if (c.closed) return true;
     }
     c.remoteId = info.server_id;
@@ -590,7 +556,7 @@ export class RouteManager implements RouteHost {
     if (conns === undefined) return this.refuse(c, `No route for account "${account}"`);
     const existing = conns.get(info.server_id);
     if (existing !== undefined) return this.keepExisting(existing, c, true);
-    if (c.infoDelayed) c.sendProto(protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account, compression: this.announcedCompression(c.compression) })));
+    if (c.infoDelayed) c.sendProto(protoLine("INFO", this.routeInfo({ nonce: randomNonce(), account, compression: announcedCompression(this.opts.compression, c.compression) })));
     conns.set(info.server_id, c);
     this.pending.delete(c);
     c.registered = true;
@@ -601,7 +567,7 @@ export class RouteManager implements RouteHost {
   /** Puts a connection at `idx` of its remote's pool; the remote's first connection announces the server. */
   private registerPooled(c: RouteConnection, remote: RemoteServer, idx: number, first: boolean, info: RouteInfo, remotePoolSize: number | undefined): void {
     c.poolIdx = idx;
-    if (c.infoDelayed) c.sendProto(protoLine("INFO", this.routeInfo({ nonce: randomNonce(), poolIdx: idx, compression: this.announcedCompression(c.compression) })));
+    if (c.infoDelayed) c.sendProto(protoLine("INFO", this.routeInfo({ nonce: randomNonce(), poolIdx: idx, compression: announcedCompression(this.opts.compression, c.compression) })));
     if (remotePoolSize !== undefined) remote.poolSize = remotePoolSize;
     remote.conns[idx] = c;
     this.pending.delete(c);
