@@ -93,6 +93,15 @@ describe("routes: compression options", () => {
   });
 });
 
+describe("routes: compression conf errors (Go's TestConfigCheck cases)", () => {
+  test("a compression value of the wrong type fails with Go's words at the offending line", () => {
+    expect(confError(`cluster {\n port: -1\n compression: 123\n}`)).toBe(`3:2: field "compression" should be a boolean or a structure, got int64`);
+    expect(confError(`cluster {\n compression: {\n mode: 123\n }\n}`)).toBe("3:2: interface conversion: interface {} is int64, not string");
+    expect(confError(`cluster {\n compression: {\n mode: "s2_auto"\n rtt_thresholds: 123\n }\n}`)).toBe("4:2: interface conversion: interface {} is int64, not []interface {}");
+    expect(confError(`cluster {\n compression: {\n mode: "s2_auto"\n rtt_thresholds: [abc]\n }\n}`)).toBe(`4:2: time: invalid duration "abc"`);
+  });
+});
+
 describe("routes: compression between servers", () => {
   for (const [name, poolSize, accounts] of [
     ["no pooling", -1, ""],

@@ -1,4 +1,4 @@
-import { confFail as fail, formatGoDuration, isConfMap as isMap, parseDuration, type ConfMap, type ConfValue } from "@nats-ts/core";
+import { confFail as fail, formatGoDuration, goTypeName, isConfMap as isMap, parseDuration, type ConfMap, type ConfValue } from "@nats-ts/core";
 import { compressionFromConf } from "../conf.js";
 import { CompressionMode, DEFAULT_RTT_THRESHOLDS, type CompressionOptions } from "./modes.js";
 
@@ -25,9 +25,10 @@ export function compressionOptionsFromConf(m: ConfMap, k: string, v: ConfValue, 
   if (isMap(v)) {
     for (const [ck, cv] of Object.entries(v)) {
       if (!THRESHOLD_KEYS.includes(ck.toLowerCase())) continue;
-      const list = Array.isArray(cv) ? cv : [cv];
-      for (const item of list) {
-        if (typeof item !== "string") fail(v, ck, `interface conversion: interface {} is ${typeof item}, not string`);
+      // Go's parseCompression reads a list of duration strings and panics into these words otherwise.
+      if (!Array.isArray(cv)) fail(v, ck, `interface conversion: interface {} is ${goTypeName(cv)}, not []interface {}`);
+      for (const item of cv as ConfValue[]) {
+        if (typeof item !== "string") fail(v, ck, `interface conversion: interface {} is ${goTypeName(item)}, not string`);
         try {
           given.push(parseDuration(item as string));
         } catch (e) {
