@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { S2StreamReader, S2StreamWriter } from "../../src/shared/compression/index.js";
 
 /**
- * A loopback proxy in front of a route listener that counts the bytes it forwards each way and
+ * A loopback proxy in front of a route listener that counts the bytes the target sends back and
  * can add latency (Go's test netProxy): `rtt` ms are split between the two directions, and
  * chunks keep their order when the latency changes.
  *
@@ -10,13 +10,11 @@ import { S2StreamReader, S2StreamWriter } from "../../src/shared/compression/ind
  * const proxy = await LinkProxy.start(routePortOfA);
  * // B's routes: ["nats://127.0.0.1:${proxy.port}"]
  * proxy.rtt = 150;
- * proxy.toTarget; // bytes B sent A
+ * proxy.fromTarget; // bytes A sent B
  */
 export class LinkProxy {
   /** Round trip added to every connection through the proxy, in ms. */
   rtt = 0;
-  /** Bytes forwarded to the target (what the dialling server sent). */
-  toTarget = 0;
   /** Bytes forwarded back from the target (what the dialled server sent). */
   fromTarget = 0;
   private readonly sockets = new Set<Socket>();
@@ -49,7 +47,7 @@ export class LinkProxy {
         outbound.destroy();
       });
     }
-    this.pipe(inbound, outbound, (n) => (this.toTarget += n));
+    this.pipe(inbound, outbound, () => {});
     this.pipe(outbound, inbound, (n) => (this.fromTarget += n));
   }
 
@@ -89,14 +87,9 @@ export class S2Peer {
   private writer: S2StreamWriter | undefined;
   private waiters: (() => void)[] = [];
   closed = false;
-  /** Bytes received from the server on the wire. */
-  wireBytesIn = 0;
 
   private constructor(readonly socket: Socket) {
-    socket.on("data", (chunk: Buffer) => {
-      this.wireBytesIn += chunk.length;
-      this.receive(chunk);
-    });
+    socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("close", () => {
       this.closed = true;
       this.wake();
