@@ -87,10 +87,14 @@ export class MqttBroker {
     readonly server: NatsServer,
     readonly options: MqttOptions,
     private readonly now: () => number = Date.now,
-  ) {
-    // Sessions stored before a restart have deadlines (session expiry, delayed wills) that must
-    // not wait for a first client of their account to connect.
-    setImmediate(() => void this.resumeStoredAccounts());
+  ) {}
+
+  /**
+   * Starts the deadlines of sessions stored before a restart (session expiry, delayed wills):
+   * they must not wait for a first client of their account to connect. Runs in the background.
+   */
+  start(): void {
+    void this.resumeStoredAccounts();
   }
 
   /** Sets up every account that has MQTT sessions in JetStream already (accounts are probed side by side). */

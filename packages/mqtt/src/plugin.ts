@@ -98,6 +98,7 @@ export class MqttPlugin implements ServerPlugin {
     const scheme = options.tls === undefined ? "mqtt" : "tls";
     server.listeners.mqtt = listenerUrls(scheme, host, this.boundPort);
     server.log.info(`Listening for MQTT clients on ${scheme}://${host}:${this.boundPort}`);
+    broker.start();
     // MQTT over WebSocket: the websocket listener hands us upgrades whose path ends with /mqtt (as Go).
     server.plugin<ServerPlugin & Partial<WebsocketRoutes>>("websocket")?.addRoute?.("/mqtt", {
       protocol: "mqtt",
