@@ -158,10 +158,12 @@ describe("nats-ts-server executable in a cluster", () => {
     expect(routeUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     const b = await launch(["-a", "127.0.0.1", "-p", "-1", "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "cli", "--routes", routeUrl]);
     const monitor = a.ports.monitoring[0];
-    await expect.poll(async () => (await (await fetch(`${monitor}/routez`)).json()).num_routes, { timeout: 10_000 }).toBe(1);
+    // One remote server, over a pool of 3 route connections plus the pinned $SYS route (Go 2.10+).
+    await expect.poll(async () => (await (await fetch(`${monitor}/routez`)).json()).num_routes, { timeout: 10_000 }).toBe(4);
     const varz = await (await fetch(`${monitor}/varz`)).json();
-    expect(varz.cluster).toMatchObject({ name: "cli", addr: "127.0.0.1" });
-    expect(varz.routes).toBe(1);
+    expect(varz.cluster).toMatchObject({ name: "cli", addr: "127.0.0.1", pool_size: 3 });
+    expect(varz.routes).toBe(4);
+    expect(varz.remotes).toBe(1);
 
     const ncA = await connect({ servers: a.ports.nats[0], reconnect: false });
     const ncB = await connect({ servers: b.ports.nats[0], reconnect: false });
