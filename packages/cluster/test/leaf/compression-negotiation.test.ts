@@ -5,7 +5,7 @@ import { leafNodeOptionsFromConf } from "../../src/index.js";
 import { DEFAULT_RTT_THRESHOLDS } from "../../src/shared/compression/index.js";
 import { freePort, listenerPort } from "../support/servers.js";
 import { Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
-import { S2Conn } from "./s2-conn.js";
+import { S2Conn } from "../support/s2-conn.js";
 
 const topo = new Topology();
 afterEach(() => topo.stop());

@@ -4,8 +4,8 @@ import { UserKey } from "../../src/leaf/credentials.js";
 import { maskedCrc32c } from "../../src/shared/compression/index.js";
 import { freePort, listenerPort } from "../support/servers.js";
 import { Topology, leafzOf, numLeafs, readInfo, waitFor } from "./helpers.js";
-import { LinkProxy } from "./link-proxy.js";
-import { S2Conn } from "./s2-conn.js";
+import { LinkProxy } from "../support/link-proxy.js";
+import { S2Conn } from "../support/s2-conn.js";
 
 const topo = new Topology();
 const proxies: LinkProxy[] = [];

@@ -5,7 +5,8 @@ import { routez } from "../../src/route/monitor.js";
 import { parseConf } from "@nats-ts/core";
 import { Topology, waitFor } from "./helpers.js";
 import { clusterFormed, connections, member, sendAndRecv, startManaged, userClient, type ManagedServer } from "./pool-support.js";
-import { LinkProxy, S2Peer } from "./compression-support.js";
+import { LinkProxy } from "../support/link-proxy.js";
+import { S2Conn } from "../support/s2-conn.js";
 import { makeRoutePki } from "./certs.js";
 
 const topo = new Topology();
@@ -129,14 +130,14 @@ describe("routes: compression between servers", () => {
         const n = Math.floor(Math.random() * 2048) + 1;
         payloads.push(Buffer.alloc(n, 65 + i));
       }
-      const before = proxy.fromTarget;
+      const before = proxy.total.down;
       for (const p of payloads) nc1.publish("foo", p);
       await nc1.flush();
       await waitFor("26 messages", () => got.length === payloads.length);
       got.forEach((d, i) => expect(Buffer.from(d).equals(payloads[i])).toBe(true));
       const total = payloads.reduce((n, p) => n + p.length, 0);
       // Go's check: what S1 sent on the route is well under the payloads' size.
-      expect(proxy.fromTarget - before).toBeLessThan((total * 80) / 100);
+      expect(proxy.total.down - before).toBeLessThan((total * 80) / 100);
     });
   }
 
@@ -229,13 +230,13 @@ describe("routes: compression between servers", () => {
       await waitFor(`every route at ${want}`, () => connections(s2).length === 4 && modes(s2).every((m) => m === want), 5000);
     };
     await level("s2_uncompressed");
-    proxy.rtt = 100;
+    proxy.setRtt(100);
     await level("s2_fast");
-    proxy.rtt = 200;
+    proxy.setRtt(200);
     await level("s2_better");
-    proxy.rtt = 300;
+    proxy.setRtt(300);
     await level("s2_best");
-    proxy.rtt = 1;
+    proxy.setRtt(1);
     await level("s2_uncompressed");
     // The s2_fast side keeps its level whatever the RTT.
     expect(modes(s1).every((m) => m === "s2_fast")).toBe(true);
@@ -243,18 +244,18 @@ describe("routes: compression between servers", () => {
 });
 
 /** A fake peer's listener the server under test dials; every accepted connection is kept. */
-async function fakeListener(): Promise<{ port: number; accepted: S2Peer[] }> {
-  const accepted: S2Peer[] = [];
-  const l = topo.keepListener(createServer((sock) => accepted.push(keep(S2Peer.adopt(sock)))));
+async function fakeListener(): Promise<{ port: number; accepted: S2Conn[] }> {
+  const accepted: S2Conn[] = [];
+  const l = topo.keepListener(createServer((sock) => accepted.push(keep(S2Conn.adopt(sock)))));
   await new Promise<void>((r) => l.listen(0, "127.0.0.1", () => r()));
   return { port: (l.address() as { port: number }).port, accepted };
 }
 
-const peers: S2Peer[] = [];
+const peers: S2Conn[] = [];
 afterEach(() => {
   for (const p of peers.splice(0)) p.close();
 });
-function keep(p: S2Peer): S2Peer {
+function keep(p: S2Conn): S2Conn {
   peers.push(p);
   return p;
 }
@@ -297,7 +298,7 @@ describe("routes: compression on the wire (Go 2.10+ handshake)", () => {
 
   test("a route we accept switches to S2 on the remote's INFO and sends its next INFO compressed", async () => {
     const s = await startManaged(topo, member("", [], { name: "S" }));
-    const peer = keep(await S2Peer.open(s.routePort));
+    const peer = keep(await S2Conn.open(s.routePort));
     const first = JSON.parse((await peer.expect(INFO))[1]) as Record<string, unknown>;
     expect(first.compression).toBe("accept");
     peer.send(`CONNECT {"verbose":false,"name":"PEER","cluster":"local","headers":true}\r\n`);
@@ -315,7 +316,7 @@ describe("routes: compression on the wire (Go 2.10+ handshake)", () => {
 
   test("a compression mode Go does not know is refused with Go's error", async () => {
     const s = await startManaged(topo, member("", [], { name: "S" }));
-    const peer = keep(await S2Peer.open(s.routePort));
+    const peer = keep(await S2Conn.open(s.routePort));
     await peer.expect(INFO);
     peer.send(`CONNECT {"verbose":false,"name":"PEER","cluster":"local","headers":true}\r\n`);
     peer.send(`INFO ${JSON.stringify({ server_id: "PEER", cluster: "local", compression: "gzip" })}\r\n`);
@@ -330,7 +331,7 @@ describe("routes: compression on the wire (Go 2.10+ handshake)", () => {
     const t = await compressed("T", "s2_fast", [s.routePort]);
     await clusterFormed([s, t]);
     const healthy = connections(s).length;
-    const peer = keep(await S2Peer.open(s.routePort));
+    const peer = keep(await S2Conn.open(s.routePort));
     await peer.expect(INFO);
     peer.send(`CONNECT {"verbose":false,"name":"PEER","cluster":"local","headers":true}\r\n`);
     peer.send(`INFO ${JSON.stringify({ server_id: "PEER", cluster: "local", headers: true, compression: "s2_fast" })}\r\n`);

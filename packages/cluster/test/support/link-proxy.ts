@@ -2,14 +2,15 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 
 /** Bytes that went through one proxied connection, each way. */
 export interface LinkCounters {
-  /** From the dialling side (the leaf) to the target (the hub). */
+  /** From the dialling side (a leaf, a soliciting route) to the target (the hub, the dialled server). */
   up: number;
-  /** From the target (the hub) back to the dialling side. */
+  /** From the target back to the dialling side. */
   down: number;
 }
 
 /**
- * A loopback TCP proxy between a leaf and its hub that counts the bytes each way (what really
+ * A loopback TCP proxy between a dialling server and its target (a leaf and its hub, two route
+ * peers) that counts the bytes each way (what really
  * crossed the wire, compressed or not) and can add latency, in order, to emulate a slower
  * link (Go's createNetProxy in the compression tests).
  *

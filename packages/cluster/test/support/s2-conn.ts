@@ -2,9 +2,9 @@ import { connect, type Socket } from "node:net";
 import { S2StreamReader, S2StreamWriter } from "../../src/shared/compression/index.js";
 
 /**
- * A raw leaf protocol connection that can switch to S2 framing mid-stream, to drive the
- * compression handshake byte by byte: text before the switch is read as is, everything after
- * it through an S2 stream reader.
+ * A raw route or leaf protocol connection that can switch to S2 framing mid-stream, to drive
+ * the compression handshake byte by byte (as a Go 2.10+ peer): text before the switch is read
+ * as is, everything after it through an S2 stream reader.
  *
  * @example
  * const c = await S2Conn.open(leafPort);
@@ -30,6 +30,11 @@ export class S2Conn {
     socket.on("error", () => {});
   }
 
+  /** Drives a connection a server dialled (accepted by a test listener). */
+  static adopt(socket: Socket): S2Conn {
+    return new S2Conn(socket);
+  }
+
   static open(port: number): Promise<S2Conn> {
     return new Promise((resolve, reject) => {
       const s = connect({ host: "127.0.0.1", port }, () => resolve(new S2Conn(s)));
@@ -52,8 +57,24 @@ export class S2Conn {
 
   /** From now on, reads are S2 decoded and writes S2 framed (the peer sends nothing in between during the handshake). */
   compress(writer = new S2StreamWriter()): void {
-    this.reader = new S2StreamReader();
+    this.compressReads();
     this.writer = writer;
+  }
+
+  /**
+   * What the server sends after the last line {@link expect} consumed is S2: decode it from now
+   * on (bytes already received after that line are decoded too).
+   */
+  compressReads(): void {
+    this.reader = new S2StreamReader();
+    const rest = Buffer.from(this.text, "latin1");
+    this.text = "";
+    if (rest.length > 0) this.receive(rest);
+  }
+
+  /** Sends S2 frames from now on. */
+  compressWrites(): void {
+    this.writer = new S2StreamWriter();
   }
 
   send(text: string | Buffer): void {
