@@ -3,6 +3,7 @@ import { OutboundQueue, type Logger, type MessageSink, type Subscription } from 
 import { PeerProtocolParser, peerMsgHead, type PeerInterestOp, type PeerMessageOp, type ProtocolError } from "@nats-ts/wire";
 import { parseProtoJson } from "../shared/info.js";
 import { gatewayTuning } from "./tuning.js";
+import { writeChunks } from "../shared/write-chunks.js";
 
 /** What a gateway connection hands to the gateway service (the protocol logic lives there). */
 export interface GatewayConnectionHandler {
@@ -231,14 +232,7 @@ export class GatewayConnection implements MessageSink {
   private flushNow(): void {
     this.flushScheduled = false;
     if (this.out.isEmpty || this.socket.destroyed) return;
-    const chunks = this.out.drain();
-    if (chunks.length === 1) {
-      this.socket.write(chunks[0]);
-      return;
-    }
-    this.socket.cork();
-    for (const c of chunks) this.socket.write(c);
-    this.socket.uncork();
+    writeChunks(this.socket, this.out.drain());
   }
 
   /** An INFO or CONNECT that is not a JSON object: a protocol violation, as Go's failed json.Unmarshal. */

@@ -5,6 +5,7 @@ import { PeerProtocolParser, ProtocolError, parsePeerMsgArgs, peerMsgHead, type 
 import { S2CompressedStream, updatedAutoLevel, writerForMode, type CompressionOptions } from "../shared/compression/index.js";
 import { parseRouteConnect, parseRouteInfo, type RouteConnectInfo, type RouteInfo } from "./info.js";
 import type { RouteUrl } from "./urls.js";
+import { writeChunks } from "../shared/write-chunks.js";
 
 /** Explicit routes come from the configuration and are retried forever; implicit ones from gossip. */
 export type RouteType = "explicit" | "implicit";
@@ -380,14 +381,7 @@ export class RouteConnection {
     if (this.out.pending === 0 || stream.destroyed) return;
     this.checkPending();
     if (this.closedReason !== undefined) return;
-    const chunks = this.out.drain();
-    if (chunks.length === 1) {
-      stream.write(chunks[0]);
-      return;
-    }
-    stream.cork();
-    for (const c of chunks) stream.write(c);
-    stream.uncork();
+    writeChunks(stream, this.out.drain());
   }
 
   private sendPing(): void {
