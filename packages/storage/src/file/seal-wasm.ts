@@ -7,7 +7,7 @@
 //   (module
 //     (import "x" "mem" (memory 1))
 //     (import "x" "h" (func $h (param i32 i32 i64) (result i64)))   ;; xxhash-wasm's xxh64
-//     (func (export "seal") (param $off i32) (param $end i32) (result i32) (local $len i32)
+//     (func (export "seal") (param $off i32) (param $end i32) (param $min i32) (result i32) (local $len i32)
 //       (block $done
 //         (loop $next
 //           (br_if $done (i32.ge_u (local.get $off) (local.get $end)))
