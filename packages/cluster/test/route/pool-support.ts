@@ -5,7 +5,7 @@ import { RouteClosed, type RouteConnection } from "../../src/route/connection.js
 import { RouteManager } from "../../src/route/manager.js";
 import { routeOptionsFromConf } from "../../src/route/options.js";
 import { freePort, type TestServer } from "../support/servers.js";
-import type { Topology } from "../support/topology.js";
+import { capturingLogger, type Topology } from "../support/topology.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -15,18 +15,7 @@ import { waitFor } from "../support/wait.js";
 export type ManagedServer = TestServer & { server: NatsServer; manager: RouteManager; lines: string[]; routePort: number };
 
 export async function startManaged(topo: Topology, conf: string): Promise<ManagedServer> {
-  const lines: string[] = [];
-  const put = (level: string) => (m: string) => void lines.push(`[${level}] ${m}`);
-  const logger: Logger = {
-    info: put("INF"),
-    warn: put("WRN"),
-    error: put("ERR"),
-    fatal: put("FTL"),
-    debug: put("DBG"),
-    trace: () => {},
-    debugEnabled: true,
-    traceEnabled: false,
-  };
+  const { logger, lines } = capturingLogger();
   const server = new NatsServer(optionsFromConf(parseConf(conf)).options, { logger });
   await server.start();
   const manager = new RouteManager(server, routeOptionsFromConf(server.opts.blocks.cluster));

@@ -8,6 +8,27 @@ import { startChild, startGo, startInProcess, type TestServer } from "./servers.
 /** An in-process server whose log lines are kept: `[LVL] message` in `lines`, their times in `times`. */
 export type LoggedServer = TestServer & { server: NatsServer; lines: string[]; times: number[] };
 
+/** A logger keeping every line but traces (debug included) as `[LVL] message` in `lines`, with their times. */
+export function capturingLogger(): { logger: Logger; lines: string[]; times: number[] } {
+  const lines: string[] = [];
+  const times: number[] = [];
+  const put = (level: string) => (m: string) => {
+    lines.push(`[${level}] ${m}`);
+    times.push(Date.now());
+  };
+  const logger: Logger = {
+    info: put("INF"),
+    warn: put("WRN"),
+    error: put("ERR"),
+    fatal: put("FTL"),
+    debug: put("DBG"),
+    trace: () => {},
+    debugEnabled: true,
+    traceEnabled: false,
+  };
+  return { logger, lines, times };
+}
+
 /**
  * Tracks what a test starts (servers, clients, raw connections) so that afterEach stops all of it.
  *
@@ -29,22 +50,7 @@ export class Topology {
 
   /** An in-process server logging everything (debug included) into `lines`. */
   async logged(conf: string): Promise<LoggedServer> {
-    const lines: string[] = [];
-    const times: number[] = [];
-    const put = (level: string) => (m: string) => {
-      lines.push(`[${level}] ${m}`);
-      times.push(Date.now());
-    };
-    const logger: Logger = {
-      info: put("INF"),
-      warn: put("WRN"),
-      error: put("ERR"),
-      fatal: put("FTL"),
-      debug: put("DBG"),
-      trace: () => {},
-      debugEnabled: true,
-      traceEnabled: false,
-    };
+    const { logger, lines, times } = capturingLogger();
     const server = new NatsServer(optionsFromConf(parseConf(conf)).options, { logger, plugins: [clusterPlugin()] });
     await server.start();
     return this.track({
