@@ -24,17 +24,7 @@ export async function startMqtt(opts: { mqtt?: MqttOptions; server?: ServerOptio
     { host: "127.0.0.1", port: 0, serverName: "mqtt-test", jetstream: { store_dir: storeDir }, ...opts.server },
     { plugins: [jetstreamPlugin(), plugin] },
   );
-  await server.start();
-  return {
-    server,
-    plugin,
-    port: plugin.port,
-    url: `mqtt://127.0.0.1:${plugin.port}`,
-    async stop() {
-      await server.shutdown();
-      if (opts.storeDir === undefined) rmSync(storeDir, { recursive: true, force: true });
-    },
-  };
+  return started(server, plugin, opts.storeDir === undefined ? storeDir : undefined);
 }
 
 /** A server started from conf text (`%STORE%` stands for a fresh JetStream store directory), as Go's tests do. */
@@ -43,6 +33,11 @@ export async function startMqttFromConf(text: string): Promise<MqttTestServer> {
   const { options } = optionsFromConf(parseConf(text.replaceAll("%STORE%", storeDir), { env: {} }));
   const plugin = mqttPlugin();
   const server = new NatsServer({ ...options, host: "127.0.0.1", port: 0 }, { plugins: [jetstreamPlugin(), plugin] });
+  return started(server, plugin, storeDir);
+}
+
+/** Starts `server` and describes it; `ownStoreDir` is removed when it stops. */
+async function started(server: NatsServer, plugin: MqttPlugin, ownStoreDir: string | undefined): Promise<MqttTestServer> {
   await server.start();
   return {
     server,
@@ -51,7 +46,7 @@ export async function startMqttFromConf(text: string): Promise<MqttTestServer> {
     url: `mqtt://127.0.0.1:${plugin.port}`,
     async stop() {
       await server.shutdown();
-      rmSync(storeDir, { recursive: true, force: true });
+      if (ownStoreDir !== undefined) rmSync(ownStoreDir, { recursive: true, force: true });
     },
   };
 }
