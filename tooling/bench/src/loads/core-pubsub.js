@@ -35,19 +35,31 @@ export function streamLoad({ name, title, size, subscribers }) {
         const cpuBefore = server.cpuSeconds();
         const { published, seconds } = await runStream(pub, subs.slice(0, subscribers), frame, ctx.durationMs);
         const cpu = server.cpuSeconds() - cpuBefore;
-        const delivered = published * Math.max(1, subscribers);
-        const msgsPerSec = delivered / seconds;
-        return [
-          { name: "msgs/s", value: msgsPerSec, better: "higher" },
-          { name: "MB/s", value: (msgsPerSec * size) / 1e6, better: "higher" },
-          { name: "msgs/CPU-s", value: delivered / cpu, better: "higher" },
-          { name: "server CPU %", value: (cpu / seconds) * 100, better: "lower" },
-        ];
+        return throughputMetrics(published * Math.max(1, subscribers), size, seconds, cpu);
       } finally {
         for (const c of subs) c.close();
       }
     },
   };
+}
+
+/**
+ * The figures of a streaming load: messages and payload per second, messages per CPU second
+ * of the server(s), and their CPU use over the phase.
+ * @param {number} delivered  messages the server(s) delivered in the phase
+ * @param {number} size  payload bytes per message
+ * @param {number} seconds  length of the phase
+ * @param {number} cpu  server CPU seconds used in the phase
+ * @returns {import("../load-types.js").Metric[]}
+ */
+export function throughputMetrics(delivered, size, seconds, cpu) {
+  const msgsPerSec = delivered / seconds;
+  return [
+    { name: "msgs/s", value: msgsPerSec, better: "higher" },
+    { name: "MB/s", value: (msgsPerSec * size) / 1e6, better: "higher" },
+    { name: "msgs/CPU-s", value: delivered / cpu, better: "higher" },
+    { name: "server CPU %", value: (cpu / seconds) * 100, better: "lower" },
+  ];
 }
 
 export const pubOnly = streamLoad({ name: "pub-only", title: "pub-only 16 B", size: 16, subscribers: 0 });

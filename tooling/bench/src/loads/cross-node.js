@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pubFrame, RawConnection } from "../protocol.js";
 import { freePort, HOST } from "../servers.js";
 import { runStream } from "../stream.js";
+import { throughputMetrics } from "./core-pubsub.js";
 
 const PAYLOAD = 128;
 const SUBJECT = "bench.cross";
@@ -69,14 +70,7 @@ async function measureAcross(ctx, from, to) {
     const cpu = () => from.cpuSeconds() + to.cpuSeconds();
     const cpuBefore = cpu();
     const { published, seconds } = await runStream(pub, [sub], frame, ctx.durationMs);
-    const used = cpu() - cpuBefore;
-    const msgsPerSec = published / seconds;
-    return [
-      { name: "msgs/s", value: msgsPerSec, better: "higher" },
-      { name: "MB/s", value: (msgsPerSec * PAYLOAD) / 1e6, better: "higher" },
-      { name: "msgs/CPU-s", value: published / used, better: "higher" },
-      { name: "server CPU %", value: (used / seconds) * 100, better: "lower" },
-    ];
+    return throughputMetrics(published, PAYLOAD, seconds, cpu() - cpuBefore);
   } finally {
     for (const c of conns) c.close();
   }
