@@ -294,8 +294,7 @@ export class RouteConnection {
     raw.off("data", this.onHandshakeData);
     raw.off("error", this.onError);
     raw.off("close", this.onClose);
-    // Errors of the socket surface on the S2 stream wrapped around it.
-    raw.on("error", () => {});
+    // From here the S2 stream listens to the socket and reports its errors and close.
     const compressed = new S2CompressedStream(raw, writerForMode(mode));
     this.compressed = compressed;
     this.stream = compressed;
